@@ -1,0 +1,197 @@
+"""Command line: `attache run | db migrate | db backup PATH | db check | ...` (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import pkgutil
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cogs
+from bot.config import Config, ConfigError, load_config, parse_config
+from bot.db import Database, DatabaseError, ProcessLock, backup_file, check_file
+
+log = logging.getLogger("attache")
+
+NO_TOKEN_MESSAGE = """\
+No Discord bot token found. Create an application at https://discord.com/developers/applications, \
+open its Bot page, press "Reset Token" and copy the token; then either export it as DISCORD_TOKEN \
+(for example `export DISCORD_TOKEN=...` before `attache run`) or put `token = "..."` in your config \
+file (config.toml; see config.example.toml). Keep it secret: anyone with the token controls the bot."""
+
+DEFAULT_CONFIG = "config.toml"
+
+CliHandler = Callable[[argparse.Namespace, Config], int]
+
+
+def _feature_cli_modules() -> list[Any]:
+    """Feature packages may ship `cli.py` with `register_cli(subparsers)`."""
+    mods = []
+    for m in pkgutil.iter_modules(cogs.__path__):
+        if m.ispkg:
+            try:
+                mods.append(importlib.import_module(f"cogs.{m.name}.cli"))
+            except ModuleNotFoundError as exc:
+                if exc.name != f"cogs.{m.name}.cli":
+                    raise
+    return mods
+
+
+def resolve_config(path: str | None) -> Config:
+    if path is None:
+        path = os.environ.get("ATTACHE_CONFIG")
+    if path is None:
+        if not Path(DEFAULT_CONFIG).exists():
+            return parse_config({}, base_dir=Path.cwd())
+        path = DEFAULT_CONFIG
+    return load_config(path)
+
+
+def setup_logging(level: str) -> None:
+    import discord
+
+    discord.utils.setup_logging(level=getattr(logging, level.upper(), logging.INFO), root=True)
+
+
+# -- run ------------------------------------------------------------------------------------
+async def _run_bot(config: Config, token: str, force_sync: bool) -> None:
+    from bot.app import create_bot
+
+    bot = create_bot(config)
+    bot.force_sync = force_sync
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    async with bot:
+        runner = asyncio.create_task(bot.start(token), name="attache-bot")
+        stopper = asyncio.create_task(stop.wait(), name="attache-stop")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("shutting down")
+            await bot.close()
+        stopper.cancel()
+        await runner  # re-raise start-up errors
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    token = config.resolve_token()
+    if not token:
+        print(NO_TOKEN_MESSAGE, file=sys.stderr)
+        return 2
+    lock = ProcessLock(config.database_path)
+    try:
+        lock.acquire()  # fail fast, before logging in
+    except DatabaseError as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
+    lock.release()
+    setup_logging(config.log_level)
+    import discord
+
+    try:
+        asyncio.run(_run_bot(config, token, args.sync))
+    except discord.LoginFailure:
+        print("Discord rejected the token. Check DISCORD_TOKEN (reset it on the Bot page if needed).", file=sys.stderr)
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print("Discord refused a privileged intent; Attaché needs none. Please report this.", file=sys.stderr)
+        return 2
+    except DatabaseError as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+# -- db -------------------------------------------------------------------------------------
+async def _migrate(config: Config) -> tuple[int, int]:
+    db = Database(config.database_path)
+    await db.connect()
+    try:
+        return await db.migrate()
+    finally:
+        await db.close()
+
+
+def cmd_db_migrate(args: argparse.Namespace, config: Config) -> int:
+    before, after = asyncio.run(_migrate(config))
+    if before == after:
+        print(f"{config.database_path}: already at schema version {after}.")
+    else:
+        print(f"{config.database_path}: migrated from schema version {before} to {after}.")
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace, config: Config) -> int:
+    pages = backup_file(config.database_path, args.path)
+    result = check_file(args.path)
+    print(f"Backed up {config.database_path} to {args.path} ({pages} pages); "
+          f"integrity {'ok' if result['integrity'] == ['ok'] else 'FAILED'}, schema version {result['version']}.")
+    return 0 if result["ok"] else 1
+
+
+def cmd_db_check(args: argparse.Namespace, config: Config) -> int:
+    result = check_file(config.database_path)
+    print(f"database: {config.database_path}")
+    print(f"integrity: {'ok' if result['integrity'] == ['ok'] else '; '.join(result['integrity'][:10])}")
+    print(f"foreign key violations: {result['foreign_key_violations']}")
+    state = "current" if result["version"] == result["latest"] else (
+        "needs `attache db migrate`" if result["version"] < result["latest"] else "NEWER than this code")
+    print(f"schema version: {result['version']} of {result['latest']} ({state})")
+    return 0 if result["ok"] else 1
+
+
+def build_parser(feature_modules: Sequence[Any] = ()) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attache", description="Attaché: a Discord bot for city-diplomacy practitioner networks."
+    )
+    parser.add_argument("--config", "-c", help=f"config file (default: $ATTACHE_CONFIG or ./{DEFAULT_CONFIG})")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p_run = sub.add_parser("run", help="start the bot (token from DISCORD_TOKEN)")
+    p_run.add_argument("--sync", action="store_true", help="sync slash commands now even if unchanged")
+    p_run.set_defaults(handler=cmd_run)
+
+    p_db = sub.add_parser("db", help="database maintenance (works offline)")
+    db_sub = p_db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(handler=cmd_db_migrate)
+    p_backup = db_sub.add_parser("backup", help="online backup to a new file (safe while the bot runs)")
+    p_backup.add_argument("path", help="where to write the backup")
+    p_backup.set_defaults(handler=cmd_db_backup)
+    db_sub.add_parser("check", help="integrity check and schema version").set_defaults(handler=cmd_db_check)
+
+    for mod in feature_modules:
+        mod.register_cli(sub, db_sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser(_feature_cli_modules())
+    args = parser.parse_args(argv)
+    try:
+        config = resolve_config(args.config)
+        if args.handler is not cmd_run:
+            logging.basicConfig(level=getattr(logging, config.log_level), format="%(levelname)s %(name)s: %(message)s")
+        return int(args.handler(args, config))
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseError as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

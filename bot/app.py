@@ -1,0 +1,200 @@
+"""The composition root: `create_bot(config)` builds the bot with no network I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+import cogs
+from bot.config import Config
+from bot.db import Database, ProcessLock
+from bot.embeds import CONTENT_MAX, clip, fit_embeds
+from bot.interactions import NO_MENTIONS, AttacheTree
+from bot.scheduler import ErrorClass, Job, PermanentJobError, Scheduler
+from cogs.settings.service import SettingsService
+
+log = logging.getLogger(__name__)
+
+StatusProvider = Callable[[discord.Guild], Awaitable[list[tuple[str, str]]]]
+
+
+def discover_extensions() -> list[str]:
+    """Every feature package under cogs/ that defines setup(); meta and settings first."""
+    names = [f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if m.ispkg]
+    order = {"cogs.settings": 0, "cogs.meta": 1}
+    return sorted(names, key=lambda n: (order.get(n, 2), n))
+
+
+def classify_discord_error(exc: BaseException) -> ErrorClass:
+    """Discord 429/5xx and network errors are worth retrying; 4xx (gone, forbidden, bad) is not."""
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 429 or exc.status >= 500:
+            return "retry"
+        return "fail"
+    if isinstance(exc, discord.InvalidData | discord.ClientException):
+        return "fail"
+    return "retry"
+
+
+class AttacheBot(commands.Bot):
+    def __init__(self, config: Config, *, scheduler_clock: Callable[[], Any] | None = None) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels, roles and guild metadata; no privileged intents
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=NO_MENTIONS,
+            help_command=None,
+            tree_cls=AttacheTree,
+            max_messages=None,
+            chunk_guilds_at_startup=False,
+        )
+        self.config = config
+        self.db = Database(config.database_path)
+        self.process_lock = ProcessLock(config.database_path)
+        sched_kwargs: dict[str, Any] = {}
+        if scheduler_clock is not None:
+            sched_kwargs["clock"] = scheduler_clock
+        self.scheduler = Scheduler(
+            self.db,
+            batch_size=config.scheduler.batch_size,
+            per_target_batch=config.scheduler.per_target_batch,
+            max_attempts=config.scheduler.max_attempts,
+            concurrency=config.scheduler.concurrency,
+            classify_error=classify_discord_error,
+            **sched_kwargs,
+        )
+        self.settings = SettingsService(self.db, default_timezone=config.default_timezone)
+        self.status_providers: list[StatusProvider] = []
+        self.force_sync = False
+        self.synced: bool | None = None  # None: not attempted; False: unchanged; True: synced
+        self.scheduler.register("core.post", self._post_job)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def setup_hook(self) -> None:
+        self.process_lock.acquire()
+        await self.db.connect()
+        before, after = await self.db.migrate()
+        if before != after:
+            log.info("database migrated from version %d to %d", before, after)
+        for ext in discover_extensions():
+            await self.load_extension(ext)
+            log.info("loaded extension %s", ext)
+        await self.scheduler.start()
+        await self.sync_commands_if_needed(force=self.force_sync)
+
+    async def close(self) -> None:
+        try:
+            await self.scheduler.stop()
+        finally:
+            try:
+                await super().close()
+            finally:
+                await self.db.close()
+                self.process_lock.release()
+
+    # -- command sync --------------------------------------------------------------------
+    def command_payload(self) -> list[dict[str, Any]]:
+        return sorted((c.to_dict(self.tree) for c in self.tree.get_commands()), key=lambda d: d["name"])
+
+    def command_hash(self) -> str:
+        blob = json.dumps(self.command_payload(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    async def sync_commands_if_needed(self, *, force: bool = False) -> bool:
+        mode = self.config.sync_commands
+        if mode == "off" and not force:
+            self.synced = False
+            return False
+        guild_id = self.config.sync_guild_id
+        key = f"command_hash:{guild_id or 'global'}"
+        digest = self.command_hash()
+        stored = await self.db.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+        if stored == digest and not force:
+            log.info("command tree unchanged since the last sync; not syncing")
+            self.synced = False
+            return False
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        await self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, digest),
+        )
+        log.info("synced %d application commands (%s)", len(synced), f"guild {guild_id}" if guild_id else "global")
+        self.synced = True
+        return True
+
+    # -- delivery ------------------------------------------------------------------------
+    async def post(
+        self,
+        channel_id: int,
+        content: str | None = None,
+        *,
+        embeds: Sequence[discord.Embed] = (),
+        view: discord.ui.View | None = None,
+        nonce: str | None = None,
+        allowed_mentions: discord.AllowedMentions = NO_MENTIONS,
+    ) -> discord.Message:
+        """Send to a channel by id (no cache needed), within Discord's limits."""
+        channel = self.get_partial_messageable(channel_id)
+        kwargs: dict[str, Any] = {"allowed_mentions": allowed_mentions}
+        if content:
+            kwargs["content"] = clip(content, CONTENT_MAX)
+        if embeds:
+            kwargs["embeds"] = fit_embeds(list(embeds))
+        if view is not None:
+            kwargs["view"] = view
+        if nonce is not None:
+            kwargs["nonce"] = nonce
+        return await channel.send(**kwargs)
+
+    async def dm(
+        self, user_id: int, content: str | None = None, *, embeds: Sequence[discord.Embed] = (),
+        nonce: str | None = None,
+    ) -> bool:
+        """DM a user; False when their DMs are closed (403), never raises for that."""
+        try:
+            user = self.get_user(user_id) or await self.fetch_user(user_id)
+            channel = user.dm_channel or await user.create_dm()
+            kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+            if content:
+                kwargs["content"] = clip(content, CONTENT_MAX)
+            if embeds:
+                kwargs["embeds"] = fit_embeds(list(embeds))
+            if nonce is not None:
+                kwargs["nonce"] = nonce
+            await channel.send(**kwargs)
+            return True
+        except discord.Forbidden:
+            log.info("DM to user %s refused (DMs closed)", user_id)
+            return False
+        except discord.NotFound:
+            log.info("DM to user %s failed: unknown user", user_id)
+            return False
+
+    async def _post_job(self, job: Job) -> None:
+        """Generic `core.post` job: post payload['content'] to the target channel."""
+        if job.target is None or not job.target.isdigit():
+            raise PermanentJobError("core.post job without a channel target")
+        try:
+            await self.post(int(job.target), str(job.payload.get("content", "")), nonce=job.nonce)
+        except discord.NotFound as exc:
+            raise PermanentJobError(f"channel {job.target} not found (deleted?)") from exc
+        except discord.Forbidden as exc:
+            raise PermanentJobError(f"no permission to post in channel {job.target}") from exc
+
+
+def create_bot(config: Config, **kwargs: Any) -> AttacheBot:
+    """Build the bot. No network or disk I/O happens until `start()`."""
+    return AttacheBot(config, **kwargs)

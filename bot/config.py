@@ -1,0 +1,142 @@
+"""Typed, immutable configuration loaded from a TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A configuration problem, with a message naming the key and what is allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerConfig:
+    batch_size: int = 500
+    per_target_batch: int = 20
+    max_attempts: int = 5
+    concurrency: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    database_path: Path
+    sync_commands: str = "global"
+    log_level: str = "INFO"
+    default_timezone: str = "UTC"
+    token: str | None = field(default=None, repr=False)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    config_path: Path | None = None
+
+    @property
+    def sync_guild_id(self) -> int | None:
+        """The guild id when `sync_commands` names one (development sync)."""
+        return int(self.sync_commands) if self.sync_commands.isdigit() else None
+
+    def resolve_token(self) -> str | None:
+        """The bot token: DISCORD_TOKEN from the environment wins over the `token` key."""
+        env = os.environ.get("DISCORD_TOKEN", "").strip()
+        return env or (self.token or None)
+
+
+_TOP_KEYS = {"database_path", "sync_commands", "log_level", "default_timezone", "token", "scheduler"}
+_SCHED_KEYS = {"batch_size", "per_target_batch", "max_attempts", "concurrency"}
+
+
+def _check_int(section: str, key: str, value: Any, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigError(f"{section}{key}: must be a whole number from {lo} to {hi} (got {value!r}).")
+    return value
+
+
+def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | None = None) -> Config:
+    """Validate a parsed TOML mapping into a Config; relative paths resolve against base_dir."""
+    unknown = sorted(set(raw) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{unknown[0]}: unknown key. Allowed top-level keys: {', '.join(sorted(_TOP_KEYS))}."
+        )
+    db = raw.get("database_path", "attache.db")
+    if not isinstance(db, str) or not db.strip():
+        raise ConfigError("database_path: must be a non-empty string (a file path, relative to the config).")
+    db_path = Path(db).expanduser()
+    if not db_path.is_absolute():
+        db_path = (base_dir / db_path).resolve()
+
+    sync = raw.get("sync_commands", "global")
+    if isinstance(sync, int) and not isinstance(sync, bool):
+        sync = str(sync)
+    if not isinstance(sync, str) or not (sync in ("global", "off") or (sync.isdigit() and len(sync) >= 15)):
+        raise ConfigError(
+            f"sync_commands: must be \"global\", \"off\" or a guild id (a 17–20 digit number); got {sync!r}."
+        )
+
+    level = raw.get("log_level", "INFO")
+    if not isinstance(level, str) or level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level: must be one of {', '.join(LOG_LEVELS)}; got {level!r}.")
+
+    tz = raw.get("default_timezone", "UTC")
+    try:
+        if not isinstance(tz, str) or not tz or len(tz) > 64:
+            raise ZoneInfoNotFoundError(tz)
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"default_timezone: must be an IANA time zone such as \"Europe/Paris\" or \"UTC\"; got {tz!r}."
+        ) from exc
+
+    token = raw.get("token")
+    if token is not None and not isinstance(token, str):
+        raise ConfigError("token: must be a string (better: leave it out and set DISCORD_TOKEN).")
+
+    sched_raw = raw.get("scheduler", {})
+    if not isinstance(sched_raw, dict):
+        raise ConfigError("scheduler: must be a table ([scheduler]).")
+    unknown = sorted(set(sched_raw) - _SCHED_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"scheduler.{unknown[0]}: unknown key. Allowed: {', '.join(sorted(_SCHED_KEYS))}."
+        )
+    defaults = SchedulerConfig()
+    sched = SchedulerConfig(
+        batch_size=_check_int("scheduler.", "batch_size", sched_raw.get("batch_size", defaults.batch_size), 1, 10_000),
+        per_target_batch=_check_int(
+            "scheduler.", "per_target_batch", sched_raw.get("per_target_batch", defaults.per_target_batch), 1, 1_000
+        ),
+        max_attempts=_check_int(
+            "scheduler.", "max_attempts", sched_raw.get("max_attempts", defaults.max_attempts), 1, 100
+        ),
+        concurrency=_check_int("scheduler.", "concurrency", sched_raw.get("concurrency", defaults.concurrency), 1, 500),
+    )
+    return Config(
+        database_path=db_path,
+        sync_commands=sync,
+        log_level=level.upper(),
+        default_timezone=tz,
+        token=token or None,
+        scheduler=sched,
+        config_path=config_path,
+    )
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a TOML config file."""
+    p = Path(path).expanduser()
+    try:
+        with p.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"{p}: config file not found. Copy config.example.toml to {p.name} and edit it."
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read the config file ({exc}).") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc}).") from exc
+    return parse_config(raw, base_dir=p.resolve().parent, config_path=p.resolve())

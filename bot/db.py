@@ -1,0 +1,359 @@
+"""One aiosqlite connection per process: pragmas, a parameter-only query helper,
+transactions, migrations, online backup, and the single-instance process lock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import fcntl
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot import MIGRATIONS_DIR
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+
+_MIGRATION_RE = re.compile(r"^(\d{3,})[-_].+\.sql$")
+
+
+class DatabaseError(Exception):
+    """A storage problem with a message fit for an operator."""
+
+
+class DatabaseTooNew(DatabaseError):
+    pass
+
+
+class DatabaseLocked(DatabaseError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def list_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Numbered migrations in order; numbers must run 1, 2, 3... with no gaps or repeats."""
+    found: list[Migration] = []
+    for p in sorted(directory.glob("*.sql")):
+        m = _MIGRATION_RE.match(p.name)
+        if m:
+            found.append(Migration(int(m.group(1)), p.stem, p))
+    found.sort(key=lambda m: m.version)
+    for expected, mig in enumerate(found, start=1):
+        if mig.version != expected:
+            raise DatabaseError(f"Migration numbering broken at {mig.path.name}: expected {expected:03d}.")
+    return found
+
+
+def latest_version(directory: Path = MIGRATIONS_DIR) -> int:
+    migs = list_migrations(directory)
+    return migs[-1].version if migs else 0
+
+
+def placeholders(n: int) -> str:
+    """`?, ?, ?` for an IN clause of n parameters (n >= 1)."""
+    if n < 1:
+        raise ValueError("placeholders() needs at least one parameter")
+    return ", ".join("?" * n)
+
+
+class _Tx:
+    """Marker for the transaction owned by the current task."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+
+class Database:
+    """The process's one SQLite connection.
+
+    Statements always take parameters; SQL text never contains user input. Every
+    statement is serialised through one lock, and `transaction()` holds that lock for
+    its whole body, so one user action is one atomic transaction. Calls made by the
+    task that holds a transaction join it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._current: contextvars.ContextVar[_Tx | None] = contextvars.ContextVar(
+            f"attache_tx_{id(self)}", default=None
+        )
+        self.query_count = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def connect(self) -> None:
+        if self._conn is not None:
+            return
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _refuse_non_sqlite(self.path)
+        try:
+            conn = await aiosqlite.connect(str(self.path), isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"Cannot open database {self.path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA temp_store=MEMORY")
+        except sqlite3.DatabaseError as exc:
+            await conn.close()
+            raise DatabaseError(f"{self.path} is not a usable SQLite database: {exc}") from exc
+        self._conn = conn
+        log.info("database opened: %s", self.path)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                log.debug("PRAGMA optimize failed on close", exc_info=True)
+            await conn.close()
+            log.info("database closed: %s", self.path)
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise DatabaseError("Database is not open.")
+        return self._conn
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    # -- queries ---------------------------------------------------------------------
+    @asynccontextmanager
+    async def _access(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._current.get() is not None:
+            yield self.conn
+            return
+        async with self._lock:
+            yield self.conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns lastrowid for INSERT, else rowcount."""
+        async with self._access() as conn:
+            self.query_count += 1
+            cur = await conn.execute(sql, params)
+            try:
+                if sql.lstrip()[:6].upper() == "INSERT":
+                    return int(cur.lastrowid or 0)
+                return cur.rowcount
+            finally:
+                await cur.close()
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        async with self._access() as conn:
+            self.query_count += 1
+            cur = await conn.executemany(sql, rows)
+            try:
+                return cur.rowcount
+            finally:
+                await cur.close()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._access() as conn:
+            self.query_count += 1
+            cur = await conn.execute(sql, params)
+            try:
+                return list(await cur.fetchall())
+            finally:
+                await cur.close()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._access() as conn:
+            self.query_count += 1
+            cur = await conn.execute(sql, params)
+            try:
+                return await cur.fetchone()
+            finally:
+                await cur.close()
+
+    async def fetchval(self, sql: str, params: Params = (), default: Any = None) -> Any:
+        row = await self.fetchone(sql, params)
+        return default if row is None else row[0]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """`async with db.transaction():` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on error.
+
+        Nested use by the same task joins the outer transaction."""
+        if self._current.get() is not None:
+            yield self
+            return
+        async with self._lock:
+            token = self._current.set(_Tx(self))
+            try:
+                self.query_count += 1
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                except BaseException:
+                    await self.conn.execute("ROLLBACK")
+                    raise
+                else:
+                    try:
+                        await self.conn.execute("COMMIT")
+                    except BaseException:
+                        if self.conn.in_transaction:
+                            await self.conn.execute("ROLLBACK")
+                        raise
+            finally:
+                self._current.reset(token)
+
+    # -- schema ----------------------------------------------------------------------
+    async def user_version(self) -> int:
+        return int(await self.fetchval("PRAGMA user_version", default=0))
+
+    async def migrate(self, directory: Path = MIGRATIONS_DIR) -> tuple[int, int]:
+        """Apply pending migrations, each in its own transaction. Returns (before, after)."""
+        migrations = list_migrations(directory)
+        latest = migrations[-1].version if migrations else 0
+        async with self._lock:
+            cur = await self.conn.execute("PRAGMA user_version")
+            row = await cur.fetchone()
+            await cur.close()
+            before = int(row[0]) if row else 0
+            if before > latest:
+                raise DatabaseTooNew(
+                    f"The database {self.path} is at schema version {before}, but this Attaché only knows "
+                    f"versions up to {latest}. Upgrade Attaché, or restore a backup made by this version."
+                )
+            for mig in migrations:
+                if mig.version <= before:
+                    continue
+                body = mig.sql()
+                if re.search(r"^\s*(BEGIN|COMMIT|END)\b", body, re.IGNORECASE | re.MULTILINE):
+                    raise DatabaseError(f"{mig.path.name}: migrations must not contain BEGIN/COMMIT.")
+                script = f"BEGIN IMMEDIATE;\n{body}\n;PRAGMA user_version = {mig.version};\nCOMMIT;"
+                try:
+                    await self.conn.executescript(script)
+                except sqlite3.Error as exc:
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
+                    raise DatabaseError(f"Migration {mig.path.name} failed and was rolled back: {exc}") from exc
+                log.info("applied migration %s", mig.path.name)
+        return before, latest if latest > before else before
+
+    async def backup_to(self, target: str | os.PathLike[str]) -> None:
+        """Online backup of the open database to a new file (SQLite backup API)."""
+        async with self._lock:
+            dest = sqlite3.connect(str(target))
+            try:
+                await self.conn.backup(dest)
+            finally:
+                dest.close()
+
+
+def _refuse_non_sqlite(path: Path) -> None:
+    """A non-empty file that is not SQLite gets a clear error instead of a cryptic one later."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"Cannot read database file {path}: {exc}") from exc
+    if head and head != b"SQLite format 3\x00":
+        raise DatabaseError(f"{path} exists but is not an SQLite database. Move it away or fix database_path.")
+
+
+def backup_file(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> int:
+    """Blocking online backup from one file to another (safe while the bot runs). Returns pages copied."""
+    src_path = Path(source)
+    if not src_path.exists():
+        raise DatabaseError(f"No database at {src_path}.")
+    _refuse_non_sqlite(src_path)
+    tgt = Path(target)
+    if tgt.exists():
+        raise DatabaseError(f"{tgt} already exists; choose a new file name for the backup.")
+    src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=10)
+    dst = sqlite3.connect(str(tgt))
+    try:
+        src.backup(dst, pages=1024)
+        pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+    finally:
+        dst.close()
+        src.close()
+    return pages
+
+
+def check_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Blocking integrity check: integrity_check, foreign_key_check and schema version."""
+    p = Path(path)
+    if not p.exists():
+        raise DatabaseError(f"No database at {p}.")
+    _refuse_non_sqlite(p)
+    conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=10)
+    try:
+        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+        fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{p} is not a usable SQLite database: {exc}") from exc
+    finally:
+        conn.close()
+    latest = latest_version()
+    return {
+        "ok": integrity == ["ok"] and not fk and version <= latest,
+        "integrity": integrity,
+        "foreign_key_violations": len(fk),
+        "version": version,
+        "latest": latest,
+    }
+
+
+class ProcessLock:
+    """An exclusive lock file beside the database, held for the bot process's life."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = Path(str(db_path) + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DatabaseLocked(
+                f"Another Attaché process is already running on this database ({self.path} is locked). "
+                "Stop it first: two instances would post the same reminders twice."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)

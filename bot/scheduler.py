@@ -1,0 +1,497 @@
+"""The one durable dispatcher.
+
+Jobs live in the `jobs` table. One task sleeps until the next due job (or at most an
+hour), and is woken early when a sooner job is scheduled or the job it waits for is
+cancelled: nothing polls. Due jobs are claimed (pending → running) in one batched
+UPDATE before any handler runs, and completed in batches; a job still `running` at
+start-up (the process died mid-send) is sent again with the same nonce, which Discord
+uses (`enforce_nonce`) to drop a duplicate of a post that already went out.
+
+Sends are grouped by target (a channel id): one target's jobs run one after another,
+different targets run concurrently, and a target that is busy is not claimed again
+until it is free, so one busy channel never holds up everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from bot.db import Database
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Handler = Callable[["Job"], Awaitable[None]]
+StaleRule = Callable[["Job", datetime], bool]
+ErrorClass = Literal["retry", "fail"]
+
+MAX_IDLE_SLEEP = 3600.0  # one safety wake-up an hour at most
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_ms(dt: datetime) -> int:
+    if dt.tzinfo is None:
+        raise ValueError("scheduler times must be timezone-aware")
+    return int(round(dt.timestamp() * 1000))
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+class SkipJob(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a handler: this job no longer matters; mark it skipped."""
+
+
+class PermanentJobError(Exception):
+    """Raised by a handler: retrying cannot help; mark the job failed now."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    guild_id: int
+    kind: str
+    dedupe_key: str
+    due_at: datetime
+    original_due_at: datetime
+    payload: dict[str, Any]
+    target: str | None
+    attempts: int
+    resumed: bool
+
+    @property
+    def nonce(self) -> str:
+        """A stable message nonce (<= 25 chars) for this logical job and due time."""
+        raw = f"{self.guild_id}:{self.dedupe_key}:{to_ms(self.original_due_at)}".encode()
+        return hashlib.blake2b(raw, digest_size=12).hexdigest()[:25]
+
+
+@dataclass(slots=True)
+class _Kind:
+    handler: Handler
+    stale: StaleRule | None
+
+
+@dataclass(slots=True)
+class SchedulerStats:
+    wakeups: int = 0
+    rounds: int = 0
+    dispatched: int = 0
+    done: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    lateness_ms: list[float] = field(default_factory=list)
+    record_lateness: bool = False
+
+
+def default_classify(exc: BaseException) -> ErrorClass:
+    return "retry"
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock = system_clock,
+        batch_size: int = 500,
+        per_target_batch: int = 5,
+        max_attempts: int = 5,
+        concurrency: int = 20,
+        classify_error: Callable[[BaseException], ErrorClass] = default_classify,
+        backoff_base: float = 5.0,
+        backoff_cap: float = 900.0,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.batch_size = batch_size
+        self.per_target_batch = per_target_batch
+        self.max_attempts = max_attempts
+        self.concurrency = concurrency
+        self.classify_error = classify_error
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.stats = SchedulerStats()
+        self._kinds: dict[str, _Kind] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._groups: set[asyncio.Task[None]] = set()
+        self._busy: set[str] = set()
+        self._inflight = 0
+        self._results: list[tuple[str, int, Any]] = []
+        self._next_due_ms: int | None = None
+        self._stopping = False
+        self._idle = asyncio.Event()
+
+    # -- registration --------------------------------------------------------------
+    def register(self, kind: str, handler: Handler, *, stale: StaleRule | None = None) -> None:
+        """Register the handler for a job kind; `stale(job, now)` → True skips a job too old to matter."""
+        self._kinds[kind] = _Kind(handler, stale)
+
+    def unregister(self, kind: str) -> None:
+        self._kinds.pop(kind, None)
+
+    # -- scheduling API (callable inside a db transaction) -------------------------
+    async def schedule(
+        self,
+        kind: str,
+        due_at: datetime,
+        *,
+        guild_id: int,
+        dedupe_key: str,
+        payload: dict[str, Any] | None = None,
+        target: str | int | None = None,
+    ) -> None:
+        """Create or reschedule the job named by (guild_id, dedupe_key).
+
+        A pending, failed, cancelled or skipped job is reset to pending. A done job is left
+        alone when its due time is unchanged (it already fired) and re-armed when the time moved.
+        A running job is left to finish."""
+        due = to_ms(due_at)
+        now = to_ms(self.clock())
+        body = json.dumps(payload or {}, separators=(",", ":"), ensure_ascii=False)
+        tgt = None if target is None else str(target)
+        await self.db.execute(
+            """
+            INSERT INTO jobs (guild_id, kind, dedupe_key, due_ms, original_due_ms, payload, target,
+                              status, attempts, created_ms, updated_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+            ON CONFLICT (guild_id, dedupe_key) DO UPDATE SET
+                kind = excluded.kind, due_ms = excluded.due_ms, original_due_ms = excluded.original_due_ms,
+                payload = excluded.payload, target = excluded.target, status = 'pending', attempts = 0,
+                resumed = 0, last_error = NULL, finished_ms = NULL, updated_ms = excluded.updated_ms
+            WHERE jobs.status IN ('pending', 'failed', 'cancelled', 'skipped')
+               OR (jobs.status = 'done' AND jobs.original_due_ms != excluded.original_due_ms)
+            """,
+            (guild_id, kind, dedupe_key, due, due, body, tgt, now, now),
+        )
+        if self._next_due_ms is None or due < self._next_due_ms:
+            self._next_due_ms = due
+            self._wake.set()
+
+    async def cancel(self, guild_id: int, dedupe_key: str) -> int:
+        """Cancel one pending job; returns how many were cancelled (0 or 1)."""
+        n = await self.db.execute(
+            "UPDATE jobs SET status = 'cancelled', updated_ms = ?, finished_ms = ? "
+            "WHERE guild_id = ? AND dedupe_key = ? AND status = 'pending'",
+            (to_ms(self.clock()), to_ms(self.clock()), guild_id, dedupe_key),
+        )
+        if n:
+            self._wake.set()
+        return n
+
+    async def cancel_prefix(self, guild_id: int, prefix: str) -> int:
+        """Cancel every pending job of the guild whose dedupe key starts with prefix."""
+        if not prefix:
+            raise ValueError("cancel_prefix needs a non-empty prefix")
+        now = to_ms(self.clock())
+        n = await self.db.execute(
+            "UPDATE jobs SET status = 'cancelled', updated_ms = ?, finished_ms = ? "
+            "WHERE guild_id = ? AND dedupe_key >= ? AND dedupe_key < ? AND status = 'pending'",
+            (now, now, guild_id, prefix, prefix + "\U0010ffff"),
+        )
+        if n:
+            self._wake.set()
+        return n
+
+    async def pending(self, guild_id: int, prefix: str = "") -> list[Job]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM jobs WHERE guild_id = ? AND status = 'pending' AND dedupe_key >= ? AND dedupe_key < ? "
+            "ORDER BY due_ms, id",
+            (guild_id, prefix, prefix + "\U0010ffff"),
+        )
+        return [_row_to_job(r) for r in rows]
+
+    async def job_status(self, guild_id: int, dedupe_key: str) -> str | None:
+        return await self.db.fetchval(
+            "SELECT status FROM jobs WHERE guild_id = ? AND dedupe_key = ?", (guild_id, dedupe_key)
+        )
+
+    async def recent_failures(self, guild_id: int, limit: int = 5) -> list[dict[str, Any]]:
+        rows = await self.db.fetchall(
+            "SELECT kind, target, last_error, finished_ms, dedupe_key FROM jobs "
+            "WHERE guild_id = ? AND status = 'failed' ORDER BY finished_ms DESC LIMIT ?",
+            (guild_id, limit),
+        )
+        return [dict(r) for r in rows]
+
+    def wake(self) -> None:
+        """Re-evaluate now (tests that move an injected clock call this)."""
+        self._next_due_ms = None
+        self._wake.set()
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def recover(self) -> int:
+        """Jobs left `running` by a dead process go back to pending, flagged as resumed."""
+        n = await self.db.execute(
+            "UPDATE jobs SET status = 'pending', resumed = 1 WHERE status = 'running'"
+        )
+        if n:
+            log.warning("scheduler: %d job(s) were interrupted mid-send; they will be resent with their nonce", n)
+        return n
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        self._stopping = False
+        await self.recover()
+        self._task = asyncio.create_task(self._run(), name="attache-scheduler")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        if self._groups:
+            done, pending = await asyncio.wait(set(self._groups), timeout=grace)
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        if self.db.is_open:
+            await self._flush()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    await self._flush()
+                    claimed = await self.run_due(self.clock(), wait=False)
+                    if claimed:
+                        await asyncio.sleep(0)
+                        continue
+                    timeout = await self._sleep_seconds()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("scheduler round failed; retrying in 5 s")
+                    timeout = 5.0
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                except TimeoutError:
+                    pass
+                self.stats.wakeups += 1
+        except asyncio.CancelledError:
+            pass
+
+    async def _sleep_seconds(self) -> float:
+        if self._inflight >= self.batch_size:
+            self._next_due_ms = None
+            return MAX_IDLE_SLEEP  # a finishing group wakes us
+        row = await self.db.fetchone(
+            "SELECT MIN(due_ms) FROM jobs WHERE status = 'pending'"
+            + (" AND COALESCE(target, '') NOT IN (SELECT value FROM json_each(?))" if self._busy else ""),
+            (json.dumps(sorted(self._busy)),) if self._busy else (),
+        )
+        nxt = row[0] if row and row[0] is not None else None
+        self._next_due_ms = nxt
+        if nxt is None:
+            return MAX_IDLE_SLEEP
+        delay = (nxt - to_ms(self.clock())) / 1000
+        return min(max(delay, 0.0), MAX_IDLE_SLEEP)
+
+    # -- dispatch --------------------------------------------------------------------
+    async def run_due(self, now: datetime | None = None, *, wait: bool = True) -> int:
+        """Claim and start every job due at `now`; with wait=True (tests), wait for them and
+        record the results before returning. Returns the number of jobs claimed."""
+        now = now or self.clock()
+        total = 0
+        while True:
+            capacity = self.batch_size - self._inflight
+            if capacity <= 0:
+                break
+            jobs = await self._claim(to_ms(now), capacity)
+            if not jobs:
+                break
+            total += len(jobs)
+            self.stats.rounds += 1
+            self._start_groups(jobs, now)
+            if not wait:
+                break
+            await self.drain()
+        if wait:
+            await self.drain()
+        return total
+
+    async def drain(self) -> None:
+        """Wait for in-flight sends and record their results."""
+        while self._groups:
+            await asyncio.wait(set(self._groups))
+        await self._flush()
+
+    async def _claim(self, now_ms: int, limit: int) -> list[Job]:
+        busy = json.dumps(sorted(self._busy))
+        rows = await self.db.fetchall(
+            """
+            UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_ms = :now
+            WHERE id IN (
+                SELECT id FROM (
+                    SELECT id, due_ms, ROW_NUMBER() OVER (
+                        PARTITION BY COALESCE(target, '#' || id) ORDER BY due_ms, id) AS rn
+                    FROM (
+                        SELECT id, target, due_ms FROM jobs
+                        WHERE status = 'pending' AND due_ms <= :now
+                          AND COALESCE(target, '') NOT IN (SELECT value FROM json_each(:busy))
+                        ORDER BY due_ms LIMIT :scan
+                    )
+                ) WHERE rn <= :per_target ORDER BY due_ms, id LIMIT :limit
+            )
+            RETURNING *
+            """,
+            {"now": now_ms, "busy": busy, "scan": limit * 4, "per_target": self.per_target_batch, "limit": limit},
+        )
+        jobs = [_row_to_job(r) for r in rows]
+        jobs.sort(key=lambda j: (j.due_at, j.id))
+        return jobs
+
+    def _start_groups(self, jobs: list[Job], now: datetime) -> None:
+        groups: dict[str, list[Job]] = {}
+        for job in jobs:
+            key = job.target if job.target is not None else f"#{job.id}"
+            groups.setdefault(key, []).append(job)
+        for key, group in groups.items():
+            if not key.startswith("#"):
+                self._busy.add(key)
+            self._inflight += len(group)
+            task = asyncio.create_task(self._run_group(key, group, now), name=f"attache-job-{key}")
+            self._groups.add(task)
+            task.add_done_callback(self._groups.discard)
+
+    async def _run_group(self, key: str, jobs: list[Job], claimed_at: datetime) -> None:
+        try:
+            for job in jobs:
+                await self._run_one(job)
+        finally:
+            self._busy.discard(key)
+            self._inflight -= len(jobs)
+            self._wake.set()
+
+    async def _run_one(self, job: Job) -> None:
+        kind = self._kinds.get(job.kind)
+        now = self.clock()
+        if kind is None:
+            log.error("scheduler: no handler for job kind %r (job %d); marking failed", job.kind, job.id)
+            self._results.append(("failed", job.id, f"no handler registered for kind {job.kind}"))
+            self.stats.failed += 1
+            return
+        if kind.stale is not None:
+            try:
+                stale = kind.stale(job, now)
+            except Exception:
+                log.exception("scheduler: stale rule for %s failed", job.kind)
+                stale = False
+            if stale:
+                log.info("scheduler: skipping %s job %d (%s): too late, due %s", job.kind, job.id,
+                         job.dedupe_key, job.original_due_at.isoformat())
+                self._results.append(("skipped", job.id, f"skipped: too late to matter (due {job.original_due_at:%Y-%m-%d %H:%M} UTC)"))
+                self.stats.skipped += 1
+                return
+        self.stats.dispatched += 1
+        if self.stats.record_lateness:
+            self.stats.lateness_ms.append((now - job.due_at).total_seconds() * 1000)
+        try:
+            await kind.handler(job)
+        except SkipJob as exc:
+            self._results.append(("skipped", job.id, f"skipped: {exc}"[:500]))
+            self.stats.skipped += 1
+        except PermanentJobError as exc:
+            self._fail(job, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any handler error is classified, logged and retried
+            verdict = self.classify_error(exc)
+            if verdict == "fail" or job.attempts >= self.max_attempts:
+                self._fail(job, exc)
+            else:
+                delay = min(self.backoff_cap, self.backoff_base * 2 ** (job.attempts - 1))
+                delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
+                log.warning("scheduler: %s job %d failed (attempt %d/%d), retrying in %.0f s: %s",
+                            job.kind, job.id, job.attempts, self.max_attempts, delay, exc)
+                retry_at = to_ms(self.clock() + timedelta(seconds=delay))
+                self._results.append(("retry", job.id, (retry_at, _err(exc))))
+                self.stats.retried += 1
+        else:
+            self._results.append(("done", job.id, None))
+            self.stats.done += 1
+
+    def _fail(self, job: Job, exc: BaseException) -> None:
+        log.error("scheduler: %s job %d for target %s failed permanently after %d attempt(s): %s",
+                  job.kind, job.id, job.target, job.attempts, _err(exc))
+        self._results.append(("failed", job.id, _err(exc)))
+        self.stats.failed += 1
+
+    async def _flush(self) -> None:
+        if not self._results:
+            return
+        results, self._results = self._results, []
+        now = to_ms(self.clock())
+        done = [jid for st, jid, _ in results if st == "done"]
+        other = [(st, jid, extra) for st, jid, extra in results if st != "done"]
+        try:
+            async with self.db.transaction():
+                if done:
+                    await self.db.execute(
+                        "UPDATE jobs SET status = 'done', finished_ms = ?, updated_ms = ?, last_error = NULL "
+                        "WHERE status = 'running' AND id IN (SELECT value FROM json_each(?))",
+                        (now, now, json.dumps(done)),
+                    )
+                for st, jid, extra in other:
+                    if st == "retry":
+                        retry_at, err = extra
+                        await self.db.execute(
+                            "UPDATE jobs SET status = 'pending', due_ms = ?, last_error = ?, updated_ms = ? "
+                            "WHERE status = 'running' AND id = ?",
+                            (retry_at, err, now, jid),
+                        )
+                    else:
+                        await self.db.execute(
+                            "UPDATE jobs SET status = ?, last_error = ?, finished_ms = ?, updated_ms = ? "
+                            "WHERE status = 'running' AND id = ?",
+                            (st, extra, now, now, jid),
+                        )
+        except BaseException:
+            self._results = results + self._results
+            raise
+
+
+def _err(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text[:500]
+
+
+def _row_to_job(r: Any) -> Job:
+    return Job(
+        id=r["id"],
+        guild_id=r["guild_id"],
+        kind=r["kind"],
+        dedupe_key=r["dedupe_key"],
+        due_at=from_ms(r["due_ms"]),
+        original_due_at=from_ms(r["original_due_ms"]),
+        payload=json.loads(r["payload"] or "{}"),
+        target=r["target"],
+        attempts=r["attempts"],
+        resumed=bool(r["resumed"]),
+    )

@@ -1,0 +1,99 @@
+"""/help (everyone) and /audit (moderators)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import audit
+from bot.checks import moderator_only
+from bot.embeds import chunk_lines, clip, make_embed, one_line
+from bot.interactions import reply
+from bot.timeparse import discord_ts
+from bot.ui import Paginator
+
+if TYPE_CHECKING:
+    from bot.app import AttacheBot
+
+ENTITY_CHOICES = ["settings", "practice", "roundtable", "rsvp", "profile", "network", "membership", "city", "agreement"]
+
+
+def help_sections(bot: commands.Bot) -> list[tuple[str, list[str]]]:
+    """(feature title, ['`/cmd sub` — description', ...]) for every cog, in load order."""
+    sections: list[tuple[str, list[str]]] = []
+    for cog in bot.cogs.values():
+        lines: list[str] = []
+        for cmd in cog.walk_app_commands():
+            if isinstance(cmd, app_commands.Command):
+                params = " ".join(
+                    f"{p.display_name}" if p.required else f"[{p.display_name}]" for p in cmd.parameters
+                )
+                lines.append(f"`/{cmd.qualified_name}{(' ' + params) if params else ''}` — {cmd.description}")
+        if lines:
+            title = getattr(cog, "feature_title", None) or cog.qualified_name.title()
+            sections.append((title, lines))
+    return sections
+
+
+class Meta(commands.Cog):
+    feature_title = "Help and audit"
+
+    def __init__(self, bot: AttacheBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="help", description="List Attaché's commands, grouped by feature")
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        pages: list[discord.Embed] = []
+        for title, lines in help_sections(self.bot):
+            for i, chunk in enumerate(chunk_lines(lines, limit=3900)):
+                pages.append(
+                    make_embed(
+                        f"Attaché help — {title}" + (f" ({i + 1})" if i else ""),
+                        chunk,
+                        footer="Options in [brackets] are optional. Times show in your own time zone.",
+                    )
+                )
+        await Paginator(pages, interaction.user.id).start(interaction)
+
+    @app_commands.command(name="audit", description="Moderators: who changed what, newest first")
+    @app_commands.describe(member="Only this member's actions", entity="Only this kind of record")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_messages=True)
+    @moderator_only()
+    async def audit_log(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.Member | None = None,
+        entity: str | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        rows = await audit.entries(
+            self.bot.db, interaction.guild_id, actor_id=member.id if member else None, entity=entity, limit=500
+        )
+        if not rows:
+            await reply(interaction, "No audit entries match." + (" Try without a filter." if member or entity else ""))
+            return
+        lines = []
+        for e in rows:
+            detail = ", ".join(f"{k}={one_line(str(v), 60)}" for k, v in list(e.changes.items())[:4])
+            lines.append(
+                f"{discord_ts(e.at, 'f')} <@{e.actor_id}> **{e.action}** {e.entity}"
+                + (f" #{clip(e.entity_id, 40)}" if e.entity_id else "")
+                + (f" — {detail}" if detail else "")
+            )
+        pages = [make_embed("Audit log", chunk) for chunk in chunk_lines(lines, limit=3900, per_page=15)]
+        await Paginator(pages, interaction.user.id).start(interaction)
+
+    @audit_log.autocomplete("entity")
+    async def entity_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        kinds = await audit.entity_kinds(self.bot.db, interaction.guild_id)
+        options = sorted(set(kinds) | set(ENTITY_CHOICES))
+        cur = current.lower()
+        return [app_commands.Choice(name=k, value=k) for k in options if cur in k][:25]

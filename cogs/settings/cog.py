@@ -1,0 +1,97 @@
+"""/settings: the server's configuration (Manage Server required)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import manage_guild_only
+from bot.embeds import choice_name, clip, make_embed
+from bot.interactions import reply
+from bot.timeparse import discord_ts, from_unix, search_zones
+
+if TYPE_CHECKING:
+    from bot.app import AttacheBot
+
+log = logging.getLogger(__name__)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Settings(commands.GroupCog, group_name="settings", group_description="Attaché's settings for this server"):
+    def __init__(self, bot: AttacheBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def _set(self, interaction: discord.Interaction[Any], key: str, value: Any, done: str) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.settings.set(interaction.guild_id, key, value, actor_id=interaction.user.id)
+        await reply(interaction, done)
+
+    @app_commands.command(name="show", description="Show this server's Attaché settings and delivery status")
+    @manage_guild_only()
+    async def show(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild is not None
+        gs = await self.bot.settings.get(interaction.guild.id)
+        fields: list[tuple[str, str, bool]] = [
+            (label, value, True) for label, value in self.bot.settings.describe(gs)
+        ]
+        for provider in self.bot.status_providers:
+            try:
+                fields.extend((n, v, False) for n, v in await provider(interaction.guild))
+            except Exception:
+                log.exception("status provider failed")
+        failures = await self.bot.scheduler.recent_failures(interaction.guild.id)
+        if failures:
+            lines = [
+                f"{discord_ts(from_unix(f['finished_ms'] / 1000), 'R')} `{f['kind']}`"
+                + (f" → <#{f['target']}>" if f["target"] and str(f["target"]).isdigit() else "")
+                + f": {clip(f['last_error'] or '', 150)}"
+                for f in failures
+            ]
+            fields.append(("Last delivery errors", "\n".join(lines), False))
+        else:
+            fields.append(("Last delivery errors", "none", False))
+        await reply(interaction, embed=make_embed("Attaché settings", None, fields=fields))
+
+    @app_commands.command(name="moderator-role", description="Set the role whose members curate and moderate")
+    @app_commands.describe(role="The moderator role")
+    @manage_guild_only()
+    async def moderator_role(self, interaction: discord.Interaction[Any], role: discord.Role) -> None:
+        await self._set(interaction, "moderator_role_id", role.id, f"Moderator role set to {role.mention}.")
+
+    @app_commands.command(name="review-channel", description="Set the channel where submissions are reviewed")
+    @app_commands.describe(channel="Channel for review cards")
+    @manage_guild_only()
+    async def review_channel(self, interaction: discord.Interaction[Any], channel: discord.TextChannel) -> None:
+        await self._set(interaction, "review_channel_id", channel.id, f"Review cards will go to {channel.mention}.")
+
+    @app_commands.command(
+        name="announcements-channel", description="Set the channel for announcements and reminder posts"
+    )
+    @app_commands.describe(channel="Channel for roundtable, practice and reminder posts")
+    @manage_guild_only()
+    async def announcements_channel(
+        self, interaction: discord.Interaction[Any], channel: discord.TextChannel
+    ) -> None:
+        await self._set(
+            interaction, "announcements_channel_id", channel.id, f"Announcements will go to {channel.mention}."
+        )
+
+    @app_commands.command(name="timezone", description="Set the server's default time zone (IANA name)")
+    @app_commands.describe(zone="An IANA time zone such as Europe/Paris")
+    @manage_guild_only()
+    async def timezone(self, interaction: discord.Interaction[Any], zone: app_commands.Range[str, 1, 64]) -> None:
+        assert interaction.guild_id is not None
+        gs = await self.bot.settings.set(interaction.guild_id, "timezone", zone, actor_id=interaction.user.id)
+        await reply(interaction, f"Server time zone set to **{gs.timezone}**.")
+
+    @timezone.autocomplete("zone")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=choice_name(z), value=z) for z in search_zones(current, 25)]

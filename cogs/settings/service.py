@@ -1,0 +1,137 @@
+"""Per-guild settings: typed key/value pairs, validated, audited. No discord import."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import audit
+from bot.db import Database
+from bot.errors import InvalidInput
+from bot.scheduler import system_clock, to_ms
+
+Validator = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    key: str
+    label: str
+    default: Any
+    validate: Validator
+    render: Callable[[Any], str] = str
+
+
+def _snowflake_or_none(v: Any) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise InvalidInput("Expected a Discord id.")
+    return v
+
+
+def _zone(v: Any) -> str | None:
+    if v is None:
+        return None
+    from bot.timeparse import get_zone
+
+    return str(get_zone(str(v)).key)
+
+
+CORE_SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("moderator_role_id", "Moderator role", None, _snowflake_or_none, lambda v: f"<@&{v}>" if v else "not set (Manage Messages)"),
+    SettingSpec("review_channel_id", "Review channel", None, _snowflake_or_none, lambda v: f"<#{v}>" if v else "not set"),
+    SettingSpec(
+        "announcements_channel_id", "Announcements channel", None, _snowflake_or_none,
+        lambda v: f"<#{v}>" if v else "not set",
+    ),
+    SettingSpec("timezone", "Time zone", None, _zone, lambda v: v or "not set (bot default)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    guild_id: int
+    default_timezone: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def moderator_role_id(self) -> int | None:
+        return self.values.get("moderator_role_id")
+
+    @property
+    def review_channel_id(self) -> int | None:
+        return self.values.get("review_channel_id")
+
+    @property
+    def announcements_channel_id(self) -> int | None:
+        return self.values.get("announcements_channel_id")
+
+    @property
+    def timezone(self) -> str:
+        """The server's IANA zone, or the bot's configured default."""
+        return self.values.get("timezone") or self.default_timezone
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+class SettingsService:
+    """Settings of every guild; features add their own keys with `register()`."""
+
+    def __init__(self, db: Database, *, default_timezone: str = "UTC") -> None:
+        self.db = db
+        self.default_timezone = default_timezone
+        self.specs: dict[str, SettingSpec] = {s.key: s for s in CORE_SPECS}
+        self._cache: dict[int, GuildSettings] = {}
+
+    def register(self, spec: SettingSpec) -> None:
+        self.specs[spec.key] = spec
+
+    async def get(self, guild_id: int) -> GuildSettings:
+        cached = self._cache.get(guild_id)
+        if cached is not None:
+            return cached
+        rows = await self.db.fetchall("SELECT key, value FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        values: dict[str, Any] = {k: s.default for k, s in self.specs.items()}
+        for r in rows:
+            values[r["key"]] = json.loads(r["value"])
+        gs = GuildSettings(guild_id, self.default_timezone, values)
+        self._cache[guild_id] = gs
+        return gs
+
+    async def set(self, guild_id: int, key: str, value: Any, *, actor_id: int | None) -> GuildSettings:
+        spec = self.specs.get(key)
+        if spec is None:
+            raise InvalidInput(f"Unknown setting “{key}”.")
+        clean = spec.validate(value)
+        old = (await self.get(guild_id)).get(key)
+        now = to_ms(system_clock())
+        async with self.db.transaction():
+            if clean is None:
+                await self.db.execute("DELETE FROM guild_settings WHERE guild_id = ? AND key = ?", (guild_id, key))
+            else:
+                await self.db.execute(
+                    "INSERT INTO guild_settings (guild_id, key, value, updated_ms, updated_by) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (guild_id, key) DO UPDATE SET value = excluded.value, "
+                    "updated_ms = excluded.updated_ms, updated_by = excluded.updated_by",
+                    (guild_id, key, json.dumps(clean), now, actor_id),
+                )
+            await audit.record(
+                self.db, guild_id=guild_id, actor_id=actor_id, action="settings.set", entity="settings",
+                entity_id=key, changes={"key": key, "from": old, "to": clean},
+            )
+        self._cache.pop(guild_id, None)
+        return await self.get(guild_id)
+
+    def invalidate(self, guild_id: int | None = None) -> None:
+        if guild_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(guild_id, None)
+
+    def describe(self, gs: GuildSettings) -> list[tuple[str, str]]:
+        """(label, rendered value) for every known setting, core first."""
+        return [(s.label, s.render(gs.get(s.key, s.default))) for s in self.specs.values()]
