@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 Params = Sequence[Any] | dict[str, Any]
 
 _MIGRATION_RE = re.compile(r"^(\d{3,})[-_].+\.sql$")
+# Transaction control inside a migration would break the runner's own transaction. A trigger's
+# BEGIN … END; is fine: only a bare BEGIN [DEFERRED|IMMEDIATE|EXCLUSIVE] [TRANSACTION]; or COMMIT/END TRANSACTION/ROLLBACK counts.
+_TXN_RE = re.compile(
+    r"^\s*(BEGIN(\s+(DEFERRED|IMMEDIATE|EXCLUSIVE))?(\s+TRANSACTION)?\s*;|COMMIT\b|END\s+TRANSACTION\b|ROLLBACK\b)",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 class DatabaseError(Exception):
@@ -248,7 +254,7 @@ class Database:
                 if mig.version <= before:
                     continue
                 body = mig.sql()
-                if re.search(r"^\s*(BEGIN|COMMIT|END)\b", body, re.IGNORECASE | re.MULTILINE):
+                if _TXN_RE.search(body):
                     raise DatabaseError(f"{mig.path.name}: migrations must not contain BEGIN/COMMIT.")
                 script = f"BEGIN IMMEDIATE;\n{body}\n;PRAGMA user_version = {mig.version};\nCOMMIT;"
                 try:

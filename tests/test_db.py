@@ -159,3 +159,19 @@ def test_process_lock(tmp_path: Path) -> None:
     a.release()
     b.acquire()
     b.release()
+
+
+async def test_migration_with_trigger_end_is_fine_but_begin_is_refused(tmp_path: Path) -> None:
+    mig_dir = tmp_path / "migs"
+    mig_dir.mkdir()
+    (mig_dir / "001-trigger.sql").write_text(
+        "CREATE TABLE a (x INTEGER);\nCREATE TABLE log (x INTEGER);\n"
+        "CREATE TRIGGER a_ins AFTER INSERT ON a\nBEGIN\n  INSERT INTO log VALUES (new.x);\nEND;\n"
+    )
+    d = Database(tmp_path / "t.db")
+    await d.connect()
+    assert await d.migrate(mig_dir) == (0, 1)
+    (mig_dir / "002-txn.sql").write_text("BEGIN;\nCREATE TABLE b (x INTEGER);\nCOMMIT;\n")
+    with pytest.raises(DatabaseError, match="BEGIN/COMMIT"):
+        await d.migrate(mig_dir)
+    await d.close()
