@@ -1,0 +1,73 @@
+"""A loopback fake of Discord (REST + gateway) for end-to-end tests through discord.py's own code.
+
+Quick start::
+
+    async def test_ping(fake_discord):            # fixture from tests.fakediscord.fixtures
+        guild = fake_discord.add_guild(name="Cities")
+        alice = guild.add_member(name="alice")
+        async with run_bot(fake_discord, make_bot()):   # any discord.Client / commands.Bot
+            await fake_discord.wait_commands_synced()
+            res = await fake_discord.invoke(guild, alice, "ping")
+            assert res.content == "pong" and res.ephemeral
+        fake_discord.assert_clean()                # no limit breaches, no unknown routes
+
+``run_bot`` is ``asyncio.create_task(bot.start(token))`` + ``fake.wait_ready()`` +
+``bot.wait_until_ready()`` and a clean close; it also shortens two waits discord.py keeps for
+the real Discord (2 s ``guild_ready_timeout``, 5 s sleep before a re-IDENTIFY).
+
+``FakeDiscord.install()`` (done by ``async with FakeDiscord()`` and by the fixture) points
+``discord.http.Route.BASE`` at the fake and also ``DiscordWebSocket.DEFAULT_GATEWAY``: a plain
+``Client`` never asks ``GET /gateway/bot``, it connects straight to the default gateway URL.
+
+Behaviours worth knowing:
+
+* Bodies are checked against Discord's limits (``limits.py``); breaches land in
+  ``fake.violations`` and the request still succeeds, unless ``FakeDiscord(strict=True)``
+  (then 400/50035 like Discord). Unknown routes answer 404 and land in ``fake.unhandled``.
+  ``fake.assert_clean()`` fails on either.
+* Like Discord, GUILD_CREATE carries only the bot's own member unless the bot has the
+  GUILD_PRESENCES intent; with GUILD_MEMBERS discord.py then chunks (op 8) and gets every member.
+  Gateway events are filtered by the intents of the IDENTIFY.
+* Interaction payloads carry the acting member with permissions, so commands work without the
+  members intent. Ephemeral responses are kept on the ``InteractionResult`` but are not channel
+  messages. An acknowledgement later than ``ack_deadline`` (3 s) is recorded as a violation.
+* ``wait_for_message`` returns the first matching message already there or yet to come; pass
+  ``after=fake.mark()`` to only look at new ones.
+"""
+
+from .harness import run_bot
+from .limits import (
+    check_choices,
+    check_commands,
+    check_components,
+    check_embeds,
+    check_interaction_callback,
+    check_message_limits,
+    check_modal,
+)
+from .models import Channel, Guild, Member, Perm, Role, User
+from .results import InteractionResult, StoredFile
+from .server import FakeDiscord, RecordedRequest
+from .waiting import FakeDiscordTimeout
+
+__all__ = [
+    "Channel",
+    "FakeDiscord",
+    "FakeDiscordTimeout",
+    "Guild",
+    "InteractionResult",
+    "Member",
+    "Perm",
+    "RecordedRequest",
+    "Role",
+    "StoredFile",
+    "User",
+    "check_choices",
+    "check_commands",
+    "check_components",
+    "check_embeds",
+    "check_interaction_callback",
+    "check_message_limits",
+    "check_modal",
+    "run_bot",
+]
