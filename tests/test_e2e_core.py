@@ -120,6 +120,10 @@ async def test_restart_fires_overdue_job_exactly_once(fake_discord: FakeDiscord,
                     break
                 await asyncio.sleep(0.05)
         assert bot.is_closed()
+        leaked = [t for t in asyncio.all_tasks() if not t.done() and (t.get_name().startswith("attache")
+                  or "scheduler" in repr(t.get_coro()))]
+        assert leaked == []
+        assert not bot.db.is_open
     contents = sorted(m["content"] for m in fake_discord.channel_messages(parts["general"]))
     assert contents == ["interrupted", "overdue"]
     # the second start did not re-sync unchanged commands
