@@ -61,8 +61,27 @@ def setup_logging(level: str) -> None:
 
 
 # -- run ------------------------------------------------------------------------------------
+def _point_at_test_discord() -> None:
+    """For end-to-end tests of the real process: ATTACHE_DISCORD_API_BASE / ATTACHE_DISCORD_GATEWAY
+    point discord.py at a fake Discord on loopback (see tests/fakediscord)."""
+    api = os.environ.get("ATTACHE_DISCORD_API_BASE")
+    gateway = os.environ.get("ATTACHE_DISCORD_GATEWAY")
+    if api:
+        import discord.http
+
+        discord.http.Route.BASE = api
+        log.warning("using a non-default Discord API at %s (testing only)", api)
+    if gateway:
+        import yarl
+        from discord.gateway import DiscordWebSocket
+
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
 async def _run_bot(config: Config, token: str, force_sync: bool) -> None:
     from bot.app import create_bot
+
+    _point_at_test_discord()
 
     bot = create_bot(config)
     bot.force_sync = force_sync
@@ -97,6 +116,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         return 3
     lock.release()
     setup_logging(config.log_level)
+    import aiohttp
     import discord
 
     try:
@@ -110,6 +130,10 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     except DatabaseError as exc:
         print(str(exc), file=sys.stderr)
         return 3
+    except (OSError, aiohttp.ClientError, discord.GatewayNotFound, discord.ConnectionClosed) as exc:
+        print(f"Cannot reach Discord ({type(exc).__name__}: {exc}). Check the network and try again; "
+              "the bot retries on its own once connected.", file=sys.stderr)
+        return 4
     except KeyboardInterrupt:
         return 0
     return 0
