@@ -179,3 +179,16 @@ async def test_second_instance_on_same_database_refuses(fake_discord: FakeDiscor
             async with run_bot(fake_discord, second):
                 pass
         assert "Another Attaché process" in repr(err.value) or isinstance(err.value, DatabaseLocked)
+
+
+async def test_help_pages_with_buttons(started_bot: World) -> None:
+    w = started_bot
+    res = await w.fake.invoke(w.guild, w.alice, "help")
+    ids = res.custom_ids
+    assert len(ids) == 4  # « ‹ › »
+    first_title = res.embeds[0]["title"]
+    nxt = await w.fake.click(w.guild, w.alice, res, ids[2])
+    assert nxt.callback_type == 7  # edit in place
+    assert nxt.callback_data["embeds"][0]["title"] != first_title
+    assert "Page 2/" in nxt.callback_data["embeds"][0]["footer"]["text"]
+    w.fake.assert_clean()
