@@ -44,7 +44,19 @@ def classify_discord_error(exc: BaseException) -> ErrorClass:
 
 
 class AttacheBot(commands.Bot):
-    def __init__(self, config: Config, *, scheduler_clock: Callable[[], Any] | None = None) -> None:
+    # Feature services, attached by their cogs in cog_load (None when that feature is not loaded).
+    directory: Any = None
+    practices: Any = None
+    roundtables: Any = None
+    mous: Any = None
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        scheduler_clock: Callable[[], Any] | None = None,
+        extensions: Sequence[str] | None = None,
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channels, roles and guild metadata; no privileged intents
         super().__init__(
@@ -73,6 +85,7 @@ class AttacheBot(commands.Bot):
         )
         self.settings = SettingsService(self.db, default_timezone=config.default_timezone)
         self.status_providers: list[StatusProvider] = []
+        self.extensions_to_load = list(extensions) if extensions is not None else None
         self.force_sync = False
         self.synced: bool | None = None  # None: not attempted; False: unchanged; True: synced
         self.scheduler.register("core.post", self._post_job)
@@ -84,7 +97,8 @@ class AttacheBot(commands.Bot):
         before, after = await self.db.migrate()
         if before != after:
             log.info("database migrated from version %d to %d", before, after)
-        for ext in discover_extensions():
+        exts = self.extensions_to_load if self.extensions_to_load is not None else discover_extensions()
+        for ext in exts:
             await self.load_extension(ext)
             log.info("loaded extension %s", ext)
         await self.scheduler.start()

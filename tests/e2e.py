@@ -105,17 +105,46 @@ def bot_factory(fake_discord: FakeDiscord, tmp_path: Path) -> BotFactory:
 
     @contextlib.asynccontextmanager
     async def factory(
-        config: Config | None = None, scheduler_clock: Callable[[], datetime] | None = None
+        config: Config | None = None,
+        scheduler_clock: Callable[[], datetime] | None = None,
+        extensions: list[str] | None = None,
     ) -> AsyncIterator[AttacheBot]:
         cfg = config or make_config(tmp_path)
         kwargs: dict[str, Any] = {}
         if scheduler_clock is not None:
             kwargs["scheduler_clock"] = scheduler_clock
+        if extensions is not None:
+            kwargs["extensions"] = extensions
         bot = create_bot(cfg, **kwargs)
         async with run_bot(fake_discord, bot) as running:
             yield running
 
     return factory
+
+
+@contextlib.asynccontextmanager
+async def start_world(
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    *,
+    scheduler_clock: Callable[[], datetime] | None = None,
+    extensions: list[str] | None = None,
+    configure_settings: bool = True,
+) -> AsyncIterator[World]:
+    """Like the `started_bot` fixture, with options (an injected clock, a subset of extensions)."""
+    parts = populate(fake_discord)
+    cfg = make_config(tmp_path)
+    kwargs: dict[str, Any] = {}
+    if scheduler_clock is not None:
+        kwargs["scheduler_clock"] = scheduler_clock
+    if extensions is not None:
+        kwargs["extensions"] = extensions
+    bot = create_bot(cfg, **kwargs)
+    async with run_bot(fake_discord, bot):
+        await fake_discord.wait_commands_synced()
+        if configure_settings:
+            await configure(bot, parts)
+        yield World(fake=fake_discord, bot=bot, config=cfg, **parts)
 
 
 @pytest_asyncio.fixture
