@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -34,6 +34,19 @@ StaleRule = Callable[["Job", datetime], bool]
 ErrorClass = Literal["retry", "fail"]
 
 MAX_IDLE_SLEEP = 3600.0  # one safety wake-up an hour at most
+
+# Create or re-arm a job by (guild_id, dedupe_key); see Scheduler.schedule for the rules.
+_UPSERT_SQL = """
+            INSERT INTO jobs (guild_id, kind, dedupe_key, due_ms, original_due_ms, payload, target,
+                              status, attempts, created_ms, updated_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+            ON CONFLICT (guild_id, dedupe_key) DO UPDATE SET
+                kind = excluded.kind, due_ms = excluded.due_ms, original_due_ms = excluded.original_due_ms,
+                payload = excluded.payload, target = excluded.target, status = 'pending', attempts = 0,
+                resumed = 0, last_error = NULL, finished_ms = NULL, updated_ms = excluded.updated_ms
+            WHERE jobs.status IN ('pending', 'failed', 'cancelled', 'skipped')
+               OR (jobs.status = 'done' AND jobs.original_due_ms != excluded.original_due_ms)
+            """
 
 
 def system_clock() -> datetime:
@@ -76,6 +89,18 @@ class Job:
         """A stable message nonce (<= 25 chars) for this logical job and due time."""
         raw = f"{self.guild_id}:{self.dedupe_key}:{to_ms(self.original_due_at)}".encode()
         return hashlib.blake2b(raw, digest_size=12).hexdigest()[:25]
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One job for `Scheduler.schedule_many`."""
+
+    kind: str
+    due_at: datetime
+    guild_id: int
+    dedupe_key: str
+    payload: dict[str, Any] | None = None
+    target: str | int | None = None
 
 
 @dataclass(slots=True)
@@ -164,23 +189,29 @@ class Scheduler:
         now = to_ms(self.clock())
         body = json.dumps(payload or {}, separators=(",", ":"), ensure_ascii=False)
         tgt = None if target is None else str(target)
-        await self.db.execute(
-            """
-            INSERT INTO jobs (guild_id, kind, dedupe_key, due_ms, original_due_ms, payload, target,
-                              status, attempts, created_ms, updated_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-            ON CONFLICT (guild_id, dedupe_key) DO UPDATE SET
-                kind = excluded.kind, due_ms = excluded.due_ms, original_due_ms = excluded.original_due_ms,
-                payload = excluded.payload, target = excluded.target, status = 'pending', attempts = 0,
-                resumed = 0, last_error = NULL, finished_ms = NULL, updated_ms = excluded.updated_ms
-            WHERE jobs.status IN ('pending', 'failed', 'cancelled', 'skipped')
-               OR (jobs.status = 'done' AND jobs.original_due_ms != excluded.original_due_ms)
-            """,
-            (guild_id, kind, dedupe_key, due, due, body, tgt, now, now),
-        )
+        await self.db.execute(_UPSERT_SQL, (guild_id, kind, dedupe_key, due, due, body, tgt, now, now))
         if self._next_due_ms is None or due < self._next_due_ms:
             self._next_due_ms = due
             self._wake.set()
+
+    async def schedule_many(self, jobs: Iterable[JobSpec]) -> int:
+        """`schedule()` for many jobs in one statement (same upsert rules) and one wake-up."""
+        now = to_ms(self.clock())
+        rows = []
+        earliest: int | None = None
+        for spec in jobs:
+            due = to_ms(spec.due_at)
+            earliest = due if earliest is None else min(earliest, due)
+            body = json.dumps(spec.payload or {}, separators=(",", ":"), ensure_ascii=False)
+            tgt = None if spec.target is None else str(spec.target)
+            rows.append((spec.guild_id, spec.kind, spec.dedupe_key, due, due, body, tgt, now, now))
+        if not rows:
+            return 0
+        await self.db.executemany(_UPSERT_SQL, rows)
+        if earliest is not None and (self._next_due_ms is None or earliest < self._next_due_ms):
+            self._next_due_ms = earliest
+            self._wake.set()
+        return len(rows)
 
     async def cancel(self, guild_id: int, dedupe_key: str) -> int:
         """Cancel one pending job; returns how many were cancelled (0 or 1)."""

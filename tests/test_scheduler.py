@@ -235,3 +235,23 @@ async def test_dispatcher_sleeps_until_due_and_wakes_for_sooner_job(db: Database
     finally:
         await sched.stop()
     assert not sched.running
+
+
+async def test_schedule_many_same_rules_as_schedule(sched: Scheduler, clock: FakeClock, db: Database) -> None:
+    from bot.scheduler import JobSpec
+
+    seen: list[str] = []
+
+    async def handler(job: Job) -> None:
+        seen.append(job.dedupe_key)
+
+    sched.register("t", handler)
+    specs = [JobSpec("t", T0 + timedelta(minutes=i), 1, f"m{i}", {"i": i}, "chan") for i in range(5)]
+    assert await sched.schedule_many(specs) == 5
+    assert await sched.schedule_many(specs[:2]) == 2  # upsert, no duplicates
+    assert await db.fetchval("SELECT count(*) FROM jobs") == 5
+    clock.advance(minutes=10)
+    await sched.run_due()
+    assert sorted(seen) == [f"m{i}" for i in range(5)]
+    await sched.schedule_many(specs)  # already fired at the same times: not re-armed
+    assert await sched.run_due() == 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,10 @@ from bot.db import Database
 from bot.errors import InvalidInput
 from bot.scheduler import system_clock, to_ms
 
+log = logging.getLogger(__name__)
+
 Validator = Callable[[Any], Any]
+ChangeListener = Callable[[int, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,8 @@ class SettingsService:
         self.default_timezone = default_timezone
         self.specs: dict[str, SettingSpec] = {s.key: s for s in CORE_SPECS}
         self._cache: dict[int, GuildSettings] = {}
+        # async fn(guild_id, key), called after a setting changed (e.g. to re-plan reminders)
+        self.on_change: list[ChangeListener] = []
 
     def register(self, spec: SettingSpec) -> None:
         self.specs[spec.key] = spec
@@ -124,6 +130,11 @@ class SettingsService:
                 entity_id=key, changes={"key": key, "from": old, "to": clean},
             )
         self._cache.pop(guild_id, None)
+        for listener in list(self.on_change):
+            try:
+                await listener(guild_id, key)
+            except Exception:
+                log.exception("settings change listener failed for %s in guild %s", key, guild_id)
         return await self.get(guild_id)
 
     def invalidate(self, guild_id: int | None = None) -> None:
