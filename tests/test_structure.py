@@ -18,6 +18,8 @@ from tests.fakediscord import check_commands
 
 async def test_every_extension_loads_and_commands_fit(config: Config, tmp_path: Path) -> None:
     bot = create_bot(config)
+    await bot.db.connect()
+    await bot.db.migrate()
     try:
         for ext in discover_extensions():
             await bot.load_extension(ext)
@@ -51,6 +53,7 @@ async def test_every_extension_loads_and_commands_fit(config: Config, tmp_path: 
     finally:
         for ext in list(bot.extensions):
             await bot.unload_extension(ext)
+        await bot.db.close()
 
 
 def test_dynamic_item_custom_ids_fit() -> None:
