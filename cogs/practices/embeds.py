@@ -1,0 +1,257 @@
+"""Pure render functions for the best-practice library: every embed fits Discord's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import discord
+
+from bot.embeds import (
+    COLOUR,
+    COLOUR_ERROR,
+    COLOUR_OK,
+    COLOUR_WARN,
+    FIELD_VALUE_MAX,
+    chunk_lines,
+    clip,
+    make_embed,
+    one_line,
+    user_text,
+)
+from cogs.practices.service import (
+    PAGE_SIZE,
+    STATUS_LABELS,
+    Counts,
+    Practice,
+    SearchResult,
+    Stats,
+    describe_decision,
+)
+
+STATUS_COLOURS = {
+    "pending": COLOUR_WARN, "changes_requested": COLOUR_WARN, "approved": COLOUR_OK,
+    "rejected": COLOUR_ERROR, "archived": discord.Colour.dark_grey(),
+}
+
+
+def ts(dt: datetime | None, style: str = "R") -> str:
+    return f"<t:{int(dt.timestamp())}:{style}>" if dt else "—"
+
+
+def md(text: str | None, limit: int | None = None) -> str:
+    """Member text as embed content: markdown escaped (nothing can break the layout), mentions defused."""
+    out = discord.utils.escape_markdown(user_text(text), as_needed=False, ignore_links=True)
+    return clip(out, limit) if limit else out
+
+
+def md_line(text: str | None, limit: int) -> str:
+    return md(" ".join((text or "").split()), limit)
+
+
+def highlight(snippet: str, limit: int = 300) -> str:
+    """An FTS5 snippet with \\x02…\\x03 markers → escaped text where only the match is bold."""
+    snippet = " ".join(snippet.split())
+    parts: list[str] = []
+    bold = False
+    buf = ""
+    for ch in snippet:
+        if ch in "\x02\x03":
+            parts.append(md(buf))
+            buf = ""
+            if ch == "\x02" and not bold:
+                parts.append("**")
+                bold = True
+            elif ch == "\x03" and bold:
+                parts.append("**")
+                bold = False
+        else:
+            buf += ch
+    parts.append(md(buf))
+    if bold:
+        parts.append("**")
+    out = "".join(p for p in parts)
+    out = out.replace("****", "")
+    if len(out) > limit:  # cut on plain text only: never leave a ** open
+        plain = md(snippet.replace("\x02", "").replace("\x03", ""))
+        return clip(plain, limit)
+    return out
+
+
+def city_line(p: Practice) -> str:
+    return md_line(p.city_label, 120)
+
+
+def contact_line(p: Practice) -> str:
+    if p.contact_user_id:
+        return f"<@{p.contact_user_id}>" + (f" ({md_line(p.contact_text, 150)})" if p.contact_text else "")
+    if p.contact_text:
+        return md_line(p.contact_text, 200)
+    return f"the submitter, <@{p.submitter_id}>"
+
+
+def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | None = None) -> discord.Embed:
+    """The full practice (show, announcement, review card)."""
+    fields: list[tuple[str, str, bool]] = [
+        ("City", city_line(p), True),
+        ("Topics", ", ".join(p.topics), True),
+    ]
+    if p.sdgs:
+        fields.append(("SDGs", ", ".join(str(s) for s in p.sdgs), True))
+    if p.network_name:
+        fields.append(("Network", md_line(p.network_name, 200), True))
+    if p.year_started:
+        fields.append(("Started", str(p.year_started), True))
+    if p.language and p.language != "en":
+        fields.append(("Language", md_line(p.language, 40), True))
+    fields.append(("Contact", contact_line(p), True))
+    for name, value in (("Approach", p.approach), ("Results and evidence", p.results),
+                        ("Lessons for other cities", p.lessons)):
+        if value:
+            fields.append((name, md(value, FIELD_VALUE_MAX), False))
+    if p.links:
+        fields.append(("Links", "\n".join(clip(u, 200) for u in p.links), False))
+    if counts is not None:
+        line = f"👍 {counts.useful} found it useful · 🏙️ adopted in {counts.adopted} cit{'y' if counts.adopted == 1 else 'ies'}"
+        if counts.adopting_cities:
+            line += ": " + md_line(", ".join(counts.adopting_cities), 600)
+        fields.append(("Community", line, False))
+    footer = f"Practice #{p.id} · {STATUS_LABELS[p.status]}"
+    if p.status == "rejected" and p.duplicate_of:
+        footer += f" · duplicate of #{p.duplicate_of}"
+    title = md_line(p.title, 240)
+    return make_embed(
+        f"{heading}: {title}" if heading else title,
+        md(p.summary, 1500),
+        fields=fields,
+        footer=footer,
+        colour=STATUS_COLOURS.get(p.status, COLOUR),
+        timestamp=p.approved_at or p.created_at,
+    )
+
+
+def review_card(p: Practice, *, similar: Sequence[Practice] = (), resubmitted: bool = False,
+                edited: bool = False) -> discord.Embed:
+    e = practice_embed(p, heading="Resubmitted" if resubmitted else "Edited, to review" if edited else "To review")
+    e.description = clip(f"Submitted by <@{p.submitter_id}> {ts(p.created_at)}\n\n" + (e.description or ""), 1800)
+    if similar:
+        e.add_field(name="Possible duplicates",
+                    value=clip("\n".join(f"#{s.id} {md_line(s.title, 120)} ({STATUS_LABELS[s.status]})"
+                                         for s in similar), FIELD_VALUE_MAX), inline=False)
+    return e
+
+
+def decided_card(p: Practice) -> discord.Embed:
+    """The review card after a decision: who decided what, when, and why."""
+    e = practice_embed(p, heading=STATUS_LABELS[p.status].capitalize())
+    text = f"**{describe_decision(p).capitalize()}**"
+    if p.reason:
+        text += f"\nReason: {md(p.reason, 1000)}"
+    e.description = clip(text + "\n\n" + (e.description or ""), 1800)
+    return e
+
+
+def decision_message(p: Practice, guild_name: str | None) -> str:
+    where = f" on **{md_line(guild_name, 100)}**" if guild_name else ""
+    title = md_line(p.title, 150)
+    if p.status == "approved":
+        head = f"✅ Your practice #{p.id} “{title}”{where} was approved and is now in the library."
+    elif p.status == "changes_requested":
+        head = (f"✏️ A moderator asked for changes to your practice #{p.id} “{title}”{where}. "
+                f"Use `/practice edit id:{p.id}` to update it; it goes back to review when you save.")
+    elif p.status == "rejected" and p.duplicate_of:
+        head = f"Your practice #{p.id} “{title}”{where} was closed as a duplicate of #{p.duplicate_of}."
+    elif p.status == "rejected":
+        head = f"Your practice #{p.id} “{title}”{where} was not accepted."
+    else:
+        head = f"Your practice #{p.id} “{title}”{where} is now {STATUS_LABELS[p.status]}."
+    if p.reason and not p.duplicate_of:
+        head += f"\nReason: {md(p.reason, 1000)}"
+    return clip(head, 1900)
+
+
+def hit_lines(result: SearchResult) -> list[str]:
+    out = []
+    for h in result.hits:
+        where = md_line(f"{h.city_name}, {h.country}" if h.country else h.city_name, 80)
+        snippet = highlight(h.snippet, 300) if h.snippet else ""
+        out.append(
+            f"**#{h.id} · {md_line(h.title, 150)}**\n📍 {where} · {', '.join(h.topics)}"
+            + (f"\n> {snippet}" if snippet else "")
+        )
+    return out
+
+
+def search_pages(result: SearchResult, query: str | None) -> list[discord.Embed]:
+    filters = ", ".join(f"{k}: {md_line(v, 60)}" for k, v in result.filters)
+    head = ""
+    if result.corrected is not None:
+        head = f"No results for “{md_line(query, 100)}”. Showing results for **{md_line(' '.join(result.corrected), 100)}**.\n\n"
+    title = f"Practices matching “{one_line(query, 80)}”" if result.terms else "Approved practices"
+    footer_bits = [f"{len(result.hits)}{'+' if result.more else ''} result{'s' if len(result.hits) != 1 else ''}"]
+    if filters:
+        footer_bits.append(f"filters: {filters}")
+    if result.more:
+        footer_bits.append("refine the query to see the rest")
+    footer = " · ".join(footer_bits)
+    lines = hit_lines(result)
+    pages: list[discord.Embed] = []
+    for i in range(0, len(lines), PAGE_SIZE):
+        body = head + "\n\n".join(lines[i: i + PAGE_SIZE])
+        pages.append(make_embed(title, body, footer=footer))
+    return pages
+
+
+def no_results_message(query: str | None, result: SearchResult) -> str:
+    what = f"No approved practice matches “{md_line(query, 100)}”" if result.terms else "No approved practice"
+    if result.filters:
+        names = ", ".join(f"`{k}`" for k, _ in result.filters)
+        return f"{what} with these filters. Try removing a filter ({names}) or using fewer words."
+    if result.terms:
+        return f"{what}. Try fewer or different words, or browse with `/practice search` and a topic."
+    return f"{what} yet. Share one with `/practice share`."
+
+
+def list_pages(title: str, practices: Sequence[Practice], *, footer: str | None = None) -> list[discord.Embed]:
+    lines = []
+    for p in practices:
+        extra = ""
+        if p.status in ("changes_requested", "rejected") and p.reason:
+            extra = f"\n  ↳ {md_line(p.reason, 150)}"
+        lines.append(
+            f"**#{p.id}** {md_line(p.title, 120)} · {city_line(p)} · *{STATUS_LABELS[p.status]}* "
+            f"{ts(p.updated_at)}{extra}"
+        )
+    return [make_embed(title, chunk, footer=footer) for chunk in chunk_lines(lines, limit=3800, per_page=10)]
+
+
+def _bars(items: Sequence[tuple[str, int]], limit: int = 1000) -> str:
+    lines = [f"{name}: **{n}**" for name, n in items if n]
+    return clip("\n".join(lines), limit) or "none yet"
+
+
+def stats_embed(s: Stats, guild_name: str | None = None) -> discord.Embed:
+    fields = [
+        ("By topic", _bars(s.by_topic), True),
+        ("By SDG", _bars([(f"SDG {n}", c) for n, c in s.by_sdg]), True),
+        ("By region", _bars(s.by_region), True),
+        ("By country", _bars(s.by_country[:30]), True),
+    ]
+    gaps = []
+    if s.missing_topics:
+        gaps.append("Topics with no practice: " + ", ".join(s.missing_topics))
+    if s.missing_regions:
+        gaps.append("Regions with no practice: " + ", ".join(s.missing_regions))
+    if gaps:
+        fields.append(("What the library lacks", clip("\n".join(gaps), 1000), False))
+    return make_embed(
+        "Best-practice library" + (f" — {md_line(guild_name, 100)}" if guild_name else ""),
+        f"**{s.total}** approved practice{'s' if s.total != 1 else ''} · {s.open} waiting for review",
+        fields=fields,
+    )
+
+
+def announcement_embed(p: Practice) -> discord.Embed:
+    e = practice_embed(p, heading="New practice")
+    e.description = clip((e.description or "") + "\n\nQuestions for the contact? Ask in the thread below.", 2000)
+    return e

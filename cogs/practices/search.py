@@ -1,0 +1,116 @@
+"""Turning member-typed text into a safe FTS5 query, and "did you mean" corrections.
+
+User text is never passed to FTS5 as syntax: it is split into words the way the
+`unicode61` tokenizer splits them, each word is double-quoted (so `NEAR`, `AND`, `:`,
+`*`, `-`, parentheses and quotes are just characters that fall away), and only the last
+word gets a prefix `*` (outside the quotes) so "resil" finds "resilience".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+# unicode61 keeps letters, numbers (and marks) together; everything else separates tokens.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_QUERY_WORDS = 12
+MAX_WORD_LEN = 40
+MIN_PREFIX_LEN = 3  # shorter last words match exactly: a 1–2 letter prefix would match half the index
+
+
+def fold(word: str) -> str:
+    """Lower-case and strip accents, like `unicode61 remove_diacritics 2`."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str | None) -> list[str]:
+    """The words of user text, folded, in order, at most MAX_QUERY_WORDS (duplicates kept once)."""
+    if not text:
+        return []
+    out: list[str] = []
+    for m in _WORD.finditer(text):
+        w = fold(m.group(0))[:MAX_WORD_LEN]
+        # Folding can leave separators behind (e.g. ligatures), so split again.
+        for part in _WORD.findall(w):
+            if part and part not in out:
+                out.append(part)
+        if len(out) >= MAX_QUERY_WORDS:
+            break
+    return out[:MAX_QUERY_WORDS]
+
+
+def match_expression(terms: Sequence[str], *, prefix_last: bool = True) -> str | None:
+    """An FTS5 MATCH string that ANDs every term as a quoted string; None when there are none.
+
+    Terms come from `words()`, so they contain only letters and digits; the quoting is
+    still done properly (doubling any quote) in case a caller passes something else."""
+    parts: list[str] = []
+    for i, t in enumerate(terms):
+        if not t:
+            continue
+        quoted = '"' + t.replace('"', '""') + '"'
+        if prefix_last and i == len(terms) - 1 and len(t) >= MIN_PREFIX_LEN:
+            quoted += "*"
+        parts.append(quoted)
+    return " ".join(parts) if parts else None
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance (a swap of neighbours counts 1), cut off above `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    if a == b:
+        return 0
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        best = cur[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+            best = min(best, v)
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def max_typos(word: str) -> int:
+    """How many edits a word of this length may carry and still be corrected."""
+    if len(word) <= 3:
+        return 0
+    if len(word) <= 5:
+        return 1
+    return 2
+
+
+def bucket_key(word: str) -> str:
+    """Vocabulary terms considered for a word share its first two characters."""
+    return word[:2]
+
+
+def bucket_range(key: str) -> tuple[str, str]:
+    """[lo, hi) bounds of all terms starting with `key`, for a range scan of the vocabulary."""
+    return key, key + "\U0010ffff"
+
+
+def best_corrections(word: str, vocabulary: Iterable[tuple[str, int]], *, limit: int = 3) -> list[str]:
+    """Closest vocabulary terms to `word` (fewest edits, then most documents)."""
+    allowed = max_typos(word)
+    if allowed == 0:
+        return []
+    scored: list[tuple[int, int, str]] = []
+    for term, docs in vocabulary:
+        if term == word or abs(len(term) - len(word)) > allowed:
+            continue
+        d = edit_distance(word, term, allowed)
+        if d <= allowed:
+            scored.append((d, -docs, term))
+    scored.sort()
+    return [t for _, _, t in scored[:limit]]

