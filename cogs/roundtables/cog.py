@@ -1,0 +1,756 @@
+"""/roundtable: schedule meetings across time zones, RSVP, remind, export to calendars."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import is_moderator, manage_guild_only
+from bot.embeds import CONTENT_MAX, choice_name, clip, one_line
+from bot.errors import InvalidInput, NotFound, UserFacingError
+from bot.interactions import NO_MENTIONS, reply
+from bot.scheduler import Job, PermanentJobError, SkipJob
+from bot.timeparse import (
+    TimeParseError,
+    discord_ts,
+    from_unix,
+    get_zone,
+    local_times_line,
+    parse_date,
+    parse_duration,
+    parse_when,
+    search_zones,
+    to_unix,
+    zone_label,
+)
+from cogs.roundtables import embeds as E  # noqa: N812
+from cogs.roundtables.findtime import find_slots
+from cogs.roundtables.ics import build_ics
+from cogs.roundtables.service import (
+    ADVANCE_KIND,
+    DEFAULT_OFFSETS,
+    OFFSETS_KEY,
+    REMINDER_KIND,
+    ChangeResult,
+    Counts,
+    Occurrence,
+    Roundtable,
+    RoundtableService,
+    is_stale,
+    offset_label,
+    render_offsets,
+    validate_offsets,
+)
+from cogs.roundtables.views import ListPager, RsvpButton, rsvp_view
+from cogs.settings.service import SettingSpec
+
+if TYPE_CHECKING:
+    from bot.app import AttacheBot
+
+log = logging.getLogger(__name__)
+
+MIRROR_RETRY = timedelta(hours=1)
+MIRROR_OFF_REASON = (
+    "Discord refused to create the event: I lack the **Manage Events** permission. Roundtables still work; "
+    "grant the permission and I'll mirror the next change (retrying at most hourly)."
+)
+PAGE_SIZE = 10
+REPEAT_CHOICES = [
+    ("once (no repeat)", "none"),
+    ("weekly", "weekly"),
+    ("every 2 weeks", "biweekly"),
+    ("monthly, same weekday position (e.g. first Tuesday)", "monthly"),
+    ("monthly, last weekday of the month (e.g. last Friday)", "monthly-last"),
+]
+
+
+def _sub_nonce(nonce: str, extra: str) -> str:
+    return hashlib.blake2b(f"{nonce}:{extra}".encode(), digest_size=12).hexdigest()[:25]
+
+
+def _mention_chunks(ids: Sequence[int], head: str, limit: int = CONTENT_MAX) -> list[tuple[str, list[int]]]:
+    """Split mentions over as many messages as needed; each (content, ids mentioned in it)."""
+    out: list[tuple[str, list[int]]] = []
+    cur, cur_ids = head, []
+    for uid in ids:
+        piece = ("" if cur.endswith("\n") else " ") + f"<@{uid}>"
+        if len(cur) + len(piece) > limit:
+            out.append((cur, cur_ids))
+            cur, cur_ids = "…", []
+        cur += piece
+        cur_ids.append(uid)
+    out.append((cur, cur_ids))
+    return out
+
+
+@app_commands.guild_only()
+class Roundtables(commands.GroupCog, group_name="roundtable", group_description="Roundtables across time zones"):
+    feature_title = "Roundtables"
+
+    def __init__(self, bot: AttacheBot) -> None:
+        self.bot = bot
+        self.svc = RoundtableService(bot.db, bot.scheduler, settings=bot.settings, clock=bot.scheduler.clock)
+        self._dirty: set[int] = set()
+        self._refreshers: dict[int, asyncio.Task[None]] = {}
+        self._bg: set[asyncio.Task[Any]] = set()
+        super().__init__()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def cog_load(self) -> None:
+        self.bot.roundtables = self.svc  # type: ignore[attr-defined]
+        self.bot.settings.register(
+            SettingSpec(OFFSETS_KEY, "Roundtable reminders", list(DEFAULT_OFFSETS), validate_offsets, render_offsets)
+        )
+        self.bot.scheduler.register(REMINDER_KIND, self.on_reminder, stale=self._reminder_stale)
+        self.bot.scheduler.register(ADVANCE_KIND, self.on_advance)
+        self.bot.add_dynamic_items(RsvpButton)
+        self.bot.status_providers.append(self.status_lines)
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.unregister(REMINDER_KIND)
+        self.bot.scheduler.unregister(ADVANCE_KIND)
+        self.bot.remove_dynamic_items(RsvpButton)
+        if self.status_lines in self.bot.status_providers:
+            self.bot.status_providers.remove(self.status_lines)
+        for t in list(self._refreshers.values()) + list(self._bg):
+            t.cancel()
+
+    async def wait_idle(self) -> None:
+        """Tests/bench: wait for announcement refreshes and notifications in flight."""
+        while self._refreshers or self._bg:
+            await asyncio.gather(*self._refreshers.values(), *self._bg, return_exceptions=True)
+
+    def _spawn(self, coro: Any) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("roundtable notification failed")
+
+        task = asyncio.create_task(guarded())
+        self._bg.add(task)
+        task.add_done_callback(self._bg.discard)
+
+    # ------------------------------------------------------------------ helpers
+    async def _member_zone(self, guild_id: int, user_id: int) -> str:
+        directory = getattr(self.bot, "directory", None)
+        if directory is not None:
+            try:
+                zone = await directory.member_zone(guild_id, user_id)
+                if zone:
+                    return str(zone)
+            except Exception:
+                log.exception("directory.member_zone failed; using the server zone")
+        return (await self.bot.settings.get(guild_id)).timezone
+
+    async def _local_line(self, rt: Roundtable, occ: Occurrence | None) -> str | None:
+        if occ is None:
+            return None
+        places: list[tuple[str, str]] = []
+        directory = getattr(self.bot, "directory", None)
+        if directory is not None:
+            going = await self.svc.going_ids(rt.guild_id, rt.id, occ.key)
+            try:
+                places = list(await directory.places_for(rt.guild_id, [rt.host_id, *going[:60]]))
+            except Exception:
+                log.exception("directory.places_for failed")
+        if not places:
+            places = [(zone_label(rt.tz), rt.tz)]
+        return local_times_line(occ.start, places[:25], reference_zone=rt.tz)
+
+    async def _announce_channel(self, guild_id: int, fallback: int | None = None) -> int | None:
+        return (await self.bot.settings.get(guild_id)).announcements_channel_id or fallback
+
+    async def _is_mod(self, interaction: discord.Interaction[Any]) -> bool:
+        return await is_moderator(interaction)
+
+    async def _announcement(self, rt: Roundtable) -> tuple[discord.Embed, discord.ui.View]:
+        occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
+        counts = await self.svc.counts(rt.guild_id, rt.id, occ.key) if occ else Counts()
+        embed = E.announcement_embed(rt, occ, counts, await self._local_line(rt, occ))
+        return embed, rsvp_view(rt.id, occ.key_s if occ else None)
+
+    async def post_announcement(self, rt: Roundtable, channel_id: int) -> discord.Message:
+        embed, view = await self._announcement(rt)
+        msg = await self.bot.post(channel_id, embeds=[embed], view=view)
+        await self.svc.set_message(rt.guild_id, rt.id, channel_id, msg.id)
+        return msg
+
+    def request_refresh(self, guild_id: int, rt_id: int) -> None:
+        """Coalesced, ordered edits of the announcement: many presses → few edits, last one fresh."""
+        self._dirty.add(rt_id)
+        if rt_id in self._refreshers:
+            return
+        task = asyncio.create_task(self._refresh_loop(guild_id, rt_id))
+        self._refreshers[rt_id] = task
+        task.add_done_callback(lambda _t: self._refreshers.pop(rt_id, None))
+
+    async def _refresh_loop(self, guild_id: int, rt_id: int) -> None:
+        while rt_id in self._dirty:
+            self._dirty.discard(rt_id)
+            try:
+                await self.update_announcement(guild_id, rt_id)
+            except Exception:
+                log.exception("could not refresh the announcement of roundtable %s", rt_id)
+
+    async def update_announcement(self, guild_id: int, rt_id: int) -> None:
+        rt = await self.svc.get(guild_id, rt_id)
+        if not rt.channel_id or not rt.message_id:
+            return
+        embed, view = await self._announcement(rt)
+        msg = self.bot.get_partial_messageable(rt.channel_id).get_partial_message(rt.message_id)
+        try:
+            await msg.edit(embeds=[embed], view=view, allowed_mentions=NO_MENTIONS)
+        except discord.NotFound:
+            log.info("announcement of roundtable %s was deleted; not editing it", rt_id)
+            await self.svc.set_message(guild_id, rt_id, None, None)
+
+    # ------------------------------------------------------------------ Events-tab mirror
+    async def sync_mirror(self, rt: Roundtable) -> None:
+        guild = self.bot.get_guild(rt.guild_id)
+        if guild is None:
+            return
+        off = await self.svc.mirror_off_reason(rt.guild_id)
+        now = self.svc.now()
+        if off is not None and now - off[1] < MIRROR_RETRY:
+            return
+        occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
+        try:
+            if occ is None or occ.start <= now + timedelta(minutes=1):
+                if rt.event_id:
+                    try:
+                        await self.bot.http.delete_scheduled_event(rt.guild_id, rt.event_id)
+                    except discord.NotFound:
+                        pass
+                    await self.svc.set_event(rt.guild_id, rt.id, None)
+                return
+            location = rt.place or (rt.link if rt.link and rt.link_public else None)
+            location = location or ("Online (link for those going)" if rt.format != "in-person" else "To be announced")
+            description = clip(
+                (rt.agenda or "") + f"\n\nRSVP with the buttons in the announcement or /roundtable rsvp {rt.id}.",
+                1000,
+            ).strip()
+            payload: dict[str, Any] = {
+                "name": one_line(rt.title, 100),
+                "scheduled_start_time": occ.start.isoformat(),
+                "scheduled_end_time": occ.end.isoformat(),
+                "entity_type": discord.EntityType.external.value,
+                "privacy_level": discord.PrivacyLevel.guild_only.value,
+                "entity_metadata": {"location": clip(location, 100)},
+                "channel_id": None,
+                "description": description,
+            }
+            event_id = rt.event_id
+            if event_id:
+                try:
+                    await self.bot.http.edit_scheduled_event(rt.guild_id, event_id, **payload)
+                except discord.NotFound:
+                    event_id = None
+                except discord.Forbidden:
+                    raise
+                except discord.HTTPException:
+                    # e.g. the previous occurrence's event already ended: make a fresh one
+                    try:
+                        await self.bot.http.delete_scheduled_event(rt.guild_id, event_id)
+                    except discord.HTTPException:
+                        pass
+                    event_id = None
+            if not event_id:
+                payload.pop("channel_id", None)
+                data = await self.bot.http.create_guild_scheduled_event(rt.guild_id, **payload)
+                event_id = int(data["id"])
+                await self.svc.set_event(rt.guild_id, rt.id, event_id)
+            if off is not None:
+                await self.svc.set_mirror_off(rt.guild_id, None)
+        except discord.Forbidden:
+            log.info("guild %s: no Manage Events permission; the Events-tab mirror is off", rt.guild_id)
+            await self.svc.set_mirror_off(rt.guild_id, MIRROR_OFF_REASON)
+        except discord.HTTPException:
+            log.warning("could not mirror roundtable %s as a scheduled event", rt.id, exc_info=True)
+
+    async def status_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
+        off = await self.svc.mirror_off_reason(guild.id)
+        if off is None:
+            value = "on: the next meeting of each roundtable shows in the server's Events tab"
+        else:
+            value = f"**off** since {discord_ts(off[1], 'f')}: {off[0]}"
+        return [("Roundtable events mirror", value)]
+
+    # ------------------------------------------------------------------ notifications
+    async def notify_going(
+        self, rt: Roundtable, user_ids: Sequence[int], head: str, *, nonce: str | None = None,
+        dm_text: str | None = None, fallback_channel: int | None = None,
+    ) -> None:
+        """Channel post mentioning only these members, plus DMs to those who opted in."""
+        if not user_ids:
+            return
+        channel_id = await self._announce_channel(rt.guild_id, rt.channel_id or fallback_channel)
+        if channel_id:
+            for i, (content, ids) in enumerate(_mention_chunks(list(user_ids), head)):
+                mentions = discord.AllowedMentions(
+                    users=[discord.Object(u) for u in ids], everyone=False, roles=False, replied_user=False
+                )
+                await self.bot.post(channel_id, content, allowed_mentions=mentions,
+                                    nonce=None if nonce is None else (nonce if i == 0 else _sub_nonce(nonce, str(i))))
+        if dm_text:
+            await self._dm_opted(rt, user_ids, dm_text, nonce)
+
+    async def _dm_opted(self, rt: Roundtable, user_ids: Sequence[int], text: str, nonce: str | None) -> int:
+        opted = await self.svc.dm_opted_in(rt.guild_id, user_ids)
+        directory = getattr(self.bot, "directory", None)
+        sent = 0
+        for uid in user_ids:
+            if uid not in opted:
+                continue
+            if directory is not None:
+                try:
+                    prof = await directory.get_profile(rt.guild_id, uid)
+                    if prof is not None and not prof.dm_ok:
+                        continue
+                except Exception:
+                    log.exception("directory.get_profile failed")
+            if await self.bot.dm(uid, text, nonce=None if nonce is None else _sub_nonce(nonce, f"dm{uid}")):
+                sent += 1
+        return sent
+
+    async def tell_promoted(self, rt: Roundtable, occ: Occurrence, user_ids: Sequence[int]) -> None:
+        for uid in user_ids:
+            text = (f"🎉 A place opened up: you're now **going** to **{one_line(rt.title, 100)}** on "
+                    f"{discord_ts(occ.start, 'F')}.")
+            if rt.link:
+                text += f"\nMeeting link: {clip(rt.link, 500)}"
+            if await self.bot.dm(uid, text):
+                continue
+            channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
+            if channel_id:
+                await self.bot.post(
+                    channel_id,
+                    f"<@{uid}> a place opened up: you're now going to **{one_line(rt.title, 100)}** on "
+                    f"{discord_ts(occ.start, 'F')}. Press **Going** again on the announcement to see the link.",
+                    allowed_mentions=discord.AllowedMentions(users=[discord.Object(uid)], everyone=False,
+                                                             roles=False),
+                )
+
+    # ------------------------------------------------------------------ scheduler jobs
+    @staticmethod
+    def _reminder_stale(job: Job, now: datetime) -> bool:
+        start = from_unix(int(job.payload.get("start", 0)))
+        return is_stale(int(job.payload.get("offset", 0)), start, job.original_due_at, now)
+
+    async def on_reminder(self, job: Job) -> None:
+        try:
+            rt = await self.svc.get(job.guild_id, int(job.payload["rt"]))
+        except NotFound:
+            raise SkipJob("roundtable deleted") from None
+        if rt.status != "scheduled":
+            raise SkipJob(f"roundtable is {rt.status}")
+        occ = await self.svc.occurrence(rt, from_unix(int(job.payload["occ"])))
+        if occ is None:
+            raise SkipJob("occurrence skipped")
+        if to_unix(occ.start) != int(job.payload.get("start", 0)):
+            raise SkipJob("occurrence moved; its reminders were rescheduled")
+        going = await self.svc.going_ids(rt.guild_id, rt.id, occ.key)
+        channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
+        if channel_id is None:
+            raise PermanentJobError("no announcements channel set")
+        head = E.reminder_text(rt, occ, "")
+        if not going:
+            head += " Nobody has said they're going yet."
+        try:
+            for i, (content, ids) in enumerate(_mention_chunks(going, head + "\n") if going else [(head, [])]):
+                await self.bot.post(
+                    channel_id, content, nonce=job.nonce if i == 0 else _sub_nonce(job.nonce, str(i)),
+                    allowed_mentions=discord.AllowedMentions(
+                        users=[discord.Object(u) for u in ids], everyone=False, roles=False, replied_user=False
+                    ),
+                )
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise PermanentJobError(f"cannot post in channel {channel_id}: {exc}") from exc
+        if going:
+            await self._dm_opted(rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce)
+
+    async def on_advance(self, job: Job) -> None:
+        rt = await self.svc.advance(job.guild_id, int(job.payload["rt"]), int(job.payload["occ"]))
+        if rt is None:
+            raise SkipJob("nothing to advance (edited, cancelled or already advanced)")
+        try:
+            await self.update_announcement(rt.guild_id, rt.id)
+        except discord.HTTPException:
+            log.warning("could not update the announcement of roundtable %s", rt.id, exc_info=True)
+        await self.sync_mirror(await self.svc.get(rt.guild_id, rt.id))
+
+    # ------------------------------------------------------------------ RSVP path (buttons + command)
+    async def handle_rsvp(
+        self, interaction: discord.Interaction[Any], rt_id: int, response: str, *, occ_s: int | None = None
+    ) -> None:
+        if interaction.guild_id is None:
+            raise InvalidInput("Roundtables live in servers.")
+        res = await self.svc.rsvp(
+            interaction.guild_id, rt_id, interaction.user.id, response,
+            occ_key=None if occ_s is None else from_unix(occ_s),
+        )
+        await reply(interaction, E.rsvp_reply(res.roundtable, res.occurrence, res.status,
+                                              res.waitlist_position, res.changed))
+        if res.changed:
+            self.request_refresh(interaction.guild_id, rt_id)
+        if res.promoted:
+            self._spawn(self.tell_promoted(res.roundtable, res.occurrence, res.promoted))
+
+    # ------------------------------------------------------------------ autocomplete
+    async def rt_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        rts = await self.svc.search(interaction.guild_id, current, limit=25)
+        out = []
+        for rt in rts:
+            when = rt.next_start or rt.last_start or rt.start
+            tag = "" if rt.status == "scheduled" else f" ({rt.status})"
+            out.append(app_commands.Choice(
+                name=choice_name(f"#{rt.id} {rt.title} — {when:%Y-%m-%d %H:%M} UTC{tag}"), value=rt.id
+            ))
+        return out
+
+    async def zone_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=choice_name(z), value=z) for z in search_zones(current, 25)]
+
+    async def repeat_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        cur = current.strip()
+        out = [app_commands.Choice(name=n, value=v) for n, v in REPEAT_CHOICES if cur.lower() in n.lower()]
+        if cur and "=" in cur:
+            out.insert(0, app_commands.Choice(name=choice_name(f"RRULE: {cur}"), value=cur[:100]))
+        return out[:25]
+
+    # ------------------------------------------------------------------ commands
+    @app_commands.command(name="schedule", description="Schedule a roundtable (one-off or recurring)")
+    @app_commands.describe(
+        title="Title (up to 100 characters)",
+        when="Start, e.g. `2026-12-03 15:00`, `next tuesday 9am` (in the time zone below)",
+        timezone="IANA zone the time is in (default: your profile's, then the server's)",
+        duration="Length, e.g. `90m` or `1h30` (5 min to 12 h; default 1 h)",
+        format="Virtual, in person or hybrid",
+        where="Meeting link and/or place, e.g. `https://meet.example/x, City Hall room 4`",
+        capacity="Places (a waitlist opens when full)",
+        repeat="weekly, every 2 weeks, monthly, monthly-last, or an RRULE like FREQ=WEEKLY;BYDAY=TU,TH",
+        agenda="Topic and agenda (up to 2,000 characters)",
+        occurrences="For a series: stop after this many meetings",
+        until="For a series: last date, e.g. 2027-06-30",
+        public_link="Show the meeting link to everyone (default: only to those going)",
+    )
+    @app_commands.choices(format=[app_commands.Choice(name=n, value=v) for n, v in
+                                  (("Virtual", "virtual"), ("In person", "in-person"), ("Hybrid", "hybrid"))])
+    @app_commands.autocomplete(timezone=zone_autocomplete, repeat=repeat_autocomplete)
+    async def schedule(
+        self,
+        interaction: discord.Interaction[Any],
+        title: app_commands.Range[str, 1, 100],
+        when: app_commands.Range[str, 1, 100],
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        duration: app_commands.Range[str, 1, 40] | None = None,
+        format: str = "virtual",  # noqa: A002
+        where: app_commands.Range[str, 1, 500] | None = None,
+        capacity: app_commands.Range[int, 1, 10000] | None = None,
+        repeat: app_commands.Range[str, 1, 300] | None = None,
+        agenda: app_commands.Range[str, 1, 2000] | None = None,
+        occurrences: app_commands.Range[int, 1, 500] | None = None,
+        until: app_commands.Range[str, 1, 40] | None = None,
+        public_link: bool = False,
+    ) -> None:
+        assert interaction.guild_id is not None
+        gid = interaction.guild_id
+        zone_name = timezone or await self._member_zone(gid, interaction.user.id)
+        zone = get_zone(zone_name)
+        now = self.svc.now()
+        start = parse_when(when, zone, now=now)
+        minutes = self._minutes(duration) if duration else 60
+        until_date = parse_date(until, today=now.astimezone(zone).date()) if until else None
+        rt = await self.svc.create(
+            gid, interaction.user.id, title=title, start=start, tz=zone.key, duration_min=minutes, format=format,
+            where=where, capacity=capacity, repeat=repeat, agenda=agenda, count=occurrences, until=until_date,
+            link_public=public_link,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel_id = await self._announce_channel(gid, interaction.channel_id)
+        posted = ""
+        if channel_id:
+            try:
+                msg = await self.post_announcement(rt, channel_id)
+                posted = f" Announced in <#{channel_id}> ({msg.jump_url})."
+            except discord.HTTPException as exc:
+                log.warning("could not announce roundtable %s: %s", rt.id, exc)
+                posted = (f" I couldn't post the announcement in <#{channel_id}> ({exc.text or exc.status}); "
+                          "check my permissions there.")
+        await self.sync_mirror(await self.svc.get(gid, rt.id))
+        rt = await self.svc.get(gid, rt.id)
+        occ = await self.svc.next_occurrence(rt)
+        first = discord_ts(occ.start, "F") if occ else discord_ts(rt.start, "F")
+        text = f"Scheduled **{E.title_line(rt)}** for {first} ({rt.repeat_text}, planned in {rt.tz}).{posted}"
+        if rt.link and not rt.link_public:
+            text += "\nThe meeting link is shown only to members who answer Going."
+        await reply(interaction, text)
+
+    @staticmethod
+    def _minutes(text: str) -> int:
+        td = parse_duration(text)
+        minutes = int(td.total_seconds() // 60)
+        if td.total_seconds() % 60:
+            raise InvalidInput("Give the duration in whole minutes.")
+        if not 5 <= minutes <= 720:
+            raise InvalidInput(f"A roundtable lasts from 5 minutes to 12 hours (you gave {minutes} minutes).")
+        return minutes
+
+    @app_commands.command(name="list", description="Upcoming, past, or your roundtables")
+    @app_commands.describe(when="Which roundtables to list")
+    @app_commands.choices(when=[app_commands.Choice(name=n, value=n) for n in ("upcoming", "past", "mine")])
+    async def list_cmd(self, interaction: discord.Interaction[Any], when: str = "upcoming") -> None:
+        assert interaction.guild_id is not None
+        gid, uid = interaction.guild_id, interaction.user.id
+        title = {"past": "Past roundtables", "mine": "Your upcoming roundtables"}.get(when, "Upcoming roundtables")
+
+        async def fetch(page: int) -> tuple[discord.Embed | None, bool]:
+            offset = page * PAGE_SIZE
+            if when == "past":
+                rts = await self.svc.list_past(gid, limit=PAGE_SIZE + 1, offset=offset)
+            elif when == "mine":
+                rts = await self.svc.list_mine(gid, uid, limit=PAGE_SIZE + 1, offset=offset)
+            else:
+                rts = await self.svc.list_upcoming(gid, limit=PAGE_SIZE + 1, offset=offset)
+            if not rts:
+                return None, False
+            has_next = len(rts) > PAGE_SIZE
+            rts = rts[:PAGE_SIZE]
+            counts = await self.svc.going_counts(gid, rts) if when != "past" else {}
+            return E.list_page(title, rts, counts, past=when == "past", page=page, has_next=has_next), has_next
+
+        embed, has_next = await fetch(0)
+        if embed is None:
+            empty = {"past": "No past roundtables yet.", "mine": "You're not hosting or attending any upcoming "
+                     "roundtable."}.get(when, "No upcoming roundtables. Start one with `/roundtable schedule`.")
+            await reply(interaction, empty)
+            return
+        await ListPager(uid, fetch).start(interaction, embed, has_next)
+
+    @app_commands.command(name="show", description="A roundtable's details and attendees")
+    @app_commands.describe(id="The roundtable")
+    @app_commands.autocomplete(id=rt_autocomplete)
+    async def show(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+        assert interaction.guild_id is not None
+        rt = await self.svc.get(interaction.guild_id, id)
+        occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
+        upcoming = await self.svc.occurrences(rt, limit=5) if rt.recurring and rt.status == "scheduled" else []
+        attendees = await self.svc.attendees(rt.guild_id, rt.id, occ.key) if occ else []
+        mine = next((a.status for a in attendees if a.user_id == interaction.user.id), None)
+        notes = await self.svc.notes(rt.guild_id, rt.id)
+        embed = E.show_embed(rt, occ, upcoming, attendees, notes, await self._local_line(rt, occ),
+                             show_link=mine == "going" or interaction.user.id == rt.host_id)
+        await reply(interaction, embed=embed)
+
+    @app_commands.command(name="rsvp", description="Answer for the next meeting of a roundtable")
+    @app_commands.describe(id="The roundtable", response="Your answer")
+    @app_commands.autocomplete(id=rt_autocomplete)
+    @app_commands.choices(response=[app_commands.Choice(name=n, value=v) for n, v in
+                                    (("Going", "going"), ("Maybe", "maybe"), ("Can't go", "declined"))])
+    async def rsvp(self, interaction: discord.Interaction[Any], id: int, response: str) -> None:  # noqa: A002
+        await self.handle_rsvp(interaction, id, response)
+
+    @app_commands.command(name="edit", description="Host or moderator: change a roundtable (notifies those going)")
+    @app_commands.describe(
+        id="The roundtable", when="New start (in the time zone below or the planned one)",
+        timezone="IANA zone", duration="New length", where="New link and/or place", capacity="New capacity (0 = no limit)",
+        agenda="New agenda", title="New title", occurrence="For a series: only the next meeting, or all",
+        public_link="Show the link to everyone",
+    )
+    @app_commands.autocomplete(id=rt_autocomplete, timezone=zone_autocomplete)
+    @app_commands.choices(occurrence=[app_commands.Choice(name=n, value=v) for n, v in
+                                      (("only the next meeting", "this"), ("the whole series", "all"))])
+    async def edit(
+        self,
+        interaction: discord.Interaction[Any],
+        id: int,  # noqa: A002
+        when: app_commands.Range[str, 1, 100] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        duration: app_commands.Range[str, 1, 40] | None = None,
+        where: app_commands.Range[str, 1, 500] | None = None,
+        capacity: app_commands.Range[int, 0, 10000] | None = None,
+        agenda: app_commands.Range[str, 1, 2000] | None = None,
+        title: app_commands.Range[str, 1, 100] | None = None,
+        occurrence: str = "all",
+        public_link: bool | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        gid = interaction.guild_id
+        rt = await self.svc.get(gid, id)
+        zone = get_zone(timezone or rt.tz)
+        start = parse_when(when, zone, now=self.svc.now()) if when else None
+        minutes = self._minutes(duration) if duration else None
+        res = await self.svc.edit(
+            gid, id, interaction.user.id, is_moderator=await self._is_mod(interaction), start=start,
+            tz=timezone, duration_min=minutes, where=where, capacity=capacity, agenda=agenda, title=title,
+            link_public=public_link, scope=occurrence,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._after_change(res, interaction)
+        what = ", ".join(res.changes)
+        await reply(interaction, f"Updated **{E.title_line(res.roundtable)}** ({what}). "
+                                 f"{len(res.going)} member(s) going were notified.")
+
+    async def _after_change(self, res: ChangeResult, interaction: discord.Interaction[Any]) -> None:
+        rt = res.roundtable
+        self.request_refresh(rt.guild_id, rt.id)
+        await self.sync_mirror(rt)
+        occ = res.occurrence
+        if res.going:
+            if "cancelled" in res.changes:
+                if res.whole_series:
+                    head = f"❌ **{one_line(rt.title, 100)}** has been cancelled."
+                else:
+                    when = discord_ts(occ.start, "F") if occ else "the next meeting"
+                    head = f"❌ The {when} meeting of **{one_line(rt.title, 100)}** is cancelled."
+                    nxt = await self.svc.next_occurrence(rt)
+                    if nxt:
+                        head += f" The next one is {discord_ts(nxt.start, 'F')}."
+            else:
+                nxt = await self.svc.next_occurrence(rt)
+                when = f" Next meeting: {discord_ts(nxt.start, 'F')}." if nxt else ""
+                head = f"✏️ **{one_line(rt.title, 100)}** was updated ({', '.join(res.changes)}).{when}"
+            self._spawn(self.notify_going(rt, res.going, head, dm_text=head, fallback_channel=interaction.channel_id))
+        if res.promoted and occ is not None:
+            self._spawn(self.tell_promoted(rt, occ, res.promoted))
+
+    @app_commands.command(name="cancel", description="Host or moderator: cancel the next meeting or the whole series")
+    @app_commands.describe(id="The roundtable", occurrence="Only the next meeting, or all")
+    @app_commands.autocomplete(id=rt_autocomplete)
+    @app_commands.choices(occurrence=[app_commands.Choice(name=n, value=v) for n, v in
+                                      (("only the next meeting", "this"), ("the whole roundtable", "all"))])
+    async def cancel(self, interaction: discord.Interaction[Any], id: int, occurrence: str = "all") -> None:  # noqa: A002
+        assert interaction.guild_id is not None
+        res = await self.svc.cancel(interaction.guild_id, id, interaction.user.id,
+                                    is_moderator=await self._is_mod(interaction), scope=occurrence)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._after_change(res, interaction)
+        scope = "the whole roundtable" if res.whole_series else "the next meeting"
+        await reply(interaction, f"Cancelled {scope} of **{E.title_line(res.roundtable)}**; "
+                                 f"{len(res.going)} member(s) going were notified and its reminders are off.")
+
+    @app_commands.command(name="notes", description="Host or moderator: store and post the meeting's summary")
+    @app_commands.describe(id="The roundtable", text="Summary / notes (up to 4,000 characters)")
+    @app_commands.autocomplete(id=rt_autocomplete)
+    async def notes(
+        self, interaction: discord.Interaction[Any], id: int, text: app_commands.Range[str, 1, 4000]  # noqa: A002
+    ) -> None:
+        assert interaction.guild_id is not None
+        rt, note, occ_start = await self.svc.add_notes(
+            interaction.guild_id, id, interaction.user.id, text, is_moderator=await self._is_mod(interaction)
+        )
+        channel_id = await self._announce_channel(rt.guild_id, rt.channel_id or interaction.channel_id)
+        posted = ""
+        if channel_id:
+            try:
+                await self.bot.post(channel_id, embeds=[E.notes_embed(rt, note, occ_start)])
+                posted = f" and posted in <#{channel_id}>"
+            except discord.HTTPException as exc:
+                posted = f"; I couldn't post them in <#{channel_id}> ({exc.status})"
+        await reply(interaction, f"Notes saved for **{E.title_line(rt)}**{posted}.")
+
+    @app_commands.command(name="ics", description="Download a calendar file (.ics) for a roundtable")
+    @app_commands.describe(id="The roundtable")
+    @app_commands.autocomplete(id=rt_autocomplete)
+    async def ics(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+        assert interaction.guild_id is not None
+        rt = await self.svc.get(interaction.guild_id, id)
+        occ = await self.svc.next_occurrence(rt)
+        going = bool(occ) and (await self.svc.status_of(rt.guild_id, rt.id, occ.key, interaction.user.id)) == "going"
+        data = build_ics(rt, await self.svc.overrides(rt), include_link=going or interaction.user.id == rt.host_id,
+                         now=self.svc.now())
+        file = discord.File(io.BytesIO(data), filename=f"roundtable-{rt.id}.ics")
+        await reply(interaction, f"Calendar file for **{E.title_line(rt)}** (import it in Google Calendar, "
+                                 "Outlook or Apple Calendar).", file=file)
+
+    @app_commands.command(name="findtime", description="Find times when every city is within working hours")
+    @app_commands.describe(
+        cities="2–10 cities or IANA zones, separated by `;` (or commas), e.g. `Seoul; Paris; Los Angeles`",
+        duration="Meeting length (default 1 h)", within_days="How many days ahead to look (default 14)",
+    )
+    async def findtime(
+        self,
+        interaction: discord.Interaction[Any],
+        cities: app_commands.Range[str, 1, 500],
+        duration: app_commands.Range[str, 1, 40] | None = None,
+        within_days: app_commands.Range[int, 1, 30] = 14,
+    ) -> None:
+        assert interaction.guild_id is not None
+        parts = [p.strip() for p in (cities.split(";") if ";" in cities else cities.split(",")) if p.strip()]
+        if not 2 <= len(parts) <= 10:
+            raise InvalidInput("Give two to ten cities or time zones, separated by `;`, e.g. `Seoul; Paris`.")
+        places = [await self._resolve_place(interaction.guild_id, p) for p in parts]
+        minutes = self._minutes(duration) if duration else 60
+        slots = find_slots([tz for _, tz in places], duration=timedelta(minutes=minutes), now=self.svc.now(),
+                           within_days=within_days)
+        await reply(interaction, embed=E.findtime_embed(places, slots, minutes, within_days))
+
+    async def _resolve_place(self, guild_id: int, text: str) -> tuple[str, str]:
+        directory = getattr(self.bot, "directory", None)
+        city_error: UserFacingError | None = None
+        if directory is not None:
+            try:
+                city = await directory.resolve_city(text, guild_id=guild_id)
+                return city.name, city.timezone
+            except UserFacingError as exc:
+                city_error = exc
+        try:
+            zone = get_zone(text)
+            return zone_label(zone), zone.key
+        except TimeParseError:
+            pass
+        found = search_zones(text, 1)
+        if found and zone_label(found[0]).lower() == " ".join(text.split()).lower():
+            return zone_label(found[0]), found[0]
+        if city_error is not None:
+            raise city_error
+        raise InvalidInput(f"I don't know the city or time zone “{one_line(text, 60)}”. "
+                           "Use an IANA zone such as `Asia/Seoul`, or a city name.")
+
+    @app_commands.command(name="reminders", description="Turn roundtable reminder DMs on or off for you")
+    @app_commands.describe(state="on: DM me before meetings I'm going to; off: channel reminders only")
+    @app_commands.choices(state=[app_commands.Choice(name=n, value=n) for n in ("on", "off")])
+    async def reminders(self, interaction: discord.Interaction[Any], state: str) -> None:
+        assert interaction.guild_id is not None
+        await self.svc.set_reminders(interaction.guild_id, interaction.user.id, state == "on")
+        offs = ", ".join(offset_label(o) for o in await self.svc.offsets(interaction.guild_id))
+        if state == "on":
+            await reply(interaction, f"Reminder DMs are **on**: I'll DM you {offs} before meetings you're going to "
+                                     "(make sure your DMs from server members are open).")
+        else:
+            await reply(interaction, "Reminder DMs are **off**. You'll still be mentioned in the channel reminder.")
+
+    @app_commands.command(name="reminder-times", description="Server admins: when reminders go out (e.g. `24h, 15m`)")
+    @app_commands.describe(times="One to four times before the start, e.g. `24h, 15m` or `2d, 1h`")
+    @manage_guild_only()
+    async def reminder_times(self, interaction: discord.Interaction[Any], times: app_commands.Range[str, 1, 100]) -> None:
+        assert interaction.guild_id is not None
+        mins: list[int] = []
+        for part in times.replace(";", ",").split(","):
+            if part.strip():
+                mins.append(int(parse_duration(part.strip()).total_seconds() // 60))
+        await self.bot.settings.set(interaction.guild_id, OFFSETS_KEY, mins, actor_id=interaction.user.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        n = 0
+        for rt in await self.svc.list_upcoming(interaction.guild_id, limit=10_000):
+            await self.svc.reschedule_jobs(rt)
+            n += 1
+        offs = ", ".join(offset_label(o) for o in await self.svc.offsets(interaction.guild_id))
+        await reply(interaction, f"Reminders now go out {offs} before each meeting ({n} roundtable(s) rescheduled).")

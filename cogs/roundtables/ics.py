@@ -1,0 +1,89 @@
+"""iCalendar (RFC 5545) export of a roundtable, built with the `icalendar` library.
+
+One VEVENT per roundtable with a stable UID; DTSTART/DTEND carry TZID = the planned zone
+(with its VTIMEZONE), the series' RRULE (UNTIL in UTC), skipped occurrences as EXDATE, and
+each moved occurrence as an extra VEVENT with the same UID and a RECURRENCE-ID.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from icalendar import Calendar, Event, vRecur
+
+from bot.timeparse import from_unix, get_zone
+from cogs.roundtables.service import Roundtable
+
+PRODID = "-//Attache//Roundtables//EN"
+
+
+def uid_for(rt: Roundtable) -> str:
+    return f"roundtable-{rt.guild_id}-{rt.id}@attache"
+
+
+def _description(rt: Roundtable, include_link: bool) -> str:
+    parts = []
+    if rt.agenda:
+        parts.append(rt.agenda)
+    parts.append(f"Format: {rt.format}")
+    if rt.place:
+        parts.append(f"Place: {rt.place}")
+    if rt.link and (include_link or rt.link_public):
+        parts.append(f"Link: {rt.link}")
+    parts.append(f"Host: Discord user {rt.host_id}")
+    return "\n\n".join(parts)
+
+
+def build_ics(
+    rt: Roundtable,
+    overrides: dict[int, tuple[str, int | None]],
+    *,
+    include_link: bool,
+    now: datetime,
+) -> bytes:
+    zone = get_zone(rt.tz)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", rt.title)
+
+    uid = uid_for(rt)
+    start = rt.start.astimezone(zone)
+    location = rt.place or (rt.link if rt.link and (include_link or rt.link_public) else None)
+
+    def base_event(dtstart: datetime) -> Event:
+        ev = Event()
+        ev.add("uid", uid)
+        ev.add("dtstamp", now)
+        ev.add("summary", rt.title)
+        ev.add("dtstart", dtstart)
+        ev.add("dtend", dtstart + rt.duration)
+        ev.add("description", _description(rt, include_link))
+        if location:
+            ev.add("location", location)
+        if rt.link and (include_link or rt.link_public):
+            ev.add("url", rt.link)
+        ev.add("status", "CANCELLED" if rt.status == "cancelled" else "CONFIRMED")
+        return ev
+
+    main = base_event(start)
+    moved: list[Event] = []
+    if rt.rrule:
+        main.add("rrule", vRecur.from_ical(rt.rrule))
+        skipped = sorted(k for k, (action, _) in overrides.items() if action == "skip")
+        if skipped:
+            main.add("exdate", [from_unix(k).astimezone(zone) for k in skipped])
+        for key_s, (action, new_s) in sorted(overrides.items()):
+            if action != "move" or new_s is None:
+                continue
+            ev = base_event(from_unix(new_s).astimezone(zone))
+            ev.add("recurrence-id", from_unix(key_s).astimezone(zone))
+            ev.add("sequence", 1)
+            moved.append(ev)
+    cal.add_component(main)
+    for ev in moved:
+        cal.add_component(ev)
+    cal.add_missing_timezones()
+    return cal.to_ical()

@@ -1,0 +1,301 @@
+"""Recurring roundtables: RRULE building, validation and expansion in local wall-clock time.
+
+Rules of this module (pure: no I/O, no discord):
+
+* A series is anchored at DTSTART, a *naive local* datetime in the zone it was planned in.
+  Expansion runs `dateutil.rrule` on naive local datetimes, so a 09:00 Los Angeles weekly
+  stays 09:00 in Los Angeles across March and November.
+* Each local occurrence is then attached to the zone with `bot.timeparse.resolve_local`:
+  an occurrence falling in a DST gap moves forward by the gap (02:30 → 03:30), an
+  ambiguous one (DST fold) takes the first of the two instants (fold=0). This is also what
+  calendar clients do with a TZID DTSTART, so the .ics file expands to the same instants.
+* Stored rules are RRULE *values* (no ``RRULE:`` prefix, no DTSTART) with UNTIL in UTC
+  (``UNTIL=20261231T225959Z``), as RFC 5545 requires with a TZID DTSTART. For expansion
+  UNTIL is converted back to local wall time.
+* Sub-daily rules are refused: FREQ=SECONDLY/MINUTELY/HOURLY, BYHOUR/BYMINUTE/BYSECOND
+  (the time of day comes from the start), or any rule whose occurrences come less than
+  a day apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+
+from bot.errors import InvalidInput
+from bot.timeparse import get_zone, resolve_local
+
+REPEAT_KINDS = ("none", "weekly", "biweekly", "monthly", "monthly-last", "rrule")
+REPEAT_ALIASES = {
+    "": "none",
+    "none": "none",
+    "no": "none",
+    "once": "none",
+    "never": "none",
+    "weekly": "weekly",
+    "every week": "weekly",
+    "biweekly": "biweekly",
+    "fortnightly": "biweekly",
+    "every 2 weeks": "biweekly",
+    "every two weeks": "biweekly",
+    "monthly": "monthly",
+    "monthly-last": "monthly-last",
+    "monthly last": "monthly-last",
+    "last": "monthly-last",
+}
+_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+_FORBIDDEN_FREQ = ("SECONDLY", "MINUTELY", "HOURLY")
+_FORBIDDEN_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND", "DTSTART", "BYSETPOS=0")
+_UNTIL_RE = re.compile(r"UNTIL=(\d{8})(?:T(\d{6})(Z?))?", re.IGNORECASE)
+_RULE_CHARS_RE = re.compile(r"^[A-Z0-9=;,+\-]+$")
+HORIZON = timedelta(days=3653)  # never look further than ~10 years ahead
+MAX_RULE_LENGTH = 300
+SCAN_LIMIT = 5000
+
+
+RRULE_HINT = (
+    "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, e.g. first Tuesday), "
+    "`monthly-last` (e.g. last Friday) or an RRULE such as `FREQ=WEEKLY;BYDAY=TU,TH`."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """What expansion needs: first start (UTC), planned zone, rule (None = one-off), duration."""
+
+    start: datetime
+    tz: str
+    rule: str | None
+    duration: timedelta
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return get_zone(self.tz)
+
+    @property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(self.zone).replace(tzinfo=None)
+
+
+def localize(naive: datetime, zone: ZoneInfo) -> datetime:
+    """Wall time → aware UTC: DST gap moves forward by the gap, a fold takes the first instant."""
+    return resolve_local(naive, zone).astimezone(UTC)
+
+
+def parse_repeat(text: str | None) -> tuple[str, str | None]:
+    """User `repeat` option → (kind, custom RRULE text or None)."""
+    raw = " ".join((text or "").split())
+    low = raw.lower()
+    if low in REPEAT_ALIASES:
+        return REPEAT_ALIASES[low], None
+    if low.startswith(("monthly (", "weekly (")):  # autocomplete labels such as "monthly (first Tuesday)"
+        return ("monthly-last" if "last" in low else "monthly") if low.startswith("monthly") else "weekly", None
+    up = raw.upper()
+    if up.startswith("RRULE:"):
+        up = up[6:]
+    if "FREQ=" in up:
+        return "rrule", up.replace(" ", "")
+    raise InvalidInput(f"I don't know the repeat “{raw[:60]}”. {RRULE_HINT}")
+
+
+def monthly_position(local: datetime) -> int:
+    """Weekday position of a date in its month: 1..4, or -1 for a fifth (= last) one."""
+    n = (local.day - 1) // 7 + 1
+    return -1 if n >= 5 else n
+
+
+def base_rule(kind: str, local_start: datetime) -> str | None:
+    day = _DAYS[local_start.weekday()]
+    if kind == "none":
+        return None
+    if kind == "weekly":
+        return f"FREQ=WEEKLY;BYDAY={day}"
+    if kind == "biweekly":
+        return f"FREQ=WEEKLY;INTERVAL=2;BYDAY={day}"
+    if kind == "monthly":
+        return f"FREQ=MONTHLY;BYDAY={monthly_position(local_start):+d}{day}"
+    if kind == "monthly-last":
+        return f"FREQ=MONTHLY;BYDAY=-1{day}"
+    raise InvalidInput(f"Unknown repeat kind “{kind}”. {RRULE_HINT}")
+
+
+def _strip_end(rule: str) -> str:
+    parts = [p for p in rule.split(";") if p and not p.upper().startswith(("COUNT=", "UNTIL="))]
+    return ";".join(parts)
+
+
+def with_end(rule: str, *, count: int | None, until_utc: datetime | None) -> str:
+    """Replace the rule's end (COUNT/UNTIL) with the given one (both None = keep the rule's own)."""
+    if count is None and until_utc is None:
+        return rule
+    if count is not None and until_utc is not None:
+        raise InvalidInput("Give either a number of occurrences or an end date, not both.")
+    body = _strip_end(rule)
+    if count is not None:
+        return f"{body};COUNT={count}"
+    assert until_utc is not None
+    return f"{body};UNTIL={until_utc.astimezone(UTC):%Y%m%dT%H%M%S}Z"
+
+
+def _local_rule_text(rule: str, zone: ZoneInfo) -> str:
+    """UNTIL in UTC (or floating) → local naive wall time, as dateutil wants with a naive DTSTART."""
+
+    def repl(m: re.Match[str]) -> str:
+        day, clock, z = m.group(1), m.group(2), m.group(3)
+        if clock is None:
+            # a bare date means "through that day" in the planned zone
+            return f"UNTIL={day}T235959"
+        if not z:
+            return f"UNTIL={day}T{clock}"
+        utc = datetime.strptime(day + clock, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        local = utc.astimezone(zone).replace(tzinfo=None)
+        return f"UNTIL={local:%Y%m%dT%H%M%S}"
+
+    return _UNTIL_RE.sub(repl, rule)
+
+
+def compile_rule(rule: str, local_start: datetime, zone: ZoneInfo) -> rrule:
+    """The dateutil rrule for a stored rule anchored at a naive local start."""
+    parsed = rrulestr(_local_rule_text(rule, zone), dtstart=local_start)
+    assert isinstance(parsed, rrule)
+    return parsed
+
+
+def normalise_user_rule(text: str) -> str:
+    """Syntax-level checks of a typed RRULE; returns it upper-cased, one RRULE value."""
+    rule = text.strip().upper().replace(" ", "")
+    if rule.startswith("RRULE:"):
+        rule = rule[6:]
+    if not rule or len(rule) > MAX_RULE_LENGTH:
+        raise InvalidInput(f"That RRULE is empty or too long (at most {MAX_RULE_LENGTH} characters). {RRULE_HINT}")
+    if "\n" in text or not _RULE_CHARS_RE.match(rule):
+        raise InvalidInput(
+            "An RRULE is one line of `NAME=VALUE` parts separated by `;`, for example "
+            "`FREQ=MONTHLY;BYDAY=+1TU;COUNT=6`. Don't include DTSTART, EXDATE or line breaks."
+        )
+    freq = re.search(r"(?:^|;)FREQ=([A-Z]+)", rule)
+    if freq is None:
+        raise InvalidInput(f"That RRULE has no FREQ. {RRULE_HINT}")
+    if freq.group(1) in _FORBIDDEN_FREQ:
+        raise InvalidInput(
+            f"FREQ={freq.group(1)} would make a roundtable more often than once a day. "
+            "Roundtables can repeat daily at most: use DAILY, WEEKLY, MONTHLY or YEARLY."
+        )
+    for part in _FORBIDDEN_PARTS:
+        if part in rule:
+            name = part.split("=")[0]
+            raise InvalidInput(
+                f"Leave {name} out of the RRULE: the time of day and first date come from `when`."
+                if name != "BYSETPOS" else "BYSETPOS=0 is not valid in an RRULE."
+            )
+    if "COUNT=" in rule and "UNTIL=" in rule:
+        raise InvalidInput("An RRULE can have COUNT or UNTIL, not both.")
+    return rule
+
+
+def validate(rule: str, local_start: datetime, zone: ZoneInfo, *, now: datetime) -> datetime:
+    """Check a rule anchored at `local_start` and return its first occurrence (naive local).
+
+    Refuses rules dateutil cannot parse, rules with no occurrence after `now`, and rules
+    whose occurrences come less than a day apart."""
+    try:
+        compiled = compile_rule(rule, local_start, zone)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise InvalidInput(f"I couldn't read that RRULE ({str(exc)[:120]}). {RRULE_HINT}") from exc
+    horizon = local_start + HORIZON
+    bounded = compiled if compiled._count else compiled.replace(until=min(compiled._until or horizon, horizon))
+    first: datetime | None = None
+    previous: datetime | None = None
+    now_local = now.astimezone(zone).replace(tzinfo=None)
+    seen_future = False
+    for i, occ in enumerate(bounded):
+        if occ > horizon or i > 400:
+            break
+        if first is None:
+            first = occ
+        if previous is not None and occ - previous < timedelta(hours=23):
+            raise InvalidInput(
+                "That RRULE repeats more often than once a day (e.g. several times on one day). "
+                "Roundtables can repeat daily at most."
+            )
+        previous = occ
+        if occ > now_local:
+            seen_future = True
+        if i >= 60 and seen_future:
+            break
+    if first is None or not seen_future:
+        raise InvalidInput(
+            "That RRULE gives no upcoming occurrence from the start you gave (check COUNT, UNTIL and BY… parts)."
+        )
+    return first
+
+
+def iter_starts(series: Series, *, after: datetime | None = None) -> Iterator[tuple[datetime, datetime]]:
+    """(original start UTC, local naive) of each raw occurrence in order, from the first one
+    whose start is > `after` minus a day of slack (callers filter precisely). Bounded to ~10 years."""
+    zone = series.zone
+    local_start = series.local_start
+    if series.rule is None:
+        yield series.start, local_start
+        return
+    compiled = compile_rule(series.rule, local_start, zone)
+    if after is not None:
+        threshold = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=2)
+        source: Iterator[datetime] = compiled.xafter(threshold, inc=True) if threshold > local_start else iter(compiled)
+    else:
+        source = iter(compiled)
+    limit = (after or series.start) + HORIZON
+    for local in source:
+        utc = localize(local, zone)
+        if utc > limit:
+            return
+        yield utc, local
+
+
+def raw_starts(series: Series, *, after: datetime | None = None, limit: int = 100) -> list[datetime]:
+    out: list[datetime] = []
+    for utc, _ in iter_starts(series, after=after):
+        if after is not None and utc <= after:
+            continue
+        out.append(utc)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def count_or_until(rule: str | None) -> tuple[int | None, str | None]:
+    if not rule:
+        return None, None
+    count = re.search(r"COUNT=(\d+)", rule)
+    until = _UNTIL_RE.search(rule)
+    return (int(count.group(1)) if count else None), (until.group(1) if until else None)
+
+
+def describe(kind: str, rule: str | None, local_start: datetime) -> str:
+    """Human wording of the recurrence: 'weekly on Tuesday', 'monthly on the last Friday'."""
+    day = _DAY_NAMES[local_start.weekday()]
+    if kind == "none" or not rule:
+        return "once"
+    if kind == "weekly":
+        text = f"weekly on {day}"
+    elif kind == "biweekly":
+        text = f"every 2 weeks on {day}"
+    elif kind in ("monthly", "monthly-last"):
+        m = re.search(r"BYDAY=([+-]?\d)", rule)
+        pos = int(m.group(1)) if m else monthly_position(local_start)
+        text = f"monthly on the {_ORDINALS.get(pos, str(pos))} {day}"
+    else:
+        text = f"custom rule `{_strip_end(rule)[:150]}`"
+    count, until = count_or_until(rule)
+    if count:
+        text += f", {count} times"
+    elif until:
+        text += f", until {until[:4]}-{until[4:6]}-{until[6:8]}"
+    return text
