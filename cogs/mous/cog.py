@@ -1,0 +1,463 @@
+"""/mou: agreements between cities, their renewals, milestones and reminders (thin glue)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import is_moderator, moderator_only
+from bot.embeds import choice_name, make_embed, one_line
+from bot.interactions import reply
+from bot.scheduler import Job, PermanentJobError, SkipJob
+from bot.ui import Paginator
+from cogs.mous import embeds as E
+from cogs.mous import planning as P
+from cogs.mous.ics import build_ics
+from cogs.mous.service import SETTING_SPECS, Actor, MouService
+from cogs.mous.views import AddModal
+
+if TYPE_CHECKING:
+    from bot.app import AttacheBot
+
+log = logging.getLogger(__name__)
+
+KIND_CHOICES = [app_commands.Choice(name=E.KIND_LABELS[k], value=k) for k in P.KINDS]
+STATUS_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.STATUSES]
+SETTABLE_STATUS = [app_commands.Choice(name=s, value=s) for s in P.STATUSES if s not in ("renewed", "terminated")]
+ESIGN_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.ESIGN_STATUSES]
+MODE_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.SIGNATURE_MODES]
+DAY_CHOICES = [app_commands.Choice(name=d.title(), value=i) for i, d in enumerate(P.WEEKDAYS)]
+
+
+def stale_reminder(job: Job, now: Any) -> bool:
+    """A reminder more than a day late (the bot was down) is skipped rather than posted late."""
+    return bool(now - job.original_due_at > P.STALE_AFTER)
+
+
+@app_commands.guild_only()
+class Mous(commands.GroupCog, group_name="mou", group_description="Agreements between cities: MOUs, sister cities"):
+    feature_title = "MOU tracker"
+
+    party = app_commands.Group(name="party", description="Parties (cities) to an agreement")
+    milestone = app_commands.Group(name="milestone", description="Milestones of an agreement")
+    owner = app_commands.Group(name="owner", description="Members responsible for an agreement")
+
+    def __init__(self, bot: AttacheBot) -> None:
+        self.bot = bot
+        self.svc = MouService(bot.db, bot.scheduler, bot.settings, directory=lambda: getattr(bot, "directory", None))
+        self._startup: asyncio.Task[None] | None = None
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.mous = self.svc  # type: ignore[attr-defined]
+        for spec in SETTING_SPECS:
+            self.bot.settings.register(spec)
+        self.bot.scheduler.register(P.REMIND_KIND, self._remind_job, stale=stale_reminder)
+        self.bot.scheduler.register(P.STATUS_KIND, self._status_job)
+        self.bot.scheduler.register(P.DIGEST_KIND, self._digest_job)
+        self.bot.status_providers.append(self._status_lines)
+        self.bot.settings.on_change.append(self._settings_changed)
+        # Start-up: correct statuses the scheduler skipped while down and re-plan every agreement
+        # against the pending jobs. In the background, so a large server does not delay login;
+        # handlers load fresh state, and scheduling is an idempotent upsert, so overlap is safe.
+        self._startup = asyncio.create_task(self._startup_replan(), name="mou-startup-replan")
+
+    async def _settings_changed(self, guild_id: int, key: str) -> None:
+        """The server's zone or announcements channel moved: re-plan its reminders."""
+        if key in ("timezone", "announcements_channel_id") and await self.svc.has_agreements(guild_id):
+            await self.svc.replan_guild(guild_id, reconcile=False)
+
+    async def _startup_replan(self) -> None:
+        try:
+            stats = await self.svc.replan_all()
+            log.info("mou: planned %d agreements (%d scheduled, %d cancelled, %d unchanged, %d status changes)",
+                     stats.agreements, stats.scheduled, stats.cancelled, stats.unchanged, stats.status_changes)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("mou: start-up re-planning failed; reminders will be re-planned on the next change")
+
+    async def cog_unload(self) -> None:
+        if self._settings_changed in self.bot.settings.on_change:
+            self.bot.settings.on_change.remove(self._settings_changed)
+        if self._startup is not None and not self._startup.done():
+            self._startup.cancel()
+        for kind in (P.REMIND_KIND, P.STATUS_KIND, P.DIGEST_KIND):
+            self.bot.scheduler.unregister(kind)
+        if self._status_lines in self.bot.status_providers:
+            self.bot.status_providers.remove(self._status_lines)
+        if getattr(self.bot, "mous", None) is self.svc:
+            del self.bot.mous  # type: ignore[attr-defined]
+
+    # -- helpers -------------------------------------------------------------------------
+    async def actor(self, interaction: discord.Interaction[Any]) -> Actor:
+        return Actor(interaction.user.id, await is_moderator(interaction))
+
+    @staticmethod
+    def gid(interaction: discord.Interaction[Any]) -> int:
+        assert interaction.guild_id is not None
+        return interaction.guild_id
+
+    async def _status_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
+        n = await self.bot.db.fetchval(
+            "SELECT COUNT(*) FROM mou_agreements WHERE guild_id = ? AND status != 'terminated'", (guild.id,))
+        jobs = await self.bot.scheduler.pending(guild.id, "mou:digest:")
+        nxt = f"<t:{int(jobs[0].due_at.timestamp())}:f>" if jobs else "not scheduled"
+        return [("MOU tracker", f"{n} agreement(s) tracked · next digest {nxt}")]
+
+    # -- autocomplete ---------------------------------------------------------------------
+    async def id_autocomplete(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        rows = await self.svc.search(interaction.guild_id, current)
+        return [app_commands.Choice(name=choice_name(f"#{i} {t} ({s})"), value=i) for i, t, s in rows]
+
+    async def city_autocomplete(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        pairs = await self.svc.search_cities(interaction.guild_id, current)
+        return [app_commands.Choice(name=choice_name(label), value=value[:100]) for label, value in pairs[:25]]
+
+    # -- add ------------------------------------------------------------------------------
+    @app_commands.command(name="add", description="Record an agreement between cities (a form follows)")
+    @app_commands.describe(
+        kind="Kind of agreement", title="Short title (up to 150 characters)", city_a="First city",
+        city_b="Second city", signed="Date signed (YYYY-MM-DD, “in 2 weeks”…)",
+        expires="Expiry date; leave out for open-ended", notice_days="Renewal notice period in days (default 90)",
+        owner="Member responsible (default: you)",
+    )
+    @app_commands.choices(kind=KIND_CHOICES)
+    async def add(
+        self, interaction: discord.Interaction[Any], kind: app_commands.Choice[str],
+        title: app_commands.Range[str, 1, 150], city_a: app_commands.Range[str, 1, 100],
+        city_b: app_commands.Range[str, 1, 100], signed: app_commands.Range[str, 1, 40] | None = None,
+        expires: app_commands.Range[str, 1, 40] | None = None,
+        notice_days: app_commands.Range[int, 0, 3650] | None = None, owner: discord.Member | None = None,
+    ) -> None:
+        gid = self.gid(interaction)
+        prepared = await self.svc.prepare_create(gid, kind=kind.value, title=title, parties=[city_a, city_b],
+                                                 signed=signed, expires=expires, notice_days=notice_days)
+        owners = [owner.id] if owner is not None else [interaction.user.id]
+        actor = await self.actor(interaction)
+
+        async def submit(inter: discord.Interaction[Any], summary: str, focus: str, links: str) -> None:
+            a = await self.svc.create_prepared(gid, actor, prepared, owner_ids=owners, summary=summary,
+                                               focus_areas=focus, links=links)
+            detail = await self.svc.detail(gid, a.id)
+            await reply(inter, f"Agreement **#{a.id}** recorded. Reminders are planned; add more parties with "
+                               f"`/mou party add {a.id}` and milestones with `/mou milestone add {a.id}`.",
+                        embed=E.detail_embed(detail))
+
+        await interaction.response.send_modal(AddModal(f"Agreement: {one_line(title, 30)}", submit))
+
+    add.autocomplete("city_a")(city_autocomplete)
+    add.autocomplete("city_b")(city_autocomplete)
+
+    # -- party ----------------------------------------------------------------------------
+    @party.command(name="add", description="Add a further party (city) to an agreement")
+    @app_commands.describe(id="Agreement", city="City to add", ours="This city is ours")
+    async def party_add(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+                        city: app_commands.Range[str, 1, 100], ours: bool = False) -> None:
+        p = await self.svc.add_party(self.gid(interaction), await self.actor(interaction), id, city, ours=ours)
+        await reply(interaction, f"{one_line(p.label, 100)} added to agreement #{id} as party {p.position}.")
+
+    @party.command(name="set", description="Mark a party as ours, or record its e-signature status")
+    @app_commands.describe(id="Agreement", party="Party number or city name", ours="This city is ours",
+                           esign="E-signature status of this party")
+    @app_commands.choices(esign=ESIGN_CHOICES)
+    async def party_set(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+                        party: app_commands.Range[str, 1, 100], ours: bool | None = None,
+                        esign: app_commands.Choice[str] | None = None) -> None:
+        p = await self.svc.set_party(self.gid(interaction), await self.actor(interaction), id, party, ours=ours,
+                                     esign=esign.value if esign else None)
+        await reply(interaction, f"Party {p.position} ({one_line(p.label, 100)}) of #{id}: "
+                                 f"{'ours' if p.is_ours else 'partner'}, e-signature {p.esign_status}.")
+
+    party_add.autocomplete("id")(id_autocomplete)
+    party_add.autocomplete("city")(city_autocomplete)
+    party_set.autocomplete("id")(id_autocomplete)
+
+    # -- list / show ---------------------------------------------------------------------
+    @app_commands.command(name="list", description="List agreements, soonest deadline first")
+    @app_commands.describe(city="Only agreements with this city", status="Only this status",
+                           expiring_within_days="Only those expiring within this many days",
+                           owner="Only those this member owns")
+    @app_commands.choices(status=STATUS_CHOICES)
+    async def list_(self, interaction: discord.Interaction[Any], city: app_commands.Range[str, 1, 100] | None = None,
+                    status: app_commands.Choice[str] | None = None,
+                    expiring_within_days: app_commands.Range[int, 1, 3650] | None = None,
+                    owner: discord.Member | None = None) -> None:
+        gid = self.gid(interaction)
+        rows, total = await self.svc.list_agreements(
+            gid, city=city, status=status.value if status else None, expiring_within_days=expiring_within_days,
+            owner_id=owner.id if owner else None)
+        cfg = await self.svc.config(gid)
+        today = P.local_today(self.svc.now(), cfg.zone)
+        pages = E.list_pages(rows, total, today, cfg.zone, "Agreements")
+        await Paginator(pages, interaction.user.id).start(interaction)
+
+    list_.autocomplete("city")(city_autocomplete)
+
+    @app_commands.command(name="show", description="Show an agreement: parties, dates, milestones, owners, history")
+    @app_commands.describe(id="Agreement")
+    async def show(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+        await reply(interaction, embed=E.detail_embed(await self.svc.detail(self.gid(interaction), id)))
+
+    show.autocomplete("id")(id_autocomplete)
+
+    # -- update / renew / terminate ------------------------------------------------------
+    @app_commands.command(name="update", description="Change an agreement (only the fields you give)")
+    @app_commands.describe(
+        id="Agreement", status="New status (the allowed moves are checked)", expires="New expiry date, or “none”",
+        notice_days="Renewal notice period in days", auto_renew="Renews automatically at expiry",
+        title="New title", kind="New kind", signed="Date signed", effective="Date it takes effect",
+        signature_mode="Wet ink, e-signature or both", focus_areas="Departments or focus areas",
+        summary="New summary (up to 2,000 characters)", links="Document links, separated by spaces",
+    )
+    @app_commands.choices(status=SETTABLE_STATUS, kind=KIND_CHOICES, signature_mode=MODE_CHOICES)
+    async def update(
+        self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+        status: app_commands.Choice[str] | None = None, expires: app_commands.Range[str, 1, 40] | None = None,
+        notice_days: app_commands.Range[int, 0, 3650] | None = None, auto_renew: bool | None = None,
+        title: app_commands.Range[str, 1, 150] | None = None, kind: app_commands.Choice[str] | None = None,
+        signed: app_commands.Range[str, 1, 40] | None = None, effective: app_commands.Range[str, 1, 40] | None = None,
+        signature_mode: app_commands.Choice[str] | None = None,
+        focus_areas: app_commands.Range[str, 0, 300] | None = None,
+        summary: app_commands.Range[str, 0, 2000] | None = None, links: app_commands.Range[str, 0, 2000] | None = None,
+    ) -> None:
+        gid = self.gid(interaction)
+        a, changes = await self.svc.update(
+            gid, await self.actor(interaction), id, status=status.value if status else None, expires=expires,
+            notice_days=notice_days, auto_renew=auto_renew, title=title, kind=kind.value if kind else None,
+            signed=signed, effective=effective, signature_mode=signature_mode.value if signature_mode else None,
+            focus_areas=focus_areas, summary=summary, links=links)
+        if not changes:
+            await reply(interaction, f"Nothing changed on #{id}: give at least one new value.")
+            return
+        names = ", ".join(k.replace("_", " ") for k in changes)
+        await reply(interaction, f"Agreement #{id} updated ({names}). Status: **{a.status}**; reminders re-planned.")
+
+    update.autocomplete("id")(id_autocomplete)
+
+    @app_commands.command(name="renew", description="Renew an agreement: a new term with a new expiry")
+    @app_commands.describe(id="Agreement", new_expiry="New expiry date (YYYY-MM-DD or “in 5 years”)")
+    async def renew(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+                    new_expiry: app_commands.Range[str, 1, 40]) -> None:
+        gid = self.gid(interaction)
+        a = await self.svc.renew(gid, await self.actor(interaction), id, new_expiry)
+        zone = (await self.svc.config(gid)).zone
+        await reply(interaction, f"Agreement #{id} renewed: term {a.term} runs to {E.day(a.expires_on, zone)}. "
+                                 f"The old term's reminders were cancelled and new ones planned.")
+
+    renew.autocomplete("id")(id_autocomplete)
+
+    @app_commands.command(name="terminate", description="Terminate an agreement (cancels its reminders)")
+    @app_commands.describe(id="Agreement", reason="Why it ends")
+    async def terminate(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+                        reason: app_commands.Range[str, 1, 500]) -> None:
+        await self.svc.terminate(self.gid(interaction), await self.actor(interaction), id, reason)
+        await reply(interaction, f"Agreement #{id} is terminated; its reminders are cancelled.")
+
+    terminate.autocomplete("id")(id_autocomplete)
+
+    # -- activity and milestones ----------------------------------------------------------
+    @app_commands.command(name="log", description="Log an activity on an agreement (a visit, a call, a project)")
+    @app_commands.describe(id="Agreement", text="What happened", date="When (default today)")
+    async def log_(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+                   text: app_commands.Range[str, 1, 1000], date: app_commands.Range[str, 1, 40] | None = None) -> None:
+        gid = self.gid(interaction)
+        act = await self.svc.log_activity(gid, await self.actor(interaction), id, text, date)
+        zone = (await self.svc.config(gid)).zone
+        await reply(interaction, f"Logged on #{id} for {E.day(act.happened_on, zone, relative=False)}.")
+
+    log_.autocomplete("id")(id_autocomplete)
+
+    @milestone.command(name="add", description="Add a milestone (an exchange, a report due…) with its date")
+    @app_commands.describe(id="Agreement", date="When it is due", description="What is due")
+    async def milestone_add(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+                            date: app_commands.Range[str, 1, 40],
+                            description: app_commands.Range[str, 1, 300]) -> None:
+        gid = self.gid(interaction)
+        m = await self.svc.add_milestone(gid, await self.actor(interaction), id, date, description)
+        zone = (await self.svc.config(gid)).zone
+        await reply(interaction, f"Milestone `#{m.id}` added to #{id} for {E.day(m.due_on, zone)}; "
+                                 "the owners will be reminded on the day.")
+
+    @milestone.command(name="done", description="Mark a milestone as done")
+    @app_commands.describe(id="Agreement", milestone="Milestone")
+    async def milestone_done(self, interaction: discord.Interaction[Any], id: int, milestone: int) -> None:  # noqa: A002
+        m = await self.svc.done_milestone(self.gid(interaction), await self.actor(interaction), id, milestone)
+        await reply(interaction, f"Milestone `#{m.id}` of #{id} marked done: {one_line(m.description, 200)}.")
+
+    milestone_add.autocomplete("id")(id_autocomplete)
+    milestone_done.autocomplete("id")(id_autocomplete)
+
+    @milestone_done.autocomplete("milestone")
+    async def milestone_autocomplete(self, interaction: discord.Interaction[Any],
+                                     current: str) -> list[app_commands.Choice[int]]:
+        aid = getattr(interaction.namespace, "id", None)
+        if interaction.guild_id is None or not isinstance(aid, int):
+            return []
+        ms = [m for m in await self.svc.milestones(interaction.guild_id, aid) if not m.done]
+        cur = current.strip().lower()
+        return [app_commands.Choice(name=choice_name(f"#{m.id} {m.due_on.isoformat()} {m.description}"), value=m.id)
+                for m in ms if not cur or cur in m.description.lower() or cur in str(m.id)][:25]
+
+    # -- owners ---------------------------------------------------------------------------
+    @owner.command(name="add", description="Add a member responsible for an agreement")
+    @app_commands.describe(id="Agreement", member="Member to add")
+    async def owner_add(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:  # noqa: A002
+        owners = await self.svc.add_owner(self.gid(interaction), await self.actor(interaction), id, member.id)
+        await reply(interaction, f"Owners of #{id}: " + " ".join(f"<@{o}>" for o in owners))
+
+    @owner.command(name="remove", description="Remove a member from an agreement's owners")
+    @app_commands.describe(id="Agreement", member="Member to remove")
+    async def owner_remove(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:  # noqa: A002
+        owners = await self.svc.remove_owner(self.gid(interaction), await self.actor(interaction), id, member.id)
+        await reply(interaction, f"Owners of #{id}: " + " ".join(f"<@{o}>" for o in owners))
+
+    owner_add.autocomplete("id")(id_autocomplete)
+    owner_remove.autocomplete("id")(id_autocomplete)
+
+    # -- reminders ------------------------------------------------------------------------
+    @app_commands.command(name="remind", description="Set reminder offsets (days before expiry) for an agreement")
+    @app_commands.describe(id="Agreement", offsets="e.g. 180,90,30,7 — or “default” for the server default")
+    async def remind(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+                     offsets: app_commands.Range[str, 1, 100]) -> None:
+        got = await self.svc.set_offsets(self.gid(interaction), await self.actor(interaction), id, offsets)
+        text = ", ".join(f"{o}" for o in got) + " days before expiry" if got else "the server default"
+        await reply(interaction, f"Reminders for #{id}: {text}. Re-planned.")
+
+    remind.autocomplete("id")(id_autocomplete)
+
+    @app_commands.command(name="upcoming", description="Everything due soon across all agreements")
+    @app_commands.describe(days="Window in days (default 30)")
+    async def upcoming(self, interaction: discord.Interaction[Any],
+                       days: app_commands.Range[int, 1, 3650] = 30) -> None:
+        gid = self.gid(interaction)
+        cfg = await self.svc.config(gid)
+        today = P.local_today(self.svc.now(), cfg.zone)
+        items, total = await self.svc.upcoming(gid, days, today=today)
+        await Paginator(E.upcoming_pages(items, days, today, cfg.zone, total), interaction.user.id).start(interaction)
+
+    # -- export / ics ----------------------------------------------------------------------
+    @app_commands.command(name="export", description="Moderators: download every agreement as CSV or JSON")
+    @app_commands.describe(format="File format")
+    @app_commands.choices(format=[app_commands.Choice(name="CSV", value="csv"), app_commands.Choice(name="JSON", value="json")])
+    @moderator_only()
+    async def export(self, interaction: discord.Interaction[Any], format: app_commands.Choice[str]) -> None:  # noqa: A002
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        name, data = await self.svc.export(self.gid(interaction), format.value)
+        await reply(interaction, "Here is every agreement of this server.", file=discord.File(io.BytesIO(data), name))
+
+    @app_commands.command(name="ics", description="A calendar file (.ics) of every deadline and milestone")
+    @app_commands.describe(mine="Only agreements you own")
+    async def ics(self, interaction: discord.Interaction[Any], mine: bool = False) -> None:
+        gid = self.gid(interaction)
+        items = await self.svc.deadlines(gid, owner_id=interaction.user.id if mine else None)
+        if not items:
+            await reply(interaction, "There are no deadlines to put in a calendar" + (" among yours." if mine else "."))
+            return
+        data = build_ics(gid, items, now=self.svc.now(),
+                         guild_name=interaction.guild.name if interaction.guild else "")
+        await reply(interaction, f"{len(items)} deadline(s). Import this file into your calendar.",
+                    file=discord.File(io.BytesIO(data), "agreements.ics"))
+
+    # -- settings -------------------------------------------------------------------------
+    @app_commands.command(name="settings", description="Moderators: reminder hour, default offsets, weekly digest")
+    @app_commands.describe(
+        reminder_hour="Hour (server time) reminders are posted", default_offsets="Days before expiry, e.g. 180,90,30,7",
+        digest_day="Day of the weekly digest", digest_hour="Hour (server time) of the weekly digest",
+        dormant_months="Months without activity before an agreement counts as dormant",
+    )
+    @app_commands.choices(digest_day=DAY_CHOICES)
+    @moderator_only()
+    async def settings(
+        self, interaction: discord.Interaction[Any], reminder_hour: app_commands.Range[int, 0, 23] | None = None,
+        default_offsets: app_commands.Range[str, 1, 100] | None = None,
+        digest_day: app_commands.Choice[int] | None = None, digest_hour: app_commands.Range[int, 0, 23] | None = None,
+        dormant_months: app_commands.Range[int, 1, 60] | None = None,
+    ) -> None:
+        gid = self.gid(interaction)
+        values: dict[str, Any] = {}
+        if reminder_hour is not None:
+            values["mou_reminder_hour"] = reminder_hour
+        if default_offsets is not None:
+            values["mou_remind_offsets"] = default_offsets
+        if digest_day is not None:
+            values["mou_digest_day"] = digest_day.value
+        if digest_hour is not None:
+            values["mou_digest_hour"] = digest_hour
+        if dormant_months is not None:
+            values["mou_dormant_months"] = dormant_months
+        for spec in SETTING_SPECS:  # validate all before writing any
+            if spec.key in values:
+                values[spec.key] = spec.validate(values[spec.key])
+        for key, value in values.items():
+            await self.bot.settings.set(gid, key, value, actor_id=interaction.user.id)
+        if values:
+            await self.svc.replan_guild(gid, reconcile=False)
+        gs = await self.bot.settings.get(gid)
+        lines = [f"{s.label}: **{s.render(gs.get(s.key, s.default))}**" for s in SETTING_SPECS]
+        lines.append(f"Server time zone: **{gs.timezone}** (`/settings timezone`)")
+        ch = gs.announcements_channel_id
+        lines.append(f"Posts go to: {f'<#{ch}>' if ch else 'no announcements channel set (`/settings announcements-channel`)'}")
+        await reply(interaction, embed=make_embed("MOU tracker settings" + (" updated" if values else ""), "\n".join(lines)))
+
+    # -- scheduled jobs ---------------------------------------------------------------------
+    async def _remind_job(self, job: Job) -> None:
+        ctx = await self.svc.reminder_context(job.guild_id, job.payload)
+        if isinstance(ctx, str):
+            raise SkipJob(ctx)
+        cfg = await self.svc.config(job.guild_id)
+        posted = False
+        channel_error: str | None = None
+        if cfg.channel_id is not None:
+            mentions = discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                               users=[discord.Object(id=o) for o in ctx.owners])
+            try:
+                await self.bot.post(cfg.channel_id, E.reminder_text(ctx), nonce=job.nonce, allowed_mentions=mentions)
+                posted = True
+            except (discord.NotFound, discord.Forbidden) as exc:
+                channel_error = f"announcements channel {cfg.channel_id}: {exc}"
+        dm_sent = 0
+        text = E.reminder_text(ctx, mention=False)
+        for uid in ctx.owners:
+            if await self.svc.dm_ok(job.guild_id, uid):
+                dm_sent += bool(await self.bot.dm(uid, text, nonce=job.nonce))
+        if not posted and not dm_sent:
+            if channel_error:
+                raise PermanentJobError(channel_error)
+            raise SkipJob("no announcements channel set and no owner accepts DMs")
+
+    async def _status_job(self, job: Job) -> None:
+        new = await self.svc.apply_status_job(job.guild_id, job.payload)
+        if new is not None:
+            log.info("mou: agreement %s of guild %s is now %s", job.payload.get("agreement_id"), job.guild_id, new)
+
+    async def _digest_job(self, job: Job) -> None:
+        gid = job.guild_id
+        # Keep the weekly chain going first (and correct statuses / re-plan, cheap when nothing changed).
+        await self.svc.replan_guild(gid)
+        if self.svc.now() - job.original_due_at > P.STALE_AFTER:
+            raise SkipJob("digest more than a day late; the next one is scheduled")
+        cfg = await self.svc.config(gid)
+        if cfg.channel_id is None:
+            raise SkipJob("no announcements channel set")
+        dg = await self.svc.digest(gid)
+        if dg.empty:
+            return  # nothing to report: no post
+        embeds = E.digest_embeds(dg, cfg.zone, cfg.dormant_months)
+        try:
+            await self.bot.post(cfg.channel_id, "📋 **Weekly agreements digest**", embeds=embeds, nonce=job.nonce)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise PermanentJobError(f"announcements channel {cfg.channel_id}: {exc}") from exc
+
+
+
