@@ -175,3 +175,19 @@ async def test_migration_with_trigger_end_is_fine_but_begin_is_refused(tmp_path:
     with pytest.raises(DatabaseError, match="BEGIN/COMMIT"):
         await d.migrate(mig_dir)
     await d.close()
+
+
+# Tables without guild_id: installation metadata, public reference data, and full-text index tables
+# whose rows are keyed to a guild-owned content row.
+GLOBAL_TABLES = {"meta", "seed_agreements", "sdgs"}
+GLOBAL_PREFIXES = ("practices_fts", "practices_head", "practices_title", "practices_vocab")
+
+
+async def test_every_content_table_has_guild_id(db: Database) -> None:
+    rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    missing = []
+    for (name,) in rows:
+        cols = {r[1] for r in await db.fetchall("SELECT * FROM pragma_table_info(?)", (name,))}
+        if "guild_id" not in cols and name not in GLOBAL_TABLES and not name.startswith(GLOBAL_PREFIXES):
+            missing.append(name)
+    assert missing == []
