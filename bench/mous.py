@@ -161,6 +161,7 @@ async def main() -> None:
         await standalone(cfg.database_path, gid, parts["announcements"].id)
 
         bot = create_bot(cfg)
+        bot.cooldown_scale = 0  # measure latency, not the per-member cooldowns
         t0 = time.perf_counter()
         async with run_bot(fake, bot):
             await fake.wait_commands_synced()

@@ -1,16 +1,21 @@
 """Benchmark of /practice search (issue 3).
 
 Builds libraries of 10,000 and 100,000 approved practices with generated, topic-clustered
-text (cached under /tmp by size), then reports p50/p99 latency of 1-word, 3-word and
-filtered queries:
-  * service: PracticeService.search (aiosqlite, FTS5 stage 1 + snippets stage 2, typo check);
-  * floor:   the same two SQL statements with the stdlib sqlite3 module on the same file;
-  * whole path: the /practice search interaction through the fake Discord, 20 concurrent
-    (only when tests/e2e.py provides the harness).
-Also a typo query set (corrections from the FTS vocabulary) and the database size.
+text (cached under /tmp by size and schema version), then reports p50/p99 latency of 1-word,
+3-word, filtered and misspelt queries:
+  * service: PracticeService.search as the bot runs it (read-only connections; tiered FTS5
+    ranking: title, then title+summary, then all columns, each over a capped set of the newest
+    matches; hits; snippets of the first page; "did you mean" for the typo set);
+  * floor:   the very same SQL statements, in the same order, through the stdlib sqlite3 module on
+    the same file (no asyncio, no thread hop);
+  * whole path: the real bot (create_bot, every cog) against the loopback FakeDiscord on a copy of
+    the database: `--concurrency` members send /practice search at once, `--rounds` times per set;
+    latency from sending the interaction to the bot's first response (the interaction callback).
+Also the database size.
 
-    python bench/practices.py                 # 10k and 100k
+    python bench/practices.py                                   # 10k and 100k, whole path at 100k
     python bench/practices.py --sizes 10000 --queries 200 --fresh
+    python bench/practices.py --sizes 100000 --rounds 20 --concurrency 1
 """
 
 from __future__ import annotations
@@ -28,9 +33,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import cogs.practices.cog as practices_cog  # noqa: E402
 from bot.db import Database  # noqa: E402
 from cogs.practices import search as fts  # noqa: E402
-from cogs.practices.cog import SEARCH_READERS  # noqa: E402
 from cogs.practices.service import (  # noqa: E402
     CANDIDATE_BUDGET,
     RANK_FIRST_FACTOR,
@@ -265,7 +270,7 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
     db = Database(path)
     await db.connect()
     svc = PracticeService(db)
-    await svc.open_readers(SEARCH_READERS)  # as the bot does
+    await svc.open_readers(practices_cog.SEARCH_READERS)  # as the bot does
     conn = sqlite3.connect(path)
     sets = query_sets(n_queries)
     # warm both (page cache, statement caches)
@@ -317,6 +322,7 @@ async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]
             guild = fake.add_guild(GUILD, name="Bench")  # the generated practices belong to guild GUILD
             members = [guild.add_member(name=f"m{i}") for i in range(concurrency)]
             bot = create_bot(make_config(Path(tmp), database_path=str(db_copy), log_level="WARNING"))
+            bot.cooldown_scale = 0  # measure latency, not the per-member cooldowns
             async with run_bot(fake, bot, timeout=60):
                 await fake.wait_commands_synced()
                 print(f"whole path: real bot + fake Discord on loopback, {concurrency} concurrent /practice search, "
@@ -344,6 +350,19 @@ async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]
                         if r:
                             lat.extend(got)
                     print(f"{name:<10} {pct(lat, 50):>7.1f}ms {pct(lat, 99):>7.1f}ms {max(lat):>7.1f}ms {len(lat):>9}")
+                # the harness's own cost: the same concurrency with a command that barely touches the db
+                lat = []
+                for r in range(rounds + 1):
+                    async def mine(member: Any) -> float:
+                        t0 = time.perf_counter()
+                        await fake.invoke(guild, member, "practice mine")
+                        return (time.perf_counter() - t0) * 1000
+
+                    got = await asyncio.gather(*(mine(m) for m in members))
+                    if r:
+                        lat.extend(got)
+                print(f"{'(baseline: /practice mine, no search)':<10}\n{'':<10} {pct(lat, 50):>7.1f}ms "
+                      f"{pct(lat, 99):>7.1f}ms {max(lat):>7.1f}ms {len(lat):>9}")
                 problems = fake.violations + fake.unhandled
                 if problems:
                     print(f"  fake Discord saw problems: {problems[:3]}")
@@ -359,8 +378,12 @@ async def main() -> None:
                     help="sizes that also get the whole-path run through the fake Discord ('' for none)")
     ap.add_argument("--rounds", type=int, default=10, help="whole path: rounds of concurrent searches per set")
     ap.add_argument("--concurrency", type=int, default=20, help="whole path: searches sent at once")
+    ap.add_argument("--readers", type=int, default=practices_cog.SEARCH_READERS,
+                    help="read-only search connections (default: the bot's, one per core up to 4)")
     args = ap.parse_args()
-    print(f"SQLite {sqlite3.sqlite_version} · Python {sys.version.split()[0]}")
+    practices_cog.SEARCH_READERS = args.readers  # read by the cog's cog_load, and by the service bench
+    print(f"SQLite {sqlite3.sqlite_version} · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
+          f"{args.readers} search reader connection(s)")
     wp = {int(x) for x in args.whole_path_sizes.split(",") if x.strip()}
     for n in (int(x) for x in args.sizes.split(",") if x.strip()):
         await bench_size(n, args.queries, args.fresh, args.rounds if n in wp else 0, args.concurrency)

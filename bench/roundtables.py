@@ -124,6 +124,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"seeded {n_rt} roundtables ({n_rt // 3} recurring) and {n_rs} RSVPs in {time.perf_counter() - t0:.1f} s")
 
         bot = create_bot(cfg)
+        bot.cooldown_scale = 0  # measure latency, not the per-member cooldowns
         task = asyncio.create_task(bot.start("fake-token"))
         try:
             await fake.wait_ready()

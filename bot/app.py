@@ -49,6 +49,8 @@ class AttacheBot(commands.Bot):
     practices: Any = None
     roundtables: Any = None
     mous: Any = None
+    # Multiplies the window of every `bot.checks.expensive` cooldown; 0 turns them off (benchmarks).
+    cooldown_scale: float = 1.0
 
     def __init__(
         self,
@@ -159,9 +161,11 @@ class AttacheBot(commands.Bot):
         view: discord.ui.View | None = None,
         nonce: str | None = None,
         allowed_mentions: discord.AllowedMentions = NO_MENTIONS,
+        guild_id: int | None = None,
     ) -> discord.Message:
-        """Send to a channel by id (no cache needed), within Discord's limits."""
-        channel = self.get_partial_messageable(channel_id)
+        """Send to a channel by id (no cache needed), within Discord's limits. Pass guild_id when the
+        returned message will be used for guild-only actions such as opening a thread."""
+        channel = self.get_partial_messageable(channel_id, guild_id=guild_id)
         kwargs: dict[str, Any] = {"allowed_mentions": allowed_mentions}
         if content:
             kwargs["content"] = clip(content, CONTENT_MAX)

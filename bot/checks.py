@@ -68,3 +68,31 @@ def manage_guild_only() -> Any:
         return True
 
     return app_commands.check(predicate)
+
+
+def _member_key(interaction: discord.Interaction[Any]) -> tuple[int | None, int]:
+    return (interaction.guild_id, interaction.user.id)
+
+
+def expensive(rate: int, per: float) -> Any:
+    """Per-member cooldown (per server) for a command that costs real work: search, exports,
+    calendar files, findtime. `rate` uses per `per` seconds; one more is refused, ephemerally, with
+    "Slow down: you can use this again <t:…:R>" (bot.interactions.describe_error).
+
+    Put it ABOVE `moderator_only()` so a refused non-moderator does not use up a turn. The bot's
+    `cooldown_scale` attribute multiplies `per` (0 turns cooldowns off, e.g. for benchmarks)."""
+
+    def factory(interaction: discord.Interaction[Any]) -> app_commands.Cooldown | None:
+        scale = float(getattr(interaction.client, "cooldown_scale", 1.0))
+        if scale <= 0:
+            return None
+        return app_commands.Cooldown(rate, per * scale)
+
+    return app_commands.checks.dynamic_cooldown(factory, key=_member_key)
+
+
+# The limits, in one place (listed in README, "Cooldowns").
+SEARCH_LIMIT = (5, 10.0)  # /practice search
+EXPORT_LIMIT = (2, 60.0)  # /practice export, /mou export, /network export (CSV then JSON is fine)
+FINDTIME_LIMIT = (3, 30.0)  # /roundtable findtime
+ICS_LIMIT = (3, 30.0)  # /roundtable ics, /mou ics

@@ -185,11 +185,7 @@ class Database:
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._access() as conn:
             self.query_count += 1
-            cur = await conn.execute(sql, params)
-            try:
-                return list(await cur.fetchall())
-            finally:
-                await cur.close()
+            return list(await conn.execute_fetchall(sql, params))  # one hop to the db thread
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         async with self._access() as conn:
@@ -301,7 +297,10 @@ def backup_file(source: str | os.PathLike[str], target: str | os.PathLike[str]) 
     src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=10)
     dst = sqlite3.connect(str(tgt))
     try:
-        src.backup(dst, pages=1024)
+        # One step, in one read transaction (WAL: the bot keeps writing meanwhile). A stepwise backup
+        # restarts from page 1 whenever another process commits between steps, so while the bot was
+        # busy it never finished.
+        src.backup(dst)
         pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
     finally:
         dst.close()

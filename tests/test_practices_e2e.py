@@ -491,3 +491,26 @@ async def test_persistent_buttons_work_after_restart(fake_discord: FakeDiscord, 
         assert "marked as useful" in res.text
         assert (await bot3.practices.counts(parts["guild"].id, pid)).useful == 1  # type: ignore[attr-defined]
     fake.assert_clean()
+
+
+async def test_search_pages_through_results_with_highlights(started_bot: World) -> None:
+    from cogs.practices.service import Draft, Meta
+
+    w = started_bot
+    svc = w.bot.practices  # type: ignore[attr-defined]
+    for i in range(7):
+        p = await svc.submit(w.guild.id, w.alice.id, Draft(f"Compost hub number {i}", "Food waste piled up.",
+                                                           "Neighbours compost together."),
+                             Meta(city_name="Lyon", country="FR", topics=("food",)))
+        await svc.decide(w.guild.id, p.id, actor_id=w.mod.id, action="approve")
+    res = await w.fake.invoke(w.guild, w.bob, "practice search", options={"query": "compost", "topic": "food"})
+    assert "Page 1/2" in res.text and res.text.count("**compost**") + res.text.count("**Compost**") >= 5
+    nxt = button_id(res.message or {}, "Next")
+    page = await w.fake.click(w.guild, w.bob, res.message or {}, nxt)
+    shown = message_text(page.original or w.fake.get_message((res.message or {})["id"]) or {})
+    assert "Page 2/2" in shown and "ompost**" in shown
+    # someone else cannot page through bob's results
+    prev = button_id(w.fake.get_message((res.message or {})["id"]) or {}, "‹ Prev")
+    other = await w.fake.click(w.guild, w.carol, res.message or {}, prev)
+    assert "someone else's" in other.text or "someone else" in str(other.callback)
+    w.fake.assert_clean()

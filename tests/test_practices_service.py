@@ -385,3 +385,13 @@ async def test_rank_first_falls_back_when_another_guild_owns_the_best_matches(sv
     assert len(got) == 1 and got[0] in ours
     assert sorted(h.id for h in (await svc.search(G1, "compost")).hits) == sorted(ours)
     assert len((await svc.search(G2, "compost")).hits) == len(theirs)
+
+
+async def test_decision_on_a_version_edited_since_reports_the_edit(svc: PracticeService) -> None:
+    p = await svc.submit(G1, ALICE, draft(), meta())
+    seen = p.version  # the card the moderator is looking at
+    await svc.edit(G1, p.id, actor_id=ALICE, is_moderator=False, draft=draft(results="Now with figures."))
+    with pytest.raises(Conflict, match="was edited") as err:
+        await svc.decide(G1, p.id, actor_id=MOD, action="approve", expected_version=seen)
+    assert f"/practice show id:{p.id}" in err.value.message
+    assert (await svc.get(G1, p.id)).status == "pending"

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import manage_guild_only, moderator_only
+from bot.checks import EXPORT_LIMIT, expensive, manage_guild_only, moderator_only
 from bot.embeds import COLOUR_OK, choice_name, clip, make_embed, one_line
 from bot.errors import InvalidInput
 from bot.interactions import reply
@@ -410,6 +410,7 @@ class Directory(commands.Cog):
     @app_commands.describe(what="Which table (default: networks)")
     @app_commands.choices(what=[app_commands.Choice(name="networks", value="networks"),
                                 app_commands.Choice(name="memberships", value="memberships")])
+    @expensive(*EXPORT_LIMIT)
     @moderator_only()
     async def network_export(self, interaction: discord.Interaction[Any], what: str = "networks") -> None:
         gid = _gid(interaction)

@@ -776,8 +776,8 @@ class DirectoryService:
         gid = guild_id if guild_id is not None else -1
         if not raw:
             raise InvalidInput("Type a city name, for example `Seoul` or `Portland, Oregon`.")
-        if raw.isdigit():
-            city = await self.get_city(int(raw))
+        if raw.isascii() and raw.isdigit():  # an autocomplete id ("²" or 30 digits are not)
+            city = await self.get_city(int(raw)) if len(raw) <= 18 else None
             if city is not None and (city.guild_id is None or city.guild_id == guild_id):
                 return city
             raise NotFound("That city is not in the directory any more. Pick it again from the list.")
@@ -818,6 +818,7 @@ class DirectoryService:
         )
 
     async def _suggest(self, key: str, gid: int) -> list[City]:
+        key = key[:80]  # no city name is longer; difflib on a 10,000-character typo would take seconds
         first = key.split()[0] if key else ""
         for n in (4, 3, 2, 1):
             if len(first) < n:
@@ -830,10 +831,9 @@ class DirectoryService:
             )
             if rows:
                 cities = [_city(r) for r in rows]
-                scored = sorted(
-                    cities, key=lambda c: -difflib.SequenceMatcher(None, key, normalise(c.name)).ratio()
-                )
-                good = [c for c in scored if difflib.SequenceMatcher(None, key, normalise(c.name)).ratio() >= 0.6]
+                ratios = {c.id: difflib.SequenceMatcher(None, key, normalise(c.name)).ratio() for c in cities}
+                scored = sorted(cities, key=lambda c: -ratios[c.id])
+                good = [c for c in scored if ratios[c.id] >= 0.6]
                 return good[:3]
         return []
 
@@ -1170,7 +1170,7 @@ class DirectoryService:
         raw = (text or "").strip()
         if not raw:
             raise InvalidInput("Name a network, for example `C40` or `Eurocities`.")
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit() and len(raw) <= 18:  # an autocomplete id
             net = await self.get_network(int(raw), guild_id=guild_id)
             if net is not None:
                 return net

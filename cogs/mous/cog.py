@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_moderator, moderator_only
+from bot.checks import EXPORT_LIMIT, ICS_LIMIT, expensive, is_moderator, moderator_only
 from bot.embeds import choice_name, make_embed, one_line
 from bot.interactions import reply
 from bot.scheduler import Job, PermanentJobError, SkipJob
@@ -350,6 +350,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @app_commands.command(name="export", description="Moderators: download every agreement as CSV or JSON")
     @app_commands.describe(format="File format")
     @app_commands.choices(format=[app_commands.Choice(name="CSV", value="csv"), app_commands.Choice(name="JSON", value="json")])
+    @expensive(*EXPORT_LIMIT)
     @moderator_only()
     async def export(self, interaction: discord.Interaction[Any], format: app_commands.Choice[str]) -> None:  # noqa: A002
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -358,6 +359,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     @app_commands.command(name="ics", description="A calendar file (.ics) of every deadline and milestone")
     @app_commands.describe(mine="Only agreements you own")
+    @expensive(*ICS_LIMIT)
     async def ics(self, interaction: discord.Interaction[Any], mine: bool = False) -> None:
         gid = self.gid(interaction)
         items = await self.svc.deadlines(gid, owner_id=interaction.user.id if mine else None)
@@ -426,6 +428,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
                 posted = True
             except (discord.NotFound, discord.Forbidden) as exc:
                 channel_error = f"announcements channel {cfg.channel_id}: {exc}"
+                log.warning("mou reminder %s (guild %s): cannot post in %s", job.dedupe_key, job.guild_id, channel_error)
         dm_sent = 0
         text = E.reminder_text(ctx, mention=False)
         for uid in ctx.owners:

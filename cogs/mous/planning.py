@@ -154,7 +154,7 @@ def parse_offsets(text: str) -> tuple[int, ...]:
         raise ValueError("Give one or more numbers of days before expiry, e.g. `180,90,30,7`.")
     out: set[int] = set()
     for p in parts:
-        if not p.isdigit():
+        if not (p.isascii() and p.isdigit()):
             raise ValueError(f"“{p[:20]}” is not a number of days. Use whole numbers like `180,90,30,7`.")
         n = int(p)
         if not 1 <= n <= MAX_OFFSET_DAYS:

@@ -524,7 +524,7 @@ class MouService:
             params["owner"] = owner_id
         if city:
             c = city.strip()
-            if c.isdigit():
+            if c.isascii() and c.isdigit() and len(c) <= 18:
                 where.append("EXISTS (SELECT 1 FROM mou_parties p WHERE p.agreement_id = a.id AND p.city_id = :cid)")
                 params["cid"] = int(c)
             else:
@@ -833,7 +833,25 @@ class MouService:
         auto_renew: bool | None = None, signature_mode: str | None = None, summary: str | None = None,
         focus_areas: str | None = None, links: str | None = None,
     ) -> tuple[Agreement, dict[str, Any]]:
-        """Change only the given fields (last writer wins per field). Returns (agreement, changes)."""
+        """Change only the given fields (last writer wins per field). Returns (agreement, changes).
+
+        The row is read, checked and written in one transaction, so fields derived from several
+        others (notice deadline, status, the term's dates, reminders) come from the row as stored
+        when this writer runs, never from a copy read before a concurrent update landed."""
+        async with self.db.transaction():
+            return await self._update(
+                guild_id, actor, agreement_id, status=status, title=title, kind=kind, signed=signed,
+                effective=effective, expires=expires, notice_days=notice_days, auto_renew=auto_renew,
+                signature_mode=signature_mode, summary=summary, focus_areas=focus_areas, links=links)
+
+    async def _update(
+        self, guild_id: int, actor: Actor, agreement_id: int, *, status: str | None,
+        title: str | None, kind: str | None, signed: str | None,
+        effective: str | None, expires: str | None, notice_days: int | None,
+        auto_renew: bool | None, signature_mode: str | None, summary: str | None,
+        focus_areas: str | None, links: str | None,
+    ) -> tuple[Agreement, dict[str, Any]]:
+        """`update` inside its transaction."""
         a = await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         cfg = await self.config(guild_id)

@@ -15,7 +15,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import NotModerator, guild_only_check, is_moderator, moderator_only
+from bot.checks import (
+    EXPORT_LIMIT,
+    SEARCH_LIMIT,
+    NotModerator,
+    expensive,
+    guild_only_check,
+    is_moderator,
+    moderator_only,
+)
 from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput, NotFound, PermissionDenied, UserFacingError
 from bot.interactions import NO_MENTIONS, reply
@@ -54,7 +62,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_MENTION = re.compile(r"^\s*<@!?(\d{15,21})>\s*(?:[,;:-]\s*(.*))?$", re.S)
+_MENTION = re.compile(r"^\s*<@!?([0-9]{15,19})>\s*(?:[,;:-]\s*(.*))?$", re.S)  # a snowflake fits in int64
 EXPORT_MAX_BYTES = 8 * 1024 * 1024
 # Read-only connections that serve /practice search in parallel (one per core, at most 4).
 SEARCH_READERS = min(4, os.cpu_count() or 2)
@@ -64,9 +72,10 @@ def _member_mention_or_text(text: str | None) -> tuple[int | None, str | None]:
     if not text or not text.strip():
         return None, None
     m = _MENTION.match(text)
-    if m:
+    if m and int(m.group(1)) < 2**63:
         return int(m.group(1)), (m.group(2) or "").strip() or None
-    if text.strip().isdigit() and 15 <= len(text.strip()) <= 21:
+    if text.strip().isascii() and text.strip().isdigit() and 15 <= len(text.strip()) <= 19 \
+            and int(text.strip()) < 2**63:
         return int(text.strip()), None
     return None, text.strip()
 
@@ -483,6 +492,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @app_commands.command(name="export", description="Moderators: the approved library as a CSV or JSON file")
     @app_commands.describe(format="csv or json")
     @app_commands.default_permissions(manage_messages=True)
+    @expensive(*EXPORT_LIMIT)
     @moderator_only()
     async def export(self, interaction: discord.Interaction[Any], format: Literal["csv", "json"] = "csv") -> None:
         assert interaction.guild_id is not None
@@ -508,6 +518,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @app_commands.describe(query="Words to look for (typos are forgiven)", topic="Only this topic",
                            sdg="Only this SDG", city="Only this city", network="Only this network")
     @app_commands.choices(topic=[app_commands.Choice(name=t, value=t) for t in TOPICS])
+    @expensive(*SEARCH_LIMIT)
     @guild_only_check()
     async def search(
         self, interaction: discord.Interaction[Any], query: app_commands.Range[str, 1, 200] | None = None,

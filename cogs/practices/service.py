@@ -279,7 +279,7 @@ def parse_sdgs(text: str | Sequence[int] | None) -> tuple[int, ...]:
         nums = [int(n) for n in text]
     else:
         cleaned = re.sub(r"(?i)sdgs?", " ", text)
-        bad = [tok for tok in re.split(r"[\s,;]+", cleaned) if tok and not tok.isdigit()]
+        bad = [tok for tok in re.split(r"[\s,;]+", cleaned) if tok and not (tok.isascii() and tok.isdigit())]
         if bad:
             raise InvalidInput(f"SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{bad[0][:30]}”).")
         nums = [int(tok) for tok in re.split(r"[\s,;]+", cleaned) if tok]
@@ -455,13 +455,13 @@ class _ConnReader:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 
+    # execute_fetchall is one hop to the connection's thread (execute + fetch + close would be three).
     async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchval(self, sql: str, params: Any = (), default: Any = None) -> Any:
         row = await self.fetchone(sql, params)
@@ -496,11 +496,7 @@ class ReadPool:
     async def reader(self) -> AsyncIterator[Reader]:
         conn = await self._idle.get()
         try:
-            await conn.execute("BEGIN")  # one snapshot for the whole search
-            try:
-                yield _ConnReader(conn)
-            finally:
-                await conn.execute("COMMIT")
+            yield _ConnReader(conn)
         finally:
             self._idle.put_nowait(conn)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.interactions import handle_error
+from bot.interactions import NO_MENTIONS, handle_error
 from bot.ui import Paginator
 from cogs.practices import embeds as render
 from cogs.practices.service import (
@@ -283,6 +283,33 @@ class SearchPaginator(Paginator):
         self.result = result
         self.query = query
         super().__init__(render.search_pages(result, query), author_id, timeout=600)
+        self._origin: discord.Interaction[Any] | None = None
+
+    async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
+        """Answer with the first page. Unlike Paginator.start, no GET of the sent message: the
+        timeout edits it through the interaction token (valid 15 minutes; the view lives 10)."""
+        if interaction.response.is_done():
+            await super().start(interaction, ephemeral=ephemeral)
+            return
+        many = len(self.pages) > 1
+        await interaction.response.send_message(embed=self.pages[0], view=self if many else discord.utils.MISSING,
+                                                ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
+        if many:
+            self._origin = interaction
+        else:
+            self.stop()
+
+    async def on_timeout(self) -> None:
+        if self._origin is None:
+            await super().on_timeout()
+            return
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        try:
+            await self._origin.edit_original_response(view=self)
+        except discord.HTTPException:
+            log.debug("could not disable the search pager", exc_info=True)
 
     async def _show(self, interaction: discord.Interaction[Any]) -> None:
         start = self.index * PAGE_SIZE

@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_moderator, manage_guild_only
+from bot.checks import FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manage_guild_only
 from bot.embeds import CONTENT_MAX, choice_name, clip, one_line
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.interactions import NO_MENTIONS, reply
@@ -669,6 +669,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.command(name="ics", description="Download a calendar file (.ics) for a roundtable")
     @app_commands.describe(id="The roundtable")
     @app_commands.autocomplete(id=rt_autocomplete)
+    @expensive(*ICS_LIMIT)
     async def ics(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
         assert interaction.guild_id is not None
         rt = await self.svc.get(interaction.guild_id, id)
@@ -685,6 +686,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         cities="2–10 cities or IANA zones, separated by `;` (or commas), e.g. `Seoul; Paris; Los Angeles`",
         duration="Meeting length (default 1 h)", within_days="How many days ahead to look (default 14)",
     )
+    @expensive(*FINDTIME_LIMIT)
     async def findtime(
         self,
         interaction: discord.Interaction[Any],

@@ -555,7 +555,7 @@ class RoundtableService:
         """Autocomplete: by id or title substring, upcoming first."""
         q = " ".join((query or "").split())[:100]
         out: list[Roundtable] = []
-        if q.lstrip("#").isdigit():
+        if q.lstrip("#").isascii() and q.lstrip("#").isdigit() and len(q.lstrip("#")) <= 18:
             r = await self.db.fetchone(
                 "SELECT * FROM roundtables WHERE guild_id = ? AND id = ?", (guild_id, int(q.lstrip("#")))
             )

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import manage_guild_only
+from bot.checks import manage_guild_only, moderator_only
 from bot.embeds import choice_name, clip, make_embed
 from bot.interactions import reply
 from bot.timeparse import discord_ts, from_unix, search_zones
@@ -33,7 +33,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
         await reply(interaction, done)
 
     @app_commands.command(name="show", description="Show this server's Attaché settings and delivery status")
-    @manage_guild_only()
+    @moderator_only()  # read-only: moderators see the delivery errors too (Manage Server counts as moderator)
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild is not None
         gs = await self.bot.settings.get(interaction.guild.id)
