@@ -216,7 +216,10 @@ class Database:
                 try:
                     yield self
                 except BaseException:
-                    await self.conn.execute("ROLLBACK")
+                    # SQLite has already rolled back by itself after some errors (SQLITE_FULL, IOERR,
+                    # NOMEM): a second ROLLBACK would fail and hide the real error.
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
                     raise
                 else:
                     try:
@@ -302,6 +305,12 @@ def backup_file(source: str | os.PathLike[str], target: str | os.PathLike[str]) 
         # busy it never finished.
         src.backup(dst)
         pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        dst.close()
+        tgt.unlink(missing_ok=True)  # no half-written backup left behind
+        if isinstance(exc, sqlite3.OperationalError):  # e.g. the target's disk is full
+            raise DatabaseError(f"Backup to {tgt} failed: {exc}. Nothing was written.") from exc
+        raise DatabaseError(f"{src_path} is not a usable SQLite database: {exc}") from exc
     finally:
         dst.close()
         src.close()

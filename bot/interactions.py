@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,7 +78,25 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
         return f"I couldn't understand “{clip(str(inner.value), 100)}”.", True
     if isinstance(inner, discord.Forbidden):
         return "Discord refused that: I'm missing a permission in this channel. Ask a server admin.", True
+    if isinstance(inner, sqlite3.OperationalError):
+        storage = storage_problem(inner)
+        if storage is not None:
+            log.error("storage problem: %s", inner)
+            return storage, True
     return "", False
+
+
+def storage_problem(exc: sqlite3.Error) -> str | None:
+    """A user-facing sentence for a database that cannot take writes (disk full, read-only), else None.
+    SQLite rolls the transaction back, so nothing of the action was saved."""
+    text = str(exc).lower()
+    if "database or disk is full" in text:
+        return ("The bot's storage is full, so I couldn't save that and nothing was changed. "
+                "Reading still works; please tell a server admin.")
+    if "readonly database" in text or "read-only" in text:
+        return ("The bot's database is read-only right now, so I couldn't save that and nothing was changed. "
+                "Reading still works; please tell a server admin.")
+    return None
 
 
 async def handle_error(interaction: discord.Interaction[Any], error: BaseException) -> None:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -298,7 +299,10 @@ class Scheduler:
             if pending:
                 await asyncio.wait(pending)
         if self.db.is_open:
-            await self._flush()
+            try:
+                await self._flush()
+            except sqlite3.Error:
+                pass  # logged by _flush; those jobs stay 'running' and are re-sent (same nonce) at next start
 
     @property
     def running(self) -> bool:
@@ -503,8 +507,14 @@ class Scheduler:
                             "WHERE status = 'running' AND id = ?",
                             (st, extra, now, now, jid),
                         )
-        except BaseException:
+        except BaseException as exc:
+            # Never lose a result silently: keep it for the next flush (every round, and at stop). The
+            # jobs stay 'running' in the database meanwhile, so none is claimed and sent again; after
+            # a crash, start-up re-sends them with the same nonce and Discord drops the duplicate.
             self._results = results + self._results
+            if not isinstance(exc, asyncio.CancelledError):
+                log.error("scheduler: could not record %d job result(s) (%s); kept in memory and retried "
+                          "on the next round", len(results), _err(exc))
             raise
 
 

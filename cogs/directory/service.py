@@ -323,9 +323,9 @@ def check_zone(text: str) -> str:
             return real
         ZoneInfo(cleaned)
         return cleaned
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         pass
-    near = difflib.get_close_matches(cleaned.casefold(), list(_zones_lower()), n=3, cutoff=0.6)
+    near = difflib.get_close_matches(cleaned.casefold()[:64], list(_zones_lower()), n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(f'`{_zones_lower()[z]}`' for z in near)}?" if near else ""
     raise InvalidInput(f"“{text[:64]}” is not an IANA time zone (for example `Asia/Seoul`).{hint}")
 
@@ -373,6 +373,10 @@ def _csv_text(data: bytes | str) -> str:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InvalidInput("The file is not UTF-8 text. Save it as CSV (UTF-8) and try again.") from exc
+    if "\x00" in data:  # a binary or UTF-16 file; a NUL would otherwise end up inside a stored name
+        line = data.count("\n", 0, data.index("\x00")) + 1
+        raise InvalidInput(f"The file contains a NUL byte (line {line}), so it is not plain CSV text. "
+                           "Save it as CSV (UTF-8) and try again.")
     return data
 
 

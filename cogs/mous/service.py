@@ -306,9 +306,19 @@ def parse_day(text: str, today: date) -> date:
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
     try:
-        return parse_date(text, today=today)
+        day = parse_date(text, today=today)
     except TimeParseError as exc:
         raise InvalidInput(str(exc)) from None
+    # Reminders and notice deadlines are computed up to ten years either side of these dates:
+    # year 1 or 9999 would overflow `date` (and no agreement is that old or that long).
+    if not DAY_MIN <= day <= DAY_MAX:
+        raise InvalidInput(f"{day.isoformat()} is out of range: agreement dates go from {DAY_MIN.year} to "
+                           f"{DAY_MAX.year}. Nothing was saved.")
+    return day
+
+
+DAY_MIN = date(1800, 1, 1)
+DAY_MAX = date(2999, 12, 31)
 
 
 def _d(v: str | None) -> date | None:
