@@ -1452,7 +1452,10 @@ class DirectoryService:
     def _rows(data: bytes | str, required: Sequence[str], known: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
         text = _csv_text(data)
         reader = csv.DictReader(io.StringIO(text))
-        header = [h.strip() for h in (reader.fieldnames or [])]
+        try:  # reading the header row parses CSV too (a lone "\r" in it is a csv.Error)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+        except csv.Error as exc:
+            raise InvalidInput(f"The file is not valid CSV in its header row: {exc}.") from exc
         missing = [c for c in required if c not in header]
         if missing:
             raise InvalidInput(f"The header row lacks the column(s) {', '.join(missing)}. Expected: {', '.join(known)}.")
