@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,19 @@ import pytest_asyncio
 from bot.app import AttacheBot, create_bot
 from bot.config import Config, parse_config
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Perm, Role, run_bot
+
+
+class MovableClock:
+    """An injectable scheduler clock that runs with real time, offset by `jump_to`."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def jump_to(self, when: datetime) -> None:
+        self.offset = when - datetime.now(UTC)
 
 
 @dataclass

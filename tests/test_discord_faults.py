@@ -20,23 +20,12 @@ import pytest
 import pytest_asyncio
 
 import bot.app as app_module
-from tests.e2e import World, start_world
+from tests.e2e import MovableClock, World, start_world
 from tests.fakediscord import FakeDiscord, Perm
 
 EXTENSIONS = ["cogs.settings", "cogs.meta", "cogs.roundtables"]
 CHANNEL_POST = r"^/channels/{cid}/messages$"
 FOLLOWUP = r"^/webhooks/\d+/[^/]+$"
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def jump_to(self, when: datetime) -> None:
-        self.offset = when - datetime.now(UTC)
 
 
 @pytest_asyncio.fixture

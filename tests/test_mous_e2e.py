@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,22 +22,11 @@ import bot.app as app_module
 from bot.app import create_bot
 from cogs.mous import planning as P
 from cogs.mous.service import Actor, MouService
-from tests.e2e import World, configure, make_config, populate
+from tests.e2e import MovableClock, World, configure, make_config, populate
 from tests.fakediscord import FakeDiscord, run_bot
 
 EXTENSIONS = ["cogs.settings", "cogs.meta", "cogs.mous"]
 ZONE = "Europe/Paris"
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def jump_to(self, when: datetime) -> None:
-        self.offset = when - datetime.now(UTC)
 
 
 @pytest_asyncio.fixture

@@ -24,21 +24,10 @@ import pytest_asyncio
 import bot.app as app_module
 from bot.app import AttacheBot, create_bot
 from bot.config import Config
-from tests.e2e import World, configure, make_config, populate
+from tests.e2e import MovableClock, World, configure, make_config, populate
 from tests.fakediscord import FakeDiscord, Perm, run_bot
 
 EXTENSIONS = ["cogs.settings", "cogs.meta", "cogs.roundtables"]
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def jump_to(self, when: datetime) -> None:
-        self.offset = when - datetime.now(UTC)
 
 
 @pytest_asyncio.fixture
