@@ -170,9 +170,9 @@ def decision_message(p: Practice, guild_name: str | None) -> str:
     return clip(head, 1900)
 
 
-def hit_lines(result: SearchResult) -> list[str]:
+def hit_lines(result: SearchResult, start: int = 0, stop: int | None = None) -> list[str]:
     out = []
-    for h in result.hits:
+    for h in result.hits[start:stop]:
         where = md_line(f"{h.city_name}, {h.country}" if h.country else h.city_name, 80)
         snippet = highlight(h.snippet, 300) if h.snippet else ""
         out.append(
@@ -182,7 +182,12 @@ def hit_lines(result: SearchResult) -> list[str]:
     return out
 
 
-def search_pages(result: SearchResult, query: str | None) -> list[discord.Embed]:
+def search_page_count(result: SearchResult) -> int:
+    return -(-len(result.hits) // PAGE_SIZE)
+
+
+def search_page(result: SearchResult, query: str | None, index: int) -> discord.Embed:
+    """Page `index` (five hits) of the results; pages are rendered when first shown."""
     filters = ", ".join(f"{k}: {md_line(v, 60)}" for k, v in result.filters)
     head = ""
     if result.corrected is not None:
@@ -194,12 +199,12 @@ def search_pages(result: SearchResult, query: str | None) -> list[discord.Embed]
     if result.more:
         footer_bits.append("refine the query to see the rest")
     footer = " · ".join(footer_bits)
-    lines = hit_lines(result)
-    pages: list[discord.Embed] = []
-    for i in range(0, len(lines), PAGE_SIZE):
-        body = head + "\n\n".join(lines[i: i + PAGE_SIZE])
-        pages.append(make_embed(title, body, footer=footer))
-    return pages
+    lines = hit_lines(result, index * PAGE_SIZE, (index + 1) * PAGE_SIZE)
+    return make_embed(title, head + "\n\n".join(lines), footer=footer)
+
+
+def search_pages(result: SearchResult, query: str | None) -> list[discord.Embed]:
+    return [search_page(result, query, i) for i in range(search_page_count(result))]
 
 
 def no_results_message(query: str | None, result: SearchResult) -> str:

@@ -15,14 +15,12 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
-
-import aiosqlite
 
 from bot import audit
 from bot.db import Database, placeholders
@@ -444,61 +442,97 @@ def describe_decision(p: Practice) -> str:
 
 
 class Reader(Protocol):
-    """What search needs from a connection: `Database`, or one of the ReadPool's connections."""
+    """What search needs from a connection: `Database` (used when there is no ReadPool)."""
 
     async def fetchall(self, sql: str, params: Any = ...) -> list[sqlite3.Row]: ...
-    async def fetchone(self, sql: str, params: Any = ...) -> sqlite3.Row | None: ...
-    async def fetchval(self, sql: str, params: Any = ..., default: Any = ...) -> Any: ...
 
 
-class _ConnReader:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
+# A search is written once, as a generator of statements: it yields (sql, params) and is sent the
+# rows back. The ReadPool runs the whole generator inside one worker thread — one thread hop per
+# search instead of one per statement, so a search never waits for a busy event loop between its
+# statements (with 20 searches at once, those waits cost more than the SQL itself); without a pool
+# (an in-memory database) the same generator is driven through `Database`, statement by statement.
+Steps = Generator[tuple[str, tuple[Any, ...]], list[Any], Any]
 
-    # execute_fetchall is one hop to the connection's thread (execute + fetch + close would be three).
-    async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        return list(await self.conn.execute_fetchall(sql, params))
 
-    async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        rows = await self.conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+def _run_steps(conn: sqlite3.Connection, steps: Steps) -> Any:
+    """Drive `steps` on a plain sqlite3 connection, in one read transaction (one snapshot)."""
+    conn.execute("BEGIN")
+    try:
+        sql, params = next(steps)
+        while True:
+            rows = conn.execute(sql, params).fetchall()
+            sql, params = steps.send(rows)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        conn.execute("COMMIT")
 
-    async def fetchval(self, sql: str, params: Any = (), default: Any = None) -> Any:
-        row = await self.fetchone(sql, params)
-        return default if row is None else row[0]
+
+async def _drive(rd: Reader, steps: Steps) -> Any:
+    """Drive `steps` through an async reader (one hop per statement)."""
+    try:
+        sql, params = next(steps)
+        while True:
+            rows = await rd.fetchall(sql, params)
+            sql, params = steps.send(rows)
+    except StopIteration as stop:
+        return stop.value
 
 
 class ReadPool:
-    """A few query-only connections to the bot's database file, for searches: with WAL, readers
-    see every committed write and run in parallel with each other and with the writer."""
+    """A few query-only sqlite3 connections to the bot's database file, each used by one worker
+    thread at a time, for searches: with WAL, readers see every committed write and run in
+    parallel with each other and with the writer (sqlite3 releases the GIL while it steps)."""
 
     def __init__(self, path: Any, size: int) -> None:
         self.path = str(path)
         self.size = size
-        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        self._all: list[aiosqlite.Connection] = []
+        self._idle: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
+        self._all: list[sqlite3.Connection] = []
+        self._executor: ThreadPoolExecutor | None = None
 
     async def open(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="practice-search")
         for _ in range(self.size):
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            for pragma in ("PRAGMA query_only = ON", "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"):
-                await conn.execute(pragma)
+            conn = await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
             self._all.append(conn)
             self._idle.put_nowait(conn)
 
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        for pragma in ("PRAGMA query_only = ON", "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"):
+            conn.execute(pragma)
+        return conn
+
     async def close(self) -> None:
         conns, self._all = self._all, []
+        executor, self._executor = self._executor, None
+        if executor is not None:  # let running searches finish before their connections close
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
         for conn in conns:
-            await conn.close()
+            conn.close()
 
-    @asynccontextmanager
-    async def reader(self) -> AsyncIterator[Reader]:
+    async def run(self, steps: Steps) -> Any:
+        """Run a search generator to its end on an idle connection, in one worker-thread call.
+        The connection goes back to the pool when the thread is done with it, even if the
+        awaiting task was cancelled meanwhile."""
         conn = await self._idle.get()
-        try:
-            yield _ConnReader(conn)
-        finally:
+        if self._executor is None:
             self._idle.put_nowait(conn)
+            raise RuntimeError("the read pool is closed")
+        loop = asyncio.get_running_loop()
+
+        def release(_: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(self._idle.put_nowait, conn)
+            except RuntimeError:  # the loop is closed: the bot is stopping
+                pass
+
+        job = self._executor.submit(_run_steps, conn, steps)
+        job.add_done_callback(release)
+        return await asyncio.wrap_future(job)
 
 
 class PracticeService:
@@ -938,37 +972,37 @@ class PracticeService:
         if pool is not None:
             await pool.close()
 
-    @asynccontextmanager
-    async def _reader(self) -> AsyncIterator[Reader]:
+    async def _run(self, steps: Steps) -> Any:
+        """A search generator, in one worker-thread call on the read pool (or through the bot's
+        connection when there is none)."""
         if self.read_pool is None:
-            yield self.db
-            return
-        async with self.read_pool.reader() as rd:
-            yield rd
+            return await _drive(self.db, steps)
+        return await self.read_pool.run(steps)
 
     def _vocab_changed(self) -> None:
         self._vocab_generation += 1
 
-    async def _vocab_bucket(self, rd: Reader, key: str) -> list[tuple[str, int]]:
+    def _vocab_bucket(self, key: str) -> Generator[tuple[str, tuple[Any, ...]], list[Any], list[tuple[str, int]]]:
+        generation = self._vocab_generation
         cached = self._vocab_cache.get(key)
-        if cached is not None and cached[0] == self._vocab_generation:
+        if cached is not None and cached[0] == generation:
             return cached[1]
         lo, hi = fts.bucket_range(key)
-        rows = await rd.fetchall(
-            "SELECT term, doc FROM practices_vocab WHERE term >= ? AND term < ?", (lo, hi)
-        )
-        terms = [(r["term"], int(r["doc"])) for r in rows]
+        rows = yield "SELECT term, doc FROM practices_vocab WHERE term >= ? AND term < ?", (lo, hi)
+        terms = [(r[0], int(r[1])) for r in rows]
         if len(self._vocab_cache) > 2000:
             self._vocab_cache.clear()
-        self._vocab_cache[key] = (self._vocab_generation, terms)
+        self._vocab_cache[key] = (generation, terms)
         return terms
 
-    async def _term_exists(self, rd: Reader, term: str, *, prefix: bool) -> bool:
+    @staticmethod
+    def _term_exists(term: str, *, prefix: bool) -> Generator[tuple[str, tuple[Any, ...]], list[Any], bool]:
         """Does any approved practice contain the word (or, for the last word, a word starting so)?"""
         match = fts.match_expression([term], prefix_last=prefix)
         if match is None:
             return False
-        return await rd.fetchone(SQL_EXISTS, (match,)) is not None
+        rows = yield SQL_EXISTS, (match,)
+        return bool(rows)
 
     @staticmethod
     def _filter_params(f: SearchFilters) -> tuple[Any, ...]:
@@ -978,21 +1012,21 @@ class PracticeService:
                 f.city_id, f.city_name, f.city_id, f.city_id, f.city_name,
                 f.network_id, f.network_name, f.network_id, f.network_id, f.network_name)
 
-    async def _ranked_ids(self, rd: Reader, guild_id: int, match: str | None, f: SearchFilters, limit: int) -> list[int]:
+    def _ranked_ids(self, guild_id: int, match: str | None, f: SearchFilters, limit: int) -> Steps:
         """Up to `limit` ids, best first: tier by tier (title, then title+summary, then everything),
         each tier ranked by bm25 over a capped number of its newest matches, and a tier only
         runs when the earlier ones found fewer than `limit` (see SEARCH_TIERS)."""
         fparams = self._filter_params(f)
         if match is None:
-            rows = await rd.fetchall(SQL_BROWSE, (guild_id, *fparams, limit))
+            rows = yield SQL_BROWSE, (guild_id, *fparams, limit)
             return [r[0] for r in rows]
         found: list[int] = []
         seen: set[int] = set()
         budget = CANDIDATE_BUDGET
         for probe_sql, first_sql, joined_sql in SEARCH_TIERS:
             cap = max(TIER_MIN_CANDIDATES, budget)
-            probe = await rd.fetchone(probe_sql, (match, cap))
-            n, floor = (int(probe[0]), probe[1]) if probe is not None else (0, None)
+            probe = yield probe_sql, (match, cap)
+            n, floor = (int(probe[0][0]), probe[0][1]) if probe else (0, None)
             if n == 0:
                 continue
             budget -= n
@@ -1000,9 +1034,9 @@ class PracticeService:
             want = limit + len(found)  # earlier tiers' ids come back too (tiers overlap)
             rows: list[Any] = []
             if not f.describe() and n > want:
-                rows = await rd.fetchall(first_sql, (match, floor, RANK_FIRST_FACTOR * want, guild_id, want))
+                rows = yield first_sql, (match, floor, RANK_FIRST_FACTOR * want, guild_id, want)
             if len(rows) < want:
-                rows = await rd.fetchall(joined_sql, (match, floor, guild_id, *fparams, want))
+                rows = yield joined_sql, (match, floor, guild_id, *fparams, want)
             for r in rows:
                 if r[0] not in seen:
                     seen.add(r[0])
@@ -1011,41 +1045,63 @@ class PracticeService:
                 break
         return found[:limit]
 
-    async def _hits(self, rd: Reader, guild_id: int, ids: Sequence[int]) -> list[SearchHit]:
-        """Title, city and topics of the ranked ids (no snippet yet)."""
+    @staticmethod
+    def _hit_rows(guild_id: int, ids: Sequence[int], match: str | None, page: int) -> Steps:
+        """Title, city and topics of the ranked ids, and the snippets of the first `page` of them,
+        in one statement (snippet() reads the text, so only for the shown hits)."""
         if not ids:
-            return []
-        rows = await rd.fetchall(
+            return [], {}
+        if match is None:
+            shown = placeholders(min(page, len(ids)))
+            snip = f"CASE WHEN p.id IN ({shown}) THEN substr(p.summary, 1, 200) END"
+            rows = yield (
+                f"SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, {snip} AS snip FROM practices AS p "
+                f"WHERE p.guild_id = ? AND p.id IN ({placeholders(len(ids))})",
+                (*ids[:page], guild_id, *ids),
+            )
+            by_id = {r[0]: r for r in rows}
+            return ([by_id[pid] for pid in ids if pid in by_id],
+                    {r[0]: r[5] or "" for r in rows if r[5] is not None})
+        rows = yield (
             f"SELECT id, title, city_name, country, topics_mask FROM practices "
             f"WHERE guild_id = ? AND id IN ({placeholders(len(ids))})",
             (guild_id, *ids),
         )
-        by_id = {r["id"]: r for r in rows}
-        return [SearchHit(pid, by_id[pid]["title"], by_id[pid]["city_name"], by_id[pid]["country"],
-                          mask_topics(by_id[pid]["topics_mask"]), "") for pid in ids if pid in by_id]
+        by_id = {r[0]: r for r in rows}
+        shown = [pid for pid in ids[:page] if pid in by_id]
+        snips: dict[int, str] = {}
+        if shown:
+            srows = yield SQL_SNIPPETS_HEAD + f"({placeholders(len(shown))})", (match, guild_id, *shown)
+            snips = {r[0]: r[5] or "" for r in srows}
+        return [by_id[pid] for pid in ids if pid in by_id], snips
 
-    async def snippets(self, rd: Reader, guild_id: int, match: str | None, ids: Sequence[int]) -> dict[int, str]:
-        """Highlighted snippets (\x02…\x03 around matches) for a page of hits; the start of the
-        summary when browsing without words. snippet() reads the text, so only for shown hits."""
+    @staticmethod
+    def _snippet_steps(guild_id: int, match: str | None, ids: Sequence[int]) -> Steps:
         if not ids:
             return {}
         if match is None:
-            rows = await rd.fetchall(
+            rows = yield (
                 f"SELECT id, substr(summary, 1, 200) AS snip FROM practices "
                 f"WHERE guild_id = ? AND id IN ({placeholders(len(ids))})",
                 (guild_id, *ids),
             )
-        else:
-            rows = await rd.fetchall(SQL_SNIPPETS_HEAD + f"({placeholders(len(ids))})", (match, guild_id, *ids))
-        return {r["id"]: r["snip"] or "" for r in rows}
+            return {r[0]: r[1] or "" for r in rows}
+        rows = yield SQL_SNIPPETS_HEAD + f"({placeholders(len(ids))})", (match, guild_id, *ids)
+        return {r[0]: r[5] or "" for r in rows}
+
+    async def snippets(self, guild_id: int, match: str | None, ids: Sequence[int]) -> dict[int, str]:
+        """Highlighted snippets (\x02…\x03 around matches) for a page of hits; the start of the
+        summary when browsing without words. snippet() reads the text, so only for shown hits."""
+        if not ids:
+            return {}
+        return await self._run(self._snippet_steps(guild_id, match, ids))
 
     async def with_snippets(self, result: SearchResult, start: int, count: int = PAGE_SIZE) -> SearchResult:
         """The result with snippets filled in for hits[start:start+count]."""
         page = [h for h in result.hits[start:start + count] if not h.snippet]
         if not page:
             return result
-        async with self._reader() as rd:
-            snips = await self.snippets(rd, result.guild_id, result.match, [h.id for h in page])
+        snips = await self.snippets(result.guild_id, result.match, [h.id for h in page])
         hits = tuple(replace(h, snippet=snips.get(h.id, "")) if start <= i < start + count and not h.snippet else h
                      for i, h in enumerate(result.hits))
         return replace(result, hits=hits)
@@ -1061,49 +1117,46 @@ class PracticeService:
             raise InvalidInput(f"Unknown topic “{f.topic}”. Choose from: {', '.join(TOPICS)}.")
         if f.sdg is not None and not 1 <= f.sdg <= 17:
             raise InvalidInput("SDGs are numbered 1 to 17.")
-        async with self._reader() as rd:  # one read snapshot for the whole search
-            return await self._search(rd, guild_id, query, f, limit)
+        # one worker-thread call and one read snapshot for the whole search
+        return await self._run(self._search(guild_id, query, f, limit))
 
-    async def _search(self, rd: Reader, guild_id: int, query: str | None, f: SearchFilters,
-                      limit: int) -> SearchResult:
+    def _search(self, guild_id: int, query: str | None, f: SearchFilters, limit: int) -> Steps:
         terms = fts.words(query)
         # The last word is a prefix ("resil" → resilience) unless it is already a whole indexed word:
         # expanding a complete word like "app" to app*, approach, approved… costs a lot and is not
         # what the member typed.
-        prefix = bool(terms) and len(terms[-1]) >= fts.MIN_PREFIX_LEN and not await self._term_exists(
-            rd, terms[-1], prefix=False)
+        prefix = bool(terms) and len(terms[-1]) >= fts.MIN_PREFIX_LEN and not (
+            yield from self._term_exists(terms[-1], prefix=False))
         match = fts.match_expression(terms, prefix_last=prefix)
-        ids = await self._ranked_ids(rd, guild_id, match, f, limit + 1)
+        ids = yield from self._ranked_ids(guild_id, match, f, limit + 1)
         corrected: tuple[str, ...] | None = None
         if not ids and terms:
-            fixed = await self._correct(rd, terms)
+            fixed = yield from self._correct(terms)
             if fixed is not None and fixed != tuple(terms):
                 match2 = fts.match_expression(fixed, prefix_last=False)  # corrections are whole words
-                ids = await self._ranked_ids(rd, guild_id, match2, f, limit + 1)
+                ids = yield from self._ranked_ids(guild_id, match2, f, limit + 1)
                 if ids:
                     corrected, match = fixed, match2
         more = len(ids) > limit
-        hits = await self._hits(rd, guild_id, ids[:limit])
-        result = SearchResult(tuple(hits), tuple(terms), corrected, more, f.describe(), guild_id=guild_id,
-                              match=match)
-        page = [h.id for h in result.hits[:PAGE_SIZE]]
-        snips = await self.snippets(rd, guild_id, match, page)
-        return replace(result, hits=tuple(replace(h, snippet=snips.get(h.id, "")) if i < PAGE_SIZE else h
-                                          for i, h in enumerate(result.hits)))
+        rows, snips = yield from self._hit_rows(guild_id, ids[:limit], match, PAGE_SIZE)
+        hits = tuple(SearchHit(r[0], r[1], r[2], r[3], mask_topics(r[4]), snips.get(r[0], "") if i < PAGE_SIZE else "")
+                     for i, r in enumerate(rows))
+        return SearchResult(hits, tuple(terms), corrected, more, f.describe(), guild_id=guild_id, match=match)
 
-    async def _correct(self, rd: Reader, terms: Sequence[str]) -> tuple[str, ...] | None:
+    def _correct(self, terms: Sequence[str]) -> Generator[tuple[str, tuple[Any, ...]], list[Any], tuple[str, ...] | None]:
         """Replace words that are not in the index's vocabulary with their closest known term."""
         out: list[str] = []
         changed = False
         for i, t in enumerate(terms):
             last = i == len(terms) - 1
-            if await self._term_exists(rd, t, prefix=last):
+            if (yield from self._term_exists(t, prefix=last)):
                 out.append(t)
                 continue
             if len(t) < 2:
                 out.append(t)
                 continue
-            candidates = fts.best_corrections(t, await self._vocab_bucket(rd, fts.bucket_key(t)), limit=1)
+            vocab = yield from self._vocab_bucket(fts.bucket_key(t))
+            candidates = fts.best_corrections(t, vocab, limit=1)
             if not candidates:
                 return None
             out.append(candidates[0])

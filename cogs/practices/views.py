@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.embeds import fit_embeds
 from bot.interactions import NO_MENTIONS, handle_error
 from bot.ui import Paginator
 from cogs.practices import embeds as render
@@ -276,13 +277,18 @@ def city_modal(cog: Practices, practice_id: int) -> TextModal:
 
 
 class SearchPaginator(Paginator):
-    """Search results, five a page; a page's snippets are computed when it is first shown."""
+    """Search results, five a page; a page is rendered (and its snippets computed) when it is
+    first shown, so answering the search renders one page, not ten."""
 
     def __init__(self, service: PracticeService, result: SearchResult, query: str | None, author_id: int) -> None:
         self.service = service
         self.result = result
         self.query = query
-        super().__init__(render.search_pages(result, query), author_id, timeout=600)
+        count = max(1, render.search_page_count(result))
+        # pages after the first are placeholders until shown (see _show)
+        super().__init__([render.search_page(result, query, 0), *(discord.Embed() for _ in range(count - 1))],
+                         author_id, timeout=600)
+        self._rendered = {0}
         self._origin: discord.Interaction[Any] | None = None
 
     async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
@@ -313,10 +319,14 @@ class SearchPaginator(Paginator):
 
     async def _show(self, interaction: discord.Interaction[Any]) -> None:
         start = self.index * PAGE_SIZE
-        if any(not h.snippet for h in self.result.hits[start:start + PAGE_SIZE]):
+        stale = any(not h.snippet for h in self.result.hits[start:start + PAGE_SIZE])
+        if stale:
             self.result = await self.service.with_snippets(self.result, start)
-            page = render.search_pages(self.result, self.query)[self.index]
-            old = self.pages[self.index]
-            page.set_footer(text=old.footer.text)
+        if stale or self.index not in self._rendered:
+            page = render.search_page(self.result, self.query, self.index)
+            label = f"Page {self.index + 1}/{len(self.pages)}"
+            page.set_footer(text=f"{page.footer.text} · {label}" if page.footer.text else label)
+            fit_embeds([page])
             self.pages[self.index] = page
+            self._rendered.add(self.index)
         await super()._show(interaction)
