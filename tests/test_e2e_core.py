@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.db import Database
 from tests.e2e import World, make_config, populate
 from tests.fakediscord import FakeDiscord
@@ -191,4 +193,27 @@ async def test_help_pages_with_buttons(started_bot: World) -> None:
     assert nxt.callback_type == 7  # edit in place
     assert nxt.callback_data["embeds"][0]["title"] != first_title
     assert "Page 2/" in nxt.callback_data["embeds"][0]["footer"]["text"]
+    w.fake.assert_clean()
+
+
+async def test_unexpected_error_gets_reference_id_in_reply_and_log(
+    started_bot: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+    import re
+
+    w = started_bot
+
+    async def boom(*args: object, **kwargs: object) -> list[dict[str, object]]:
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(w.bot.scheduler, "recent_failures", boom)
+    with caplog.at_level(logging.ERROR, logger="bot.interactions"):
+        res = await w.fake.invoke(w.guild, w.admin, "settings show")
+    text = str(res.embeds)
+    assert res.ephemeral and "Something went wrong" in text and "database exploded" not in text
+    ref = re.search(r"Reference: `([0-9a-f]{8})`", text)
+    assert ref is not None
+    logged = [r for r in caplog.records if ref.group(1) in r.getMessage()]
+    assert logged and logged[0].exc_info is not None  # the traceback is in the log, with the same reference
     w.fake.assert_clean()
