@@ -6,8 +6,8 @@ text (cached under /tmp by size and schema version), then reports p50/p99 latenc
   * service: PracticeService.search as the bot runs it (read-only connections; tiered FTS5
     ranking: title, then title+summary, then all columns, each over a capped set of the newest
     matches; hits; snippets of the first page; "did you mean" for the typo set);
-  * floor:   the very same SQL statements, in the same order, through the stdlib sqlite3 module on
-    the same file (no asyncio, no thread hop);
+  * floor:   the service's own search generator (so the very same SQL statements, in the same order)
+    driven through the stdlib sqlite3 module on the same file (no asyncio, no thread hop);
   * whole path: the real bot (create_bot, every cog) against the loopback FakeDiscord on a copy of
     the database: `--concurrency` members send /practice search at once, `--rounds` times per set;
     latency from sending the interaction to the bot's first response (the interaction callback).
@@ -16,6 +16,7 @@ Also the database size.
     python bench/practices.py                                   # 10k and 100k, whole path at 100k
     python bench/practices.py --sizes 10000 --queries 200 --fresh
     python bench/practices.py --sizes 100000 --rounds 20 --concurrency 1
+    python bench/practices.py --sizes 100000 --whole-path-sizes '' --quality 100   # capped vs uncapped top 5
 """
 
 from __future__ import annotations
@@ -35,15 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cogs.practices.cog as practices_cog  # noqa: E402
 from bot.db import Database  # noqa: E402
-from cogs.practices import search as fts  # noqa: E402
 from cogs.practices.service import (  # noqa: E402
-    CANDIDATE_BUDGET,
-    RANK_FIRST_FACTOR,
     SEARCH_LIMIT,
-    SEARCH_TIERS,
-    SQL_EXISTS,
-    SQL_SNIPPETS_HEAD,
-    TIER_MIN_CANDIDATES,
     TOPICS,
     PracticeService,
     SearchFilters,
@@ -216,42 +210,47 @@ def pct(values: list[float], p: float) -> float:
 
 
 def floor_search(conn: sqlite3.Connection, query: str, f: SearchFilters) -> int:
-    """The service's statements, bare: the ranked tiers, the hits' titles, snippets of the first page."""
-    terms = fts.words(query)
-    prefix = len(terms[-1]) >= fts.MIN_PREFIX_LEN and conn.execute(
-        SQL_EXISTS, (fts.match_expression(terms[-1:], prefix_last=False),)).fetchone() is None
-    match = fts.match_expression(terms, prefix_last=prefix)
-    fparams = PracticeService._filter_params(f)
-    want = SEARCH_LIMIT + 1
-    found: list[int] = []
-    seen: set[int] = set()
-    budget = CANDIDATE_BUDGET
-    for probe_sql, first_sql, joined_sql in SEARCH_TIERS:
-        cap = max(TIER_MIN_CANDIDATES, budget)
-        n, floor = conn.execute(probe_sql, (match, cap)).fetchone()
-        if n == 0:
-            continue
-        budget -= n
-        floor = floor if n >= cap else 0
-        k = want + len(found)
-        rows: list[Any] = []
-        if not f.describe() and n > k:
-            rows = conn.execute(first_sql, (match, floor, RANK_FIRST_FACTOR * k, GUILD, k)).fetchall()
-        if len(rows) < k:
-            rows = conn.execute(joined_sql, (match, floor, GUILD, *fparams, k)).fetchall()
-        for (pid,) in rows:
-            if pid not in seen:
-                seen.add(pid)
-                found.append(pid)
-        if len(found) >= want:
-            break
-    ids = found[:want]
-    if ids:
-        conn.execute("SELECT id, title, city_name, country, topics_mask FROM practices WHERE guild_id = ? "
-                     "AND id IN (" + ", ".join("?" * len(ids[:50])) + ")", (GUILD, *ids[:50])).fetchall()
-        page = ids[:5]
-        conn.execute(SQL_SNIPPETS_HEAD + "(" + ", ".join("?" * len(page)) + ")", (match, GUILD, *page)).fetchall()
-    return len(ids)
+    """The service's statements, bare: the service's own search generator (so the very same SQL, in
+    the same order) driven on a plain stdlib connection, in one read transaction, no thread hop."""
+    return len(_ranked(conn, query, f))
+
+
+_FLOOR_SVC = PracticeService(None)  # type: ignore[arg-type]  # only its statement generators are used
+
+
+def _ranked(conn: sqlite3.Connection, query: str, f: SearchFilters) -> list[int]:
+    steps = _FLOOR_SVC._search(GUILD, query, f, SEARCH_LIMIT)
+    conn.execute("BEGIN")
+    try:
+        sql, params = next(steps)
+        while True:
+            sql, params = steps.send(conn.execute(sql, params).fetchall())
+    except StopIteration as stop:
+        return [h.id for h in stop.value.hits]
+    finally:
+        conn.execute("COMMIT")
+
+
+def quality(conn: sqlite3.Connection, sets: dict[str, list[tuple[str, SearchFilters]]], sample: int) -> None:
+    """Ranking quality of the capped search: the top 5 (and top 50) ids of `sample` queries per set
+    against the same search with no candidate cap (every match of every tier ranked)."""
+    import cogs.practices.service as service_mod
+
+    print(f"ranking quality vs uncapped (first {sample} queries per set; budget {service_mod.CANDIDATE_BUDGET}, "
+          f"tier minimum {service_mod.TIER_MIN_CANDIDATES})")
+    print(f"{'queries':<10} {'overlap@5':>10} {'worst':>6} {'overlap@50':>11} {'hits/q':>7} {'uncapped':>9}")
+    for name, qs in sets.items():
+        capped = [_ranked(conn, q, f) for q, f in qs[:sample]]
+        saved = service_mod.CANDIDATE_BUDGET, service_mod.TIER_MIN_CANDIDATES
+        service_mod.CANDIDATE_BUDGET = service_mod.TIER_MIN_CANDIDATES = 1 << 40
+        try:
+            full = [_ranked(conn, q, f) for q, f in qs[:sample]]
+        finally:
+            service_mod.CANDIDATE_BUDGET, service_mod.TIER_MIN_CANDIDATES = saved
+        o5 = [len(set(c[:5]) & set(u[:5])) / min(5, len(u)) for c, u in zip(capped, full, strict=True) if u]
+        o50 = [len(set(c) & set(u)) / len(u) for c, u in zip(capped, full, strict=True) if u]
+        print(f"{name:<10} {sum(o5) / len(o5):>10.3f} {min(o5):>6.2f} {sum(o50) / len(o50):>11.3f} "
+              f"{sum(map(len, capped)) / len(capped):>7.1f} {sum(map(len, full)) / len(full):>9.1f}")
 
 
 async def timed(fn: Callable[[], Awaitable[Any]] | Callable[[], Any], is_async: bool) -> float:
@@ -263,7 +262,8 @@ async def timed(fn: Callable[[], Awaitable[Any]] | Callable[[], Any], is_async: 
     return (time.perf_counter() - t) * 1000
 
 
-async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int, concurrency: int) -> None:
+async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int, concurrency: int,
+                     quality_sample: int = 0) -> None:
     path = await ensure_db(n, fresh)
     size_mb = _size_mb(path)
     print(f"\n== {n:,} approved practices · database {size_mb:.1f} MB ==")
@@ -271,7 +271,7 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
     await db.connect()
     svc = PracticeService(db)
     await svc.open_readers(practices_cog.SEARCH_READERS)  # as the bot does
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path, isolation_level=None)
     sets = query_sets(n_queries)
     # warm both (page cache, statement caches)
     for q, f in sets["1-word"][:20]:
@@ -292,6 +292,8 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
         fl = (f"{pct(floor_ms, 50):>9.2f}ms {pct(floor_ms, 99):>6.2f}ms {pct(svc_ms, 99) / pct(floor_ms, 99):>9.2f}x"
               if floor_ms else f"{'(n/a: correction path)':>30}")
         print(f"{name:<10} {pct(svc_ms, 50):>10.2f}ms {pct(svc_ms, 99):>6.2f}ms {fl} {hits / len(qs):>7.1f}")
+    if quality_sample:
+        quality(conn, sets, quality_sample)
     conn.close()
     await svc.close_readers()
     await db.close()
@@ -378,6 +380,8 @@ async def main() -> None:
                     help="sizes that also get the whole-path run through the fake Discord ('' for none)")
     ap.add_argument("--rounds", type=int, default=10, help="whole path: rounds of concurrent searches per set")
     ap.add_argument("--concurrency", type=int, default=20, help="whole path: searches sent at once")
+    ap.add_argument("--quality", type=int, default=0, metavar="N",
+                    help="also compare the top results of N queries per set with an uncapped ranking")
     ap.add_argument("--readers", type=int, default=practices_cog.SEARCH_READERS,
                     help="read-only search connections (default: the bot's, one per core up to 4)")
     args = ap.parse_args()
@@ -386,7 +390,7 @@ async def main() -> None:
           f"{args.readers} search reader connection(s)")
     wp = {int(x) for x in args.whole_path_sizes.split(",") if x.strip()}
     for n in (int(x) for x in args.sizes.split(",") if x.strip()):
-        await bench_size(n, args.queries, args.fresh, args.rounds if n in wp else 0, args.concurrency)
+        await bench_size(n, args.queries, args.fresh, args.rounds if n in wp else 0, args.concurrency, args.quality)
 
 
 if __name__ == "__main__":

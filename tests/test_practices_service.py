@@ -294,6 +294,13 @@ async def test_search_candidate_cap_ranks_the_newest_matches(
     assert capped and set(capped) <= set(ids) and set(ids[-3:]) <= set(capped)
 
 
+async def test_search_equal_scores_rank_newest_first(svc: PracticeService) -> None:
+    # same word count, one mention each: equal bm25 in every tier, so the newest comes first
+    ids = [await approved(svc, f"Compost hubs {w}") for w in ("north", "south", "east", "west")]
+    assert [h.id for h in (await svc.search(G1, "compost")).hits] == ids[::-1]
+    assert [h.id for h in (await svc.search(G1, "compost", SearchFilters(topic="climate"))).hits] == ids[::-1]
+
+
 @pytest.mark.parametrize(
     "query",
     ['"', '""', "heat*", "-heat", "title:heat", "(heat", "heat)", "NEAR(heat cool)", "heat AND", "OR", "NOT heat",

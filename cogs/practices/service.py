@@ -1243,6 +1243,11 @@ _FILTERS = (
 # oldest one kept; when the cap is reached the ranking query is bounded below by that rowid (FTS5
 # applies it while reading the doclists), so bm25 ranks the newest `cap` matches of that tier.
 # CROSS JOIN keeps the FTS table the outer loop.
+# Equal scores (same words, same lengths: common in titles) rank newest first, so the order is
+# total: the same search always gives the same pages, and ranking only the newest `cap` matches
+# changes the top results only when a better match is older than all of them.
+# Budgets measured at 100,000 practices (bench/practices.py --quality): halving them loses results
+# for filtered searches (43 -> 30 hits per search at 4000/500) for too little time saved.
 CANDIDATE_BUDGET = 8000
 TIER_MIN_CANDIDATES = 1500
 
@@ -1259,14 +1264,14 @@ def _tier(table: str, weights: str) -> tuple[str, str, str]:
              "ORDER BY rowid DESC LIMIT ?)")
     rank_first = (
         f"SELECT p.id FROM (SELECT rowid AS rid, bm25({table}, {weights}) AS score FROM {table} "
-        f"WHERE {table} MATCH ? AND rowid >= ? ORDER BY score LIMIT ?) AS r "
+        f"WHERE {table} MATCH ? AND rowid >= ? ORDER BY score, rowid DESC LIMIT ?) AS r "
         "CROSS JOIN practices AS p ON p.id = r.rid WHERE p.guild_id = ? AND p.status = 'approved' "
-        "ORDER BY r.score LIMIT ?"
+        "ORDER BY r.score, r.rid DESC LIMIT ?"
     )
     joined = (
         f"SELECT p.id FROM {table} CROSS JOIN practices AS p ON p.id = {table}.rowid "
         f"WHERE {table} MATCH ? AND {table}.rowid >= ? AND p.guild_id = ? AND p.status = 'approved' "
-        + _FILTERS + f"ORDER BY bm25({table}, {weights}) LIMIT ?"
+        + _FILTERS + f"ORDER BY bm25({table}, {weights}), p.id DESC LIMIT ?"
     )
     return probe, rank_first, joined
 
