@@ -81,9 +81,7 @@ class Directory(commands.Cog):
             self.bot.status_providers.remove(self._status)
 
     async def _status(self, guild: discord.Guild) -> list[tuple[str, str]]:
-        row = await self.bot.db.fetchone(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(verified), 0) AS v FROM profiles WHERE guild_id = ?", (guild.id,))
-        n, v = (row["n"], row["v"]) if row else (0, 0)
+        n, v = await self.svc.profile_counts(guild.id)
         return [("Directory", f"{n} profiles, {v} verified · {await self.svc.gazetteer_size():,} cities known")]
 
     # -- autocomplete ---------------------------------------------------------------------------

@@ -891,6 +891,12 @@ class DirectoryService:
                               r["topic"], r["source"], r["notes"], r["city_a_id"], r["city_b_id"]) for r in rows]
 
     # -- profiles -------------------------------------------------------------------------------
+    async def profile_counts(self, guild_id: int) -> tuple[int, int]:
+        """(profiles, verified profiles) in a guild."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(verified), 0) AS v FROM profiles WHERE guild_id = ?", (guild_id,))
+        return (int(row["n"]), int(row["v"])) if row else (0, 0)
+
     async def get_profile(self, guild_id: int, user_id: int) -> Profile | None:
         row = await self.db.fetchone("SELECT * FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
         if row is None:

@@ -105,8 +105,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         return interaction.guild_id
 
     async def _status_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
-        n = await self.bot.db.fetchval(
-            "SELECT COUNT(*) FROM mou_agreements WHERE guild_id = ? AND status != 'terminated'", (guild.id,))
+        n = await self.svc.tracked_count(guild.id)
         jobs = await self.bot.scheduler.pending(guild.id, "mou:digest:")
         nxt = f"<t:{int(jobs[0].due_at.timestamp())}:f>" if jobs else "not scheduled"
         return [("MOU tracker", f"{n} agreement(s) tracked · next digest {nxt}")]

@@ -1136,6 +1136,12 @@ class MouService:
             for job in diff.schedule
         )
 
+    async def tracked_count(self, guild_id: int) -> int:
+        """Agreements of the guild that are not terminated."""
+        return int(await self.db.fetchval(
+            "SELECT COUNT(*) FROM mou_agreements WHERE guild_id = ? AND status != 'terminated'", (guild_id,),
+            default=0))
+
     async def has_agreements(self, guild_id: int) -> bool:
         return bool(await self.db.fetchval("SELECT 1 FROM mou_agreements WHERE guild_id = ? LIMIT 1", (guild_id,)))
 
