@@ -402,3 +402,20 @@ async def test_decision_on_a_version_edited_since_reports_the_edit(svc: Practice
         await svc.decide(G1, p.id, actor_id=MOD, action="approve", expected_version=seen)
     assert f"/practice show id:{p.id}" in err.value.message
     assert (await svc.get(G1, p.id)).status == "pending"
+
+
+async def test_topic_and_sdg_filters_follow_edits_archive_and_guilds(svc: PracticeService) -> None:
+    """Topic/SDG filters read practices_fts_tags (kept by triggers): it follows metadata edits, leaves
+    with archiving, and never lets another guild's practices through."""
+    pid = await approved(svc, "Rain gardens for flood resilience", topics=("water",), sdgs=(6,))
+    other = await approved(svc, "Rain gardens for flood resilience", guild=G2, topics=("water",), sdgs=(6,))
+    only = SearchFilters(topic="water", sdg=6)
+    assert [h.id for h in (await svc.search(G1, "rain", only)).hits] == [pid]
+    assert [h.id for h in (await svc.search(G2, "rain", only)).hits] == [other]
+    await svc.edit(G1, pid, actor_id=MOD, is_moderator=True, meta=meta(topics=("health",), sdgs=(3,)))
+    assert not (await svc.search(G1, "rain", SearchFilters(topic="water"))).hits
+    assert not (await svc.search(G1, "rain", SearchFilters(sdg=6))).hits
+    assert [h.id for h in (await svc.search(G1, "rain", SearchFilters(topic="health", sdg=3))).hits] == [pid]
+    assert [h.id for h in (await svc.search(G2, "rain", only)).hits] == [other]
+    await svc.archive(G1, pid, actor_id=MOD)
+    assert not (await svc.search(G1, "rain", SearchFilters(topic="health"))).hits

@@ -143,3 +143,152 @@ CREATE TRIGGER practices_fts_delete AFTER DELETE ON practices WHEN OLD.status = 
     INSERT INTO practices_head (practices_head, rowid, title, summary)
     VALUES ('delete', OLD.id, OLD.title, OLD.summary);
     INSERT INTO practices_title (practices_title, rowid, title) VALUES ('delete', OLD.id, OLD.title); END;
+
+-- Search filters as tokens, for filtered searches: one contentless row per approved practice,
+-- 't<i>g<guild id>' per topic bit i (TOPICS order) and 's<n>g<guild id>' per SDG, so a filtered search
+-- finds its practices by intersecting two or three doclists instead of reading each match's row.
+-- The tokens are computed by the triggers (the same expression on insert and on delete).
+CREATE VIRTUAL TABLE practices_fts_tags USING fts5 (tags, content = '', detail = none, columnsize = 0);
+
+CREATE TRIGGER practices_fts_tags_insert AFTER INSERT ON practices WHEN NEW.status = 'approved' BEGIN
+    INSERT INTO practices_fts_tags (rowid, tags) VALUES (NEW.id,
+    CASE WHEN NEW.topics_mask & 1 THEN ' t0g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 2 THEN ' t1g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 4 THEN ' t2g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 8 THEN ' t3g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 16 THEN ' t4g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 32 THEN ' t5g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 64 THEN ' t6g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 128 THEN ' t7g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 256 THEN ' t8g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 512 THEN ' t9g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 1024 THEN ' t10g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 2048 THEN ' t11g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 4096 THEN ' t12g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 8192 THEN ' t13g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 16384 THEN ' t14g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 32768 THEN ' t15g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 1 THEN ' s1g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 2 THEN ' s2g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 4 THEN ' s3g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 8 THEN ' s4g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 16 THEN ' s5g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 32 THEN ' s6g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 64 THEN ' s7g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 128 THEN ' s8g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 256 THEN ' s9g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 512 THEN ' s10g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 1024 THEN ' s11g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 2048 THEN ' s12g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 4096 THEN ' s13g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 8192 THEN ' s14g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 16384 THEN ' s15g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 32768 THEN ' s16g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 65536 THEN ' s17g' || NEW.guild_id ELSE '' END); END;
+CREATE TRIGGER practices_fts_tags_update AFTER UPDATE OF guild_id, status, topics_mask, sdgs_mask
+    ON practices WHEN OLD.status = 'approved' OR NEW.status = 'approved' BEGIN
+    INSERT INTO practices_fts_tags (practices_fts_tags, rowid, tags) SELECT 'delete', OLD.id,
+    CASE WHEN OLD.topics_mask & 1 THEN ' t0g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 2 THEN ' t1g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 4 THEN ' t2g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 8 THEN ' t3g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 16 THEN ' t4g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 32 THEN ' t5g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 64 THEN ' t6g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 128 THEN ' t7g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 256 THEN ' t8g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 512 THEN ' t9g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 1024 THEN ' t10g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 2048 THEN ' t11g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 4096 THEN ' t12g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 8192 THEN ' t13g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 16384 THEN ' t14g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 32768 THEN ' t15g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 1 THEN ' s1g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 2 THEN ' s2g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 4 THEN ' s3g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 8 THEN ' s4g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 16 THEN ' s5g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 32 THEN ' s6g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 64 THEN ' s7g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 128 THEN ' s8g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 256 THEN ' s9g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 512 THEN ' s10g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 1024 THEN ' s11g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 2048 THEN ' s12g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 4096 THEN ' s13g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 8192 THEN ' s14g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 16384 THEN ' s15g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 32768 THEN ' s16g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 65536 THEN ' s17g' || OLD.guild_id ELSE '' END
+    WHERE OLD.status = 'approved';
+    INSERT INTO practices_fts_tags (rowid, tags) SELECT NEW.id,
+    CASE WHEN NEW.topics_mask & 1 THEN ' t0g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 2 THEN ' t1g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 4 THEN ' t2g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 8 THEN ' t3g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 16 THEN ' t4g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 32 THEN ' t5g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 64 THEN ' t6g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 128 THEN ' t7g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 256 THEN ' t8g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 512 THEN ' t9g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 1024 THEN ' t10g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 2048 THEN ' t11g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 4096 THEN ' t12g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 8192 THEN ' t13g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 16384 THEN ' t14g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.topics_mask & 32768 THEN ' t15g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 1 THEN ' s1g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 2 THEN ' s2g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 4 THEN ' s3g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 8 THEN ' s4g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 16 THEN ' s5g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 32 THEN ' s6g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 64 THEN ' s7g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 128 THEN ' s8g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 256 THEN ' s9g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 512 THEN ' s10g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 1024 THEN ' s11g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 2048 THEN ' s12g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 4096 THEN ' s13g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 8192 THEN ' s14g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 16384 THEN ' s15g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 32768 THEN ' s16g' || NEW.guild_id ELSE '' END ||
+        CASE WHEN NEW.sdgs_mask & 65536 THEN ' s17g' || NEW.guild_id ELSE '' END
+    WHERE NEW.status = 'approved'; END;
+CREATE TRIGGER practices_fts_tags_delete AFTER DELETE ON practices WHEN OLD.status = 'approved' BEGIN
+    INSERT INTO practices_fts_tags (practices_fts_tags, rowid, tags) VALUES ('delete', OLD.id,
+    CASE WHEN OLD.topics_mask & 1 THEN ' t0g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 2 THEN ' t1g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 4 THEN ' t2g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 8 THEN ' t3g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 16 THEN ' t4g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 32 THEN ' t5g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 64 THEN ' t6g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 128 THEN ' t7g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 256 THEN ' t8g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 512 THEN ' t9g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 1024 THEN ' t10g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 2048 THEN ' t11g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 4096 THEN ' t12g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 8192 THEN ' t13g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 16384 THEN ' t14g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.topics_mask & 32768 THEN ' t15g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 1 THEN ' s1g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 2 THEN ' s2g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 4 THEN ' s3g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 8 THEN ' s4g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 16 THEN ' s5g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 32 THEN ' s6g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 64 THEN ' s7g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 128 THEN ' s8g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 256 THEN ' s9g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 512 THEN ' s10g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 1024 THEN ' s11g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 2048 THEN ' s12g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 4096 THEN ' s13g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 8192 THEN ' s14g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 16384 THEN ' s15g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 32768 THEN ' s16g' || OLD.guild_id ELSE '' END ||
+        CASE WHEN OLD.sdgs_mask & 65536 THEN ' s17g' || OLD.guild_id ELSE '' END); END;
