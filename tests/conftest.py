@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +24,39 @@ def config(tmp_path: Path) -> Config:
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(tmp_path / "test.db")
+    await database.connect()
+    await database.migrate()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated and seeded once per session (the gazetteer takes a second or more)."""
+    from cogs.directory.service import DirectoryService
+
+    path = tmp_path_factory.mktemp("seeded") / "template.db"
+
+    async def build() -> None:
+        db = Database(path)
+        await db.connect()
+        await db.migrate()
+        await DirectoryService(db).seed()
+        await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await db.close()
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture
+async def seeded_db(seeded_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh copy of the seeded template for one test."""
+    target = tmp_path / "seeded.db"
+    shutil.copyfile(seeded_template, target)
+    database = Database(target)
     await database.connect()
     await database.migrate()
     try:

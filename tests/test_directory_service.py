@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot import audit
@@ -18,34 +13,9 @@ G1, G2 = 111, 222
 MOD, ALICE, BOB = 1, 2, 3
 
 
-@pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrate and seed once (the gazetteer takes seconds); each test gets a copy."""
-    path = tmp_path_factory.mktemp("dir") / "template.db"
-
-    async def build() -> None:
-        db = Database(path)
-        await db.connect()
-        await db.migrate()
-        await DirectoryService(db).seed()
-        await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        await db.close()
-
-    asyncio.run(build())
-    return path
-
-
 @pytest.fixture
-async def svc(seeded_template: Path, tmp_path: Path) -> AsyncIterator[DirectoryService]:
-    target = tmp_path / "dir.db"
-    shutil.copyfile(seeded_template, target)
-    db = Database(target)
-    await db.connect()
-    await db.migrate()
-    try:
-        yield DirectoryService(db)
-    finally:
-        await db.close()
+async def svc(seeded_db: Database) -> DirectoryService:
+    return DirectoryService(seeded_db)
 
 
 # -- cities ------------------------------------------------------------------------------------

@@ -26,15 +26,13 @@ The pure service layer of each feature is covered with hypothesis `@given` in th
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import json
 import logging
 import os
 import random
 import re
-import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -550,34 +548,9 @@ class FixedClock:
         return NOW
 
 
-@pytest.fixture(scope="session")
-def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrated and seeded once (the gazetteer takes a second); each test works on a copy."""
-    path = tmp_path_factory.mktemp("hostile") / "template.db"
-
-    async def build() -> None:
-        db = Database(path)
-        await db.connect()
-        await db.migrate()
-        await DirectoryService(db).seed()
-        await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        await db.close()
-
-    asyncio.run(build())
-    return path
-
-
 @pytest.fixture
-async def hdb(hostile_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
-    target = tmp_path / "hostile.db"
-    shutil.copyfile(hostile_template, target)
-    db = Database(target)
-    await db.connect()
-    await db.migrate()
-    try:
-        yield db
-    finally:
-        await db.close()
+async def hdb(seeded_db: Database) -> Database:
+    return seeded_db
 
 
 async def row_counts(db: Database) -> dict[str, int]:
