@@ -44,7 +44,7 @@ from cogs.practices.service import (  # noqa: E402
 )
 
 GUILD = 4242
-SCHEMA_VERSION = "v7"  # bump when migration 003 changes: the cached databases are rebuilt
+SCHEMA_VERSION = "v8"  # bump when a practices migration changes: the cached databases are rebuilt
 
 TOPIC_WORDS: dict[str, str] = {
     "climate": "climate emissions carbon neutral retrofit insulation solar heat pumps renewable energy efficiency "

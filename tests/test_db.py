@@ -180,7 +180,7 @@ async def test_migration_with_trigger_end_is_fine_but_begin_is_refused(tmp_path:
 # Tables without guild_id: installation metadata, public reference data, and full-text index tables
 # whose rows are keyed to a guild-owned content row.
 GLOBAL_TABLES = {"meta", "seed_agreements", "sdgs"}
-GLOBAL_PREFIXES = ("practices_fts", "practices_head", "practices_title", "practices_vocab")
+GLOBAL_PREFIXES = ("practices_fts", "practices_head", "practices_rank", "practices_vocab")
 
 
 async def test_every_content_table_has_guild_id(db: Database) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import audit
-from bot.db import Database
+from bot.db import Database, latest_version, list_migrations
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cogs.practices import search as fts
 from cogs.practices.service import (
@@ -261,9 +262,13 @@ async def test_archived_and_rejected_leave_the_index(svc: PracticeService, db: D
     assert [h.id for h in (await svc.search(G1, "stewards")).hits] == [pid]
     await svc.archive(G1, pid, actor_id=MOD)
     assert not (await svc.search(G1, "stewards")).hits
-    for table in ("practices_fts", "practices_head", "practices_title"):
+    for table in ("practices_fts", "practices_head"):
         await db.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
         assert await db.fetchval(f"SELECT COUNT(*) FROM {table}_docsize") == 0  # no entry left behind
+    # the contentless ranking index: consistent, and neither the old title nor the guild tag is left
+    await db.execute("INSERT INTO practices_rank (practices_rank) VALUES ('integrity-check')")
+    for match in ('title : "wardens"', 'title : "stewards"', f'tags : "g{G1}"'):
+        assert await db.fetchval("SELECT COUNT(*) FROM practices_rank WHERE practices_rank MATCH ?", (match,)) == 0
 
 
 async def test_search_tiers_title_then_summary_then_body(svc: PracticeService) -> None:
@@ -279,12 +284,53 @@ async def test_search_tiers_title_then_summary_then_body(svc: PracticeService) -
     assert [h.id for h in both.hits] == [body]
 
 
+async def test_title_matches_rank_shortest_title_first_then_newest(svc: PracticeService) -> None:
+    """bm25's order for title matches (each word once in the title): the shorter the title, the
+    better; equal lengths, the newest first. practices_rank gives it by key order, with no cap."""
+    long = await approved(svc, "Water metering for every household in the city")
+    older_pair = await approved(svc, "Water kiosks")
+    short = await approved(svc, "Water")
+    newer_pair = await approved(svc, "Leakage water")
+    other_guild = await approved(svc, "Water", guild=G2)
+    summary_only = await approved(svc, "Rain barrels", summary="Water for gardens.")
+    got = [h.id for h in (await svc.search(G1, "water")).hits]
+    assert got == [short, newer_pair, older_pair, long, summary_only]
+    assert [h.id for h in (await svc.search(G2, "water")).hits] == [other_guild]
+    # several words: all of them in the title, same order rule; prefix on the last word
+    assert [h.id for h in (await svc.search(G1, "water kio")).hits] == [older_pair]
+    # an edited title moves in the ranking, and its old words leave the index
+    await svc.edit(G1, short, actor_id=MOD, is_moderator=True, draft=draft("Water fountains in every park"))
+    got = [h.id for h in (await svc.search(G1, "water")).hits]
+    assert got == [newer_pair, older_pair, short, long, summary_only]
+
+
+async def test_topic_and_sdg_filter_together_is_one_tag(svc: PracticeService) -> None:
+    """A topic and an SDG filter match practices that have both (any of their topics with any of
+    their SDGs), in every tier, and nothing else."""
+    both = await approved(svc, "Clinic gardens", topics=("health", "food"), sdgs=(2, 3))
+    in_summary = await approved(svc, "Kitchen plots", summary="Clinic patients grow food.", topics=("food",), sdgs=(3,))
+    topic_only = await approved(svc, "Clinic outreach", topics=("food",), sdgs=(10,))
+    await approved(svc, "Clinic staffing", topics=("health",), sdgs=(10,))
+    await approved(svc, "Clinic gardens", guild=G2, topics=("food",), sdgs=(3,))
+
+    async def ids(topic: str | None, sdg: int | None) -> list[int]:
+        return [h.id for h in (await svc.search(G1, "clinic", SearchFilters(topic=topic, sdg=sdg))).hits]
+
+    assert await ids("food", 3) == [both, in_summary]
+    assert await ids("health", 2) == [both]
+    assert await ids("food", None) == [topic_only, both, in_summary]  # equal title lengths: newest first
+    assert await ids(None, 10) == [topic_only + 1, topic_only]
+    assert await ids("climate", 3) == []
+
+
 async def test_search_candidate_cap_ranks_the_newest_matches(
     svc: PracticeService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cogs.practices import service as service_mod
 
-    ids = [await approved(svc, f"Compost {'hubs ' * (i % 3)}number {i}") for i in range(8)]
+    # the word is in the summaries: the tiers that rank with bm25 (title matches are never capped)
+    ids = [await approved(svc, f"Practice number {i}", summary=f"Compost {'hubs ' * (i % 3)}in every district.")
+           for i in range(8)]
     full = [h.id for h in (await svc.search(G1, "compost")).hits]
     assert sorted(full) == sorted(ids)
     monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 3)
@@ -419,3 +465,34 @@ async def test_topic_and_sdg_filters_follow_edits_archive_and_guilds(svc: Practi
     assert [h.id for h in (await svc.search(G2, "rain", only)).hits] == [other]
     await svc.archive(G1, pid, actor_id=MOD)
     assert not (await svc.search(G1, "rain", SearchFilters(topic="health"))).hits
+
+
+async def test_migration_006_indexes_the_practices_already_approved(tmp_path: Path) -> None:
+    """An installation upgraded from schema 5 finds its approved practices through practices_rank
+    (title tier, guild and filter tags) without re-approving anything."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for mig in list_migrations()[:5]:
+        conn.executescript(f"BEGIN;{mig.sql()};PRAGMA user_version={mig.version};COMMIT;")
+    rows = [  # id, guild, status, topics (water = bit 13), SDGs (6 = bit 5), title
+        (1, G1, "approved", 1 << 13, 1 << 5, "Leak detection with acoustic sensors"),
+        (2, G1, "pending", 1 << 13, 1 << 5, "Leak detection pilot"),
+        (3, G2, "approved", 1 << 13, 1 << 5, "Leak detection"),
+    ]
+    conn.executemany(
+        "INSERT INTO practices (id, guild_id, status, topics_mask, sdgs_mask, city_name, submitter_id, "
+        "created_ms, updated_ms, approved_ms, title, summary, approach) "
+        "VALUES (?, ?, ?, ?, ?, 'Lyon', 1, 0, 0, 0, ?, 'Pipes leaked.', 'Sensors.')", rows)
+    conn.commit()
+    conn.close()
+    d = Database(path)
+    await d.connect()
+    try:
+        assert (await d.migrate())[1] == latest_version()
+        svc = PracticeService(d, clock=Clock())
+        assert [h.id for h in (await svc.search(G1, "leak")).hits] == [1]
+        assert [h.id for h in (await svc.search(G1, "leak", SearchFilters(topic="water", sdg=6))).hits] == [1]
+        assert not (await svc.search(G1, "leak", SearchFilters(topic="water", sdg=7))).hits
+        assert [h.id for h in (await svc.search(G2, "detection")).hits] == [3]
+    finally:
+        await d.close()

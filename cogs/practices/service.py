@@ -1013,32 +1013,47 @@ class PracticeService:
                 f.network_id, f.network_name, f.network_id, f.network_id, f.network_name)
 
     @staticmethod
-    def _filter_tags(guild_id: int, f: SearchFilters) -> str | None:
-        """The practices_fts_tags MATCH for a topic and/or SDG filter (the guild's approved practices
-        with that topic and SDG); None when there is neither, or a city or network filter too
-        (those are checked on the practice row)."""
-        if not (f.topic or f.sdg) or f.city_id is not None or f.city_name or f.network_id is not None or f.network_name:
-            return None
-        tokens: list[str] = []
+    def _tag(guild_id: int, f: SearchFilters) -> str:
+        """The practices_rank tag of the guild's approved practices that pass the topic/SDG filter
+        (one token: a topic and an SDG together have their own, so a filter is one doclist)."""
+        g = f"g{int(guild_id)}"
+        if f.topic and f.sdg:
+            return f"t{TOPICS.index(f.topic)}s{int(f.sdg)}{g}"
         if f.topic:
-            tokens.append(f"t{TOPICS.index(f.topic)}g{int(guild_id)}")
+            return f"t{TOPICS.index(f.topic)}{g}"
         if f.sdg:
-            tokens.append(f"s{int(f.sdg)}g{int(guild_id)}")
-        return " AND ".join(f'"{t}"' for t in tokens)
+            return f"s{int(f.sdg)}{g}"
+        return g
 
     def _ranked_ids(self, guild_id: int, match: str | None, f: SearchFilters, limit: int) -> Steps:
-        """Up to `limit` ids, best first: tier by tier (title, then title+summary, then everything),
-        each tier ranked by bm25 over a capped number of its newest matches, and a tier only
-        runs when the earlier ones found fewer than `limit` (see SEARCH_TIERS)."""
+        """Up to `limit` ids, best first, tier by tier: title matches (shortest title first, newest
+        first among equals: read in practices_rank key order, see migration 006), then title+summary,
+        then every column, each of those ranked by bm25 over a capped number of its newest matches;
+        a tier only runs when the earlier ones found fewer than `limit`."""
         fparams = self._filter_params(f)
         if match is None:
             rows = yield SQL_BROWSE, (guild_id, *fparams, limit)
             return [r[0] for r in rows]
-        tags = self._filter_tags(guild_id, f)
+        tag = f'"{self._tag(guild_id, f)}"'
+        by_row = f.city_id is not None or bool(f.city_name) or f.network_id is not None or bool(f.network_name)
         found: list[int] = []
         seen: set[int] = set()
+
+        def add(rows: Sequence[Any]) -> None:
+            for r in rows:
+                if r[0] not in seen:
+                    seen.add(r[0])
+                    found.append(r[0])
+
+        title_match = f"title : ({match}) AND tags : {tag}"
+        if by_row:  # a city or network filter is checked on the practice row
+            add((yield SQL_TITLE_JOINED, (title_match, guild_id, *fparams, limit)))
+        else:
+            add((yield SQL_TITLE, (title_match, limit)))
         budget = CANDIDATE_BUDGET
         for probe_sql, first_sql, joined_sql, tagged_sql in SEARCH_TIERS:
+            if len(found) >= limit:
+                break
             cap = max(TIER_MIN_CANDIDATES, budget)
             probe = yield probe_sql, (match, cap)
             n, floor = (int(probe[0][0]), probe[0][1]) if probe else (0, None)
@@ -1051,16 +1066,11 @@ class PracticeService:
             if not f.describe() and n > want:
                 rows = yield first_sql, (match, floor, RANK_FIRST_FACTOR * want, guild_id, want)
             if len(rows) < want:
-                if tags is not None:
-                    rows = yield tagged_sql, (match, floor, tags, want)
-                else:
+                if by_row or not (f.topic or f.sdg):
                     rows = yield joined_sql, (match, floor, guild_id, *fparams, want)
-            for r in rows:
-                if r[0] not in seen:
-                    seen.add(r[0])
-                    found.append(r[0])
-            if len(found) >= limit:
-                break
+                else:  # a topic/SDG filter: the tag's doclist, no read of the practice rows
+                    rows = yield tagged_sql, (match, floor, f"tags : {tag}", want)
+            add(rows)
         return found[:limit]
 
     @staticmethod
@@ -1081,8 +1091,9 @@ class PracticeService:
             return ([by_id[pid] for pid in ids if pid in by_id],
                     {r[0]: r[5] or "" for r in rows if r[5] is not None})
         rows = yield (
+            # approved: the hits are, and the partial index practices_search covers the columns
             f"SELECT id, title, city_name, country, topics_mask FROM practices "
-            f"WHERE guild_id = ? AND id IN ({placeholders(len(ids))})",
+            f"WHERE guild_id = ? AND status = 'approved' AND id IN ({placeholders(len(ids))})",
             (guild_id, *ids),
         )
         by_id = {r[0]: r for r in rows}
@@ -1251,23 +1262,35 @@ _FILTERS = (
     "AND ((? IS NULL AND ? IS NULL) OR p.network_id = ? "
     "     OR ((? IS NULL OR p.network_id IS NULL) AND p.network_name = ? COLLATE NOCASE)) "
 )
-# Stage 1: ids only, ranked. bm25 has to score every match it is given, which for a common word
-# is a large part of the library; so search runs in tiers over three FTS5 indexes, each tier only
-# when the earlier ones found fewer than the search shows:
-#   title index (a title match ranks first) → title+summary index (weights 10, 5) → all five
-#   columns (10, 5, 1, 1, 1).
-# The tiers share a budget of CANDIDATE_BUDGET matches to rank (each tier at least
-# TIER_MIN_CANDIDATES): the probe counts a tier's matches up to its cap and finds the rowid of the
-# oldest one kept; when the cap is reached the ranking query is bounded below by that rowid (FTS5
-# applies it while reading the doclists), so bm25 ranks the newest `cap` matches of that tier.
+# Stage 1: ids only, ranked, in tiers, each only when the earlier ones found fewer than the search
+# shows:
+#   1. title matches (a title match ranks first). practices_rank's rowid is a ranking key (migration
+#      006): read in rowid DESC order, title matches come shortest title first, newest first among
+#      equals, which is bm25's order for them (each query word once in a title: the idf sum is the
+#      same for every match, and the score falls with the title's length). The walk stops after
+#      `limit` rows: no ranking function and no cap, however common the word. The guild and a
+#      topic/SDG filter are tags in the same index, so a filter is a doclist intersection.
+#   2. title+summary (bm25 weights 10, 5), 3. all five columns (10, 5, 1, 1, 1): bm25 has to score
+#      every match it is given, so these two share a budget of CANDIDATE_BUDGET matches (each at least
+#      TIER_MIN_CANDIDATES): the probe counts a tier's matches up to its cap and finds the rowid of the
+#      oldest one kept; when the cap is reached the ranking query is bounded below by that rowid
+#      (FTS5 applies it while reading the doclists), so bm25 ranks the newest `cap` matches.
 # CROSS JOIN keeps the FTS table the outer loop.
-# Equal scores (same words, same lengths: common in titles) rank newest first, so the order is
-# total: the same search always gives the same pages, and ranking only the newest `cap` matches
-# changes the top results only when a better match is older than all of them.
-# Budgets measured at 100,000 practices (bench/practices.py --quality): halving them loses results
-# for filtered searches (43 -> 30 hits per search at 4000/500) for too little time saved.
+# Equal scores rank newest first, so the order is total: the same search always gives the same
+# pages, and ranking only the newest `cap` matches changes the top results only when a better
+# match is older than all of them (bench/practices.py --quality measures how often).
 CANDIDATE_BUDGET = 8000
 TIER_MIN_CANDIDATES = 1500
+RANK_ID_MASK = (1 << 40) - 1  # practices_rank rowid -> practice id
+
+SQL_TITLE = (
+    f"SELECT rowid & {RANK_ID_MASK} FROM practices_rank WHERE practices_rank MATCH ? ORDER BY rowid DESC LIMIT ?"
+)
+SQL_TITLE_JOINED = (
+    f"SELECT p.id FROM practices_rank AS r CROSS JOIN practices AS p ON p.id = r.rowid & {RANK_ID_MASK} "
+    "WHERE practices_rank MATCH ? AND p.guild_id = ? AND p.status = 'approved' " + _FILTERS
+    + "ORDER BY r.rowid DESC LIMIT ?"
+)
 
 
 # Without filters, a tier first ranks FTS rows alone (no join per match: half the cost) and joins
@@ -1291,20 +1314,19 @@ def _tier(table: str, weights: str) -> tuple[str, str, str, str]:
         f"WHERE {table} MATCH ? AND {table}.rowid >= ? AND p.guild_id = ? AND p.status = 'approved' "
         + _FILTERS + f"ORDER BY bm25({table}, {weights}), p.id DESC LIMIT ?"
     )
-    # A topic/SDG filter: the matches whose rowid is among the filter's practices (an intersection
-    # of practices_fts_tags doclists, built once per statement), with no read of the practice rows; the
-    # same candidates, filter and order as `joined`, so the same results. The unary + keeps the
-    # planner from handing FTS5 `rowid = ?` once per listed id (7x slower, and it drops the floor).
+    # A topic/SDG filter: the matches whose id is among the filter tag's practices (one
+    # practices_rank doclist, read once per statement), with no read of the practice rows; the same
+    # candidates, filter and order as `joined`, so the same results. The unary + keeps the planner
+    # from handing FTS5 `rowid = ?` once per listed id (7x slower, and it drops the floor).
     tagged = (
         f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
-        "AND +rowid IN (SELECT rowid FROM practices_fts_tags WHERE practices_fts_tags MATCH ?) "
+        f"AND +rowid IN (SELECT rowid & {RANK_ID_MASK} FROM practices_rank WHERE practices_rank MATCH ?) "
         f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
     )
     return probe, rank_first, joined, tagged
 
 
 SEARCH_TIERS: tuple[tuple[str, str, str, str], ...] = (
-    _tier("practices_title", "10.0"),
     _tier("practices_head", "10.0, 5.0"),
     _tier("practices_fts", "10.0, 5.0, 1.0, 1.0, 1.0"),
 )
