@@ -276,6 +276,9 @@ def city_modal(cog: Practices, practice_id: int) -> TextModal:
                      max_length=100, paragraph=False)
 
 
+_NOT_RENDERED = discord.Embed(description="…")  # never sent: a page is rendered before it is shown
+
+
 class SearchPaginator(Paginator):
     """Search results, five a page; a page is rendered (and its snippets computed) when it is
     first shown, so answering the search renders one page, not ten."""
@@ -285,9 +288,13 @@ class SearchPaginator(Paginator):
         self.result = result
         self.query = query
         count = max(1, render.search_page_count(result))
-        # pages after the first are placeholders until shown (see _show)
-        super().__init__([render.search_page(result, query, 0), *(discord.Embed() for _ in range(count - 1))],
-                         author_id, timeout=600)
+        first = render.search_page(result, query, 0)
+        super().__init__([first], author_id, timeout=600)
+        if count > 1:  # pages after the first are one shared placeholder until shown (see _show)
+            first.set_footer(text=f"{first.footer.text} · Page 1/{count}" if first.footer.text else f"Page 1/{count}")
+            fit_embeds([first])
+            self.pages.extend([_NOT_RENDERED] * (count - 1))
+            self._sync()
         self._rendered = {0}
         self._origin: discord.Interaction[Any] | None = None
 
