@@ -32,11 +32,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import cogs.practices.cog as practices_cog  # noqa: E402
 from bot.db import Database  # noqa: E402
 from cogs.practices.service import (  # noqa: E402
+    FIRST_RESULTS,
     SEARCH_LIMIT,
     TOPICS,
     PracticeService,
@@ -44,7 +46,7 @@ from cogs.practices.service import (  # noqa: E402
 )
 
 GUILD = 4242
-SCHEMA_VERSION = "v8"  # bump when a practices migration changes: the cached databases are rebuilt
+SCHEMA_VERSION = "v9"  # bump when a practices migration changes: the cached databases are rebuilt
 
 TOPIC_WORDS: dict[str, str] = {
     "climate": "climate emissions carbon neutral retrofit insulation solar heat pumps renewable energy efficiency "
@@ -211,15 +213,16 @@ def pct(values: list[float], p: float) -> float:
 
 def floor_search(conn: sqlite3.Connection, query: str, f: SearchFilters) -> int:
     """The service's statements, bare: the service's own search generator (so the very same SQL, in
-    the same order) driven on a plain stdlib connection, in one read transaction, no thread hop."""
-    return len(_ranked(conn, query, f))
+    the same order, with the same first-pages stop) driven on a plain stdlib connection, in one read
+    transaction, no thread hop."""
+    return len(_ranked(conn, query, f, FIRST_RESULTS))
 
 
 _FLOOR_SVC = PracticeService(None)  # type: ignore[arg-type]  # only its statement generators are used
 
 
-def _ranked(conn: sqlite3.Connection, query: str, f: SearchFilters) -> list[int]:
-    steps = _FLOOR_SVC._search(GUILD, query, f, SEARCH_LIMIT)
+def _ranked(conn: sqlite3.Connection, query: str, f: SearchFilters, first: int | None = None) -> list[int]:
+    steps = _FLOOR_SVC._search(GUILD, query, f, SEARCH_LIMIT, first)
     conn.execute("BEGIN")
     try:
         sql, params = next(steps)
@@ -263,7 +266,7 @@ async def timed(fn: Callable[[], Awaitable[Any]] | Callable[[], Any], is_async: 
 
 
 async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int, concurrency: int,
-                     quality_sample: int = 0) -> None:
+                     quality_sample: int = 0, whole_path_modes: tuple[str, ...] = ("process",)) -> None:
     path = await ensure_db(n, fresh)
     size_mb = _size_mb(path)
     print(f"\n== {n:,} approved practices · database {size_mb:.1f} MB ==")
@@ -271,6 +274,7 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
     await db.connect()
     svc = PracticeService(db)
     await svc.open_readers(practices_cog.SEARCH_READERS)  # as the bot does
+    await svc.load_vocabulary()  # as the bot does at start-up (keep_vocabulary_loaded)
     conn = sqlite3.connect(path, isolation_level=None)
     sets = query_sets(n_queries)
     # warm both (page cache, statement caches)
@@ -292,22 +296,39 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
         fl = (f"{pct(floor_ms, 50):>9.2f}ms {pct(floor_ms, 99):>6.2f}ms {pct(svc_ms, 99) / pct(floor_ms, 99):>9.2f}x"
               if floor_ms else f"{'(n/a: correction path)':>30}")
         print(f"{name:<10} {pct(svc_ms, 50):>10.2f}ms {pct(svc_ms, 99):>6.2f}ms {fl} {hits / len(qs):>7.1f}")
+    # Paging past the first two pages ranks the rest (PracticeService.complete): the whole ranking
+    # of up to 50 hits at once, as a member's click on "Next" to page 3 runs it.
+    print(f"{'all 50':<10} {'service p50':>12} {'p99':>8} {'hits/q':>8}   (ranking every page at once)")
+    for name, qs in sets.items():
+        full_ms, hits = [], 0
+        for q, f in qs:
+            t = time.perf_counter()
+            res = await svc.search(GUILD, q, f, first=None)
+            full_ms.append((time.perf_counter() - t) * 1000)
+            hits += len(res.hits)
+        print(f"{name:<10} {pct(full_ms, 50):>10.2f}ms {pct(full_ms, 99):>6.2f}ms {hits / len(qs):>8.1f}")
     if quality_sample:
         quality(conn, sets, quality_sample)
     conn.close()
     await svc.close_readers()
     await db.close()
-    if whole_path_rounds:
-        await whole_path(path, sets, n, whole_path_rounds, concurrency)
+    for mode in whole_path_modes if whole_path_rounds else ():
+        await whole_path(path, sets, n, whole_path_rounds, concurrency, mode)
 
 
 async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]], n: int,
-                     rounds: int, concurrency: int) -> None:
+                     rounds: int, concurrency: int, mode: str) -> None:
     """The real bot against the loopback fake Discord on a copy of the database: `concurrency`
     members run /practice search at the same moment, `rounds` times per query set; the latency is
-    from sending the interaction to the bot's first response (the interaction callback)."""
+    from sending the interaction to the bot's first response (the interaction callback).
+
+    mode "process": the bot is its own process (`python -m bot run`, as deployed), the fake Discord
+    and the clients are this one. mode "inprocess": both share this interpreter (and its GIL), so the
+    fake's own work is counted against the bot. Every search comes from a different member, so the
+    per-member cooldowns never apply (nothing is switched off in the bot)."""
     import logging
     import shutil
+    import signal
     import tempfile
 
     from bot.app import create_bot
@@ -320,55 +341,75 @@ async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]
         t = time.perf_counter()
         shutil.copyfile(path, db_copy)
         copy_s = time.perf_counter() - t
-        async with FakeDiscord(default_timeout=30) as fake:
+        async with FakeDiscord(default_timeout=60) as fake:
             guild = fake.add_guild(GUILD, name="Bench")  # the generated practices belong to guild GUILD
-            members = [guild.add_member(name=f"m{i}") for i in range(concurrency)]
-            bot = create_bot(make_config(Path(tmp), database_path=str(db_copy), log_level="WARNING"))
-            bot.cooldown_scale = 0  # measure latency, not the per-member cooldowns
-            async with run_bot(fake, bot, timeout=60):
-                await fake.wait_commands_synced()
-                print(f"whole path: real bot + fake Discord on loopback, {concurrency} concurrent /practice search, "
-                      f"{rounds} rounds per set (db copied in {copy_s:.1f}s)")
-                print(f"{'queries':<10} {'p50':>9} {'p99':>9} {'max':>9} {'searches':>9}")
-                for name in ("1-word", "3-word", "filtered", "typo"):
-                    qs = sets[name]
-                    lat: list[float] = []
-                    for r in range(rounds + 1):  # round 0 warms up and is not counted
-                        batch = [qs[(r * concurrency + i) % len(qs)] for i in range(concurrency)]
-
-                        async def one(member: Any, q: str, f: SearchFilters) -> float:
-                            options: dict[str, Any] = {"query": q}
-                            if f.topic:
-                                options["topic"] = f.topic
-                            if f.sdg:
-                                options["sdg"] = f.sdg
-                            t0 = time.perf_counter()
-                            res = await fake.invoke(guild, member, "practice search", options=options)
-                            took = (time.perf_counter() - t0) * 1000
-                            assert res.callback is not None, res
-                            return took
-
-                        got = await asyncio.gather(*(one(m, q, f) for m, (q, f) in zip(members, batch, strict=True)))
-                        if r:
-                            lat.extend(got)
-                    print(f"{name:<10} {pct(lat, 50):>7.1f}ms {pct(lat, 99):>7.1f}ms {max(lat):>7.1f}ms {len(lat):>9}")
-                # the harness's own cost: the same concurrency with a command that barely touches the db
-                lat = []
-                for r in range(rounds + 1):
-                    async def mine(member: Any) -> float:
-                        t0 = time.perf_counter()
-                        await fake.invoke(guild, member, "practice mine")
-                        return (time.perf_counter() - t0) * 1000
-
-                    got = await asyncio.gather(*(mine(m) for m in members))
-                    if r:
-                        lat.extend(got)
-                print(f"{'(baseline: /practice mine, no search)':<10}\n{'':<10} {pct(lat, 50):>7.1f}ms "
-                      f"{pct(lat, 99):>7.1f}ms {max(lat):>7.1f}ms {len(lat):>9}")
-                problems = fake.violations + fake.unhandled
-                if problems:
-                    print(f"  fake Discord saw problems: {problems[:3]}")
+            members = iter([guild.add_member(name=f"m{i}") for i in range(5 * (rounds + 1) * concurrency)])
+            if mode == "process":
+                cfg = Path(tmp) / "config.toml"
+                cfg.write_text(f'database_path = "{db_copy}"\nlog_level = "WARNING"\n', encoding="utf-8")
+                env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+                env.update(DISCORD_TOKEN="bench-token", ATTACHE_DISCORD_API_BASE=fake.api_base,
+                           ATTACHE_DISCORD_GATEWAY=fake.gateway_url, PYTHONPATH=str(ROOT))
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot", "--config", str(cfg), "run", cwd=tmp, env=env,
+                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+                try:
+                    await fake.wait_ready(timeout=120)
+                    await fake.wait_commands_synced(timeout=60)
+                    await _measure(fake, guild, members, sets, rounds, concurrency,
+                                   f"bot in its own process (python -m bot run), db copied in {copy_s:.1f}s")
+                finally:
+                    if proc.returncode is None:
+                        proc.send_signal(signal.SIGTERM)
+                    _, err = await asyncio.wait_for(proc.communicate(), 60)
+                if proc.returncode != 0:
+                    print(f"  the bot exited with {proc.returncode}: {err.decode(errors='replace')[-1500:]}")
+            else:
+                bot = create_bot(make_config(Path(tmp), database_path=str(db_copy), log_level="WARNING"))
+                async with run_bot(fake, bot, timeout=120):
+                    await fake.wait_commands_synced()
+                    await _measure(fake, guild, members, sets, rounds, concurrency,
+                                   f"bot and fake Discord in one process, db copied in {copy_s:.1f}s")
+            problems = fake.violations + fake.unhandled
+            if problems:
+                print(f"  fake Discord saw problems: {problems[:3]}")
     logging.disable(logging.NOTSET)
+
+
+async def _measure(fake: Any, guild: Any, members: Any, sets: dict[str, list[tuple[str, SearchFilters]]],
+                   rounds: int, concurrency: int, title: str) -> None:
+    print(f"whole path ({title}): {concurrency} concurrent /practice search, {rounds} rounds per set")
+    print(f"{'queries':<10} {'p50':>9} {'p99':>9} {'max':>9} {'searches':>9}")
+
+    async def one(command: str, options: dict[str, Any]) -> float:
+        member = next(members)
+        t0 = time.perf_counter()
+        res = await fake.invoke(guild, member, command, options=options)
+        took = (time.perf_counter() - t0) * 1000
+        assert res.callback is not None, res
+        return took
+
+    def options_of(q: str, f: SearchFilters) -> dict[str, Any]:
+        options: dict[str, Any] = {"query": q}
+        if f.topic:
+            options["topic"] = f.topic
+        if f.sdg:
+            options["sdg"] = f.sdg
+        return options
+
+    for name in ("1-word", "3-word", "filtered", "typo", "baseline"):
+        qs = sets.get(name, [])
+        lat: list[float] = []
+        for r in range(rounds + 1):  # round 0 warms up and is not counted
+            if name == "baseline":  # the harness's own cost: a command that barely touches the database
+                got = await asyncio.gather(*(one("practice mine", {}) for _ in range(concurrency)))
+            else:
+                batch = [qs[(r * concurrency + i) % len(qs)] for i in range(concurrency)]
+                got = await asyncio.gather(*(one("practice search", options_of(q, f)) for q, f in batch))
+            if r:
+                lat.extend(got)
+        label = "(baseline: /practice mine, no search)\n" + " " * 10 if name == "baseline" else f"{name:<10}"
+        print(f"{label} {pct(lat, 50):>7.1f}ms {pct(lat, 99):>7.1f}ms {max(lat):>7.1f}ms {len(lat):>9}")
 
 
 async def main() -> None:
@@ -380,6 +421,9 @@ async def main() -> None:
                     help="sizes that also get the whole-path run through the fake Discord ('' for none)")
     ap.add_argument("--rounds", type=int, default=10, help="whole path: rounds of concurrent searches per set")
     ap.add_argument("--concurrency", type=int, default=20, help="whole path: searches sent at once")
+    ap.add_argument("--mode", default="process,inprocess",
+                    help="whole path: 'process' (the bot as its own process, as deployed) and/or 'inprocess' "
+                         "(bot and fake Discord share one interpreter)")
     ap.add_argument("--quality", type=int, default=0, metavar="N",
                     help="also compare the top results of N queries per set with an uncapped ranking")
     ap.add_argument("--readers", type=int, default=practices_cog.SEARCH_READERS,
@@ -390,7 +434,8 @@ async def main() -> None:
           f"{args.readers} search reader connection(s)")
     wp = {int(x) for x in args.whole_path_sizes.split(",") if x.strip()}
     for n in (int(x) for x in args.sizes.split(",") if x.strip()):
-        await bench_size(n, args.queries, args.fresh, args.rounds if n in wp else 0, args.concurrency, args.quality)
+        await bench_size(n, args.queries, args.fresh, args.rounds if n in wp else 0, args.concurrency, args.quality,
+                         tuple(m.strip() for m in args.mode.split(",") if m.strip()))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.db import Database
-from cogs.practices.service import RANK_ID_MASK, Draft, Meta, PracticeService
+from cogs.practices.service import Draft, Meta, PracticeService, rank_id
 from cogs.roundtables.service import RoundtableService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +93,7 @@ def check_database(path: Path, rt_ids: list[int]) -> dict[str, int]:
         indexed: dict[str, set[int]] = {}
         for fts in ("practices_fts", "practices_head", "practices_rank"):
             conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")  # noqa: S608
-            indexed[fts] = {r[0] & RANK_ID_MASK for r in conn.execute(
+            indexed[fts] = {rank_id(r[0]) if fts == "practices_rank" else r[0] for r in conn.execute(
                 f"SELECT rowid FROM {fts} WHERE {fts} MATCH 'crash'")}  # noqa: S608
         approved = 0
         approved_ids: set[int] = set()

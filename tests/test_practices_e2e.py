@@ -514,3 +514,47 @@ async def test_search_pages_through_results_with_highlights(started_bot: World) 
     other = await w.fake.click(w.guild, w.carol, res.message or {}, prev)
     assert "someone else's" in other.text or "someone else" in str(other.callback)
     w.fake.assert_clean()
+
+
+async def test_search_answers_with_two_pages_and_ranks_the_rest_on_demand(started_bot: World) -> None:
+    """More than two pages of hits: the answer shows 'Page 1/3+' at once; paging past the known
+    pages ranks the rest (same order), and » goes to the true last page."""
+    from cogs.practices.service import Draft, Meta
+
+    w = started_bot
+    svc = w.bot.practices  # type: ignore[attr-defined]
+    ids = []
+    for i in range(23):
+        title = f"Tree canopy plan {i}" if i % 2 else f"Plan {i}"
+        summary = "Shade for schools." if i % 2 else "More tree canopy for schools."
+        p = await svc.submit(w.guild.id, w.alice.id, Draft(title, summary, "We planted trees."),
+                             Meta(city_name="Lyon", country="FR", topics=("climate",)))
+        await svc.decide(w.guild.id, p.id, actor_id=w.mod.id, action="approve")
+        ids.append(p.id)
+    full = await svc.search(w.guild.id, "canopy", first=None)
+    assert len(full.hits) == 23
+    res = await w.fake.invoke(w.guild, w.bob, "practice search", options={"query": "canopy"})
+    assert "Page 1/3+" in res.text and "10+ results" in res.text
+    msg_id = (res.message or {})["id"]
+
+    def shown() -> str:
+        return message_text(w.fake.get_message(msg_id) or {})
+
+    for expected in ("Page 2/3+", "Page 3/5"):  # the third page is ranked when asked for
+        await w.fake.click(w.guild, w.bob, w.fake.get_message(msg_id) or {},
+                           button_id(w.fake.get_message(msg_id) or {}, "Next"))
+        assert expected in shown(), shown()
+    assert "23 results" in shown()
+    # page 3 shows hits 11-15 of the full ranking, with their highlighted snippets
+    for hit in full.hits[10:15]:
+        assert f"#{hit.id}" in shown()
+    assert shown().count("anopy**") >= 5
+    await w.fake.click(w.guild, w.bob, w.fake.get_message(msg_id) or {},
+                       button_id(w.fake.get_message(msg_id) or {}, "»"))
+    assert "Page 5/5" in shown() and f"#{full.hits[-1].id}" in shown()
+    # a fresh search whose » is the first thing pressed lands on the true last page too
+    res = await w.fake.invoke(w.guild, w.carol, "practice search", options={"query": "canopy"})
+    msg_id = (res.message or {})["id"]
+    await w.fake.click(w.guild, w.carol, res.message or {}, button_id(res.message or {}, "»"))
+    assert "Page 5/5" in shown()
+    w.fake.assert_clean()

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -437,7 +438,36 @@ async def test_rank_first_falls_back_when_another_guild_owns_the_best_matches(sv
     got = [h.id for h in (await svc.search(G1, "compost", limit=1)).hits]
     assert len(got) == 1 and got[0] in ours
     assert sorted(h.id for h in (await svc.search(G1, "compost")).hits) == sorted(ours)
-    assert len((await svc.search(G2, "compost")).hits) == len(theirs)
+    assert len((await svc.search(G2, "compost", first=None)).hits) == len(theirs)
+
+
+async def test_first_pages_first_then_the_rest_in_the_same_order(svc: PracticeService) -> None:
+    """A search answers with the first two pages as soon as they are sure; complete() ranks the
+    rest, and the whole list is exactly the ranking done at once, whichever tiers hold the hits."""
+    for i in range(7):
+        await approved(svc, f"Flood maps {'for schools ' * (i % 3)}{i}")  # title tier
+    for i in range(6):
+        await approved(svc, f"Summary {i}", summary=f"Flood {'warnings ' * (i % 2)}by text.")  # title+summary
+    for i in range(5):
+        await approved(svc, f"Body {i}", approach=f"We mapped every flood {i}.")  # body only
+    full = await svc.search(G1, "flood", first=None)
+    assert full.complete and len(full.hits) == 18
+    part = await svc.search(G1, "flood")
+    assert not part.complete and not part.more
+    assert [h.id for h in part.hits] == [h.id for h in full.hits[:10]]
+    assert part.hits[0].snippet  # the first page comes with its snippets
+    done = await svc.complete(part)
+    assert done.complete and [h.id for h in done.hits] == [h.id for h in full.hits]
+    assert done.hits[0].snippet == part.hits[0].snippet  # what was shown keeps its snippet
+    assert await svc.complete(done) is done
+    # few enough hits: complete at once
+    small = await svc.search(G1, "warnings")
+    assert small.complete and len(small.hits) == 3
+    # filters and corrections keep the same contract
+    f = SearchFilters(topic="climate")
+    part = await svc.search(G1, "flod", f)
+    assert part.corrected == ("flood",) and not part.complete
+    assert [h.id for h in (await svc.complete(part)).hits] == [h.id for h in full.hits]
 
 
 async def test_decision_on_a_version_edited_since_reports_the_edit(svc: PracticeService) -> None:
@@ -496,3 +526,46 @@ async def test_migration_006_indexes_the_practices_already_approved(tmp_path: Pa
         assert [h.id for h in (await svc.search(G2, "detection")).hits] == [3]
     finally:
         await d.close()
+
+
+async def test_vocabulary_kept_loaded_follows_changes(svc: PracticeService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the vocabulary kept loaded, a misspelt search is corrected from memory; a change to the
+    library makes the loaded copy stale at once (lookups go to the index until the reload)."""
+    from cogs.practices import service as service_mod
+
+    monkeypatch.setattr(service_mod, "VOCAB_RELOAD_DELAY", 0.0)
+    await approved(svc, "Heat wardens for elderly residents")
+    await svc.keep_vocabulary_loaded()
+    assert svc._vocab_task is not None
+    await svc._vocab_task
+    assert svc._vocab_all is not None and "wardens" in dict(svc._vocab_all[1]["wa"])
+    queries: list[str] = []
+    real_run = svc._run
+
+    async def spy(steps: Any) -> Any:
+        def wrapped() -> Any:
+            sql, params = next(steps)
+            try:
+                while True:
+                    queries.append(sql)
+                    sql, params = steps.send((yield sql, params))
+            except StopIteration as stop:
+                return stop.value
+        return await real_run(wrapped())
+
+    monkeypatch.setattr(svc, "_run", spy)
+    res = await svc.search(G1, "warddens")
+    assert res.corrected == ("wardens",) and res.hits
+    assert not any("practices_vocab" in q for q in queries)  # from memory
+    # a new word: the loaded copy is stale at once, so the index answers until the reload
+    await approved(svc, "Cooling shelters in libraries")
+    queries.clear()
+    assert (await svc.search(G1, "shelterz")).corrected == ("shelters",)
+    assert any("practices_vocab" in q for q in queries) or svc._vocab_all[0] == svc._vocab_generation
+    task = svc._vocab_task
+    if task is not None:
+        await task
+    assert svc._vocab_all is not None and svc._vocab_all[0] == svc._vocab_generation
+    assert "shelters" in dict(svc._vocab_all[1]["sh"])
+    await svc.stop_vocabulary()
+    assert svc._vocab_task is None

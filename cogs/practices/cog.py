@@ -91,11 +91,13 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
 
     async def cog_load(self) -> None:
         await self.service.open_readers(SEARCH_READERS)
+        await self.service.keep_vocabulary_loaded()  # "did you mean" without a scan per misspelling
         self.bot.practices = self.service  # type: ignore[attr-defined]
         self.bot.add_dynamic_items(ReviewButton, VoteButton)
         self.bot.status_providers.append(self._status)
 
     async def cog_unload(self) -> None:
+        await self.service.stop_vocabulary()
         await self.service.close_readers()
         self.bot.remove_dynamic_items(ReviewButton, VoteButton)
         if self._status in self.bot.status_providers:

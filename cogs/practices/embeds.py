@@ -193,7 +193,8 @@ def search_page(result: SearchResult, query: str | None, index: int) -> discord.
     if result.corrected is not None:
         head = f"No results for “{md_line(query, 100)}”. Showing results for **{md_line(' '.join(result.corrected), 100)}**.\n\n"
     title = f"Practices matching “{one_line(query, 80)}”" if result.terms else "Approved practices"
-    footer_bits = [f"{len(result.hits)}{'+' if result.more else ''} result{'s' if len(result.hits) != 1 else ''}"]
+    plus = "+" if result.more or not result.complete else ""  # not complete: only the first pages are ranked yet
+    footer_bits = [f"{len(result.hits)}{plus} result{'s' if len(result.hits) != 1 or plus else ''}"]
     if filters:
         footer_bits.append(f"filters: {filters}")
     if result.more:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 # unicode61 keeps letters, numbers (and marks) together; everything else separates tokens.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -58,27 +61,9 @@ def match_expression(terms: Sequence[str], *, prefix_last: bool = True) -> str |
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal-string-alignment distance (a swap of neighbours counts 1), cut off above `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    if a == b:
-        return 0
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        best = cur[0]
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                v = min(v, prev2[j - 2] + 1)
-            cur[j] = v
-            best = min(best, v)
-        if best > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[len(b)]
+    """Optimal-string-alignment distance (a swap of neighbours counts 1), cut off above `limit`
+    (limit + 1 means "more than limit")."""
+    return int(OSA.distance(a, b, score_cutoff=limit))
 
 
 def max_typos(word: str) -> int:
@@ -100,17 +85,13 @@ def bucket_range(key: str) -> tuple[str, str]:
     return key, key + "\U0010ffff"
 
 
-def best_corrections(word: str, vocabulary: Iterable[tuple[str, int]], *, limit: int = 3) -> list[str]:
+def best_corrections(word: str, vocabulary: Sequence[tuple[str, int]], *, limit: int = 3) -> list[str]:
     """Closest vocabulary terms to `word` (fewest edits, then most documents)."""
     allowed = max_typos(word)
-    if allowed == 0:
+    if allowed == 0 or not vocabulary:
         return []
-    scored: list[tuple[int, int, str]] = []
-    for term, docs in vocabulary:
-        if term == word or abs(len(term) - len(word)) > allowed:
-            continue
-        d = edit_distance(word, term, allowed)
-        if d <= allowed:
-            scored.append((d, -docs, term))
-    scored.sort()
+    # one C++ pass over the candidates (rapidfuzz), no Python loop per term
+    found = process.extract(word, [t for t, _ in vocabulary], scorer=OSA.distance, score_cutoff=allowed,
+                            limit=None)
+    scored = sorted((int(d), -vocabulary[i][1], term) for term, d, i in found if term != word)
     return [t for _, _, t in scored[:limit]]

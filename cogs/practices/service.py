@@ -11,6 +11,7 @@ practice that someone else has just decided reports that decision (`Conflict`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -56,6 +57,8 @@ LINKS_MAX = 5
 URL_MAX = 500
 PAGE_SIZE = 5
 SEARCH_LIMIT = 50  # ten pages of five; the footer says when there are more
+FIRST_RESULTS = 2 * PAGE_SIZE  # ranked before answering; the rest when the member pages past them
+VOCAB_RELOAD_DELAY = 10.0  # seconds after a change to the library before the vocabulary is reloaded
 BM25_WEIGHTS = (10.0, 5.0, 1.0, 1.0, 1.0)  # title, summary, approach, results, lessons
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -175,6 +178,9 @@ class SearchResult:
     filters: tuple[tuple[str, str], ...] = ()
     guild_id: int = 0
     match: str | None = None  # the FTS expression searched (for the snippets of later pages)
+    complete: bool = True  # False: only the first pages are ranked yet (PracticeService.complete)
+    spec: SearchFilters | None = None
+    limit: int = SEARCH_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,23 +522,37 @@ class ReadPool:
 
     async def run(self, steps: Steps) -> Any:
         """Run a search generator to its end on an idle connection, in one worker-thread call.
-        The connection goes back to the pool when the thread is done with it, even if the
-        awaiting task was cancelled meanwhile."""
+        The thread hands back the result and the connection together, in one wake-up of the event
+        loop; the connection goes back to the pool even if the awaiting task was cancelled."""
         conn = await self._idle.get()
-        if self._executor is None:
+        executor = self._executor
+        if executor is None:
             self._idle.put_nowait(conn)
             raise RuntimeError("the read pool is closed")
         loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
 
-        def release(_: Any) -> None:
+        def finish(error: BaseException | None, value: Any) -> None:
+            self._idle.put_nowait(conn)
+            if fut.done():  # the search was cancelled meanwhile
+                return
+            if error is not None:
+                fut.set_exception(error)
+            else:
+                fut.set_result(value)
+
+        def work() -> None:
             try:
-                loop.call_soon_threadsafe(self._idle.put_nowait, conn)
+                value, error = _run_steps(conn, steps), None
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                value, error = None, exc
+            try:
+                loop.call_soon_threadsafe(finish, error, value)
             except RuntimeError:  # the loop is closed: the bot is stopping
                 pass
 
-        job = self._executor.submit(_run_steps, conn, steps)
-        job.add_done_callback(release)
-        return await asyncio.wrap_future(job)
+        executor.submit(work)
+        return await fut
 
 
 class PracticeService:
@@ -544,6 +564,10 @@ class PracticeService:
         self.read_pool: ReadPool | None = None
         self._vocab_generation = 0
         self._vocab_cache: dict[str, tuple[int, list[tuple[str, int]]]] = {}
+        # the whole vocabulary, by bucket, as of a generation (keep_vocabulary_loaded)
+        self._vocab_all: tuple[int, dict[str, list[tuple[str, int]]]] | None = None
+        self._vocab_keep_loaded = False
+        self._vocab_task: asyncio.Task[None] | None = None
 
     # -- reads -------------------------------------------------------------------------------
     async def get(self, guild_id: int, practice_id: int) -> Practice:
@@ -981,9 +1005,66 @@ class PracticeService:
 
     def _vocab_changed(self) -> None:
         self._vocab_generation += 1
+        if self._vocab_keep_loaded:
+            self._schedule_vocabulary(VOCAB_RELOAD_DELAY)
+
+    async def keep_vocabulary_loaded(self) -> None:
+        """Load the whole suggestion vocabulary now (in the background), and again a little after
+        each change to the library, so a misspelt search never waits for a vocabulary scan.
+        Until a reload has finished, suggestions are looked up in the index directly, as without."""
+        self._vocab_keep_loaded = True
+        self._schedule_vocabulary(0.0)
+
+    def _schedule_vocabulary(self, delay: float) -> None:
+        if self._vocab_task is not None and not self._vocab_task.done():
+            return  # one load at a time; a change during it makes it stale, and schedules the next
+        try:
+            self._vocab_task = asyncio.get_running_loop().create_task(
+                self._load_vocabulary_after(delay), name="practices-vocabulary")
+        except RuntimeError:  # no running loop (a synchronous caller): lookups stay direct
+            self._vocab_task = None
+
+    async def _load_vocabulary_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            n = await self.load_vocabulary()
+        except Exception:  # noqa: BLE001 - a cache: searches still work without it
+            log.warning("could not load the search vocabulary", exc_info=True)
+            return
+        log.debug("search vocabulary loaded: %d terms", n)
+        if self._vocab_all is None or self._vocab_all[0] != self._vocab_generation:
+            self._vocab_task = None
+            self._schedule_vocabulary(VOCAB_RELOAD_DELAY)  # changed while loading
+
+    async def load_vocabulary(self) -> int:
+        """Every title and summary term with its document count, grouped as the suggestion lookup
+        wants them (one scan of the vocabulary, ~0.3 s at 100,000 practices, on the read pool)."""
+        generation = self._vocab_generation
+
+        def scan() -> Steps:
+            rows = yield "SELECT term, doc FROM practices_vocab", ()
+            return rows
+
+        rows = await self._run(scan())
+        buckets: dict[str, list[tuple[str, int]]] = {}
+        for term, doc in rows:
+            buckets.setdefault(fts.bucket_key(term), []).append((term, int(doc)))
+        self._vocab_all = (generation, buckets)  # stale at once if the library changed meanwhile
+        return len(rows)
+
+    async def stop_vocabulary(self) -> None:
+        self._vocab_keep_loaded = False
+        task, self._vocab_task = self._vocab_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def _vocab_bucket(self, key: str) -> Generator[tuple[str, tuple[Any, ...]], list[Any], list[tuple[str, int]]]:
         generation = self._vocab_generation
+        loaded = self._vocab_all
+        if loaded is not None and loaded[0] == generation:
+            return loaded[1].get(key, [])
         cached = self._vocab_cache.get(key)
         if cached is not None and cached[0] == generation:
             return cached[1]
@@ -1025,15 +1106,21 @@ class PracticeService:
             return f"s{int(f.sdg)}{g}"
         return g
 
-    def _ranked_ids(self, guild_id: int, match: str | None, f: SearchFilters, limit: int) -> Steps:
+    def _ranked_ids(self, guild_id: int, match: str | None, f: SearchFilters, limit: int,
+                    stop: int | None = None) -> Steps:
         """Up to `limit` ids, best first, tier by tier: title matches (shortest title first, newest
         first among equals: read in practices_rank key order, see migration 006), then title+summary,
         then every column, each of those ranked by bm25 over a capped number of its newest matches;
-        a tier only runs when the earlier ones found fewer than `limit`."""
+        a tier only runs when the earlier ones found fewer than `limit`.
+
+        With `stop`, the tiers end as soon as `stop` ids are known: those are exactly the first
+        `stop` of the full ranking (a later tier only adds ids after them). Returns (ids, complete):
+        complete is False when it stopped so."""
         fparams = self._filter_params(f)
         if match is None:
             rows = yield SQL_BROWSE, (guild_id, *fparams, limit)
-            return [r[0] for r in rows]
+            return [r[0] for r in rows], True
+        target = min(stop, limit) if stop is not None else limit
         tag = f'"{self._tag(guild_id, f)}"'
         by_row = f.city_id is not None or bool(f.city_name) or f.network_id is not None or bool(f.network_name)
         found: list[int] = []
@@ -1047,21 +1134,24 @@ class PracticeService:
 
         title_match = f"title : ({match}) AND tags : {tag}"
         if by_row:  # a city or network filter is checked on the practice row
-            add((yield SQL_TITLE_JOINED, (title_match, guild_id, *fparams, limit)))
+            add((yield SQL_TITLE_JOINED, (title_match, guild_id, *fparams, target)))
         else:
-            add((yield SQL_TITLE, (title_match, limit)))
+            add((yield SQL_TITLE, (title_match, target)))
         budget = CANDIDATE_BUDGET
-        for probe_sql, first_sql, joined_sql, tagged_sql in SEARCH_TIERS:
-            if len(found) >= limit:
+        for count_sql, floor_sql, first_sql, joined_sql, tagged_sql in SEARCH_TIERS:
+            if len(found) >= target:
                 break
             cap = max(TIER_MIN_CANDIDATES, budget)
-            probe = yield probe_sql, (match, cap)
-            n, floor = (int(probe[0][0]), probe[0][1]) if probe else (0, None)
+            counted = yield count_sql, (match, cap)
+            n = int(counted[0][0]) if counted else 0
             if n == 0:
                 continue
             budget -= n
-            floor = floor if n >= cap else 0
-            want = limit + len(found)  # earlier tiers' ids come back too (tiers overlap)
+            floor = 0
+            if n >= cap:  # rank only the newest `cap`: from the rowid of the oldest of them
+                oldest = yield floor_sql, (match, cap - 1)
+                floor = oldest[0][0] if oldest else 0
+            want = target + len(found)  # earlier tiers' ids come back too (tiers overlap)
             rows: list[Any] = []
             if not f.describe() and n > want:
                 rows = yield first_sql, (match, floor, RANK_FIRST_FACTOR * want, guild_id, want)
@@ -1071,7 +1161,9 @@ class PracticeService:
                 else:  # a topic/SDG filter: the tag's doclist, no read of the practice rows
                     rows = yield tagged_sql, (match, floor, f"tags : {tag}", want)
             add(rows)
-        return found[:limit]
+        if stop is not None and stop < limit and len(found) >= stop:
+            return found[:stop], False
+        return found[:limit], True
 
     @staticmethod
     def _hit_rows(guild_id: int, ids: Sequence[int], match: str | None, page: int) -> Steps:
@@ -1136,20 +1228,26 @@ class PracticeService:
         return replace(result, hits=hits)
 
     async def search(
-        self, guild_id: int, query: str | None, filters: SearchFilters | None = None, *, limit: int = SEARCH_LIMIT
+        self, guild_id: int, query: str | None, filters: SearchFilters | None = None, *, limit: int = SEARCH_LIMIT,
+        first: int | None = FIRST_RESULTS,
     ) -> SearchResult:
         """Approved practices of this guild matching every word of `query` (prefix on the last one),
         ranked by bm25 (title > summary > the rest), filtered; corrected from the index's
-        vocabulary when a word matches nothing. Snippets are filled for the first page only."""
+        vocabulary when a word matches nothing. Snippets are filled for the first page only.
+
+        With `first` (default: two pages), the ranking stops once `first` hits are sure: if there
+        are more, the result says so (`complete` False) and complete() ranks the rest when the
+        member pages past them, so the answer does not wait for tiers nobody may look at.
+        first=None ranks up to `limit` at once."""
         f = filters or SearchFilters()
         if f.topic and f.topic not in TOPICS:
             raise InvalidInput(f"Unknown topic “{f.topic}”. Choose from: {', '.join(TOPICS)}.")
         if f.sdg is not None and not 1 <= f.sdg <= 17:
             raise InvalidInput("SDGs are numbered 1 to 17.")
         # one worker-thread call and one read snapshot for the whole search
-        return await self._run(self._search(guild_id, query, f, limit))
+        return await self._run(self._search(guild_id, query, f, limit, first))
 
-    def _search(self, guild_id: int, query: str | None, f: SearchFilters, limit: int) -> Steps:
+    def _search(self, guild_id: int, query: str | None, f: SearchFilters, limit: int, first: int | None = None) -> Steps:
         terms = fts.words(query)
         # The last word is a prefix ("resil" → resilience) unless it is already a whole indexed word:
         # expanding a complete word like "app" to app*, approach, approved… costs a lot and is not
@@ -1157,20 +1255,41 @@ class PracticeService:
         prefix = bool(terms) and len(terms[-1]) >= fts.MIN_PREFIX_LEN and not (
             yield from self._term_exists(terms[-1], prefix=False))
         match = fts.match_expression(terms, prefix_last=prefix)
-        ids = yield from self._ranked_ids(guild_id, match, f, limit + 1)
+        stop = first + 1 if first is not None and first < limit else None  # one more: is there a next page?
+        ids, complete = yield from self._ranked_ids(guild_id, match, f, limit + 1, stop)
         corrected: tuple[str, ...] | None = None
         if not ids and terms:
             fixed = yield from self._correct(terms)
             if fixed is not None and fixed != tuple(terms):
                 match2 = fts.match_expression(fixed, prefix_last=False)  # corrections are whole words
-                ids = yield from self._ranked_ids(guild_id, match2, f, limit + 1)
+                ids, complete = yield from self._ranked_ids(guild_id, match2, f, limit + 1, stop)
                 if ids:
                     corrected, match = fixed, match2
-        more = len(ids) > limit
-        rows, snips = yield from self._hit_rows(guild_id, ids[:limit], match, PAGE_SIZE)
+        if complete:
+            more, keep = len(ids) > limit, limit
+        else:  # `first` hits now; the rest when the member pages past them (see complete())
+            more, keep = False, first or limit
+        rows, snips = yield from self._hit_rows(guild_id, ids[:keep], match, PAGE_SIZE)
         hits = tuple(SearchHit(r[0], r[1], r[2], r[3], mask_topics(r[4]), snips.get(r[0], "") if i < PAGE_SIZE else "")
                      for i, r in enumerate(rows))
-        return SearchResult(hits, tuple(terms), corrected, more, f.describe(), guild_id=guild_id, match=match)
+        return SearchResult(hits, tuple(terms), corrected, more, f.describe(), guild_id=guild_id, match=match,
+                            complete=complete, spec=f, limit=limit)
+
+    def _complete(self, result: SearchResult) -> Steps:
+        spec = result.spec or SearchFilters()
+        ids, _ = yield from self._ranked_ids(result.guild_id, result.match, spec, result.limit + 1)
+        rows, _ = yield from self._hit_rows(result.guild_id, ids[:result.limit], result.match, 0)  # no snippets
+        known = {h.id: h.snippet for h in result.hits}
+        hits = tuple(SearchHit(r[0], r[1], r[2], r[3], mask_topics(r[4]), known.get(r[0], "")) for r in rows)
+        return replace(result, hits=hits, more=len(ids) > result.limit, complete=True)
+
+    async def complete(self, result: SearchResult) -> SearchResult:
+        """All the hits of a search answered with its first pages only (`complete` False): the
+        same ranking run to the end. The hits already shown keep their place (the ranking is
+        deterministic; a practice approved meanwhile may appear among the later ones)."""
+        if result.complete:
+            return result
+        return await self._run(self._complete(result))
 
     def _correct(self, terms: Sequence[str]) -> Generator[tuple[str, tuple[Any, ...]], list[Any], tuple[str, ...] | None]:
         """Replace words that are not in the index's vocabulary with their closest known term."""
@@ -1265,15 +1384,15 @@ _FILTERS = (
 # Stage 1: ids only, ranked, in tiers, each only when the earlier ones found fewer than the search
 # shows:
 #   1. title matches (a title match ranks first). practices_rank's rowid is a ranking key (migration
-#      006): read in rowid DESC order, title matches come shortest title first, newest first among
+#      006): read in rowid order, title matches come shortest title first, newest first among
 #      equals, which is bm25's order for them (each query word once in a title: the idf sum is the
 #      same for every match, and the score falls with the title's length). The walk stops after
 #      `limit` rows: no ranking function and no cap, however common the word. The guild and a
 #      topic/SDG filter are tags in the same index, so a filter is a doclist intersection.
 #   2. title+summary (bm25 weights 10, 5), 3. all five columns (10, 5, 1, 1, 1): bm25 has to score
 #      every match it is given, so these two share a budget of CANDIDATE_BUDGET matches (each at least
-#      TIER_MIN_CANDIDATES): the probe counts a tier's matches up to its cap and finds the rowid of the
-#      oldest one kept; when the cap is reached the ranking query is bounded below by that rowid
+#      TIER_MIN_CANDIDATES): a tier's matches are counted up to its cap and, when the cap is reached,
+#      the rowid of the oldest one kept is looked up; the ranking query is bounded below by that rowid
 #      (FTS5 applies it while reading the doclists), so bm25 ranks the newest `cap` matches.
 # CROSS JOIN keeps the FTS table the outer loop.
 # Equal scores rank newest first, so the order is total: the same search always gives the same
@@ -1281,15 +1400,21 @@ _FILTERS = (
 # match is older than all of them (bench/practices.py --quality measures how often).
 CANDIDATE_BUDGET = 8000
 TIER_MIN_CANDIDATES = 1500
-RANK_ID_MASK = (1 << 40) - 1  # practices_rank rowid -> practice id
+RANK_ID_MASK = (1 << 40) - 1
+RANK_ID = f"({RANK_ID_MASK} - (rowid & {RANK_ID_MASK}))"  # practices_rank rowid -> practice id (migration 006)
 
-SQL_TITLE = (
-    f"SELECT rowid & {RANK_ID_MASK} FROM practices_rank WHERE practices_rank MATCH ? ORDER BY rowid DESC LIMIT ?"
-)
+
+def rank_id(rowid: int) -> int:
+    """The practice id of a practices_rank rowid."""
+    return RANK_ID_MASK - (rowid & RANK_ID_MASK)
+
+
+SQL_TITLE = f"SELECT {RANK_ID} FROM practices_rank WHERE practices_rank MATCH ? ORDER BY rowid LIMIT ?"
 SQL_TITLE_JOINED = (
-    f"SELECT p.id FROM practices_rank AS r CROSS JOIN practices AS p ON p.id = r.rowid & {RANK_ID_MASK} "
+    f"SELECT p.id FROM practices_rank CROSS JOIN practices AS p "
+    f"ON p.id = {RANK_ID_MASK} - (practices_rank.rowid & {RANK_ID_MASK}) "
     "WHERE practices_rank MATCH ? AND p.guild_id = ? AND p.status = 'approved' " + _FILTERS
-    + "ORDER BY r.rowid DESC LIMIT ?"
+    + "ORDER BY practices_rank.rowid LIMIT ?"
 )
 
 
@@ -1300,9 +1425,11 @@ SQL_TITLE_JOINED = (
 RANK_FIRST_FACTOR = 4
 
 
-def _tier(table: str, weights: str) -> tuple[str, str, str, str]:
-    probe = (f"SELECT count(*), min(rowid) FROM (SELECT rowid FROM {table} WHERE {table} MATCH ? "
-             "ORDER BY rowid DESC LIMIT ?)")
+def _tier(table: str, weights: str) -> tuple[str, str, str, str, str]:
+    # counting reads the doclists forwards (FTS5's fast direction); only a tier with more matches
+    # than its cap reads them backwards, to find the oldest of the newest `cap`
+    count = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)"
+    floor = f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
     rank_first = (
         f"SELECT p.id FROM (SELECT rowid AS rid, bm25({table}, {weights}) AS score FROM {table} "
         f"WHERE {table} MATCH ? AND rowid >= ? ORDER BY score, rowid DESC LIMIT ?) AS r "
@@ -1320,13 +1447,13 @@ def _tier(table: str, weights: str) -> tuple[str, str, str, str]:
     # from handing FTS5 `rowid = ?` once per listed id (7x slower, and it drops the floor).
     tagged = (
         f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
-        f"AND +rowid IN (SELECT rowid & {RANK_ID_MASK} FROM practices_rank WHERE practices_rank MATCH ?) "
+        f"AND +rowid IN (SELECT {RANK_ID} FROM practices_rank WHERE practices_rank MATCH ?) "
         f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
     )
-    return probe, rank_first, joined, tagged
+    return count, floor, rank_first, joined, tagged
 
 
-SEARCH_TIERS: tuple[tuple[str, str, str, str], ...] = (
+SEARCH_TIERS: tuple[tuple[str, str, str, str, str], ...] = (
     _tier("practices_head", "10.0, 5.0"),
     _tier("practices_fts", "10.0, 5.0, 1.0, 1.0, 1.0"),
 )

@@ -287,16 +287,26 @@ class SearchPaginator(Paginator):
         self.service = service
         self.result = result
         self.query = query
-        count = max(1, render.search_page_count(result))
         first = render.search_page(result, query, 0)
         super().__init__([first], author_id, timeout=600)
+        count = self._page_count()
         if count > 1:  # pages after the first are one shared placeholder until shown (see _show)
-            first.set_footer(text=f"{first.footer.text} · Page 1/{count}" if first.footer.text else f"Page 1/{count}")
+            label = self._label(0, count)
+            first.set_footer(text=f"{first.footer.text} · {label}" if first.footer.text else label)
             fit_embeds([first])
             self.pages.extend([_NOT_RENDERED] * (count - 1))
             self._sync()
         self._rendered = {0}
         self._origin: discord.Interaction[Any] | None = None
+
+    def _page_count(self) -> int:
+        """Pages of the hits known; one more while the search is answered with its first pages
+        only (the rest is ranked when the member pages there)."""
+        known = max(1, render.search_page_count(self.result))
+        return known if self.result.complete else known + 1
+
+    def _label(self, index: int, count: int) -> str:
+        return f"Page {index + 1}/{count}{'' if self.result.complete else '+'}"
 
     async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
         """Answer with the first page. Unlike Paginator.start, no GET of the sent message: the
@@ -325,13 +335,20 @@ class SearchPaginator(Paginator):
             log.debug("could not disable the search pager", exc_info=True)
 
     async def _show(self, interaction: discord.Interaction[Any]) -> None:
+        if not self.result.complete and self.index >= render.search_page_count(self.result):
+            to_last = (interaction.data or {}).get("custom_id") == self.last.custom_id
+            self.result = await self.service.complete(self.result)
+            count = self._page_count()
+            self.pages = [_NOT_RENDERED] * count  # every footer's page count changes
+            self._rendered = set()
+            self.index = count - 1 if to_last else min(self.index, count - 1)
         start = self.index * PAGE_SIZE
         stale = any(not h.snippet for h in self.result.hits[start:start + PAGE_SIZE])
         if stale:
             self.result = await self.service.with_snippets(self.result, start)
         if stale or self.index not in self._rendered:
             page = render.search_page(self.result, self.query, self.index)
-            label = f"Page {self.index + 1}/{len(self.pages)}"
+            label = self._label(self.index, len(self.pages))
             page.set_footer(text=f"{page.footer.text} · {label}" if page.footer.text else label)
             fit_embeds([page])
             self.pages[self.index] = page

@@ -3,13 +3,14 @@
 -- practices_rank replaces practices_title and practices_fts_tags. One contentless row per approved
 -- practice: the title's words, and the practice's search tags. Its rowid is not the practice id but a
 -- ranking key,
---     ((255 - words in the title) << 40) | practice id,
--- so reading a title match in rowid DESC order lists the shortest titles first and, among titles of
--- the same length, the newest practice first. For a title that contains each query word once (bm25's
--- term frequency 1) that is exactly bm25's order: the words' idf is the same for every match and the
--- score only falls as the title gets longer. So the title tier of a search is a doclist walk that stops
--- after the rows it shows: no ranking function, no candidate cap, however common the word.
--- The practice id is rowid & 0xFFFFFFFFFF (ids stay far below 2^40).
+--     (words in the title << 40) | (2^40 - 1 - practice id),
+-- so reading a title match in rowid order lists the shortest titles first and, among titles of the
+-- same length, the newest practice first. For a title that contains each query word once (bm25's term
+-- frequency 1) that is exactly bm25's order: the words' idf is the same for every match and the score
+-- only falls as the title gets longer. So the title tier of a search is a doclist walk that stops
+-- after the rows it shows: no ranking function, no candidate cap, however common the word. (Ascending,
+-- because FTS5 reads doclists forwards several times faster than backwards.)
+-- The practice id is 2^40 - 1 - (rowid & (2^40 - 1)) (ids stay far below 2^40).
 --
 -- Tags (one token each, in the `tags` column, never matched against member text):
 --   g<guild>                  every approved practice of the guild
@@ -59,7 +60,7 @@ CREATE TRIGGER practices_fts_delete AFTER DELETE ON practices WHEN OLD.status = 
 
 CREATE TRIGGER practices_rank_insert AFTER INSERT ON practices WHEN NEW.status = 'approved' BEGIN
     INSERT INTO practices_rank (rowid, title, tags) VALUES (
-        ((255 - min(255, length(NEW.title) - length(replace(NEW.title, ' ', '')) + 1)) << 40) | NEW.id, NEW.title,
+        (min(255, length(NEW.title) - length(replace(NEW.title, ' ', '')) + 1) << 40) | (1099511627775 - NEW.id), NEW.title,
         (SELECT group_concat(tok, ' ') FROM (
             SELECT 'g' || NEW.guild_id AS tok
             UNION ALL SELECT 't' || t.key || 'g' || NEW.guild_id FROM json_each('[1,2,4,8,16,32,64,128,256,512,1024,2048,4096,8192,16384,32768]') AS t
@@ -72,7 +73,7 @@ CREATE TRIGGER practices_rank_insert AFTER INSERT ON practices WHEN NEW.status =
 CREATE TRIGGER practices_rank_update AFTER UPDATE OF guild_id, status, title, topics_mask, sdgs_mask
     ON practices WHEN OLD.status = 'approved' OR NEW.status = 'approved' BEGIN
     INSERT INTO practices_rank (practices_rank, rowid, title, tags) SELECT 'delete',
-        ((255 - min(255, length(OLD.title) - length(replace(OLD.title, ' ', '')) + 1)) << 40) | OLD.id, OLD.title,
+        (min(255, length(OLD.title) - length(replace(OLD.title, ' ', '')) + 1) << 40) | (1099511627775 - OLD.id), OLD.title,
         (SELECT group_concat(tok, ' ') FROM (
             SELECT 'g' || OLD.guild_id AS tok
             UNION ALL SELECT 't' || t.key || 'g' || OLD.guild_id FROM json_each('[1,2,4,8,16,32,64,128,256,512,1024,2048,4096,8192,16384,32768]') AS t
@@ -84,7 +85,7 @@ CREATE TRIGGER practices_rank_update AFTER UPDATE OF guild_id, status, title, to
                 WHERE OLD.topics_mask & t.value AND OLD.sdgs_mask & s.value))
     WHERE OLD.status = 'approved';
     INSERT INTO practices_rank (rowid, title, tags) SELECT
-        ((255 - min(255, length(NEW.title) - length(replace(NEW.title, ' ', '')) + 1)) << 40) | NEW.id, NEW.title,
+        (min(255, length(NEW.title) - length(replace(NEW.title, ' ', '')) + 1) << 40) | (1099511627775 - NEW.id), NEW.title,
         (SELECT group_concat(tok, ' ') FROM (
             SELECT 'g' || NEW.guild_id AS tok
             UNION ALL SELECT 't' || t.key || 'g' || NEW.guild_id FROM json_each('[1,2,4,8,16,32,64,128,256,512,1024,2048,4096,8192,16384,32768]') AS t
@@ -97,7 +98,7 @@ CREATE TRIGGER practices_rank_update AFTER UPDATE OF guild_id, status, title, to
     WHERE NEW.status = 'approved'; END;
 CREATE TRIGGER practices_rank_delete AFTER DELETE ON practices WHEN OLD.status = 'approved' BEGIN
     INSERT INTO practices_rank (practices_rank, rowid, title, tags) VALUES ('delete',
-        ((255 - min(255, length(OLD.title) - length(replace(OLD.title, ' ', '')) + 1)) << 40) | OLD.id, OLD.title,
+        (min(255, length(OLD.title) - length(replace(OLD.title, ' ', '')) + 1) << 40) | (1099511627775 - OLD.id), OLD.title,
         (SELECT group_concat(tok, ' ') FROM (
             SELECT 'g' || OLD.guild_id AS tok
             UNION ALL SELECT 't' || t.key || 'g' || OLD.guild_id FROM json_each('[1,2,4,8,16,32,64,128,256,512,1024,2048,4096,8192,16384,32768]') AS t
@@ -109,7 +110,7 @@ CREATE TRIGGER practices_rank_delete AFTER DELETE ON practices WHEN OLD.status =
                 WHERE OLD.topics_mask & t.value AND OLD.sdgs_mask & s.value))); END;
 
 INSERT INTO practices_rank (rowid, title, tags)
-SELECT ((255 - min(255, length(p.title) - length(replace(p.title, ' ', '')) + 1)) << 40) | p.id, p.title,
+SELECT (min(255, length(p.title) - length(replace(p.title, ' ', '')) + 1) << 40) | (1099511627775 - p.id), p.title,
         (SELECT group_concat(tok, ' ') FROM (
             SELECT 'g' || p.guild_id AS tok
             UNION ALL SELECT 't' || t.key || 'g' || p.guild_id FROM json_each('[1,2,4,8,16,32,64,128,256,512,1024,2048,4096,8192,16384,32768]') AS t
