@@ -524,6 +524,10 @@ async def test_migration_006_indexes_the_practices_already_approved(tmp_path: Pa
         assert [h.id for h in (await svc.search(G1, "leak", SearchFilters(topic="water", sdg=6))).hits] == [1]
         assert not (await svc.search(G1, "leak", SearchFilters(topic="water", sdg=7))).hits
         assert [h.id for h in (await svc.search(G2, "detection")).hits] == [3]
+        # the summary index (with its tags) is rebuilt too
+        assert [h.id for h in (await svc.search(G1, "pipes", SearchFilters(topic="water"))).hits] == [1]
+        assert not (await svc.search(G1, "pipes", SearchFilters(topic="health"))).hits
+        assert (await svc.search(G1, "pipez")).corrected == ("pipes",)
     finally:
         await d.close()
 
