@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -39,9 +40,20 @@ def ts(dt: datetime | None, style: str = "R") -> str:
     return f"<t:{int(dt.timestamp())}:{style}>" if dt else "—"
 
 
+# Text without any of these characters comes out of md() unchanged (nothing for escape_markdown or
+# user_text to do), so it skips their regular expressions: a search page renders ~40 pieces of text.
+_NEEDS_ESCAPE = re.compile(r"[_\\~|*`>\[#\-@\r]")
+_MARK = re.compile("([\x02\x03])")
+
+
 def md(text: str | None, limit: int | None = None) -> str:
     """Member text as embed content: markdown escaped (nothing can break the layout), mentions defused."""
-    out = discord.utils.escape_markdown(user_text(text), as_needed=False, ignore_links=True)
+    if not text:
+        return ""
+    if _NEEDS_ESCAPE.search(text) is None:
+        out = text
+    else:
+        out = discord.utils.escape_markdown(user_text(text), as_needed=False, ignore_links=True)
     return clip(out, limit) if limit else out
 
 
@@ -54,23 +66,20 @@ def highlight(snippet: str, limit: int = 300) -> str:
     snippet = " ".join(snippet.split())
     parts: list[str] = []
     bold = False
-    buf = ""
-    for ch in snippet:
-        if ch in "\x02\x03":
-            parts.append(md(buf))
-            buf = ""
-            if ch == "\x02" and not bold:
+    for piece in _MARK.split(snippet):
+        if piece == "\x02":
+            if not bold:
                 parts.append("**")
                 bold = True
-            elif ch == "\x03" and bold:
+        elif piece == "\x03":
+            if bold:
                 parts.append("**")
                 bold = False
-        else:
-            buf += ch
-    parts.append(md(buf))
+        elif piece:
+            parts.append(md(piece))
     if bold:
         parts.append("**")
-    out = "".join(p for p in parts)
+    out = "".join(parts)
     out = out.replace("****", "")
     if len(out) > limit:  # cut on plain text only: never leave a ** open
         plain = md(snippet.replace("\x02", "").replace("\x03", ""))
