@@ -50,6 +50,14 @@ class BaseView(discord.ui.View):
 Page = discord.Embed
 
 
+def label_page(page: Page, label: str) -> Page:
+    """Add a page label ("Page 2/5") after the page's footer text, and fit the embed to Discord's limits."""
+    footer = page.footer.text
+    page.set_footer(text=f"{footer} · {label}" if footer else label)
+    fit_embeds([page])
+    return page
+
+
 class Paginator(BaseView):
     """Buttons to page through embeds; only the invoker can page."""
 
@@ -61,10 +69,9 @@ class Paginator(BaseView):
         self.index = 0
         for i, page in enumerate(self.pages):
             if len(self.pages) > 1:
-                footer = page.footer.text
-                label = f"Page {i + 1}/{len(self.pages)}"
-                page.set_footer(text=f"{footer} · {label}" if footer else label)
-            fit_embeds([page])
+                label_page(page, f"Page {i + 1}/{len(self.pages)}")
+            else:
+                fit_embeds([page])
         self._sync()
 
     def _sync(self) -> None:

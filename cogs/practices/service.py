@@ -410,6 +410,11 @@ _COLUMNS = (
 )
 
 
+def _hit(r: Any, snippet: str) -> SearchHit:
+    """A search hit from a _hit_rows row (id, title, city_name, country, topics_mask)."""
+    return SearchHit(r[0], r[1], r[2], r[3], mask_topics(r[4]), snippet)
+
+
 def _row_to_practice(r: Any) -> Practice:
     return Practice(
         id=r["id"], guild_id=r["guild_id"], status=r["status"], version=r["version"], title=r["title"],
@@ -1270,8 +1275,7 @@ class PracticeService:
         else:  # `first` hits now; the rest when the member pages past them (see complete())
             more, keep = False, first or limit
         rows, snips = yield from self._hit_rows(guild_id, ids[:keep], match, PAGE_SIZE)
-        hits = tuple(SearchHit(r[0], r[1], r[2], r[3], mask_topics(r[4]), snips.get(r[0], "") if i < PAGE_SIZE else "")
-                     for i, r in enumerate(rows))
+        hits = tuple(_hit(r, snips.get(r[0], "") if i < PAGE_SIZE else "") for i, r in enumerate(rows))
         return SearchResult(hits, tuple(terms), corrected, more, f.describe(), guild_id=guild_id, match=match,
                             complete=complete, spec=f, limit=limit)
 
@@ -1280,7 +1284,7 @@ class PracticeService:
         ids, _ = yield from self._ranked_ids(result.guild_id, result.match, spec, result.limit + 1)
         rows, _ = yield from self._hit_rows(result.guild_id, ids[:result.limit], result.match, 0)  # no snippets
         known = {h.id: h.snippet for h in result.hits}
-        hits = tuple(SearchHit(r[0], r[1], r[2], r[3], mask_topics(r[4]), known.get(r[0], "")) for r in rows)
+        hits = tuple(_hit(r, known.get(r[0], "")) for r in rows)
         return replace(result, hits=hits, more=len(ids) > result.limit, complete=True)
 
     async def complete(self, result: SearchResult) -> SearchResult:

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.embeds import fit_embeds
 from bot.interactions import NO_MENTIONS, handle_error
-from bot.ui import Paginator
+from bot.ui import Paginator, label_page
 from cogs.practices import embeds as render
 from cogs.practices.service import (
     APPROACH_MAX,
@@ -291,9 +290,7 @@ class SearchPaginator(Paginator):
         super().__init__([first], author_id, timeout=600)
         count = self._page_count()
         if count > 1:  # pages after the first are one shared placeholder until shown (see _show)
-            label = self._label(0, count)
-            first.set_footer(text=f"{first.footer.text} · {label}" if first.footer.text else label)
-            fit_embeds([first])
+            label_page(first, self._label(0, count))
             self.pages.extend([_NOT_RENDERED] * (count - 1))
             self._sync()
         self._rendered = {0}
@@ -348,9 +345,6 @@ class SearchPaginator(Paginator):
             self.result = await self.service.with_snippets(self.result, start)
         if stale or self.index not in self._rendered:
             page = render.search_page(self.result, self.query, self.index)
-            label = self._label(self.index, len(self.pages))
-            page.set_footer(text=f"{page.footer.text} · {label}" if page.footer.text else label)
-            fit_embeds([page])
-            self.pages[self.index] = page
+            self.pages[self.index] = label_page(page, self._label(self.index, len(self.pages)))
             self._rendered.add(self.index)
         await super()._show(interaction)
