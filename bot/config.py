@@ -125,6 +125,24 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
     )
 
 
+def token_file_warning(config: Config) -> str | None:
+    """A warning when the config file holds a `token` and other users of the machine can read it
+    (group or others have any permission on it): with the token, anyone controls the bot."""
+    if not config.token or config.config_path is None:
+        return None
+    try:
+        mode = config.config_path.stat().st_mode
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"{config.config_path} holds the bot token and other users on this machine can read or change it "
+        f"(mode {mode & 0o777:03o}). Run `chmod 600 {config.config_path}`, or remove `token` from it "
+        "and set DISCORD_TOKEN instead."
+    )
+
+
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read and validate a TOML config file."""
     p = Path(path).expanduser()
