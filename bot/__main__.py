@@ -94,8 +94,12 @@ def loopback_discord_overrides() -> dict[str, str]:
         if not value:
             continue
         if not is_loopback_url(value, schemes):
+            try:
+                where = urlsplit(value.strip()).hostname or "no host"
+            except ValueError:
+                where = "an unreadable URL"
             raise ConfigError(
-                f"{name}={value!r} is refused: this test-only override must be a {'/'.join(schemes)} URL on "
+                f"{name} (pointing at {where}) is refused: this test-only override must be a {'/'.join(schemes)} URL on "
                 "loopback (127.0.0.1, ::1 or localhost), because the bot would send its token there. "
                 "Unset it to use Discord."
             )

@@ -157,12 +157,13 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
         if target is None:
             sys.stdout.write(text)
             return 0
-        _write_export(target, text, force=args.force)
+        try:
+            _write_export(target, text, force=args.force)
+        except OSError as exc:
+            _say(f"Cannot write {args.path}: {exc}", file=sys.stderr)
+            return 2
     except ExportRefused as exc:
         _say(str(exc), file=sys.stderr)
-        return 2
-    except OSError as exc:
-        _say(f"Cannot write {args.path}: {exc}", file=sys.stderr)
         return 2
     _say(f"Wrote {max(0, text.count(chr(10)) - 1)} {args.kind} to {args.path}.")
     return 0
