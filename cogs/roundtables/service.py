@@ -1043,6 +1043,13 @@ class RoundtableService:
             return None
         return r[0], from_unix(r[1] / 1000)
 
+    async def mirrored_count(self, guild_id: int, *, exclude_id: int | None = None) -> int:
+        """How many of the server's scheduled events the mirror uses (roundtables with an event)."""
+        return int(await self.db.fetchval(
+            "SELECT COUNT(*) FROM roundtables WHERE guild_id = ? AND event_id IS NOT NULL AND id != ?",
+            (guild_id, exclude_id if exclude_id is not None else -1),
+        ) or 0)
+
     async def set_mirror_off(self, guild_id: int, reason: str | None) -> None:
         now_ms = int(self.now().timestamp() * 1000)
         await self.db.execute(
