@@ -58,6 +58,8 @@ MATRIX: dict[str, Case] = {
     "settings review-channel": Case(MANAGE, _o(channel="$general")),
     "settings announcements-channel": Case(MANAGE, _o(channel="$general")),
     "settings timezone": Case(MANAGE, _o(zone="Asia/Tokyo")),
+    "settings creation-limit": Case(MANAGE, _o(kind="roundtable", per_hour=5)),
+    "settings event-slots": Case(MANAGE, _o(count=20)),
     # directory
     "profile set": Case(ANYONE),
     "profile show": Case(READ),

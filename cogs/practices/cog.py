@@ -27,6 +27,7 @@ from bot.checks import (
 from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput, NotFound, PermissionDenied, UserFacingError
 from bot.interactions import NO_MENTIONS, reply
+from bot.limits import check_creation, creation_limit
 from bot.ui import Confirm, Paginator
 from cogs.practices import embeds as render
 from cogs.practices.service import (
@@ -330,6 +331,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         links: app_commands.Range[str, 1, 1500] | None = None,
         language: app_commands.Range[str, 1, 35] | None = None,
     ) -> None:
+        await check_creation(interaction, "practice")
         meta, note = await self._meta(interaction, city=city, topic=topic, sdgs=sdgs, network=network, year=year,
                                       contact=contact, links=links, language=language)
 
@@ -365,7 +367,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             await target.response.edit_message(content="Saving…", embed=None, view=None)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
-        p = await self.service.submit(interaction.guild.id, interaction.user.id, d, meta)
+        async with creation_limit(interaction, "practice"):
+            p = await self.service.submit(interaction.guild.id, interaction.user.id, d, meta)
         review_note = await self._post_review_card(interaction.guild, p)
         await reply(target, f"Thanks! Practice **#{p.id}** “{render.md_line(p.title, 150)}” is saved and waiting "
                             f"for review. {review_note}{note} You can follow it with `/practice mine`.")
