@@ -1165,10 +1165,16 @@ class PracticeService:
         else:
             add((yield SQL_TITLE, (title_match, target)))
         budget = CANDIDATE_BUDGET
+        shared: bool | None = None  # does another guild have approved practices? (asked once, if needed)
         for tier in SEARCH_TIERS:
             if len(found) >= target:
                 break
-            gmatch = guild_match(tier.columns, match, guild_id)  # this guild's matches only
+            if shared is None:
+                other = yield SQL_OTHER_GUILDS, (guild_id, guild_id)
+                shared = bool(other and other[0][0])
+            words = f"{tier.columns} : ({match})"
+            # this guild's matches only (with no other guild in the index, they are all the matches)
+            gmatch = guild_match(tier.columns, match, guild_id) if shared else words
             cap = max(TIER_MIN_CANDIDATES, budget)
             counted = yield tier.count, (gmatch, cap)
             n = int(counted[0][0]) if counted else 0
@@ -1181,11 +1187,13 @@ class PracticeService:
                 floor = oldest[0][0] if oldest else 0
             want = target + len(found)  # earlier tiers' ids come back too (tiers overlap)
             if by_row:
-                rows = yield tier.joined, (gmatch, floor, guild_id, *fparams, want)
-            elif f.topic or f.sdg:  # the tag's doclist, no read of the practice rows
-                rows = yield tier.tagged, (gmatch, floor, f"tags : {tag}", want)
+                rows = yield tier.joined, (words, floor, guild_id, *fparams, want)
+            elif f.topic or f.sdg:  # the tag's doclist (the tag is the guild's), no read of the practice rows
+                rows = yield tier.tagged, (words, floor, f"tags : {tag}", want)
+            elif shared:
+                rows = yield tier.ranked, (words, floor, gmatch, floor, want)
             else:
-                rows = yield tier.ranked, (gmatch, floor, want)
+                rows = yield tier.solo, (words, floor, want)
             add(rows)
         if stop is not None and stop < limit and len(found) >= stop:
             return found[:stop], False
@@ -1219,7 +1227,7 @@ class PracticeService:
         snips: dict[int, str] = {}
         if shown:
             srows = yield (SQL_SNIPPETS_HEAD + f"({placeholders(len(shown))})",
-                           (f"{FTS_COLUMNS} : ({match})", guild_id, *shown))
+                           (match, guild_id, *shown))
             snips = {r[0]: r[5] or "" for r in srows}
         return [by_id[pid] for pid in ids if pid in by_id], snips
 
@@ -1234,7 +1242,7 @@ class PracticeService:
                 (guild_id, *ids),
             )
             return {r[0]: r[1] or "" for r in rows}
-        rows = yield SQL_SNIPPETS_HEAD + f"({placeholders(len(ids))})", (f"{FTS_COLUMNS} : ({match})", guild_id, *ids)
+        rows = yield SQL_SNIPPETS_HEAD + f"({placeholders(len(ids))})", (match, guild_id, *ids)
         return {r[0]: r[5] or "" for r in rows}
 
     async def snippets(self, guild_id: int, match: str | None, ids: Sequence[int]) -> dict[int, str]:
@@ -1458,14 +1466,18 @@ SQL_TITLE_JOINED = (
 
 @dataclass(frozen=True, slots=True)
 class Tier:
-    """The statements of one bm25 tier; each takes guild_match(columns, …) as its MATCH."""
+    """The statements of one bm25 tier. count and floor take guild_match(columns, …) as their MATCH;
+    the ranking statements take the words alone (`columns : (match)`) and keep the guild's rows by
+    rowid: a guild tag phrase in a bm25 query would make bm25 count the tag's whole doclist (its
+    idf) on every search, a cost that grows with the server's library."""
 
     columns: str
     count: str
     floor: str
-    ranked: str  # no filter: the guild's matches alone, no read of the practice rows
+    ranked: str  # no filter: the guild's matches (its own doclist intersection), no read of the rows
+    solo: str  # no filter, and no other guild has an approved practice: every match is the guild's
     joined: str  # a city or network filter, checked on the practice row
-    tagged: str  # a topic/SDG filter, through its tag's doclist
+    tagged: str  # a topic/SDG filter, through its (per-guild) tag's doclist
 
 
 def _tier(table: str, columns: str, weights: str) -> Tier:
@@ -1473,8 +1485,11 @@ def _tier(table: str, columns: str, weights: str) -> Tier:
     # than its cap reads them backwards, to find the oldest of the newest `cap`
     count = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)"
     floor = f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
+    # the guild's matches from the floor up (at most the cap) are listed first, by an FTS query
+    # without bm25; bm25 then scores only those (another guild's matches are only skipped over)
     ranked = (
         f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
+        f"AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ?) "
         f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
     )
     joined = (
@@ -1491,7 +1506,11 @@ def _tier(table: str, columns: str, weights: str) -> Tier:
         f"AND +rowid IN (SELECT {RANK_ID} FROM practices_rank WHERE practices_rank MATCH ?) "
         f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
     )
-    return Tier(columns, count, floor, ranked, joined, tagged)
+    solo = (
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
+        f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
+    )
+    return Tier(columns, count, floor, ranked, solo, joined, tagged)
 
 
 # the `tags` column weighs 0: the guild tag in the query never adds to a score
@@ -1500,6 +1519,13 @@ SEARCH_TIERS: tuple[Tier, ...] = (
     _tier("practices_fts", FTS_COLUMNS, "10.0, 5.0, 1.0, 1.0, 1.0, 0.0"),
 )
 SQL_EXISTS = "SELECT 1 FROM practices_fts WHERE practices_fts MATCH ? LIMIT 1"
+# Does another guild have an approved practice? (Two short range scans of practices_guild_status.)
+# When none has, every match in the index is this guild's, and the tiers skip the guild tag (an
+# intersection with a doclist as long as the library) for the same results.
+SQL_OTHER_GUILDS = (
+    "SELECT EXISTS (SELECT 1 FROM practices WHERE guild_id < ? AND status = 'approved') "
+    "OR EXISTS (SELECT 1 FROM practices WHERE guild_id > ? AND status = 'approved')"
+)
 SQL_VOCAB_ALL = "SELECT guild_id, term, docs FROM practice_terms"
 SQL_VOCAB_BUCKET = "SELECT term, docs FROM practice_terms WHERE guild_id = ? AND term >= ? AND term < ?"
 SQL_BROWSE = (
@@ -1507,6 +1533,8 @@ SQL_BROWSE = (
     + "ORDER BY p.approved_ms DESC, p.id DESC LIMIT ?"
 )
 # Stage 2: snippets for the chosen ids only (snippet() reads the text, so never for every match).
+# (The words are not restricted to the text columns here: the ids are this guild's, whose `tags`
+# hold only its own tag, and a column filter would make every snippet ~40% slower.)
 SQL_SNIPPETS_HEAD = (
     "SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, "
     "snippet(practices_fts, -1, char(2), char(3), '…', 24) AS snip "
