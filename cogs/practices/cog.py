@@ -344,8 +344,10 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                note: str) -> None:
         assert interaction.guild is not None
         d = validate_draft(draft)
+        # another member's practices still under review stay hidden from a member who is not a moderator
+        viewer = None if await is_moderator(interaction) else interaction.user.id
         similar = await self.service.similar(interaction.guild.id, d.title, city_id=meta.city_id,
-                                             city_name=meta.city_name)
+                                             city_name=meta.city_name, viewer_id=viewer)
         target = interaction
         if similar:
             lines = "\n".join(f"• #{p.id} {render.md_line(p.title, 120)} ({STATUS_LABELS[p.status]})"
@@ -581,7 +583,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                           statuses: tuple[str, ...] | None) -> list[app_commands.Choice[int]]:
         if interaction.guild_id is None:
             return []
-        rows = await self.service.autocomplete(interaction.guild_id, current, statuses=statuses)
+        # titles under review, rejected or archived: only the submitter's own, unless a moderator asks
+        viewer = None if await is_moderator(interaction) else interaction.user.id
+        rows = await self.service.autocomplete(interaction.guild_id, current, statuses=statuses, viewer_id=viewer)
         return [app_commands.Choice(name=choice_name(f"#{pid} {title} ({STATUS_LABELS[st]})"), value=pid)
                 for pid, title, st in rows]
 
