@@ -12,6 +12,11 @@ Each refusal must be an ephemeral message that says who may do it, and the whole
 unchanged: every table's row count and a checksum of every row (the `audit` and `jobs` bookkeeping
 included) are compared before and after. The moderator's review buttons on a practice's review
 card are pressed by a plain member too.
+
+Rights are server-wide: every refused run is also made by two members who hold Manage Messages in
+the channel where they run it, and only there (`CHANNEL_ONLY`: one by a member overwrite, one by a
+role overwrite). Discord puts that permission in the interaction's `member.permissions`; it must
+not make them moderators, owners' stand-ins or managers anywhere.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e import World
-from tests.fakediscord import InteractionResult, Member
+from tests.fakediscord import Channel, InteractionResult, Member, Perm
 
 JsonDict = dict[str, Any]
 
@@ -262,8 +267,32 @@ async def test_every_synced_command_is_classified(started_bot: World) -> None:
     assert not stale, f"MATRIX lists commands that are no longer synced: {stale}"
 
 
+CHANNEL_ONLY = ("chanmod", "chanhelper")  # w.extra keys: Manage Messages in one channel only
+
+
+def add_channel_only_moderators(w: World, channel: Channel) -> list[Member]:
+    """Two members with Manage Messages in `channel` only: one by a member overwrite, one by the
+    overwrite of a role that carries no permission itself. Stored in `w.extra` (CHANNEL_ONLY)."""
+    g = w.guild
+    if all(k in w.extra for k in CHANNEL_ONLY):
+        members: list[Member] = [w.extra[k] for k in CHANNEL_ONLY]
+    else:
+        helpers = g.add_role("Channel helpers", permissions=0)
+        members = [g.add_member(name="chanmod"), g.add_member(name="chanhelper", roles=[helpers])]
+        w.extra.update(zip(CHANNEL_ONLY, members, strict=True))
+        w.extra["channel_helpers_role"] = helpers
+    g.set_overwrite(channel, members[0], allow=Perm.MANAGE_MESSAGES | Perm.MANAGE_CHANNELS)
+    g.set_overwrite(channel, w.extra["channel_helpers_role"], allow=Perm.MANAGE_MESSAGES)
+    return members
+
+
+def _channel_perms(res: InteractionResult) -> int:
+    return int(res.payload["member"]["permissions"])
+
+
 async def _setup(w: World) -> dict[str, Any]:
     fake, g = w.fake, w.guild
+    add_channel_only_moderators(w, w.general)  # the refused commands run in #general
     other_role = g.add_role("Other role", permissions=0)
     ctx: dict[str, Any] = {"other_role": other_role, "general": w.general, "bob": w.bob, "carol": w.carol}
     # practices: one pending (alice's) and one approved
@@ -291,12 +320,14 @@ async def _setup(w: World) -> dict[str, Any]:
 
 
 def _actors(w: World, kind: str) -> list[Member]:
+    """Who must be refused: per kind, plus (for every kind) the channel-only moderators."""
+    channel_only = [w.extra[k] for k in CHANNEL_ONLY]
     if kind == MOD:
-        return [w.alice]
+        return [w.alice, *channel_only]
     if kind == OWNER:
-        return [w.carol]  # a plain member who is not the owner / host / submitter
+        return [w.carol, *channel_only]  # plain members who are not the owner / host / submitter
     if kind == MANAGE:
-        return [w.mod, w.alice]  # a moderator without Manage Server; a plain member
+        return [w.mod, w.alice, *channel_only]  # a moderator without Manage Server; plain members
     return []
 
 
@@ -306,7 +337,7 @@ async def test_refused_actions_change_nothing(started_bot: World) -> None:
     ctx = await _setup(w)
     path = db_path(w)
     failures: list[str] = []
-    refused = 0
+    refused = channel_only_refused = 0
     start = db_snapshot(path)
     before = db_snapshot(path, full=False)
     for name, case in MATRIX.items():
@@ -316,7 +347,7 @@ async def test_refused_actions_change_nothing(started_bot: World) -> None:
         for actor in _actors(w, case.kind):
             opts = case.options(ctx)
             attachments = {k: opts.pop(k) for k in [k for k, v in opts.items() if isinstance(v, tuple)]}
-            res = await fake.invoke(w.guild, actor, name, opts, attachments=attachments or None)
+            res = await fake.invoke(w.guild, actor, name, opts, attachments=attachments or None, channel=w.general)
             after = db_snapshot(path, full=False)
             who = f"/{name} by {actor.name}"
             if res.modal is not None:
@@ -328,11 +359,15 @@ async def test_refused_actions_change_nothing(started_bot: World) -> None:
             diff = snapshot_diff(before, after)
             if diff:
                 failures.append(f"{who}: the database changed: {diff}")
+            if actor.name in CHANNEL_ONLY and not _channel_perms(res) & Perm.MANAGE_MESSAGES:
+                failures.append(f"{who}: the interaction did not carry the channel's Manage Messages")
             before = after
             refused += 1
+            channel_only_refused += actor.name in CHANNEL_ONLY
     assert not failures, "\n".join(failures)
     assert snapshot_diff(start, db_snapshot(path)) == []  # every row of every table, gazetteer included
     assert refused >= 30
+    assert channel_only_refused >= 2 * sum(case.kind in REFUSAL for case in MATRIX.values())
     assert fake.violations == [] and fake.unhandled == []
 
 
@@ -343,15 +378,18 @@ async def test_plain_member_cannot_press_review_buttons(started_bot: World) -> N
     card = await fake.wait_for_message(w.reviews, lambda m: any(f"pr:rv:{pid}:" in c for c in custom_ids(m)))
     review = [c for c in custom_ids(card) if c.startswith(f"pr:rv:{pid}:")]
     assert len(review) >= 3, review
+    channel_only = add_channel_only_moderators(w, w.reviews)  # Manage Messages in #reviews only
     path = db_path(w)
     start = db_snapshot(path)
     for cid in review:
-        for actor in (w.alice, w.bob):  # the submitter and another plain member
+        for actor in (w.alice, w.bob, *channel_only):  # the submitter, another plain member, channel-only
             before = db_snapshot(path, full=False)
             res: InteractionResult = await fake.click(w.guild, actor, card, cid)
             after = db_snapshot(path, full=False)
             assert res.modal is None, f"{cid} by {actor.name} opened a modal"
             assert res.ephemeral and REFUSAL[MOD].search(res.text), (cid, actor.name, res.text)
+            if actor in channel_only:  # Discord computed Manage Messages in #reviews for them
+                assert _channel_perms(res) & Perm.MANAGE_MESSAGES, actor.name
             assert snapshot_diff(before, after) == [], (cid, actor.name)
     assert snapshot_diff(start, db_snapshot(path)) == []
     assert (await w.bot.practices.get(w.guild.id, pid)).status == "pending"  # type: ignore[attr-defined]
