@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from discord import app_commands
+
 from tests.e2e import World
 from tests.fakediscord import Channel, InteractionResult, Member, Perm
 
@@ -39,6 +41,7 @@ JsonDict = dict[str, Any]
 READ = "read"  # changes nothing (some are moderator-only reads: refused too, but nothing to protect)
 ANYONE = "anyone"  # changes data, open to every member (their own data, or a new record they own)
 MOD = "moderator"
+MOD_READ = "moderator read"  # changes nothing, but only moderators may see it (exports, queue, audit)
 OWNER = "owner"
 MANAGE = "manage"
 
@@ -57,8 +60,8 @@ def _o(**kw: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
 MATRIX: dict[str, Case] = {
     # core
     "help": Case(READ),
-    "audit": Case(READ),
-    "settings show": Case(READ),
+    "audit": Case(MOD_READ, _o()),
+    "settings show": Case(MOD_READ, _o()),
     "settings moderator-role": Case(MANAGE, _o(role="$other_role")),
     "settings review-channel": Case(MANAGE, _o(channel="$general")),
     "settings announcements-channel": Case(MANAGE, _o(channel="$general")),
@@ -79,8 +82,8 @@ MATRIX: dict[str, Case] = {
     "network add-member": Case(MOD, _o(network="PMX", city="Lima")),
     "network remove-member": Case(MOD, _o(network="PMX", city="Tijuana")),
     "network import": Case(MOD, _o(file="$import_file")),
-    "network export": Case(READ),
-    "directory gaps": Case(READ),
+    "network export": Case(MOD_READ, _o()),
+    "directory gaps": Case(MOD_READ, _o()),
     "directory verified-role": Case(MANAGE, _o(role="$other_role")),
     "whois": Case(READ),
     # MOUs
@@ -99,19 +102,19 @@ MATRIX: dict[str, Case] = {
     "mou log": Case(OWNER, _o(id="$mou", text="A refused visit")),
     "mou remind": Case(OWNER, _o(id="$mou", offsets="60,10")),
     "mou upcoming": Case(READ),
-    "mou export": Case(READ),
+    "mou export": Case(MOD_READ, _o(format="csv")),
     "mou ics": Case(READ),
     "mou settings": Case(MOD, _o(reminder_hour=7, dormant_months=3)),
     # practices
     "practice share": Case(ANYONE),
     "practice edit": Case(OWNER, _o(id="$pending", city="Berlin, DE")),
-    "practice queue": Case(READ),
+    "practice queue": Case(MOD_READ, _o()),
     "practice approve": Case(MOD, _o(id="$pending")),
     "practice reject": Case(MOD, _o(id="$pending", reason="refused")),
     "practice request-changes": Case(MOD, _o(id="$pending", reason="refused")),
     "practice duplicate": Case(MOD, _o(id="$pending", of="$approved")),
     "practice archive": Case(MOD, _o(id="$approved")),
-    "practice export": Case(READ),
+    "practice export": Case(MOD_READ, _o()),
     "practice search": Case(READ),
     "practice show": Case(READ),
     "practice mine": Case(READ),
@@ -132,6 +135,7 @@ MATRIX: dict[str, Case] = {
 
 REFUSAL = {
     MOD: re.compile(r"only moderators|moderator", re.I),
+    MOD_READ: re.compile(r"only moderators|moderator", re.I),
     OWNER: re.compile(r"only the (owners|host|submitter)", re.I),
     MANAGE: re.compile(r"manage server", re.I),
 }
@@ -290,6 +294,32 @@ def _channel_perms(res: InteractionResult) -> int:
     return int(res.payload["member"]["permissions"])
 
 
+# The runtime checks of bot.checks, by the name of their predicate, and the kinds that test them.
+CHECK_KINDS = {"moderator_only": (MOD, MOD_READ), "manage_guild_only": (MANAGE,)}
+
+
+def _runtime_checks(command: Any) -> set[str]:
+    names = set()
+    for check in getattr(command, "checks", []):
+        qual = getattr(check, "__qualname__", "")
+        names.update(name for name in CHECK_KINDS if qual.startswith(f"{name}.<locals>."))
+    return names
+
+
+async def test_every_checked_command_is_refusal_tested(started_bot: World) -> None:
+    """A command with moderator_only() / manage_guild_only() is classified so the refusal runs
+    (by plain and channel-only members): a new moderator command can't be left out as READ."""
+    wrong: list[str] = []
+    for command in started_bot.bot.tree.walk_commands():
+        if isinstance(command, app_commands.Group):
+            continue
+        for check in _runtime_checks(command):
+            case = MATRIX.get(command.qualified_name)
+            if case is None or case.kind not in CHECK_KINDS[check]:
+                wrong.append(f"/{command.qualified_name} has {check}() but is {case and case.kind!r}")
+    assert not wrong, "\n".join(wrong)
+
+
 async def _setup(w: World) -> dict[str, Any]:
     fake, g = w.fake, w.guild
     add_channel_only_moderators(w, w.general)  # the refused commands run in #general
@@ -322,7 +352,7 @@ async def _setup(w: World) -> dict[str, Any]:
 def _actors(w: World, kind: str) -> list[Member]:
     """Who must be refused: per kind, plus (for every kind) the channel-only moderators."""
     channel_only = [w.extra[k] for k in CHANNEL_ONLY]
-    if kind == MOD:
+    if kind in (MOD, MOD_READ):
         return [w.alice, *channel_only]
     if kind == OWNER:
         return [w.carol, *channel_only]  # plain members who are not the owner / host / submitter
