@@ -267,3 +267,40 @@ async def test_edit_form_refused_after_the_right_was_lost(started_bot: World, lo
     assert snapshot_diff(before, db_snapshot(path)) == []
     assert (await w.bot.practices.get(g.id, pid)).title == "Shade trees on school routes"  # type: ignore[attr-defined]
     assert fake.violations == [] and fake.unhandled == []
+
+
+# -- the fake computes channel permissions like Discord (the premise of the channel-only tests) --------
+async def test_fake_interactions_carry_channel_computed_permissions(started_bot: World) -> None:
+    w = started_bot
+    g, fake = w.guild, w.fake
+    room = g.add_text_channel("reading-room")
+    readers = g.add_role("Readers", permissions=0, position=1)
+    g.add_member_role(w.bob, readers)
+    assert g.bot_role is not None
+    g.set_overwrite(room, g.everyone, deny=Perm.SEND_MESSAGES)
+    g.set_overwrite(room, readers, allow=Perm.SEND_MESSAGES | Perm.MANAGE_MESSAGES)
+    g.set_overwrite(room, w.carol, allow=Perm.MANAGE_MESSAGES)
+    g.set_overwrite(room, w.dave, deny=Perm.VIEW_CHANNEL)
+    g.set_overwrite(room, g.bot_role, deny=Perm.EMBED_LINKS)
+
+    async def perms(member: Member) -> tuple[int, int]:
+        res = await fake.invoke(g, member, "profile show", channel=room)
+        return int(res.payload["member"]["permissions"]), int(res.payload["app_permissions"])
+
+    alice, app = await perms(w.alice)
+    assert not alice & Perm.SEND_MESSAGES and alice & Perm.VIEW_CHANNEL  # @everyone's deny
+    assert not app & Perm.EMBED_LINKS and not app & Perm.SEND_MESSAGES and app & Perm.MANAGE_ROLES  # the bot too
+    bob, _ = await perms(w.bob)
+    assert bob & Perm.SEND_MESSAGES and bob & Perm.MANAGE_MESSAGES  # a role allow beats @everyone's deny
+    carol, _ = await perms(w.carol)
+    assert carol & Perm.MANAGE_MESSAGES and not carol & Perm.SEND_MESSAGES  # a member allow
+    assert (await perms(w.dave))[0] == 0  # no View Channel, nothing
+    owner, _ = await perms(_owner(w))
+    assert owner == Perm.ALL
+    # elsewhere they are plain members; discord.py sees the same overwrites on the channel
+    assert not int((await fake.invoke(g, w.carol, "profile show", channel=w.general)).payload["member"][
+        "permissions"]) & Perm.MANAGE_MESSAGES
+    cached = w.bot.get_channel(room.id)
+    assert isinstance(cached, discord.TextChannel)
+    assert cached.overwrites_for(discord.Object(id=readers.id)).manage_messages is True
+    assert cached.overwrites_for(discord.Object(id=g.id)).send_messages is False
