@@ -88,12 +88,6 @@ async def require_moderator(interaction: discord.Interaction[Any]) -> None:
         raise PermissionDenied(str(NotModerator()))
 
 
-async def require_manage_server(interaction: discord.Interaction[Any]) -> None:
-    """A Guard: refuses anyone without Manage Server now."""
-    if not has_manage_server(interaction):
-        raise PermissionDenied(str(NotManager()))
-
-
 def guild_only_check() -> Any:
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
         if interaction.guild_id is None:
