@@ -18,14 +18,14 @@ from discord.ext import commands
 from bot.checks import (
     EXPORT_LIMIT,
     SEARCH_LIMIT,
-    NotModerator,
     expensive,
     guild_only_check,
     is_moderator,
     moderator_only,
+    require_moderator,
 )
 from bot.embeds import choice_name, clip, make_embed
-from bot.errors import InvalidInput, NotFound, PermissionDenied, UserFacingError
+from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.interactions import NO_MENTIONS, reply
 from bot.limits import check_creation, creation_limit
 from bot.ui import Confirm, Paginator
@@ -117,10 +117,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     def directory(self) -> Any:
         return getattr(self.bot, "directory", None)
 
-    async def require_moderator(self, interaction: discord.Interaction[Any]) -> None:
-        if not await is_moderator(interaction):
-            raise PermissionDenied(str(NotModerator()))
-
     async def _city(self, guild_id: int, text: str) -> tuple[int | None, str, str | None, str]:
         """(city_id, name, country, note) from the directory, else the text as typed."""
         d = self.directory
@@ -184,7 +180,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def run_decision(self, interaction: discord.Interaction[Any], practice_id: int, action: str, *,
                            reason: str | None, version: int | None) -> None:
         assert interaction.guild is not None
-        await self.require_moderator(interaction)
+        await require_moderator(interaction)
         if not interaction.response.is_done():
             await interaction.response.defer(ephemeral=True, thinking=True)
         p = await self.service.decide(interaction.guild.id, practice_id, actor_id=interaction.user.id,
@@ -410,11 +406,17 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             ), now=discord.utils.utcnow())
         version = p.version
 
+        async def still_allowed(inter: discord.Interaction[Any]) -> None:
+            """The right to edit, checked again when the form is submitted (it stays open 30 minutes)."""
+            assert inter.guild_id is not None
+            now = await self.service.get(inter.guild_id, id)
+            self.service.check_can_edit(now, inter.user.id, is_moderator=await is_moderator(inter))
+
         async def submitted(inter: discord.Interaction[Any], draft: Draft) -> None:
             assert inter.guild is not None
             new, resubmitted = await self.service.edit(inter.guild.id, id, actor_id=inter.user.id,
-                                                       is_moderator=mod, draft=draft, meta=meta,
-                                                       expected_version=version)
+                                                       is_moderator=await is_moderator(inter), draft=draft,
+                                                       meta=meta, expected_version=version)
             await inter.response.defer(ephemeral=True, thinking=True)
             extra = ""
             if resubmitted:
@@ -437,7 +439,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             await reply(inter, f"Practice #{new.id} updated.{extra}{note}")
 
         await interaction.response.send_modal(PracticeModal(heading=f"Edit practice #{p.id}", on_done=submitted,
-                                                            draft=p.draft))
+                                                            draft=p.draft, guard=still_allowed))
 
     # -- commands: moderation ---------------------------------------------------------------
     @app_commands.command(name="queue", description="Moderators: practices waiting for review, oldest first")

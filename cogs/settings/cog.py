@@ -9,8 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import manage_guild_only, moderator_only
+from bot.checks import manage_guild_only, moderator_only, moderator_role_problem
 from bot.embeds import choice_name, clip, make_embed
+from bot.errors import InvalidInput
 from bot.interactions import reply
 from bot.limits import (
     DEFAULT_EVENT_SLOTS,
@@ -70,6 +71,9 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
     @app_commands.describe(role="The moderator role")
     @manage_guild_only()
     async def moderator_role(self, interaction: discord.Interaction[Any], role: discord.Role) -> None:
+        problem = moderator_role_problem(role)
+        if problem is not None:
+            raise InvalidInput(f"{problem} The moderator role is unchanged.")
         await self._set(interaction, "moderator_role_id", role.id, f"Moderator role set to {role.mention}.")
 
     @app_commands.command(name="review-channel", description="Set the channel where submissions are reviewed")

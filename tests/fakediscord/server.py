@@ -1006,7 +1006,8 @@ class FakeDiscord:
         guild = self._guild_of(channel)
         if guild is None:
             return None
-        if not self._bot_member(guild).has(needed | Perm.VIEW_CHANNEL):
+        wanted = needed | Perm.VIEW_CHANNEL
+        if self._bot_member(guild).permissions_in(channel) & wanted != wanted:
             return _error(403, 50013, "Missing Permissions")
         return None
 
@@ -1816,7 +1817,7 @@ class FakeDiscord:
     def _channel_payload_for(self, channel: Channel, actor: Member | User) -> JsonDict:
         data = channel.to_payload()
         if isinstance(actor, Member):
-            data["permissions"] = str(actor.permissions)
+            data["permissions"] = str(actor.permissions_in(channel))
         return data
 
     async def _send_interaction(
@@ -1853,8 +1854,9 @@ class FakeDiscord:
                 guild_id=str(guild.id),
                 guild={"id": str(guild.id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
-                member=actor.to_payload(with_permissions=True),
-                app_permissions=str(self._bot_member(guild).permissions),
+                # like Discord: both computed in the channel, with its permission overwrites
+                member=actor.to_payload(with_permissions=True, channel=channel),
+                app_permissions=str(self._bot_member(guild).permissions_in(channel)),
                 authorizing_integration_owners={"0": str(guild.id)},
                 context=0,
             )
