@@ -37,7 +37,7 @@ class Config:
     @property
     def sync_guild_id(self) -> int | None:
         """The guild id when `sync_commands` names one (development sync)."""
-        return int(self.sync_commands) if self.sync_commands.isdigit() else None
+        return int(self.sync_commands) if self.sync_commands.isascii() and self.sync_commands.isdigit() else None
 
     def resolve_token(self) -> str | None:
         """The bot token: DISCORD_TOKEN from the environment wins over the `token` key."""
@@ -72,7 +72,7 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
     sync = raw.get("sync_commands", "global")
     if isinstance(sync, int) and not isinstance(sync, bool):
         sync = str(sync)
-    if not isinstance(sync, str) or not (sync in ("global", "off") or (sync.isdigit() and len(sync) >= 15)):
+    if not isinstance(sync, str) or not (sync in ("global", "off") or (sync.isascii() and sync.isdigit() and len(sync) >= 15)):
         raise ConfigError(
             f"sync_commands: must be \"global\", \"off\" or a guild id (a 17–20 digit number); got {sync!r}."
         )

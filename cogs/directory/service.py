@@ -353,7 +353,7 @@ def _int_or_none(value: str, what: str, lo: int, hi: int) -> int | None:
     value = (value or "").strip().replace(",", "")
     if not value:
         return None
-    if not value.isdigit() or not lo <= int(value) <= hi:
+    if not (value.isascii() and value.isdigit()) or not lo <= int(value) <= hi:
         raise ValueError(f"{what} must be a whole number from {lo} to {hi} (got “{value[:20]}”)")
     return int(value)
 
