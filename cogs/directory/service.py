@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot import DATA_DIR, audit
 from bot.db import Database, placeholders
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.export import unneutralise, write_csv
 from bot.scheduler import system_clock, to_ms
 
 log = logging.getLogger(__name__)
@@ -1474,8 +1475,9 @@ class DirectoryService:
             for row in reader:
                 if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                     continue
-                out.append((reader.line_num, {k: (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()
-                                              if k is not None}))
+                # a cell our own export neutralised ("'=…", "'-…") is read back as the text it was
+                out.append((reader.line_num, {k: unneutralise(v or "").strip() if isinstance(v, str) else ""
+                                              for k, v in row.items() if k is not None}))
                 if len(out) > IMPORT_MAX_ROWS:
                     raise InvalidInput(f"Too many rows: at most {IMPORT_MAX_ROWS} per file.")
         except csv.Error as exc:
@@ -1635,11 +1637,8 @@ class DirectoryService:
 
 
 def _write_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
+    """The import format, through the shared writer (formula cells neutralised, UTF-8 with BOM)."""
+    return write_csv(columns, rows).decode("utf-8")
 
 
 def _parse_network_row(row: dict[str, str]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.checks import EXPORT_LIMIT, ICS_LIMIT, expensive, is_moderator, moderator_only
 from bot.embeds import choice_name, make_embed, one_line
 from bot.interactions import reply
+from bot.member_names import lookup_for
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.ui import Paginator
 from cogs.mous import embeds as E
@@ -353,7 +354,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @moderator_only()
     async def export(self, interaction: discord.Interaction[Any], format: app_commands.Choice[str]) -> None:  # noqa: A002
         await interaction.response.defer(ephemeral=True, thinking=True)
-        name, data = await self.svc.export(self.gid(interaction), format.value)
+        name, data = await self.svc.export(self.gid(interaction), format.value, names=lookup_for(interaction.guild))
         await reply(interaction, "Here is every agreement of this server.", file=discord.File(io.BytesIO(data), name))
 
     @app_commands.command(name="ics", description="A calendar file (.ics) of every deadline and milestone")
