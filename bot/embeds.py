@@ -54,6 +54,43 @@ def user_text(text: str | None, limit: int | None = None) -> str:
     return clip(out, limit) if limit else out
 
 
+# Text without any of these characters comes out of md() unchanged (nothing for escape_markdown or
+# user_text to do), so it skips their regular expressions: a search page renders ~40 pieces of text.
+_NEEDS_ESCAPE = re.compile(r"[_\\~|*`>\[#\-@\r<\u2028\u2029\x85]")
+_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+# Indentation before a block marker: Discord still reads "   # Big" as a heading, so it goes.
+_INDENTED_BLOCK = re.compile(r"^[^\S\n]+(?=[#>-])", re.MULTILINE)
+# "<@1>", "<@!1>", "<@&1>", "<#1>", "</cmd:1>": a zero-width space after "<" keeps them from rendering
+# as a (fake) mention of someone, a role, a channel or a command.
+_MENTION = re.compile(r"<(?=[@#/])")
+# A "[" that no backslash escapes (an even run of backslashes before it escapes only themselves).
+_OPEN_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)\[")
+
+
+def md(text: str | None, limit: int | None = None) -> str:
+    """Member-typed text as message or embed content: nothing in it renders as markdown.
+
+    Every markdown character is escaped (bold, code, quotes, lists, headings, `-#` subtext), every
+    "[" too (no masked link `[text](url)`, however nested or spread over lines), mentions of members,
+    roles, channels and commands are broken with a zero-width space and @everyone/@here defused
+    (`user_text`). URLs stay clickable as they are. Use it for every field a member typed; `md_line`
+    for one-line places (titles, names)."""
+    if not text:
+        return ""
+    if _NEEDS_ESCAPE.search(text) is None:
+        out = text
+    else:
+        out = _INDENTED_BLOCK.sub("", _LINE_BREAKS.sub("\n", text))
+        out = discord.utils.escape_markdown(user_text(out), as_needed=False, ignore_links=True)
+        out = _OPEN_BRACKET.sub(r"\1\\[", _MENTION.sub("<" + _ZW, out))
+    return clip(out, limit) if limit else out
+
+
+def md_line(text: str | None, limit: int) -> str:
+    """`md` of text squeezed to one line."""
+    return md(" ".join((text or "").split()), limit)
+
+
 def one_line(text: str | None, limit: int) -> str:
     """User text squeezed to one line (titles, choice names, labels)."""
     return clip(" ".join(user_text(text).split()), limit)

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot import audit
 from bot.checks import moderator_only
-from bot.embeds import chunk_lines, clip, make_embed, one_line
+from bot.embeds import chunk_lines, make_embed, md_line
 from bot.interactions import reply
 from bot.timeparse import discord_ts
 from bot.ui import Paginator
@@ -78,10 +78,10 @@ class Meta(commands.Cog):
             return
         lines = []
         for e in rows:
-            detail = ", ".join(f"{k}={one_line(str(v), 60)}" for k, v in list(e.changes.items())[:4])
+            detail = ", ".join(f"{k}={md_line(str(v), 60)}" for k, v in list(e.changes.items())[:4])
             lines.append(
                 f"{discord_ts(e.at, 'f')} <@{e.actor_id}> **{e.action}** {e.entity}"
-                + (f" #{clip(e.entity_id, 40)}" if e.entity_id else "")
+                + (f" #{md_line(e.entity_id, 40)}" if e.entity_id else "")
                 + (f" — {detail}" if detail else "")
             )
         pages = [make_embed("Audit log", chunk) for chunk in chunk_lines(lines, limit=3900, per_page=15)]
