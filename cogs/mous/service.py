@@ -1370,6 +1370,8 @@ class MouService:
         known = await names(wanted) if names is not None and wanted else {}
         if fmt == "json":
             for d in records:
+                d["guild_id"] = id_text(d["guild_id"])
+                d["created_by"] = id_text(d["created_by"]) if d["created_by"] else None
                 d["owner_names"] = [known.get(int(o)) for o in d["owners"]]
                 d["owners"] = [id_text(o) for o in d["owners"]]
                 for m in d["milestones"]:

@@ -14,10 +14,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manage_guild_only
+from bot.checks import EXPORT_LIMIT, FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manage_guild_only
 from bot.embeds import CONTENT_MAX, choice_name, clip, md, md_line, one_line
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.interactions import NO_MENTIONS, reply
+from bot.member_names import lookup_for
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.timeparse import (
     TimeParseError,
@@ -665,6 +666,22 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             except discord.HTTPException as exc:
                 posted = f"; I couldn't post them in <#{channel_id}> ({exc.status})"
         await reply(interaction, f"Notes saved for **{E.title_line(rt)}**{posted}.")
+
+    @app_commands.command(name="attendees", description="Host or moderator: every answer to every meeting, as CSV")
+    @app_commands.describe(id="The roundtable")
+    @app_commands.autocomplete(id=rt_autocomplete)
+    @expensive(*EXPORT_LIMIT)
+    async def attendees(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+        assert interaction.guild_id is not None
+        is_mod = await self._is_mod(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        rt, n, data = await self.svc.attendee_export(interaction.guild_id, id, interaction.user.id,
+                                                     is_moderator=is_mod, names=lookup_for(interaction.guild))
+        if not n:
+            await reply(interaction, f"Nobody has answered **{E.title_line(rt)}** yet.")
+            return
+        await reply(interaction, f"{n} answer{'s' if n != 1 else ''} to **{E.title_line(rt)}** (CSV).",
+                    file=discord.File(io.BytesIO(data), filename=f"roundtable-{rt.id}-attendees.csv"))
 
     @app_commands.command(name="ics", description="Download a calendar file (.ics) for a roundtable")
     @app_commands.describe(id="The roundtable")
