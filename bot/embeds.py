@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import discord
+
+from bot.text import clip, md, md_line, one_line, user_text
 
 CONTENT_MAX = 2000
 TITLE_MAX = 256
@@ -26,74 +27,8 @@ COLOUR_OK = discord.Colour(0x2F855A)
 COLOUR_WARN = discord.Colour(0xC05621)
 COLOUR_ERROR = discord.Colour(0xC53030)
 
-_ZW = "\u200b"
-_MASS = re.compile(r"@(everyone|here)", re.IGNORECASE)
-_FENCE = re.compile(r"```")
-
-
-def clip(text: str | None, limit: int, *, ellipsis: str = "…") -> str:
-    """Cut text to at most `limit` characters, ending with an ellipsis when cut."""
-    if not text:
-        return ""
-    if len(text) <= limit:
-        return text
-    if limit <= len(ellipsis):
-        return text[:limit]
-    return text[: limit - len(ellipsis)].rstrip() + ellipsis
-
-
-def user_text(text: str | None, limit: int | None = None) -> str:
-    """Make member-typed text safe to show: defuse @everyone/@here (allowed_mentions is off
-    anyway; this keeps it from even looking like a ping), and break code fences so a stray
-    ``` cannot swallow the rest of an embed. Optionally clip."""
-    if not text:
-        return ""
-    out = _MASS.sub(lambda m: "@" + _ZW + m.group(1), text)
-    out = _FENCE.sub("`" + _ZW + "``", out)
-    out = out.replace("\r\n", "\n").replace("\r", "\n")
-    return clip(out, limit) if limit else out
-
-
-# Text without any of these characters comes out of md() unchanged (nothing for escape_markdown or
-# user_text to do), so it skips their regular expressions: a search page renders ~40 pieces of text.
-_NEEDS_ESCAPE = re.compile(r"[_\\~|*`>\[#\-@\r<\u2028\u2029\x85]")
-_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
-# Indentation before a block marker: Discord still reads "   # Big" as a heading, so it goes.
-_INDENTED_BLOCK = re.compile(r"^[^\S\n]+(?=[#>-])", re.MULTILINE)
-# "<@1>", "<@!1>", "<@&1>", "<#1>", "</cmd:1>": a zero-width space after "<" keeps them from rendering
-# as a (fake) mention of someone, a role, a channel or a command.
-_MENTION = re.compile(r"<(?=[@#/])")
-# A "[" that no backslash escapes (an even run of backslashes before it escapes only themselves).
-_OPEN_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)\[")
-
-
-def md(text: str | None, limit: int | None = None) -> str:
-    """Member-typed text as message or embed content: nothing in it renders as markdown.
-
-    Every markdown character is escaped (bold, code, quotes, lists, headings, `-#` subtext), every
-    "[" too (no masked link `[text](url)`, however nested or spread over lines), mentions of members,
-    roles, channels and commands are broken with a zero-width space and @everyone/@here defused
-    (`user_text`). URLs stay clickable as they are. Use it for every field a member typed; `md_line`
-    for one-line places (titles, names)."""
-    if not text:
-        return ""
-    if _NEEDS_ESCAPE.search(text) is None:
-        out = text
-    else:
-        out = _INDENTED_BLOCK.sub("", _LINE_BREAKS.sub("\n", text))
-        out = discord.utils.escape_markdown(user_text(out), as_needed=False, ignore_links=True)
-        out = _OPEN_BRACKET.sub(r"\1\\[", _MENTION.sub("<" + _ZW, out))
-    return clip(out, limit) if limit else out
-
-
-def md_line(text: str | None, limit: int) -> str:
-    """`md` of text squeezed to one line."""
-    return md(" ".join((text or "").split()), limit)
-
-
-def one_line(text: str | None, limit: int) -> str:
-    """User text squeezed to one line (titles, choice names, labels)."""
-    return clip(" ".join(user_text(text).split()), limit)
+# Member text lives in bot.text (discord-free, so services can escape what they put in error messages).
+__all__ = ["clip", "md", "md_line", "one_line", "user_text"]
 
 
 def embed_length(embed: discord.Embed) -> int:

@@ -1,4 +1,5 @@
-"""The kernel's member-text escape (bot.embeds.md, used by every feature): the fast path changes nothing."""
+"""The kernel's member-text escape (bot.text.md, used by every feature): the fast path changes nothing, and
+its copy of discord.py's escape_markdown agrees with discord.py's."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import discord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.embeds import _INDENTED_BLOCK, _LINE_BREAKS, _MENTION, _OPEN_BRACKET, _ZW, clip, md, user_text
+from bot.text import _INDENTED_BLOCK, _LINE_BREAKS, _MENTION, _OPEN_BRACKET, _ZW, clip, md, user_text
 from cogs.practices.embeds import highlight
 
 _ALPHABET = st.sampled_from(list("ab Z9é_\\~|*`>[]()#-@\r\n:/.<&!everyonhr\x02\x03ÿ𝔸\u200b\u2028\x85\u3000\t"))

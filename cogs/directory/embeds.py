@@ -87,9 +87,9 @@ def city_embed(
     *,
     total_networks: int | None = None,
 ) -> discord.Embed:
-    desc = [f"**Country:** {country_name} ({city.country})"]
+    desc = [f"**Country:** {md_line(country_name, 100)} ({md_line(city.country, 10)})"]
     if city.region:
-        desc.append(f"**Region:** {city.region}")
+        desc.append(f"**Region:** {md_line(city.region, 100)}")
     desc.append(f"**Local time:** {local_time(city.timezone, now)}")
     if city.population:
         desc.append(f"**Population:** {city.population:,}")

@@ -27,6 +27,7 @@ from bot.db import Database
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.export import Column, NameLookup, id_text, write_csv
 from bot.scheduler import JobSpec, Scheduler, from_ms, to_ms
+from bot.text import md_line
 from cogs.mous import planning as P
 from cogs.settings.service import SettingSpec
 
@@ -293,7 +294,7 @@ def parse_links(text: str | None) -> tuple[str, ...]:
     out: list[str] = []
     for p in parts:
         if not _URL.match(p) or len(p) > LINK_MAX:
-            raise InvalidInput(f"“{p[:60]}” is not a web link. Links must start with http:// or https://. Nothing was saved.")
+            raise InvalidInput(f"“{md_line(p, 60)}” is not a web link. Links must start with http:// or https://. Nothing was saved.")
         if p not in out:
             out.append(p)
     if len(out) > LINKS_MAX:
@@ -834,8 +835,8 @@ class MouService:
         for p in parties:
             if p.city_name.casefold() == name:
                 return p
-        names = ", ".join(f"{p.position}. {p.city_name}" for p in parties)
-        raise NotFound(f"No party “{t[:50]}” on this agreement. Parties: {names}.")
+        names = ", ".join(f"{p.position}. {md_line(p.city_name, 60)}" for p in parties)
+        raise NotFound(f"No party “{md_line(t, 50)}” on this agreement. Parties: {names}.")
 
     async def _touch(self, guild_id: int, agreement_id: int) -> None:
         await self.db.execute("UPDATE mou_agreements SET updated_ms = ? WHERE guild_id = ? AND id = ?",

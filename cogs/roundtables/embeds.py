@@ -56,7 +56,7 @@ def announcement_embed(
             desc += f"\n*Moved from {discord_ts(occ.key, 'f')}.*"
         colour = COLOUR
     if local_line and occ is not None and rt.status == "scheduled":
-        fields.append(("Local times", clip(local_line, 1024), False))
+        fields.append(("Local times", md(local_line, 1024), False))
     fields.append(("Where", where_text(rt, show_link=False), True))
     fields.append(("Host", f"<@{rt.host_id}>", True))
     if rt.recurring:
@@ -119,7 +119,7 @@ def show_embed(
     if occ is not None and rt.status == "scheduled":
         desc += f" · next: {discord_ts_pair(occ.start)} · {humanize_duration(occ.end - occ.start)}"
     if local_line and occ is not None:
-        fields.append(("Local times", clip(local_line, 1024), False))
+        fields.append(("Local times", md(local_line, 1024), False))
     fields.append(("Where", where_text(rt, show_link=show_link), True))
     fields.append(("Host", f"<@{rt.host_id}>", True))
     fields.append(("Capacity", str(rt.capacity) if rt.capacity else "no limit", True))
@@ -173,7 +173,7 @@ def reminder_text(rt: Roundtable, occ: Occurrence, mentions: str) -> str:
 def reminder_dm(rt: Roundtable, occ: Occurrence, local_line: str | None) -> str:
     text = f"⏰ Reminder: **{md_line(rt.title, 100)}** starts {discord_ts_pair(occ.start)}."
     if local_line:
-        text += f"\n{clip(local_line, 500)}"
+        text += f"\n{md(local_line, 500)}"
     if rt.link:
         text += f"\nMeeting link: {md_line(rt.link, 500)}"
     if rt.place:

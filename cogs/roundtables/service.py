@@ -25,6 +25,7 @@ from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.export import Column, NameLookup, member_ids, write_csv
 from bot.scheduler import Scheduler, from_ms, system_clock
+from bot.text import md_line
 from bot.timeparse import from_unix, get_zone, to_unix
 from cogs.roundtables import recurrence
 
@@ -659,10 +660,10 @@ class RoundtableService:
         async with self.db.transaction():
             rt = await self.get(guild_id, rt_id)
             if rt.status == "cancelled":
-                raise Conflict(f"**{rt.title}** was cancelled.")
+                raise Conflict(f"**{md_line(rt.title, 100)}** was cancelled.")
             occ = await self.next_occurrence(rt)
             if occ is None or rt.status != "scheduled":
-                raise Conflict(f"**{rt.title}** has no upcoming meeting to answer for.")
+                raise Conflict(f"**{md_line(rt.title, 100)}** has no upcoming meeting to answer for.")
             if occ_key is not None and occ_key != occ.key:
                 raise Conflict(
                     "Those buttons are for a meeting that has passed or was cancelled. "
@@ -785,7 +786,7 @@ class RoundtableService:
             before = await self.get(guild_id, rt_id)
             self._require_host(before, actor_id, is_moderator, "edit")
             if before.status != "scheduled":
-                raise Conflict(f"**{before.title}** is {before.status}; it can't be edited.")
+                raise Conflict(f"**{md_line(before.title, 100)}** is {before.status}; it can't be edited.")
             occ = await self.next_occurrence(before)
             sets: dict[str, Any] = {}
             changes: list[str] = []
@@ -911,9 +912,9 @@ class RoundtableService:
             before = await self.get(guild_id, rt_id)
             self._require_host(before, actor_id, is_moderator, "cancel")
             if before.status == "cancelled":
-                raise Conflict(f"**{before.title}** is already cancelled.")
+                raise Conflict(f"**{md_line(before.title, 100)}** is already cancelled.")
             if before.status == "done":
-                raise Conflict(f"**{before.title}** is already over.")
+                raise Conflict(f"**{md_line(before.title, 100)}** is already over.")
             occ = await self.next_occurrence(before)
             going = tuple(await self.going_ids(guild_id, before.id, occ.key)) if occ else ()
             whole = scope == "all" or not before.recurring
