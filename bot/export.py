@@ -104,7 +104,9 @@ class Column:
 
 
 def name_column(key: str) -> str:
-    return (key[:-3] if key.endswith("_id") else key[:-4] if key.endswith("_ids") else key) + "_name"
+    if key.endswith("_ids"):
+        return key[:-4] + "_names"
+    return key.removesuffix("_id") + "_name"
 
 
 def member_ids(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column | str]) -> set[int]:

@@ -174,7 +174,8 @@ async def test_every_export_neutralises_formulas_and_keeps_ids_as_text(started_b
         seen: dict[int, str] = {}
         for col in export.member_columns:
             i = header.index(col)
-            assert header[i + 1] == col.removesuffix("_ids").removesuffix("_id") + "_name", (export, header)
+            want = col[:-4] + "_names" if col.endswith("_ids") else col.removesuffix("_id") + "_name"
+            assert header[i + 1] == want, (export, header)
             for r in rows:
                 assert ID_CELL.match(r[col]), (export.command, col, r[col])
                 ids = [int(x) for x in re.findall(r"\d+", r[col])]
@@ -260,7 +261,7 @@ def test_writer_neutralises_ids_names_bom() -> None:
     data = write_csv(cols, rows, names={123456789012345678: "Zoë =x", 5: "-dash"})
     assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
     raw = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert raw[0] == ["title", "owner_ids", "owner_name", "channel_id", "n"]
+    assert raw[0] == ["title", "owner_ids", "owner_names", "channel_id", "n"]
     assert raw[1] == ["'=HYPERLINK(\"http://evil\",\"x\")", "id:123456789012345678 id:5", "Zoë =x; -dash",
                       "id:98765432109876543", "-2"]
     assert raw[2] == ["'  @SUM(A1)", "", "", "", "3"]
@@ -324,3 +325,28 @@ def test_every_csv_is_written_by_the_shared_writer() -> None:
         "every function that writes a CSV export must be listed in EXPORTS (tests/test_exports.py) so the "
         f"end-to-end test runs it: {write_csv_call_sites() ^ covered}")
 
+
+
+def test_cli_export_neutralises_and_import_reads_it_back(tmp_path: Path) -> None:
+    """The real `attache export` / `attache import` commands: the export's neutralised cells import as typed."""
+    from tests.test_cli import cli, write_config
+
+    write_config(tmp_path)
+    source = ("slug,name,notes,source\r\n"
+              'evil-net,"=HYPERLINK(""http://evil"",""x"")",-2 caveat,@SUM(A1)\r\n'
+              "plain-net,Plain Network,fine,+1\r\n")
+    (tmp_path / "in.csv").write_text(source, encoding="utf-8")
+    r = cli(tmp_path, "import", "networks", "in.csv")
+    assert r.returncode == 0 and "2 added" in r.stdout, r.stdout + r.stderr
+    r = cli(tmp_path, "export", "networks", "out.csv")
+    assert r.returncode == 0, r.stderr
+    data = (tmp_path / "out.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    raw = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    evil = dict(zip(raw[0], next(r for r in raw[1:] if r[0] == "evil-net"), strict=True))
+    assert evil["name"] == "'=HYPERLINK(\"http://evil\",\"x\")" and evil["notes"] == "'-2 caveat"
+    assert evil["source"] == "'@SUM(A1)"
+    r = cli(tmp_path, "import", "networks", "out.csv")
+    assert r.returncode == 0 and "0 added, 2 updated" in r.stdout, r.stdout + r.stderr
+    r = cli(tmp_path, "export", "networks", "again.csv")
+    assert r.returncode == 0 and (tmp_path / "again.csv").read_bytes() == data  # stored as typed: no quote added

@@ -662,8 +662,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
 
 
 PRACTICE_COLUMNS: list[Column | str] = [
-    "id", "title", "summary", "approach", "results", "lessons", "city", Column("city_id", "id"), "country",
-    "topics", "sdgs", "network", Column("network_id", "id"), "year_started", Column("contact_user_id", "member"),
+    "id", "title", "summary", "approach", "results", "lessons", "city", "city_id", "country",
+    "topics", "sdgs", "network", "network_id", "year_started", Column("contact_user_id", "member"),
     "contact", "links", "language", Column("submitter_id", "member"), "approved_at", "useful", "adopted",
 ]
 PRACTICE_ID_KEYS = ("contact_user_id", "submitter_id")
