@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.db import Database
+from bot.export import Column, NameLookup, id_cell, member_ids, write_csv
 from bot.scheduler import from_ms, system_clock, to_ms
 
 
@@ -98,3 +99,27 @@ async def entries(
 async def entity_kinds(db: Database, guild_id: int) -> list[str]:
     rows = await db.fetchall("SELECT DISTINCT entity FROM audit WHERE guild_id = ? ORDER BY entity LIMIT 25", (guild_id,))
     return [r[0] for r in rows]
+
+
+# -- export ------------------------------------------------------------------------------------
+EXPORT_MAX_ROWS = 50_000
+AUDIT_COLUMNS: list[Column | str] = ["id", "at_utc", Column("actor_id", "member"), "action", "entity", "entity_id",
+                                     "changes"]
+
+
+async def export_csv(db: Database, guild_id: int, *, actor_id: int | None = None, entity: str | None = None,
+                     names: NameLookup | None = None) -> tuple[int, bytes]:
+    """(rows, CSV bytes) of this guild's audit log, newest first, at most EXPORT_MAX_ROWS rows.
+
+    `changes` is the stored JSON as one text cell (neutralised like every cell); an entity id that
+    is a Discord id (a profile's member) is written as text like the actor's."""
+    rows = await entries(db, guild_id, actor_id=actor_id, entity=entity, limit=EXPORT_MAX_ROWS)
+    records = [{
+        "id": e.id, "at_utc": e.at.isoformat(timespec="seconds"), "actor_id": e.actor_id, "action": e.action,
+        "entity": e.entity,
+        "entity_id": id_cell(e.entity_id) if e.entity_id and e.entity_id.isdigit() and len(e.entity_id) >= 15
+        else e.entity_id,
+        "changes": json.dumps(e.changes, ensure_ascii=False, separators=(",", ":")),
+    } for e in rows]
+    known = await names(member_ids(records, AUDIT_COLUMNS)) if names is not None and records else {}
+    return len(records), write_csv(AUDIT_COLUMNS, records, names=known)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import discord
+
+from bot.text import clip, md, md_line, one_line, user_text
 
 CONTENT_MAX = 2000
 TITLE_MAX = 256
@@ -26,37 +27,8 @@ COLOUR_OK = discord.Colour(0x2F855A)
 COLOUR_WARN = discord.Colour(0xC05621)
 COLOUR_ERROR = discord.Colour(0xC53030)
 
-_ZW = "\u200b"
-_MASS = re.compile(r"@(everyone|here)", re.IGNORECASE)
-_FENCE = re.compile(r"```")
-
-
-def clip(text: str | None, limit: int, *, ellipsis: str = "…") -> str:
-    """Cut text to at most `limit` characters, ending with an ellipsis when cut."""
-    if not text:
-        return ""
-    if len(text) <= limit:
-        return text
-    if limit <= len(ellipsis):
-        return text[:limit]
-    return text[: limit - len(ellipsis)].rstrip() + ellipsis
-
-
-def user_text(text: str | None, limit: int | None = None) -> str:
-    """Make member-typed text safe to show: defuse @everyone/@here (allowed_mentions is off
-    anyway; this keeps it from even looking like a ping), and break code fences so a stray
-    ``` cannot swallow the rest of an embed. Optionally clip."""
-    if not text:
-        return ""
-    out = _MASS.sub(lambda m: "@" + _ZW + m.group(1), text)
-    out = _FENCE.sub("`" + _ZW + "``", out)
-    out = out.replace("\r\n", "\n").replace("\r", "\n")
-    return clip(out, limit) if limit else out
-
-
-def one_line(text: str | None, limit: int) -> str:
-    """User text squeezed to one line (titles, choice names, labels)."""
-    return clip(" ".join(user_text(text).split()), limit)
+# Member text lives in bot.text (discord-free, so services can escape what they put in error messages).
+__all__ = ["clip", "md", "md_line", "one_line", "user_text"]
 
 
 def embed_length(embed: discord.Embed) -> int:

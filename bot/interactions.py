@@ -11,7 +11,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.embeds import COLOUR_ERROR, CONTENT_MAX, clip, fit_embeds, make_embed
+from bot.embeds import COLOUR_ERROR, CONTENT_MAX, clip, fit_embeds, make_embed, md_line
 from bot.errors import UserFacingError
 from bot.timeparse import TimeParseError
 
@@ -75,7 +75,7 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
         text = str(inner) or "You can't use this command here."
         return text, True
     if isinstance(inner, app_commands.TransformerError):
-        return f"I couldn't understand “{clip(str(inner.value), 100)}”.", True
+        return f"I couldn't understand “{md_line(str(inner.value), 100)}”.", True
     if isinstance(inner, discord.Forbidden):
         return "Discord refused that: I'm missing a permission in this channel. Ask a server admin.", True
     if isinstance(inner, sqlite3.OperationalError):

@@ -59,6 +59,8 @@ from zoneinfo import ZoneInfo
 from dateutil import parser as du_parser
 from dateutil.relativedelta import relativedelta
 
+from bot.text import md_line
+
 __all__ = [
     "DISCORD_STYLES",
     "TimeParseError",
@@ -146,10 +148,7 @@ def _quote(text: object, limit: int = 40) -> str:
     raw = text if isinstance(text, str) else repr(text)
     raw = raw[: limit * 4]
     cleaned = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch in " \t\n")
-    cleaned = " ".join(cleaned.split())
-    cleaned = cleaned.replace("`", "'").replace("@", "@\u200b")
-    if len(cleaned) > limit:
-        cleaned = cleaned[: limit - 1] + "…"
+    cleaned = md_line(cleaned.replace("`", "'").replace("@", "@\u200b"), limit)  # no markdown, link or mention
     return f"“{cleaned}”"
 
 

@@ -287,7 +287,7 @@ async def test_import_rejects_bad_rows_atomically(svc: DirectoryService) -> None
     assert len(await svc.network_members(G1, ppc.id, country="MX")) == 1
 
     exported = await svc.export_memberships(G1)
-    assert "pacific-ports" in exported and exported.startswith("city,country_iso2,network_slug")
+    assert "pacific-ports" in exported and exported.startswith("\ufeffcity,country_iso2,network_slug")
     assert "pacific-ports" not in await svc.export_memberships(G2)
     nets = await svc.export_networks(G1)
     assert nets.count("\n") == 47 + 2 + 1

@@ -154,6 +154,33 @@ def pings(body: JsonDict) -> tuple[bool, set[int], set[int]]:
     return everyone, pinged_users, pinged_roles
 
 
+def body_text(body: JsonDict) -> str:
+    """The text a message body shows: content and every embed's title, description, fields, footer."""
+    parts = [body.get("content") or ""]
+    for e in body.get("embeds") or []:
+        parts += [e.get("title") or "", e.get("description") or "", (e.get("footer") or {}).get("text") or "",
+                  (e.get("author") or {}).get("name") or ""]
+        parts += [f"{f.get('name', '')}\n{f.get('value', '')}" for f in e.get("fields") or []]
+    return "\n".join(p for p in parts if isinstance(p, str))
+
+
+def spoofed_markdown(fake: FakeDiscord, victims: Victims) -> list[str]:
+    """Bodies showing hostile member text as markdown: a mention of the victims (who never act and are
+    never chosen, so only member text names them), a masked link, or a heading from the hostile atoms."""
+    found: list[str] = []
+    leaks = {
+        "mention": re.compile(rf"<@!?{victims.user_id}>|<@&{victims.role_id}>|<#{victims.channel_id}>"),
+        "masked link": re.compile(r"(?<!\\)(?:\\\\)*\[link\]\(https://example\.com\)"),
+        "heading": re.compile(r"^[^\S\n]*#{1,3} Heading", re.MULTILINE),
+    }
+    for where, body in message_bodies(fake):
+        text = body_text(body)
+        for what, rx in leaks.items():
+            if rx.search(text):
+                found.append(f"{where}: {what}: {text[:200]!r}")
+    return found
+
+
 # -- the driver ------------------------------------------------------------------------------
 class Driver:
     def __init__(self, w: World, rng: random.Random, victims: Victims, actors: list[Member]) -> None:
@@ -491,6 +518,7 @@ async def test_every_command_modal_button_and_autocomplete_survives_hostile_inpu
 
         everyone_pings: list[str] = []
         bad_pings: list[str] = []
+        spoofed = spoofed_markdown(fake_discord, victims)
         for where, body in message_bodies(fake_discord):
             everyone, users, roles = pings(body)
             if everyone:
@@ -516,6 +544,7 @@ async def test_every_command_modal_button_and_autocomplete_survives_hostile_inpu
         assert fake_discord.unhandled == [], fake_discord.unhandled[:20]
         assert not everyone_pings, everyone_pings[:10]
         assert not bad_pings, bad_pings[:10]
+        assert not spoofed, "\n".join(spoofed[:10])
         assert not untouched, untouched
 
 
@@ -793,3 +822,114 @@ async def test_directory_service_takes_hostile_text(
         paris = await svc.resolve_city("Paris, FR", guild_id=G)
         await call("add_membership", lambda: svc.add_membership(G, OWNER, net, paris, category=query,
                                                                 source=source))
+
+
+# -- member text renders as typed: no masked link, heading or mention (issue 11) ------------------
+def _builders() -> dict[str, Callable[[], Any]]:
+    """Every embed builder of cogs/*/embeds.py, called with member text (`PAYLOAD`) in every field."""
+    from cogs.directory import embeds as D
+    from cogs.directory import service as DS
+    from cogs.mous import embeds as M
+    from cogs.mous import service as MS
+    from cogs.practices import embeds as PE
+    from cogs.practices import service as PS
+    from cogs.roundtables import embeds as R
+    from cogs.roundtables import service as RS
+    from cogs.roundtables.findtime import Slot
+    from tests.hostile.render import PAYLOAD, WHEN, fill
+
+    p = fill(PS.Practice)
+    rt = fill(RS.Roundtable)
+    occ = fill(RS.Occurrence)
+    search = fill(PS.SearchResult, corrected=(PAYLOAD,), filters=(("city", PAYLOAD),))
+    detail = fill(MS.AgreementDetail, history=(fill(MS.HistoryEntry, changes={"title": {"to": PAYLOAD},
+                                                                              "reason": PAYLOAD}),))
+    reminder = fill(MS.ReminderContext)
+    net, city, prof, ms = fill(DS.Network), fill(DS.City), fill(DS.Profile), fill(DS.Membership)
+    return {
+        "cogs.practices.embeds.practice_embed": lambda: PE.practice_embed(p, fill(PS.Counts), heading="x"),
+        "cogs.practices.embeds.review_card": lambda: PE.review_card(p, similar=[p], resubmitted=True),
+        "cogs.practices.embeds.decided_card": lambda: PE.decided_card(p),
+        "cogs.practices.embeds.decision_message": lambda: [PE.decision_message(
+            fill(PS.Practice, status=s, duplicate_of=None), PAYLOAD) for s in PS.STATUS_LABELS],
+        "cogs.practices.embeds.hit_lines": lambda: PE.hit_lines(search),
+        "cogs.practices.embeds.search_page": lambda: PE.search_page(search, PAYLOAD, 0),
+        "cogs.practices.embeds.search_pages": lambda: PE.search_pages(search, PAYLOAD),
+        "cogs.practices.embeds.no_results_message": lambda: PE.no_results_message(PAYLOAD, search),
+        "cogs.practices.embeds.list_pages": lambda: PE.list_pages("Your practices", [fill(PS.Practice, status="rejected")]),
+        "cogs.practices.embeds.stats_embed": lambda: PE.stats_embed(fill(PS.Stats), PAYLOAD),
+        "cogs.practices.embeds.announcement_embed": lambda: PE.announcement_embed(p),
+        "cogs.practices.embeds.city_line": lambda: PE.city_line(p),
+        "cogs.practices.embeds.contact_line": lambda: PE.contact_line(p),
+        "cogs.practices.embeds.highlight": lambda: PE.highlight("a \x02" + PAYLOAD + "\x03 " + PAYLOAD),
+        "cogs.roundtables.embeds.title_line": lambda: R.title_line(rt),
+        "cogs.roundtables.embeds.where_text": lambda: R.where_text(rt, show_link=True),
+        "cogs.roundtables.embeds.announcement_embed": lambda: R.announcement_embed(rt, occ, fill(RS.Counts), PAYLOAD),
+        "cogs.roundtables.embeds.list_page": lambda: [R.list_page("Upcoming", [rt], {}, past=past) for past in (0, 1)],
+        "cogs.roundtables.embeds.show_embed": lambda: R.show_embed(rt, occ, [occ, occ], [fill(RS.Attendee)],
+                                                                   [fill(RS.Note)], PAYLOAD, show_link=True),
+        "cogs.roundtables.embeds.rsvp_reply": lambda: [R.rsvp_reply(rt, occ, s, 1, False)
+                                                       for s in ("going", "waitlist", "maybe", "declined")],
+        "cogs.roundtables.embeds.reminder_text": lambda: R.reminder_text(rt, occ, ""),
+        "cogs.roundtables.embeds.reminder_dm": lambda: R.reminder_dm(rt, occ, PAYLOAD),
+        "cogs.roundtables.embeds.notes_embed": lambda: R.notes_embed(rt, fill(RS.Note), WHEN),
+        "cogs.roundtables.embeds.findtime_embed": lambda: [R.findtime_embed([(PAYLOAD, "UTC")], slots, 60, 7)
+                                                           for slots in ([], [fill(Slot)])],
+        "cogs.mous.embeds.detail_embed": lambda: M.detail_embed(detail),
+        "cogs.mous.embeds.list_pages": lambda: M.list_pages([fill(MS.ListRow)], 1, WHEN.date(), "UTC", "Agreements"),
+        "cogs.mous.embeds.upcoming_pages": lambda: M.upcoming_pages([fill(MS.DueItem)], 30, WHEN.date(), "UTC"),
+        "cogs.mous.embeds.digest_embeds": lambda: M.digest_embeds(fill(MS.Digest), "UTC", 6),
+        "cogs.mous.embeds.reminder_text": lambda: [M.reminder_text(fill(MS.ReminderContext, what=w), mention=True)
+                                                   for w in ("expiry", "notice", "milestone")] + [
+                                                      M.reminder_text(reminder)],
+        "cogs.directory.embeds.membership_bits": lambda: D.membership_bits(ms),
+        "cogs.directory.embeds.profile_line": lambda: D.profile_line(prof, with_city=True),
+        "cogs.directory.embeds.profile_embed": lambda: D.profile_embed(prof, PAYLOAD, WHEN),
+        "cogs.directory.embeds.city_embed": lambda: D.city_embed(city, PAYLOAD, WHEN, [ms], [], "", [prof], 1),
+        "cogs.directory.embeds.seed_agreement_line": lambda: D.seed_agreement_line(fill(DS.SeedAgreement), city),
+        "cogs.directory.embeds.network_embed": lambda: D.network_embed(net, PAYLOAD, [ms], 1, [prof]),
+        "cogs.directory.embeds.network_line": lambda: D.network_line(net),
+        "cogs.directory.embeds.member_city_line": lambda: D.member_city_line(ms),
+        "cogs.directory.embeds.shared_line": lambda: D.shared_line(net, city, ms, city, ms),
+        "cogs.directory.embeds.gaps_pages": lambda: D.gaps_pages(DS.Gaps([4242], [4243], [(city, 3)])),
+    }
+
+
+# Builders that never show member text (dates, counts, codes) or take only text the caller escaped.
+NO_MEMBER_TEXT = {
+    "cogs.practices.embeds.ts": "a Discord timestamp",
+    "cogs.practices.embeds.search_page_count": "a number",
+    "cogs.roundtables.embeds.counts_text": "counts and a capacity",
+    "cogs.roundtables.embeds.mention_list": "the bot's own mentions of member ids",
+    "cogs.mous.embeds.day": "a date", "cogs.mous.embeds.days_left": "a number of days",
+    "cogs.directory.embeds.local_time": "a time and an IANA zone",
+    "cogs.directory.embeds.pages": "pages of lines the callers built with md()",
+}
+
+
+def _embed_functions() -> list[str]:
+    import importlib
+    import inspect
+
+    names = []
+    for path in sorted(Path(__file__).resolve().parents[1].glob("cogs/*/embeds.py")):
+        mod = importlib.import_module(f"cogs.{path.parent.name}.embeds")
+        names += [f"{mod.__name__}.{n}" for n, fn in inspect.getmembers(mod, inspect.isfunction)
+                  if fn.__module__ == mod.__name__ and not n.startswith("_")]
+    return names
+
+
+def test_every_embed_builder_is_checked_with_hostile_markdown() -> None:
+    missing = set(_embed_functions()) - set(_builders()) - set(NO_MEMBER_TEXT)
+    assert not missing, f"add these renderers to _builders() (or NO_MEMBER_TEXT, with why): {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(_builders()))
+def test_member_text_renders_as_typed(name: str) -> None:
+    from tests.hostile.render import markdown_leaks, rendered_text
+
+    texts = rendered_text(_builders()[name]())
+    assert texts, name
+    joined = "\n".join(texts)
+    assert markdown_leaks(joined) == [], f"{name}: {markdown_leaks(joined)} in {joined[:600]!r}"
+    assert "click" in joined, f"{name}: the member text is not shown at all, so nothing was checked"

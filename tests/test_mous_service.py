@@ -386,7 +386,7 @@ async def test_city_lines_export_and_ics(svc: MouService) -> None:
     assert name == "agreements.csv" and rows[0]["title"] == "Seoul–Paris" and "Lyon, FR (ours)" in rows[0]["parties"]
     name, data = await svc.export(G, "json")
     rec = json.loads(data)[0]
-    assert rec["owners"] == [OWNER.id] and len(rec["parties"]) == 3
+    assert rec["owners"] == [str(OWNER.id)] and len(rec["parties"]) == 3
     items = await svc.deadlines(G)
     cal = Calendar.from_ical(build_ics(G, items, now=svc.now()))
     events = [c for c in cal.walk("VEVENT")]

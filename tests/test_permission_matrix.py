@@ -130,6 +130,7 @@ MATRIX: dict[str, Case] = {
     "roundtable cancel": Case(OWNER, _o(id="$rt")),
     "roundtable notes": Case(OWNER, _o(id="$rt", text="Refused notes")),
     "roundtable ics": Case(READ),
+    "roundtable attendees": Case(OWNER, _o(id="$rt")),
     "roundtable findtime": Case(READ),
     "roundtable reminders": Case(ANYONE),
     "roundtable reminder-times": Case(MANAGE, _o(times="2d, 1h")),

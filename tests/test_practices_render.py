@@ -1,4 +1,5 @@
-"""Render helpers of the practice library: the fast path of md() changes nothing."""
+"""The kernel's member-text escape (bot.text.md, used by every feature): the fast path changes nothing, and
+its copy of discord.py's escape_markdown agrees with discord.py's."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import discord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.embeds import clip, user_text
-from cogs.practices.embeds import highlight, md
+from bot.text import _INDENTED_BLOCK, _LINE_BREAKS, _MENTION, _OPEN_BRACKET, _ZW, clip, md, user_text
+from cogs.practices.embeds import highlight
 
-_ALPHABET = st.sampled_from(list("ab Z9é_\\~|*`>[]()#-@\r\n:/.<everyonhr\x02\x03ÿ𝔸\u200b"))
+_ALPHABET = st.sampled_from(list("ab Z9é_\\~|*`>[]()#-@\r\n:/.<&!everyonhr\x02\x03ÿ𝔸\u200b\u2028\x85\u3000\t"))
 
 
 def _full(text: str, limit: int | None = None) -> str:
-    out = discord.utils.escape_markdown(user_text(text), as_needed=False, ignore_links=True)
+    """The slow path, applied to every text."""
+    out = _INDENTED_BLOCK.sub("", _LINE_BREAKS.sub("\n", text))
+    out = discord.utils.escape_markdown(user_text(out), as_needed=False, ignore_links=True)
+    out = _OPEN_BRACKET.sub(r"\1\\[", _MENTION.sub("<" + _ZW, out))
     return clip(out, limit) if limit else out
 
 

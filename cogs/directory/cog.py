@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import EXPORT_LIMIT, expensive, manage_guild_only, moderator_only, role_grant_problem
-from bot.embeds import COLOUR_OK, choice_name, clip, make_embed, one_line
+from bot.embeds import COLOUR_OK, choice_name, make_embed, md_line
 from bot.errors import InvalidInput
 from bot.interactions import reply
 from bot.scheduler import system_clock
@@ -146,7 +146,7 @@ class Directory(commands.Cog):
         target = member or interaction.user
         p = await self.svc.get_profile(_gid(interaction), target.id)
         if p is None:
-            who = "You have" if target.id == interaction.user.id else f"{one_line(target.display_name, 80)} has"
+            who = "You have" if target.id == interaction.user.id else f"{md_line(target.display_name, 80)} has"
             await reply(interaction, f"{who} no directory profile yet. Create one with `/profile set`.")
             return
         await reply(interaction, embed=render.profile_embed(p, target.display_name, system_clock()))
@@ -173,7 +173,7 @@ class Directory(commands.Cog):
         assert p.city is not None
         extra = await self._set_verified_role(interaction, member, grant=not withdraw)
         verb = "no longer verified" if withdraw else "verified"
-        await reply(interaction, f"{member.mention} is {verb} as representing **{p.city.label}**.{extra}")
+        await reply(interaction, f"{member.mention} is {verb} as representing **{md_line(p.city.label, 150)}**.{extra}")
 
     async def _check_verified_role(self, interaction: discord.Interaction[Any]) -> None:
         """Before granting: the configured role must still be safe to hand out (its permissions or
@@ -230,8 +230,8 @@ class Directory(commands.Cog):
         c = await self.svc.resolve_city(city, guild_id=gid)
         members = await self.svc.members_in_city(gid, c.id)
         lines = [render.profile_line(p) for p in members]
-        await Paginator(render.pages(f"Who represents {c.label}", lines,
-                                     empty=f"Nobody here has set {c.name} as their city yet."),
+        await Paginator(render.pages(f"Who represents {md_line(c.label, 150)}", lines,
+                                     empty=f"Nobody here has set {md_line(c.name, 100)} as their city yet."),
                         interaction.user.id).start(interaction)
 
     whois.autocomplete("city")(member_city_autocomplete)
@@ -270,7 +270,7 @@ class Directory(commands.Cog):
                        country: app_commands.Range[str, 2, 60], timezone: app_commands.Range[str, 1, 64],
                        region: app_commands.Range[str, 1, 100] | None = None) -> None:
         c = await self.svc.add_city(_gid(interaction), interaction.user.id, name, country, timezone, region)
-        await reply(interaction, f"Added **{c.label}** ({c.timezone}) to this server's directory.")
+        await reply(interaction, f"Added **{md_line(c.label, 150)}** ({c.timezone}) to this server's directory.")
 
     city_add.autocomplete("timezone")(zone_autocomplete)
 
@@ -281,10 +281,8 @@ class Directory(commands.Cog):
     async def network_list(self, interaction: discord.Interaction[Any], focus: str | None = None,
                            scope: str | None = None) -> None:
         nets = await self.svc.list_networks(_gid(interaction), focus=focus, scope=scope)
-        lines = [f"**{n.display}**" + (f" — {n.scope}" if n.scope else "") + (f" · {', '.join(n.focus)}"
-                                                                            if n.focus else "")
-                 + (" · _added here_" if n.guild_id is not None else "") for n in nets]
-        what = " · ".join(x for x in (focus, scope) if x)
+        lines = [render.network_line(n) for n in nets]
+        what = md_line(" · ".join(x for x in (focus, scope) if x), 100)
         await Paginator(render.pages(f"Networks{f' ({what})' if what else ''} — {len(nets)}", lines,
                                      empty="No network matches."), interaction.user.id).start(interaction)
 
@@ -310,9 +308,9 @@ class Directory(commands.Cog):
         gid = _gid(interaction)
         net = await self.svc.resolve_network(network, guild_id=gid)
         members = await self.svc.network_members(gid, net.id, country=country)
-        lines = [f"• {m.place}" + (f" — {b}" if (b := render.membership_bits(m)) else "") for m in members]
-        title = f"{net.display} — members" + (f" in {country.upper() if len(country) == 2 else country}"
-                                              if country else "")
+        lines = [render.member_city_line(m) for m in members]
+        title = f"{md_line(net.display, 200)} — members" + (
+            f" in {md_line(country.upper() if len(country) == 2 else country, 60)}" if country else "")
         await Paginator(render.pages(title, lines, empty="No member cities recorded.",
                                      footer="A sample from dated public sources, plus this server's additions."),
                         interaction.user.id).start(interaction)
@@ -326,12 +324,8 @@ class Directory(commands.Cog):
         a = await self.svc.resolve_city(city_a, guild_id=gid)
         b = await self.svc.resolve_city(city_b, guild_id=gid)
         shared = await self.svc.shared_networks(gid, a.id, b.id)
-        lines = []
-        for net, ma, mb in shared:
-            notes = "; ".join(f"{lbl}: {bits}" for lbl, bits in ((a.name, render.membership_bits(ma)),
-                                                                 (b.name, render.membership_bits(mb))) if bits)
-            lines.append(f"• **{net.display}**" + (f" — {notes}" if notes else ""))
-        await Paginator(render.pages(f"Networks shared by {a.label} and {b.label}", lines,
+        lines = [render.shared_line(net, a, ma, b, mb) for net, ma, mb in shared]
+        await Paginator(render.pages(f"Networks shared by {md_line(a.label, 100)} and {md_line(b.label, 100)}", lines,
                                      empty="No shared network recorded (seed data plus this server's additions)."),
                         interaction.user.id).start(interaction)
 
@@ -345,8 +339,8 @@ class Directory(commands.Cog):
         na = await self.svc.resolve_network(network_a, guild_id=gid)
         nb = await self.svc.resolve_network(network_b, guild_id=gid)
         cities = await self.svc.overlap(gid, na.id, nb.id)
-        await Paginator(render.pages(f"In both {clip(na.display, 100)} and {clip(nb.display, 100)}",
-                                     [f"• {c.label}" for c in cities], empty="No city is recorded in both."),
+        await Paginator(render.pages(f"In both {md_line(na.display, 100)} and {md_line(nb.display, 100)}",
+                                     [f"• {md_line(c.label, 150)}" for c in cities], empty="No city is recorded in both."),
                         interaction.user.id).start(interaction)
 
     network_overlap.autocomplete("network_a")(network_autocomplete)
@@ -369,7 +363,7 @@ class Directory(commands.Cog):
         net = await self.svc.add_network(_gid(interaction), interaction.user.id, name=name, acronym=acronym,
                                          founded_year=founded, focus=focus, scope=scope, website=website, hq_city=hq,
                                          source=source)
-        await reply(interaction, f"Added **{one_line(net.display, 200)}** (id `{net.slug}`) to this server's directory.")
+        await reply(interaction, f"Added **{md_line(net.display, 200)}** (id `{net.slug}`) to this server's directory.")
 
     network_add.autocomplete("hq")(city_autocomplete)
 
@@ -389,7 +383,7 @@ class Directory(commands.Cog):
         m = await self.svc.add_membership(gid, interaction.user.id, net, c, since=since, category=role, source=source,
                                           left=left)
         bits = render.membership_bits(m)
-        await reply(interaction, f"Recorded **{c.label}** in **{one_line(net.display, 200)}**"
+        await reply(interaction, f"Recorded **{md_line(c.label, 150)}** in **{md_line(net.display, 200)}**"
                                  + (f" ({bits})" if bits else "") + " for this server.")
 
     network_add_member.autocomplete("network")(network_autocomplete)
@@ -403,7 +397,7 @@ class Directory(commands.Cog):
         net = await self.svc.resolve_network(network, guild_id=gid)
         c = await self.svc.resolve_city(city, guild_id=gid)
         await self.svc.remove_membership(gid, interaction.user.id, net, c)
-        await reply(interaction, f"Removed **{c.label}** from **{one_line(net.display, 200)}** in this server.")
+        await reply(interaction, f"Removed **{md_line(c.label, 150)}** from **{md_line(net.display, 200)}** in this server.")
 
     network_remove_member.autocomplete("network")(network_autocomplete)
     network_remove_member.autocomplete("city")(member_city_autocomplete)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.embeds import COLOUR_WARN, chunk_lines, clip, make_embed, one_line, user_text
+from bot.embeds import COLOUR_WARN, chunk_lines, make_embed, md, md_line
 from cogs.directory.service import (
     City,
     Gaps,
@@ -40,17 +40,18 @@ def membership_bits(m: Membership) -> str:
         bits.append(f"as of {m.as_of}")
     if m.origin == "guild":
         bits.append("added here")
-    text = ", ".join(bits)
+    text = md_line(", ".join(bits), 300)
     if m.caveat:
-        text = f"{text}; ⚠ {m.caveat}" if text else f"⚠ {m.caveat}"
+        caveat = md_line(m.caveat, 300)
+        text = f"{text}; ⚠ {caveat}" if text else f"⚠ {caveat}"
     return text
 
 
 def profile_line(p: Profile, *, with_city: bool = False) -> str:
     parts = [f"<@{p.user_id}>"]
     if with_city and p.city:
-        parts.append(p.city.label)
-    role = " · ".join(one_line(x, 100) for x in (p.title, p.office) if x)
+        parts.append(md_line(p.city.label, 150))
+    role = " · ".join(md_line(x, 100) for x in (p.title, p.office) if x)
     if role:
         parts.append(role)
     parts.append(VERIFIED if p.verified else f"_{UNVERIFIED}_")
@@ -60,7 +61,7 @@ def profile_line(p: Profile, *, with_city: bool = False) -> str:
 def profile_embed(p: Profile, display_name: str, now: datetime) -> discord.Embed:
     fields: list[tuple[str, str, bool]] = []
     if p.city:
-        fields.append(("City", f"{p.city.label} — {VERIFIED if p.verified else UNVERIFIED}", False))
+        fields.append(("City", f"{md_line(p.city.label, 150)} — {VERIFIED if p.verified else UNVERIFIED}", False))
     else:
         fields.append(("City", "not set", False))
     if p.timezone:
@@ -69,9 +70,9 @@ def profile_embed(p: Profile, display_name: str, now: datetime) -> discord.Embed
     for name, value in (("Title", p.title), ("Office", p.office), ("Languages", p.languages),
                         ("Expertise", p.expertise)):
         if value:
-            fields.append((name, user_text(value, 1024), True))
+            fields.append((name, md(value, 1024), True))
     fields.append(("DMs from Attaché", "accepted" if p.dm_ok else "declined", True))
-    return make_embed(f"Profile — {one_line(display_name, 200)}", None, fields=fields)
+    return make_embed(f"Profile — {md_line(display_name, 200)}", None, fields=fields)
 
 
 def city_embed(
@@ -86,15 +87,15 @@ def city_embed(
     *,
     total_networks: int | None = None,
 ) -> discord.Embed:
-    desc = [f"**Country:** {country_name} ({city.country})"]
+    desc = [f"**Country:** {md_line(country_name, 100)} ({md_line(city.country, 10)})"]
     if city.region:
-        desc.append(f"**Region:** {city.region}")
+        desc.append(f"**Region:** {md_line(city.region, 100)}")
     desc.append(f"**Local time:** {local_time(city.timezone, now)}")
     if city.population:
         desc.append(f"**Population:** {city.population:,}")
     if city.guild_id is not None:
         desc.append("_Added to the directory by this server's moderators._")
-    nets = [f"• {m.network.display}" + (f" — {b}" if (b := membership_bits(m)) else "") for m in memberships]
+    nets = [f"• {md_line(m.network.display, 200)}" + (f" — {b}" if (b := membership_bits(m)) else "") for m in memberships]
     shown: list[str] = []
     for item in nets:
         if sum(len(x) + 1 for x in shown) + len(item) > 960:
@@ -115,15 +116,15 @@ def city_embed(
     ]
     if practices is not None:
         fields.append(("Approved practices", str(practices), True))
-    return make_embed(city.label, "\n".join(desc), fields=fields,
+    return make_embed(md_line(city.label, 250), "\n".join(desc), fields=fields,
                       footer="Memberships are dated snapshots from public sources; check the network's own list.")
 
 
 def seed_agreement_line(a: SeedAgreement, city: City) -> str:
     other = (a.city_b, a.country_b) if a.city_a_id == city.id else (a.city_a, a.country_a)
     year = f" ({a.signed_year})" if a.signed_year else ""
-    topic = f" — {clip(a.topic, 80)}" if a.topic else ""
-    return f"• {a.kind} with {other[0]}, {other[1]}{year}{topic}"
+    topic = f" — {md_line(a.topic, 80)}" if a.topic else ""
+    return f"• {md_line(a.kind, 40)} with {md_line(other[0], 100)}, {md_line(other[1], 10)}{year}{topic}"
 
 
 def network_embed(
@@ -131,29 +132,48 @@ def network_embed(
 ) -> discord.Embed:
     desc = []
     if net.notes:
-        desc.append(user_text(net.notes, 1500))
+        desc.append(md(net.notes, 1500))
     fields: list[tuple[str, str, bool]] = []
     if net.founded_year:
         fields.append(("Founded", str(net.founded_year), True))
-    fields.append(("Headquarters", hq_label or "not confirmed", True))
+    fields.append(("Headquarters", md_line(hq_label, 200) or "not confirmed", True))
     if net.scope:
-        fields.append(("Scope", net.scope, True))
+        fields.append(("Scope", md_line(net.scope, 100), True))
     if net.focus:
-        fields.append(("Focus", ", ".join(net.focus), True))
+        fields.append(("Focus", md_line(", ".join(net.focus), 500), True))
     if net.member_count:
         year = f" ({net.member_count_year})" if net.member_count_year else " (undated)"
         fields.append(("Approx. members", f"{net.member_count:,}{year}", True))
     if net.website:
-        fields.append(("Website", net.website, True))
-    lines = [f"• {m.place}" + (f" — {b}" if (b := membership_bits(m)) else "") for m in members[:20]]
+        fields.append(("Website", md_line(net.website, 500), True))
+    lines = [f"• {md_line(m.place, 200)}" + (f" — {b}" if (b := membership_bits(m)) else "") for m in members[:20]]
     more = f"\n… {total - 20} more: `/network members`" if total > 20 else ""
     fields.append((f"Member cities known here ({total})", "\n".join(lines) + more if lines else "none recorded", False))
     fields.append((f"Members of this server from those cities ({len(present)})",
                    "\n".join(profile_line(p, with_city=True) for p in present[:10]) if present else "none yet", False))
     if net.source:
-        fields.append(("Source", clip(net.source, 1024), False))
+        fields.append(("Source", md(net.source, 1024), False))
     origin = "Added by this server" if net.guild_id is not None else "Seed reference data"
-    return make_embed(net.display, "\n\n".join(desc) or None, fields=fields, footer=f"{origin} · id `{net.slug}`")
+    return make_embed(md_line(net.display, 250), "\n\n".join(desc) or None, fields=fields, footer=f"{origin} · id `{net.slug}`")
+
+
+def network_line(n: Network) -> str:
+    """One network in `/network list`."""
+    return (f"**{md_line(n.display, 200)}**" + (f" — {md_line(n.scope, 40)}" if n.scope else "")
+            + (f" · {md_line(', '.join(n.focus), 300)}" if n.focus else "")
+            + (" · _added here_" if n.guild_id is not None else ""))
+
+
+def member_city_line(m: Membership) -> str:
+    """One member city in `/network members`."""
+    return f"• {md_line(m.place, 200)}" + (f" — {b}" if (b := membership_bits(m)) else "")
+
+
+def shared_line(net: Network, a: City, ma: Membership, b: City, mb: Membership) -> str:
+    """One network two cities share, in `/network shared`."""
+    notes = "; ".join(f"{md_line(lbl, 100)}: {bits}" for lbl, bits in ((a.name, membership_bits(ma)),
+                                                                       (b.name, membership_bits(mb))) if bits)
+    return f"• **{md_line(net.display, 200)}**" + (f" — {notes}" if notes else "")
 
 
 def pages(title: str, lines: Sequence[str], *, footer: str | None = None, empty: str = "Nothing found.",
@@ -173,7 +193,7 @@ def gaps_pages(gaps: Gaps) -> list[discord.Embed]:
         lines.extend(f"• <@{u}>" for u in gaps.missing_city)
     if gaps.unverified_cities:
         lines.append("**Cities with members but no verified representative:**")
-        lines.extend(f"• {c.label} — {n} member{'s' if n != 1 else ''}" for c, n in gaps.unverified_cities)
+        lines.extend(f"• {md_line(c.label, 150)} — {n} member{'s' if n != 1 else ''}" for c, n in gaps.unverified_cities)
     return pages("Directory gaps", lines, empty="No gaps: every profile has a place and every city a verified "
                  "representative.", footer="Members who never ran /profile set are not listed.",
                  colour=COLOUR_WARN if lines else None)

@@ -29,7 +29,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot import DATA_DIR, audit
 from bot.db import Database, placeholders, sqlite_uri
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.export import unneutralise, write_csv
 from bot.scheduler import system_clock, to_ms
+from bot.text import md_line
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +329,7 @@ def check_zone(text: str) -> str:
         pass
     near = difflib.get_close_matches(cleaned.casefold()[:64], list(_zones_lower()), n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(f'`{_zones_lower()[z]}`' for z in near)}?" if near else ""
-    raise InvalidInput(f"“{text[:64]}” is not an IANA time zone (for example `Asia/Seoul`).{hint}")
+    raise InvalidInput(f"“{md_line(text, 64)}” is not an IANA time zone (for example `Asia/Seoul`).{hint}")
 
 
 _ZONES: dict[str, str] = {}
@@ -354,7 +356,7 @@ def _int_or_none(value: str, what: str, lo: int, hi: int) -> int | None:
     if not value:
         return None
     if not (value.isascii() and value.isdigit()) or not lo <= int(value) <= hi:
-        raise ValueError(f"{what} must be a whole number from {lo} to {hi} (got “{value[:20]}”)")
+        raise ValueError(f"{what} must be a whole number from {lo} to {hi} (got “{md_line(value, 20)}”)")
     return int(value)
 
 
@@ -811,15 +813,15 @@ class DirectoryService:
         if len(candidates) == 1:
             return candidates[0]
         if len(candidates) > 1:
-            listed = "; ".join(f"**{c.label}**" for c in candidates[:8])
+            listed = "; ".join(f"**{md_line(c.label, 120)}**" for c in candidates[:8])
             raise InvalidInput(
-                f"“{raw[:60]}” could be several cities: {listed}. Pick one from the list, or add the region "
-                f"or country (e.g. `{candidates[0].label}`)."
+                f"“{md_line(raw, 60)}” could be several cities: {listed}. Pick one from the list, or add the region "
+                f"or country (e.g. {md_line(candidates[0].label, 120)})."
             )
         suggestions = await self._suggest(key, gid)
-        hint = f" Did you mean {', '.join(f'**{c.label}**' for c in suggestions)}?" if suggestions else ""
+        hint = f" Did you mean {', '.join(f'**{md_line(c.label, 120)}**' for c in suggestions)}?" if suggestions else ""
         raise NotFound(
-            f"I don't know a city called “{raw[:60]}”.{hint} Pick from the list as you type; a moderator can add a "
+            f"I don't know a city called “{md_line(raw, 60)}”.{hint} Pick from the list as you type; a moderator can add a "
             "missing city with `/city add`."
         )
 
@@ -852,7 +854,7 @@ class DirectoryService:
             raise InvalidInput("Give the city's name.")
         iso = self.parse_country(country)
         if iso is None:
-            raise InvalidInput(f"“{country[:60]}” is not a country I know. Use a two-letter code such as `FR`.")
+            raise InvalidInput(f"“{md_line(country, 60)}” is not a country I know. Use a two-letter code such as `FR`.")
         zone = check_zone(timezone)
         region_clean = _clean_text(region, 100, "The region")
         key = normalise(clean)
@@ -860,7 +862,7 @@ class DirectoryService:
         if existing and (region_clean is None or any(
                 c.admin1 and normalise(c.admin1) == normalise(region_clean) for c in existing)):
             raise InvalidInput(
-                f"**{existing[0].label}** is already in the directory; pick it from the list instead."
+                f"**{md_line(existing[0].label, 120)}** is already in the directory; pick it from the list instead."
             )
         async with self.db.transaction():
             new_id = int(await self.db.fetchval(
@@ -1195,22 +1197,22 @@ class DirectoryService:
             own = [n for n in exact if n.guild_id is not None]
             if len(own) == 1:
                 return own[0]
-            raise InvalidInput("Several networks match “" + raw[:60] + "”: " + "; ".join(
-                f"**{n.display}** (`{n.slug}`)" for n in exact[:8]) + ". Pick one from the list.")
+            raise InvalidInput("Several networks match “" + md_line(raw, 60) + "”: " + "; ".join(
+                f"**{md_line(n.display, 120)}** (`{n.slug}`)" for n in exact[:8]) + ". Pick one from the list.")
         found = await self.search_networks(raw, 5, guild_id=guild_id)
         if len(found) == 1:
             return found[0]
-        hint = f" Did you mean {', '.join(f'**{n.display}**' for n in found[:3])}?" if found else ""
-        raise NotFound(f"I don't know a network called “{raw[:60]}”.{hint} Pick one from the list as you type.")
+        hint = f" Did you mean {', '.join(f'**{md_line(n.display, 120)}**' for n in found[:3])}?" if found else ""
+        raise NotFound(f"I don't know a network called “{md_line(raw, 60)}”.{hint} Pick one from the list as you type.")
 
     async def list_networks(
         self, guild_id: int | None, *, focus: str | None = None, scope: str | None = None
     ) -> list[Network]:
         gid = guild_id if guild_id is not None else -1
         if focus is not None and focus not in FOCUS_TOPICS:
-            raise InvalidInput(f"Unknown focus “{focus[:40]}”. Choose one of: {', '.join(FOCUS_TOPICS)}.")
+            raise InvalidInput(f"Unknown focus “{md_line(focus, 40)}”. Choose one of: {', '.join(FOCUS_TOPICS)}.")
         if scope is not None and scope not in SCOPES:
-            raise InvalidInput(f"Unknown scope “{scope[:40]}”. Choose global, regional or national.")
+            raise InvalidInput(f"Unknown scope “{md_line(scope, 40)}”. Choose global, regional or national.")
         rows = await self.db.fetchall(
             f"SELECT {_NET_COLS} FROM networks n WHERE (n.guild_id IS NULL OR n.guild_id = ?) "
             "AND (? IS NULL OR n.focus LIKE '%;' || ? || ';%') AND (? IS NULL OR n.scope = ?) ORDER BY n.name",
@@ -1322,7 +1324,7 @@ class DirectoryService:
         if country:
             iso = self.parse_country(country)
             if iso is None:
-                raise InvalidInput(f"“{country[:60]}” is not a country I know. Use a two-letter code such as `FR`.")
+                raise InvalidInput(f"“{md_line(country, 60)}” is not a country I know. Use a two-letter code such as `FR`.")
             return await self._memberships("m.network_id = ? AND m.country = ?", (network_id, iso), guild_id, limit)
         return await self._memberships("m.network_id = ?", (network_id,), guild_id, limit)
 
@@ -1381,7 +1383,7 @@ class DirectoryService:
     ) -> Membership:
         cat = (category or "member").strip().casefold()
         if cat not in CATEGORIES:
-            raise InvalidInput(f"Unknown role “{cat[:40]}”. Choose one of: {', '.join(CATEGORIES)}.")
+            raise InvalidInput(f"Unknown role “{md_line(cat, 40)}”. Choose one of: {', '.join(CATEGORIES)}.")
         year_now = (now or system_clock()).year
         for y, what in ((since, "The joining year"), (left, "The leaving year")):
             if y is not None and not 1800 <= y <= year_now + 1:
@@ -1395,7 +1397,7 @@ class DirectoryService:
             (network.id, city.id, guild_id),
         )
         if existing is not None and existing["guild_id"] is None:
-            raise InvalidInput(f"**{city.label}** is already listed in **{network.display}** by the shared seed data.")
+            raise InvalidInput(f"**{md_line(city.label, 120)}** is already listed in **{md_line(network.display, 120)}** by the shared seed data.")
         ms = _now_ms(now)
         as_of_c = as_of or (now or system_clock()).date().isoformat()
         async with self.db.transaction():
@@ -1432,9 +1434,9 @@ class DirectoryService:
         if not own:
             if rows:
                 raise PermissionDenied(
-                    f"**{city.label}** in **{network.display}** comes from the shared seed data, which every server "
+                    f"**{md_line(city.label, 120)}** in **{md_line(network.display, 120)}** comes from the shared seed data, which every server "
                     "sees; it can't be removed here. Record a change with `/network add-member` and a leaving year.")
-            raise NotFound(f"**{city.label}** is not listed as a member of **{network.display}** here.")
+            raise NotFound(f"**{md_line(city.label, 120)}** is not listed as a member of **{md_line(network.display, 120)}** here.")
         async with self.db.transaction():
             await self.db.execute("DELETE FROM memberships WHERE id = ? AND guild_id = ?", (own[0]["id"], guild_id))
             await audit.record(self.db, guild_id=guild_id, actor_id=actor_id, action="membership.remove",
@@ -1476,8 +1478,9 @@ class DirectoryService:
             for row in reader:
                 if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                     continue
-                out.append((reader.line_num, {k: (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()
-                                              if k is not None}))
+                # a cell our own export neutralised ("'=…", "'-…") is read back as the text it was
+                out.append((reader.line_num, {k: unneutralise(v or "").strip() if isinstance(v, str) else ""
+                                              for k, v in row.items() if k is not None}))
                 if len(out) > IMPORT_MAX_ROWS:
                     raise InvalidInput(f"Too many rows: at most {IMPORT_MAX_ROWS} per file.")
         except csv.Error as exc:
@@ -1554,7 +1557,7 @@ class DirectoryService:
                 continue
             net = index.get(m["network_slug"])
             if net is None:
-                errors.append(RowError(line, f"unknown network_slug `{m['network_slug'][:60]}`"))
+                errors.append(RowError(line, f"unknown network_slug “{md_line(m['network_slug'], 60)}”"))
                 continue
             city_id: int | None = None
             if m["member_kind"] == "city":
@@ -1565,7 +1568,7 @@ class DirectoryService:
                     errors.append(RowError(line, f"city: {msg}"))
                     continue
                 if city.country != m["country"]:
-                    errors.append(RowError(line, f"city {m['city']} is not in {m['country']}"))
+                    errors.append(RowError(line, f"city {md_line(m['city'], 60)} is not in {md_line(m['country'], 10)}"))
                     continue
                 city_id = city.id
             k = (net.id, city_id if city_id is not None else normalise(m["city"]), m["country"])
@@ -1637,11 +1640,8 @@ class DirectoryService:
 
 
 def _write_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
+    """The import format, through the shared writer (formula cells neutralised, UTF-8 with BOM)."""
+    return write_csv(columns, rows).decode("utf-8")
 
 
 def _parse_network_row(row: dict[str, str]) -> dict[str, Any]:
@@ -1650,7 +1650,7 @@ def _parse_network_row(row: dict[str, str]) -> dict[str, Any]:
     if not g["slug"]:
         raise ValueError("slug is empty")
     if not _SLUG_RE.match(g["slug"]):
-        raise ValueError(f"slug “{g['slug'][:40]}” must be lowercase letters, digits and hyphens (max 63)")
+        raise ValueError(f"slug “{md_line(g['slug'], 40)}” must be lowercase letters, digits and hyphens (max 63)")
     if not g["name"]:
         raise ValueError("name is empty")
     if len(g["name"]) > 200:
@@ -1663,10 +1663,10 @@ def _parse_network_row(row: dict[str, str]) -> dict[str, Any]:
         raise ValueError(f"unknown focus topic(s) {', '.join(bad[:3])}; allowed: {', '.join(FOCUS_TOPICS)}")
     scope = g["scope"].casefold() or None
     if scope and scope not in SCOPES:
-        raise ValueError(f"scope must be global, regional or national (got “{scope[:20]}”)")
+        raise ValueError(f"scope must be global, regional or national (got “{md_line(scope, 20)}”)")
     cc = g["hq_country_iso2"].upper() or None
     if cc and not _ISO2_RE.match(cc):
-        raise ValueError(f"hq_country_iso2 must be a two-letter code (got “{cc[:10]}”)")
+        raise ValueError(f"hq_country_iso2 must be a two-letter code (got “{md_line(cc, 10)}”)")
     if g["hq_city"] and not cc:
         # An HQ city without a country cannot be placed: keep it unknown rather than guess.
         g["hq_city"] = ""
@@ -1692,7 +1692,7 @@ def _parse_membership_row(row: dict[str, str]) -> dict[str, Any]:
         raise ValueError("city is longer than 100 characters")
     cc = g["country_iso2"].upper()
     if not _ISO2_RE.match(cc):
-        raise ValueError(f"country_iso2 must be a two-letter code such as FR (got “{cc[:10]}”)")
+        raise ValueError(f"country_iso2 must be a two-letter code such as FR (got “{md_line(cc, 10)}”)")
     if not g["network_slug"]:
         raise ValueError("network_slug is empty")
     kind = g["member_kind"].casefold() or ("state" if g["notes"].startswith("STATE") else "city")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -9,9 +10,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import audit
-from bot.checks import moderator_only
-from bot.embeds import chunk_lines, clip, make_embed, one_line
+from bot.checks import EXPORT_LIMIT, moderator_only
+from bot.embeds import chunk_lines, make_embed, md_line
 from bot.interactions import reply
+from bot.member_names import lookup_for
 from bot.timeparse import discord_ts
 from bot.ui import Paginator
 
@@ -38,6 +40,15 @@ def help_sections(bot: commands.Bot) -> list[tuple[str, list[str]]]:
     return sections
 
 
+def _export_cooldown(interaction: discord.Interaction[Any]) -> app_commands.Cooldown | None:
+    """The export cooldown (bot.checks.EXPORT_LIMIT) for `/audit file:True`; browsing is not limited."""
+    scale = float(getattr(interaction.client, "cooldown_scale", 1.0))
+    if scale <= 0 or not getattr(interaction.namespace, "file", False):
+        return None
+    rate, per = EXPORT_LIMIT
+    return app_commands.Cooldown(rate, per * scale)
+
+
 class Meta(commands.Cog):
     feature_title = "Help and audit"
 
@@ -59,17 +70,30 @@ class Meta(commands.Cog):
         await Paginator(pages, interaction.user.id).start(interaction)
 
     @app_commands.command(name="audit", description="Moderators: who changed what, newest first")
-    @app_commands.describe(member="Only this member's actions", entity="Only this kind of record")
+    @app_commands.describe(member="Only this member's actions", entity="Only this kind of record",
+                           file="Download the matching entries as a CSV file (up to 50,000)")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_messages=True)
+    @app_commands.checks.dynamic_cooldown(_export_cooldown, key=lambda i: (i.guild_id, i.user.id))
     @moderator_only()
     async def audit_log(
         self,
         interaction: discord.Interaction[Any],
         member: discord.Member | None = None,
         entity: str | None = None,
+        file: bool = False,
     ) -> None:
         assert interaction.guild_id is not None
+        if file:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            n, data = await audit.export_csv(self.bot.db, interaction.guild_id, actor_id=member.id if member else None,
+                                             entity=entity, names=lookup_for(interaction.guild))
+            if not n:
+                await reply(interaction, "No audit entries match." + (" Try without a filter." if member or entity else ""))
+                return
+            await reply(interaction, f"{n} audit entr{'y' if n == 1 else 'ies'}, newest first (CSV).",
+                        file=discord.File(io.BytesIO(data), filename=f"audit-{interaction.guild_id}.csv"))
+            return
         rows = await audit.entries(
             self.bot.db, interaction.guild_id, actor_id=member.id if member else None, entity=entity, limit=500
         )
@@ -78,10 +102,10 @@ class Meta(commands.Cog):
             return
         lines = []
         for e in rows:
-            detail = ", ".join(f"{k}={one_line(str(v), 60)}" for k, v in list(e.changes.items())[:4])
+            detail = ", ".join(f"{k}={md_line(str(v), 60)}" for k, v in list(e.changes.items())[:4])
             lines.append(
                 f"{discord_ts(e.at, 'f')} <@{e.actor_id}> **{e.action}** {e.entity}"
-                + (f" #{clip(e.entity_id, 40)}" if e.entity_id else "")
+                + (f" #{md_line(e.entity_id, 40)}" if e.entity_id else "")
                 + (f" — {detail}" if detail else "")
             )
         pages = [make_embed("Audit log", chunk) for chunk in chunk_lines(lines, limit=3900, per_page=15)]

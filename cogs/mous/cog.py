@@ -12,9 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import EXPORT_LIMIT, ICS_LIMIT, expensive, is_moderator, moderator_only
-from bot.embeds import choice_name, make_embed, one_line
+from bot.embeds import choice_name, make_embed, md_line, one_line
 from bot.interactions import reply
 from bot.limits import check_creation, creation_limit
+from bot.member_names import lookup_for
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.ui import Paginator
 from cogs.mous import embeds as E
@@ -167,7 +168,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     async def party_add(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
                         city: app_commands.Range[str, 1, 100], ours: bool = False) -> None:
         p = await self.svc.add_party(self.gid(interaction), await self.actor(interaction), id, city, ours=ours)
-        await reply(interaction, f"{one_line(p.label, 100)} added to agreement #{id} as party {p.position}.")
+        await reply(interaction, f"{md_line(p.label, 100)} added to agreement #{id} as party {p.position}.")
 
     @party.command(name="set", description="Mark a party as ours, or record its e-signature status")
     @app_commands.describe(id="Agreement", party="Party number or city name", ours="This city is ours",
@@ -178,7 +179,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
                         esign: app_commands.Choice[str] | None = None) -> None:
         p = await self.svc.set_party(self.gid(interaction), await self.actor(interaction), id, party, ours=ours,
                                      esign=esign.value if esign else None)
-        await reply(interaction, f"Party {p.position} ({one_line(p.label, 100)}) of #{id}: "
+        await reply(interaction, f"Party {p.position} ({md_line(p.label, 100)}) of #{id}: "
                                  f"{'ours' if p.is_ours else 'partner'}, e-signature {p.esign_status}.")
 
     party_add.autocomplete("id")(id_autocomplete)
@@ -296,7 +297,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @app_commands.describe(id="Agreement", milestone="Milestone")
     async def milestone_done(self, interaction: discord.Interaction[Any], id: int, milestone: int) -> None:  # noqa: A002
         m = await self.svc.done_milestone(self.gid(interaction), await self.actor(interaction), id, milestone)
-        await reply(interaction, f"Milestone `#{m.id}` of #{id} marked done: {one_line(m.description, 200)}.")
+        await reply(interaction, f"Milestone `#{m.id}` of #{id} marked done: {md_line(m.description, 200)}.")
 
     milestone_add.autocomplete("id")(id_autocomplete)
     milestone_done.autocomplete("id")(id_autocomplete)
@@ -357,7 +358,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @moderator_only()
     async def export(self, interaction: discord.Interaction[Any], format: app_commands.Choice[str]) -> None:  # noqa: A002
         await interaction.response.defer(ephemeral=True, thinking=True)
-        name, data = await self.svc.export(self.gid(interaction), format.value)
+        name, data = await self.svc.export(self.gid(interaction), format.value, names=lookup_for(interaction.guild))
         await reply(interaction, "Here is every agreement of this server.", file=discord.File(io.BytesIO(data), name))
 
     @app_commands.command(name="ics", description="A calendar file (.ics) of every deadline and milestone")

@@ -7,7 +7,7 @@ from datetime import date
 
 import discord
 
-from bot.embeds import COLOUR, COLOUR_OK, COLOUR_WARN, chunk_lines, clip, make_embed, one_line, user_text
+from bot.embeds import COLOUR, COLOUR_OK, COLOUR_WARN, chunk_lines, clip, make_embed, md, md_line
 from cogs.mous import planning as P
 from cogs.mous.service import (
     KIND_LABELS,
@@ -50,12 +50,12 @@ def detail_embed(d: AgreementDetail) -> discord.Embed:
     if d.dormant:
         lines.append("💤 **Dormant**: no activity logged for a long time. `/mou log` records one.")
     if a.status == "terminated" and a.terminated_reason:
-        lines.append(f"Terminated: {user_text(a.terminated_reason, 300)}")
+        lines.append(f"Terminated: {md(a.terminated_reason, 300)}")
     if a.summary:
         lines.append("")
-        lines.append(user_text(a.summary, 2000))
+        lines.append(md(a.summary, 2000))
     parties = "\n".join(
-        f"{p.position}. {one_line(p.label, 80)}" + (" ★ ours" if p.is_ours else "")
+        f"{p.position}. {md_line(p.label, 80)}" + (" ★ ours" if p.is_ours else "")
         + (f" · e-sign: {p.esign_status}" if p.esign_status != "n/a" else "")
         for p in d.parties
     )
@@ -75,20 +75,20 @@ def detail_embed(d: AgreementDetail) -> discord.Embed:
         ("Owners", " ".join(f"<@{o}>" for o in d.owners) or "—", False),
     ]
     if a.focus_areas:
-        fields.append(("Focus areas", user_text(a.focus_areas, 1000), False))
+        fields.append(("Focus areas", md(a.focus_areas, 1000), False))
     if a.links:
-        fields.append(("Documents", "\n".join(clip(link, 200) for link in a.links), False))
+        fields.append(("Documents", "\n".join(md_line(link, 200) for link in a.links), False))
     if d.milestones:
         ms = []
         for m in d.milestones[:12]:
             mark = "✅" if m.done else ("⚠️" if m.due_on < d.today else "◻️")
             extra = f" — done by <@{m.done_by}>" if m.done and m.done_by else ""
-            ms.append(f"{mark} `#{m.id}` <t:{P.date_ts(m.due_on, z)}:D> {one_line(m.description, 120)}{extra}")
+            ms.append(f"{mark} `#{m.id}` <t:{P.date_ts(m.due_on, z)}:D> {md_line(m.description, 120)}{extra}")
         if len(d.milestones) > 12:
             ms.append(f"… and {len(d.milestones) - 12} more")
         fields.append(("Milestones", "\n".join(ms), False))
     if d.activity:
-        acts = [f"<t:{P.date_ts(x.happened_on, z)}:D> {one_line(x.text, 150)}" for x in d.activity]
+        acts = [f"<t:{P.date_ts(x.happened_on, z)}:D> {md_line(x.text, 150)}" for x in d.activity]
         last = f"Last activity {days_left(d.activity[0].happened_on, d.today)}"
         fields.append(("Recent activity", "\n".join(acts) + f"\n*{last}*", False))
     if len(d.terms) > 1:
@@ -101,7 +101,7 @@ def detail_embed(d: AgreementDetail) -> discord.Embed:
         fields.append(("History", "\n".join(hist), False))
     colour = COLOUR_WARN if a.status in ("expiring", "expired") or d.dormant else (
         COLOUR_OK if a.status in ("active", "renewed", "signed") else COLOUR)
-    return make_embed(f"#{a.id} · {one_line(a.title, 150)}", "\n".join(lines), fields=fields, colour=colour,
+    return make_embed(f"#{a.id} · {md_line(a.title, 150)}", "\n".join(lines), fields=fields, colour=colour,
                       footer="Owners and moderators can edit · /mou update, /mou renew, /mou log")
 
 
@@ -109,9 +109,9 @@ def _changes_summary(ch: dict[str, object]) -> str:
     parts = []
     for k, v in list(ch.items())[:3]:
         if isinstance(v, dict) and "to" in v:
-            parts.append(f"{k} → {one_line(str(v['to']), 40)}")
+            parts.append(f"{k} → {md_line(str(v['to']), 40)}")
         elif k in ("title", "reason", "text", "description", "city", "on", "owner", "term", "by"):
-            parts.append(f"{k}: {one_line(str(v), 40)}" if k != "owner" else f"<@{v}>")
+            parts.append(f"{k}: {md_line(str(v), 40)}" if k != "owner" else f"<@{v}>")
     return (": " + ", ".join(parts)) if parts else ""
 
 
@@ -120,8 +120,8 @@ def list_pages(rows: Sequence[ListRow], total: int, today: date, zone: str, titl
     for r in rows:
         nxt = f" · next <t:{P.date_ts(r.next_on, zone)}:D> ({days_left(r.next_on, today)})" if r.next_on else ""
         exp = f" · expires <t:{P.date_ts(r.expires_on, zone)}:D>" if r.expires_on else ""
-        lines.append(f"{STATUS_ICON.get(r.status, '')} `#{r.id}` **{one_line(r.title, 80)}** — "
-                     f"{one_line(r.parties, 80)} · {r.status}{exp}{nxt}")
+        lines.append(f"{STATUS_ICON.get(r.status, '')} `#{r.id}` **{md_line(r.title, 80)}** — "
+                     f"{md_line(r.parties, 80)} · {r.status}{exp}{nxt}")
     footer = f"{total} agreement{'s' if total != 1 else ''}"
     if total > len(rows):
         footer += f"; showing the first {len(rows)} — narrow with filters"
@@ -132,7 +132,7 @@ def list_pages(rows: Sequence[ListRow], total: int, today: date, zone: str, titl
 
 def _due_line(i: DueItem, zone: str, today: date) -> str:
     return (f"<t:{P.date_ts(i.on, zone)}:D> ({days_left(i.on, today)}) · `#{i.agreement_id}` "
-            f"**{one_line(i.title, 70)}** — {one_line(describe_due(i), 120)}")
+            f"**{md_line(i.title, 70)}** — {md_line(describe_due(i), 120)}")
 
 
 def upcoming_pages(items: Sequence[DueItem], days: int, today: date, zone: str,
@@ -172,7 +172,7 @@ def digest_embeds(dg: Digest, zone: str, dormant_months: int) -> list[discord.Em
     section(f"Overdue milestones ({n_over})",
             [_due_line(i, zone, dg.today) for i in dg.overdue], COLOUR_WARN, n_over)
     section(f"Dormant: no activity for {dormant_months}+ months ({n_dorm})",
-            [f"`#{aid}` **{one_line(title, 80)}** — last activity "
+            [f"`#{aid}` **{md_line(title, 80)}** — last activity "
              + (f"<t:{P.date_ts(last, zone)}:D>" if last else "never logged") for aid, title, last in dg.dormant],
             COLOUR, n_dorm)
     return out
@@ -182,8 +182,8 @@ def reminder_text(ctx: ReminderContext, *, mention: bool = True) -> str:
     a = ctx.agreement
     z = ctx.zone
     who = " ".join(f"<@{o}>" for o in ctx.owners) if mention else ""
-    parties = " · ".join(one_line(p.city_name, 40) for p in ctx.parties[:6])
-    head = f"**#{a.id} {one_line(a.title, 120)}** ({parties})"
+    parties = " · ".join(md_line(p.city_name, 40) for p in ctx.parties[:6])
+    head = f"**#{a.id} {md_line(a.title, 120)}** ({parties})"
     if ctx.what == "expiry":
         assert a.expires_on is not None
         body = (f"⏳ {head} expires <t:{P.date_ts(a.expires_on, z)}:D> (<t:{P.date_ts(a.expires_on, z)}:R>)"
@@ -199,6 +199,6 @@ def reminder_text(ctx: ReminderContext, *, mention: bool = True) -> str:
                    else f"Decide now: `/mou renew {a.id}` or `/mou terminate {a.id}`."))
     else:
         assert ctx.milestone is not None
-        body = (f"📌 Milestone due today for {head}: {user_text(one_line(ctx.milestone.description, 300))}. "
+        body = (f"📌 Milestone due today for {head}: {md_line(ctx.milestone.description, 300)}. "
                 f"Mark it with `/mou milestone done {a.id} {ctx.milestone.id}`.")
     return clip(f"{who} {body}".strip(), 2000)

@@ -13,9 +13,7 @@ same field the last writer wins. The audit log keeps both.
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import json
 import logging
 import re
@@ -27,7 +25,9 @@ from typing import Any
 from bot import audit
 from bot.db import Database
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.export import Column, NameLookup, id_text, write_csv
 from bot.scheduler import JobSpec, Scheduler, from_ms, to_ms
+from bot.text import md_line
 from cogs.mous import planning as P
 from cogs.settings.service import SettingSpec
 
@@ -56,6 +56,12 @@ KIND_LABELS = {
 }
 
 LIVE_SQL = "('draft', 'negotiating', 'signed', 'active', 'expiring', 'renewed')"
+# The columns of agreements.csv (bot.export writes it: owner ids as text with their names beside them).
+AGREEMENT_COLUMNS: list[Column | str] = [
+    "id", "kind", "title", "status", "parties", "signed_on", "effective_on", "expires_on", "notice_days",
+    "notice_on", "auto_renew", "term", "signature_mode", Column("owner_ids", "member"), "focus_areas", "links",
+    "open_milestones", "milestones", "last_activity_on", "summary",
+]
 IN_FORCE_SQL = "('signed', 'active', 'expiring', 'renewed')"
 
 
@@ -288,7 +294,7 @@ def parse_links(text: str | None) -> tuple[str, ...]:
     out: list[str] = []
     for p in parts:
         if not _URL.match(p) or len(p) > LINK_MAX:
-            raise InvalidInput(f"“{p[:60]}” is not a web link. Links must start with http:// or https://. Nothing was saved.")
+            raise InvalidInput(f"“{md_line(p, 60)}” is not a web link. Links must start with http:// or https://. Nothing was saved.")
         if p not in out:
             out.append(p)
     if len(out) > LINKS_MAX:
@@ -829,8 +835,8 @@ class MouService:
         for p in parties:
             if p.city_name.casefold() == name:
                 return p
-        names = ", ".join(f"{p.position}. {p.city_name}" for p in parties)
-        raise NotFound(f"No party “{t[:50]}” on this agreement. Parties: {names}.")
+        names = ", ".join(f"{p.position}. {md_line(p.city_name, 60)}" for p in parties)
+        raise NotFound(f"No party “{md_line(t, 50)}” on this agreement. Parties: {names}.")
 
     async def _touch(self, guild_id: int, agreement_id: int) -> None:
         await self.db.execute("UPDATE mou_agreements SET updated_ms = ? WHERE guild_id = ? AND id = ?",
@@ -1354,30 +1360,38 @@ class MouService:
             out.append(d)
         return out
 
-    async def export(self, guild_id: int, fmt: str) -> tuple[str, bytes]:
-        """(file name, bytes) of every agreement of the guild; gzipped past 8 MiB."""
+    async def export(self, guild_id: int, fmt: str, names: NameLookup | None = None) -> tuple[str, bytes]:
+        """(file name, bytes) of every agreement of the guild; gzipped past 8 MiB.
+
+        CSV through the shared writer (bot.export); `names` looks up the display names of the owners
+        and of whoever marked milestones done (ids are written as text beside them)."""
         records = await self.export_records(guild_id)
+        wanted = {int(o) for d in records for o in d["owners"]}
+        wanted |= {int(m["done_by"]) for d in records for m in d["milestones"] if m["done_by"]}
+        known = await names(wanted) if names is not None and wanted else {}
         if fmt == "json":
+            for d in records:
+                d["guild_id"] = id_text(d["guild_id"])
+                d["created_by"] = id_text(d["created_by"]) if d["created_by"] else None
+                d["owner_names"] = [known.get(int(o)) for o in d["owners"]]
+                d["owners"] = [id_text(o) for o in d["owners"]]
+                for m in d["milestones"]:
+                    m["done_by"] = id_text(m["done_by"]) if m["done_by"] else None
             data = json.dumps(records, ensure_ascii=False, indent=1).encode()
             name = "agreements.json"
         elif fmt == "csv":
-            buf = io.StringIO()
-            cols = ["id", "kind", "title", "status", "parties", "signed_on", "effective_on", "expires_on",
-                    "notice_days", "notice_on", "auto_renew", "term", "signature_mode", "owners", "focus_areas",
-                    "links", "open_milestones", "last_activity_on", "summary"]
-            w = csv.writer(buf)
-            w.writerow(cols)
-            for d in records:
-                w.writerow([
-                    d["id"], d["kind"], d["title"], d["status"],
-                    "; ".join((f"{p['city']}, {p['country']}" if p["country"] else p["city"]) + (" (ours)" if p["ours"] else "")
-                              for p in d["parties"]),
-                    d["signed_on"] or "", d["effective_on"] or "", d["expires_on"] or "", d["notice_days"],
-                    d["notice_on"] or "", int(d["auto_renew"]), d["term"], d["signature_mode"],
-                    " ".join(str(o) for o in d["owners"]), d["focus_areas"], " ".join(d["links"]),
-                    sum(1 for m in d["milestones"] if not m["done"]), d["last_activity_on"] or "", d["summary"],
-                ])
-            data = buf.getvalue().encode("utf-8-sig")
+            rows = [{
+                **{k: d[k] for k in ("id", "kind", "title", "status", "signed_on", "effective_on", "expires_on",
+                                     "notice_days", "notice_on", "term", "signature_mode", "focus_areas",
+                                     "last_activity_on", "summary")},
+                "parties": "; ".join((f"{p['city']}, {p['country']}" if p["country"] else p["city"])
+                                     + (" (ours)" if p["ours"] else "") for p in d["parties"]),
+                "auto_renew": int(d["auto_renew"]), "owner_ids": d["owners"], "links": " ".join(d["links"]),
+                "open_milestones": sum(1 for m in d["milestones"] if not m["done"]),
+                "milestones": "; ".join(f"{m['date']} {'[done] ' if m['done'] else ''}{m['description']}"
+                                        for m in d["milestones"]),
+            } for d in records]
+            data = write_csv(AGREEMENT_COLUMNS, rows, names=known)
             name = "agreements.csv"
         else:
             raise InvalidInput("Export format is `csv` or `json`.")

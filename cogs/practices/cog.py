@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import json
@@ -26,8 +25,10 @@ from bot.checks import (
 )
 from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput, NotFound, UserFacingError
+from bot.export import Column, id_text, member_ids, name_column, write_csv
 from bot.interactions import NO_MENTIONS, reply
 from bot.limits import check_creation, creation_limit
+from bot.member_names import member_names
 from bot.ui import Confirm, Paginator
 from cogs.practices import embeds as render
 from cogs.practices.service import (
@@ -510,7 +511,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         if not rows:
             await reply(interaction, "The library has no approved practice to export yet.")
             return
-        data = export_bytes(rows, format)
+        names = await member_names(interaction.guild, member_ids(rows, PRACTICE_COLUMNS)) \
+            if interaction.guild is not None else {}
+        data = export_bytes(rows, format, names)
         name = f"practices-{interaction.guild_id}.{format}"
         if len(data) > EXPORT_MAX_BYTES:
             data = gzip.compress(data)
@@ -667,15 +670,31 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         return out[:25]
 
 
-def export_bytes(rows: list[dict[str, Any]], fmt: str) -> bytes:
-    """UTF-8 file bytes, one row per practice; topics/SDGs/links as lists (JSON) or `;`-joined (CSV)."""
+PRACTICE_COLUMNS: list[Column | str] = [
+    "id", "title", "summary", "approach", "results", "lessons", "city", "city_id", "country",
+    "topics", "sdgs", "network", "network_id", "year_started", Column("contact_user_id", "member"),
+    "contact", "links", "language", Column("submitter_id", "member"), "approved_at", "useful", "adopted",
+]
+PRACTICE_ID_KEYS = ("contact_user_id", "submitter_id")
+
+
+def export_bytes(rows: list[dict[str, Any]], fmt: str, names: dict[int, str] | None = None) -> bytes:
+    """UTF-8 file bytes, one row per practice; topics/SDGs/links as lists (JSON) or `;`-joined (CSV).
+
+    CSV through the shared writer (bot.export: formulas neutralised, ids as text, names beside them);
+    JSON with Discord ids as strings."""
     if fmt == "json":
-        return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
+        out = []
+        for r in rows:
+            o: dict[str, Any] = {}
+            for k, v in r.items():
+                if k in PRACTICE_ID_KEYS:
+                    o[k] = id_text(v) if v is not None else None
+                    o[name_column(k)] = (names or {}).get(v) if v is not None else None
+                else:
+                    o[k] = v
+            out.append(o)
+        return json.dumps(out, ensure_ascii=False, indent=1).encode("utf-8")
     if fmt != "csv":
         raise InvalidInput("Export format is csv or json.")
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()))
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: ";".join(str(x) for x in v) if isinstance(v, list) else v for k, v in r.items()})
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return write_csv(PRACTICE_COLUMNS, rows, names=names)

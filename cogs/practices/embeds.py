@@ -17,9 +17,11 @@ from bot.embeds import (
     chunk_lines,
     clip,
     make_embed,
-    one_line,
-    user_text,
+    md,
+    md_line,
 )
+
+__all__ = ["md", "md_line"]  # the kernel's escape (bot.embeds), re-exported for the practice views
 from cogs.practices.service import (
     PAGE_SIZE,
     STATUS_LABELS,
@@ -40,25 +42,7 @@ def ts(dt: datetime | None, style: str = "R") -> str:
     return f"<t:{int(dt.timestamp())}:{style}>" if dt else "—"
 
 
-# Text without any of these characters comes out of md() unchanged (nothing for escape_markdown or
-# user_text to do), so it skips their regular expressions: a search page renders ~40 pieces of text.
-_NEEDS_ESCAPE = re.compile(r"[_\\~|*`>\[#\-@\r]")
 _MARK = re.compile("([\x02\x03])")
-
-
-def md(text: str | None, limit: int | None = None) -> str:
-    """Member text as embed content: markdown escaped (nothing can break the layout), mentions defused."""
-    if not text:
-        return ""
-    if _NEEDS_ESCAPE.search(text) is None:
-        out = text
-    else:
-        out = discord.utils.escape_markdown(user_text(text), as_needed=False, ignore_links=True)
-    return clip(out, limit) if limit else out
-
-
-def md_line(text: str | None, limit: int) -> str:
-    return md(" ".join((text or "").split()), limit)
 
 
 def highlight(snippet: str, limit: int = 300) -> str:
@@ -119,7 +103,7 @@ def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | 
         if value:
             fields.append((name, md(value, FIELD_VALUE_MAX), False))
     if p.links:
-        fields.append(("Links", "\n".join(clip(u, 200) for u in p.links), False))
+        fields.append(("Links", "\n".join(md_line(u, 200) for u in p.links), False))
     if counts is not None:
         line = f"👍 {counts.useful} found it useful · 🏙️ adopted in {counts.adopted} cit{'y' if counts.adopted == 1 else 'ies'}"
         if counts.adopting_cities:
@@ -201,7 +185,7 @@ def search_page(result: SearchResult, query: str | None, index: int) -> discord.
     head = ""
     if result.corrected is not None:
         head = f"No results for “{md_line(query, 100)}”. Showing results for **{md_line(' '.join(result.corrected), 100)}**.\n\n"
-    title = f"Practices matching “{one_line(query, 80)}”" if result.terms else "Approved practices"
+    title = f"Practices matching “{md_line(query, 80)}”" if result.terms else "Approved practices"
     plus = "+" if result.more or not result.complete else ""  # not complete: only the first pages are ranked yet
     footer_bits = [f"{len(result.hits)}{plus} result{'s' if len(result.hits) != 1 or plus else ''}"]
     if filters:
@@ -241,7 +225,7 @@ def list_pages(title: str, practices: Sequence[Practice], *, footer: str | None 
 
 
 def _bars(items: Sequence[tuple[str, int]], limit: int = 1000) -> str:
-    lines = [f"{name}: **{n}**" for name, n in items if n]
+    lines = [f"{md_line(name, 100)}: **{n}**" for name, n in items if n]
     return clip("\n".join(lines), limit) or "none yet"
 
 

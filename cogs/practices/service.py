@@ -27,6 +27,7 @@ from bot import audit
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.scheduler import from_ms, system_clock, to_ms
+from bot.text import md_line
 from cogs.practices import search as fts
 
 log = logging.getLogger(__name__)
@@ -285,7 +286,7 @@ def parse_sdgs(text: str | Sequence[int] | None) -> tuple[int, ...]:
         cleaned = re.sub(r"(?i)sdgs?", " ", text)
         bad = [tok for tok in re.split(r"[\s,;]+", cleaned) if tok and not (tok.isascii() and tok.isdigit())]
         if bad:
-            raise InvalidInput(f"SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{bad[0][:30]}”).")
+            raise InvalidInput(f"SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{md_line(bad[0], 30)}”).")
         nums = [int(tok) for tok in re.split(r"[\s,;]+", cleaned) if tok]
     out: list[int] = []
     for n in nums:
@@ -311,7 +312,7 @@ def parse_links(text: str | Sequence[str] | None) -> tuple[str, ...]:
         if parts.scheme not in ("http", "https") or "." not in host or len(url) > URL_MAX or any(
             c.isspace() for c in url
         ):
-            raise InvalidInput(f"“{url[:80]}” is not a valid http(s) link (like https://example.org/page).")
+            raise InvalidInput(f"“{md_line(url, 80)}” is not a valid http(s) link (like https://example.org/page).")
         if url not in out:
             out.append(url)
     if len(out) > LINKS_MAX:
@@ -1276,7 +1277,7 @@ class PracticeService:
         first=None ranks up to `limit` at once."""
         f = filters or SearchFilters()
         if f.topic and f.topic not in TOPICS:
-            raise InvalidInput(f"Unknown topic “{f.topic}”. Choose from: {', '.join(TOPICS)}.")
+            raise InvalidInput(f"Unknown topic “{md_line(f.topic, 40)}”. Choose from: {', '.join(TOPICS)}.")
         if f.sdg is not None and not 1 <= f.sdg <= 17:
             raise InvalidInput("SDGs are numbered 1 to 17.")
         # one worker-thread call and one read snapshot for the whole search

@@ -14,11 +14,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manage_guild_only
-from bot.embeds import CONTENT_MAX, choice_name, clip, one_line
+from bot.checks import EXPORT_LIMIT, FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manage_guild_only
+from bot.embeds import CONTENT_MAX, choice_name, clip, md, md_line, one_line
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.interactions import NO_MENTIONS, reply
 from bot.limits import creation_limit
+from bot.member_names import lookup_for
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.timeparse import (
     TimeParseError,
@@ -244,7 +245,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             location = rt.place or (rt.link if rt.link and rt.link_public else None)
             location = location or ("Online (link for those going)" if rt.format != "in-person" else "To be announced")
             description = clip(
-                (rt.agenda or "") + f"\n\nRSVP with the buttons in the announcement or /roundtable rsvp {rt.id}.",
+                md(rt.agenda) + f"\n\nRSVP with the buttons in the announcement or /roundtable rsvp {rt.id}.",
                 1000,
             ).strip()
             payload: dict[str, Any] = {
@@ -346,7 +347,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
 
     async def tell_promoted(self, rt: Roundtable, occ: Occurrence, user_ids: Sequence[int]) -> None:
         for uid in user_ids:
-            text = (f"🎉 A place opened up: you're now **going** to **{one_line(rt.title, 100)}** on "
+            text = (f"🎉 A place opened up: you're now **going** to **{md_line(rt.title, 100)}** on "
                     f"{discord_ts(occ.start, 'F')}.")
             if rt.link:
                 text += f"\nMeeting link: {clip(rt.link, 500)}"
@@ -356,7 +357,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             if channel_id:
                 await self.bot.post(
                     channel_id,
-                    f"<@{uid}> a place opened up: you're now going to **{one_line(rt.title, 100)}** on "
+                    f"<@{uid}> a place opened up: you're now going to **{md_line(rt.title, 100)}** on "
                     f"{discord_ts(occ.start, 'F')}. Press **Going** again on the announcement to see the link.",
                     allowed_mentions=discord.AllowedMentions(users=[discord.Object(uid)], everyone=False,
                                                              roles=False),
@@ -521,7 +522,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         rt = await self.svc.get(gid, rt.id)
         occ = await self.svc.next_occurrence(rt)
         first = discord_ts(occ.start, "F") if occ else discord_ts(rt.start, "F")
-        text = f"Scheduled **{E.title_line(rt)}** for {first} ({rt.repeat_text}, planned in {rt.tz}).{posted}"
+        text = f"Scheduled **{E.title_line(rt)}** for {first} ({md_line(rt.repeat_text, 300)}, planned in {rt.tz}).{posted}"
         if rt.link and not rt.link_public:
             text += "\nThe meeting link is shown only to members who answer Going."
         await reply(interaction, text)
@@ -639,17 +640,17 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         if res.going:
             if "cancelled" in res.changes:
                 if res.whole_series:
-                    head = f"❌ **{one_line(rt.title, 100)}** has been cancelled."
+                    head = f"❌ **{md_line(rt.title, 100)}** has been cancelled."
                 else:
                     when = discord_ts(occ.start, "F") if occ else "the next meeting"
-                    head = f"❌ The {when} meeting of **{one_line(rt.title, 100)}** is cancelled."
+                    head = f"❌ The {when} meeting of **{md_line(rt.title, 100)}** is cancelled."
                     nxt = await self.svc.next_occurrence(rt)
                     if nxt:
                         head += f" The next one is {discord_ts(nxt.start, 'F')}."
             else:
                 nxt = await self.svc.next_occurrence(rt)
                 when = f" Next meeting: {discord_ts(nxt.start, 'F')}." if nxt else ""
-                head = f"✏️ **{one_line(rt.title, 100)}** was updated ({', '.join(res.changes)}).{when}"
+                head = f"✏️ **{md_line(rt.title, 100)}** was updated ({', '.join(res.changes)}).{when}"
             self._spawn(self.notify_going(rt, res.going, head, dm_text=head, fallback_channel=interaction.channel_id))
         if res.promoted and occ is not None:
             self._spawn(self.tell_promoted(rt, occ, res.promoted))
@@ -688,6 +689,22 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             except discord.HTTPException as exc:
                 posted = f"; I couldn't post them in <#{channel_id}> ({exc.status})"
         await reply(interaction, f"Notes saved for **{E.title_line(rt)}**{posted}.")
+
+    @app_commands.command(name="attendees", description="Host or moderator: every answer to every meeting, as CSV")
+    @app_commands.describe(id="The roundtable")
+    @app_commands.autocomplete(id=rt_autocomplete)
+    @expensive(*EXPORT_LIMIT)
+    async def attendees(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+        assert interaction.guild_id is not None
+        is_mod = await self._is_mod(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        rt, n, data = await self.svc.attendee_export(interaction.guild_id, id, interaction.user.id,
+                                                     is_moderator=is_mod, names=lookup_for(interaction.guild))
+        if not n:
+            await reply(interaction, f"Nobody has answered **{E.title_line(rt)}** yet.")
+            return
+        await reply(interaction, f"{n} answer{'s' if n != 1 else ''} to **{E.title_line(rt)}** (CSV).",
+                    file=discord.File(io.BytesIO(data), filename=f"roundtable-{rt.id}-attendees.csv"))
 
     @app_commands.command(name="ics", description="Download a calendar file (.ics) for a roundtable")
     @app_commands.describe(id="The roundtable")
@@ -746,7 +763,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             return zone_label(found[0]), found[0]
         if city_error is not None:
             raise city_error
-        raise InvalidInput(f"I don't know the city or time zone “{one_line(text, 60)}”. "
+        raise InvalidInput(f"I don't know the city or time zone “{md_line(text, 60)}”. "
                            "Use an IANA zone such as `Asia/Seoul`, or a city name.")
 
     @app_commands.command(name="reminders", description="Turn roundtable reminder DMs on or off for you")

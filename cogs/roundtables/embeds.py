@@ -7,7 +7,7 @@ from datetime import datetime
 
 import discord
 
-from bot.embeds import COLOUR, COLOUR_WARN, clip, make_embed, one_line, user_text
+from bot.embeds import COLOUR, COLOUR_WARN, clip, make_embed, md, md_line
 from bot.timeparse import discord_ts, discord_ts_pair, format_local, humanize_duration, zone_label
 from cogs.roundtables.findtime import Slot
 from cogs.roundtables.service import Attendee, Counts, Note, Occurrence, Roundtable
@@ -17,7 +17,7 @@ STATUS_LABEL = {"going": "Going", "waitlist": "On the waitlist", "maybe": "Maybe
 
 
 def title_line(rt: Roundtable) -> str:
-    return f"#{rt.id} · {one_line(rt.title, 100)}"
+    return f"#{rt.id} · {md_line(rt.title, 100)}"
 
 
 def counts_text(rt: Roundtable, c: Counts) -> str:
@@ -31,10 +31,10 @@ def counts_text(rt: Roundtable, c: Counts) -> str:
 def where_text(rt: Roundtable, *, show_link: bool) -> str:
     parts = [FORMAT_LABEL.get(rt.format, rt.format)]
     if rt.place:
-        parts.append(user_text(rt.place, 200))
+        parts.append(md(rt.place, 200))
     if rt.link:
         if show_link or rt.link_public:
-            parts.append(clip(rt.link, 500))
+            parts.append(md_line(rt.link, 500))
         else:
             parts.append("link sent to those going")
     return " · ".join(parts)
@@ -56,17 +56,17 @@ def announcement_embed(
             desc += f"\n*Moved from {discord_ts(occ.key, 'f')}.*"
         colour = COLOUR
     if local_line and occ is not None and rt.status == "scheduled":
-        fields.append(("Local times", clip(local_line, 1024), False))
+        fields.append(("Local times", md(local_line, 1024), False))
     fields.append(("Where", where_text(rt, show_link=False), True))
     fields.append(("Host", f"<@{rt.host_id}>", True))
     if rt.recurring:
-        fields.append(("Repeats", clip(rt.repeat_text, 1024), True))
+        fields.append(("Repeats", md(rt.repeat_text, 1024), True))
     if rt.agenda:
-        fields.append(("Agenda", user_text(rt.agenda, 1024), False))
+        fields.append(("Agenda", md(rt.agenda, 1024), False))
     if rt.status == "scheduled" and occ is not None:
         fields.append(("Answers", counts_text(rt, counts), False))
     return make_embed(
-        one_line(rt.title, 256), desc, fields=fields, colour=colour,
+        md_line(rt.title, 256), desc, fields=fields, colour=colour,
         footer=f"Roundtable #{rt.id} · planned in {rt.tz} · /roundtable show {rt.id}",
     )
 
@@ -119,17 +119,17 @@ def show_embed(
     if occ is not None and rt.status == "scheduled":
         desc += f" · next: {discord_ts_pair(occ.start)} · {humanize_duration(occ.end - occ.start)}"
     if local_line and occ is not None:
-        fields.append(("Local times", clip(local_line, 1024), False))
+        fields.append(("Local times", md(local_line, 1024), False))
     fields.append(("Where", where_text(rt, show_link=show_link), True))
     fields.append(("Host", f"<@{rt.host_id}>", True))
     fields.append(("Capacity", str(rt.capacity) if rt.capacity else "no limit", True))
     if rt.recurring:
-        fields.append(("Repeats", clip(rt.repeat_text, 1024), False))
+        fields.append(("Repeats", md(rt.repeat_text, 1024), False))
         if len(upcoming) > 1:
             fields.append(("Next dates", "\n".join(discord_ts(o.start, "f") + (" (moved)" if o.moved else "")
                                                    for o in upcoming[:5]), False))
     if rt.agenda:
-        fields.append(("Agenda", user_text(rt.agenda, 1024), False))
+        fields.append(("Agenda", md(rt.agenda, 1024), False))
     if occ is not None:
         groups: dict[str, list[int]] = {"going": [], "waitlist": [], "maybe": [], "declined": []}
         for a in attendees:
@@ -139,19 +139,19 @@ def show_embed(
                 fields.append((f"{STATUS_LABEL[key]} ({len(groups[key])})", mention_list(groups[key]), False))
     for n in notes[:2]:
         fields.append((f"Notes — {format_local(n.occ, rt.tz, with_day=True)} ({zone_label(rt.tz)})",
-                       user_text(n.text, 1024), False))
+                       md(n.text, 1024), False))
     return make_embed(title_line(rt), desc, fields=fields, footer=f"Planned in {rt.tz}")
 
 
 def rsvp_reply(rt: Roundtable, occ: Occurrence, status: str, position: int | None, changed: bool) -> str:
     when = discord_ts(occ.start, "F")
-    title = one_line(rt.title, 100)
+    title = md_line(rt.title, 100)
     if status == "going":
         text = f"✅ You're going to **{title}** on {when}."
         if rt.link:
-            text += f"\nMeeting link: {clip(rt.link, 500)}"
+            text += f"\nMeeting link: {md_line(rt.link, 500)}"
         if rt.place:
-            text += f"\nPlace: {user_text(rt.place, 200)}"
+            text += f"\nPlace: {md(rt.place, 200)}"
         text += "\nTurn reminder DMs on or off with `/roundtable reminders`."
     elif status == "waitlist":
         text = (f"⏳ **{title}** is full. You're **#{position}** on the waitlist; "
@@ -166,25 +166,25 @@ def rsvp_reply(rt: Roundtable, occ: Occurrence, status: str, position: int | Non
 
 
 def reminder_text(rt: Roundtable, occ: Occurrence, mentions: str) -> str:
-    head = f"⏰ **{one_line(rt.title, 100)}** starts {discord_ts(occ.start, 'R')} ({discord_ts(occ.start, 'F')})."
+    head = f"⏰ **{md_line(rt.title, 100)}** starts {discord_ts(occ.start, 'R')} ({discord_ts(occ.start, 'F')})."
     return f"{head}\n{mentions}" if mentions else head
 
 
 def reminder_dm(rt: Roundtable, occ: Occurrence, local_line: str | None) -> str:
-    text = f"⏰ Reminder: **{one_line(rt.title, 100)}** starts {discord_ts_pair(occ.start)}."
+    text = f"⏰ Reminder: **{md_line(rt.title, 100)}** starts {discord_ts_pair(occ.start)}."
     if local_line:
-        text += f"\n{clip(local_line, 500)}"
+        text += f"\n{md(local_line, 500)}"
     if rt.link:
-        text += f"\nMeeting link: {clip(rt.link, 500)}"
+        text += f"\nMeeting link: {md_line(rt.link, 500)}"
     if rt.place:
-        text += f"\nPlace: {user_text(rt.place, 200)}"
+        text += f"\nPlace: {md(rt.place, 200)}"
     text += "\n(You get these because you turned on `/roundtable reminders`.)"
     return text
 
 
 def notes_embed(rt: Roundtable, note: Note, occ_start: datetime) -> discord.Embed:
     return make_embed(
-        f"Notes: {one_line(rt.title, 200)}", user_text(note.text, 4000),
+        f"Notes: {md_line(rt.title, 200)}", md(note.text, 4000),
         fields=[("Meeting", discord_ts(occ_start, "F"), True), ("By", f"<@{note.author_id}>", True)],
         footer=f"Roundtable #{rt.id}",
     )
@@ -193,7 +193,7 @@ def notes_embed(rt: Roundtable, note: Note, occ_start: datetime) -> discord.Embe
 def findtime_embed(
     places: Sequence[tuple[str, str]], slots: Sequence[Slot], minutes: int, days: int
 ) -> discord.Embed:
-    names = ", ".join(one_line(p[0], 40) for p in places)
+    names = ", ".join(md_line(p[0], 40) for p in places)
     if not slots:
         return make_embed(
             "No common working time",
@@ -204,7 +204,7 @@ def findtime_embed(
     lines = []
     for i, s in enumerate(slots, start=1):
         local = " · ".join(
-            f"{format_local(s.start, tz)} {one_line(label, 40)}" for label, tz in places
+            f"{format_local(s.start, tz)} {md_line(label, 40)}" for label, tz in places
         )
         window = ""
         if s.window_end > s.window_start:

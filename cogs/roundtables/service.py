@@ -23,7 +23,9 @@ from typing import Any, Protocol
 from bot import audit
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.scheduler import Scheduler, system_clock
+from bot.export import Column, NameLookup, member_ids, write_csv
+from bot.scheduler import Scheduler, from_ms, system_clock
+from bot.text import md_line
 from bot.timeparse import from_unix, get_zone, to_unix
 from cogs.roundtables import recurrence
 
@@ -47,6 +49,12 @@ ADVANCE_KIND = "roundtable.advance"
 LATE_LIMIT = timedelta(hours=1)
 PLAN_AHEAD_TEXT = "at most 10 years ahead"
 _URL_RE = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
+
+# The columns of a roundtable's attendee export (bot.export writes it: member ids as text, names beside).
+ATTENDEE_COLUMNS: list[Column | str] = [
+    "roundtable_id", "roundtable", "meeting_utc", Column("member_id", "member"), "answer", "city", "country",
+    "title", "office", "answered_utc",
+]
 
 
 class SettingsLike(Protocol):
@@ -661,10 +669,10 @@ class RoundtableService:
         async with self.db.transaction():
             rt = await self.get(guild_id, rt_id)
             if rt.status == "cancelled":
-                raise Conflict(f"**{rt.title}** was cancelled.")
+                raise Conflict(f"**{md_line(rt.title, 100)}** was cancelled.")
             occ = await self.next_occurrence(rt)
             if occ is None or rt.status != "scheduled":
-                raise Conflict(f"**{rt.title}** has no upcoming meeting to answer for.")
+                raise Conflict(f"**{md_line(rt.title, 100)}** has no upcoming meeting to answer for.")
             if occ_key is not None and occ_key != occ.key:
                 raise Conflict(
                     "Those buttons are for a meeting that has passed or was cancelled. "
@@ -727,6 +735,34 @@ class RoundtableService:
         assert new is not None
         return RsvpResult(rt, occ, new, changed, position, promoted, counts)
 
+    # -- attendee export --------------------------------------------------------------
+    async def attendee_export(self, guild_id: int, rt_id: int, actor_id: int, *, is_moderator: bool,
+                              names: NameLookup | None = None) -> tuple[Roundtable, int, bytes]:
+        """(roundtable, rows, CSV bytes): every answer to every meeting of the roundtable, with the
+        member's profile city, title and office. Host or moderators only (answers are personal data)."""
+        rt = await self.get(guild_id, rt_id)
+        self._require_host(rt, actor_id, is_moderator, "export the attendees of")
+        rows = await self.db.fetchall(
+            "SELECT r.occ_s, o.new_start_s, r.user_id, r.status, r.seq, r.updated_ms, c.name AS city, "
+            "c.country, p.title, p.office FROM roundtable_rsvps r "
+            "LEFT JOIN roundtable_overrides o ON o.roundtable_id = r.roundtable_id AND o.occ_s = r.occ_s "
+            "AND o.action = 'move' "
+            "LEFT JOIN profiles p ON p.guild_id = r.guild_id AND p.user_id = r.user_id "
+            "LEFT JOIN cities c ON c.id = p.city_id "
+            "WHERE r.guild_id = ? AND r.roundtable_id = ? "
+            "ORDER BY r.occ_s, CASE r.status WHEN 'going' THEN 0 WHEN 'waitlist' THEN 1 WHEN 'maybe' THEN 2 "
+            "ELSE 3 END, r.seq",
+            (guild_id, rt.id),
+        )
+        records = [{
+            "roundtable_id": rt.id, "roundtable": rt.title,
+            "meeting_utc": from_unix(r["new_start_s"] or r["occ_s"]).isoformat(), "member_id": r["user_id"],
+            "answer": r["status"], "city": r["city"], "country": r["country"], "title": r["title"],
+            "office": r["office"], "answered_utc": from_ms(r["updated_ms"]).isoformat(timespec="seconds"),
+        } for r in rows]
+        known = await names(member_ids(records, ATTENDEE_COLUMNS)) if names is not None and records else {}
+        return rt, len(records), write_csv(ATTENDEE_COLUMNS, records, names=known)
+
     # -- permissions ---------------------------------------------------------------
     @staticmethod
     def _require_host(rt: Roundtable, actor_id: int, is_moderator: bool, what: str) -> None:
@@ -759,7 +795,7 @@ class RoundtableService:
             before = await self.get(guild_id, rt_id)
             self._require_host(before, actor_id, is_moderator, "edit")
             if before.status != "scheduled":
-                raise Conflict(f"**{before.title}** is {before.status}; it can't be edited.")
+                raise Conflict(f"**{md_line(before.title, 100)}** is {before.status}; it can't be edited.")
             occ = await self.next_occurrence(before)
             sets: dict[str, Any] = {}
             changes: list[str] = []
@@ -886,9 +922,9 @@ class RoundtableService:
             before = await self.get(guild_id, rt_id)
             self._require_host(before, actor_id, is_moderator, "cancel")
             if before.status == "cancelled":
-                raise Conflict(f"**{before.title}** is already cancelled.")
+                raise Conflict(f"**{md_line(before.title, 100)}** is already cancelled.")
             if before.status == "done":
-                raise Conflict(f"**{before.title}** is already over.")
+                raise Conflict(f"**{md_line(before.title, 100)}** is already over.")
             occ = await self.next_occurrence(before)
             going = tuple(await self.going_ids(guild_id, before.id, occ.key)) if occ else ()
             whole = scope == "all" or not before.recurring
