@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from bot.interactions import handle_error
+from bot.interactions import acknowledge_first, handle_error
 from cogs.mous.service import FOCUS_MAX, SUMMARY_MAX
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class AddModal(discord.ui.Modal):
         super().__init__(title=title[:45], timeout=900)
         self._submit = on_submit
 
+    @acknowledge_first()
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self._submit(interaction, self.summary.value or "", self.focus.value or "", self.links.value or "")
 

@@ -26,7 +26,7 @@ from bot.checks import (
 )
 from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput, NotFound, PermissionDenied, UserFacingError
-from bot.interactions import NO_MENTIONS, reply
+from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.ui import Confirm, Paginator
 from cogs.practices import embeds as render
 from cogs.practices.service import (
@@ -184,8 +184,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                            reason: str | None, version: int | None) -> None:
         assert interaction.guild is not None
         await self.require_moderator(interaction)
-        if not interaction.response.is_done():
-            await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction)  # buttons and reason forms come here too
         p = await self.service.decide(interaction.guild.id, practice_id, actor_id=interaction.user.id,
                                       action=action, reason=reason, expected_version=version)
         notes = await self.after_decision(interaction.guild, p)
@@ -255,11 +254,14 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         p = await self.service.get(interaction.guild_id, practice_id)
         counts = await self.service.counts(interaction.guild_id, practice_id)
         msg = interaction.message
-        if msg is not None and not interaction.response.is_done():
+        if msg is not None and interaction.response.type in (None, discord.InteractionResponseType.deferred_message_update):
             embed = render.practice_embed(p, counts)
             if msg.embeds and (msg.embeds[0].title or "").startswith("New practice"):
                 embed = render.announcement_embed(p)
-            await interaction.response.edit_message(embed=embed, view=vote_view(practice_id, counts))
+            if interaction.response.is_done():  # acknowledged before the write: edit the pressed message
+                await interaction.edit_original_response(embed=embed, view=vote_view(practice_id, counts))
+            else:
+                await interaction.response.edit_message(embed=embed, view=vote_view(practice_id, counts))
             await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
             await reply(interaction, note)
@@ -269,6 +271,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                 except discord.HTTPException:
                     log.debug("could not refresh vote counts", exc_info=True)
 
+    @acknowledge_first(update=True)
     async def vote_useful(self, interaction: discord.Interaction[Any], practice_id: int) -> None:
         assert interaction.guild_id is not None
         added, counts = await self.service.endorse(interaction.guild_id, practice_id, interaction.user.id)
@@ -288,6 +291,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         if d is not None:
             profile = await d.get_profile(gid, interaction.user.id)
             if profile is not None and profile.city is not None:
+                await acknowledge(interaction, update=True)
                 added, counts = await self.service.adopt(gid, practice_id, interaction.user.id,
                                                          city_id=profile.city.id, city_name=profile.city.name,
                                                          country=profile.city.country)
@@ -302,6 +306,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         else:
             await interaction.response.send_modal(city_modal(self, practice_id))
 
+    @acknowledge_first()
     async def record_adoption(self, interaction: discord.Interaction[Any], practice_id: int, city: str) -> None:
         assert interaction.guild_id is not None
         city_id, name, country, _ = await self._city(interaction.guild_id, city)
@@ -405,12 +410,12 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             ), now=discord.utils.utcnow())
         version = p.version
 
+        @acknowledge_first()
         async def submitted(inter: discord.Interaction[Any], draft: Draft) -> None:
             assert inter.guild is not None
             new, resubmitted = await self.service.edit(inter.guild.id, id, actor_id=inter.user.id,
                                                        is_moderator=mod, draft=draft, meta=meta,
                                                        expected_version=version)
-            await inter.response.defer(ephemeral=True, thinking=True)
             extra = ""
             if resubmitted:
                 extra = " It is back in the review queue. " + await self._post_review_card(
@@ -447,6 +452,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         pages = [render.review_card(p) for p in items]
         await QueuePaginator(pages, items, interaction.user.id).start(interaction)
 
+    @acknowledge_first()
     @app_commands.command(name="approve", description="Moderators: approve a practice")
     @app_commands.describe(id="The practice")
     @app_commands.default_permissions(manage_messages=True)
@@ -454,6 +460,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def approve(self, interaction: discord.Interaction[Any], id: int) -> None:
         await self.run_decision(interaction, id, "approve", reason=None, version=None)
 
+    @acknowledge_first()
     @app_commands.command(name="reject", description="Moderators: reject a practice, with a reason")
     @app_commands.describe(id="The practice", reason="Why (the submitter reads it)")
     @app_commands.default_permissions(manage_messages=True)
@@ -462,6 +469,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                      reason: app_commands.Range[str, 1, 1000]) -> None:
         await self.run_decision(interaction, id, "reject", reason=reason, version=None)
 
+    @acknowledge_first()
     @app_commands.command(name="request-changes", description="Moderators: ask the submitter for changes")
     @app_commands.describe(id="The practice", reason="What should change (the submitter reads it)")
     @app_commands.default_permissions(manage_messages=True)
@@ -470,17 +478,18 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                               reason: app_commands.Range[str, 1, 1000]) -> None:
         await self.run_decision(interaction, id, "request_changes", reason=reason, version=None)
 
+    @acknowledge_first()
     @app_commands.command(name="duplicate", description="Moderators: close a practice as a duplicate of another")
     @app_commands.describe(id="The duplicate", of="The original that stays")
     @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def duplicate(self, interaction: discord.Interaction[Any], id: int, of: int) -> None:
         assert interaction.guild is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         p = await self.service.mark_duplicate(interaction.guild.id, id, of, actor_id=interaction.user.id)
         notes = await self.after_decision(interaction.guild, p)
         await reply(interaction, f"Practice #{p.id} is closed as a duplicate of #{of}. {notes}")
 
+    @acknowledge_first()
     @app_commands.command(name="archive", description="Moderators: take an approved practice out of the library")
     @app_commands.describe(id="The practice")
     @app_commands.default_permissions(manage_messages=True)

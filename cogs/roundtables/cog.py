@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.checks import FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manage_guild_only
 from bot.embeds import CONTENT_MAX, choice_name, clip, one_line
 from bot.errors import InvalidInput, NotFound, UserFacingError
-from bot.interactions import NO_MENTIONS, reply
+from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.timeparse import (
     TimeParseError,
@@ -394,16 +394,17 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     ) -> None:
         if interaction.guild_id is None:
             raise InvalidInput("Roundtables live in servers.")
+        await acknowledge(interaction)  # the RSVP buttons come here too
         res = await self.svc.rsvp(
             interaction.guild_id, rt_id, interaction.user.id, response,
             occ_key=None if occ_s is None else from_unix(occ_s),
         )
-        await reply(interaction, E.rsvp_reply(res.roundtable, res.occurrence, res.status,
-                                              res.waitlist_position, res.changed))
         if res.changed:
             self.request_refresh(interaction.guild_id, rt_id)
         if res.promoted:
             self._spawn(self.tell_promoted(res.roundtable, res.occurrence, res.promoted))
+        await reply(interaction, E.rsvp_reply(res.roundtable, res.occurrence, res.status,
+                                              res.waitlist_position, res.changed))
 
     # ------------------------------------------------------------------ autocomplete
     async def rt_autocomplete(
@@ -436,6 +437,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         return out[:25]
 
     # ------------------------------------------------------------------ commands
+    @acknowledge_first()
     @app_commands.command(name="schedule", description="Schedule a roundtable (one-off or recurring)")
     @app_commands.describe(
         title="Title (up to 100 characters)",
@@ -483,7 +485,6 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             where=where, capacity=capacity, repeat=repeat, agenda=agenda, count=occurrences, until=until_date,
             link_public=public_link,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         channel_id = await self._announce_channel(gid, interaction.channel_id)
         posted = ""
         if channel_id:
@@ -559,6 +560,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                              show_link=mine == "going" or interaction.user.id == rt.host_id)
         await reply(interaction, embed=embed)
 
+    @acknowledge_first()
     @app_commands.command(name="rsvp", description="Answer for the next meeting of a roundtable")
     @app_commands.describe(id="The roundtable", response="Your answer")
     @app_commands.autocomplete(id=rt_autocomplete)
@@ -567,6 +569,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     async def rsvp(self, interaction: discord.Interaction[Any], id: int, response: str) -> None:  # noqa: A002
         await self.handle_rsvp(interaction, id, response)
 
+    @acknowledge_first()
     @app_commands.command(name="edit", description="Host or moderator: change a roundtable (notifies those going)")
     @app_commands.describe(
         id="The roundtable", when="New start (in the time zone below or the planned one)",
@@ -602,7 +605,6 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             tz=timezone, duration_min=minutes, where=where, capacity=capacity, agenda=agenda, title=title,
             link_public=public_link, scope=occurrence,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         await self._after_change(res, interaction)
         what = ", ".join(res.changes)
         await reply(interaction, f"Updated **{E.title_line(res.roundtable)}** ({what}). "
@@ -631,6 +633,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         if res.promoted and occ is not None:
             self._spawn(self.tell_promoted(rt, occ, res.promoted))
 
+    @acknowledge_first()
     @app_commands.command(name="cancel", description="Host or moderator: cancel the next meeting or the whole series")
     @app_commands.describe(id="The roundtable", occurrence="Only the next meeting, or all")
     @app_commands.autocomplete(id=rt_autocomplete)
@@ -640,12 +643,12 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         assert interaction.guild_id is not None
         res = await self.svc.cancel(interaction.guild_id, id, interaction.user.id,
                                     is_moderator=await self._is_mod(interaction), scope=occurrence)
-        await interaction.response.defer(ephemeral=True, thinking=True)
         await self._after_change(res, interaction)
         scope = "the whole roundtable" if res.whole_series else "the next meeting"
         await reply(interaction, f"Cancelled {scope} of **{E.title_line(res.roundtable)}**; "
                                  f"{len(res.going)} member(s) going were notified and its reminders are off.")
 
+    @acknowledge_first()
     @app_commands.command(name="notes", description="Host or moderator: store and post the meeting's summary")
     @app_commands.describe(id="The roundtable", text="Summary / notes (up to 4,000 characters)")
     @app_commands.autocomplete(id=rt_autocomplete)
@@ -726,6 +729,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         raise InvalidInput(f"I don't know the city or time zone “{one_line(text, 60)}”. "
                            "Use an IANA zone such as `Asia/Seoul`, or a city name.")
 
+    @acknowledge_first()
     @app_commands.command(name="reminders", description="Turn roundtable reminder DMs on or off for you")
     @app_commands.describe(state="on: DM me before meetings I'm going to; off: channel reminders only")
     @app_commands.choices(state=[app_commands.Choice(name=n, value=n) for n in ("on", "off")])
@@ -739,6 +743,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         else:
             await reply(interaction, "Reminder DMs are **off**. You'll still be mentioned in the channel reminder.")
 
+    @acknowledge_first()
     @app_commands.command(name="reminder-times", description="Server admins: when reminders go out (e.g. `24h, 15m`)")
     @app_commands.describe(times="One to four times before the start, e.g. `24h, 15m` or `2d, 1h`")
     @manage_guild_only()
@@ -749,7 +754,6 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             if part.strip():
                 mins.append(int(parse_duration(part.strip()).total_seconds() // 60))
         await self.bot.settings.set(interaction.guild_id, OFFSETS_KEY, mins, actor_id=interaction.user.id)
-        await interaction.response.defer(ephemeral=True, thinking=True)
         n = 0
         for rt in await self.svc.list_upcoming(interaction.guild_id, limit=10_000):
             await self.svc.reschedule_jobs(rt)

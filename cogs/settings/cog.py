@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.checks import manage_guild_only, moderator_only
 from bot.embeds import choice_name, clip, make_embed
-from bot.interactions import reply
+from bot.interactions import acknowledge_first, reply
 from bot.timeparse import discord_ts, from_unix, search_zones
 
 if TYPE_CHECKING:
@@ -58,18 +58,21 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
             fields.append(("Last delivery errors", "none", False))
         await reply(interaction, embed=make_embed("Attaché settings", None, fields=fields))
 
+    @acknowledge_first()
     @app_commands.command(name="moderator-role", description="Set the role whose members curate and moderate")
     @app_commands.describe(role="The moderator role")
     @manage_guild_only()
     async def moderator_role(self, interaction: discord.Interaction[Any], role: discord.Role) -> None:
         await self._set(interaction, "moderator_role_id", role.id, f"Moderator role set to {role.mention}.")
 
+    @acknowledge_first()
     @app_commands.command(name="review-channel", description="Set the channel where submissions are reviewed")
     @app_commands.describe(channel="Channel for review cards")
     @manage_guild_only()
     async def review_channel(self, interaction: discord.Interaction[Any], channel: discord.TextChannel) -> None:
         await self._set(interaction, "review_channel_id", channel.id, f"Review cards will go to {channel.mention}.")
 
+    @acknowledge_first()
     @app_commands.command(
         name="announcements-channel", description="Set the channel for announcements and reminder posts"
     )
@@ -82,6 +85,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
             interaction, "announcements_channel_id", channel.id, f"Announcements will go to {channel.mention}."
         )
 
+    @acknowledge_first()
     @app_commands.command(name="timezone", description="Set the server's default time zone (IANA name)")
     @app_commands.describe(zone="An IANA time zone such as Europe/Paris")
     @manage_guild_only()
