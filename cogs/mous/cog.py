@@ -444,7 +444,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         text = E.reminder_text(ctx, mention=False)
         for uid in ctx.owners:
             if await self.svc.dm_ok(job.guild_id, uid):
-                dm_sent += bool(await self.bot.dm(uid, text, nonce=job.nonce))
+                dm_sent += bool(await self.bot.dm(uid, text, nonce=job.nonce_for(f"dm:{uid}")))  # one nonce per send
         if not posted and not dm_sent:
             if channel_error:
                 raise PermanentJobError(channel_error)

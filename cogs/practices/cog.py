@@ -27,9 +27,12 @@ from bot.checks import (
 from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput, NotFound, PermissionDenied, UserFacingError
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
+from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.ui import Confirm, Paginator
 from cogs.practices import embeds as render
 from cogs.practices.service import (
+    ANNOUNCE_KIND,
+    NOTICE_KIND,
     OPEN_STATUSES,
     STATUS_LABELS,
     TOPICS,
@@ -38,6 +41,8 @@ from cogs.practices.service import (
     Practice,
     PracticeService,
     SearchFilters,
+    announce_key,
+    notice_key,
     parse_links,
     parse_sdgs,
     parse_topics,
@@ -86,7 +91,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
 
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
-        self.service = PracticeService(bot.db)
+        self.service = PracticeService(bot.db, scheduler=bot.scheduler)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -95,11 +100,15 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         self.bot.practices = self.service  # type: ignore[attr-defined]
         self.bot.add_dynamic_items(ReviewButton, VoteButton)
         self.bot.status_providers.append(self._status)
+        self.bot.scheduler.register(NOTICE_KIND, self._notice_job)
+        self.bot.scheduler.register(ANNOUNCE_KIND, self._announce_job)
 
     async def cog_unload(self) -> None:
         await self.service.stop_vocabulary()
         await self.service.close_readers()
         self.bot.remove_dynamic_items(ReviewButton, VoteButton)
+        self.bot.scheduler.unregister(NOTICE_KIND)
+        self.bot.scheduler.unregister(ANNOUNCE_KIND)
         if self._status in self.bot.status_providers:
             self.bot.status_providers.remove(self._status)
 
@@ -191,8 +200,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         await reply(interaction, f"Practice #{p.id} is now **{STATUS_LABELS[p.status]}**. {notes}".strip())
 
     async def after_decision(self, guild: discord.Guild, p: Practice) -> str:
-        """Update the review card, tell the submitter, announce approvals. Returns notes."""
-        notes: list[str] = []
+        """Update the review card, then deliver what the decision enqueued (the submitter's notice, the
+        announcement of an approval) at once. Returns notes for the moderator."""
         if p.review_channel_id and p.review_message_id:
             try:
                 await self.bot.get_partial_messageable(p.review_channel_id).get_partial_message(
@@ -200,52 +209,89 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                               allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
                 log.info("could not update review card of practice %s", p.id, exc_info=True)
-        text = render.decision_message(p, guild.name)
-        if await self.bot.dm(p.submitter_id, text):
-            notes.append("The submitter was told by DM.")
-        else:
-            gs = await self.bot.settings.get(guild.id)
-            target = gs.review_channel_id
-            if target:
-                try:
-                    await self.bot.post(target, f"<@{p.submitter_id}> {text}",
-                                        allowed_mentions=discord.AllowedMentions(
-                                            everyone=False, roles=False, users=[discord.Object(p.submitter_id)]))
-                    notes.append("The submitter's DMs are closed, so I mentioned them in the review channel.")
-                except discord.HTTPException:
-                    notes.append("I couldn't reach the submitter (DMs closed, review channel unavailable).")
-            else:
-                notes.append("I couldn't reach the submitter: their DMs are closed and there is no review channel.")
+        notes = [await self._deliver_now(guild.id, notice_key(p.id, p.version), "the submitter's notice")]
         if p.status == "approved":
-            notes.append(await self.announce(guild, p))
+            notes.append(await self._deliver_now(guild.id, announce_key(p.id, p.version), "the announcement"))
         return " ".join(n for n in notes if n)
 
-    async def announce(self, guild: discord.Guild, p: Practice) -> str:
-        gs = await self.bot.settings.get(guild.id)
-        if gs.announcements_channel_id is None:
-            return "No announcements channel is set, so it was not announced (`/settings announcements-channel`)."
+    async def _deliver_now(self, guild_id: int, key: str, what: str) -> str:
+        """Run a job the decision enqueued now; a note saying how it went."""
+        outcome = await self.bot.scheduler.run_now(guild_id, key)
+        if outcome is None:
+            return f"I'm sending {what} in the background."
+        status, detail = outcome
+        if status == "done":
+            return str(detail or "")
+        if status == "retry":
+            return f"Discord didn't take {what} yet; I'll retry it shortly."
+        return str(detail)
+
+    async def _decided(self, job: Job) -> Practice:
         try:
-            msg = await self.bot.post(gs.announcements_channel_id, embeds=[render.announcement_embed(p)],
-                                      view=vote_view(p.id))
-        except discord.HTTPException:
+            p = await self.service.get(job.guild_id, int(job.payload["practice"]))
+        except NotFound:
+            raise SkipJob("the practice no longer exists") from None
+        if p.version != int(job.payload["version"]):
+            raise SkipJob("the practice changed again since this decision")
+        return p
+
+    async def _notice_job(self, job: Job) -> str:
+        """Tell the submitter the decision: by DM, else with a mention in the review channel."""
+        p = await self._decided(job)
+        guild = self.bot.get_guild(job.guild_id)
+        text = render.decision_message(p, guild.name if guild is not None else "the server")
+        if await self.bot.dm(p.submitter_id, text, nonce=job.nonce_for(f"dm:{p.submitter_id}")):
+            return "The submitter was told by DM."
+        target = (await self.bot.settings.get(job.guild_id)).review_channel_id
+        if not target:
+            raise SkipJob("I couldn't reach the submitter: their DMs are closed and there is no review channel.")
+        try:
+            await self.bot.post(target, f"<@{p.submitter_id}> {text}", nonce=job.nonce_for(f"channel:{target}"),
+                                allowed_mentions=discord.AllowedMentions(
+                                    everyone=False, roles=False, users=[discord.Object(p.submitter_id)]))
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise PermanentJobError("I couldn't reach the submitter (DMs closed, review channel unavailable).") \
+                from exc
+        return "The submitter's DMs are closed, so I mentioned them in the review channel."
+
+    async def _announce_job(self, job: Job) -> str:
+        """Announce an approved practice in the announcements channel, with a thread for questions."""
+        p = await self._decided(job)
+        if p.announce_message_id:  # posted and recorded before the process stopped
+            return f"Announced in <#{p.announce_channel_id}>."
+        channel_id = (await self.bot.settings.get(job.guild_id)).announcements_channel_id
+        if channel_id is None:
+            raise SkipJob("No announcements channel is set, so it was not announced "
+                          "(`/settings announcements-channel`).")
+        try:
+            msg = await self.bot.post(channel_id, embeds=[render.announcement_embed(p)], view=vote_view(p.id),
+                                      nonce=job.nonce_for(f"channel:{channel_id}"))
+        except (discord.NotFound, discord.Forbidden) as exc:
             log.warning("announcement of practice %s failed", p.id, exc_info=True)
-            return "I couldn't post the announcement (check my permissions in the announcements channel)."
+            raise PermanentJobError("I couldn't post the announcement (check my permissions in the announcements "
+                                    "channel).") from exc
         thread_id: int | None = None
-        note = f"Announced in <#{gs.announcements_channel_id}>."
+        note = f"Announced in <#{channel_id}>."
         try:
             # bot.post() sends through a PartialMessageable without guild info, and discord.py refuses
             # to open a thread on such a message: address the same message with its guild attached.
-            anchor = self.bot.get_partial_messageable(msg.channel.id, guild_id=guild.id).get_partial_message(msg.id)
-            thread = await anchor.create_thread(name=clip(f"#{p.id} {' '.join(p.title.split())}", 100),
-                                             auto_archive_duration=10080)
-            thread_id = thread.id
+            anchor = self.bot.get_partial_messageable(msg.channel.id, guild_id=job.guild_id).get_partial_message(
+                msg.id)
+            try:
+                thread: discord.abc.Messageable = await anchor.create_thread(
+                    name=clip(f"#{p.id} {' '.join(p.title.split())}", 100), auto_archive_duration=10080)
+            except discord.HTTPException as exc:
+                if exc.code != 160004:  # not "a thread has already been created for this message" (a resend)
+                    raise
+                thread = self.bot.get_partial_messageable(msg.id, guild_id=job.guild_id)  # it shares the id
+            thread_id = msg.id
             contact = f"<@{p.contact_user_id}>" if p.contact_user_id else render.contact_line(p)
             await thread.send(f"Questions about this practice? Ask here. Contact: {contact}",
-                              allowed_mentions=NO_MENTIONS)
+                              allowed_mentions=NO_MENTIONS, nonce=job.nonce_for("thread"))
         except discord.HTTPException:
             log.info("could not open a thread on the announcement of practice %s", p.id, exc_info=True)
             note += " I couldn't open a thread on it (missing Create Public Threads?)."
-        await self.service.set_announcement(guild.id, p.id, msg.channel.id, msg.id, thread_id)
+        await self.service.set_announcement(job.guild_id, p.id, msg.channel.id, msg.id, thread_id)
         return note
 
     # -- votes -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from cogs.roundtables.ics import build_ics
 from cogs.roundtables.service import (
     ADVANCE_KIND,
     DEFAULT_OFFSETS,
+    NOTIFY_KIND,
     OFFSETS_KEY,
     REMINDER_KIND,
     ChangeResult,
@@ -112,12 +113,14 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         )
         self.bot.scheduler.register(REMINDER_KIND, self.on_reminder, stale=self._reminder_stale)
         self.bot.scheduler.register(ADVANCE_KIND, self.on_advance)
+        self.bot.scheduler.register(NOTIFY_KIND, self.on_notify)
         self.bot.add_dynamic_items(RsvpButton)
         self.bot.status_providers.append(self.status_lines)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(REMINDER_KIND)
         self.bot.scheduler.unregister(ADVANCE_KIND)
+        self.bot.scheduler.unregister(NOTIFY_KIND)
         self.bot.remove_dynamic_items(RsvpButton)
         if self.status_lines in self.bot.status_providers:
             self.bot.status_providers.remove(self.status_lines)
@@ -322,20 +325,20 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 sent += 1
         return sent
 
-    async def tell_promoted(self, rt: Roundtable, occ: Occurrence, user_ids: Sequence[int]) -> None:
+    async def tell_promoted(self, rt: Roundtable, occ_start: datetime, user_ids: Sequence[int], job: Job) -> None:
         for uid in user_ids:
             text = (f"🎉 A place opened up: you're now **going** to **{one_line(rt.title, 100)}** on "
-                    f"{discord_ts(occ.start, 'F')}.")
+                    f"{discord_ts(occ_start, 'F')}.")
             if rt.link:
                 text += f"\nMeeting link: {clip(rt.link, 500)}"
-            if await self.bot.dm(uid, text):
+            if await self.bot.dm(uid, text, nonce=job.nonce_for(f"promoted:dm:{uid}")):
                 continue
             channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
             if channel_id:
                 await self.bot.post(
-                    channel_id,
+                    channel_id, nonce=job.nonce_for(f"promoted:channel:{uid}"), content=
                     f"<@{uid}> a place opened up: you're now going to **{one_line(rt.title, 100)}** on "
-                    f"{discord_ts(occ.start, 'F')}. Press **Going** again on the announcement to see the link.",
+                    f"{discord_ts(occ_start, 'F')}. Press **Going** again on the announcement to see the link.",
                     allowed_mentions=discord.AllowedMentions(users=[discord.Object(uid)], everyone=False,
                                                              roles=False),
                 )
@@ -378,6 +381,45 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         if going:
             await self._dm_opted(rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce)
 
+    async def on_notify(self, job: Job) -> None:
+        """Tell those going about an edit or a cancel, and those promoted from the waitlist (enqueued in
+        the change's transaction). Every send has its own nonce, so a resend after a crash is dropped."""
+        try:
+            rt = await self.svc.get(job.guild_id, int(job.payload["rt"]))
+        except NotFound:
+            raise SkipJob("roundtable deleted") from None
+        p = job.payload
+        going = [int(u) for u in p.get("going") or []]
+        changes = [str(c) for c in p.get("changes") or []]
+        occ_start = from_unix(int(p["occ"])) if p.get("occ") is not None else None
+        try:
+            if going:
+                if "cancelled" in changes:
+                    if p.get("whole", True):
+                        head = f"❌ **{one_line(rt.title, 100)}** has been cancelled."
+                    else:
+                        when = discord_ts(occ_start, "F") if occ_start else "the next meeting"
+                        head = f"❌ The {when} meeting of **{one_line(rt.title, 100)}** is cancelled."
+                        nxt = await self.svc.next_occurrence(rt)
+                        if nxt:
+                            head += f" The next one is {discord_ts(nxt.start, 'F')}."
+                else:
+                    nxt = await self.svc.next_occurrence(rt)
+                    when = f" Next meeting: {discord_ts(nxt.start, 'F')}." if nxt else ""
+                    head = f"✏️ **{one_line(rt.title, 100)}** was updated ({', '.join(changes)}).{when}"
+                await self.notify_going(rt, going, head, nonce=job.nonce, dm_text=head,
+                                        fallback_channel=p.get("channel"))
+            promoted = [int(u) for u in p.get("promoted") or []]
+            if promoted and p.get("promoted_occ") is not None:
+                await self.tell_promoted(rt, from_unix(int(p["promoted_occ"])), promoted, job)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise PermanentJobError(f"cannot notify about roundtable {rt.id}: {exc}") from exc
+
+    def _notify_now(self, guild_id: int, key: str | None) -> None:
+        """Deliver a notice the change enqueued, now, in the background (the dispatcher has it otherwise)."""
+        if key is not None:
+            self._spawn(self.bot.scheduler.run_now(guild_id, key))
+
     async def on_advance(self, job: Job) -> None:
         rt = await self.svc.advance(job.guild_id, int(job.payload["rt"]), int(job.payload["occ"]))
         if rt is None:
@@ -401,8 +443,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         )
         if res.changed:
             self.request_refresh(interaction.guild_id, rt_id)
-        if res.promoted:
-            self._spawn(self.tell_promoted(res.roundtable, res.occurrence, res.promoted))
+        self._notify_now(interaction.guild_id, res.notice_key)
         await reply(interaction, E.rsvp_reply(res.roundtable, res.occurrence, res.status,
                                               res.waitlist_position, res.changed))
 
@@ -603,7 +644,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         res = await self.svc.edit(
             gid, id, interaction.user.id, is_moderator=await self._is_mod(interaction), start=start,
             tz=timezone, duration_min=minutes, where=where, capacity=capacity, agenda=agenda, title=title,
-            link_public=public_link, scope=occurrence,
+            link_public=public_link, scope=occurrence, notify_channel=interaction.channel_id,
         )
         await self._after_change(res, interaction)
         what = ", ".join(res.changes)
@@ -614,24 +655,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         rt = res.roundtable
         self.request_refresh(rt.guild_id, rt.id)
         await self.sync_mirror(rt)
-        occ = res.occurrence
-        if res.going:
-            if "cancelled" in res.changes:
-                if res.whole_series:
-                    head = f"❌ **{one_line(rt.title, 100)}** has been cancelled."
-                else:
-                    when = discord_ts(occ.start, "F") if occ else "the next meeting"
-                    head = f"❌ The {when} meeting of **{one_line(rt.title, 100)}** is cancelled."
-                    nxt = await self.svc.next_occurrence(rt)
-                    if nxt:
-                        head += f" The next one is {discord_ts(nxt.start, 'F')}."
-            else:
-                nxt = await self.svc.next_occurrence(rt)
-                when = f" Next meeting: {discord_ts(nxt.start, 'F')}." if nxt else ""
-                head = f"✏️ **{one_line(rt.title, 100)}** was updated ({', '.join(res.changes)}).{when}"
-            self._spawn(self.notify_going(rt, res.going, head, dm_text=head, fallback_channel=interaction.channel_id))
-        if res.promoted and occ is not None:
-            self._spawn(self.tell_promoted(rt, occ, res.promoted))
+        self._notify_now(rt.guild_id, res.notice_key)
 
     @acknowledge_first()
     @app_commands.command(name="cancel", description="Host or moderator: cancel the next meeting or the whole series")
@@ -642,7 +666,8 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     async def cancel(self, interaction: discord.Interaction[Any], id: int, occurrence: str = "all") -> None:  # noqa: A002
         assert interaction.guild_id is not None
         res = await self.svc.cancel(interaction.guild_id, id, interaction.user.id,
-                                    is_moderator=await self._is_mod(interaction), scope=occurrence)
+                                    is_moderator=await self._is_mod(interaction), scope=occurrence,
+                                    notify_channel=interaction.channel_id)
         await self._after_change(res, interaction)
         scope = "the whole roundtable" if res.whole_series else "the next meeting"
         await reply(interaction, f"Cancelled {scope} of **{E.title_line(res.roundtable)}**; "
