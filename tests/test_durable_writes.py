@@ -7,6 +7,10 @@
   writing command of the permission matrix (`MATRIX`, kinds other than READ) is run with valid
   options by a member allowed to: the snapshot at its acknowledgement must equal the one before,
   and the one after must differ (it did write). A writing command missing here fails the test.
+* Notices that follow a committed decision (a practice's decision DM and announcement, a roundtable
+  edit/cancel notice, a place that opened up) are jobs enqueued in the decision's transaction: the
+  bot is stopped right after the commit (or after sending, before recording it) and restarted on the
+  same database; each is delivered exactly once, every send of one job with its own nonce.
 * MOU re-planning (after a settings change, at start-up, after the digest) reads and writes in one
   transaction: a `/mou update` that lands meanwhile is never overwritten with stale dates.
 """
@@ -14,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +33,7 @@ from bot.interactions import ACK_EXTRA
 from bot.scheduler import Scheduler
 from cogs.mous.service import SETTING_SPECS, Actor, MouService
 from cogs.settings.service import SettingsService
-from tests.e2e import MovableClock, World, start_world
+from tests.e2e import MovableClock, World, configure, make_config, populate, start_world
 from tests.fakediscord import FakeDiscord, InteractionResult, Member
 from tests.test_permission_matrix import (
     MATRIX,
@@ -333,3 +338,177 @@ async def test_writing_commands_are_marked(started_bot: World) -> None:
     writing = {name for name, case in MATRIX.items() if case.kind != READ}
     unmarked = sorted(n for n in writing - OPENS_MODAL if ACK_EXTRA not in commands[n].extras)
     assert not unmarked, f"put @acknowledge_first() on: {unmarked}"
+
+
+# -- notices that follow a committed decision survive a crash, delivered once ---------------------
+async def _until(probe: Callable[[], Any], what: str, within: float = 10.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = probe()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def _stall_after_commit(bot: Any) -> list[asyncio.Task[Any]]:
+    """The process "dies" right after the commit: the delivery that follows never starts."""
+    stalled: list[asyncio.Task[Any]] = []
+
+    async def never(guild_id: int, key: str) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        stalled.append(task)
+        await asyncio.Event().wait()
+
+    bot.scheduler.run_now = never
+    return stalled
+
+
+def _lose_results(bot: Any) -> None:
+    """The process dies mid-send: what was sent is never recorded (jobs stay `running`)."""
+    async def fail() -> None:
+        if bot.scheduler._results:
+            raise sqlite3.OperationalError("disk I/O error (simulated crash)")
+
+    bot.scheduler._flush = fail
+
+
+def _nonces(fake: FakeDiscord, path: str) -> list[str]:
+    return [r.json["nonce"] for r in fake.requests
+            if r.method == "POST" and r.path == path and isinstance(r.json, dict) and r.json.get("nonce")]
+
+
+async def _jobs_done(bot: Any, guild_id: int, prefix: str) -> bool:
+    rows = await bot.db.fetchall("SELECT status FROM jobs WHERE guild_id = ? AND dedupe_key >= ? AND dedupe_key < ?",
+                                 (guild_id, prefix, prefix + "\U0010ffff"))
+    return bool(rows) and all(r["status"] == "done" for r in rows)
+
+
+@pytest.mark.parametrize("crash", ["after-commit", "mid-send"])
+async def test_practice_approval_notices_survive_a_crash(fake_discord: FakeDiscord, tmp_path: Path,
+                                                          bot_factory: Any, crash: str) -> None:
+    fake = fake_discord
+    parts = populate(fake)
+    cfg = make_config(tmp_path)
+    clock = MovableClock()
+    g, alice, announcements = parts["guild"], parts["alice"], parts["announcements"]
+    async with bot_factory(config=cfg, scheduler_clock=clock) as bot1:
+        await fake.wait_commands_synced()
+        await configure(bot1, parts)
+        w = World(fake=fake, bot=bot1, config=cfg, **parts)
+        pid = await share_practice(w, alice, "Crash-proof cool roofs")
+        stalled: list[asyncio.Task[Any]] = []
+        if crash == "after-commit":
+            stalled = _stall_after_commit(bot1)
+        else:
+            _lose_results(bot1)
+
+            async def recorded_too_late(*args: Any) -> None:
+                raise RuntimeError("the process died before recording the announcement")
+
+            bot1.practices.set_announcement = recorded_too_late
+        res = await fake.invoke(g, parts["mod"], "practice approve", {"id": pid}, wait=crash == "mid-send")
+        await _until(lambda: bot1.db.fetchval("SELECT status = 'approved' FROM practices WHERE id = ?", (pid,)),
+                     "the approval to commit")
+        if crash == "after-commit":
+            await _until(lambda: stalled, "the delivery to start")
+            assert fake.dms(alice) == [] and not fake.channel_messages(announcements)  # nothing went out
+            for task in stalled:
+                task.cancel()
+        else:
+            assert "approved" in res.text.lower(), res.text
+            assert len(fake.dms(alice)) == 1 and len(fake.channel_messages(announcements)) == 1
+    # restart on the same database
+    async with bot_factory(config=cfg, scheduler_clock=clock) as bot2:
+        clock.jump_to(datetime.now(UTC) + timedelta(minutes=1))
+        bot2.scheduler.wake()
+        await _until(lambda: _jobs_done(bot2, g.id, f"pr:{pid}:"), "the notices to be delivered")
+        p = await bot2.practices.get(g.id, pid)
+        assert p.announce_message_id is not None and p.thread_id is not None
+    dms = [m for m in fake.dms(alice) if "approved" in m["content"]]
+    posts = fake.channel_messages(announcements)
+    thread_posts = fake.channel_messages(p.thread_id)
+    assert (len(dms), len(posts), len(thread_posts)) == (1, 1, 1), (dms, posts, thread_posts)
+    sent = [dms[0]["nonce"], posts[0]["nonce"], thread_posts[0]["nonce"]]
+    assert len(set(sent)) == 3, f"each send of the decision has its own nonce: {sent}"
+    if crash == "mid-send":  # everything was sent twice; Discord dropped the copies by nonce
+        dm_channel = fake.dm_channels[alice.id].id
+        assert _nonces(fake, f"/channels/{dm_channel}/messages").count(sent[0]) == 2
+        assert _nonces(fake, f"/channels/{announcements.id}/messages").count(sent[1]) == 2
+    assert fake.violations == []
+
+
+async def test_roundtable_change_notice_survives_a_crash(fake_discord: FakeDiscord, tmp_path: Path,
+                                                         bot_factory: Any) -> None:
+    fake = fake_discord
+    parts = populate(fake)
+    cfg = make_config(tmp_path)
+    clock = MovableClock()
+    g, bob, carol, alice = parts["guild"], parts["bob"], parts["carol"], parts["alice"]
+    async with bot_factory(config=cfg, scheduler_clock=clock) as bot1:
+        await fake.wait_commands_synced()
+        await configure(bot1, parts)
+        w = World(fake=fake, bot=bot1, config=cfg, **parts)
+        rt = await schedule_rt(w, bob, "Crash-proof roundtable")
+        for member in (alice, carol):
+            await fake.invoke(g, member, "roundtable rsvp", {"id": rt, "response": "going"})
+        await fake.invoke(g, carol, "roundtable reminders", {"state": "on"})  # carol takes DMs
+        stalled = _stall_after_commit(bot1)
+        mark = fake.mark()
+        res = await fake.invoke(g, bob, "roundtable edit", {"id": rt, "title": "Moved roundtable"})
+        assert "Updated" in res.text, res.text
+        await _until(lambda: stalled, "the delivery to start")
+        for task in stalled:
+            task.cancel()
+        assert not [m for m in fake.channel_messages(parts["announcements"]) if int(m["id"]) > mark
+                    and "was updated" in m["content"]]
+    async with bot_factory(config=cfg, scheduler_clock=clock) as bot2:
+        clock.jump_to(datetime.now(UTC) + timedelta(minutes=1))
+        bot2.scheduler.wake()
+        await _until(lambda: _jobs_done(bot2, g.id, f"rtn:{rt}:"), "the change notice to be delivered")
+    posts = [m for m in fake.channel_messages(parts["announcements"]) if "was updated" in m["content"]]
+    dms = [m for m in fake.dms(carol) if "was updated" in m["content"]]
+    assert len(posts) == 1 and len(dms) == 1, (posts, dms)
+    assert f"<@{alice.id}>" in posts[0]["content"] and f"<@{carol.id}>" in posts[0]["content"]
+    assert fake.dms(alice) == [] or not [m for m in fake.dms(alice) if "was updated" in m["content"]]
+    assert posts[0]["nonce"] != dms[0]["nonce"]
+
+
+async def test_mou_reminder_sends_have_distinct_nonces_and_resend_once(
+    fake_discord: FakeDiscord, tmp_path: Path, bot_factory: Any,
+) -> None:
+    fake = fake_discord
+    parts = populate(fake)
+    cfg = make_config(tmp_path)
+    clock = MovableClock()
+    g, alice, bob, announcements = parts["guild"], parts["alice"], parts["bob"], parts["announcements"]
+    async with bot_factory(config=cfg, scheduler_clock=clock) as bot1:
+        await fake.wait_commands_synced()
+        await configure(bot1, parts)
+        svc: MouService = bot1.mous
+        today = datetime.now(UTC).date()
+        a = await svc.create(g.id, Actor(alice.id), kind="mou", title="Two owners", parties=["Lyon", "Oslo"],
+                             signed=(today - timedelta(days=365)).isoformat(),
+                             expires=(today + timedelta(days=40)).isoformat(), owner_ids=[alice.id, bob.id])
+        key = f"mou:{a.id}:t1:exp:30d"
+        job = next(j for j in await bot1.scheduler.pending(g.id, key))
+        _lose_results(bot1)  # it is sent, then the process dies before recording it
+        clock.jump_to(job.due_at + timedelta(minutes=1))
+        bot1.scheduler.wake()
+        await _until(lambda: len(fake.dms(bob)) == 1 and len(fake.dms(alice)) == 1, "the reminder")
+        assert await bot1.scheduler.job_status(g.id, key) == "running"
+    async with bot_factory(config=cfg, scheduler_clock=clock) as bot2:
+        bot2.scheduler.wake()
+        await _until(lambda: _jobs_done(bot2, g.id, key), "the resent reminder to be recorded")
+    post = [m for m in fake.channel_messages(announcements) if "30 days" in m["content"]]
+    dm_a, dm_b = fake.dms(alice), fake.dms(bob)
+    assert (len(post), len(dm_a), len(dm_b)) == (1, 1, 1)
+    nonces = [post[0]["nonce"], dm_a[0]["nonce"], dm_b[0]["nonce"]]
+    assert len(set(nonces)) == 3, f"each send of one reminder has its own nonce: {nonces}"
+    for channel, nonce in ((announcements.id, nonces[0]), (fake.dm_channels[alice.id].id, nonces[1]),
+                           (fake.dm_channels[bob.id].id, nonces[2])):
+        assert _nonces(fake, f"/channels/{channel}/messages").count(nonce) == 2  # resent, dropped by nonce
