@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import ipaddress
 import logging
 import os
 import pkgutil
@@ -13,10 +14,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import cogs
-from bot.config import Config, ConfigError, load_config, parse_config
-from bot.db import Database, DatabaseError, ProcessLock, backup_file, check_file
+from bot.config import Config, ConfigError, load_config, parse_config, token_file_warning
+from bot.db import Database, DatabaseError, ProcessLock, backup_file, check_file, exclusive_cli_lock
 
 log = logging.getLogger("attache")
 
@@ -61,11 +63,56 @@ def setup_logging(level: str) -> None:
 
 
 # -- run ------------------------------------------------------------------------------------
+TEST_DISCORD_ENV = {"ATTACHE_DISCORD_API_BASE": ("http", "https"), "ATTACHE_DISCORD_GATEWAY": ("ws", "wss")}
+
+
+def is_loopback_url(url: str, schemes: Sequence[str]) -> bool:
+    """True when `url` uses one of `schemes` and its host is this machine: 127.0.0.0/8, ::1 or localhost
+    (no user info, which could hide the real host: `http://127.0.0.1@elsewhere/`)."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in schemes or not host or "@" in parts.netloc:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def loopback_discord_overrides() -> dict[str, str]:
+    """The test-only ATTACHE_DISCORD_API_BASE / ATTACHE_DISCORD_GATEWAY that are set; ConfigError if one
+    points anywhere but loopback: the bot sends its token there, so a stray variable must not leak it."""
+    found = {}
+    for name, schemes in TEST_DISCORD_ENV.items():
+        value = os.environ.get(name, "")
+        if not value:
+            continue
+        if not is_loopback_url(value, schemes):
+            try:
+                where = urlsplit(value.strip()).hostname or "no host"
+            except ValueError:
+                where = "an unreadable URL"
+            raise ConfigError(
+                f"{name} (pointing at {where}) is refused: this test-only override must be a {'/'.join(schemes)} URL on "
+                "loopback (127.0.0.1, ::1 or localhost), because the bot would send its token there. "
+                "Unset it to use Discord."
+            )
+        found[name] = value
+    return found
+
+
 def _point_at_test_discord() -> None:
     """For end-to-end tests of the real process: ATTACHE_DISCORD_API_BASE / ATTACHE_DISCORD_GATEWAY
-    point discord.py at a fake Discord on loopback (see tests/fakediscord)."""
-    api = os.environ.get("ATTACHE_DISCORD_API_BASE")
-    gateway = os.environ.get("ATTACHE_DISCORD_GATEWAY")
+    point discord.py at a fake Discord on loopback (see tests/fakediscord); nothing else is accepted."""
+    overrides = loopback_discord_overrides()
+    api = overrides.get("ATTACHE_DISCORD_API_BASE")
+    gateway = overrides.get("ATTACHE_DISCORD_GATEWAY")
     if api:
         import discord.http
 
@@ -108,6 +155,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     if not token:
         print(NO_TOKEN_MESSAGE, file=sys.stderr)
         return 2
+    loopback_discord_overrides()  # ConfigError before anything is sent
     lock = ProcessLock(config.database_path)
     try:
         lock.acquire()  # fail fast, before logging in
@@ -116,6 +164,9 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         return 3
     lock.release()
     setup_logging(config.log_level)
+    warning = token_file_warning(config)
+    if warning:
+        log.warning("%s", warning)  # the log goes to stderr: the operator's terminal or the service journal
     import aiohttp
     import discord
 
@@ -150,7 +201,8 @@ async def _migrate(config: Config) -> tuple[int, int]:
 
 
 def cmd_db_migrate(args: argparse.Namespace, config: Config) -> int:
-    before, after = asyncio.run(_migrate(config))
+    with exclusive_cli_lock(config, "db migrate"):
+        before, after = asyncio.run(_migrate(config))
     if before == after:
         print(f"{config.database_path}: already at schema version {after}.")
     else:
@@ -167,8 +219,9 @@ def cmd_db_backup(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_db_check(args: argparse.Namespace, config: Config) -> int:
-    result = check_file(config.database_path)
-    print(f"database: {config.database_path}")
+    path = Path(args.path) if args.path else config.database_path
+    result = check_file(path)
+    print(f"database: {path}")
     print(f"integrity: {'ok' if result['integrity'] == ['ok'] else '; '.join(result['integrity'][:10])}")
     print(f"foreign key violations: {result['foreign_key_violations']}")
     state = "current" if result["version"] == result["latest"] else (
@@ -192,9 +245,12 @@ def build_parser(feature_modules: Sequence[Any] = ()) -> argparse.ArgumentParser
     db_sub = p_db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(handler=cmd_db_migrate)
     p_backup = db_sub.add_parser("backup", help="online backup to a new file (safe while the bot runs)")
-    p_backup.add_argument("path", help="where to write the backup")
+    p_backup.add_argument("path", help="where to write the backup (a new file, owner-only; missing folders are created)")
     p_backup.set_defaults(handler=cmd_db_backup)
-    db_sub.add_parser("check", help="integrity check and schema version").set_defaults(handler=cmd_db_check)
+    p_check = db_sub.add_parser("check", help="integrity check and schema version")
+    p_check.add_argument("path", nargs="?", default=None,
+                         help="a database file, e.g. a backup (default: database_path from the config)")
+    p_check.set_defaults(handler=cmd_db_check)
 
     for mod in feature_modules:
         mod.register_cli(sub, db_sub)

@@ -18,6 +18,8 @@ from bot.config import Config
 from bot.db import Database, ProcessLock
 from bot.embeds import CONTENT_MAX, clip, fit_embeds
 from bot.interactions import NO_MENTIONS, AttacheTree
+from bot.limits import SPECS as LIMIT_SPECS
+from bot.limits import CreationLimits
 from bot.scheduler import ErrorClass, Job, PermanentJobError, Scheduler
 from cogs.settings.service import SettingsService
 
@@ -88,6 +90,10 @@ class AttacheBot(commands.Bot):
         )
         self.settings = SettingsService(self.db, default_timezone=config.default_timezone)
         self.status_providers: list[StatusProvider] = []
+        # creations per member and the Events-tab share (bot/limits.py), one mechanism for every feature
+        self.limits = CreationLimits(self.db, self.settings, clock=self.scheduler.clock)
+        for spec in LIMIT_SPECS:
+            self.settings.register(spec)
         self.extensions_to_load = list(extensions) if extensions is not None else None
         self.force_sync = False
         self.synced: bool | None = None  # None: not attempted; False: unchanged; True: synced

@@ -1,11 +1,21 @@
-"""Permission checks shared by every cog."""
+"""Permission checks shared by every cog.
+
+Rights come from the member's roles at SERVER level (`server_permissions`), never from
+`interaction.permissions`, which Discord computes with the channel's overwrites: a member given
+Manage Messages in one channel is not a moderator. Every moderator / Manage Server check of the
+bot goes through `is_moderator` / `has_manage_server` here, and forms and buttons re-check them
+when they are used (`bot.ui.run_guard`). `role_grant_problem` is the one rule for a role the bot
+may hand out (the verified-representative role)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
+
+from bot.errors import PermissionDenied
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -15,8 +25,13 @@ class NotModerator(app_commands.CheckFailure):
     def __init__(self) -> None:
         super().__init__(
             "Only moderators can do that: members with the server's moderator role "
-            "(see `/settings show`) or the Manage Messages permission."
+            "(see `/settings show`) or the Manage Messages permission server-wide."
         )
+
+
+class NotManager(app_commands.CheckFailure):
+    def __init__(self) -> None:
+        super().__init__("You need the Manage Server permission (server-wide) to change Attaché's settings.")
 
 
 class NotInGuild(app_commands.CheckFailure):
@@ -24,17 +39,53 @@ class NotInGuild(app_commands.CheckFailure):
         super().__init__("This command only works inside a server.")
 
 
-async def is_moderator(interaction: discord.Interaction[Any]) -> bool:
-    """The configured moderator role, or Manage Messages / Administrator, makes a moderator."""
+# A right checked when a form or button is USED (raises a UserFacingError / CheckFailure to refuse).
+Guard = Callable[[discord.Interaction[Any]], Awaitable[None]]
+
+
+def server_permissions(member: discord.abc.User | None) -> discord.Permissions:
+    """The member's permissions from their roles at server level (owner and Administrator give all),
+    ignoring every channel overwrite. Nothing when the server's roles are not known."""
+    if not isinstance(member, discord.Member):
+        return discord.Permissions.none()
+    guild = member.guild
+    if guild.owner_id == member.id:
+        return discord.Permissions.all()
+    if guild.get_role(guild.id) is None:  # the @everyone role: the guild's roles are not cached
+        return discord.Permissions.none()
+    return member.guild_permissions
+
+
+def _member(interaction: discord.Interaction[Any]) -> discord.Member | None:
     member = interaction.user
     if interaction.guild is None or not isinstance(member, discord.Member):
+        return None
+    return member
+
+
+async def is_moderator(interaction: discord.Interaction[Any]) -> bool:
+    """The configured moderator role, or Manage Server / Manage Messages / Administrator server-wide."""
+    member = _member(interaction)
+    if member is None or interaction.guild is None:
         return False
-    perms = interaction.permissions
+    perms = server_permissions(member)
     if perms.administrator or perms.manage_messages or perms.manage_guild:
         return True
     bot: AttacheBot = interaction.client  # type: ignore[assignment]
     role_id = (await bot.settings.get(interaction.guild.id)).moderator_role_id
-    return role_id is not None and any(r.id == role_id for r in member.roles)
+    return role_id is not None and member.get_role(role_id) is not None
+
+
+def has_manage_server(interaction: discord.Interaction[Any]) -> bool:
+    """Manage Server (or Administrator, or ownership) server-wide."""
+    perms = server_permissions(_member(interaction))
+    return perms.manage_guild or perms.administrator
+
+
+async def require_moderator(interaction: discord.Interaction[Any]) -> None:
+    """A Guard: refuses anyone who is not a moderator now."""
+    if not await is_moderator(interaction):
+        raise PermissionDenied(str(NotModerator()))
 
 
 def guild_only_check() -> Any:
@@ -63,11 +114,67 @@ def manage_guild_only() -> Any:
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
         if interaction.guild_id is None:
             raise NotInGuild()
-        if not (interaction.permissions.manage_guild or interaction.permissions.administrator):
-            raise app_commands.CheckFailure("You need the Manage Server permission to change Attaché's settings.")
+        if not has_manage_server(interaction):
+            raise NotManager()
         return True
 
     return app_commands.check(predicate)
+
+
+# -- roles the bot hands out or trusts ------------------------------------------------------------
+
+# Permissions a role the bot hands out must not carry (a member must not get them by verification).
+ELEVATED_PERMISSIONS: dict[str, str] = {
+    "administrator": "Administrator",
+    "manage_guild": "Manage Server",
+    "manage_roles": "Manage Roles",
+    "manage_channels": "Manage Channels",
+    "manage_messages": "Manage Messages",
+    "manage_webhooks": "Manage Webhooks",
+    "manage_events": "Manage Events",
+    "ban_members": "Ban Members",
+    "kick_members": "Kick Members",
+    "moderate_members": "Moderate Members",
+    "mention_everyone": "Mention Everyone",
+}
+
+
+def elevated_permissions(permissions: discord.Permissions) -> list[str]:
+    """The names of the elevated permissions in `permissions` (empty when none)."""
+    return [label for flag, label in ELEVATED_PERMISSIONS.items() if getattr(permissions, flag)]
+
+
+def moderator_role_problem(role: discord.Role) -> str | None:
+    """Why `role` can't be the moderator role (None when it can)."""
+    if role.is_default():
+        return ("`@everyone` can't be the moderator role: every member would be a moderator. "
+                "Pick a role only your moderators have.")
+    if role.managed:
+        return (f"{role.mention} is managed by a bot or an integration, so you can't choose who has it. "
+                "Pick a role your server gives by hand.")
+    return None
+
+
+def role_grant_problem(
+    role: discord.Role, *, me: discord.Member | None, admin: discord.Member | None = None
+) -> str | None:
+    """Why the bot must not hand out `role` (None when it is safe): `@everyone`, a managed role, a role
+    carrying an elevated permission, a role at or above the bot's top role (`me`), or, when an admin
+    picks it, at or above that admin's top role (the server owner is above every role). Pure: no I/O."""
+    if role.is_default():
+        return "`@everyone` can't be handed out: every member already has it."
+    if role.managed:
+        return f"{role.mention} is managed by a bot or an integration; it can't be handed out."
+    elevated = elevated_permissions(role.permissions)
+    if elevated:
+        return (f"{role.mention} carries {', '.join(elevated)}: verification would hand that to members. "
+                "Pick (or make) a role without elevated permissions.")
+    if admin is not None and admin.guild.owner_id != admin.id and role >= admin.top_role:
+        return f"{role.mention} is at or above your highest role; you can only pick a role below it."
+    if me is not None and role >= me.top_role:
+        return (f"{role.mention} is at or above my highest role, so I couldn't give it. "
+                "Move my role above it, or pick a lower role.")
+    return None
 
 
 def _member_key(interaction: discord.Interaction[Any]) -> tuple[int | None, int]:

@@ -37,7 +37,7 @@ class Config:
     @property
     def sync_guild_id(self) -> int | None:
         """The guild id when `sync_commands` names one (development sync)."""
-        return int(self.sync_commands) if self.sync_commands.isdigit() else None
+        return int(self.sync_commands) if self.sync_commands.isascii() and self.sync_commands.isdigit() else None
 
     def resolve_token(self) -> str | None:
         """The bot token: DISCORD_TOKEN from the environment wins over the `token` key."""
@@ -72,7 +72,7 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
     sync = raw.get("sync_commands", "global")
     if isinstance(sync, int) and not isinstance(sync, bool):
         sync = str(sync)
-    if not isinstance(sync, str) or not (sync in ("global", "off") or (sync.isdigit() and len(sync) >= 15)):
+    if not isinstance(sync, str) or not (sync in ("global", "off") or (sync.isascii() and sync.isdigit() and len(sync) >= 15)):
         raise ConfigError(
             f"sync_commands: must be \"global\", \"off\" or a guild id (a 17–20 digit number); got {sync!r}."
         )
@@ -122,6 +122,24 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
         token=token or None,
         scheduler=sched,
         config_path=config_path,
+    )
+
+
+def token_file_warning(config: Config) -> str | None:
+    """A warning when the config file holds a `token` and other users of the machine can read it
+    (group or others have any permission on it): with the token, anyone controls the bot."""
+    if not config.token or config.config_path is None:
+        return None
+    try:
+        mode = config.config_path.stat().st_mode
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"{config.config_path} holds the bot token and other users on this machine can read or change it "
+        f"(mode {mode & 0o777:03o}). Run `chmod 600 {config.config_path}`, or remove `token` from it "
+        "and set DISCORD_TOKEN instead."
     )
 
 

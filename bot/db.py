@@ -4,17 +4,20 @@ transactions, migrations, online backup, and the single-instance process lock.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import errno
 import fcntl
 import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+import urllib.parse
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -43,6 +46,48 @@ class DatabaseTooNew(DatabaseError):
 
 class DatabaseLocked(DatabaseError):
     pass
+
+
+# Files the bot creates (the database, and through it its -wal/-shm/-journal, whose mode SQLite copies
+# from the database file; backups; the lock file) are readable by their owner only: they hold members'
+# data, and a backup is a full copy of it.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def sqlite_uri(path: str | os.PathLike[str], **params: str) -> str:
+    """A `file:` URI that SQLite reads back as exactly `path`, whatever its name holds.
+
+    SQLite parses URIs (and, built with SQLITE_USE_URI as many are, even plain names starting with
+    `file:`): an unquoted `?` or `#` ends the path and `%xx` is decoded, so `backups #1?/x.db` would
+    open (and create) `backups `. Every byte outside the unreserved set is percent-encoded here."""
+    absolute = os.path.abspath(os.fspath(path))
+    uri = "file://" + urllib.parse.quote(os.fsencode(absolute), safe="/")
+    return f"{uri}?{urllib.parse.urlencode(params)}" if params else uri
+
+
+def create_private_file(path: Path, *, exclusive: bool = False) -> bool:
+    """Create `path` empty with owner-only permissions (parents too, owner-only) before SQLite opens it.
+
+    Returns True if this call created it; an existing file is left alone, or refused with
+    FileExistsError when `exclusive`."""
+    for folder in reversed(path.absolute().parents):  # each missing folder owner-only (mkdir's parents=True
+        if not folder.is_dir():                        # would give the intermediate ones the umask's mode)
+            if folder.exists():
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+            folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        if exclusive:
+            raise
+        return False
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # whatever the umask
+    finally:
+        os.close(fd)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +158,16 @@ class Database:
         if self._conn is not None:
             return
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             _refuse_non_sqlite(self.path)
+            try:
+                create_private_file(self.path)
+            except OSError as exc:
+                raise DatabaseError(f"Cannot create database {self.path}: {exc}") from exc
+            target, uri = sqlite_uri(self.path), True
+        else:
+            target, uri = ":memory:", False
         try:
-            conn = await aiosqlite.connect(str(self.path), isolation_level=None)
+            conn = await aiosqlite.connect(target, uri=uri, isolation_level=None)
         except sqlite3.Error as exc:
             raise DatabaseError(f"Cannot open database {self.path}: {exc}") from exc
         conn.row_factory = sqlite3.Row
@@ -267,10 +318,16 @@ class Database:
 
     async def backup_to(self, target: str | os.PathLike[str]) -> None:
         """Online backup of the open database to a new file (SQLite backup API)."""
+        tgt = Path(target)
+        try:
+            create_private_file(tgt, exclusive=True)
+        except FileExistsError:
+            raise DatabaseError(f"{tgt} already exists; choose a new file name for the backup.") from None
         async with self._lock:
-            dest = sqlite3.connect(str(target))
+            dest = sqlite3.connect(sqlite_uri(tgt), uri=True)
             try:
                 await self.conn.backup(dest)
+                _self_contained(dest)
             finally:
                 dest.close()
 
@@ -288,6 +345,13 @@ def _refuse_non_sqlite(path: Path) -> None:
         raise DatabaseError(f"{path} exists but is not an SQLite database. Move it away or fix database_path.")
 
 
+def _self_contained(conn: sqlite3.Connection) -> None:
+    """A backup is one file: rollback-journal mode (the copied header says WAL), so opening it later,
+    even read-only by `attache db check`, leaves no -wal/-shm beside it. The bot sets WAL again when it
+    opens a restored copy."""
+    conn.execute("PRAGMA journal_mode=DELETE").fetchall()
+
+
 def backup_file(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> int:
     """Blocking online backup from one file to another (safe while the bot runs). Returns pages copied."""
     src_path = Path(source)
@@ -295,15 +359,26 @@ def backup_file(source: str | os.PathLike[str], target: str | os.PathLike[str]) 
         raise DatabaseError(f"No database at {src_path}.")
     _refuse_non_sqlite(src_path)
     tgt = Path(target)
-    if tgt.exists():
-        raise DatabaseError(f"{tgt} already exists; choose a new file name for the backup.")
-    src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=10)
-    dst = sqlite3.connect(str(tgt))
+    try:
+        # Created here, exclusively and owner-only: never over an existing file (nor the database itself).
+        # A missing folder is created (owner-only), so `backups/2026-01-31/attache.db` works from cron.
+        create_private_file(tgt, exclusive=True)
+    except FileExistsError:
+        raise DatabaseError(f"{tgt} already exists; choose a new file name for the backup.") from None
+    except OSError as exc:
+        raise DatabaseError(f"Cannot create the backup file {tgt}: {exc}. Nothing was written.") from exc
+    try:
+        src = sqlite3.connect(sqlite_uri(src_path, mode="ro"), uri=True, timeout=10)
+        dst = sqlite3.connect(sqlite_uri(tgt), uri=True)
+    except sqlite3.Error as exc:
+        tgt.unlink(missing_ok=True)
+        raise DatabaseError(f"Backup to {tgt} failed: {exc}. Nothing was written.") from exc
     try:
         # One step, in one read transaction (WAL: the bot keeps writing meanwhile). A stepwise backup
         # restarts from page 1 whenever another process commits between steps, so while the bot was
         # busy it never finished.
         src.backup(dst)
+        _self_contained(dst)
         pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
     except sqlite3.DatabaseError as exc:
         dst.close()
@@ -323,7 +398,10 @@ def check_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not p.exists():
         raise DatabaseError(f"No database at {p}.")
     _refuse_non_sqlite(p)
-    conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=10)
+    try:
+        conn = sqlite3.connect(sqlite_uri(p, mode="ro"), uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"Cannot open {p}: {exc}") from exc
     try:
         integrity = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
         fk = conn.execute("PRAGMA foreign_key_check").fetchall()
@@ -353,7 +431,7 @@ class ProcessLock:
         if self._fd is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -362,6 +440,8 @@ class ProcessLock:
                 f"Another Attaché process is already running on this database ({self.path} is locked). "
                 "Stop it first: two instances would post the same reminders twice."
             ) from None
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, PRIVATE_FILE_MODE)  # a lock file left by an older version
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
@@ -371,3 +451,28 @@ class ProcessLock:
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+
+class _HasDatabasePath(Protocol):
+    @property
+    def database_path(self) -> Path: ...
+
+
+@contextmanager
+def exclusive_cli_lock(target: _HasDatabasePath | str | os.PathLike[str], action: str) -> Iterator[ProcessLock]:
+    """`with exclusive_cli_lock(config, "db migrate"):` — a command-line command that writes takes the
+    bot's single-instance lock for its whole run, and refuses (DatabaseLocked, one line) while a bot
+    process runs on that database: a migration, seed or import under a live bot would race its writes."""
+    path = Path(target if isinstance(target, (str, os.PathLike)) else target.database_path)
+    lock = ProcessLock(path)
+    try:
+        lock.acquire()
+    except DatabaseLocked:
+        raise DatabaseLocked(
+            f"Attaché is running on {path} ({lock.path} is locked): stop the bot, then run "
+            f"`attache {action}` again. Nothing was changed."
+        ) from None
+    try:
+        yield lock
+    finally:
+        lock.release()

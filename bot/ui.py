@@ -1,4 +1,9 @@
-"""Base view (author lock, polite timeout, error funnel), paginator and confirm prompt."""
+"""Base view (author lock, right re-checked on use, polite timeout, error funnel), base modal, paginator
+and confirm prompt.
+
+Rights are checked when they are USED: a view, modal or persistent button that does something only a
+moderator / owner may do carries a `Guard` (bot.checks), run by `run_guard` on every press and every
+submit. A member who lost the role since the form opened is refused, ephemerally, and nothing runs."""
 
 from __future__ import annotations
 
@@ -8,18 +13,34 @@ from typing import Any
 
 import discord
 
+from bot.checks import Guard
 from bot.embeds import fit_embeds
 from bot.interactions import NO_MENTIONS, handle_error
 
 log = logging.getLogger(__name__)
 
 
-class BaseView(discord.ui.View):
-    """A view only its author may use, which disables itself on timeout."""
+async def run_guard(interaction: discord.Interaction[Any], guard: Guard | None) -> bool:
+    """Run a form's or button's right check for this use; on refusal answer ephemerally (through the
+    error funnel) and return False, so the action does not run."""
+    if guard is None:
+        return True
+    try:
+        await guard(interaction)
+    except Exception as exc:  # noqa: BLE001 - a refusal (or a failing check) is answered, never run
+        await handle_error(interaction, exc)
+        return False
+    return True
 
-    def __init__(self, author_id: int | None, *, timeout: float | None = 180) -> None:
+
+class BaseView(discord.ui.View):
+    """A view only its author may use, which disables itself on timeout. `guard` (bot.checks.Guard)
+    is re-checked on every press: a right lost since the view opened refuses the press."""
+
+    def __init__(self, author_id: int | None, *, timeout: float | None = 180, guard: Guard | None = None) -> None:
         super().__init__(timeout=timeout)
         self.author_id = author_id
+        self.guard = guard
         self.message: discord.Message | discord.InteractionMessage | None = None
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -29,7 +50,7 @@ class BaseView(discord.ui.View):
                 ephemeral=True,
             )
             return False
-        return True
+        return await run_guard(interaction, self.guard)
 
     async def on_timeout(self) -> None:
         for item in self.children:
@@ -44,6 +65,22 @@ class BaseView(discord.ui.View):
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
     ) -> None:
+        await handle_error(interaction, error)
+
+
+class BaseModal(discord.ui.Modal):
+    """A modal whose `guard` (bot.checks.Guard) is re-checked when it is submitted (a moderator's form
+    stays open up to 30 minutes), with errors through the shared funnel. Every modal derives from it;
+    a modal anyone may submit passes `guard=None`."""
+
+    def __init__(self, *, title: str, timeout: float | None, guard: Guard | None) -> None:
+        super().__init__(title=title[:45], timeout=timeout)
+        self.guard = guard
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        return await run_guard(interaction, self.guard)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
         await handle_error(interaction, error)
 
 

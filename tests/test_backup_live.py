@@ -1,6 +1,7 @@
 """`attache db backup` while another process writes continuously (one transaction per practice
 submitted, through the service): every backup finishes, passes `attache db check` when used as the
-database, and holds every row whose commit returned before the backup started.
+database, and holds every row whose commit returned before the backup started. The backups go to file
+names SQLite would parse as URI syntax (`#`, `?`, `%`, spaces, non-ASCII, a folder that does not exist yet).
 
 The database is grown past 1,024 pages first: a stepwise backup (the old `pages=1024`) restarted on
 every commit by the writer and never finished.
@@ -16,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.db import Database
+from bot.db import Database, sqlite_uri
 from cogs.practices.service import Draft, Meta, PracticeService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,10 @@ def _committed_before(log: Path, t: float) -> set[int]:
         if float(ts) < t:
             out.add(int(pid))
     return out
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
 
 
 async def _cli(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str]:
@@ -72,20 +77,24 @@ async def test_backup_while_writing_holds_every_committed_row(tmp_path: Path) ->
             await asyncio.sleep(0.05)
         for k in range(BACKUPS):
             await asyncio.sleep(0.3)
-            target = tmp_path / f"backup-{k}.db"
+            name = f"backups #{k}?/sauvegarde été%20 #{k}.db"
+            target = tmp_path / name
             started = time.time()
             committed = _committed_before(log, started)
             t0 = time.monotonic()
-            rc, out = await _cli(env, tmp_path, "db", "backup", str(target))
+            rc, out = await _cli(env, tmp_path, "db", "backup", name)
             took = time.monotonic() - t0
             assert rc == 0, out
             assert "integrity ok" in out, out
             # restore = use the backup as the database: `attache db check` on it
             cfg = tmp_path / f"restore-{k}.toml"
-            cfg.write_text(f'database_path = "{target.name}"\n', encoding="utf-8")
+            cfg.write_text(f'database_path = "{name}"\n', encoding="utf-8")
             rc, out = await _cli(env, tmp_path, "--config", str(cfg), "db", "check")
             assert rc == 0 and "integrity: ok" in out, out
-            conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+            rc, out = await _cli(env, tmp_path, "db", "check", name)
+            assert rc == 0 and "integrity: ok" in out, out
+            assert _names(target.parent) == [target.name]  # one self-contained file, no -wal/-shm
+            conn = sqlite3.connect(sqlite_uri(target, mode="ro"), uri=True)
             try:
                 ids = {r[0] for r in conn.execute("SELECT id FROM practices WHERE guild_id = ?", (GUILD,))}
                 audits = {int(r[0]) for r in conn.execute(
@@ -100,6 +109,9 @@ async def test_backup_while_writing_holds_every_committed_row(tmp_path: Path) ->
             assert ids == audits == revs  # whole transactions only
             results.append((len(committed), len(ids), took))
         assert writer.returncode is None  # still writing all along
+        strays = [n for n in _names(tmp_path)
+                  if not n.startswith(("attache.db", "backups #", "restore-", "committed.log", "config.toml"))]
+        assert strays == [], strays
     finally:
         if writer.returncode is None:
             writer.send_signal(signal.SIGKILL)

@@ -4,7 +4,7 @@
   reply) before its first write, so a slow moment never leaves a saved change on screen as
   "interaction failed". The fake Discord calls a hook when it accepts an interaction callback; the
   hook snapshots the database (a second connection: only what is committed) at that instant. Every
-  writing command of the permission matrix (`MATRIX`, kinds other than READ) is run with valid
+  writing command of the permission matrix (`MATRIX`, kinds ANYONE, MOD, OWNER, MANAGE) is run with valid
   options by a member allowed to: the snapshot at its acknowledgement must equal the one before,
   and the one after must differ (it did write). A writing command missing here fails the test.
 * Notices that follow a committed decision (a practice's decision DM and announcement, a roundtable
@@ -36,7 +36,12 @@ from cogs.settings.service import SettingsService
 from tests.e2e import MovableClock, World, configure, make_config, populate, start_world
 from tests.fakediscord import FakeDiscord, InteractionResult, Member
 from tests.test_permission_matrix import (
+    ANYONE,
+    MANAGE,
     MATRIX,
+    MOD,
+    MOD_READ,
+    OWNER,
     READ,
     add_mou,
     custom_ids,
@@ -48,7 +53,7 @@ from tests.test_permission_matrix import (
 )
 
 G = 1001
-OWNER = Actor(501)
+MOU_OWNER = Actor(501)
 
 
 # -- MOU re-planning vs a concurrent update ---------------------------------------------------------
@@ -68,8 +73,8 @@ async def _reminders(svc: MouService, agreement_id: int) -> dict[str, datetime]:
 @pytest.mark.parametrize("which", ["replan_guild", "replan"])
 async def test_replan_never_overwrites_a_concurrent_update(mou_svc: MouService, which: str) -> None:
     svc = mou_svc
-    a = await svc.create(G, OWNER, kind="sister-city", title="Seoul–Paris", parties=["Seoul, KR", "Paris, FR"],
-                         signed="2025-06-01", expires="2026-12-31", notice_days=90, owner_ids=[OWNER.id])
+    a = await svc.create(G, MOU_OWNER, kind="sister-city", title="Seoul–Paris", parties=["Seoul, KR", "Paris, FR"],
+                         signed="2025-06-01", expires="2026-12-31", notice_days=90, owner_ids=[MOU_OWNER.id])
     before = await _reminders(svc, a.id)
     assert before and all(d.year == 2026 for k, d in before.items() if ":exp:" in k)
 
@@ -89,7 +94,7 @@ async def test_replan_never_overwrites_a_concurrent_update(mou_svc: MouService, 
 
     async def update() -> None:
         await reached.wait()
-        await svc.update(G, OWNER, a.id, expires="2031-06-30")
+        await svc.update(G, MOU_OWNER, a.id, expires="2031-06-30")
         updated.append("done")
 
     replan = svc.replan_guild(G, reconcile=False) if which == "replan_guild" else svc.replan(G, a.id)
@@ -110,6 +115,8 @@ async def test_replan_never_overwrites_a_concurrent_update(mou_svc: MouService, 
 
 # -- acknowledge first ----------------------------------------------------------------------------
 Snapshot = dict[str, tuple[int, str]]
+# The permission matrix's kinds of command that change data; READ and MOD_READ change nothing.
+WRITING_KINDS = {ANYONE, MOD, OWNER, MANAGE}
 # Commands that open a form: they can't defer; the form's submission acknowledges before writing.
 OPENS_MODAL = {"practice share", "practice edit", "mou add"}
 MODAL_VALUES: dict[str, Callable[[str], dict[str, str]]] = {
@@ -144,7 +151,7 @@ ACK_RUNS: dict[str, Run] = {
     "network add-member": Run("mod", _o(network="PMX", city="Lima")),
     "network remove-member": Run("mod", _o(network="PMX", city="Tijuana")),
     "network import": Run("mod", _o(file="$import_file")),
-    "directory verified-role": Run("admin", _o(role="$other_role")),
+    "directory verified-role": Run("admin", _o(role="$reps_role")),
     "mou add": Run("alice", _o(kind="sister-city", title="Ack agreement", city_a="Seoul, KR", city_b="Paris, FR",
                                signed="2020-05-01", expires="2034-05-01")),
     "mou party add": Run("bob", _o(id="$mou", city="Berlin, DE")),
@@ -176,12 +183,20 @@ ACK_RUNS: dict[str, Run] = {
     "settings review-channel": Run("admin", _o(channel="$general")),
     "settings announcements-channel": Run("admin", _o(channel="$general")),
     "settings timezone": Run("admin", _o(zone="Asia/Tokyo")),
+    "settings creation-limit": Run("admin", _o(kind="roundtable", per_hour=50)),
+    "settings event-slots": Run("admin", _o(count=20)),
     "settings moderator-role": Run("admin", _o(role="$other_role")),
 }
 
 
+def _writing() -> set[str]:
+    unknown = {case.kind for case in MATRIX.values()} - WRITING_KINDS - {READ, MOD_READ}
+    assert not unknown, f"a new kind of command in MATRIX: say whether it writes (WRITING_KINDS): {unknown}"
+    return {name for name, case in MATRIX.items() if case.kind in WRITING_KINDS}
+
+
 def test_every_writing_command_is_covered() -> None:
-    writing = {name for name, case in MATRIX.items() if case.kind != READ}
+    writing = _writing()
     assert set(ACK_RUNS) == writing, (
         f"add to ACK_RUNS: {sorted(writing - set(ACK_RUNS))}; stale: {sorted(set(ACK_RUNS) - writing)}")
 
@@ -234,7 +249,8 @@ async def _wrote_after_ack(w: World, obs: AckObserver, what: str, act: Callable[
 async def _setup(w: World) -> dict[str, Any]:
     fake, g = w.fake, w.guild
     ctx: dict[str, Any] = {"other_role": g.add_role("Other role", permissions=0), "general": w.general,
-                           "bob": w.bob, "carol": w.carol}
+                           "bob": w.bob, "carol": w.carol,
+                           "reps_role": g.add_role("City representatives", permissions=0, position=1)}
     ctx["pending"] = await share_practice(w, w.alice, "Pending permeable pavements")
     for key, title in (("p_approve", "Approve me: rain gardens"), ("p_reject", "Reject me: fog catchers"),
                        ("p_changes", "Change me: bike lanes"), ("p_duplicate", "Duplicate of heat shelters"),
@@ -252,7 +268,7 @@ async def _setup(w: World) -> dict[str, Any]:
     ctx["rt_notes"] = int(await w.bot.db.fetchval(
         "SELECT id FROM roundtables WHERE guild_id = ? AND title = 'Ack notes'", (g.id,)))
     ctx["rt_notes_started"] = start + timedelta(hours=1)
-    ctx["when"] = "2099-03-04 10:00"
+    ctx["when"] = (datetime.now(UTC) + timedelta(days=300)).strftime("%Y-%m-%d 10:00")
     ctx["mou"] = await add_mou(w, w.bob, "Ack agreement of bob")
     res = await fake.invoke(g, w.bob, "mou milestone add", {"id": ctx["mou"], "date": "2031-06-01",
                                                             "description": "Joint festival"})
@@ -335,7 +351,7 @@ async def test_writing_commands_are_marked(started_bot: World) -> None:
     """The mark `@acknowledge_first()` leaves: on every writing command but those opening a form."""
     commands = {c.qualified_name: c for c in started_bot.bot.tree.walk_commands()
                 if isinstance(c, app_commands.Command)}
-    writing = {name for name, case in MATRIX.items() if case.kind != READ}
+    writing = _writing()
     unmarked = sorted(n for n in writing - OPENS_MODAL if ACK_EXTRA not in commands[n].extras)
     assert not unmarked, f"put @acknowledge_first() on: {unmarked}"
 

@@ -278,3 +278,130 @@ async def test_second_guild_sees_nothing_of_the_first(started_bot: World) -> Non
     assert "\n".join(one.seen).count(one.marker) >= 20
 
     assert w.fake.violations == [] and w.fake.unhandled == []
+
+
+# -- search, suggestions and titles under review (issue 11) --------------------------------------
+async def share_with(w: World, guild: Guild, member: Member, title: str, summary: str, *,
+                     city: str = "Lyon, FR") -> InteractionResult:
+    res = await w.fake.invoke(guild, member, "practice share", {"city": city, "topic": "water"})
+    assert res.modal is not None, res.text
+    done = await w.fake.submit_modal(guild, member, res, {
+        "title": title, "summary": summary, "approach": "Three phases with the residents and the utility.",
+        "results": "Documented in the annual report.", "lessons": "Start small and publish the numbers."})
+    await done.wait_for_message()
+    return done
+
+
+def practice_id(res: InteractionResult) -> int:
+    m = re.search(r"Practice \*\*#(\d+)\*\*", res.content)
+    assert m, res.text
+    return int(m.group(1))
+
+
+async def test_another_servers_practices_change_nothing_in_this_servers_search(
+    started_bot: World, monkeypatch: Any
+) -> None:
+    """Server 2's vocabulary is never suggested in server 1, and server 2's many newer matching
+    practices (more than the ranking cap) leave server 1's results, order and counts unchanged."""
+    from cogs.practices import service as service_mod
+
+    w = started_bot
+    w.bot.cooldown_scale = 0
+    parts2 = populate(w.fake, name="Second Network Office")
+    await w.fake.sync_gateway()
+    await configure(w.bot, parts2)
+    g1, g2 = w.guild, parts2["guild"]
+    # a smaller cap keeps the test quick; server 2 gets more matches than it
+    monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 150)
+    monkeypatch.setattr(service_mod, "TIER_MIN_CANDIDATES", 150)
+    # server 2: "desalination" everywhere, and "compost" in 400 newer summaries
+    rows = [(g2.id, f"Desalination plant {i}", "Desalination of sea water for the islands.") for i in range(5)]
+    await w.bot.db.executemany(
+        "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, updated_ms, "
+        "approved_ms, title, summary, approach) VALUES (?, 'approved', 8192, 'Oslo', 5, 0, 0, 0, ?, ?, 'Pumps.')",
+        rows)
+    # server 1: "compost" in summaries only (the bm25 tiers, which cap), and a "desalinator"
+    ours = []
+    for i, title in enumerate(("Neighbourhood soil hubs", "School kitchens", "Market waste loop",
+                               "Park maintenance", "Allotment network", "Street trees")):
+        res = await share_with(w, g1, w.alice, title, f"Compost {'bins ' * (i % 3)}collected in every district.")
+        ours.append(practice_id(res))
+    res = await share_with(w, g1, w.alice, "A solar desalinator for the harbour", "Fresh water from the sun.")
+    ours.append(practice_id(res))
+    for pid in ours:
+        assert "approved" in (await w.fake.invoke(g1, w.mod, "practice approve", {"id": pid})).text
+
+    queries = ("compost", "compost bins", "district compost", "compo")
+
+    async def search1(q: str) -> str:  # what the member sees (button ids aside: they are random per message)
+        res = await w.fake.invoke(g1, w.alice, "practice search", {"query": q})
+        return re.sub(r'"custom_id": "[^"]*"', "", result_text(res))
+
+    before = {q: await search1(q) for q in queries}
+    assert "6 results" in before["compost"] and sum(f"#{pid} " in before["compost"] for pid in ours) == 5
+
+    await w.bot.db.executemany(
+        "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, updated_ms, "
+        "approved_ms, title, summary, approach) VALUES (?, 'approved', 8192, 'Oslo', 5, 0, 0, 0, ?, ?, 'Compost.')",
+        [(g2.id, f"Depot {i}", "Compost bins in every district, compost for all.") for i in range(400)])
+    for q in queries:
+        after = await search1(q)
+        assert after == before[q], (q, before[q][:600], after[:600])
+    # server 2 does see its own
+    res = await w.fake.invoke(g2, parts2["alice"], "practice search", {"query": "compost"})
+    assert "Depot" in result_text(res)
+
+    # "did you mean": server 1's own word, never server 2's (closer) one
+    res = await w.fake.invoke(g1, w.alice, "practice search", {"query": "desalinatoin"})
+    text = result_text(res)
+    assert "desalination" not in text.lower(), text[:600]
+    assert "Showing results for **desalinator**" in text and f"#{ours[-1]}" in text, text[:600]
+    res = await w.fake.invoke(g2, parts2["alice"], "practice search", {"query": "desalinatoin"})
+    assert "Showing results for **desalination**" in result_text(res)
+    assert w.fake.violations == [] and w.fake.unhandled == []
+
+
+async def test_titles_under_review_are_shown_only_to_their_submitter_and_moderators(started_bot: World) -> None:
+    w = started_bot
+    w.bot.cooldown_scale = 0
+    g = w.guild
+    pending = practice_id(await share_with(w, g, w.bob, "Harbour ferries at night", "Night ferries for workers."))
+    rejected = practice_id(await share_with(w, g, w.bob, "Harbour ferries everywhere", "Ferries for all."))
+    res = await w.fake.invoke(g, w.mod, "practice reject", {"id": rejected, "reason": "Too vague."})
+    assert "rejected" in res.text, res.text
+    secrets = ("Harbour ferries at night", "Harbour ferries everywhere")
+
+    def shown(choices: list[dict[str, Any]]) -> str:
+        return json.dumps(choices, ensure_ascii=False)
+
+    targets = [(name, opt) for name, opt in autocomplete_targets(w.fake.commands_for(None))
+               if name.startswith("practice ") and opt in ("id", "of")]
+    assert {("practice show", "id"), ("practice edit", "id"), ("practice approve", "id")} <= set(targets), targets
+    for name, opt in targets:
+        for value in ("", "harbour", "ferries", str(pending)):
+            choices = shown(await w.fake.autocomplete(g, w.alice, name, focused=opt, value=value))
+            assert not any(t in choices for t in secrets), (name, opt, value, choices)
+    # the submitter and a moderator do see them
+    assert "Harbour ferries at night" in shown(await w.fake.autocomplete(g, w.bob, "practice edit", focused="id",
+                                                                         value="harbour"))
+    mod_sees = shown(await w.fake.autocomplete(g, w.mod, "practice edit", focused="id", value="harbour"))
+    assert all(t in mod_sees for t in secrets), mod_sees
+    # /practice show: refused to another member, shown to the submitter
+    res = await w.fake.invoke(g, w.alice, "practice show", {"id": pending})
+    assert res.ephemeral and "Harbour" not in result_text(res) and "not in the library" in res.text, res.text
+    assert "Harbour ferries at night" in result_text(await w.fake.invoke(g, w.bob, "practice show", {"id": pending}))
+
+    # the duplicate warning: alice sharing a similar title in the same city is not told of bob's
+    res = await share_with(w, g, w.alice, "Harbour ferries at night", "Our own night ferries.")
+    text = result_text(res)
+    assert "Possible duplicates" not in text and secrets[1] not in text and f"#{pending}" not in text, text
+    assert "saved" in res.content, text
+    # bob (the submitter) is warned of his own, and so is a moderator
+    for who in (w.bob, w.mod):
+        res = await w.fake.invoke(g, who, "practice share", {"city": "Lyon, FR", "topic": "water"})
+        res = await w.fake.submit_modal(g, who, res, {
+            "title": "Harbour ferries at night", "summary": "Again.", "approach": "Again.",
+            "results": "", "lessons": ""})
+        await res.wait_for_message()
+        assert "Possible duplicates" in res.text and f"#{pending}" in res.text, (who, res.text)
+    assert w.fake.violations == [] and w.fake.unhandled == []

@@ -519,6 +519,80 @@ async def test_every_command_modal_button_and_autocomplete_survives_hostile_inpu
         assert not untouched, untouched
 
 
+# -- dates at the edges of the calendar: every date option of every command ----------------
+# A string option is a date option when its name is one of these or its description talks about a
+# date, a start, an expiry or "when": a new date option is picked up without touching this file.
+DATE_OPTION_NAMES = {"when", "until", "signed", "expires", "effective", "new_expiry", "date"}
+DATE_DESCRIPTION_RE = re.compile(r"\bdates?\b|YYYY|\bwhen\b|\bstart\b|expir|\buntil\b", re.IGNORECASE)
+EDGE_DATES = ("0001-01-01", "0001-01-01 00:00", "9999-12-31", "9999-12-31 23:59")
+KNOWN_DATE_OPTIONS = {  # the ones that exist today: the detection above must keep finding them
+    ("roundtable schedule", "when"), ("roundtable schedule", "until"), ("roundtable edit", "when"),
+    ("mou add", "signed"), ("mou add", "expires"), ("mou update", "signed"), ("mou update", "expires"),
+    ("mou update", "effective"), ("mou renew", "new_expiry"), ("mou log", "date"), ("mou milestone add", "date"),
+}
+EDGE_TIME_LIMIT = 1.0  # seconds from the interaction to the answer
+
+
+def date_options(commands: list[tuple[str, list[JsonDict]]]) -> list[tuple[str, list[JsonDict], JsonDict]]:
+    out = []
+    for path, schema in commands:
+        for opt in schema:
+            if opt["type"] != 3 or opt.get("choices"):
+                continue
+            if opt["name"] in DATE_OPTION_NAMES or DATE_DESCRIPTION_RE.search(opt.get("description") or ""):
+                out.append((path, schema, opt))
+    return out
+
+
+async def test_every_date_option_takes_year_1_and_9999(
+    fake_discord: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Year 1 and 9999-12-31 23:59 in every date option (with valid other options, as a moderator who
+    owns the targets): a clear answer (saved, or an ephemeral error) within a second, never a crash."""
+    caplog.set_level(logging.WARNING)
+    rng = random.Random(SEED)
+    async with start_world(fake_discord, tmp_path) as w:
+        w.bot.cooldown_scale = 0
+        victims = Victims(user_id=w.dave.id, role_id=w.moderators.id, channel_id=w.general.id)
+        driver = Driver(w, rng, victims, [w.mod])
+        await seed_content(w)
+        mou_id = await w.bot.db.fetchval("SELECT MAX(id) FROM mou_agreements WHERE guild_id = ?", (w.guild.id,))
+        res = await fake_discord.invoke(w.guild, w.mod, "mou update", {"id": mou_id, "status": "signed"})
+        assert "Something" not in res.text, res.text  # signed, so /mou renew reaches its date
+        commands = leaves(fake_discord.commands_for(None) + fake_discord.commands_for(w.guild))
+        found = date_options(commands)
+        assert KNOWN_DATE_OPTIONS <= {(p, o["name"]) for p, _, o in found}, sorted((p, o["name"]) for p, _, o in found)
+        failures: list[str] = []
+        for path, schema, opt in found:
+            for value in EDGE_DATES:
+                await driver.refresh_ids()
+                opts = {o["name"]: driver.valid_value(o, path) for o in schema if o.get("required")}
+                opts[opt["name"]] = value
+                label = f"/{path} {opt['name']}={value!r}"
+                res = await driver.guarded(label, "command", fake_discord.invoke(w.guild, w.mod, path, opts,
+                                                                                 timeout=TIMEOUT))
+                if res is None:
+                    failures.append(f"{label}: no answer")
+                    continue
+                if res.modal is not None:  # the agreement form: submit it as it comes
+                    res = await driver.guarded(label, "modal", fake_discord.submit_modal(w.guild, w.mod, res, {},
+                                                                                          timeout=TIMEOUT))
+                    if res is None:
+                        failures.append(f"{label}: no answer to the form")
+                        continue
+                outcome = driver.judge(label, res, "command")
+                if outcome in ("crash", "no-answer"):
+                    failures.append(f"{label}: {outcome}: {res.text[:200]!r}")
+                if res.callback_delay is not None and res.callback_delay > EDGE_TIME_LIMIT:
+                    failures.append(f"{label}: answered after {res.callback_delay:.2f} s")
+        errors = [f"{r.name}: {r.getMessage()[:300]}" for r in caplog.records
+                  if r.levelno >= logging.ERROR and not r.name.startswith("tests.fakediscord")]
+        assert not failures + driver.failures, "\n".join(failures + driver.failures)
+        assert not errors, "\n".join(errors[:20])
+        assert fake_discord.violations == [], fake_discord.violations[:10]
+        assert fake_discord.unhandled == [], fake_discord.unhandled[:10]
+
+
 # ============================================================================================
 # The pure service layer, with hypothesis: hostile text into every create/update/search function
 # → a result, or a UserFacingError/TimeParseError (shown to the member as is), never another

@@ -401,3 +401,17 @@ async def test_digest_job_is_scheduled_once(svc: MouService) -> None:
     assert [j.dedupe_key for j in digests] == ["mou:digest:2026-01-19"]
     assert digests[0].due_at == datetime(2026, 1, 19, 0, tzinfo=UTC)
     assert digests[0].due_at - svc.now() < timedelta(days=7)
+
+
+def test_find_party_with_non_ascii_digits_is_not_found_not_a_crash() -> None:
+    """'²'.isdigit() is true but int('²') raises: a party typed as a superscript digit is simply unknown."""
+    import pytest as _pytest
+
+    from bot.errors import NotFound
+    from cogs.mous.service import MouService, Party
+
+    parties = [Party(**{f: None for f in Party.__dataclass_fields__} | {"id": 1, "position": 1, "city_id": 2,
+                                                                         "city_name": "Tijuana"})]
+    with _pytest.raises(NotFound):
+        MouService._find_party(parties, "²")
+    assert MouService._find_party(parties, "1").city_name == "Tijuana"

@@ -12,6 +12,11 @@ Each refusal must be an ephemeral message that says who may do it, and the whole
 unchanged: every table's row count and a checksum of every row (the `audit` and `jobs` bookkeeping
 included) are compared before and after. The moderator's review buttons on a practice's review
 card are pressed by a plain member too.
+
+Rights are server-wide: every refused run is also made by two members who hold Manage Messages in
+the channel where they run it, and only there (`CHANNEL_ONLY`: one by a member overwrite, one by a
+role overwrite). Discord puts that permission in the interaction's `member.permissions`; it must
+not make them moderators, owners' stand-ins or managers anywhere.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from discord import app_commands
+
 from tests.e2e import World
-from tests.fakediscord import InteractionResult, Member
+from tests.fakediscord import Channel, InteractionResult, Member, Perm
 
 JsonDict = dict[str, Any]
 
@@ -34,6 +41,7 @@ JsonDict = dict[str, Any]
 READ = "read"  # changes nothing (some are moderator-only reads: refused too, but nothing to protect)
 ANYONE = "anyone"  # changes data, open to every member (their own data, or a new record they own)
 MOD = "moderator"
+MOD_READ = "moderator read"  # changes nothing, but only moderators may see it (exports, queue, audit)
 OWNER = "owner"
 MANAGE = "manage"
 
@@ -52,12 +60,14 @@ def _o(**kw: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
 MATRIX: dict[str, Case] = {
     # core
     "help": Case(READ),
-    "audit": Case(READ),
-    "settings show": Case(READ),
+    "audit": Case(MOD_READ, _o()),
+    "settings show": Case(MOD_READ, _o()),
     "settings moderator-role": Case(MANAGE, _o(role="$other_role")),
     "settings review-channel": Case(MANAGE, _o(channel="$general")),
     "settings announcements-channel": Case(MANAGE, _o(channel="$general")),
     "settings timezone": Case(MANAGE, _o(zone="Asia/Tokyo")),
+    "settings creation-limit": Case(MANAGE, _o(kind="roundtable", per_hour=5)),
+    "settings event-slots": Case(MANAGE, _o(count=20)),
     # directory
     "profile set": Case(ANYONE),
     "profile show": Case(READ),
@@ -74,8 +84,8 @@ MATRIX: dict[str, Case] = {
     "network add-member": Case(MOD, _o(network="PMX", city="Lima")),
     "network remove-member": Case(MOD, _o(network="PMX", city="Tijuana")),
     "network import": Case(MOD, _o(file="$import_file")),
-    "network export": Case(READ),
-    "directory gaps": Case(READ),
+    "network export": Case(MOD_READ, _o()),
+    "directory gaps": Case(MOD_READ, _o()),
     "directory verified-role": Case(MANAGE, _o(role="$other_role")),
     "whois": Case(READ),
     # MOUs
@@ -94,19 +104,19 @@ MATRIX: dict[str, Case] = {
     "mou log": Case(OWNER, _o(id="$mou", text="A refused visit")),
     "mou remind": Case(OWNER, _o(id="$mou", offsets="60,10")),
     "mou upcoming": Case(READ),
-    "mou export": Case(READ),
+    "mou export": Case(MOD_READ, _o(format="csv")),
     "mou ics": Case(READ),
     "mou settings": Case(MOD, _o(reminder_hour=7, dormant_months=3)),
     # practices
     "practice share": Case(ANYONE),
     "practice edit": Case(OWNER, _o(id="$pending", city="Berlin, DE")),
-    "practice queue": Case(READ),
+    "practice queue": Case(MOD_READ, _o()),
     "practice approve": Case(MOD, _o(id="$pending")),
     "practice reject": Case(MOD, _o(id="$pending", reason="refused")),
     "practice request-changes": Case(MOD, _o(id="$pending", reason="refused")),
     "practice duplicate": Case(MOD, _o(id="$pending", of="$approved")),
     "practice archive": Case(MOD, _o(id="$approved")),
-    "practice export": Case(READ),
+    "practice export": Case(MOD_READ, _o()),
     "practice search": Case(READ),
     "practice show": Case(READ),
     "practice mine": Case(READ),
@@ -127,6 +137,7 @@ MATRIX: dict[str, Case] = {
 
 REFUSAL = {
     MOD: re.compile(r"only moderators|moderator", re.I),
+    MOD_READ: re.compile(r"only moderators|moderator", re.I),
     OWNER: re.compile(r"only the (owners|host|submitter)", re.I),
     MANAGE: re.compile(r"manage server", re.I),
 }
@@ -262,8 +273,58 @@ async def test_every_synced_command_is_classified(started_bot: World) -> None:
     assert not stale, f"MATRIX lists commands that are no longer synced: {stale}"
 
 
+CHANNEL_ONLY = ("chanmod", "chanhelper")  # w.extra keys: Manage Messages in one channel only
+
+
+def add_channel_only_moderators(w: World, channel: Channel) -> list[Member]:
+    """Two members with Manage Messages in `channel` only: one by a member overwrite, one by the
+    overwrite of a role that carries no permission itself. Stored in `w.extra` (CHANNEL_ONLY)."""
+    g = w.guild
+    if all(k in w.extra for k in CHANNEL_ONLY):
+        members: list[Member] = [w.extra[k] for k in CHANNEL_ONLY]
+    else:
+        helpers = g.add_role("Channel helpers", permissions=0)
+        members = [g.add_member(name="chanmod"), g.add_member(name="chanhelper", roles=[helpers])]
+        w.extra.update(zip(CHANNEL_ONLY, members, strict=True))
+        w.extra["channel_helpers_role"] = helpers
+    g.set_overwrite(channel, members[0], allow=Perm.MANAGE_MESSAGES | Perm.MANAGE_CHANNELS)
+    g.set_overwrite(channel, w.extra["channel_helpers_role"], allow=Perm.MANAGE_MESSAGES)
+    return members
+
+
+def _channel_perms(res: InteractionResult) -> int:
+    return int(res.payload["member"]["permissions"])
+
+
+# The runtime checks of bot.checks, by the name of their predicate, and the kinds that test them.
+CHECK_KINDS = {"moderator_only": (MOD, MOD_READ), "manage_guild_only": (MANAGE,)}
+
+
+def _runtime_checks(command: Any) -> set[str]:
+    names = set()
+    for check in getattr(command, "checks", []):
+        qual = getattr(check, "__qualname__", "")
+        names.update(name for name in CHECK_KINDS if qual.startswith(f"{name}.<locals>."))
+    return names
+
+
+async def test_every_checked_command_is_refusal_tested(started_bot: World) -> None:
+    """A command with moderator_only() / manage_guild_only() is classified so the refusal runs
+    (by plain and channel-only members): a new moderator command can't be left out as READ."""
+    wrong: list[str] = []
+    for command in started_bot.bot.tree.walk_commands():
+        if isinstance(command, app_commands.Group):
+            continue
+        for check in _runtime_checks(command):
+            case = MATRIX.get(command.qualified_name)
+            if case is None or case.kind not in CHECK_KINDS[check]:
+                wrong.append(f"/{command.qualified_name} has {check}() but is {case and case.kind!r}")
+    assert not wrong, "\n".join(wrong)
+
+
 async def _setup(w: World) -> dict[str, Any]:
     fake, g = w.fake, w.guild
+    add_channel_only_moderators(w, w.general)  # the refused commands run in #general
     other_role = g.add_role("Other role", permissions=0)
     ctx: dict[str, Any] = {"other_role": other_role, "general": w.general, "bob": w.bob, "carol": w.carol}
     # practices: one pending (alice's) and one approved
@@ -291,12 +352,14 @@ async def _setup(w: World) -> dict[str, Any]:
 
 
 def _actors(w: World, kind: str) -> list[Member]:
-    if kind == MOD:
-        return [w.alice]
+    """Who must be refused: per kind, plus (for every kind) the channel-only moderators."""
+    channel_only = [w.extra[k] for k in CHANNEL_ONLY]
+    if kind in (MOD, MOD_READ):
+        return [w.alice, *channel_only]
     if kind == OWNER:
-        return [w.carol]  # a plain member who is not the owner / host / submitter
+        return [w.carol, *channel_only]  # plain members who are not the owner / host / submitter
     if kind == MANAGE:
-        return [w.mod, w.alice]  # a moderator without Manage Server; a plain member
+        return [w.mod, w.alice, *channel_only]  # a moderator without Manage Server; plain members
     return []
 
 
@@ -306,7 +369,7 @@ async def test_refused_actions_change_nothing(started_bot: World) -> None:
     ctx = await _setup(w)
     path = db_path(w)
     failures: list[str] = []
-    refused = 0
+    refused = channel_only_refused = 0
     start = db_snapshot(path)
     before = db_snapshot(path, full=False)
     for name, case in MATRIX.items():
@@ -316,7 +379,7 @@ async def test_refused_actions_change_nothing(started_bot: World) -> None:
         for actor in _actors(w, case.kind):
             opts = case.options(ctx)
             attachments = {k: opts.pop(k) for k in [k for k, v in opts.items() if isinstance(v, tuple)]}
-            res = await fake.invoke(w.guild, actor, name, opts, attachments=attachments or None)
+            res = await fake.invoke(w.guild, actor, name, opts, attachments=attachments or None, channel=w.general)
             after = db_snapshot(path, full=False)
             who = f"/{name} by {actor.name}"
             if res.modal is not None:
@@ -328,11 +391,15 @@ async def test_refused_actions_change_nothing(started_bot: World) -> None:
             diff = snapshot_diff(before, after)
             if diff:
                 failures.append(f"{who}: the database changed: {diff}")
+            if actor.name in CHANNEL_ONLY and not _channel_perms(res) & Perm.MANAGE_MESSAGES:
+                failures.append(f"{who}: the interaction did not carry the channel's Manage Messages")
             before = after
             refused += 1
+            channel_only_refused += actor.name in CHANNEL_ONLY
     assert not failures, "\n".join(failures)
     assert snapshot_diff(start, db_snapshot(path)) == []  # every row of every table, gazetteer included
     assert refused >= 30
+    assert channel_only_refused >= 2 * sum(case.kind in REFUSAL for case in MATRIX.values())
     assert fake.violations == [] and fake.unhandled == []
 
 
@@ -343,15 +410,18 @@ async def test_plain_member_cannot_press_review_buttons(started_bot: World) -> N
     card = await fake.wait_for_message(w.reviews, lambda m: any(f"pr:rv:{pid}:" in c for c in custom_ids(m)))
     review = [c for c in custom_ids(card) if c.startswith(f"pr:rv:{pid}:")]
     assert len(review) >= 3, review
+    channel_only = add_channel_only_moderators(w, w.reviews)  # Manage Messages in #reviews only
     path = db_path(w)
     start = db_snapshot(path)
     for cid in review:
-        for actor in (w.alice, w.bob):  # the submitter and another plain member
+        for actor in (w.alice, w.bob, *channel_only):  # the submitter, another plain member, channel-only
             before = db_snapshot(path, full=False)
             res: InteractionResult = await fake.click(w.guild, actor, card, cid)
             after = db_snapshot(path, full=False)
             assert res.modal is None, f"{cid} by {actor.name} opened a modal"
             assert res.ephemeral and REFUSAL[MOD].search(res.text), (cid, actor.name, res.text)
+            if actor in channel_only:  # Discord computed Manage Messages in #reviews for them
+                assert _channel_perms(res) & Perm.MANAGE_MESSAGES, actor.name
             assert snapshot_diff(before, after) == [], (cid, actor.name)
     assert snapshot_diff(start, db_snapshot(path)) == []
     assert (await w.bot.practices.get(w.guild.id, pid)).status == "pending"  # type: ignore[attr-defined]

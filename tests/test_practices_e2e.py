@@ -255,6 +255,8 @@ async def test_possible_duplicate_stop_and_go_on(started_bot: World) -> None:
     w = started_bot
     fake = w.fake
     first = await share(w, w.alice)
+    # (another member's practice under review is not shown to a member: approved first)
+    assert "approved" in (await fake.invoke(w.guild, w.mod, "practice approve", {"id": first})).text
     # same city, similar title → the member is warned and stops: nothing is saved
     res = await open_share(w, w.bob)
     res = await fake.submit_modal(w.guild, w.bob, res, draft_values("Rain gardens against flooding"))

@@ -542,7 +542,7 @@ async def test_vocabulary_kept_loaded_follows_changes(svc: PracticeService, monk
     await svc.keep_vocabulary_loaded()
     assert svc._vocab_task is not None
     await svc._vocab_task
-    assert svc._vocab_all is not None and "wardens" in dict(svc._vocab_all[1]["wa"])
+    assert svc._vocab_all is not None and "wardens" in dict(svc._vocab_all[1][G1]["wa"])
     queries: list[str] = []
     real_run = svc._run
 
@@ -560,16 +560,160 @@ async def test_vocabulary_kept_loaded_follows_changes(svc: PracticeService, monk
     monkeypatch.setattr(svc, "_run", spy)
     res = await svc.search(G1, "warddens")
     assert res.corrected == ("wardens",) and res.hits
-    assert not any("practices_vocab" in q for q in queries)  # from memory
+    assert not any("practice_terms" in q for q in queries)  # from memory
     # a new word: the loaded copy is stale at once, so the index answers until the reload
     await approved(svc, "Cooling shelters in libraries")
     queries.clear()
     assert (await svc.search(G1, "shelterz")).corrected == ("shelters",)
-    assert any("practices_vocab" in q for q in queries) or svc._vocab_all[0] == svc._vocab_generation
+    assert any("practice_terms" in q for q in queries) or svc._vocab_all[0] == svc._vocab_generation
     task = svc._vocab_task
     if task is not None:
         await task
     assert svc._vocab_all is not None and svc._vocab_all[0] == svc._vocab_generation
-    assert "shelters" in dict(svc._vocab_all[1]["sh"])
+    assert "shelters" in dict(svc._vocab_all[1][G1]["sh"])
     await svc.stop_vocabulary()
     assert svc._vocab_task is None
+
+
+# -- servers don't see each other (issue 11) -----------------------------------------------------
+async def test_suggestions_come_from_this_guilds_vocabulary_only(svc: PracticeService) -> None:
+    """Another server's word is never suggested, and never hides this server's own correction (the
+    closer word "desalination" exists only in G2; G1's nearest word is "desalinator")."""
+    for i in range(3):
+        await approved(svc, f"Desalination plant {i}", guild=G2, summary="Desalination of sea water.")
+    assert (await svc.search(G2, "desalinatoin")).corrected == ("desalination",)
+    assert (await svc.search(G1, "desalinatoin")).corrected is None  # G1 has no such word at all
+    ours = await approved(svc, "A solar desalinator for the harbour")
+    for loaded in (False, True):  # looked up in the index, then from the loaded vocabulary
+        if loaded:
+            await svc.load_vocabulary()
+        res = await svc.search(G1, "desalinatoin")
+        assert res.corrected == ("desalinator",) and [h.id for h in res.hits] == [ours]
+        bucket = await _bucket(svc, G1, "de")
+        assert "desalinator" in dict(bucket) and "desalination" not in dict(bucket), bucket
+    # a word only another server has is not "known" here: it is corrected, not searched as is
+    assert (await svc.search(G1, "desalination")).corrected == ("desalinator",)
+
+
+async def _bucket(svc: PracticeService, guild: int, key: str) -> list[tuple[str, int]]:
+    steps = svc._vocab_bucket(guild, key)
+    try:
+        sql, params = next(steps)
+        while True:
+            sql, params = steps.send(await svc.db.fetchall(sql, params))
+    except StopIteration as stop:
+        return list(stop.value)
+
+
+async def test_vocabulary_counts_follow_edits_and_decisions_per_guild(svc: PracticeService, db: Database) -> None:
+    a = await approved(svc, "Tidal gardens", summary="Gardens on the tidal flats.")
+    await approved(svc, "Tidal gardens", guild=G2, summary="Gardens.")
+    terms = {r[0]: r[1] for r in await db.fetchall("SELECT term, docs FROM practice_terms WHERE guild_id = ?", (G1,))}
+    assert terms["tidal"] == 1 and terms["gardens"] == 1 and terms["flats"] == 1
+    await svc.edit(G1, a, actor_id=MOD, is_moderator=True, draft=draft("Tidal orchards", summary="Orchards."))
+    terms = {r[0]: r[1] for r in await db.fetchall("SELECT term, docs FROM practice_terms WHERE guild_id = ?", (G1,))}
+    assert "gardens" not in terms and "flats" not in terms and terms["orchards"] == 1
+    await svc.archive(G1, a, actor_id=MOD)
+    assert await db.fetchval("SELECT COUNT(*) FROM practice_terms WHERE guild_id = ?", (G1,)) == 0
+    assert await db.fetchval("SELECT docs FROM practice_terms WHERE guild_id = ? AND term = 'gardens'", (G2,)) == 1
+
+
+async def test_another_guilds_newer_matches_never_push_ours_out(
+    svc: PracticeService, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bm25 tiers rank a capped number of the newest matches: of this server only. G2's many
+    newer matches (more than the cap) leave G1's results and their order exactly as they were."""
+    from cogs.practices import service as service_mod
+
+    monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 20)
+    monkeypatch.setattr(service_mod, "TIER_MIN_CANDIDATES", 20)
+    # the word is in the summaries (and the bodies): the capped bm25 tiers, not the title walk
+    ours = [await approved(svc, f"Practice number {i}", summary=f"Compost {'hubs ' * (i % 3)}in every district.")
+            for i in range(12)]
+    body = [await approved(svc, f"Other practice {i}", approach="Compost bins for every school.") for i in range(3)]
+    queries = ("compost", "compost hubs", "compost*", "district compost")
+    before = {q: (await svc.search(G1, q, first=None)) for q in queries}
+    assert sorted(h.id for h in before["compost"].hits) == sorted(ours + body)
+    # far more than the cap, all newer, all matching in every tier
+    await db.executemany(
+        "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, updated_ms, "
+        "approved_ms, title, summary, approach) VALUES (?, 'approved', 1, 'Oslo', 5, 0, 0, 0, ?, ?, ?)",
+        [(G2, f"Compost depot {i}", "Compost hubs in every district, compost everywhere.", "Compost.")
+         for i in range(60)])
+    for q in queries:
+        after = await svc.search(G1, q, first=None)
+        assert [h.id for h in after.hits] == [h.id for h in before[q].hits], q
+        assert after.more == before[q].more
+    assert len((await svc.search(G2, "compost", first=None)).hits) == 50
+
+
+async def test_titles_under_review_only_for_their_submitter_and_moderators(svc: PracticeService) -> None:
+    ok = await approved(svc, "Harbour ferries on schedule")
+    mine = (await svc.submit(G1, ALICE, draft("Harbour ferries at night"), meta())).id
+    theirs = (await svc.submit(G1, BOB, draft("Harbour ferries for freight"), meta())).id
+    rejected = (await svc.submit(G1, BOB, draft("Harbour ferries everywhere"), meta())).id
+    await svc.decide(G1, rejected, actor_id=MOD, action="reject", reason="Too vague.")
+    changes = (await svc.submit(G1, BOB, draft("Harbour ferries, electric"), meta())).id
+    await svc.decide(G1, changes, actor_id=MOD, action="request_changes", reason="Add numbers.")
+
+    def ids(rows: Any) -> set[int]:
+        return {r[0] for r in rows}
+
+    for cur in ("", "harbour", "ferries", str(theirs)[:1]):
+        alice = ids(await svc.autocomplete(G1, cur, viewer_id=ALICE))
+        assert theirs not in alice and rejected not in alice and changes not in alice, cur
+    assert ids(await svc.autocomplete(G1, "harbour", viewer_id=ALICE)) == {ok, mine}
+    assert ids(await svc.autocomplete(G1, "harbour", viewer_id=BOB)) == {ok, theirs, rejected, changes}
+    assert ids(await svc.autocomplete(G1, "harbour")) == {ok, mine, theirs, rejected, changes}  # a moderator
+    similar = {p.id for p in await svc.similar(G1, "Harbour ferries", city_id=None, city_name="Lyon",
+                                               viewer_id=ALICE, threshold=0.1)}
+    assert similar == {ok, mine}
+    similar = {p.id for p in await svc.similar(G1, "Harbour ferries", city_id=None, city_name="Lyon",
+                                               viewer_id=BOB, threshold=0.1)}
+    assert similar == {ok, theirs, changes}  # rejected ones are never duplicates candidates
+    similar = {p.id for p in await svc.similar(G1, "Harbour ferries", city_id=None, city_name="Lyon",
+                                               threshold=0.1)}
+    assert similar == {ok, mine, theirs, changes}
+
+
+async def test_migration_007_indexes_per_guild_from_schema_6(tmp_path: Path) -> None:
+    """An installation upgraded from schema 6 keeps finding its approved practices, now per guild
+    (counts, caps, suggestions), with the vocabulary of each guild built from what was approved."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for mig in list_migrations()[:6]:
+        conn.executescript(f"BEGIN;{mig.sql()};PRAGMA user_version={mig.version};COMMIT;")
+    rows = [  # id, guild, status, title, summary
+        (1, G1, "approved", "Leak detection with acoustic sensors", "Pipes leaked under the old town."),
+        (2, G1, "pending", "Leak detection pilot", "Secret pending pipeline words."),
+        (3, G2, "approved", "Desalination for the islands", "Pipes and pumps."),
+        (4, G1, "approved", "Rain gardens", "Pipes overflowed after storms."),
+    ]
+    conn.executemany(
+        "INSERT INTO practices (id, guild_id, status, topics_mask, sdgs_mask, city_name, submitter_id, "
+        "created_ms, updated_ms, approved_ms, title, summary, approach) "
+        "VALUES (?, ?, ?, 8192, 32, 'Lyon', 1, 0, 0, 0, ?, ?, 'Sensors.')", rows)
+    conn.commit()
+    conn.close()
+    d = Database(path)
+    await d.connect()
+    try:
+        assert (await d.migrate())[1] == latest_version() >= 7
+        svc = PracticeService(d, clock=Clock())
+        assert [h.id for h in (await svc.search(G1, "leak")).hits] == [1]
+        assert sorted(h.id for h in (await svc.search(G1, "pipes")).hits) == [1, 4]
+        assert [h.id for h in (await svc.search(G2, "pipes")).hits] == [3]
+        assert sorted(h.id for h in (await svc.search(G1, "sensors")).hits) == [1, 4]  # the body tier
+        assert (await svc.search(G1, "pipez")).corrected == ("pipes",)
+        assert (await svc.search(G1, "desalinatoin")).corrected is None  # G2's word
+        assert (await svc.search(G2, "desalinatoin")).corrected == ("desalination",)
+        terms = {(r[0], r[1]): r[2] for r in await d.fetchall("SELECT guild_id, term, docs FROM practice_terms")}
+        assert terms[(G1, "pipes")] == 2 and terms[(G2, "pipes")] == 1
+        assert (G1, "secret") not in terms and (G1, "pumps") not in terms  # pending; the other guild
+        for table in ("practices_fts", "practices_head"):
+            await d.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+        # the triggers keep it from now on
+        await svc.decide(G1, 2, actor_id=MOD, action="approve")
+        assert (await svc.search(G1, "secrett")).corrected == ("secret",)
+    finally:
+        await d.close()

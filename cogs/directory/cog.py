@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import EXPORT_LIMIT, expensive, manage_guild_only, moderator_only
+from bot.checks import EXPORT_LIMIT, expensive, manage_guild_only, moderator_only, role_grant_problem
 from bot.embeds import COLOUR_OK, choice_name, clip, make_embed, one_line
 from bot.errors import InvalidInput
 from bot.interactions import acknowledge_first, reply
@@ -133,6 +133,8 @@ class Directory(commands.Cog):
         note = ""
         if city is not None and p.city is not None and not p.verified:
             note = "\nYour claim to represent this city shows as unverified until a moderator verifies it."
+        if city is not None and not p.verified:  # a new city resets the verification: the role follows it
+            note += await self._drop_verified_role(interaction, interaction.user)
         await reply(interaction, f"Profile saved.{note}",
                     embed=render.profile_embed(p, interaction.user.display_name, system_clock()))
 
@@ -154,13 +156,10 @@ class Directory(commands.Cog):
     @profile.command(name="clear", description="Delete your directory profile from this server")
     async def profile_clear(self, interaction: discord.Interaction[Any]) -> None:
         gid = _gid(interaction)
-        had = await self.svc.get_profile(gid, interaction.user.id)
         if not await self.svc.clear_profile(gid, interaction.user.id):
             await reply(interaction, "You have no directory profile here; nothing to delete.")
             return
-        extra = ""
-        if had and had.verified:
-            extra = await self._set_verified_role(interaction, interaction.user, grant=False)
+        extra = await self._drop_verified_role(interaction, interaction.user)  # no claim left, no role
         await reply(interaction, "Your directory profile here is deleted: city, title, office, languages, expertise, "
                                  f"time zone and DM preference.{extra}")
 
@@ -170,12 +169,41 @@ class Directory(commands.Cog):
     @moderator_only()
     async def profile_verify(self, interaction: discord.Interaction[Any], member: discord.Member,
                              withdraw: bool = False) -> None:
+        if not withdraw:
+            await self._check_verified_role(interaction)
         p = await self.svc.verify_profile(_gid(interaction), member.id, actor_id=interaction.user.id,
                                           verified=not withdraw)
         assert p.city is not None
         extra = await self._set_verified_role(interaction, member, grant=not withdraw)
         verb = "no longer verified" if withdraw else "verified"
         await reply(interaction, f"{member.mention} is {verb} as representing **{p.city.label}**.{extra}")
+
+    async def _check_verified_role(self, interaction: discord.Interaction[Any]) -> None:
+        """Before granting: the configured role must still be safe to hand out (its permissions or
+        position may have changed since `/directory verified-role`). Refuses, changing nothing."""
+        guild = interaction.guild
+        if guild is None:
+            return
+        role_id = (await self.bot.settings.get(guild.id)).get(VERIFIED_ROLE_KEY)
+        if not role_id:
+            return
+        role = guild.get_role(role_id)
+        if role is None:
+            raise InvalidInput(f"The verified-representative role (<@&{role_id}>) no longer exists. Nothing was "
+                               "changed; ask an admin to pick another with `/directory verified-role`.")
+        problem = role_grant_problem(role, me=guild.me)
+        if problem is not None:
+            raise InvalidInput(f"I won't verify anyone with that role now: {problem} Nothing was changed; an admin "
+                               "can fix it with `/directory verified-role`.")
+
+    async def _drop_verified_role(self, interaction: discord.Interaction[Any], member: discord.abc.User) -> str:
+        """Take the verified role from a member whose claim is no longer verified (if they hold it)."""
+        if interaction.guild is None or not isinstance(member, discord.Member):
+            return ""
+        role_id = (await self.bot.settings.get(interaction.guild.id)).get(VERIFIED_ROLE_KEY)
+        if not role_id or member.get_role(role_id) is None:
+            return ""
+        return await self._set_verified_role(interaction, member, grant=False)
 
     async def _set_verified_role(self, interaction: discord.Interaction[Any], member: discord.abc.User,
                                  *, grant: bool) -> str:
@@ -437,6 +465,11 @@ class Directory(commands.Cog):
     @manage_guild_only()
     async def directory_verified_role(self, interaction: discord.Interaction[Any],
                                       role: discord.Role | None = None) -> None:
+        if role is not None and interaction.guild is not None:
+            admin = interaction.user if isinstance(interaction.user, discord.Member) else None
+            problem = role_grant_problem(role, me=interaction.guild.me, admin=admin)
+            if problem is not None:
+                raise InvalidInput(f"{problem} The verified role is unchanged.")
         await self.bot.settings.set(_gid(interaction), VERIFIED_ROLE_KEY, role.id if role else None,
                                     actor_id=interaction.user.id)
         await reply(interaction, f"Verified representatives will get {role.mention}." if role else

@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot import DATA_DIR, audit
-from bot.db import Database, placeholders
+from bot.db import Database, placeholders, sqlite_uri
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.scheduler import system_clock, to_ms
 
@@ -353,7 +353,7 @@ def _int_or_none(value: str, what: str, lo: int, hi: int) -> int | None:
     value = (value or "").strip().replace(",", "")
     if not value:
         return None
-    if not value.isdigit() or not lo <= int(value) <= hi:
+    if not (value.isascii() and value.isdigit()) or not lo <= int(value) <= hi:
         raise ValueError(f"{what} must be a whole number from {lo} to {hi} (got “{value[:20]}”)")
     return int(value)
 
@@ -507,7 +507,9 @@ class DirectoryService:
         The rows are prepared once per gazetteer version into a cache file (off the event loop), then
         copied in with one INSERT … SELECT, so a fresh database is ready in about a second."""
         path = await asyncio.to_thread(gazetteer_cache)
-        await self.db.execute("ATTACH DATABASE ? AS gaz", (str(path),))
+        # Read-only and immutable: the cache file never changes once built, and several bots (or test runs)
+        # on one machine share it, so it must take no lock (BEGIN IMMEDIATE would lock an attached file too).
+        await self.db.execute("ATTACH DATABASE ? AS gaz", (sqlite_uri(path, mode="ro", immutable="1"),))
         try:
             async with self.db.transaction():
                 await self.db.execute("DELETE FROM city_names WHERE guild_id IS NULL")

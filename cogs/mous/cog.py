@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.checks import EXPORT_LIMIT, ICS_LIMIT, expensive, is_moderator, moderator_only
 from bot.embeds import choice_name, make_embed, one_line
 from bot.interactions import acknowledge_first, reply
+from bot.limits import check_creation, creation_limit
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.ui import Paginator
 from cogs.mous import embeds as E
@@ -140,14 +141,16 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         notice_days: app_commands.Range[int, 0, 3650] | None = None, owner: discord.Member | None = None,
     ) -> None:
         gid = self.gid(interaction)
+        await check_creation(interaction, "agreement")
         prepared = await self.svc.prepare_create(gid, kind=kind.value, title=title, parties=[city_a, city_b],
                                                  signed=signed, expires=expires, notice_days=notice_days)
         owners = [owner.id] if owner is not None else [interaction.user.id]
         actor = await self.actor(interaction)
 
         async def submit(inter: discord.Interaction[Any], summary: str, focus: str, links: str) -> None:
-            a = await self.svc.create_prepared(gid, actor, prepared, owner_ids=owners, summary=summary,
-                                               focus_areas=focus, links=links)
+            async with creation_limit(inter, "agreement"):
+                a = await self.svc.create_prepared(gid, actor, prepared, owner_ids=owners, summary=summary,
+                                                   focus_areas=focus, links=links)
             detail = await self.svc.detail(gid, a.id)
             await reply(inter, f"Agreement **#{a.id}** recorded. Reminders are planned; add more parties with "
                                f"`/mou party add {a.id}` and milestones with `/mou milestone add {a.id}`.",
@@ -290,7 +293,8 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
                             date: app_commands.Range[str, 1, 40],
                             description: app_commands.Range[str, 1, 300]) -> None:
         gid = self.gid(interaction)
-        m = await self.svc.add_milestone(gid, await self.actor(interaction), id, date, description)
+        async with creation_limit(interaction, "milestone"):
+            m = await self.svc.add_milestone(gid, await self.actor(interaction), id, date, description)
         zone = (await self.svc.config(gid)).zone
         await reply(interaction, f"Milestone `#{m.id}` added to #{id} for {E.day(m.due_on, zone)}; "
                                  "the owners will be reminded on the day.")

@@ -8,7 +8,8 @@ from typing import Any
 
 import discord
 
-from bot.interactions import acknowledge_first, handle_error
+from bot.interactions import acknowledge_first
+from bot.ui import BaseModal
 from cogs.mous.service import FOCUS_MAX, SUMMARY_MAX
 
 log = logging.getLogger(__name__)
@@ -16,8 +17,9 @@ log = logging.getLogger(__name__)
 Submit = Callable[[discord.Interaction[Any], str, str, str], Awaitable[None]]
 
 
-class AddModal(discord.ui.Modal):
-    """Nothing is written until it is submitted; everything else was validated before it opened."""
+class AddModal(BaseModal):
+    """Nothing is written until it is submitted; everything else was validated before it opened.
+    Anyone may record an agreement, so no right is re-checked on submit (guard=None)."""
 
     summary: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
         label="Summary", custom_id="mou_add_summary", style=discord.TextStyle.paragraph, required=False, max_length=SUMMARY_MAX,
@@ -33,12 +35,9 @@ class AddModal(discord.ui.Modal):
     )
 
     def __init__(self, title: str, on_submit: Submit) -> None:
-        super().__init__(title=title[:45], timeout=900)
+        super().__init__(title=title, timeout=900, guard=None)
         self._submit = on_submit
 
     @acknowledge_first()
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self._submit(interaction, self.summary.value or "", self.focus.value or "", self.links.value or "")
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
-        await handle_error(interaction, error)

@@ -18,15 +18,16 @@ from discord.ext import commands
 from bot.checks import (
     EXPORT_LIMIT,
     SEARCH_LIMIT,
-    NotModerator,
     expensive,
     guild_only_check,
     is_moderator,
     moderator_only,
+    require_moderator,
 )
 from bot.embeds import choice_name, clip, make_embed
-from bot.errors import InvalidInput, NotFound, PermissionDenied, UserFacingError
+from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
+from bot.limits import check_creation, creation_limit
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.ui import Confirm, Paginator
 from cogs.practices import embeds as render
@@ -125,10 +126,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     def directory(self) -> Any:
         return getattr(self.bot, "directory", None)
 
-    async def require_moderator(self, interaction: discord.Interaction[Any]) -> None:
-        if not await is_moderator(interaction):
-            raise PermissionDenied(str(NotModerator()))
-
     async def _city(self, guild_id: int, text: str) -> tuple[int | None, str, str | None, str]:
         """(city_id, name, country, note) from the directory, else the text as typed."""
         d = self.directory
@@ -192,7 +189,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def run_decision(self, interaction: discord.Interaction[Any], practice_id: int, action: str, *,
                            reason: str | None, version: int | None) -> None:
         assert interaction.guild is not None
-        await self.require_moderator(interaction)
+        await require_moderator(interaction)
         await acknowledge(interaction)  # buttons and reason forms come here too
         p = await self.service.decide(interaction.guild.id, practice_id, actor_id=interaction.user.id,
                                       action=action, reason=reason, expected_version=version)
@@ -381,6 +378,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         links: app_commands.Range[str, 1, 1500] | None = None,
         language: app_commands.Range[str, 1, 35] | None = None,
     ) -> None:
+        await check_creation(interaction, "practice")
         meta, note = await self._meta(interaction, city=city, topic=topic, sdgs=sdgs, network=network, year=year,
                                       contact=contact, links=links, language=language)
 
@@ -393,8 +391,10 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                note: str) -> None:
         assert interaction.guild is not None
         d = validate_draft(draft)
+        # another member's practices still under review stay hidden from a member who is not a moderator
+        viewer = None if await is_moderator(interaction) else interaction.user.id
         similar = await self.service.similar(interaction.guild.id, d.title, city_id=meta.city_id,
-                                             city_name=meta.city_name)
+                                             city_name=meta.city_name, viewer_id=viewer)
         target = interaction
         if similar:
             lines = "\n".join(f"• #{p.id} {render.md_line(p.title, 120)} ({STATUS_LABELS[p.status]})"
@@ -416,7 +416,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             await target.response.edit_message(content="Saving…", embed=None, view=None)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
-        p = await self.service.submit(interaction.guild.id, interaction.user.id, d, meta)
+        async with creation_limit(interaction, "practice"):
+            p = await self.service.submit(interaction.guild.id, interaction.user.id, d, meta)
         review_note = await self._post_review_card(interaction.guild, p)
         await reply(target, f"Thanks! Practice **#{p.id}** “{render.md_line(p.title, 150)}” is saved and waiting "
                             f"for review. {review_note}{note} You can follow it with `/practice mine`.")
@@ -456,12 +457,18 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             ), now=discord.utils.utcnow())
         version = p.version
 
+        async def still_allowed(inter: discord.Interaction[Any]) -> None:
+            """The right to edit, checked again when the form is submitted (it stays open 30 minutes)."""
+            assert inter.guild_id is not None
+            now = await self.service.get(inter.guild_id, id)
+            self.service.check_can_edit(now, inter.user.id, is_moderator=await is_moderator(inter))
+
         @acknowledge_first()
         async def submitted(inter: discord.Interaction[Any], draft: Draft) -> None:
             assert inter.guild is not None
             new, resubmitted = await self.service.edit(inter.guild.id, id, actor_id=inter.user.id,
-                                                       is_moderator=mod, draft=draft, meta=meta,
-                                                       expected_version=version)
+                                                       is_moderator=await is_moderator(inter), draft=draft,
+                                                       meta=meta, expected_version=version)
             extra = ""
             if resubmitted:
                 extra = " It is back in the review queue. " + await self._post_review_card(
@@ -483,7 +490,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             await reply(inter, f"Practice #{new.id} updated.{extra}{note}")
 
         await interaction.response.send_modal(PracticeModal(heading=f"Edit practice #{p.id}", on_done=submitted,
-                                                            draft=p.draft))
+                                                            draft=p.draft, guard=still_allowed))
 
     # -- commands: moderation ---------------------------------------------------------------
     @app_commands.command(name="queue", description="Moderators: practices waiting for review, oldest first")
@@ -633,7 +640,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                           statuses: tuple[str, ...] | None) -> list[app_commands.Choice[int]]:
         if interaction.guild_id is None:
             return []
-        rows = await self.service.autocomplete(interaction.guild_id, current, statuses=statuses)
+        # titles under review, rejected or archived: only the submitter's own, unless a moderator asks
+        viewer = None if await is_moderator(interaction) else interaction.user.id
+        rows = await self.service.autocomplete(interaction.guild_id, current, statuses=statuses, viewer_id=viewer)
         return [app_commands.Choice(name=choice_name(f"#{pid} {title} ({STATUS_LABELS[st]})"), value=pid)
                 for pid, title, st in rows]
 

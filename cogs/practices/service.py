@@ -418,6 +418,12 @@ def region_of(country: str | None) -> str:
     return _REGIONS.get(str(info.get("continentcode")), "Unknown")
 
 
+# Who may read a practice's title: everyone in the guild once it is approved; before that (pending,
+# changes requested), and once rejected or archived, only its submitter and moderators. A query for
+# a member who is not a moderator appends this condition, with the member's id as its parameter.
+VISIBLE_TO = "AND (status = 'approved' OR submitter_id = ?) "
+
+
 # -- row mapping -----------------------------------------------------------------------------
 _COLUMNS = (
     "id, guild_id, status, version, title, summary, approach, results, lessons, city_id, city_name, country, "
@@ -586,9 +592,10 @@ class PracticeService:
         self.scheduler = scheduler  # None: no notices are enqueued (tools and tests of the rules alone)
         self.read_pool: ReadPool | None = None
         self._vocab_generation = 0
-        self._vocab_cache: dict[str, tuple[int, list[tuple[str, int]]]] = {}
-        # the whole vocabulary, by bucket, as of a generation (keep_vocabulary_loaded)
-        self._vocab_all: tuple[int, dict[str, list[tuple[str, int]]]] | None = None
+        # suggestion vocabularies are per guild: (guild id, bucket) -> terms of that guild's library
+        self._vocab_cache: dict[tuple[int, str], tuple[int, list[tuple[str, int]]]] = {}
+        # every guild's vocabulary, by guild then bucket, as of a generation (keep_vocabulary_loaded)
+        self._vocab_all: tuple[int, dict[int, dict[str, list[tuple[str, int]]]]] | None = None
         self._vocab_keep_loaded = False
         self._vocab_task: asyncio.Task[None] | None = None
 
@@ -643,36 +650,46 @@ class PracticeService:
 
     async def similar(
         self, guild_id: int, title: str, *, city_id: int | None, city_name: str, exclude_id: int | None = None,
-        threshold: float = 0.5,
+        threshold: float = 0.5, viewer_id: int | None = None,
     ) -> list[Practice]:
-        """Practices of the same city whose title looks like `title` (possible duplicates)."""
+        """Practices of the same city whose title looks like `title` (possible duplicates).
+
+        `viewer_id`: the member who will read them, when not a moderator: practices still under
+        review are listed only if they are theirs (see VISIBLE_TO)."""
         rows = await self.db.fetchall(
             f"SELECT {_COLUMNS} FROM practices WHERE guild_id = ? "
             "AND ((? IS NOT NULL AND city_id = ?) OR city_name = ? COLLATE NOCASE) "
-            "AND status IN ('pending', 'changes_requested', 'approved') AND id IS NOT ? ORDER BY id LIMIT 500",
-            (guild_id, city_id, city_id, city_name, exclude_id),
+            "AND status IN ('pending', 'changes_requested', 'approved') AND id IS NOT ? "
+            f"{VISIBLE_TO if viewer_id is not None else ''}ORDER BY id LIMIT 500",
+            (guild_id, city_id, city_id, city_name, exclude_id, *((viewer_id,) if viewer_id is not None else ())),
         )
         scored = [(title_similarity(title, r["title"]), _row_to_practice(r)) for r in rows]
         return [p for s, p in sorted(scored, key=lambda x: -x[0]) if s >= threshold][:5]
 
     async def autocomplete(
-        self, guild_id: int, current: str, *, statuses: Sequence[str] | None = None, limit: int = 25
+        self, guild_id: int, current: str, *, statuses: Sequence[str] | None = None, limit: int = 25,
+        viewer_id: int | None = None,
     ) -> list[tuple[int, str, str]]:
-        """(id, title, status) matching an id or words of the title, newest first."""
+        """(id, title, status) matching an id or words of the title, newest first.
+
+        `viewer_id`: the member who will read them, when not a moderator: only approved practices
+        and their own (see VISIBLE_TO)."""
         statuses = tuple(statuses or STATUSES)
         cur = current.strip().lstrip("#")
+        visible = VISIBLE_TO if viewer_id is not None else ""
+        viewer = (viewer_id,) if viewer_id is not None else ()
         if cur.isdigit():
             rows = await self.db.fetchall(
                 f"SELECT id, title, status FROM practices WHERE guild_id = ? AND status IN ({placeholders(len(statuses))}) "
-                "AND CAST(id AS TEXT) LIKE ? ORDER BY id DESC LIMIT ?",
-                (guild_id, *statuses, cur + "%", limit),
+                f"AND CAST(id AS TEXT) LIKE ? {visible}ORDER BY id DESC LIMIT ?",
+                (guild_id, *statuses, cur + "%", *viewer, limit),
             )
         else:
             like = "%" + cur.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = await self.db.fetchall(
                 f"SELECT id, title, status FROM practices WHERE guild_id = ? AND status IN ({placeholders(len(statuses))}) "
-                "AND title LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?",
-                (guild_id, *statuses, like, limit),
+                f"AND title LIKE ? ESCAPE '\\' {visible}ORDER BY id DESC LIMIT ?",
+                (guild_id, *statuses, like, *viewer, limit),
             )
         return [(r["id"], r["title"], r["status"]) for r in rows]
 
@@ -1074,19 +1091,20 @@ class PracticeService:
             self._schedule_vocabulary(VOCAB_RELOAD_DELAY)  # changed while loading
 
     async def load_vocabulary(self) -> int:
-        """Every title and summary term with its document count, grouped as the suggestion lookup
-        wants them (one scan of the vocabulary, ~0.3 s at 100,000 practices, on the read pool)."""
+        """Every guild's title and summary terms with their document counts in that guild
+        (practice_terms, migration 007), grouped as the suggestion lookup wants them (one scan,
+        on the read pool)."""
         generation = self._vocab_generation
 
         def scan() -> Steps:
-            rows = yield "SELECT term, doc FROM practices_vocab", ()
+            rows = yield SQL_VOCAB_ALL, ()
             return rows
 
         rows = await self._run(scan())
-        buckets: dict[str, list[tuple[str, int]]] = {}
-        for term, doc in rows:
-            buckets.setdefault(fts.bucket_key(term), []).append((term, int(doc)))
-        self._vocab_all = (generation, buckets)  # stale at once if the library changed meanwhile
+        guilds: dict[int, dict[str, list[tuple[str, int]]]] = {}
+        for guild_id, term, docs in rows:
+            guilds.setdefault(int(guild_id), {}).setdefault(fts.bucket_key(term), []).append((term, int(docs)))
+        self._vocab_all = (generation, guilds)  # stale at once if the library changed meanwhile
         return len(rows)
 
     async def stop_vocabulary(self) -> None:
@@ -1097,29 +1115,33 @@ class PracticeService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def _vocab_bucket(self, key: str) -> Generator[tuple[str, tuple[Any, ...]], list[Any], list[tuple[str, int]]]:
+    def _vocab_bucket(self, guild_id: int, key: str
+                      ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], list[tuple[str, int]]]:
+        """This guild's terms starting with `key`, with their document counts in this guild."""
         generation = self._vocab_generation
         loaded = self._vocab_all
         if loaded is not None and loaded[0] == generation:
-            return loaded[1].get(key, [])
-        cached = self._vocab_cache.get(key)
+            return loaded[1].get(guild_id, {}).get(key, [])
+        cached = self._vocab_cache.get((guild_id, key))
         if cached is not None and cached[0] == generation:
             return cached[1]
         lo, hi = fts.bucket_range(key)
-        rows = yield "SELECT term, doc FROM practices_vocab WHERE term >= ? AND term < ?", (lo, hi)
+        rows = yield SQL_VOCAB_BUCKET, (guild_id, lo, hi)
         terms = [(r[0], int(r[1])) for r in rows]
         if len(self._vocab_cache) > 2000:
             self._vocab_cache.clear()
-        self._vocab_cache[key] = (generation, terms)
+        self._vocab_cache[(guild_id, key)] = (generation, terms)
         return terms
 
     @staticmethod
-    def _term_exists(term: str, *, prefix: bool) -> Generator[tuple[str, tuple[Any, ...]], list[Any], bool]:
-        """Does any approved practice contain the word (or, for the last word, a word starting so)?"""
+    def _term_exists(guild_id: int, term: str, *, prefix: bool
+                     ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], bool]:
+        """Does an approved practice of this guild contain the word (or, for the last word, a word
+        starting so)?"""
         match = fts.match_expression([term], prefix_last=prefix)
         if match is None:
             return False
-        rows = yield SQL_EXISTS, (match,)
+        rows = yield SQL_EXISTS, (guild_match(FTS_COLUMNS, match, guild_id),)
         return bool(rows)
 
     @staticmethod
@@ -1175,28 +1197,35 @@ class PracticeService:
         else:
             add((yield SQL_TITLE, (title_match, target)))
         budget = CANDIDATE_BUDGET
-        for count_sql, floor_sql, first_sql, joined_sql, tagged_sql in SEARCH_TIERS:
+        shared: bool | None = None  # does another guild have approved practices? (asked once, if needed)
+        for tier in SEARCH_TIERS:
             if len(found) >= target:
                 break
+            if shared is None:
+                other = yield SQL_OTHER_GUILDS, (guild_id, guild_id)
+                shared = bool(other and other[0][0])
+            words = f"{tier.columns} : ({match})"
+            # this guild's matches only (with no other guild in the index, they are all the matches)
+            gmatch = guild_match(tier.columns, match, guild_id) if shared else words
             cap = max(TIER_MIN_CANDIDATES, budget)
-            counted = yield count_sql, (match, cap)
+            counted = yield tier.count, (gmatch, cap)
             n = int(counted[0][0]) if counted else 0
             if n == 0:
                 continue
             budget -= n
             floor = 0
             if n >= cap:  # rank only the newest `cap`: from the rowid of the oldest of them
-                oldest = yield floor_sql, (match, cap - 1)
+                oldest = yield tier.floor, (gmatch, cap - 1)
                 floor = oldest[0][0] if oldest else 0
             want = target + len(found)  # earlier tiers' ids come back too (tiers overlap)
-            rows: list[Any] = []
-            if not f.describe() and n > want:
-                rows = yield first_sql, (match, floor, RANK_FIRST_FACTOR * want, guild_id, want)
-            if len(rows) < want:
-                if by_row or not (f.topic or f.sdg):
-                    rows = yield joined_sql, (match, floor, guild_id, *fparams, want)
-                else:  # a topic/SDG filter: the tag's doclist, no read of the practice rows
-                    rows = yield tagged_sql, (match, floor, f"tags : {tag}", want)
+            if by_row:
+                rows = yield tier.joined, (words, floor, guild_id, *fparams, want)
+            elif f.topic or f.sdg:  # the tag's doclist (the tag is the guild's), no read of the practice rows
+                rows = yield tier.tagged, (words, floor, f"tags : {tag}", want)
+            elif shared:
+                rows = yield tier.ranked, (words, floor, gmatch, floor, want)
+            else:
+                rows = yield tier.solo, (words, floor, want)
             add(rows)
         if stop is not None and stop < limit and len(found) >= stop:
             return found[:stop], False
@@ -1229,7 +1258,8 @@ class PracticeService:
         shown = [pid for pid in ids[:page] if pid in by_id]
         snips: dict[int, str] = {}
         if shown:
-            srows = yield SQL_SNIPPETS_HEAD + f"({placeholders(len(shown))})", (match, guild_id, *shown)
+            srows = yield (SQL_SNIPPETS_HEAD + f"({placeholders(len(shown))})",
+                           (match, guild_id, *shown))
             snips = {r[0]: r[5] or "" for r in srows}
         return [by_id[pid] for pid in ids if pid in by_id], snips
 
@@ -1290,13 +1320,13 @@ class PracticeService:
         # expanding a complete word like "app" to app*, approach, approved… costs a lot and is not
         # what the member typed.
         prefix = bool(terms) and len(terms[-1]) >= fts.MIN_PREFIX_LEN and not (
-            yield from self._term_exists(terms[-1], prefix=False))
+            yield from self._term_exists(guild_id, terms[-1], prefix=False))
         match = fts.match_expression(terms, prefix_last=prefix)
         stop = first + 1 if first is not None and first < limit else None  # one more: is there a next page?
         ids, complete = yield from self._ranked_ids(guild_id, match, f, limit + 1, stop)
         corrected: tuple[str, ...] | None = None
         if not ids and terms:
-            fixed = yield from self._correct(terms)
+            fixed = yield from self._correct(guild_id, terms)
             if fixed is not None and fixed != tuple(terms):
                 match2 = fts.match_expression(fixed, prefix_last=False)  # corrections are whole words
                 ids, complete = yield from self._ranked_ids(guild_id, match2, f, limit + 1, stop)
@@ -1327,19 +1357,21 @@ class PracticeService:
             return result
         return await self._run(self._complete(result))
 
-    def _correct(self, terms: Sequence[str]) -> Generator[tuple[str, tuple[Any, ...]], list[Any], tuple[str, ...] | None]:
-        """Replace words that are not in the index's vocabulary with their closest known term."""
+    def _correct(self, guild_id: int, terms: Sequence[str]
+                 ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], tuple[str, ...] | None]:
+        """Replace words that are not in this guild's library with their closest term of its
+        vocabulary (another guild's words are never suggested, nor do they hide a misspelling)."""
         out: list[str] = []
         changed = False
         for i, t in enumerate(terms):
             last = i == len(terms) - 1
-            if (yield from self._term_exists(t, prefix=last)):
+            if (yield from self._term_exists(guild_id, t, prefix=last)):
                 out.append(t)
                 continue
             if len(t) < 2:
                 out.append(t)
                 continue
-            vocab = yield from self._vocab_bucket(fts.bucket_key(t))
+            vocab = yield from self._vocab_bucket(guild_id, fts.bucket_key(t))
             candidates = fts.best_corrections(t, vocab, limit=1)
             if not candidates:
                 return None
@@ -1430,6 +1462,9 @@ _FILTERS = (
 #      TIER_MIN_CANDIDATES): a tier's matches are counted up to its cap and, when the cap is reached,
 #      the rowid of the oldest one kept is looked up; the ranking query is bounded below by that rowid
 #      (FTS5 applies it while reading the doclists), so bm25 ranks the newest `cap` matches.
+#      Every one of these statements matches the member's words in the text columns AND the guild's
+#      tag (`tags : "g<id>"`, migration 007) inside the FTS query, so counts, caps and floors are this
+#      server's alone: another server's matches, however many and however new, are never read.
 # CROSS JOIN keeps the FTS table the outer loop.
 # Equal scores rank newest first, so the order is total: the same search always gives the same
 # pages, and ranking only the newest `cap` matches changes the top results only when a better
@@ -1438,11 +1473,18 @@ CANDIDATE_BUDGET = 8000
 TIER_MIN_CANDIDATES = 1500
 RANK_ID_MASK = (1 << 40) - 1
 RANK_ID = f"({RANK_ID_MASK} - (rowid & {RANK_ID_MASK}))"  # practices_rank rowid -> practice id (migration 006)
+HEAD_COLUMNS = "{title summary}"  # practices_head's text columns (not `tags`)
+FTS_COLUMNS = "{title summary approach results lessons}"  # practices_fts's text columns (not `tags`)
 
 
 def rank_id(rowid: int) -> int:
     """The practice id of a practices_rank rowid."""
     return RANK_ID_MASK - (rowid & RANK_ID_MASK)
+
+
+def guild_match(columns: str, match: str, guild_id: int) -> str:
+    """An FTS5 query: `match` in the text columns, of this guild's approved practices only."""
+    return f'{columns} : ({match}) AND tags : "g{int(guild_id)}"'
 
 
 SQL_TITLE = f"SELECT {RANK_ID} FROM practices_rank WHERE practices_rank MATCH ? ORDER BY rowid LIMIT ?"
@@ -1454,23 +1496,33 @@ SQL_TITLE_JOINED = (
 )
 
 
-# Without filters, a tier first ranks FTS rows alone (no join per match: half the cost) and joins
-# only the best RANK_FIRST_FACTOR × limit to keep this guild's approved ones: exact whenever that
-# fills the limit (a better row of this guild would be among them). Otherwise — another guild owns
-# most matches, or the tier has fewer matches than the limit — the joined statement ranks them.
-RANK_FIRST_FACTOR = 4
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """The statements of one bm25 tier. count and floor take guild_match(columns, …) as their MATCH;
+    the ranking statements take the words alone (`columns : (match)`) and keep the guild's rows by
+    rowid: a guild tag phrase in a bm25 query would make bm25 count the tag's whole doclist (its
+    idf) on every search, a cost that grows with the server's library."""
+
+    columns: str
+    count: str
+    floor: str
+    ranked: str  # no filter: the guild's matches (its own doclist intersection), no read of the rows
+    solo: str  # no filter, and no other guild has an approved practice: every match is the guild's
+    joined: str  # a city or network filter, checked on the practice row
+    tagged: str  # a topic/SDG filter, through its (per-guild) tag's doclist
 
 
-def _tier(table: str, weights: str) -> tuple[str, str, str, str, str]:
+def _tier(table: str, columns: str, weights: str) -> Tier:
     # counting reads the doclists forwards (FTS5's fast direction); only a tier with more matches
     # than its cap reads them backwards, to find the oldest of the newest `cap`
     count = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)"
     floor = f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
-    rank_first = (
-        f"SELECT p.id FROM (SELECT rowid AS rid, bm25({table}, {weights}) AS score FROM {table} "
-        f"WHERE {table} MATCH ? AND rowid >= ? ORDER BY score, rowid DESC LIMIT ?) AS r "
-        "CROSS JOIN practices AS p ON p.id = r.rid WHERE p.guild_id = ? AND p.status = 'approved' "
-        "ORDER BY r.score, r.rid DESC LIMIT ?"
+    # the guild's matches from the floor up (at most the cap) are listed first, by an FTS query
+    # without bm25; bm25 then scores only those (another guild's matches are only skipped over)
+    ranked = (
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
+        f"AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ?) "
+        f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
     )
     joined = (
         f"SELECT p.id FROM {table} CROSS JOIN practices AS p ON p.id = {table}.rowid "
@@ -1486,19 +1538,35 @@ def _tier(table: str, weights: str) -> tuple[str, str, str, str, str]:
         f"AND +rowid IN (SELECT {RANK_ID} FROM practices_rank WHERE practices_rank MATCH ?) "
         f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
     )
-    return count, floor, rank_first, joined, tagged
+    solo = (
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
+        f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
+    )
+    return Tier(columns, count, floor, ranked, solo, joined, tagged)
 
 
-SEARCH_TIERS: tuple[tuple[str, str, str, str, str], ...] = (
-    _tier("practices_head", "10.0, 5.0"),
-    _tier("practices_fts", "10.0, 5.0, 1.0, 1.0, 1.0"),
+# the `tags` column weighs 0: the guild tag in the query never adds to a score
+SEARCH_TIERS: tuple[Tier, ...] = (
+    _tier("practices_head", HEAD_COLUMNS, "10.0, 5.0, 0.0"),
+    _tier("practices_fts", FTS_COLUMNS, "10.0, 5.0, 1.0, 1.0, 1.0, 0.0"),
 )
 SQL_EXISTS = "SELECT 1 FROM practices_fts WHERE practices_fts MATCH ? LIMIT 1"
+# Does another guild have an approved practice? (Two short range scans of practices_guild_status.)
+# When none has, every match in the index is this guild's, and the tiers skip the guild tag (an
+# intersection with a doclist as long as the library) for the same results.
+SQL_OTHER_GUILDS = (
+    "SELECT EXISTS (SELECT 1 FROM practices WHERE guild_id < ? AND status = 'approved') "
+    "OR EXISTS (SELECT 1 FROM practices WHERE guild_id > ? AND status = 'approved')"
+)
+SQL_VOCAB_ALL = "SELECT guild_id, term, docs FROM practice_terms"
+SQL_VOCAB_BUCKET = "SELECT term, docs FROM practice_terms WHERE guild_id = ? AND term >= ? AND term < ?"
 SQL_BROWSE = (
     "SELECT p.id FROM practices AS p WHERE p.guild_id = ? AND p.status = 'approved' " + _FILTERS
     + "ORDER BY p.approved_ms DESC, p.id DESC LIMIT ?"
 )
 # Stage 2: snippets for the chosen ids only (snippet() reads the text, so never for every match).
+# (The words are not restricted to the text columns here: the ids are this guild's, whose `tags`
+# hold only its own tag, and a column filter would make every snippet ~40% slower.)
 SQL_SNIPPETS_HEAD = (
     "SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, "
     "snippet(practices_fts, -1, char(2), char(3), '…', 24) AS snip "

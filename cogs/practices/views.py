@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.checks import Guard, require_moderator
 from bot.interactions import NO_MENTIONS, handle_error
-from bot.ui import Paginator, label_page
+from bot.ui import BaseModal, Paginator, label_page, run_guard
 from cogs.practices import embeds as render
 from cogs.practices.service import (
     APPROACH_MAX,
@@ -46,11 +47,13 @@ def _cog(interaction: discord.Interaction[Any]) -> Practices:
     return cog  # type: ignore[return-value]
 
 
-class PracticeModal(discord.ui.Modal):
-    """Title, summary, approach, results, lessons (Discord allows five inputs of <= 4,000)."""
+class PracticeModal(BaseModal):
+    """Title, summary, approach, results, lessons (Discord allows five inputs of <= 4,000).
+    `guard` re-checks the right to edit when it is submitted (None: sharing, open to everyone)."""
 
-    def __init__(self, *, heading: str, on_done: DraftCallback, draft: Draft | None = None) -> None:
-        super().__init__(title=heading[:45], timeout=1800)
+    def __init__(self, *, heading: str, on_done: DraftCallback, draft: Draft | None = None,
+                 guard: Guard | None = None) -> None:
+        super().__init__(title=heading, timeout=1800, guard=guard)
         self.on_done = on_done
         d = draft
         self.f_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
@@ -77,16 +80,13 @@ class PracticeModal(discord.ui.Modal):
             self.f_lessons.value or "",
         ))
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
-        await handle_error(interaction, error)
 
-
-class TextModal(discord.ui.Modal):
-    """One text question (a reason, a city)."""
+class TextModal(BaseModal):
+    """One text question (a reason: `guard=require_moderator`; a city: no guard)."""
 
     def __init__(self, *, heading: str, label: str, on_done: TextCallback, max_length: int = REASON_MAX,
-                 paragraph: bool = True, placeholder: str | None = None) -> None:
-        super().__init__(title=heading[:45], timeout=900)
+                 paragraph: bool = True, placeholder: str | None = None, guard: Guard | None = None) -> None:
+        super().__init__(title=heading, timeout=900, guard=guard)
         self.on_done = on_done
         self.answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="answer", label=label[:45],
@@ -96,9 +96,6 @@ class TextModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self.on_done(interaction, self.answer.value)
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
-        await handle_error(interaction, error)
 
 
 async def ask_reason(interaction: discord.Interaction[Any], practice_id: int, action: str,
@@ -110,7 +107,7 @@ async def ask_reason(interaction: discord.Interaction[Any], practice_id: int, ac
 
     await interaction.response.send_modal(
         TextModal(heading=heading, label="Reason (the submitter reads it)", on_done=done,
-                  placeholder="What should change, or why it doesn't fit the library")
+                  placeholder="What should change, or why it doesn't fit the library", guard=require_moderator)
     )
 
 
@@ -137,10 +134,12 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
     ) -> ReviewButton:
         return cls(int(match["id"]), int(match["v"]), match["act"])
 
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        return await run_guard(interaction, require_moderator)
+
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             cog = _cog(interaction)
-            await cog.require_moderator(interaction)
             action = ACTIONS[self.act]
             if action == "approve":
                 await cog.run_decision(interaction, self.practice_id, action, reason=None, version=self.version)
@@ -201,6 +200,7 @@ class QueuePaginator(Paginator):
     def __init__(self, pages: Sequence[discord.Embed], practices: Sequence[Practice], author_id: int) -> None:
         self.practices = list(practices)
         super().__init__(pages, author_id, timeout=900)
+        self.guard = require_moderator  # every press re-checks: the queue stays open 15 minutes
 
     def _current(self) -> Practice:
         return self.practices[self.index]

@@ -18,6 +18,7 @@ from bot.checks import FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manag
 from bot.embeds import CONTENT_MAX, choice_name, clip, one_line
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
+from bot.limits import creation_limit
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.timeparse import (
     TimeParseError,
@@ -103,6 +104,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         self._dirty: set[int] = set()
         self._refreshers: dict[int, asyncio.Task[None]] = {}
         self._bg: set[asyncio.Task[Any]] = set()
+        self._mirror_locks: dict[int, asyncio.Lock] = {}
         super().__init__()
 
     # ------------------------------------------------------------------ lifecycle
@@ -219,6 +221,12 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
 
     # ------------------------------------------------------------------ Events-tab mirror
     async def sync_mirror(self, rt: Roundtable) -> None:
+        # one mirror change at a time per server, so the event-slot share can't be overrun by a race
+        lock = self._mirror_locks.setdefault(rt.guild_id, asyncio.Lock())
+        async with lock:
+            await self._sync_mirror(rt)
+
+    async def _sync_mirror(self, rt: Roundtable) -> None:
         guild = self.bot.get_guild(rt.guild_id)
         if guild is None:
             return
@@ -268,6 +276,13 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                         pass
                     event_id = None
             if not event_id:
+                share = await self.bot.limits.event_slots(rt.guild_id)
+                if await self.svc.mirrored_count(rt.guild_id, exclude_id=rt.id) >= share:
+                    log.info("guild %s: the Events-tab share (%d) is used; roundtable %s is not mirrored",
+                             rt.guild_id, share, rt.id)
+                    if rt.event_id:
+                        await self.svc.set_event(rt.guild_id, rt.id, None)
+                    return
                 payload.pop("channel_id", None)
                 data = await self.bot.http.create_guild_scheduled_event(rt.guild_id, **payload)
                 event_id = int(data["id"])
@@ -282,8 +297,15 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
 
     async def status_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
         off = await self.svc.mirror_off_reason(guild.id)
-        if off is None:
-            value = "on: the next meeting of each roundtable shows in the server's Events tab"
+        share = await self.bot.limits.event_slots(guild.id)
+        used = await self.svc.mirrored_count(guild.id)
+        if off is None and used >= share:
+            value = (f"**full**: {used} of the {share} scheduled events the bot may use (out of the server's 100) "
+                     "are taken; new roundtables are still created but not shown in the Events tab "
+                     "(`/settings event-slots` changes the share)")
+        elif off is None:
+            value = (f"on: the next meeting of each roundtable shows in the server's Events tab "
+                     f"({used} of {share} event slots used)")
         else:
             value = f"**off** since {discord_ts(off[1], 'f')}: {off[0]}"
         return [("Roundtable events mirror", value)]
@@ -521,11 +543,12 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         start = parse_when(when, zone, now=now)
         minutes = self._minutes(duration) if duration else 60
         until_date = parse_date(until, today=now.astimezone(zone).date()) if until else None
-        rt = await self.svc.create(
-            gid, interaction.user.id, title=title, start=start, tz=zone.key, duration_min=minutes, format=format,
-            where=where, capacity=capacity, repeat=repeat, agenda=agenda, count=occurrences, until=until_date,
-            link_public=public_link,
-        )
+        async with creation_limit(interaction, "roundtable"):
+            rt = await self.svc.create(
+                gid, interaction.user.id, title=title, start=start, tz=zone.key, duration_min=minutes,
+                format=format, where=where, capacity=capacity, repeat=repeat, agenda=agenda, count=occurrences,
+                until=until_date, link_public=public_link,
+            )
         channel_id = await self._announce_channel(gid, interaction.channel_id)
         posted = ""
         if channel_id:

@@ -15,16 +15,26 @@ Rules of this module (pure: no I/O, no discord):
 * Sub-daily rules are refused: FREQ=SECONDLY/MINUTELY/HOURLY, BYHOUR/BYMINUTE/BYSECOND
   (the time of day comes from the start), or any rule whose occurrences come less than
   a day apart.
+* Every expansion is bounded: `compile_rule` returns a :class:`BoundedRule`, whose iteration
+  stops at a horizon (~10 years past the point of interest) even when no date matches. Plain
+  dateutil would search day after day up to year 9999 for a rule such as
+  ``FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30`` (seconds of CPU holding the event loop); bounded, a
+  hopeless rule is refused in milliseconds.
 """
 
 from __future__ import annotations
 
+import datetime as _datetime_module
+import functools
+import logging
 import re
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import dateutil.rrule as _du_rrule
 from dateutil.rrule import rrule, rrulestr
 
 from bot.errors import InvalidInput
@@ -55,6 +65,8 @@ _FORBIDDEN_FREQ = ("SECONDLY", "MINUTELY", "HOURLY")
 _FORBIDDEN_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND", "DTSTART", "BYSETPOS=0")
 _UNTIL_RE = re.compile(r"UNTIL=(\d{8})(?:T(\d{6})(Z?))?", re.IGNORECASE)
 _RULE_CHARS_RE = re.compile(r"^[A-Z0-9=;,+\-]+$")
+log = logging.getLogger(__name__)
+
 HORIZON = timedelta(days=3653)  # never look further than ~10 years ahead
 MAX_RULE_LENGTH = 300
 SCAN_LIMIT = 5000
@@ -161,11 +173,61 @@ def _local_rule_text(rule: str, zone: ZoneInfo) -> str:
     return _UNTIL_RE.sub(repl, rule)
 
 
-def compile_rule(rule: str, local_start: datetime, zone: ZoneInfo) -> rrule:
-    """The dateutil rrule for a stored rule anchored at a naive local start."""
+@functools.lru_cache(maxsize=32)
+def _iter_until_year(last_year: int) -> Callable[[rrule], Iterator[datetime]] | None:
+    """dateutil's own `rrule._iter`, run with `datetime.MAXYEAR` seen as `last_year`.
+
+    dateutil stops expanding only at year 9999 when nothing matches (its UNTIL is checked on
+    matches only); its loop ends at ``year > datetime.MAXYEAR`` for every frequency. The same
+    code object with a `datetime` module whose MAXYEAR is `last_year` stops there instead: same
+    results up to that year, never a scan of millennia. None when dateutil's internals differ
+    (then BoundedRule falls back on the plain iteration, still capped in matches)."""
+    code = rrule._iter.__code__
+    if getattr(_du_rrule, "datetime", None) is not _datetime_module or "MAXYEAR" not in code.co_names \
+            or code.co_freevars:
+        log.warning("dateutil's rrule internals changed; rule expansion is bounded by matches only")
+        return None
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(_datetime_module.__dict__)
+    shim.MAXYEAR = last_year  # type: ignore[attr-defined]
+    env = dict(_du_rrule.__dict__)
+    env["datetime"] = shim
+    return types.FunctionType(code, env, "_iter")
+
+
+class BoundedRule(rrule):
+    """An rrule whose iteration ends after `last_year` (see `_iter_until_year`)."""
+
+    _last_year: int = _datetime_module.MAXYEAR
+
+    def _iter(self) -> Iterator[datetime]:  # type: ignore[override]
+        bounded = _iter_until_year(self._last_year)
+        if bounded is None:  # pragma: no cover - only with an unexpected dateutil
+            yield from super()._iter()
+            return
+        yield from bounded(self)
+
+
+def compile_rule(rule: str, local_start: datetime, zone: ZoneInfo, *, stop: datetime | None = None) -> rrule:
+    """The rrule for a stored rule anchored at a naive local start, expanding no further than
+    the year after `stop` (naive local; default: `local_start` + HORIZON)."""
     parsed = rrulestr(_local_rule_text(rule, zone), dtstart=local_start)
     assert isinstance(parsed, rrule)
-    return parsed
+    bounded = BoundedRule(
+        parsed._freq, dtstart=parsed._dtstart, interval=parsed._interval, wkst=parsed._wkst,
+        count=parsed._count, until=parsed._until, cache=False, **parsed._original_rule,
+    )
+    end = stop if stop is not None else _plus(local_start, HORIZON)
+    bounded._last_year = min(end.year + 1, _datetime_module.MAXYEAR)
+    return bounded
+
+
+def _plus(base: datetime, delta: timedelta) -> datetime:
+    """base + delta, clamped at the end of year 9999 instead of overflowing."""
+    try:
+        return base + delta
+    except OverflowError:
+        return datetime(9999, 12, 31, 23, 59, 59)  # noqa: DTZ001 - naive local wall time, as dateutil wants
 
 
 def normalise_user_rule(text: str) -> str:
@@ -203,57 +265,70 @@ def normalise_user_rule(text: str) -> str:
 def validate(rule: str, local_start: datetime, zone: ZoneInfo, *, now: datetime) -> datetime:
     """Check a rule anchored at `local_start` and return its first occurrence (naive local).
 
-    Refuses rules dateutil cannot parse, rules with no occurrence after `now`, and rules
-    whose occurrences come less than a day apart."""
+    Refuses rules dateutil cannot parse, rules with no occurrence after `now` within the horizon
+    (~10 years), and rules whose occurrences come less than a day apart. Bounded: at most ~11
+    years of dateutil's loop and 400 matches are looked at, whatever the rule."""
+    horizon = _plus(local_start, HORIZON)
     try:
-        compiled = compile_rule(rule, local_start, zone)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        compiled = compile_rule(rule, local_start, zone, stop=horizon)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
         raise InvalidInput(f"I couldn't read that RRULE ({str(exc)[:120]}). {RRULE_HINT}") from exc
-    horizon = local_start + HORIZON
-    bounded = compiled if compiled._count else compiled.replace(until=min(compiled._until or horizon, horizon))
     first: datetime | None = None
     previous: datetime | None = None
     now_local = now.astimezone(zone).replace(tzinfo=None)
     seen_future = False
-    for i, occ in enumerate(bounded):
-        if occ > horizon or i > 400:
-            break
-        if first is None:
-            first = occ
-        if previous is not None and occ - previous < timedelta(hours=23):
-            raise InvalidInput(
-                "That RRULE repeats more often than once a day (e.g. several times on one day). "
-                "Roundtables can repeat daily at most."
-            )
-        previous = occ
-        if occ > now_local:
-            seen_future = True
-        if i >= 60 and seen_future:
-            break
+    try:
+        for i, occ in enumerate(compiled):
+            if occ > horizon or i > 400:
+                break
+            if first is None:
+                first = occ
+            if previous is not None and occ - previous < timedelta(hours=23):
+                raise InvalidInput(
+                    "That RRULE repeats more often than once a day (e.g. several times on one day). "
+                    "Roundtables can repeat daily at most."
+                )
+            previous = occ
+            if occ > now_local:
+                seen_future = True
+            if i >= 60 and seen_future:
+                break
+    except (ValueError, OverflowError) as exc:  # e.g. a date past year 9999
+        raise InvalidInput(f"That RRULE runs past the end of the calendar ({str(exc)[:80]}). {RRULE_HINT}") from exc
     if first is None or not seen_future:
         raise InvalidInput(
-            "That RRULE gives no upcoming occurrence from the start you gave (check COUNT, UNTIL and BY… parts)."
+            "That RRULE gives no upcoming occurrence in the next 10 years from the start you gave (check COUNT, "
+            "UNTIL and BY… parts: e.g. BYMONTH=2;BYMONTHDAY=30 never happens)."
         )
     return first
 
 
 def iter_starts(series: Series, *, after: datetime | None = None) -> Iterator[tuple[datetime, datetime]]:
     """(original start UTC, local naive) of each raw occurrence in order, from the first one
-    whose start is > `after` minus a day of slack (callers filter precisely). Bounded to ~10 years."""
+    whose start is > `after` minus a day of slack (callers filter precisely). Bounded to ~10 years
+    past `after` (or the start): dateutil's loop never runs further, even when nothing matches."""
     zone = series.zone
     local_start = series.local_start
     if series.rule is None:
         yield series.start, local_start
         return
-    compiled = compile_rule(series.rule, local_start, zone)
+    base = after if after is not None and after > series.start else series.start
+    try:
+        limit = base + HORIZON
+    except OverflowError:
+        limit = datetime.max.replace(tzinfo=UTC)
+    stop = _plus(base.astimezone(zone).replace(tzinfo=None), HORIZON + timedelta(days=2))
+    compiled = compile_rule(series.rule, local_start, zone, stop=stop)
     if after is not None:
         threshold = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=2)
         source: Iterator[datetime] = compiled.xafter(threshold, inc=True) if threshold > local_start else iter(compiled)
     else:
         source = iter(compiled)
-    limit = (after or series.start) + HORIZON
     for local in source:
-        utc = localize(local, zone)
+        try:
+            utc = localize(local, zone)
+        except OverflowError:
+            return
         if utc > limit:
             return
         yield utc, local

@@ -51,6 +51,7 @@ ADVANCE_KIND = "roundtable.advance"
 NOTIFY_KIND = "roundtable.notify"
 NOTIFY_GRACE = timedelta(seconds=15)
 LATE_LIMIT = timedelta(hours=1)
+PLAN_AHEAD_TEXT = "at most 10 years ahead"
 _URL_RE = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
 
 
@@ -467,9 +468,9 @@ class RoundtableService:
             raise ValueError("start must be timezone-aware")
         start = start.astimezone(UTC).replace(second=0, microsecond=0)
         if start <= now:
-            raise InvalidInput(
-                f"That time is in the past (it was <t:{to_unix(start)}:R>). Pick a time that is still ahead."
-            )
+            ago = f" (it was <t:{to_unix(start)}:R>)" if start.year >= 1970 else ""
+            raise InvalidInput(f"That time is in the past{ago}. Pick a time that is still ahead.")
+        self._check_ahead(start, now)
         link, place = split_where(where)
         if format == "in-person" and link and not place:
             place = None
@@ -485,6 +486,8 @@ class RoundtableService:
             raise InvalidInput(f"The number of occurrences must be from 1 to {MAX_COUNT}.")
         until_utc: datetime | None = None
         if until is not None:
+            if until > (start + recurrence.HORIZON).date():
+                raise InvalidInput("The end date can be at most 10 years after the first meeting.")
             until_utc = recurrence.localize(datetime.combine(until, time(23, 59, 59)), zone)
             if until_utc < start:
                 raise InvalidInput("The end date is before the first meeting.")
@@ -523,6 +526,12 @@ class RoundtableService:
                 at=now,
             )
         return rt
+
+    @staticmethod
+    def _check_ahead(start: datetime, now: datetime) -> None:
+        """Refuse a start further ahead than the expansion horizon (and year-9999 overflows)."""
+        if start - now > recurrence.HORIZON:
+            raise InvalidInput(f"That's too far ahead: roundtables can be planned {PLAN_AHEAD_TEXT}.")
 
     @staticmethod
     def _check_duration(minutes: int) -> None:
@@ -823,6 +832,7 @@ class RoundtableService:
                 start = start.astimezone(UTC).replace(second=0, microsecond=0)
                 if start <= now:
                     raise InvalidInput("That time is in the past. Pick a time that is still ahead.")
+                self._check_ahead(start, now)
                 if scope == "this" and before.recurring:
                     if occ is None:
                         raise Conflict("There is no upcoming occurrence to move.")
@@ -1069,6 +1079,13 @@ class RoundtableService:
         if r is None or r[0] is None:
             return None
         return r[0], from_unix(r[1] / 1000)
+
+    async def mirrored_count(self, guild_id: int, *, exclude_id: int | None = None) -> int:
+        """How many of the server's scheduled events the mirror uses (roundtables with an event)."""
+        return int(await self.db.fetchval(
+            "SELECT COUNT(*) FROM roundtables WHERE guild_id = ? AND event_id IS NOT NULL AND id != ?",
+            (guild_id, exclude_id if exclude_id is not None else -1),
+        ) or 0)
 
     async def set_mirror_off(self, guild_id: int, reason: str | None) -> None:
         now_ms = int(self.now().timestamp() * 1000)

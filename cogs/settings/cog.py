@@ -9,9 +9,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import manage_guild_only, moderator_only
+from bot.checks import manage_guild_only, moderator_only, moderator_role_problem
 from bot.embeds import choice_name, clip, make_embed
+from bot.errors import InvalidInput
 from bot.interactions import acknowledge_first, reply
+from bot.limits import (
+    DEFAULT_EVENT_SLOTS,
+    DEFAULT_PER_HOUR,
+    EVENT_SLOTS_KEY,
+    GUILD_EVENT_SLOTS,
+    KINDS,
+    LIMITS_KEY,
+)
 from bot.timeparse import discord_ts, from_unix, search_zones
 
 if TYPE_CHECKING:
@@ -63,6 +72,9 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
     @app_commands.describe(role="The moderator role")
     @manage_guild_only()
     async def moderator_role(self, interaction: discord.Interaction[Any], role: discord.Role) -> None:
+        problem = moderator_role_problem(role)
+        if problem is not None:
+            raise InvalidInput(f"{problem} The moderator role is unchanged.")
         await self._set(interaction, "moderator_role_id", role.id, f"Moderator role set to {role.mention}.")
 
     @acknowledge_first()
@@ -99,3 +111,30 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=choice_name(z), value=z) for z in search_zones(current, 25)]
+
+    # -- limits (bot/limits.py) -------------------------------------------------------------------
+    @acknowledge_first()
+    @app_commands.command(name="creation-limit", description="How many of one kind a member may create per hour")
+    @app_commands.describe(kind="What is created", per_hour=f"Per member per hour (default {DEFAULT_PER_HOUR}; 0: no limit)")
+    @app_commands.choices(kind=[app_commands.Choice(name=k.plural, value=k.key) for k in KINDS.values()])
+    @manage_guild_only()
+    async def creation_limit(
+        self, interaction: discord.Interaction[Any], kind: str, per_hour: app_commands.Range[int, 0, 1000]
+    ) -> None:
+        assert interaction.guild_id is not None
+        values = dict((await self.bot.settings.get(interaction.guild_id)).get(LIMITS_KEY) or {})
+        values[kind] = per_hour
+        what = "no limit" if per_hour == 0 else f"at most {per_hour} per member per hour"
+        await self._set(interaction, LIMITS_KEY, values,
+                        f"Creating {KINDS[kind].plural}: {what} (moderators are exempt).")
+
+    @acknowledge_first()
+    @app_commands.command(name="event-slots", description="How many of the server's 100 scheduled events the bot may use")
+    @app_commands.describe(count=f"Events the roundtable mirror may use (default {DEFAULT_EVENT_SLOTS}; 0: none)")
+    @manage_guild_only()
+    async def event_slots(
+        self, interaction: discord.Interaction[Any], count: app_commands.Range[int, 0, GUILD_EVENT_SLOTS]
+    ) -> None:
+        await self._set(interaction, EVENT_SLOTS_KEY, count,
+                        f"The Events-tab mirror may use at most {count} of the server's {GUILD_EVENT_SLOTS} "
+                        "scheduled events; roundtables beyond that are still created, just not mirrored.")

@@ -29,7 +29,11 @@ Behaviours worth knowing:
   GUILD_PRESENCES intent; with GUILD_MEMBERS discord.py then chunks (op 8) and gets every member.
   Gateway events are filtered by the intents of the IDENTIFY.
 * Interaction payloads carry the acting member with permissions, so commands work without the
-  members intent. Ephemeral responses are kept on the ``InteractionResult`` but are not channel
+  members intent. Channels have permission overwrites (``guild.set_overwrite(channel, role_or_member,
+  allow=, deny=)``); like Discord, ``member.permissions`` and ``app_permissions`` of an interaction
+  are computed in its channel with them, and channel payloads carry ``permission_overwrites``.
+  Roles change with ``guild.add_member_role`` / ``remove_member_role``: the next interaction
+  carries the member's current roles. Ephemeral responses are kept on the ``InteractionResult`` but are not channel
   messages. An acknowledgement later than ``ack_deadline`` (3 s) is recorded as a violation.
 * ``fake.on_interaction_callback = hook`` calls ``hook(result, body)`` when an interaction
   callback (deferral, reply, modal…) is accepted, before the bot gets the answer: a test can
@@ -48,7 +52,7 @@ from .limits import (
     check_message_limits,
     check_modal,
 )
-from .models import Channel, Guild, Member, Perm, Role, User
+from .models import Channel, Guild, Member, Overwrite, Perm, Role, User
 from .results import InteractionResult, StoredFile
 from .server import FakeDiscord, RecordedRequest
 from .waiting import FakeDiscordTimeout
@@ -60,6 +64,7 @@ __all__ = [
     "Guild",
     "InteractionResult",
     "Member",
+    "Overwrite",
     "Perm",
     "RecordedRequest",
     "Role",

@@ -72,6 +72,7 @@ MAX_THREAD_NAME = 100
 MAX_EVENT_NAME = 100
 MAX_EVENT_DESCRIPTION = 1000
 MAX_EVENT_LOCATION = 100
+MAX_GUILD_SCHEDULED_EVENTS = 100  # uncompleted (scheduled or active) events per guild: error 30038
 
 _MENTION_RE = re.compile(r"<@[!&]?\d+>")
 

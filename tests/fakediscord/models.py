@@ -158,8 +158,23 @@ class Role:
 
 
 @dataclass(eq=False)
+class Overwrite:
+    """One channel permission overwrite: for a role (type 0; the guild id is @everyone) or a member (type 1)."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"id": str(self.id), "type": self.type, "allow": str(self.allow), "deny": str(self.deny)}
+
+
+@dataclass(eq=False)
 class Channel:
-    """A guild text channel (type 0), a public thread (type 11) or a DM channel (type 1)."""
+    """A guild text channel (type 0), a public thread (type 11) or a DM channel (type 1).
+    ``overwrites`` are its permission overwrites (threads use their parent's), set with
+    ``Guild.set_overwrite``."""
 
     id: int
     name: str
@@ -173,6 +188,7 @@ class Channel:
     deleted: bool = False
     auto_archive_duration: int = 1440
     created_at: str = field(default_factory=iso)
+    overwrites: list[Overwrite] = field(default_factory=list)
 
     def to_payload(self) -> dict[str, Any]:
         if self.type == 1:
@@ -190,7 +206,7 @@ class Channel:
             "guild_id": str(self.guild_id),
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.to_payload() for o in self.overwrites],
             "nsfw": False,
             "topic": self.topic,
             "last_message_id": None,
@@ -252,13 +268,42 @@ class Member:
 
     @property
     def permissions(self) -> int:
-        """Guild-level permissions (no channel overwrites are modelled)."""
+        """Guild-level permissions (from the roles, no channel overwrite; see ``permissions_in``)."""
         if self.guild.owner_id == self.id:
             return Perm.ALL
         value = self.guild.everyone.permissions
         for role in self.roles:
             value |= role.permissions
         return Perm.ALL if value & Perm.ADMINISTRATOR else value
+
+    def permissions_in(self, channel: Channel | None) -> int:
+        """Permissions in ``channel`` as Discord computes them: the guild-level value, then the
+        @everyone overwrite, then the member's roles' overwrites (all denies, then all allows), then
+        the member's own overwrite. Owner and Administrator keep everything; without View Channel
+        nothing is left. A thread uses its parent's overwrites."""
+        base = self.permissions
+        if channel is None or channel.guild_id != self.guild.id or base & Perm.ADMINISTRATOR:
+            return base
+        if channel.type in (10, 11, 12) and channel.parent_id is not None:
+            parent = self.guild.get_channel(channel.parent_id)
+            if parent is not None:
+                channel = parent
+        by_id = {(o.type, o.id): o for o in channel.overwrites}
+        value = base
+        everyone = by_id.get((0, self.guild.id))
+        if everyone is not None:
+            value = (value & ~everyone.deny) | everyone.allow
+        deny = allow = 0
+        for role in self.roles:
+            o = by_id.get((0, role.id))
+            if o is not None:
+                deny |= o.deny
+                allow |= o.allow
+        value = (value & ~deny) | allow
+        own = by_id.get((1, self.id))
+        if own is not None:
+            value = (value & ~own.deny) | own.allow
+        return value if value & Perm.VIEW_CHANNEL else 0
 
     def has(self, permission: int) -> bool:
         return self.permissions & permission == permission
@@ -267,7 +312,11 @@ class Member:
     def top_position(self) -> int:
         return max((r.position for r in self.roles), default=0)
 
-    def to_payload(self, *, with_user: bool = True, with_permissions: bool = False) -> dict[str, Any]:
+    def to_payload(
+        self, *, with_user: bool = True, with_permissions: bool = False, channel: Channel | None = None
+    ) -> dict[str, Any]:
+        """``with_permissions``: the ``permissions`` field of interaction payloads, computed in ``channel``
+        (with its overwrites) like Discord does; guild-level when no channel is given."""
         data: dict[str, Any] = {
             "nick": self.nick,
             "avatar": None,
@@ -284,7 +333,7 @@ class Member:
         if with_user:
             data["user"] = self.user.to_payload()
         if with_permissions:
-            data["permissions"] = str(self.permissions)
+            data["permissions"] = str(self.permissions_in(channel))
         return data
 
 
@@ -379,6 +428,20 @@ class Guild:
             role.name = name
         self._world.emit("GUILD_ROLE_UPDATE", {"guild_id": str(self.id), "role": role.to_payload()})
         return role
+
+    def set_overwrite(
+        self, channel: Channel, target: Role | Member, *, allow: int = 0, deny: int = 0
+    ) -> Overwrite | None:
+        """Set (or, with allow=deny=0, remove) the overwrite of ``target`` (a role, @everyone, or a
+        member) on ``channel``, like Discord's PUT /channels/{id}/permissions/{overwrite}; sends CHANNEL_UPDATE."""
+        otype = 1 if isinstance(target, Member) else 0
+        channel.overwrites = [o for o in channel.overwrites if (o.type, o.id) != (otype, target.id)]
+        overwrite = None
+        if allow or deny:
+            overwrite = Overwrite(id=target.id, type=otype, allow=allow, deny=deny)
+            channel.overwrites.append(overwrite)
+        self._world.emit("CHANNEL_UPDATE", channel.to_payload())
+        return overwrite
 
     def set_bot_permissions(self, permissions: int) -> None:
         """Replace the permissions of the bot's role (e.g. ``Perm.BOT_DEFAULT & ~Perm.MANAGE_EVENTS``)."""

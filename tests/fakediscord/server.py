@@ -1009,7 +1009,8 @@ class FakeDiscord:
         guild = self._guild_of(channel)
         if guild is None:
             return None
-        if not self._bot_member(guild).has(needed | Perm.VIEW_CHANNEL):
+        wanted = needed | Perm.VIEW_CHANNEL
+        if self._bot_member(guild).permissions_in(channel) & wanted != wanted:
             return _error(403, 50013, "Missing Permissions")
         return None
 
@@ -1272,6 +1273,21 @@ class FakeDiscord:
             return None
         return _error(403, 50013, "Missing Permissions")
 
+    def add_scheduled_event(self, guild: Guild, name: str = "Member event") -> JsonDict:
+        """A scheduled event someone else made (a member), in 30 days: it takes one of the guild's
+        `limits.MAX_GUILD_SCHEDULED_EVENTS` slots."""
+        eid = self.ids.next()
+        start = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+        event: JsonDict = {
+            "id": str(eid), "guild_id": str(guild.id), "channel_id": None, "creator_id": None, "name": name,
+            "description": None, "scheduled_start_time": start.isoformat(),
+            "scheduled_end_time": (start + dt.timedelta(hours=1)).isoformat(), "privacy_level": 2, "status": 1,
+            "entity_type": 3, "entity_id": None, "entity_metadata": {"location": "Town hall"}, "user_count": 0,
+            "image": None, "recurrence_rule": None,
+        }
+        self.scheduled_events[eid] = event
+        return event
+
     async def _list_events(self, req: _Req) -> web.Response:
         guild = self._guild_or_error(req)
         if isinstance(guild, web.Response):
@@ -1288,6 +1304,11 @@ class FakeDiscord:
         problems = self._event_problems(body, current=None)
         if (bad := self._breach(f"POST {req.path}", problems)) is not None:
             return bad
+        uncompleted = [e for e in self.scheduled_events.values()
+                       if e["guild_id"] == str(guild.id) and e.get("status") in (1, 2)]
+        if len(uncompleted) >= limits.MAX_GUILD_SCHEDULED_EVENTS:
+            return _error(400, 30038, "Maximum number of uncompleted guild scheduled events reached "
+                                      f"({limits.MAX_GUILD_SCHEDULED_EVENTS})")
         eid = self.ids.next()
         event: JsonDict = {
             "id": str(eid),
@@ -1801,7 +1822,7 @@ class FakeDiscord:
     def _channel_payload_for(self, channel: Channel, actor: Member | User) -> JsonDict:
         data = channel.to_payload()
         if isinstance(actor, Member):
-            data["permissions"] = str(actor.permissions)
+            data["permissions"] = str(actor.permissions_in(channel))
         return data
 
     async def _send_interaction(
@@ -1838,8 +1859,9 @@ class FakeDiscord:
                 guild_id=str(guild.id),
                 guild={"id": str(guild.id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
-                member=actor.to_payload(with_permissions=True),
-                app_permissions=str(self._bot_member(guild).permissions),
+                # like Discord: both computed in the channel, with its permission overwrites
+                member=actor.to_payload(with_permissions=True, channel=channel),
+                app_permissions=str(self._bot_member(guild).permissions_in(channel)),
                 authorizing_integration_owners={"0": str(guild.id)},
                 context=0,
             )

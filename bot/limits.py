@@ -1,0 +1,207 @@
+"""Limits per member and per server: one mechanism for every creation path.
+
+* **Creations per member.** A member may create at most N roundtables, practices, agreements and
+  milestones per hour in a server (N per kind, default 10, a server setting; 0 turns a kind's limit
+  off). Moderators (`bot.checks.is_moderator`) are exempt. The count comes from the rows the member
+  created in the last hour (each kind's table has its creator and creation time), so it survives
+  restarts and needs no bookkeeping. The check and the insert run in ONE transaction (the feature's
+  own transaction joins it), so two quick requests can't both take the last place. One more is
+  refused, ephemerally, with the time the member can try again (`<t:…:R>`), and nothing is saved.
+* **Scheduled-event slots.** Discord allows 100 scheduled events per server; the bot uses at most
+  `event_slots` of them (default 50, a server setting) for its Events-tab mirror of roundtables.
+
+`CreationLimits` has no discord import (rules and SQL); `creation_limit(interaction, kind)` and
+`check_creation(interaction, kind)` are the small glue the cogs call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot.db import Database
+from bot.errors import InvalidInput, UserFacingError
+from cogs.settings.service import SettingSpec
+
+if TYPE_CHECKING:
+    import discord
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=1)
+DEFAULT_PER_HOUR = 10
+MAX_PER_HOUR = 1000
+LIMITS_KEY = "creation_limits"
+EVENT_SLOTS_KEY = "event_slots"
+GUILD_EVENT_SLOTS = 100  # Discord's limit of scheduled events per server
+DEFAULT_EVENT_SLOTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    key: str
+    plural: str
+    sql: str  # creation times (ms) of this member's rows in the window, newest first
+
+
+# One query per kind: the literal SQL, the member's rows since the cutoff, newest first. Each walks an
+# index on (guild_id, creator…) where one exists; agreements and milestones are filtered per server.
+KINDS: dict[str, Kind] = {
+    k.key: k
+    for k in (
+        Kind("roundtable", "roundtables",
+             "SELECT created_ms FROM roundtables WHERE guild_id = ? AND host_id = ? AND created_ms >= ? "
+             "ORDER BY created_ms DESC LIMIT ?"),
+        Kind("practice", "practices",
+             "SELECT created_ms FROM practices WHERE guild_id = ? AND submitter_id = ? AND created_ms >= ? "
+             "ORDER BY created_ms DESC LIMIT ?"),
+        Kind("agreement", "agreements",
+             "SELECT created_ms FROM mou_agreements WHERE guild_id = ? AND created_by = ? AND created_ms >= ? "
+             "ORDER BY created_ms DESC LIMIT ?"),
+        Kind("milestone", "milestones",
+             "SELECT created_ms FROM mou_milestones WHERE guild_id = ? AND created_by = ? AND created_ms >= ? "
+             "ORDER BY created_ms DESC LIMIT ?"),
+    )
+}
+
+
+class TooManyCreations(UserFacingError):
+    """Shown to the member as is (ephemeral)."""
+
+    def __init__(self, kind: Kind, per_hour: int, retry_at: datetime) -> None:
+        self.retry_at = retry_at
+        super().__init__(
+            f"You've created {per_hour} {kind.plural} in the last hour, the most this server allows. "
+            f"You can create another <t:{int(retry_at.timestamp())}:R>. Nothing was saved."
+        )
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def validate_limits(value: Any) -> dict[str, int] | None:
+    """{kind: per hour} with known kinds and 0..MAX_PER_HOUR; None (or all defaults) = defaults."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput("Creation limits are a number per kind.")
+    out: dict[str, int] = {}
+    for k, v in value.items():
+        if k not in KINDS:
+            raise InvalidInput(f"Unknown kind “{str(k)[:30]}”: use one of {', '.join(KINDS)}.")
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_PER_HOUR:
+            raise InvalidInput(f"A limit is a whole number from 0 (no limit) to {MAX_PER_HOUR} per hour.")
+        if v != DEFAULT_PER_HOUR:
+            out[k] = v
+    return out or None
+
+
+def render_limits(value: Any) -> str:
+    vals = value or {}
+    parts = []
+    for k in KINDS.values():
+        n = vals.get(k.key, DEFAULT_PER_HOUR)
+        parts.append(f"{k.plural} {'no limit' if n == 0 else f'{n}/h'}")
+    return " · ".join(parts) + " per member (moderators exempt)"
+
+
+def validate_event_slots(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= GUILD_EVENT_SLOTS:
+        raise InvalidInput(f"Give a number of event slots from 0 (no mirror) to {GUILD_EVENT_SLOTS}.")
+    return None if value == DEFAULT_EVENT_SLOTS else value
+
+
+def render_event_slots(value: Any) -> str:
+    n = DEFAULT_EVENT_SLOTS if value is None else int(value)
+    return f"at most {n} of the server's {GUILD_EVENT_SLOTS} scheduled events"
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec(LIMITS_KEY, "Creation limits", None, validate_limits, render_limits),
+    SettingSpec(EVENT_SLOTS_KEY, "Events-tab share", None, validate_event_slots, render_event_slots),
+)
+
+
+class SettingsLike(Protocol):
+    async def get(self, guild_id: int) -> Any: ...
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- service
+
+
+class CreationLimits:
+    def __init__(self, db: Database, settings: SettingsLike, *, clock: Callable[[], datetime] = system_clock) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+
+    async def per_hour(self, guild_id: int, kind: str) -> int:
+        values = (await self.settings.get(guild_id)).get(LIMITS_KEY) or {}
+        return int(values.get(kind, DEFAULT_PER_HOUR))
+
+    async def event_slots(self, guild_id: int) -> int:
+        value = (await self.settings.get(guild_id)).get(EVENT_SLOTS_KEY)
+        return DEFAULT_EVENT_SLOTS if value is None else int(value)
+
+    async def check(self, guild_id: int, user_id: int, kind: str) -> None:
+        """Raise TooManyCreations when the member has used up this kind's limit for the hour."""
+        spec = KINDS[kind]
+        limit = await self.per_hour(guild_id, kind)
+        if limit <= 0:
+            return
+        now = self.clock()
+        cutoff = int((now - WINDOW).timestamp() * 1000)
+        rows = await self.db.fetchall(spec.sql, (guild_id, user_id, cutoff, limit))
+        if len(rows) >= limit:
+            oldest_counted = int(rows[limit - 1][0])  # the creation that frees a place when it ages out
+            retry_at = datetime.fromtimestamp(oldest_counted / 1000, UTC) + WINDOW
+            log.info("guild %s: member %s reached the %s limit (%d/h)", guild_id, user_id, kind, limit)
+            raise TooManyCreations(spec, limit, max(retry_at, now + timedelta(seconds=1)))
+
+    @contextlib.asynccontextmanager
+    async def creating(self, guild_id: int, user_id: int, kind: str, *, exempt: bool) -> AsyncIterator[None]:
+        """`async with limits.creating(...): await service.create(...)` — the count and the feature's
+        insert in one transaction (the service's `db.transaction()` joins this one)."""
+        if exempt:
+            yield
+            return
+        async with self.db.transaction():
+            await self.check(guild_id, user_id, kind)
+            yield
+
+
+# --------------------------------------------------------------------------- glue for cogs
+
+
+def _limits(interaction: discord.Interaction[Any]) -> CreationLimits:
+    return interaction.client.limits  # type: ignore[attr-defined, no-any-return]
+
+
+async def check_creation(interaction: discord.Interaction[Any], kind: str) -> None:
+    """Early check before a form opens (so nobody types a whole form to be refused)."""
+    from bot.checks import is_moderator
+
+    if interaction.guild_id is None or await is_moderator(interaction):
+        return
+    await _limits(interaction).check(interaction.guild_id, interaction.user.id, kind)
+
+
+@contextlib.asynccontextmanager
+async def creation_limit(interaction: discord.Interaction[Any], kind: str) -> AsyncIterator[None]:
+    """Wrap the service call that creates a `kind`: refused (nothing saved) past the member's limit."""
+    from bot.checks import is_moderator
+
+    guild_id = interaction.guild_id
+    exempt = guild_id is None or await is_moderator(interaction)
+    async with _limits(interaction).creating(guild_id or 0, interaction.user.id, kind, exempt=exempt):
+        yield
