@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -18,6 +19,75 @@ from bot.timeparse import TimeParseError
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+
+# Marks a slash command that acknowledges before it writes (see `acknowledge_first`).
+ACK_EXTRA = "acknowledge_first"
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+async def acknowledge(interaction: discord.Interaction[Any], *, ephemeral: bool = True, update: bool = False) -> None:
+    """Answer Discord now, before any write, unless the interaction was already answered.
+
+    A command or modal gets "thinking…" (deferred, `ephemeral` as its reply will be; `reply` then
+    follows up). A button or select with update=True gets a silent deferred update (the pressed
+    message can then be edited with `edit_original_response`). Once acknowledged, the 3-second
+    window no longer matters: a slow write can never end as "interaction failed" on a saved change."""
+    if interaction.response.is_done():
+        return
+    if update and interaction.type is discord.InteractionType.component:
+        await interaction.response.defer()
+    else:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+
+
+def _interaction_arg(args: Sequence[Any], kwargs: dict[str, Any]) -> discord.Interaction[Any]:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, discord.Interaction):
+            return value
+    raise TypeError("acknowledge_first: the decorated callback takes no discord.Interaction")
+
+
+def acknowledge_first(*, ephemeral: bool = True, update: bool = False) -> Callable[[F], F]:
+    """Acknowledge the interaction (see `acknowledge`) before the decorated code writes anything.
+
+    * On a slash command, put it ABOVE `@app_commands.command(...)` / `@group.command(...)`: it adds
+      the acknowledgement as the command's last check, so it runs after every permission check (a
+      refused member gets a plain refusal) and before the options are resolved and the callback
+      runs. The command is marked in `command.extras["acknowledge_first"]` (the permission-matrix
+      tests check every writing command has it, or opens a modal whose submission has it).
+    * On a modal's `on_submit`, a button/select callback or any coroutine taking an interaction, it
+      acknowledges before calling it.
+
+    A command that opens a modal can't use it (a deferred interaction can't open one): decorate what
+    the modal's submission runs instead."""
+
+    def decorate(func: F) -> F:
+        if isinstance(func, app_commands.Command):
+            command = func
+
+            async def ack_check(interaction: discord.Interaction[Any]) -> bool:
+                try:
+                    await acknowledge(interaction, ephemeral=ephemeral)
+                except discord.HTTPException as exc:  # not acknowledged: don't write either
+                    raise app_commands.CommandInvokeError(interaction.command or command, exc) from exc
+                return True
+
+            func.checks.append(ack_check)
+            func.extras[ACK_EXTRA] = {"ephemeral": ephemeral}
+            return func  # type: ignore[return-value]
+        if isinstance(func, app_commands.Group | app_commands.ContextMenu):
+            raise TypeError("acknowledge_first goes on a slash command, a modal submission or a callback")
+
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            await acknowledge(_interaction_arg(args, kwargs), ephemeral=ephemeral, update=update)
+            return await func(*args, **kwargs)
+
+        wrapper.__attache_acknowledge_first__ = True  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 async def reply(

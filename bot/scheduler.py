@@ -30,7 +30,7 @@ from bot.db import Database
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Handler = Callable[["Job"], Awaitable[None]]
+Handler = Callable[["Job"], Awaitable[Any]]  # the result is returned by `run_now`
 StaleRule = Callable[["Job", datetime], bool]
 ErrorClass = Literal["retry", "fail"]
 
@@ -89,6 +89,14 @@ class Job:
     def nonce(self) -> str:
         """A stable message nonce (<= 25 chars) for this logical job and due time."""
         raw = f"{self.guild_id}:{self.dedupe_key}:{to_ms(self.original_due_at)}".encode()
+        return hashlib.blake2b(raw, digest_size=12).hexdigest()[:25]
+
+    def nonce_for(self, destination: str | int) -> str:
+        """The nonce of one send of this job when it sends more than one (a channel post and each
+        owner's DM, an announcement and its thread message): distinct per destination, and the same
+        on every attempt, so a resend after a crash is dropped by Discord (`enforce_nonce`) while no
+        two sends of one job ever share a nonce."""
+        raw = f"{self.guild_id}:{self.dedupe_key}:{to_ms(self.original_due_at)}:{destination}".encode()
         return hashlib.blake2b(raw, digest_size=12).hexdigest()[:25]
 
 
@@ -260,6 +268,40 @@ class Scheduler:
         )
         return [dict(r) for r in rows]
 
+    async def run_now(self, guild_id: int, dedupe_key: str) -> tuple[str, Any] | None:
+        """Claim one pending job and run its handler in this task, now, whatever its due time.
+
+        For a notice enqueued in the transaction of a decision (so a crash right after the commit
+        still delivers it) that the command then tries to deliver at once, to tell the member how it
+        went. Returns (status, detail): ("done", the handler's result), or ("skipped" | "failed" |
+        "retry", the reason). None when the job was not pending (the dispatcher already has it, or it
+        is finished): then nothing ran here. The claim is the same as the dispatcher's, so the job is
+        sent once; a retry is left to the dispatcher with its usual backoff."""
+        rows = await self.db.fetchall(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_ms = ? "
+            "WHERE guild_id = ? AND dedupe_key = ? AND status = 'pending' RETURNING *",
+            (to_ms(self.clock()), guild_id, dedupe_key),
+        )
+        if not rows:
+            return None
+        job = _row_to_job(rows[0])
+        value = await self._run_one(job)
+        outcome = next(((st, extra) for st, jid, extra in self._results if jid == job.id), None)
+        try:
+            await self._flush()
+        except sqlite3.Error:
+            pass  # logged by _flush; kept in memory and recorded on the next round
+        if outcome is None:  # the dispatcher's round recorded it meanwhile
+            row = await self.db.fetchone("SELECT status, last_error FROM jobs WHERE id = ?", (job.id,))
+            status = str(row["status"]) if row else "done"
+            outcome = ("retry" if status == "pending" else status, row["last_error"] if row else None)
+        status, extra = outcome
+        if status == "done":
+            return "done", value
+        if status == "retry" and isinstance(extra, tuple):
+            extra = extra[1]
+        return status, str(extra or "").removeprefix("skipped: ")
+
     def wake(self) -> None:
         """Re-evaluate now (tests that move an injected clock call this)."""
         self._next_due_ms = None
@@ -424,7 +466,7 @@ class Scheduler:
             self._inflight -= len(jobs)
             self._wake.set()
 
-    async def _run_one(self, job: Job) -> None:
+    async def _run_one(self, job: Job) -> Any:
         kind = self._kinds.get(job.kind)
         now = self.clock()
         if kind is None:
@@ -447,8 +489,9 @@ class Scheduler:
         self.stats.dispatched += 1
         if self.stats.record_lateness:
             self.stats.lateness_ms.append((now - job.due_at).total_seconds() * 1000)
+        value: Any = None
         try:
-            await kind.handler(job)
+            value = await kind.handler(job)
         except SkipJob as exc:
             self._results.append(("skipped", job.id, f"skipped: {exc}"[:500]))
             self.stats.skipped += 1
@@ -471,6 +514,7 @@ class Scheduler:
         else:
             self._results.append(("done", job.id, None))
             self.stats.done += 1
+        return value
 
     def _fail(self, job: Job, exc: BaseException) -> None:
         log.error("scheduler: %s job %d for target %s failed permanently after %d attempt(s): %s",

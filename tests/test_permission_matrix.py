@@ -43,6 +43,7 @@ ANYONE = "anyone"  # changes data, open to every member (their own data, or a ne
 MOD = "moderator"
 MOD_READ = "moderator read"  # changes nothing, but only moderators may see it (exports, queue, audit)
 OWNER = "owner"
+OWNER_READ = "owner read"  # changes nothing, but only the owner / host or moderators may see it (attendees)
 MANAGE = "manage"
 
 
@@ -130,7 +131,7 @@ MATRIX: dict[str, Case] = {
     "roundtable cancel": Case(OWNER, _o(id="$rt")),
     "roundtable notes": Case(OWNER, _o(id="$rt", text="Refused notes")),
     "roundtable ics": Case(READ),
-    "roundtable attendees": Case(OWNER, _o(id="$rt")),
+    "roundtable attendees": Case(OWNER_READ, _o(id="$rt")),
     "roundtable findtime": Case(READ),
     "roundtable reminders": Case(ANYONE),
     "roundtable reminder-times": Case(MANAGE, _o(times="2d, 1h")),
@@ -140,6 +141,7 @@ REFUSAL = {
     MOD: re.compile(r"only moderators|moderator", re.I),
     MOD_READ: re.compile(r"only moderators|moderator", re.I),
     OWNER: re.compile(r"only the (owners|host|submitter)", re.I),
+    OWNER_READ: re.compile(r"only the (owners|host|submitter)", re.I),
     MANAGE: re.compile(r"manage server", re.I),
 }
 
@@ -357,7 +359,7 @@ def _actors(w: World, kind: str) -> list[Member]:
     channel_only = [w.extra[k] for k in CHANNEL_ONLY]
     if kind in (MOD, MOD_READ):
         return [w.alice, *channel_only]
-    if kind == OWNER:
+    if kind in (OWNER, OWNER_READ):
         return [w.carol, *channel_only]  # plain members who are not the owner / host / submitter
     if kind == MANAGE:
         return [w.mod, w.alice, *channel_only]  # a moderator without Manage Server; plain members

@@ -200,8 +200,9 @@ async def test_soak_sigkill_restart(fake_discord: FakeDiscord, tmp_path: Path) -
     t = tally(jobs, posts, raw, end_ms, _skip_ok)
     mou_jobs = [j for j in jobs if j.kind == "mou.remind"]
     dm_posts = _messages_by_nonce(fake.dms(owner))
-    dm_dupes = sum(1 for j in mou_jobs if dm_posts.get(j.nonce, 0) > 1)
-    dm_missing = sum(1 for j in mou_jobs if j.status == "done" and dm_posts.get(j.nonce, 0) == 0)
+    dm_nonce = {j.id: j.job.nonce_for(f"dm:{owner.id}") for j in mou_jobs if j.job is not None}  # one per DM
+    dm_dupes = sum(1 for j in mou_jobs if dm_posts.get(dm_nonce[j.id], 0) > 1)
+    dm_missing = sum(1 for j in mou_jobs if j.status == "done" and dm_posts.get(dm_nonce[j.id], 0) == 0)
     known = {j.nonce for j in jobs}
     stray = sum(n for nonce, n in posts.items() if nonce not in known)
     resumed = sum(1 for j in jobs if j.resumed)

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.checks import EXPORT_LIMIT, expensive, manage_guild_only, moderator_only, role_grant_problem
 from bot.embeds import COLOUR_OK, choice_name, make_embed, md_line
 from bot.errors import InvalidInput
-from bot.interactions import reply
+from bot.interactions import acknowledge_first, reply
 from bot.scheduler import system_clock
 from bot.ui import Paginator
 from cogs.directory import embeds as render
@@ -111,6 +111,7 @@ class Directory(commands.Cog):
         return [app_commands.Choice(name=t, value=t) for t in FOCUS_TOPICS if current.casefold() in t][:25]
 
     # -- /profile -------------------------------------------------------------------------------
+    @acknowledge_first()
     @profile.command(name="set", description="Set your city, title, office, languages, expertise or time zone")
     @app_commands.describe(
         city="The city you represent or work for", title="Your title (up to 100 characters)",
@@ -151,6 +152,7 @@ class Directory(commands.Cog):
             return
         await reply(interaction, embed=render.profile_embed(p, target.display_name, system_clock()))
 
+    @acknowledge_first()
     @profile.command(name="clear", description="Delete your directory profile from this server")
     async def profile_clear(self, interaction: discord.Interaction[Any]) -> None:
         gid = _gid(interaction)
@@ -161,6 +163,7 @@ class Directory(commands.Cog):
         await reply(interaction, "Your directory profile here is deleted: city, title, office, languages, expertise, "
                                  f"time zone and DM preference.{extra}")
 
+    @acknowledge_first()
     @profile.command(name="verify", description="Moderators: verify (or withdraw) a member's claim to represent their city")
     @app_commands.describe(member="The member", withdraw="Withdraw an earlier verification instead")
     @moderator_only()
@@ -262,6 +265,7 @@ class Directory(commands.Cog):
 
     city_show.autocomplete("city")(city_autocomplete)
 
+    @acknowledge_first()
     @city.command(name="add", description="Moderators: add a city the gazetteer lacks (this server only)")
     @app_commands.describe(name="City name", country="Country (two-letter code or name)",
                            timezone="IANA time zone, e.g. Africa/Lagos", region="State, province or region")
@@ -346,6 +350,7 @@ class Directory(commands.Cog):
     network_overlap.autocomplete("network_a")(network_autocomplete)
     network_overlap.autocomplete("network_b")(network_autocomplete)
 
+    @acknowledge_first()
     @network.command(name="add", description="Moderators: add a network to this server's directory")
     @app_commands.describe(name="Full name", acronym="Acronym", founded="Year founded",
                            focus="Topics separated by ; (e.g. climate;water)", scope="global, regional or national",
@@ -367,6 +372,7 @@ class Directory(commands.Cog):
 
     network_add.autocomplete("hq")(city_autocomplete)
 
+    @acknowledge_first()
     @network.command(name="add-member", description="Moderators: record a city's membership of a network (this server)")
     @app_commands.describe(network="The network", city="The city", since="Year joined", role="Category of membership",
                            source="Where this comes from (URL or title)", left="Year it left, if it did")
@@ -389,6 +395,7 @@ class Directory(commands.Cog):
     network_add_member.autocomplete("network")(network_autocomplete)
     network_add_member.autocomplete("city")(city_autocomplete)
 
+    @acknowledge_first()
     @network.command(name="remove-member", description="Moderators: remove a membership this server recorded")
     @app_commands.describe(network="The network", city="The city")
     @moderator_only()
@@ -402,6 +409,7 @@ class Directory(commands.Cog):
     network_remove_member.autocomplete("network")(network_autocomplete)
     network_remove_member.autocomplete("city")(member_city_autocomplete)
 
+    @acknowledge_first()
     @network.command(name="import", description="Moderators: import networks or memberships from a CSV file")
     @app_commands.describe(file="CSV with the columns of /network export (networks or memberships)")
     @moderator_only()
@@ -409,7 +417,6 @@ class Directory(commands.Cog):
         gid = _gid(interaction)
         if file.size > IMPORT_MAX_BYTES:
             raise InvalidInput(f"That file is {file.size:,} bytes; the limit is {IMPORT_MAX_BYTES:,}. Split it.")
-        await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         kind = self.svc.detect_kind(data)
         try:
@@ -446,6 +453,7 @@ class Directory(commands.Cog):
         gaps = await self.svc.gaps(_gid(interaction))
         await Paginator(render.gaps_pages(gaps), interaction.user.id).start(interaction)
 
+    @acknowledge_first()
     @directory.command(name="verified-role", description="Set the role given to verified representatives")
     @app_commands.describe(role="The role (leave empty to stop granting one)")
     @manage_guild_only()

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.checks import EXPORT_LIMIT, ICS_LIMIT, expensive, is_moderator, moderator_only
 from bot.embeds import choice_name, make_embed, md_line, one_line
-from bot.interactions import reply
+from bot.interactions import acknowledge_first, reply
 from bot.limits import check_creation, creation_limit
 from bot.member_names import lookup_for
 from bot.scheduler import Job, PermanentJobError, SkipJob
@@ -163,6 +163,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     add.autocomplete("city_b")(city_autocomplete)
 
     # -- party ----------------------------------------------------------------------------
+    @acknowledge_first()
     @party.command(name="add", description="Add a further party (city) to an agreement")
     @app_commands.describe(id="Agreement", city="City to add", ours="This city is ours")
     async def party_add(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
@@ -170,6 +171,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         p = await self.svc.add_party(self.gid(interaction), await self.actor(interaction), id, city, ours=ours)
         await reply(interaction, f"{md_line(p.label, 100)} added to agreement #{id} as party {p.position}.")
 
+    @acknowledge_first()
     @party.command(name="set", description="Mark a party as ours, or record its e-signature status")
     @app_commands.describe(id="Agreement", party="Party number or city name", ours="This city is ours",
                            esign="E-signature status of this party")
@@ -215,6 +217,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     show.autocomplete("id")(id_autocomplete)
 
     # -- update / renew / terminate ------------------------------------------------------
+    @acknowledge_first()
     @app_commands.command(name="update", description="Change an agreement (only the fields you give)")
     @app_commands.describe(
         id="Agreement", status="New status (the allowed moves are checked)", expires="New expiry date, or “none”",
@@ -248,6 +251,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     update.autocomplete("id")(id_autocomplete)
 
+    @acknowledge_first()
     @app_commands.command(name="renew", description="Renew an agreement: a new term with a new expiry")
     @app_commands.describe(id="Agreement", new_expiry="New expiry date (YYYY-MM-DD or “in 5 years”)")
     async def renew(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
@@ -260,6 +264,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     renew.autocomplete("id")(id_autocomplete)
 
+    @acknowledge_first()
     @app_commands.command(name="terminate", description="Terminate an agreement (cancels its reminders)")
     @app_commands.describe(id="Agreement", reason="Why it ends")
     async def terminate(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
@@ -270,6 +275,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     terminate.autocomplete("id")(id_autocomplete)
 
     # -- activity and milestones ----------------------------------------------------------
+    @acknowledge_first()
     @app_commands.command(name="log", description="Log an activity on an agreement (a visit, a call, a project)")
     @app_commands.describe(id="Agreement", text="What happened", date="When (default today)")
     async def log_(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
@@ -281,6 +287,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     log_.autocomplete("id")(id_autocomplete)
 
+    @acknowledge_first()
     @milestone.command(name="add", description="Add a milestone (an exchange, a report due…) with its date")
     @app_commands.describe(id="Agreement", date="When it is due", description="What is due")
     async def milestone_add(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
@@ -293,6 +300,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         await reply(interaction, f"Milestone `#{m.id}` added to #{id} for {E.day(m.due_on, zone)}; "
                                  "the owners will be reminded on the day.")
 
+    @acknowledge_first()
     @milestone.command(name="done", description="Mark a milestone as done")
     @app_commands.describe(id="Agreement", milestone="Milestone")
     async def milestone_done(self, interaction: discord.Interaction[Any], id: int, milestone: int) -> None:  # noqa: A002
@@ -314,12 +322,14 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
                 for m in ms if not cur or cur in m.description.lower() or cur in str(m.id)][:25]
 
     # -- owners ---------------------------------------------------------------------------
+    @acknowledge_first()
     @owner.command(name="add", description="Add a member responsible for an agreement")
     @app_commands.describe(id="Agreement", member="Member to add")
     async def owner_add(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:  # noqa: A002
         owners = await self.svc.add_owner(self.gid(interaction), await self.actor(interaction), id, member.id)
         await reply(interaction, f"Owners of #{id}: " + " ".join(f"<@{o}>" for o in owners))
 
+    @acknowledge_first()
     @owner.command(name="remove", description="Remove a member from an agreement's owners")
     @app_commands.describe(id="Agreement", member="Member to remove")
     async def owner_remove(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:  # noqa: A002
@@ -330,6 +340,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     owner_remove.autocomplete("id")(id_autocomplete)
 
     # -- reminders ------------------------------------------------------------------------
+    @acknowledge_first()
     @app_commands.command(name="remind", description="Set reminder offsets (days before expiry) for an agreement")
     @app_commands.describe(id="Agreement", offsets="e.g. 180,90,30,7 — or “default” for the server default")
     async def remind(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
@@ -376,6 +387,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
                     file=discord.File(io.BytesIO(data), "agreements.ics"))
 
     # -- settings -------------------------------------------------------------------------
+    @acknowledge_first()
     @app_commands.command(name="settings", description="Moderators: reminder hour, default offsets, weekly digest")
     @app_commands.describe(
         reminder_hour="Hour (server time) reminders are posted", default_offsets="Days before expiry, e.g. 180,90,30,7",
@@ -437,7 +449,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         text = E.reminder_text(ctx, mention=False)
         for uid in ctx.owners:
             if await self.svc.dm_ok(job.guild_id, uid):
-                dm_sent += bool(await self.bot.dm(uid, text, nonce=job.nonce))
+                dm_sent += bool(await self.bot.dm(uid, text, nonce=job.nonce_for(f"dm:{uid}")))  # one nonce per send
         if not posted and not dm_sent:
             if channel_error:
                 raise PermanentJobError(channel_error)

@@ -1152,27 +1152,37 @@ class MouService:
         return bool(await self.db.fetchval("SELECT 1 FROM mou_agreements WHERE guild_id = ? LIMIT 1", (guild_id,)))
 
     async def replan(self, guild_id: int, agreement_id: int) -> PlanStats:
-        """Re-plan one agreement's jobs (call inside the write's transaction)."""
-        cfg = await self.config(guild_id)
-        a = await self.get(guild_id, agreement_id)
-        ms = [P.PlanMilestone(m.id, m.due_on, m.done) for m in await self.milestones(guild_id, agreement_id)]
-        desired = P.plan_agreement(_plan_agreement(a), ms, zone=cfg.zone, hour=cfg.hour,
-                                   default_offsets=cfg.offsets, now=self.now())
-        diff = P.diff_plan(desired, await self._pending_map(guild_id, P.agreement_prefix(agreement_id)))
-        stats = PlanStats(agreements=1, unchanged=len(desired) - len(diff.schedule))
+        """Re-plan one agreement's jobs (call inside the write's transaction). The agreement, its
+        milestones and pending jobs are read in the same transaction that writes the new plan, so a
+        concurrent update can never be overwritten with a plan made from its old dates."""
         async with self.db.transaction():
+            cfg = await self.config(guild_id)
+            a = await self.get(guild_id, agreement_id)
+            ms = [P.PlanMilestone(m.id, m.due_on, m.done) for m in await self.milestones(guild_id, agreement_id)]
+            desired = P.plan_agreement(_plan_agreement(a), ms, zone=cfg.zone, hour=cfg.hour,
+                                       default_offsets=cfg.offsets, now=self.now())
+            diff = P.diff_plan(desired, await self._pending_map(guild_id, P.agreement_prefix(agreement_id)))
+            stats = PlanStats(agreements=1, unchanged=len(desired) - len(diff.schedule))
             await self._apply(guild_id, diff, cfg.channel_id, stats)
         return stats
 
     async def replan_guild(self, guild_id: int, *, reconcile: bool = True) -> PlanStats:
         """Correct statuses the scheduler may have skipped (downtime), then re-plan every agreement
         of the guild against its pending jobs in one pass, and make sure the digest is scheduled."""
-        cfg = await self.config(guild_id)
-        now = self.now()
-        today = P.local_today(now, cfg.zone)
         stats = PlanStats()
         if reconcile:
-            stats.status_changes = await self.reconcile_statuses(guild_id, today)
+            cfg = await self.config(guild_id)
+            stats.status_changes = await self.reconcile_statuses(guild_id, P.local_today(self.now(), cfg.zone))
+        # One transaction from the first read to the last write: a `/mou update` that lands meanwhile
+        # waits for it and then re-plans from its own dates, instead of being overwritten by this
+        # plan made from the dates read before it.
+        async with self.db.transaction():
+            return await self._replan_guild_locked(guild_id, stats)
+
+    async def _replan_guild_locked(self, guild_id: int, stats: PlanStats) -> PlanStats:
+        """`replan_guild` inside its transaction."""
+        cfg = await self.config(guild_id)
+        now = self.now()
         rows = await self.db.fetchall(
             "SELECT id, term, status, effective_on, expires_on, notice_days, remind_offsets, auto_renew "
             f"FROM mou_agreements WHERE guild_id = ? AND status IN {LIVE_SQL}", (guild_id,))  # noqa: S608
@@ -1192,9 +1202,8 @@ class MouService:
         diff = P.diff_plan(desired, {k: v for k, v in pending.items() if not k.startswith("mou:digest")})
         stats.agreements = len(rows)
         stats.unchanged = len(desired) - len(diff.schedule)
-        async with self.db.transaction():
-            await self._apply(guild_id, diff, cfg.channel_id, stats)
-            await self.ensure_digest(guild_id)
+        await self._apply(guild_id, diff, cfg.channel_id, stats)
+        await self.ensure_digest(guild_id)
         return stats
 
     async def replan_all(self) -> PlanStats:

@@ -8,6 +8,7 @@ from typing import Any
 
 import discord
 
+from bot.interactions import acknowledge_first
 from bot.ui import BaseModal
 from cogs.mous.service import FOCUS_MAX, SUMMARY_MAX
 
@@ -37,5 +38,6 @@ class AddModal(BaseModal):
         super().__init__(title=title, timeout=900, guard=None)
         self._submit = on_submit
 
+    @acknowledge_first()
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self._submit(interaction, self.summary.value or "", self.focus.value or "", self.links.value or "")

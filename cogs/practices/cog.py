@@ -26,12 +26,15 @@ from bot.checks import (
 from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.export import Column, id_text, member_ids, name_column, write_csv
-from bot.interactions import NO_MENTIONS, reply
+from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.limits import check_creation, creation_limit
 from bot.member_names import member_names
+from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.ui import Confirm, Paginator
 from cogs.practices import embeds as render
 from cogs.practices.service import (
+    ANNOUNCE_KIND,
+    NOTICE_KIND,
     OPEN_STATUSES,
     STATUS_LABELS,
     TOPICS,
@@ -40,6 +43,8 @@ from cogs.practices.service import (
     Practice,
     PracticeService,
     SearchFilters,
+    announce_key,
+    notice_key,
     parse_links,
     parse_sdgs,
     parse_topics,
@@ -88,7 +93,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
 
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
-        self.service = PracticeService(bot.db)
+        self.service = PracticeService(bot.db, scheduler=bot.scheduler)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -97,11 +102,15 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         self.bot.practices = self.service  # type: ignore[attr-defined]
         self.bot.add_dynamic_items(ReviewButton, VoteButton)
         self.bot.status_providers.append(self._status)
+        self.bot.scheduler.register(NOTICE_KIND, self._notice_job)
+        self.bot.scheduler.register(ANNOUNCE_KIND, self._announce_job)
 
     async def cog_unload(self) -> None:
         await self.service.stop_vocabulary()
         await self.service.close_readers()
         self.bot.remove_dynamic_items(ReviewButton, VoteButton)
+        self.bot.scheduler.unregister(NOTICE_KIND)
+        self.bot.scheduler.unregister(ANNOUNCE_KIND)
         if self._status in self.bot.status_providers:
             self.bot.status_providers.remove(self._status)
 
@@ -182,16 +191,15 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                            reason: str | None, version: int | None) -> None:
         assert interaction.guild is not None
         await require_moderator(interaction)
-        if not interaction.response.is_done():
-            await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction)  # buttons and reason forms come here too
         p = await self.service.decide(interaction.guild.id, practice_id, actor_id=interaction.user.id,
                                       action=action, reason=reason, expected_version=version)
         notes = await self.after_decision(interaction.guild, p)
         await reply(interaction, f"Practice #{p.id} is now **{STATUS_LABELS[p.status]}**. {notes}".strip())
 
     async def after_decision(self, guild: discord.Guild, p: Practice) -> str:
-        """Update the review card, tell the submitter, announce approvals. Returns notes."""
-        notes: list[str] = []
+        """Update the review card, then deliver what the decision enqueued (the submitter's notice, the
+        announcement of an approval) at once. Returns notes for the moderator."""
         if p.review_channel_id and p.review_message_id:
             try:
                 await self.bot.get_partial_messageable(p.review_channel_id).get_partial_message(
@@ -199,52 +207,89 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                               allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
                 log.info("could not update review card of practice %s", p.id, exc_info=True)
-        text = render.decision_message(p, guild.name)
-        if await self.bot.dm(p.submitter_id, text):
-            notes.append("The submitter was told by DM.")
-        else:
-            gs = await self.bot.settings.get(guild.id)
-            target = gs.review_channel_id
-            if target:
-                try:
-                    await self.bot.post(target, f"<@{p.submitter_id}> {text}",
-                                        allowed_mentions=discord.AllowedMentions(
-                                            everyone=False, roles=False, users=[discord.Object(p.submitter_id)]))
-                    notes.append("The submitter's DMs are closed, so I mentioned them in the review channel.")
-                except discord.HTTPException:
-                    notes.append("I couldn't reach the submitter (DMs closed, review channel unavailable).")
-            else:
-                notes.append("I couldn't reach the submitter: their DMs are closed and there is no review channel.")
+        notes = [await self._deliver_now(guild.id, notice_key(p.id, p.version), "the submitter's notice")]
         if p.status == "approved":
-            notes.append(await self.announce(guild, p))
+            notes.append(await self._deliver_now(guild.id, announce_key(p.id, p.version), "the announcement"))
         return " ".join(n for n in notes if n)
 
-    async def announce(self, guild: discord.Guild, p: Practice) -> str:
-        gs = await self.bot.settings.get(guild.id)
-        if gs.announcements_channel_id is None:
-            return "No announcements channel is set, so it was not announced (`/settings announcements-channel`)."
+    async def _deliver_now(self, guild_id: int, key: str, what: str) -> str:
+        """Run a job the decision enqueued now; a note saying how it went."""
+        outcome = await self.bot.scheduler.run_now(guild_id, key)
+        if outcome is None:
+            return f"I'm sending {what} in the background."
+        status, detail = outcome
+        if status == "done":
+            return str(detail or "")
+        if status == "retry":
+            return f"Discord didn't take {what} yet; I'll retry it shortly."
+        return str(detail)
+
+    async def _decided(self, job: Job) -> Practice:
         try:
-            msg = await self.bot.post(gs.announcements_channel_id, embeds=[render.announcement_embed(p)],
-                                      view=vote_view(p.id))
-        except discord.HTTPException:
+            p = await self.service.get(job.guild_id, int(job.payload["practice"]))
+        except NotFound:
+            raise SkipJob("the practice no longer exists") from None
+        if p.version != int(job.payload["version"]):
+            raise SkipJob("the practice changed again since this decision")
+        return p
+
+    async def _notice_job(self, job: Job) -> str:
+        """Tell the submitter the decision: by DM, else with a mention in the review channel."""
+        p = await self._decided(job)
+        guild = self.bot.get_guild(job.guild_id)
+        text = render.decision_message(p, guild.name if guild is not None else "the server")
+        if await self.bot.dm(p.submitter_id, text, nonce=job.nonce_for(f"dm:{p.submitter_id}")):
+            return "The submitter was told by DM."
+        target = (await self.bot.settings.get(job.guild_id)).review_channel_id
+        if not target:
+            raise SkipJob("I couldn't reach the submitter: their DMs are closed and there is no review channel.")
+        try:
+            await self.bot.post(target, f"<@{p.submitter_id}> {text}", nonce=job.nonce_for(f"channel:{target}"),
+                                allowed_mentions=discord.AllowedMentions(
+                                    everyone=False, roles=False, users=[discord.Object(p.submitter_id)]))
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise PermanentJobError("I couldn't reach the submitter (DMs closed, review channel unavailable).") \
+                from exc
+        return "The submitter's DMs are closed, so I mentioned them in the review channel."
+
+    async def _announce_job(self, job: Job) -> str:
+        """Announce an approved practice in the announcements channel, with a thread for questions."""
+        p = await self._decided(job)
+        if p.announce_message_id:  # posted and recorded before the process stopped
+            return f"Announced in <#{p.announce_channel_id}>."
+        channel_id = (await self.bot.settings.get(job.guild_id)).announcements_channel_id
+        if channel_id is None:
+            raise SkipJob("No announcements channel is set, so it was not announced "
+                          "(`/settings announcements-channel`).")
+        try:
+            msg = await self.bot.post(channel_id, embeds=[render.announcement_embed(p)], view=vote_view(p.id),
+                                      nonce=job.nonce_for(f"channel:{channel_id}"))
+        except (discord.NotFound, discord.Forbidden) as exc:
             log.warning("announcement of practice %s failed", p.id, exc_info=True)
-            return "I couldn't post the announcement (check my permissions in the announcements channel)."
+            raise PermanentJobError("I couldn't post the announcement (check my permissions in the announcements "
+                                    "channel).") from exc
         thread_id: int | None = None
-        note = f"Announced in <#{gs.announcements_channel_id}>."
+        note = f"Announced in <#{channel_id}>."
         try:
             # bot.post() sends through a PartialMessageable without guild info, and discord.py refuses
             # to open a thread on such a message: address the same message with its guild attached.
-            anchor = self.bot.get_partial_messageable(msg.channel.id, guild_id=guild.id).get_partial_message(msg.id)
-            thread = await anchor.create_thread(name=clip(f"#{p.id} {' '.join(p.title.split())}", 100),
-                                             auto_archive_duration=10080)
-            thread_id = thread.id
+            anchor = self.bot.get_partial_messageable(msg.channel.id, guild_id=job.guild_id).get_partial_message(
+                msg.id)
+            try:
+                thread: discord.abc.Messageable = await anchor.create_thread(
+                    name=clip(f"#{p.id} {' '.join(p.title.split())}", 100), auto_archive_duration=10080)
+            except discord.HTTPException as exc:
+                if exc.code != 160004:  # not "a thread has already been created for this message" (a resend)
+                    raise
+                thread = self.bot.get_partial_messageable(msg.id, guild_id=job.guild_id)  # it shares the id
+            thread_id = msg.id
             contact = f"<@{p.contact_user_id}>" if p.contact_user_id else render.contact_line(p)
             await thread.send(f"Questions about this practice? Ask here. Contact: {contact}",
-                              allowed_mentions=NO_MENTIONS)
+                              allowed_mentions=NO_MENTIONS, nonce=job.nonce_for("thread"))
         except discord.HTTPException:
             log.info("could not open a thread on the announcement of practice %s", p.id, exc_info=True)
             note += " I couldn't open a thread on it (missing Create Public Threads?)."
-        await self.service.set_announcement(guild.id, p.id, msg.channel.id, msg.id, thread_id)
+        await self.service.set_announcement(job.guild_id, p.id, msg.channel.id, msg.id, thread_id)
         return note
 
     # -- votes -------------------------------------------------------------------------------
@@ -253,11 +298,14 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         p = await self.service.get(interaction.guild_id, practice_id)
         counts = await self.service.counts(interaction.guild_id, practice_id)
         msg = interaction.message
-        if msg is not None and not interaction.response.is_done():
+        if msg is not None and interaction.response.type in (None, discord.InteractionResponseType.deferred_message_update):
             embed = render.practice_embed(p, counts)
             if msg.embeds and (msg.embeds[0].title or "").startswith("New practice"):
                 embed = render.announcement_embed(p)
-            await interaction.response.edit_message(embed=embed, view=vote_view(practice_id, counts))
+            if interaction.response.is_done():  # acknowledged before the write: edit the pressed message
+                await interaction.edit_original_response(embed=embed, view=vote_view(practice_id, counts))
+            else:
+                await interaction.response.edit_message(embed=embed, view=vote_view(practice_id, counts))
             await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
             await reply(interaction, note)
@@ -267,6 +315,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                 except discord.HTTPException:
                     log.debug("could not refresh vote counts", exc_info=True)
 
+    @acknowledge_first(update=True)
     async def vote_useful(self, interaction: discord.Interaction[Any], practice_id: int) -> None:
         assert interaction.guild_id is not None
         added, counts = await self.service.endorse(interaction.guild_id, practice_id, interaction.user.id)
@@ -286,6 +335,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         if d is not None:
             profile = await d.get_profile(gid, interaction.user.id)
             if profile is not None and profile.city is not None:
+                await acknowledge(interaction, update=True)
                 added, counts = await self.service.adopt(gid, practice_id, interaction.user.id,
                                                          city_id=profile.city.id, city_name=profile.city.name,
                                                          country=profile.city.country)
@@ -300,6 +350,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         else:
             await interaction.response.send_modal(city_modal(self, practice_id))
 
+    @acknowledge_first()
     async def record_adoption(self, interaction: discord.Interaction[Any], practice_id: int, city: str) -> None:
         assert interaction.guild_id is not None
         city_id, name, country, _ = await self._city(interaction.guild_id, city)
@@ -413,12 +464,12 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             now = await self.service.get(inter.guild_id, id)
             self.service.check_can_edit(now, inter.user.id, is_moderator=await is_moderator(inter))
 
+        @acknowledge_first()
         async def submitted(inter: discord.Interaction[Any], draft: Draft) -> None:
             assert inter.guild is not None
             new, resubmitted = await self.service.edit(inter.guild.id, id, actor_id=inter.user.id,
                                                        is_moderator=await is_moderator(inter), draft=draft,
                                                        meta=meta, expected_version=version)
-            await inter.response.defer(ephemeral=True, thinking=True)
             extra = ""
             if resubmitted:
                 extra = " It is back in the review queue. " + await self._post_review_card(
@@ -455,6 +506,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         pages = [render.review_card(p) for p in items]
         await QueuePaginator(pages, items, interaction.user.id).start(interaction)
 
+    @acknowledge_first()
     @app_commands.command(name="approve", description="Moderators: approve a practice")
     @app_commands.describe(id="The practice")
     @app_commands.default_permissions(manage_messages=True)
@@ -462,6 +514,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def approve(self, interaction: discord.Interaction[Any], id: int) -> None:
         await self.run_decision(interaction, id, "approve", reason=None, version=None)
 
+    @acknowledge_first()
     @app_commands.command(name="reject", description="Moderators: reject a practice, with a reason")
     @app_commands.describe(id="The practice", reason="Why (the submitter reads it)")
     @app_commands.default_permissions(manage_messages=True)
@@ -470,6 +523,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                      reason: app_commands.Range[str, 1, 1000]) -> None:
         await self.run_decision(interaction, id, "reject", reason=reason, version=None)
 
+    @acknowledge_first()
     @app_commands.command(name="request-changes", description="Moderators: ask the submitter for changes")
     @app_commands.describe(id="The practice", reason="What should change (the submitter reads it)")
     @app_commands.default_permissions(manage_messages=True)
@@ -478,17 +532,18 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                               reason: app_commands.Range[str, 1, 1000]) -> None:
         await self.run_decision(interaction, id, "request_changes", reason=reason, version=None)
 
+    @acknowledge_first()
     @app_commands.command(name="duplicate", description="Moderators: close a practice as a duplicate of another")
     @app_commands.describe(id="The duplicate", of="The original that stays")
     @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def duplicate(self, interaction: discord.Interaction[Any], id: int, of: int) -> None:
         assert interaction.guild is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         p = await self.service.mark_duplicate(interaction.guild.id, id, of, actor_id=interaction.user.id)
         notes = await self.after_decision(interaction.guild, p)
         await reply(interaction, f"Practice #{p.id} is closed as a duplicate of #{of}. {notes}")
 
+    @acknowledge_first()
     @app_commands.command(name="archive", description="Moderators: take an approved practice out of the library")
     @app_commands.describe(id="The practice")
     @app_commands.default_permissions(manage_messages=True)

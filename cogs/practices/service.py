@@ -19,14 +19,14 @@ import sqlite3
 from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from bot import audit
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.scheduler import from_ms, system_clock, to_ms
+from bot.scheduler import Scheduler, from_ms, system_clock, to_ms
 from bot.text import md_line
 from cogs.practices import search as fts
 
@@ -64,6 +64,23 @@ BM25_WEIGHTS = (10.0, 5.0, 1.0, 1.0, 1.0)  # title, summary, approach, results, 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _COUNTRY_SUFFIX = re.compile(r"^(?P<name>.+?),\s*(?P<cc>[A-Za-z]{2})$")
+
+# What follows a decision (the submitter's notice; the announcement of an approval) is a scheduler
+# job enqueued in the decision's transaction: a crash right after the commit still delivers it, once
+# (the job's nonces). The command delivers it at once (`Scheduler.run_now`); the grace only delays the
+# dispatcher's own attempt, for when that did not happen (the process died).
+NOTICE_KIND = "practice.notice"
+ANNOUNCE_KIND = "practice.announce"
+NOTICE_GRACE = timedelta(seconds=15)
+
+
+def notice_key(practice_id: int, version: int) -> str:
+    return f"pr:{practice_id}:v{version}:notice"
+
+
+def announce_key(practice_id: int, version: int) -> str:
+    return f"pr:{practice_id}:v{version}:announce"
+
 
 DECISIONS = {
     # action: (new status, reason required, audit action)
@@ -570,9 +587,10 @@ class ReadPool:
 class PracticeService:
     """The library of one installation; every method is scoped to one guild."""
 
-    def __init__(self, db: Database, *, clock: Any = system_clock) -> None:
+    def __init__(self, db: Database, *, clock: Any = system_clock, scheduler: Scheduler | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.scheduler = scheduler  # None: no notices are enqueued (tools and tests of the rules alone)
         self.read_pool: ReadPool | None = None
         self._vocab_generation = 0
         # suggestion vocabularies are per guild: (guild id, bucket) -> terms of that guild's library
@@ -787,9 +805,22 @@ class PracticeService:
                 self.db, guild_id=guild_id, actor_id=actor_id, action=audit_action, entity="practice",
                 entity_id=practice_id, changes={"status": [current.status, new_status], "reason": reason}, at=now_dt,
             )
+            await self._enqueue_notices(guild_id, practice_id, version + 1, announce=new_status == "approved")
         if new_status == "approved":
             self._vocab_changed()
         return await self.get(guild_id, practice_id)
+
+    async def _enqueue_notices(self, guild_id: int, practice_id: int, version: int, *, announce: bool) -> None:
+        """Inside the decision's transaction: the submitter's notice, and the announcement of an approval."""
+        if self.scheduler is None:
+            return
+        due = self.scheduler.clock() + NOTICE_GRACE
+        payload = {"practice": practice_id, "version": version}
+        await self.scheduler.schedule(NOTICE_KIND, due, guild_id=guild_id, dedupe_key=notice_key(practice_id, version),
+                                      payload=payload)
+        if announce:
+            await self.scheduler.schedule(ANNOUNCE_KIND, due, guild_id=guild_id,
+                                          dedupe_key=announce_key(practice_id, version), payload=payload)
 
     async def mark_duplicate(
         self, guild_id: int, practice_id: int, of_id: int, *, actor_id: int, expected_version: int | None = None
@@ -825,6 +856,7 @@ class PracticeService:
                 entity_id=practice_id, changes={"status": [current.status, "rejected"], "duplicate_of": of_id},
                 at=now_dt,
             )
+            await self._enqueue_notices(guild_id, practice_id, version + 1, announce=False)
         self._vocab_changed()
         return await self.get(guild_id, practice_id)
 

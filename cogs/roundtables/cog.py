@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.checks import EXPORT_LIMIT, FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manage_guild_only
 from bot.embeds import CONTENT_MAX, choice_name, clip, md, md_line, one_line
 from bot.errors import InvalidInput, NotFound, UserFacingError
-from bot.interactions import NO_MENTIONS, reply
+from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.limits import creation_limit
 from bot.member_names import lookup_for
 from bot.scheduler import Job, PermanentJobError, SkipJob
@@ -40,6 +40,7 @@ from cogs.roundtables.ics import build_ics
 from cogs.roundtables.service import (
     ADVANCE_KIND,
     DEFAULT_OFFSETS,
+    NOTIFY_KIND,
     OFFSETS_KEY,
     REMINDER_KIND,
     ChangeResult,
@@ -115,12 +116,14 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         )
         self.bot.scheduler.register(REMINDER_KIND, self.on_reminder, stale=self._reminder_stale)
         self.bot.scheduler.register(ADVANCE_KIND, self.on_advance)
+        self.bot.scheduler.register(NOTIFY_KIND, self.on_notify)
         self.bot.add_dynamic_items(RsvpButton)
         self.bot.status_providers.append(self.status_lines)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(REMINDER_KIND)
         self.bot.scheduler.unregister(ADVANCE_KIND)
+        self.bot.scheduler.unregister(NOTIFY_KIND)
         self.bot.remove_dynamic_items(RsvpButton)
         if self.status_lines in self.bot.status_providers:
             self.bot.status_providers.remove(self.status_lines)
@@ -345,20 +348,20 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 sent += 1
         return sent
 
-    async def tell_promoted(self, rt: Roundtable, occ: Occurrence, user_ids: Sequence[int]) -> None:
+    async def tell_promoted(self, rt: Roundtable, occ_start: datetime, user_ids: Sequence[int], job: Job) -> None:
         for uid in user_ids:
             text = (f"🎉 A place opened up: you're now **going** to **{md_line(rt.title, 100)}** on "
-                    f"{discord_ts(occ.start, 'F')}.")
+                    f"{discord_ts(occ_start, 'F')}.")
             if rt.link:
                 text += f"\nMeeting link: {clip(rt.link, 500)}"
-            if await self.bot.dm(uid, text):
+            if await self.bot.dm(uid, text, nonce=job.nonce_for(f"promoted:dm:{uid}")):
                 continue
             channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
             if channel_id:
                 await self.bot.post(
-                    channel_id,
+                    channel_id, nonce=job.nonce_for(f"promoted:channel:{uid}"), content=
                     f"<@{uid}> a place opened up: you're now going to **{md_line(rt.title, 100)}** on "
-                    f"{discord_ts(occ.start, 'F')}. Press **Going** again on the announcement to see the link.",
+                    f"{discord_ts(occ_start, 'F')}. Press **Going** again on the announcement to see the link.",
                     allowed_mentions=discord.AllowedMentions(users=[discord.Object(uid)], everyone=False,
                                                              roles=False),
                 )
@@ -401,6 +404,45 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         if going:
             await self._dm_opted(rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce)
 
+    async def on_notify(self, job: Job) -> None:
+        """Tell those going about an edit or a cancel, and those promoted from the waitlist (enqueued in
+        the change's transaction). Every send has its own nonce, so a resend after a crash is dropped."""
+        try:
+            rt = await self.svc.get(job.guild_id, int(job.payload["rt"]))
+        except NotFound:
+            raise SkipJob("roundtable deleted") from None
+        p = job.payload
+        going = [int(u) for u in p.get("going") or []]
+        changes = [str(c) for c in p.get("changes") or []]
+        occ_start = from_unix(int(p["occ"])) if p.get("occ") is not None else None
+        try:
+            if going:
+                if "cancelled" in changes:
+                    if p.get("whole", True):
+                        head = f"❌ **{md_line(rt.title, 100)}** has been cancelled."
+                    else:
+                        when = discord_ts(occ_start, "F") if occ_start else "the next meeting"
+                        head = f"❌ The {when} meeting of **{md_line(rt.title, 100)}** is cancelled."
+                        nxt = await self.svc.next_occurrence(rt)
+                        if nxt:
+                            head += f" The next one is {discord_ts(nxt.start, 'F')}."
+                else:
+                    nxt = await self.svc.next_occurrence(rt)
+                    when = f" Next meeting: {discord_ts(nxt.start, 'F')}." if nxt else ""
+                    head = f"✏️ **{md_line(rt.title, 100)}** was updated ({', '.join(changes)}).{when}"
+                await self.notify_going(rt, going, head, nonce=job.nonce, dm_text=head,
+                                        fallback_channel=p.get("channel"))
+            promoted = [int(u) for u in p.get("promoted") or []]
+            if promoted and p.get("promoted_occ") is not None:
+                await self.tell_promoted(rt, from_unix(int(p["promoted_occ"])), promoted, job)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise PermanentJobError(f"cannot notify about roundtable {rt.id}: {exc}") from exc
+
+    def _notify_now(self, guild_id: int, key: str | None) -> None:
+        """Deliver a notice the change enqueued, now, in the background (the dispatcher has it otherwise)."""
+        if key is not None:
+            self._spawn(self.bot.scheduler.run_now(guild_id, key))
+
     async def on_advance(self, job: Job) -> None:
         rt = await self.svc.advance(job.guild_id, int(job.payload["rt"]), int(job.payload["occ"]))
         if rt is None:
@@ -417,16 +459,16 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     ) -> None:
         if interaction.guild_id is None:
             raise InvalidInput("Roundtables live in servers.")
+        await acknowledge(interaction)  # the RSVP buttons come here too
         res = await self.svc.rsvp(
             interaction.guild_id, rt_id, interaction.user.id, response,
             occ_key=None if occ_s is None else from_unix(occ_s),
         )
-        await reply(interaction, E.rsvp_reply(res.roundtable, res.occurrence, res.status,
-                                              res.waitlist_position, res.changed))
         if res.changed:
             self.request_refresh(interaction.guild_id, rt_id)
-        if res.promoted:
-            self._spawn(self.tell_promoted(res.roundtable, res.occurrence, res.promoted))
+        self._notify_now(interaction.guild_id, res.notice_key)
+        await reply(interaction, E.rsvp_reply(res.roundtable, res.occurrence, res.status,
+                                              res.waitlist_position, res.changed))
 
     # ------------------------------------------------------------------ autocomplete
     async def rt_autocomplete(
@@ -459,6 +501,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         return out[:25]
 
     # ------------------------------------------------------------------ commands
+    @acknowledge_first()
     @app_commands.command(name="schedule", description="Schedule a roundtable (one-off or recurring)")
     @app_commands.describe(
         title="Title (up to 100 characters)",
@@ -507,7 +550,6 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 format=format, where=where, capacity=capacity, repeat=repeat, agenda=agenda, count=occurrences,
                 until=until_date, link_public=public_link,
             )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         channel_id = await self._announce_channel(gid, interaction.channel_id)
         posted = ""
         if channel_id:
@@ -583,6 +625,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                              show_link=mine == "going" or interaction.user.id == rt.host_id)
         await reply(interaction, embed=embed)
 
+    @acknowledge_first()
     @app_commands.command(name="rsvp", description="Answer for the next meeting of a roundtable")
     @app_commands.describe(id="The roundtable", response="Your answer")
     @app_commands.autocomplete(id=rt_autocomplete)
@@ -591,6 +634,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     async def rsvp(self, interaction: discord.Interaction[Any], id: int, response: str) -> None:  # noqa: A002
         await self.handle_rsvp(interaction, id, response)
 
+    @acknowledge_first()
     @app_commands.command(name="edit", description="Host or moderator: change a roundtable (notifies those going)")
     @app_commands.describe(
         id="The roundtable", when="New start (in the time zone below or the planned one)",
@@ -624,9 +668,8 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         res = await self.svc.edit(
             gid, id, interaction.user.id, is_moderator=await self._is_mod(interaction), start=start,
             tz=timezone, duration_min=minutes, where=where, capacity=capacity, agenda=agenda, title=title,
-            link_public=public_link, scope=occurrence,
+            link_public=public_link, scope=occurrence, notify_channel=interaction.channel_id,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         await self._after_change(res, interaction)
         what = ", ".join(res.changes)
         await reply(interaction, f"Updated **{E.title_line(res.roundtable)}** ({what}). "
@@ -636,25 +679,9 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         rt = res.roundtable
         self.request_refresh(rt.guild_id, rt.id)
         await self.sync_mirror(rt)
-        occ = res.occurrence
-        if res.going:
-            if "cancelled" in res.changes:
-                if res.whole_series:
-                    head = f"❌ **{md_line(rt.title, 100)}** has been cancelled."
-                else:
-                    when = discord_ts(occ.start, "F") if occ else "the next meeting"
-                    head = f"❌ The {when} meeting of **{md_line(rt.title, 100)}** is cancelled."
-                    nxt = await self.svc.next_occurrence(rt)
-                    if nxt:
-                        head += f" The next one is {discord_ts(nxt.start, 'F')}."
-            else:
-                nxt = await self.svc.next_occurrence(rt)
-                when = f" Next meeting: {discord_ts(nxt.start, 'F')}." if nxt else ""
-                head = f"✏️ **{md_line(rt.title, 100)}** was updated ({', '.join(res.changes)}).{when}"
-            self._spawn(self.notify_going(rt, res.going, head, dm_text=head, fallback_channel=interaction.channel_id))
-        if res.promoted and occ is not None:
-            self._spawn(self.tell_promoted(rt, occ, res.promoted))
+        self._notify_now(rt.guild_id, res.notice_key)
 
+    @acknowledge_first()
     @app_commands.command(name="cancel", description="Host or moderator: cancel the next meeting or the whole series")
     @app_commands.describe(id="The roundtable", occurrence="Only the next meeting, or all")
     @app_commands.autocomplete(id=rt_autocomplete)
@@ -663,13 +690,14 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     async def cancel(self, interaction: discord.Interaction[Any], id: int, occurrence: str = "all") -> None:  # noqa: A002
         assert interaction.guild_id is not None
         res = await self.svc.cancel(interaction.guild_id, id, interaction.user.id,
-                                    is_moderator=await self._is_mod(interaction), scope=occurrence)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+                                    is_moderator=await self._is_mod(interaction), scope=occurrence,
+                                    notify_channel=interaction.channel_id)
         await self._after_change(res, interaction)
         scope = "the whole roundtable" if res.whole_series else "the next meeting"
         await reply(interaction, f"Cancelled {scope} of **{E.title_line(res.roundtable)}**; "
                                  f"{len(res.going)} member(s) going were notified and its reminders are off.")
 
+    @acknowledge_first()
     @app_commands.command(name="notes", description="Host or moderator: store and post the meeting's summary")
     @app_commands.describe(id="The roundtable", text="Summary / notes (up to 4,000 characters)")
     @app_commands.autocomplete(id=rt_autocomplete)
@@ -766,6 +794,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         raise InvalidInput(f"I don't know the city or time zone “{md_line(text, 60)}”. "
                            "Use an IANA zone such as `Asia/Seoul`, or a city name.")
 
+    @acknowledge_first()
     @app_commands.command(name="reminders", description="Turn roundtable reminder DMs on or off for you")
     @app_commands.describe(state="on: DM me before meetings I'm going to; off: channel reminders only")
     @app_commands.choices(state=[app_commands.Choice(name=n, value=n) for n in ("on", "off")])
@@ -779,6 +808,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         else:
             await reply(interaction, "Reminder DMs are **off**. You'll still be mentioned in the channel reminder.")
 
+    @acknowledge_first()
     @app_commands.command(name="reminder-times", description="Server admins: when reminders go out (e.g. `24h, 15m`)")
     @app_commands.describe(times="One to four times before the start, e.g. `24h, 15m` or `2d, 1h`")
     @manage_guild_only()
@@ -789,7 +819,6 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             if part.strip():
                 mins.append(int(parse_duration(part.strip()).total_seconds() // 60))
         await self.bot.settings.set(interaction.guild_id, OFFSETS_KEY, mins, actor_id=interaction.user.id)
-        await interaction.response.defer(ephemeral=True, thinking=True)
         n = 0
         for rt in await self.svc.list_upcoming(interaction.guild_id, limit=10_000):
             await self.svc.reschedule_jobs(rt)

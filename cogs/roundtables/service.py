@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -46,6 +47,11 @@ DEFAULT_OFFSETS = (1440, 15)
 OFFSETS_KEY = "roundtable_reminder_offsets"
 REMINDER_KIND = "roundtable.reminder"
 ADVANCE_KIND = "roundtable.advance"
+# Telling members about a committed change (edit, cancel; a place that opened up) is a job enqueued in
+# the change's transaction, so a crash right after the commit still delivers it, once (its nonces).
+# The cog runs it at once (`Scheduler.run_now`); the grace only delays the dispatcher's own attempt.
+NOTIFY_KIND = "roundtable.notify"
+NOTIFY_GRACE = timedelta(seconds=15)
 LATE_LIMIT = timedelta(hours=1)
 PLAN_AHEAD_TEXT = "at most 10 years ahead"
 _URL_RE = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
@@ -154,6 +160,7 @@ class RsvpResult:
     waitlist_position: int | None
     promoted: tuple[int, ...]
     counts: Counts
+    notice_key: str | None = None  # the NOTIFY_KIND job telling the promoted members
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +174,7 @@ class ChangeResult:
     promoted: tuple[int, ...] = ()
     changes: tuple[str, ...] = ()
     whole_series: bool = True
+    notice_key: str | None = None  # the NOTIFY_KIND job telling those going (and those promoted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +384,25 @@ class RoundtableService:
             payload={"rt": rt.id, "occ": occ.key_s},
         )
         return n + 1
+
+    async def _enqueue_notice(
+        self, rt: Roundtable, *, going: Sequence[int] = (), changes: Sequence[str] = (), whole: bool = True,
+        occ: Occurrence | None = None, promoted: Sequence[int] = (), promoted_occ: Occurrence | None = None,
+        channel_id: int | None = None,
+    ) -> str | None:
+        """Inside the change's transaction: the job that tells those going (and those promoted from the
+        waitlist). Its key is not under `rt:<id>:`, so a later edit's job cancelling leaves it alone."""
+        if self.scheduler is None or not (going or promoted):
+            return None
+        key = f"rtn:{rt.id}:{secrets.token_hex(6)}"
+        await self.scheduler.schedule(NOTIFY_KIND, self.scheduler.clock() + NOTIFY_GRACE, guild_id=rt.guild_id,
+                                      dedupe_key=key, payload={
+                                          "rt": rt.id, "going": list(going), "changes": list(changes),
+                                          "whole": whole, "occ": to_unix(occ.start) if occ else None,
+                                          "promoted": list(promoted),
+                                          "promoted_occ": to_unix(promoted_occ.start) if promoted_occ else None,
+                                          "channel": channel_id})
+        return key
 
     async def _cancel_jobs(self, rt: Roundtable, occ_key: datetime | None = None) -> int:
         if self.scheduler is None:
@@ -689,6 +716,7 @@ class RoundtableService:
             )
             old = cur["status"] if cur else None
             promoted: tuple[int, ...] = ()
+            notice: str | None = None
             new = old
             if response == "going":
                 if old not in ("going", "waitlist"):
@@ -718,6 +746,7 @@ class RoundtableService:
                 )
                 if old == "going":
                     promoted = await self._promote(rt, occ_s)
+                    notice = await self._enqueue_notice(rt, promoted=promoted, promoted_occ=occ)
                 await audit.record(
                     self.db, guild_id=guild_id, actor_id=user_id, action="roundtable.rsvp", entity="rsvp",
                     entity_id=f"{rt.id}:{occ_s}",
@@ -733,7 +762,7 @@ class RoundtableService:
                 ))
             counts = await self.counts(guild_id, rt.id, occ.key)
         assert new is not None
-        return RsvpResult(rt, occ, new, changed, position, promoted, counts)
+        return RsvpResult(rt, occ, new, changed, position, promoted, counts, notice)
 
     # -- attendee export --------------------------------------------------------------
     async def attendee_export(self, guild_id: int, rt_id: int, actor_id: int, *, is_moderator: bool,
@@ -786,8 +815,10 @@ class RoundtableService:
         title: str | None = None,
         link_public: bool | None = None,
         scope: str = "all",
+        notify_channel: int | None = None,
     ) -> ChangeResult:
-        """Change a roundtable. `scope="this"` with `start` moves only the next occurrence."""
+        """Change a roundtable. `scope="this"` with `start` moves only the next occurrence.
+        `notify_channel`: where to tell those going when no announcements channel is known."""
         now = self.now()
         if scope not in ("this", "all"):
             raise InvalidInput("Occurrence must be `this` or `all`.")
@@ -908,11 +939,15 @@ class RoundtableService:
                 self.db, guild_id=guild_id, actor_id=actor_id, action="roundtable.edit", entity="roundtable",
                 entity_id=rt.id, changes={k: v for k, v in sets.items()} | {"scope": scope}, at=now,
             )
-        return ChangeResult(rt, before, new_occ or going_occ, going, promoted, tuple(changes), not move_this)
+            notice = await self._enqueue_notice(rt, going=going, changes=changes, whole=not move_this,
+                                                occ=new_occ or going_occ, promoted=promoted, promoted_occ=new_occ,
+                                                channel_id=notify_channel)
+        return ChangeResult(rt, before, new_occ or going_occ, going, promoted, tuple(changes), not move_this, notice)
 
     # -- cancel --------------------------------------------------------------------
     async def cancel(
-        self, guild_id: int, rt_id: int, actor_id: int, *, is_moderator: bool, scope: str = "all"
+        self, guild_id: int, rt_id: int, actor_id: int, *, is_moderator: bool, scope: str = "all",
+        notify_channel: int | None = None,
     ) -> ChangeResult:
         """Cancel the whole roundtable, or (scope="this") only its next occurrence (a skip)."""
         now = self.now()
@@ -961,7 +996,9 @@ class RoundtableService:
                          "notified": len(going)},
                 at=now,
             )
-        return ChangeResult(rt, before, occ, going, (), ("cancelled",), whole)
+            notice = await self._enqueue_notice(rt, going=going, changes=("cancelled",), whole=whole, occ=occ,
+                                                channel_id=notify_channel)
+        return ChangeResult(rt, before, occ, going, (), ("cancelled",), whole, notice)
 
     # -- advance (scheduler) -------------------------------------------------------
     async def advance(self, guild_id: int, rt_id: int, occ_s: int | None = None) -> Roundtable | None:

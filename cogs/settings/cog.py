@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.checks import manage_guild_only, moderator_only, moderator_role_problem
 from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput
-from bot.interactions import reply
+from bot.interactions import acknowledge_first, reply
 from bot.limits import (
     DEFAULT_EVENT_SLOTS,
     DEFAULT_PER_HOUR,
@@ -67,6 +67,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
             fields.append(("Last delivery errors", "none", False))
         await reply(interaction, embed=make_embed("Attaché settings", None, fields=fields))
 
+    @acknowledge_first()
     @app_commands.command(name="moderator-role", description="Set the role whose members curate and moderate")
     @app_commands.describe(role="The moderator role")
     @manage_guild_only()
@@ -76,12 +77,14 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
             raise InvalidInput(f"{problem} The moderator role is unchanged.")
         await self._set(interaction, "moderator_role_id", role.id, f"Moderator role set to {role.mention}.")
 
+    @acknowledge_first()
     @app_commands.command(name="review-channel", description="Set the channel where submissions are reviewed")
     @app_commands.describe(channel="Channel for review cards")
     @manage_guild_only()
     async def review_channel(self, interaction: discord.Interaction[Any], channel: discord.TextChannel) -> None:
         await self._set(interaction, "review_channel_id", channel.id, f"Review cards will go to {channel.mention}.")
 
+    @acknowledge_first()
     @app_commands.command(
         name="announcements-channel", description="Set the channel for announcements and reminder posts"
     )
@@ -94,6 +97,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
             interaction, "announcements_channel_id", channel.id, f"Announcements will go to {channel.mention}."
         )
 
+    @acknowledge_first()
     @app_commands.command(name="timezone", description="Set the server's default time zone (IANA name)")
     @app_commands.describe(zone="An IANA time zone such as Europe/Paris")
     @manage_guild_only()
@@ -109,6 +113,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
         return [app_commands.Choice(name=choice_name(z), value=z) for z in search_zones(current, 25)]
 
     # -- limits (bot/limits.py) -------------------------------------------------------------------
+    @acknowledge_first()
     @app_commands.command(name="creation-limit", description="How many of one kind a member may create per hour")
     @app_commands.describe(kind="What is created", per_hour=f"Per member per hour (default {DEFAULT_PER_HOUR}; 0: no limit)")
     @app_commands.choices(kind=[app_commands.Choice(name=k.plural, value=k.key) for k in KINDS.values()])
@@ -123,6 +128,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
         await self._set(interaction, LIMITS_KEY, values,
                         f"Creating {KINDS[kind].plural}: {what} (moderators are exempt).")
 
+    @acknowledge_first()
     @app_commands.command(name="event-slots", description="How many of the server's 100 scheduled events the bot may use")
     @app_commands.describe(count=f"Events the roundtable mirror may use (default {DEFAULT_EVENT_SLOTS}; 0: none)")
     @manage_guild_only()

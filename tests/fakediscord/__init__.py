@@ -35,6 +35,9 @@ Behaviours worth knowing:
   Roles change with ``guild.add_member_role`` / ``remove_member_role``: the next interaction
   carries the member's current roles. Ephemeral responses are kept on the ``InteractionResult`` but are not channel
   messages. An acknowledgement later than ``ack_deadline`` (3 s) is recorded as a violation.
+* ``fake.on_interaction_callback = hook`` calls ``hook(result, body)`` when an interaction
+  callback (deferral, reply, modal…) is accepted, before the bot gets the answer: a test can
+  look at the database at the moment the bot acknowledged.
 * ``wait_for_message`` returns the first matching message already there or yet to come; pass
   ``after=fake.mark()`` to only look at new ones.
 """

@@ -175,6 +175,9 @@ class FakeDiscord:
         self.unhandled: list[str] = []
         self.violations: list[str] = []
         self.faults_triggered: list[str] = []
+        # Called with (interaction, callback body) when an interaction callback is accepted, before
+        # the bot gets the answer: a test can look at the bot's state at the moment it acknowledged.
+        self.on_interaction_callback: Callable[[InteractionResult, JsonDict], None] | None = None
         self.identify_payloads: list[JsonDict] = []
         self.presence_updates: list[JsonDict] = []
         self.identify_count = 0
@@ -1420,6 +1423,8 @@ class FakeDiscord:
             return bad
         if ctype not in allowed or (ctype in (6, 7) and res.source_message_id is None):
             return _error(400, 50035, "Invalid Form Body")
+        if self.on_interaction_callback is not None:
+            self.on_interaction_callback(res, body)
         res.callback = body
         res.callback_delay = delay
         message: JsonDict | None = None

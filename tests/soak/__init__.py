@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.db import Database
-from bot.scheduler import Scheduler, _row_to_job
+from bot.scheduler import Job, Scheduler, _row_to_job
 from cogs.mous.service import SETTING_SPECS, Actor, MouService
 from cogs.roundtables.service import RoundtableService
 from cogs.settings.service import SettingsService
@@ -88,6 +88,7 @@ class JobRow:
     last_error: str | None
     nonce: str
     payload: dict[str, Any]
+    job: Job | None = None  # for the nonces of its other sends (`Job.nonce_for`, e.g. each owner's DM)
 
 
 def read_jobs(path: Path, kinds: tuple[str, ...] = REMINDER_KINDS) -> list[JobRow]:
@@ -104,7 +105,7 @@ def read_jobs(path: Path, kinds: tuple[str, ...] = REMINDER_KINDS) -> list[JobRo
         job = _row_to_job(r)
         out.append(JobRow(r["id"], r["kind"], r["dedupe_key"], r["status"], r["due_ms"], r["original_due_ms"],
                           r["finished_ms"], r["attempts"], bool(r["resumed"]), r["last_error"], job.nonce,
-                          job.payload))
+                          job.payload, job))
     return out
 
 
