@@ -414,4 +414,6 @@ def test_find_party_with_non_ascii_digits_is_not_found_not_a_crash() -> None:
                                                                          "city_name": "Tijuana"})]
     with _pytest.raises(NotFound):
         MouService._find_party(parties, "²")
+    with _pytest.raises(NotFound):  # longer than Python's int-from-text limit
+        MouService._find_party(parties, "9" * 4301)
     assert MouService._find_party(parties, "1").city_name == "Tijuana"

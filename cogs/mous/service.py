@@ -829,7 +829,7 @@ class MouService:
     def _find_party(parties: Sequence[Party], text: str) -> Party:
         t = text.strip()
         for p in parties:
-            if t == str(p.position) or t == f"p{p.id}" or (t.isascii() and t.isdigit() and p.city_id == int(t)):
+            if t == str(p.position) or t == f"p{p.id}" or (t.isascii() and t.isdigit() and len(t) <= 19 and p.city_id == int(t)):
                 return p
         name = t.split(",")[0].strip().casefold()
         for p in parties:
