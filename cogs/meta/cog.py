@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot import audit
 from bot.checks import moderator_only
-from bot.embeds import chunk_lines, clip, make_embed, one_line
+from bot.embeds import chunk_lines, clip, make_embed, member_ref, one_line
 from bot.interactions import reply
 from bot.timeparse import discord_ts
 from bot.ui import Paginator
@@ -80,7 +80,7 @@ class Meta(commands.Cog):
         for e in rows:
             detail = ", ".join(f"{k}={one_line(str(v), 60)}" for k, v in list(e.changes.items())[:4])
             lines.append(
-                f"{discord_ts(e.at, 'f')} <@{e.actor_id}> **{e.action}** {e.entity}"
+                f"{discord_ts(e.at, 'f')} {member_ref(e.actor_id, missing='Attaché')} **{e.action}** {e.entity}"
                 + (f" #{clip(e.entity_id, 40)}" if e.entity_id else "")
                 + (f" — {detail}" if detail else "")
             )

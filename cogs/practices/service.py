@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from bot import audit
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
 from bot.scheduler import from_ms, system_clock, to_ms
 from cogs.practices import search as fts
 
@@ -1402,7 +1403,8 @@ class PracticeService:
                 "topics": list(p.topics), "sdgs": list(p.sdgs), "network": p.network_name,
                 "network_id": p.network_id, "year_started": p.year_started,
                 "contact_user_id": p.contact_user_id, "contact": p.contact_text, "links": list(p.links),
-                "language": p.language, "submitter_id": p.submitter_id,
+                "language": p.language,
+                "submitter_id": FORMER_MEMBER_LABEL if p.submitter_id == FORMER_MEMBER else p.submitter_id,
                 "approved_at": p.approved_at.isoformat() if p.approved_at else None,
                 "useful": int(r["useful"]), "adopted": int(r["adopted"]),
             })
