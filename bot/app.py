@@ -195,7 +195,7 @@ class AttacheBot(commands.Bot):
 
     async def dm(
         self, user_id: int, content: str | None = None, *, embeds: Sequence[discord.Embed] = (),
-        nonce: str | None = None,
+        nonce: str | None = None, view: discord.ui.View | None = None,
     ) -> bool:
         """DM a user; False when their DMs are closed (403), never raises for that."""
         try:
@@ -208,6 +208,8 @@ class AttacheBot(commands.Bot):
                 kwargs["embeds"] = fit_embeds(list(embeds))
             if nonce is not None:
                 kwargs["nonce"] = nonce
+            if view is not None:
+                kwargs["view"] = view
             await channel.send(**kwargs)
             return True
         except discord.Forbidden:
