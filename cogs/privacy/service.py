@@ -12,7 +12,7 @@ What happens, in ONE transaction (all or nothing):
   note author, revision and audit actor) name `FORMER_MEMBER`; the optional ones ("created by",
   "verified by", "added by", the practice contact…) become NULL. `MEMBER_COLUMNS` lists them;
   tests/test_privacy.py fails when a migration adds a member column this list does not know.
-* Pending jobs whose payload names them (a DM addressed to them) are cancelled.
+* Jobs whose payload or key names them (a DM addressed to them) are deleted, pending or finished.
 * The audit log keeps every row but drops the values: rows they made, and rows about their profile,
   keep the action and the names of the fields, with "[removed]" for each value and `FORMER_MEMBER`
   as the actor; other rows that name them (an owner added, a waitlist promotion) name
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from bot import audit
 from bot.db import Database
 from bot.retention import FORMER_MEMBER
-from bot.scheduler import Scheduler, system_clock, to_ms
+from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class ForgetResult:
     practices_kept: int = 0  # in the library, now "a former member"'s
     submissions_deleted: int = 0  # never reached the library
     attributions: int = 0  # other rows that named them
-    jobs_cancelled: int = 0
+    jobs_cancelled: int = 0  # jobs addressed to them, deleted
     audit_rows: int = 0
 
     @property
@@ -134,7 +134,6 @@ class PrivacyService:
             raise ValueError("not a member id")
         res = ForgetResult()
         kept = ", ".join(f"'{s}'" for s in KEPT_PRACTICE_STATUSES)
-        now = to_ms(self.scheduler.clock() if self.scheduler is not None else system_clock())
         async with self.db.transaction():
             if remove_profile is not None and await remove_profile(guild_id, user_id):
                 res.deleted["profiles"] = 1
@@ -159,13 +158,13 @@ class PrivacyService:
                 res.attributions += await self.db.execute(
                     f'UPDATE "{table}" SET "{column}" = ? WHERE guild_id = ? AND "{column}" = ?',  # noqa: S608
                     (new, guild_id, user_id))
-            # Pending jobs that name them (a DM addressed to them): cancelled.
+            # Jobs that name them (a DM addressed to them, pending or already sent) are deleted; a job being
+            # sent at this very moment is left to finish.
             res.jobs_cancelled = await self.db.execute(
-                "UPDATE jobs SET status = 'cancelled', updated_ms = ?, finished_ms = ?, "
-                "last_error = 'cancelled: the member asked to be forgotten' "
-                "WHERE guild_id = ? AND status = 'pending' AND instr(payload, ?) > 0 AND EXISTS "
-                "(SELECT 1 FROM json_tree(jobs.payload) AS t WHERE t.atom IN (?, ?))",
-                (now, now, guild_id, str(user_id), user_id, str(user_id)))
+                "DELETE FROM jobs WHERE guild_id = ? AND status != 'running' AND (instr(dedupe_key, ?) > 0 OR "
+                "(instr(payload, ?) > 0 AND EXISTS "
+                "(SELECT 1 FROM json_tree(jobs.payload) AS t WHERE t.atom IN (?, ?))))",
+                (guild_id, str(user_id), str(user_id), user_id, str(user_id)))
             res.audit_rows = await audit.forget_member(self.db, guild_id, user_id, former=FORMER_MEMBER)
             counts = {
                 "own_rows": res.own_rows, "practices_kept": res.practices_kept,
