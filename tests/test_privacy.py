@@ -328,7 +328,7 @@ async def test_purge_guild_cli_refuses_while_the_bot_runs_then_deletes_every_row
                                                          "timezone": "Europe/Oslo"})
         gid, other_id = w.guild.id, other.id
         r = await asyncio.to_thread(cli, tmp_path, "db", "purge-guild", str(gid))
-        assert r.returncode == 3 and "The bot is running" in r.stderr and "nothing was deleted" in r.stderr
+        assert r.returncode == 3 and "is running on" in r.stderr and "Nothing was changed" in r.stderr
     before = await guild_row_counts(tmp_path / "attache.db", gid)
     assert sum(before.values()) > 20 and before["practices"] == 1 and before["audit"] > 0
     other_before = await guild_row_counts(tmp_path / "attache.db", other_id)
