@@ -230,6 +230,38 @@ def cmd_db_check(args: argparse.Namespace, config: Config) -> int:
     return 0 if result["ok"] else 1
 
 
+async def _purge_guild(config: Config, guild_id: int) -> Any:
+    from bot import retention
+
+    db = Database(config.database_path)
+    await db.connect()
+    try:
+        await db.migrate()
+        return await retention.purge_guild(db, guild_id)
+    finally:
+        await db.close()
+
+
+def cmd_db_purge_guild(args: argparse.Namespace, config: Config) -> int:
+    """Delete every row of one server (all tables with a guild_id), with the bot stopped."""
+    raw = str(args.guild_id).strip()
+    if not raw.isdigit() or not 1 <= int(raw) < 2**63:
+        print(f"{raw!r} is not a server id: give the numeric id (right-click the server, Copy Server ID).",
+              file=sys.stderr)
+        return 2
+    if not Path(config.database_path).exists():
+        print(f"No database at {config.database_path}.", file=sys.stderr)
+        return 3
+    with exclusive_cli_lock(config, f"db purge-guild {raw}"):  # refuses while the bot runs on it
+        result = asyncio.run(_purge_guild(config, int(raw)))
+    if not result.rows:
+        print(f"{config.database_path}: no rows of server {raw}; nothing to delete.")
+        return 0
+    detail = ", ".join(f"{table} {n}" for table, n in sorted(result.rows.items()))
+    print(f"{config.database_path}: deleted {result.total} row(s) of server {raw} ({detail}).")
+    return 0
+
+
 def build_parser(feature_modules: Sequence[Any] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attache", description="Attaché: a Discord bot for city-diplomacy practitioner networks."
@@ -251,6 +283,9 @@ def build_parser(feature_modules: Sequence[Any] = ()) -> argparse.ArgumentParser
     p_check.add_argument("path", nargs="?", default=None,
                          help="a database file, e.g. a backup (default: database_path from the config)")
     p_check.set_defaults(handler=cmd_db_check)
+    p_purge = db_sub.add_parser("purge-guild", help="delete every row of one server (stop the bot first)")
+    p_purge.add_argument("guild_id", metavar="ID", help="the server (guild) id")
+    p_purge.set_defaults(handler=cmd_db_purge_guild)
 
     for mod in feature_modules:
         mod.register_cli(sub, db_sub)

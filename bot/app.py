@@ -8,12 +8,14 @@ import json
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
 from discord.ext import commands
 
 import cogs
+from bot import retention
 from bot.config import Config
 from bot.db import Database, ProcessLock
 from bot.embeds import CONTENT_MAX, clip, fit_embeds
@@ -98,6 +100,7 @@ class AttacheBot(commands.Bot):
         self.force_sync = False
         self.synced: bool | None = None  # None: not attempted; False: unchanged; True: synced
         self.scheduler.register("core.post", self._post_job)
+        self.scheduler.register(MAINTENANCE_KIND, self._maintenance_job)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -111,6 +114,7 @@ class AttacheBot(commands.Bot):
             await self.load_extension(ext)
             log.info("loaded extension %s", ext)
         await self.scheduler.start()
+        await self.ensure_maintenance()
         await self.sync_commands_if_needed(force=self.force_sync)
         # What is loaded by now (modules, commands, cogs, caches) lives as long as the process: move it
         # out of the cyclic collector's reach, or every full collection walks it again — a pause of the
@@ -191,7 +195,7 @@ class AttacheBot(commands.Bot):
 
     async def dm(
         self, user_id: int, content: str | None = None, *, embeds: Sequence[discord.Embed] = (),
-        nonce: str | None = None,
+        nonce: str | None = None, view: discord.ui.View | None = None,
     ) -> bool:
         """DM a user; False when their DMs are closed (403), never raises for that."""
         try:
@@ -204,6 +208,8 @@ class AttacheBot(commands.Bot):
                 kwargs["embeds"] = fit_embeds(list(embeds))
             if nonce is not None:
                 kwargs["nonce"] = nonce
+            if view is not None:
+                kwargs["view"] = view
             await channel.send(**kwargs)
             return True
         except discord.Forbidden:
@@ -223,6 +229,64 @@ class AttacheBot(commands.Bot):
             raise PermanentJobError(f"channel {job.target} not found (deleted?)") from exc
         except discord.Forbidden as exc:
             raise PermanentJobError(f"no permission to post in channel {job.target}") from exc
+
+
+    # -- servers joined and left; daily maintenance --------------------------------------------
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server (GUILD_DELETE without `unavailable`; an outage dispatches
+        guild_unavailable instead and changes nothing): cancel its jobs, post nothing more there."""
+        try:
+            await self.scheduler.guild_left(guild.id)
+        except Exception:
+            log.exception("could not record leaving guild %s", guild.id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._guild_back(guild)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._guild_back(guild)  # added back while the bot was offline
+
+    async def _guild_back(self, guild: discord.Guild) -> None:
+        try:
+            if not await self.scheduler.guild_returned(guild.id):
+                return
+            mous = getattr(self, "mous", None)
+            if mous is not None:  # what the MOU tracker re-plans at start-up, for this server
+                await mous.replan_guild(guild.id)
+        except Exception:
+            log.exception("could not resume guild %s", guild.id)
+
+    async def ensure_maintenance(self, after: datetime | None = None) -> None:
+        """Keep one pending daily maintenance job (retention pruning, purge of departed servers)."""
+        now = after or self.scheduler.clock()
+        due = (now + timedelta(days=1)).replace(hour=MAINTENANCE_HOUR_UTC, minute=17, second=0, microsecond=0)
+        if after is None and await self.scheduler.pending(MAINTENANCE_GUILD, "core:maintenance:"):
+            return
+        await self.scheduler.schedule(MAINTENANCE_KIND, due, guild_id=MAINTENANCE_GUILD,
+                                      dedupe_key=f"core:maintenance:{due.date().isoformat()}")
+
+    async def run_maintenance(self, now: datetime | None = None) -> None:
+        """Prune finished jobs and old audit rows; purge servers left longer than the grace period."""
+        now = now or self.scheduler.clock()
+        cfg = self.config.retention
+        await retention.prune(self.db, now, jobs_days=cfg.jobs_days, audit_days=cfg.audit_days)
+        for gid in await retention.departures_due(self.db, now, cfg.departed_guild_days):
+            if self.get_guild(gid) is not None:  # back in the server: not a departure any more
+                await self.scheduler.guild_returned(gid)
+                continue
+            await retention.purge_guild(self.db, gid)
+            self.scheduler.forget_departed(gid)
+
+    async def _maintenance_job(self, job: Job) -> None:
+        try:
+            await self.run_maintenance()
+        finally:
+            await self.ensure_maintenance(after=self.scheduler.clock())
+
+
+MAINTENANCE_KIND = "core.maintenance"
+MAINTENANCE_GUILD = 0  # not a server: installation-wide jobs
+MAINTENANCE_HOUR_UTC = 3
 
 
 def create_bot(config: Config, **kwargs: Any) -> AttacheBot:

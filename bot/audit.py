@@ -123,3 +123,61 @@ async def export_csv(db: Database, guild_id: int, *, actor_id: int | None = None
     } for e in rows]
     known = await names(member_ids(records, AUDIT_COLUMNS)) if names is not None and records else {}
     return len(records), write_csv(AUDIT_COLUMNS, records, names=known)
+
+
+# -- taking data back (/privacy forget-me, /profile clear) ----------------------------------------
+REMOVED = "[removed]"
+
+
+def scrub_values(value: Any) -> Any:
+    """The same shape with every value dropped: keys stay (what changed), values become "[removed]"."""
+    if isinstance(value, dict):
+        return {k: scrub_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_values(v) for v in value]
+    return None if value is None or isinstance(value, bool) else REMOVED
+
+
+def replace_id(value: Any, user_id: int, by: int) -> Any:
+    """Every occurrence of a member id (as a number or a digit string) replaced by `by`."""
+    if isinstance(value, dict):
+        return {k: replace_id(v, user_id, by) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_id(v, user_id, by) for v in value]
+    if (isinstance(value, int) and not isinstance(value, bool) and value == user_id) or value == str(user_id):
+        return by
+    return value
+
+
+def _dump(changes: Any) -> str:
+    return json.dumps(changes, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+async def scrub_entity(db: Database, guild_id: int, entity: str, entity_id: str | int) -> int:
+    """Keep the audit rows of one entity (e.g. a member's profile) but drop the values they hold."""
+    rows = await db.fetchall("SELECT id, changes FROM audit WHERE guild_id = ? AND entity = ? AND entity_id = ?",
+                             (guild_id, entity, str(entity_id)))
+    for r in rows:
+        await db.execute("UPDATE audit SET changes = ? WHERE id = ?", (_dump(scrub_values(json.loads(r[1]))), r[0]))
+    return len(rows)
+
+
+async def forget_member(db: Database, guild_id: int, user_id: int, *, former: int) -> int:
+    """A member asked to be forgotten in one server: their own rows keep the action but lose the values
+    and name `former` as actor; the profile rows about them lose the values and their id; any other row
+    that names them (an owner added, a waitlist promotion) names `former` instead. Returns rows changed."""
+    changed = 0
+    rows = await db.fetchall(
+        "SELECT id, actor_id, entity, entity_id, changes FROM audit WHERE guild_id = ? AND "
+        "(actor_id = ? OR (entity = 'profile' AND entity_id = ?) OR instr(changes, ?) > 0)",
+        (guild_id, user_id, str(user_id), str(user_id)))
+    for r in rows:
+        changes = json.loads(r["changes"])
+        own = r["actor_id"] == user_id or (r["entity"] == "profile" and r["entity_id"] == str(user_id))
+        new = scrub_values(changes) if own else replace_id(changes, user_id, former)
+        await db.execute(
+            "UPDATE audit SET actor_id = CASE WHEN actor_id = ? THEN ? ELSE actor_id END, "
+            "entity_id = CASE WHEN entity_id = ? THEN ? ELSE entity_id END, changes = ? WHERE id = ?",
+            (user_id, former, str(user_id), str(former), _dump(new), r["id"]))
+        changed += 1
+    return changed

@@ -25,6 +25,15 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionConfig:
+    """How long finished jobs, audit rows and a departed server's data are kept (days)."""
+
+    jobs_days: int = 90
+    audit_days: int = 730
+    departed_guild_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database_path: Path
     sync_commands: str = "global"
@@ -32,6 +41,7 @@ class Config:
     default_timezone: str = "UTC"
     token: str | None = field(default=None, repr=False)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     config_path: Path | None = None
 
     @property
@@ -45,8 +55,9 @@ class Config:
         return env or (self.token or None)
 
 
-_TOP_KEYS = {"database_path", "sync_commands", "log_level", "default_timezone", "token", "scheduler"}
+_TOP_KEYS = {"database_path", "sync_commands", "log_level", "default_timezone", "token", "scheduler", "retention"}
 _SCHED_KEYS = {"batch_size", "per_target_batch", "max_attempts", "concurrency"}
+_RETENTION_KEYS = {"jobs_days", "audit_days", "departed_guild_days"}
 
 
 def _check_int(section: str, key: str, value: Any, lo: int, hi: int) -> int:
@@ -114,6 +125,7 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
         ),
         concurrency=_check_int("scheduler.", "concurrency", sched_raw.get("concurrency", defaults.concurrency), 1, 500),
     )
+    retention = _parse_retention(raw.get("retention", {}))
     return Config(
         database_path=db_path,
         sync_commands=sync,
@@ -121,6 +133,7 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
         default_timezone=tz,
         token=token or None,
         scheduler=sched,
+        retention=retention,
         config_path=config_path,
     )
 
@@ -140,6 +153,22 @@ def token_file_warning(config: Config) -> str | None:
         f"{config.config_path} holds the bot token and other users on this machine can read or change it "
         f"(mode {mode & 0o777:03o}). Run `chmod 600 {config.config_path}`, or remove `token` from it "
         "and set DISCORD_TOKEN instead."
+    )
+
+
+def _parse_retention(raw: Any) -> RetentionConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("retention: must be a table ([retention]).")
+    unknown = sorted(set(raw) - _RETENTION_KEYS)
+    if unknown:
+        raise ConfigError(f"retention.{unknown[0]}: unknown key. Allowed: {', '.join(sorted(_RETENTION_KEYS))}.")
+    d = RetentionConfig()
+    return RetentionConfig(
+        jobs_days=_check_int("retention.", "jobs_days", raw.get("jobs_days", d.jobs_days), 1, 36_500),
+        audit_days=_check_int("retention.", "audit_days", raw.get("audit_days", d.audit_days), 1, 36_500),
+        departed_guild_days=_check_int(
+            "retention.", "departed_guild_days", raw.get("departed_guild_days", d.departed_guild_days), 0, 3_650
+        ),
     )
 
 

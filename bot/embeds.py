@@ -7,6 +7,7 @@ from datetime import datetime
 
 import discord
 
+from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
 from bot.text import clip, md, md_line, one_line, user_text
 
 CONTENT_MAX = 2000
@@ -130,3 +131,12 @@ def chunk_lines(lines: Sequence[str], *, limit: int = DESCRIPTION_MAX, per_page:
 def choice_name(text: str) -> str:
     """An autocomplete choice name: 1–100 characters on one line."""
     return clip(" ".join(text.split()), CHOICE_NAME_MAX) or "—"
+
+
+def member_ref(user_id: int | None, *, missing: str = "—") -> str:
+    """A member mention, or "a former member" for a row whose member asked to be forgotten."""
+    if user_id is None:
+        return missing
+    if user_id == FORMER_MEMBER:
+        return FORMER_MEMBER_LABEL
+    return f"<@{user_id}>"

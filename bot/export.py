@@ -17,7 +17,8 @@ audit log) goes through `write_csv`, so a rule added here holds for all of them:
   literally; ``="…"`` is itself a formula, which the rule above forbids), so an id is written as
   ``id:`` followed by its digits: never a number, never a formula, readable, and stripped again by
   `parse_id`. Every member-id column is followed by a ``…_name`` column with the member's display
-  name when the bot knows it (``unknown member`` otherwise, e.g. someone who left).
+  name when the bot knows it (``unknown member`` otherwise, e.g. someone who left); a member who used
+  `/privacy forget-me` (stored as id 0) has an empty id and the name ``a former member``.
 * **UTF-8 with a BOM**, so Excel opens accented names correctly (it assumes the ANSI code page
   without one); `text_of` reads files with or without it. Lines end with CRLF (RFC 4180).
 
@@ -32,6 +33,8 @@ import io
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
 
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 QUOTE = "'"
@@ -115,7 +118,7 @@ def member_ids(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column | str
     out: set[int] = set()
     for row in rows:
         for k in keys:
-            out.update(int(v) for v in _ids(row.get(k)))
+            out.update(int(v) for v in _ids(row.get(k)) if int(v) != FORMER_MEMBER)
     return out
 
 
@@ -160,9 +163,12 @@ def write_csv(columns: Sequence[Column | str], rows: Iterable[Mapping[str, Any]]
                 out.append(_cell(value))
                 continue
             ids = _ids(value)
-            out.append(" ".join(id_cell(i) for i in ids))
-            if c.kind == "member":
-                out.append(neutralise("; ".join(names.get(i) or UNKNOWN_MEMBER for i in ids)))
+            if c.kind == "member":  # a member who asked to be forgotten has no id, only "a former member"
+                out.append(" ".join(id_cell(i) for i in ids if i != FORMER_MEMBER))
+                out.append(neutralise("; ".join(
+                    FORMER_MEMBER_LABEL if i == FORMER_MEMBER else names.get(i) or UNKNOWN_MEMBER for i in ids)))
+            else:
+                out.append(" ".join(id_cell(i) for i in ids))
         w.writerow(out)
     return buf.getvalue().encode("utf-8")
 

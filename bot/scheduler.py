@@ -10,6 +10,10 @@ uses (`enforce_nonce`) to drop a duplicate of a post that already went out.
 Sends are grouped by target (a channel id): one target's jobs run one after another,
 different targets run concurrently, and a target that is busy is not claimed again
 until it is free, so one busy channel never holds up everyone else.
+
+Servers the bot was removed from (`guild_left`) get nothing more: their pending jobs are cancelled
+at once, new ones are not created, and a job of theirs already claimed is cancelled instead of sent.
+`guild_returned` (the bot was added back) lifts that for new jobs; cancelled jobs stay cancelled.
 """
 
 from __future__ import annotations
@@ -169,6 +173,8 @@ class Scheduler:
         self._next_due_ms: int | None = None
         self._stopping = False
         self._idle = asyncio.Event()
+        # Servers the bot was removed from (table guild_departures, loaded at start).
+        self.departed: set[int] = set()
 
     # -- registration --------------------------------------------------------------
     def register(self, kind: str, handler: Handler, *, stale: StaleRule | None = None) -> None:
@@ -195,6 +201,9 @@ class Scheduler:
         alone when its due time is unchanged (it already fired) and re-armed when the time moved.
         A running job is left to finish."""
         due = to_ms(due_at)
+        if guild_id in self.departed:
+            log.debug("scheduler: not scheduling %s for guild %s: the bot left that server", dedupe_key, guild_id)
+            return
         now = to_ms(self.clock())
         body = json.dumps(payload or {}, separators=(",", ":"), ensure_ascii=False)
         tgt = None if target is None else str(target)
@@ -209,6 +218,8 @@ class Scheduler:
         rows = []
         earliest: int | None = None
         for spec in jobs:
+            if spec.guild_id in self.departed:
+                continue
             due = to_ms(spec.due_at)
             earliest = due if earliest is None else min(earliest, due)
             body = json.dumps(spec.payload or {}, separators=(",", ":"), ensure_ascii=False)
@@ -302,6 +313,43 @@ class Scheduler:
             extra = extra[1]
         return status, str(extra or "").removeprefix("skipped: ")
 
+    # -- servers the bot left ------------------------------------------------------------
+    async def load_departed(self) -> set[int]:
+        """Read the servers the bot was removed from (start-up)."""
+        rows = await self.db.fetchall("SELECT guild_id FROM guild_departures")
+        self.departed = {int(r[0]) for r in rows}
+        return self.departed
+
+    async def guild_left(self, guild_id: int, *, at: datetime | None = None) -> int:
+        """The bot was removed from a server: record when, and cancel its pending jobs at once, in one
+        transaction. From now on no job of that server is created or sent. Returns how many were cancelled."""
+        now = to_ms(at or self.clock())
+        self.departed.add(guild_id)  # before the first await: a group about to send sees it
+        async with self.db.transaction():
+            await self.db.execute(
+                "INSERT INTO guild_departures (guild_id, left_ms) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET left_ms = excluded.left_ms", (guild_id, now))
+            n = await self.db.execute(
+                "UPDATE jobs SET status = 'cancelled', updated_ms = ?, finished_ms = ?, "
+                "last_error = 'cancelled: the bot was removed from this server' "
+                "WHERE guild_id = ? AND status = 'pending'", (now, now, guild_id))
+        self._wake.set()
+        log.info("scheduler: removed from guild %s; %d pending job(s) cancelled", guild_id, n)
+        return n
+
+    async def guild_returned(self, guild_id: int) -> bool:
+        """The bot is in the server again: new jobs are accepted (cancelled ones stay cancelled)."""
+        if guild_id not in self.departed:
+            return False
+        await self.db.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
+        self.departed.discard(guild_id)
+        log.info("scheduler: back in guild %s; its jobs are scheduled again", guild_id)
+        return True
+
+    def forget_departed(self, guild_id: int) -> None:
+        """After a purge: the server's rows (its departure record included) are gone."""
+        self.departed.discard(guild_id)
+
     def wake(self) -> None:
         """Re-evaluate now (tests that move an injected clock call this)."""
         self._next_due_ms = None
@@ -322,6 +370,7 @@ class Scheduler:
             return
         self._stopping = False
         await self.recover()
+        await self.load_departed()
         self._task = asyncio.create_task(self._run(), name="attache-scheduler")
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -469,6 +518,12 @@ class Scheduler:
     async def _run_one(self, job: Job) -> Any:
         kind = self._kinds.get(job.kind)
         now = self.clock()
+        if job.guild_id in self.departed:
+            # Claimed before the bot was removed from the server: never sent.
+            log.info("scheduler: not sending %s job %d: the bot was removed from guild %s",
+                     job.kind, job.id, job.guild_id)
+            self._results.append(("cancelled", job.id, "cancelled: the bot was removed from this server"))
+            return
         if kind is None:
             log.error("scheduler: no handler for job kind %r (job %d); marking failed", job.kind, job.id)
             self._results.append(("failed", job.id, f"no handler registered for kind {job.kind}"))

@@ -120,6 +120,9 @@ Snapshot = dict[str, tuple[int, str]]
 WRITING_KINDS = {ANYONE, MOD, OWNER, MANAGE}
 # Commands that open a form: they can't defer; the form's submission acknowledges before writing.
 OPENS_MODAL = {"practice share", "practice edit", "mou add"}
+# Commands that ask first (a Confirm prompt): the confirming press acknowledges before writing.
+ASKS_FIRST = {"privacy forget-me"}
+WAITS_FOR_EDIT = {f"/{name} confirmed" for name in ASKS_FIRST}
 MODAL_VALUES: dict[str, Callable[[str], dict[str, str]]] = {
     "practice share": lambda t: {"title": f"{t} acknowledged", "summary": "A summary long enough to be valid here.",
                                  "approach": "An approach described in enough words for the library.",
@@ -187,6 +190,7 @@ ACK_RUNS: dict[str, Run] = {
     "settings creation-limit": Run("admin", _o(kind="roundtable", per_hour=50)),
     "settings event-slots": Run("admin", _o(count=20)),
     "settings moderator-role": Run("admin", _o(role="$other_role")),
+    "privacy forget-me": Run("dave", _o()),  # last: it deletes the member's data
 }
 
 
@@ -235,6 +239,8 @@ async def _wrote_after_ack(w: World, obs: AckObserver, what: str, act: Callable[
         await res.wait_for_message()
     elif res.callback_type == 6:  # a silent deferred update: the answer is the followup
         await res.wait_for_followup()
+    elif res.callback_type == 7 and what in WAITS_FOR_EDIT:  # "working on it" in place, then the result
+        await res.wait_for_edit()
     after = _snap(obs.path)
     at_ack = obs.at_ack.get(res.id)
     if at_ack is None:
@@ -314,6 +320,15 @@ async def _acknowledged_first(w: World, clock: MovableClock) -> None:
                 await _wrote_after_ack(w, obs, f"/{name} form", lambda form=form, name=name, actor=actor:
                                        fake.submit_modal(w.guild, actor, form, MODAL_VALUES[name](name)), failures)
                 continue
+            if name in ASKS_FIRST:
+                res = await fake.invoke(w.guild, actor, name, opts)
+                if not res.custom_ids:
+                    failures.append(f"/{name}: expected a confirmation prompt, got {res.text!r}")
+                    continue
+                assert snapshot_diff(_snap(obs.path), obs.at_ack[res.id]) == [], name  # asking wrote nothing
+                await _wrote_after_ack(w, obs, f"/{name} confirmed", lambda res=res, actor=actor:
+                                       fake.click(w.guild, actor, res, res.custom_ids[0]), failures)
+                continue
             await _wrote_after_ack(w, obs, f"/{name}", lambda name=name, actor=actor, opts=opts, att=attachments:
                                    fake.invoke(w.guild, actor, name, opts, attachments=att or None), failures)
 
@@ -353,7 +368,7 @@ async def test_writing_commands_are_marked(started_bot: World) -> None:
     commands = {c.qualified_name: c for c in started_bot.bot.tree.walk_commands()
                 if isinstance(c, app_commands.Command)}
     writing = _writing()
-    unmarked = sorted(n for n in writing - OPENS_MODAL if ACK_EXTRA not in commands[n].extras)
+    unmarked = sorted(n for n in writing - OPENS_MODAL - ASKS_FIRST if ACK_EXTRA not in commands[n].extras)
     assert not unmarked, f"put @acknowledge_first() on: {unmarked}"
 
 
@@ -508,6 +523,10 @@ async def test_mou_reminder_sends_have_distinct_nonces_and_resend_once(
         await configure(bot1, parts)
         svc: MouService = bot1.mous
         today = datetime.now(UTC).date()
+
+        def reminder_dms(member: Any) -> list[dict[str, Any]]:  # bob is also told he was made an owner
+            return [m for m in fake.dms(member) if "made you an owner" not in m["content"]]
+
         a = await svc.create(g.id, Actor(alice.id), kind="mou", title="Two owners", parties=["Lyon", "Oslo"],
                              signed=(today - timedelta(days=365)).isoformat(),
                              expires=(today + timedelta(days=40)).isoformat(), owner_ids=[alice.id, bob.id])
@@ -516,13 +535,13 @@ async def test_mou_reminder_sends_have_distinct_nonces_and_resend_once(
         _lose_results(bot1)  # it is sent, then the process dies before recording it
         clock.jump_to(job.due_at + timedelta(minutes=1))
         bot1.scheduler.wake()
-        await _until(lambda: len(fake.dms(bob)) == 1 and len(fake.dms(alice)) == 1, "the reminder")
+        await _until(lambda: len(reminder_dms(bob)) == 1 and len(reminder_dms(alice)) == 1, "the reminder")
         assert await bot1.scheduler.job_status(g.id, key) == "running"
     async with bot_factory(config=cfg, scheduler_clock=clock) as bot2:
         bot2.scheduler.wake()
         await _until(lambda: _jobs_done(bot2, g.id, key), "the resent reminder to be recorded")
     post = [m for m in fake.channel_messages(announcements) if "30 days" in m["content"]]
-    dm_a, dm_b = fake.dms(alice), fake.dms(bob)
+    dm_a, dm_b = reminder_dms(alice), reminder_dms(bob)
     assert (len(post), len(dm_a), len(dm_b)) == (1, 1, 1)
     nonces = [post[0]["nonce"], dm_a[0]["nonce"], dm_b[0]["nonce"]]
     assert len(set(nonces)) == 3, f"each send of one reminder has its own nonce: {nonces}"

@@ -73,6 +73,7 @@ MATRIX: dict[str, Case] = {
     "profile set": Case(ANYONE),
     "profile show": Case(READ),
     "profile clear": Case(ANYONE),
+    "privacy forget-me": Case(ANYONE),
     "profile verify": Case(MOD, _o(member="$bob")),
     "city show": Case(READ),
     "city add": Case(MOD, _o(name="Permtown Heights", country="US", timezone="America/Denver")),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bot import audit
 from bot.db import Database, latest_version, list_migrations
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.scheduler import Scheduler
 from cogs.practices import search as fts
 from cogs.practices.service import (
     Draft,
@@ -717,3 +718,22 @@ async def test_migration_007_indexes_per_guild_from_schema_6(tmp_path: Path) -> 
         assert (await svc.search(G1, "secrett")).corrected == ("secret",)
     finally:
         await d.close()
+
+
+async def test_no_notice_is_enqueued_for_a_former_member(db: Database) -> None:
+    """A member who asked to be forgotten (submitter id FORMER_MEMBER) is never sent a decision notice; the
+    announcement of an approval still is."""
+    from bot.retention import FORMER_MEMBER
+
+    clock = Clock()
+    sched = Scheduler(db, clock=clock)
+    s = PracticeService(db, clock=clock, scheduler=sched)
+    gone = await s.submit(G1, FORMER_MEMBER, draft("Kept after its author left"), meta())
+    here = await s.submit(G1, ALICE, draft("Still with us"), meta())
+    await s.decide(G1, gone.id, actor_id=MOD, action="approve")
+    await s.decide(G1, here.id, actor_id=MOD, action="approve")
+    kinds = [(r["dedupe_key"], r["kind"]) for r in await db.fetchall("SELECT dedupe_key, kind FROM jobs ORDER BY id")]
+    notices = [k for k, kind in kinds if kind == "practice.notice"]
+    announcements = [k for k, kind in kinds if kind == "practice.announce"]
+    assert len(notices) == 1 and str(here.id) in notices[0]
+    assert len(announcements) == 2

@@ -1003,6 +1003,8 @@ class DirectoryService:
             "SELECT city_id FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
         async with self.db.transaction():
             n = await self.db.execute("DELETE FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            # The audit keeps that the profile changed, not what it held (city, title, office…).
+            await audit.scrub_entity(self.db, guild_id, "profile", user_id)
             if n:
                 await audit.record(
                     self.db, guild_id=guild_id, actor_id=actor_id if actor_id is not None else user_id,

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot import audit
 from bot.checks import EXPORT_LIMIT, moderator_only
-from bot.embeds import chunk_lines, make_embed, md_line
+from bot.embeds import chunk_lines, make_embed, md_line, member_ref
 from bot.interactions import reply
 from bot.member_names import lookup_for
 from bot.timeparse import discord_ts
@@ -104,7 +104,7 @@ class Meta(commands.Cog):
         for e in rows:
             detail = ", ".join(f"{k}={md_line(str(v), 60)}" for k, v in list(e.changes.items())[:4])
             lines.append(
-                f"{discord_ts(e.at, 'f')} <@{e.actor_id}> **{e.action}** {e.entity}"
+                f"{discord_ts(e.at, 'f')} {member_ref(e.actor_id, missing='Attaché')} **{e.action}** {e.entity}"
                 + (f" #{md_line(e.entity_id, 40)}" if e.entity_id else "")
                 + (f" — {detail}" if detail else "")
             )

@@ -21,8 +21,8 @@ from bot.ui import Paginator
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
 from cogs.mous.ics import build_ics
-from cogs.mous.service import SETTING_SPECS, Actor, MouService
-from cogs.mous.views import AddModal
+from cogs.mous.service import OWNER_NOTICE_KIND, SETTING_SPECS, Actor, MouService
+from cogs.mous.views import AddModal, LeaveOwnerButton, owner_notice_view
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -63,6 +63,8 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         self.bot.scheduler.register(P.REMIND_KIND, self._remind_job, stale=stale_reminder)
         self.bot.scheduler.register(P.STATUS_KIND, self._status_job)
         self.bot.scheduler.register(P.DIGEST_KIND, self._digest_job)
+        self.bot.scheduler.register(OWNER_NOTICE_KIND, self._owner_notice_job)
+        self.bot.add_dynamic_items(LeaveOwnerButton)
         self.bot.status_providers.append(self._status_lines)
         self.bot.settings.on_change.append(self._settings_changed)
         # Start-up: correct statuses the scheduler skipped while down and re-plan every agreement
@@ -90,8 +92,9 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
             self.bot.settings.on_change.remove(self._settings_changed)
         if self._startup is not None and not self._startup.done():
             self._startup.cancel()
-        for kind in (P.REMIND_KIND, P.STATUS_KIND, P.DIGEST_KIND):
+        for kind in (P.REMIND_KIND, P.STATUS_KIND, P.DIGEST_KIND, OWNER_NOTICE_KIND):
             self.bot.scheduler.unregister(kind)
+        self.bot.remove_dynamic_items(LeaveOwnerButton)
         if self._status_lines in self.bot.status_providers:
             self.bot.status_providers.remove(self._status_lines)
         if getattr(self.bot, "mous", None) is self.svc:
@@ -454,6 +457,20 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
             if channel_error:
                 raise PermanentJobError(channel_error)
             raise SkipJob("no announcements channel set and no owner accepts DMs")
+
+    async def _owner_notice_job(self, job: Job) -> None:
+        """DM a member who was made an owner, with a button to remove themselves; nothing if DMs are closed."""
+        ctx = await self.svc.owner_notice(job.guild_id, job.payload)
+        if isinstance(ctx, str):
+            raise SkipJob(ctx)
+        a, uid, by = ctx
+        guild = self.bot.get_guild(job.guild_id)
+        where = f" in **{md_line(guild.name, 100)}**" if guild is not None else ""
+        text = (f"<@{by}> made you an owner of agreement #{a.id} “{md_line(a.title, 150)}”{where}: you will be "
+                f"reminded of its deadlines. `/mou show {a.id}` has the details. Not yours to follow? "
+                "Remove yourself below.")
+        if not await self.bot.dm(uid, text, nonce=job.nonce, view=owner_notice_view(job.guild_id, a.id, uid)):
+            raise SkipJob("the new owner's DMs are closed")
 
     async def _status_job(self, job: Job) -> None:
         new = await self.svc.apply_status_job(job.guild_id, job.payload)

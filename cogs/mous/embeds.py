@@ -7,7 +7,17 @@ from datetime import date
 
 import discord
 
-from bot.embeds import COLOUR, COLOUR_OK, COLOUR_WARN, chunk_lines, clip, make_embed, md, md_line
+from bot.embeds import (
+    COLOUR,
+    COLOUR_OK,
+    COLOUR_WARN,
+    chunk_lines,
+    clip,
+    make_embed,
+    md,
+    md_line,
+    member_ref,
+)
 from cogs.mous import planning as P
 from cogs.mous.service import (
     KIND_LABELS,
@@ -96,7 +106,7 @@ def detail_embed(d: AgreementDetail) -> discord.Embed:
                  for t in d.terms[-5:]]
         fields.append(("Terms", "\n".join(terms), False))
     if d.history:
-        hist = [f"<t:{int(h.at.timestamp())}:d> " + (f"<@{h.actor_id}>" if h.actor_id else "Attaché")
+        hist = [f"<t:{int(h.at.timestamp())}:d> " + member_ref(h.actor_id, missing="Attaché")
                 + f" {h.action.removeprefix('mou.')}" + _changes_summary(h.changes) for h in d.history]
         fields.append(("History", "\n".join(hist), False))
     colour = COLOUR_WARN if a.status in ("expiring", "expired") or d.dormant else (

@@ -1,14 +1,17 @@
-"""The modal that follows `/mou add`: summary, focus areas and document links."""
+"""The modal that follows `/mou add` (summary, focus areas, document links); the new owner's button."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 
-from bot.interactions import acknowledge_first
+from bot.embeds import md_line
+from bot.errors import PermissionDenied
+from bot.interactions import NO_MENTIONS, acknowledge_first, handle_error
 from bot.ui import BaseModal
 from cogs.mous.service import FOCUS_MAX, SUMMARY_MAX
 
@@ -41,3 +44,45 @@ class AddModal(BaseModal):
     @acknowledge_first()
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self._submit(interaction, self.summary.value or "", self.focus.value or "", self.links.value or "")
+
+
+class LeaveOwnerButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"mou:unown:(?P<g>\d{1,20}):(?P<a>\d{1,19}):(?P<u>\d{1,20})",
+):
+    """"Remove me as owner" on the DM that tells a member they were made an owner. Persistent (works after a
+    restart); the server, agreement and member are in the custom id, and every press is checked against the
+    database: the presser must be that member, and still an owner of that agreement of that server."""
+
+    def __init__(self, guild_id: int, agreement_id: int, user_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Remove me as owner", style=discord.ButtonStyle.secondary,
+                                           custom_id=f"mou:unown:{guild_id}:{agreement_id}:{user_id}"))
+        self.guild_id = guild_id
+        self.agreement_id = agreement_id
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> LeaveOwnerButton:
+        return cls(int(match["g"]), int(match["a"]), int(match["u"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if interaction.user.id != self.user_id:
+                raise PermissionDenied("This button is for the member who was made an owner; only they can use it.")
+            svc = getattr(interaction.client, "mous", None)
+            if svc is None:
+                raise RuntimeError("the MOU tracker is not loaded")
+            a = await svc.leave_as_owner(self.guild_id, self.agreement_id, interaction.user.id)
+            await interaction.response.send_message(
+                f"You are no longer an owner of agreement #{a.id} “{md_line(a.title, 150)}”.",
+                ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except Exception as exc:  # noqa: BLE001 - every error goes through the shared funnel
+            await handle_error(interaction, exc)
+
+
+def owner_notice_view(guild_id: int, agreement_id: int, user_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(LeaveOwnerButton(guild_id, agreement_id, user_id))
+    return view

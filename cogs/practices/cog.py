@@ -29,6 +29,7 @@ from bot.export import Column, id_text, member_ids, name_column, write_csv
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.limits import check_creation, creation_limit
 from bot.member_names import member_names
+from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.ui import Confirm, Paginator
 from cogs.practices import embeds as render
@@ -207,7 +208,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                               allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
                 log.info("could not update review card of practice %s", p.id, exc_info=True)
-        notes = [await self._deliver_now(guild.id, notice_key(p.id, p.version), "the submitter's notice")]
+        notes = [await self._deliver_now(guild.id, notice_key(p.id, p.version), "the submitter's notice")
+                 if p.submitter_id != FORMER_MEMBER else "Its submitter is a former member, so nobody was told."]
         if p.status == "approved":
             notes.append(await self._deliver_now(guild.id, announce_key(p.id, p.version), "the announcement"))
         return " ".join(n for n in notes if n)
@@ -743,7 +745,9 @@ def export_bytes(rows: list[dict[str, Any]], fmt: str, names: dict[int, str] | N
         for r in rows:
             o: dict[str, Any] = {}
             for k, v in r.items():
-                if k in PRACTICE_ID_KEYS:
+                if k in PRACTICE_ID_KEYS and v == FORMER_MEMBER:
+                    o[k], o[name_column(k)] = None, FORMER_MEMBER_LABEL
+                elif k in PRACTICE_ID_KEYS:
                     o[k] = id_text(v) if v is not None else None
                     o[name_column(k)] = (names or {}).get(v) if v is not None else None
                 else:

@@ -19,6 +19,7 @@ from bot.embeds import (
     make_embed,
     md,
     md_line,
+    member_ref,
 )
 
 __all__ = ["md", "md_line"]  # the kernel's escape (bot.embeds), re-exported for the practice views
@@ -80,7 +81,7 @@ def contact_line(p: Practice) -> str:
         return f"<@{p.contact_user_id}>" + (f" ({md_line(p.contact_text, 150)})" if p.contact_text else "")
     if p.contact_text:
         return md_line(p.contact_text, 200)
-    return f"the submitter, <@{p.submitter_id}>"
+    return f"the submitter, {member_ref(p.submitter_id)}"
 
 
 def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | None = None) -> discord.Embed:
@@ -126,7 +127,7 @@ def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | 
 def review_card(p: Practice, *, similar: Sequence[Practice] = (), resubmitted: bool = False,
                 edited: bool = False) -> discord.Embed:
     e = practice_embed(p, heading="Resubmitted" if resubmitted else "Edited, to review" if edited else "To review")
-    e.description = clip(f"Submitted by <@{p.submitter_id}> {ts(p.created_at)}\n\n" + (e.description or ""), 1800)
+    e.description = clip(f"Submitted by {member_ref(p.submitter_id)} {ts(p.created_at)}\n\n" + (e.description or ""), 1800)
     if similar:
         e.add_field(name="Possible duplicates",
                     value=clip("\n".join(f"#{s.id} {md_line(s.title, 120)} ({STATUS_LABELS[s.status]})"

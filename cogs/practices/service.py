@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from bot import audit
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.retention import FORMER_MEMBER
 from bot.scheduler import Scheduler, from_ms, system_clock, to_ms
 from bot.text import md_line
 from cogs.practices import search as fts
@@ -805,19 +806,23 @@ class PracticeService:
                 self.db, guild_id=guild_id, actor_id=actor_id, action=audit_action, entity="practice",
                 entity_id=practice_id, changes={"status": [current.status, new_status], "reason": reason}, at=now_dt,
             )
-            await self._enqueue_notices(guild_id, practice_id, version + 1, announce=new_status == "approved")
+            await self._enqueue_notices(guild_id, practice_id, version + 1, announce=new_status == "approved",
+                                        notify=current.submitter_id != FORMER_MEMBER)
         if new_status == "approved":
             self._vocab_changed()
         return await self.get(guild_id, practice_id)
 
-    async def _enqueue_notices(self, guild_id: int, practice_id: int, version: int, *, announce: bool) -> None:
-        """Inside the decision's transaction: the submitter's notice, and the announcement of an approval."""
+    async def _enqueue_notices(self, guild_id: int, practice_id: int, version: int, *, announce: bool,
+                               notify: bool = True) -> None:
+        """Inside the decision's transaction: the submitter's notice (none for a former member, who asked to be
+        forgotten), and the announcement of an approval."""
         if self.scheduler is None:
             return
         due = self.scheduler.clock() + NOTICE_GRACE
         payload = {"practice": practice_id, "version": version}
-        await self.scheduler.schedule(NOTICE_KIND, due, guild_id=guild_id, dedupe_key=notice_key(practice_id, version),
-                                      payload=payload)
+        if notify:
+            await self.scheduler.schedule(NOTICE_KIND, due, guild_id=guild_id,
+                                          dedupe_key=notice_key(practice_id, version), payload=payload)
         if announce:
             await self.scheduler.schedule(ANNOUNCE_KIND, due, guild_id=guild_id,
                                           dedupe_key=announce_key(practice_id, version), payload=payload)
@@ -856,7 +861,8 @@ class PracticeService:
                 entity_id=practice_id, changes={"status": [current.status, "rejected"], "duplicate_of": of_id},
                 at=now_dt,
             )
-            await self._enqueue_notices(guild_id, practice_id, version + 1, announce=False)
+            await self._enqueue_notices(guild_id, practice_id, version + 1, announce=False,
+                                        notify=current.submitter_id != FORMER_MEMBER)
         self._vocab_changed()
         return await self.get(guild_id, practice_id)
 
@@ -1435,7 +1441,8 @@ class PracticeService:
                 "topics": list(p.topics), "sdgs": list(p.sdgs), "network": p.network_name,
                 "network_id": p.network_id, "year_started": p.year_started,
                 "contact_user_id": p.contact_user_id, "contact": p.contact_text, "links": list(p.links),
-                "language": p.language, "submitter_id": p.submitter_id,
+                "language": p.language,
+                "submitter_id": p.submitter_id,  # the writer shows FORMER_MEMBER as "a former member"
                 "approved_at": p.approved_at.isoformat() if p.approved_at else None,
                 "useful": int(r["useful"]), "adopted": int(r["adopted"]),
             })

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import discord
 
-from bot.embeds import COLOUR, COLOUR_WARN, clip, make_embed, md, md_line
+from bot.embeds import COLOUR, COLOUR_WARN, clip, make_embed, md, md_line, member_ref
 from bot.timeparse import discord_ts, discord_ts_pair, format_local, humanize_duration, zone_label
 from cogs.roundtables.findtime import Slot
 from cogs.roundtables.service import Attendee, Counts, Note, Occurrence, Roundtable
@@ -58,7 +58,7 @@ def announcement_embed(
     if local_line and occ is not None and rt.status == "scheduled":
         fields.append(("Local times", md(local_line, 1024), False))
     fields.append(("Where", where_text(rt, show_link=False), True))
-    fields.append(("Host", f"<@{rt.host_id}>", True))
+    fields.append(("Host", member_ref(rt.host_id), True))
     if rt.recurring:
         fields.append(("Repeats", md(rt.repeat_text, 1024), True))
     if rt.agenda:
@@ -121,7 +121,7 @@ def show_embed(
     if local_line and occ is not None:
         fields.append(("Local times", md(local_line, 1024), False))
     fields.append(("Where", where_text(rt, show_link=show_link), True))
-    fields.append(("Host", f"<@{rt.host_id}>", True))
+    fields.append(("Host", member_ref(rt.host_id), True))
     fields.append(("Capacity", str(rt.capacity) if rt.capacity else "no limit", True))
     if rt.recurring:
         fields.append(("Repeats", md(rt.repeat_text, 1024), False))
@@ -185,7 +185,7 @@ def reminder_dm(rt: Roundtable, occ: Occurrence, local_line: str | None) -> str:
 def notes_embed(rt: Roundtable, note: Note, occ_start: datetime) -> discord.Embed:
     return make_embed(
         f"Notes: {md_line(rt.title, 200)}", md(note.text, 4000),
-        fields=[("Meeting", discord_ts(occ_start, "F"), True), ("By", f"<@{note.author_id}>", True)],
+        fields=[("Meeting", discord_ts(occ_start, "F"), True), ("By", member_ref(note.author_id), True)],
         footer=f"Roundtable #{rt.id}",
     )
 

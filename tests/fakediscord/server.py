@@ -165,6 +165,7 @@ class FakeDiscord:
         self.dm_channels: dict[int, Channel] = {}  # user id -> DM channel
         self.threads: dict[int, Channel] = {}
         self.deleted_channels: set[int] = set()
+        self.left_guilds: set[int] = set()  # guilds the bot was removed from (remove_bot_from_guild)
         self.scheduled_events: dict[int, JsonDict] = {}
         self.deleted_scheduled_events: dict[int, JsonDict] = {}
         self.global_commands: list[JsonDict] = []
@@ -335,6 +336,28 @@ class FakeDiscord:
             if found.guild_id is not None:
                 event = "THREAD_DELETE" if found.type in (10, 11, 12) else "CHANNEL_DELETE"
                 self.emit(event, found.to_payload())
+
+    def remove_bot_from_guild(self, guild: Guild | int) -> None:
+        """The bot is kicked from (or leaves) a guild: GUILD_DELETE without ``unavailable``. Its channels
+        then answer 403 Missing Access (50001), and a new session's READY no longer lists the guild."""
+        gid = _obj_id(guild)
+        self.left_guilds.add(gid)
+        self.emit("GUILD_DELETE", {"id": str(gid)})
+
+    def add_bot_to_guild(self, guild: Guild | int) -> None:
+        """The bot is invited back into a guild it left: GUILD_CREATE (discord.py: ``on_guild_join``)."""
+        gid = _obj_id(guild)
+        self.left_guilds.discard(gid)
+        self.emit("GUILD_CREATE", self._guild_create_payload(self.guilds[gid]))
+
+    def guild_outage(self, guild: Guild | int) -> None:
+        """A Discord outage of one guild: GUILD_DELETE with ``unavailable: true`` (discord.py:
+        ``on_guild_unavailable``). The bot is still a member; end it with ``end_guild_outage``."""
+        self.emit("GUILD_DELETE", {"id": str(_obj_id(guild)), "unavailable": True})
+
+    def end_guild_outage(self, guild: Guild | int) -> None:
+        """The guild is back: GUILD_CREATE again (discord.py: ``on_guild_available``)."""
+        self.emit("GUILD_CREATE", self._guild_create_payload(self.guilds[_obj_id(guild)]))
 
     def _find_channel(self, cid: int, *, include_deleted: bool = False) -> Channel | None:
         if cid in self.deleted_channels and not include_deleted:
@@ -1009,6 +1032,8 @@ class FakeDiscord:
         guild = self._guild_of(channel)
         if guild is None:
             return None
+        if guild.id in self.left_guilds:
+            return _error(403, 50001, "Missing Access")
         wanted = needed | Perm.VIEW_CHANNEL
         if self._bot_member(guild).permissions_in(channel) & wanted != wanted:
             return _error(403, 50013, "Missing Permissions")
@@ -1696,7 +1721,7 @@ class FakeDiscord:
         ready: JsonDict = {
             "v": 10,
             "user": {**self.bot_user.to_payload(), "verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds if g not in self.left_guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -1713,6 +1738,8 @@ class FakeDiscord:
             ready["shard"] = shard
         self.emit("READY", ready)
         for guild in self.guilds.values():
+            if guild.id in self.left_guilds:
+                continue
             # GUILD_CREATE at startup arrives whatever the intents
             _, frame = session.next_frame("GUILD_CREATE", self._guild_create_payload(guild))
             conn.send_raw(frame)
