@@ -1,0 +1,66 @@
+"""What features offer each other: small typed protocols, and the registry `Features` that `create_bot`
+creates and each feature fills when it loads (and empties when it unloads). A feature that is not loaded
+leaves its slot None, and every user of that slot degrades cleanly. Features never import each other's
+modules; they import this module. No discord import."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from bot.places import PlaceProvider, Places
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementLine:
+    """One agreement involving a city, as the city card shows it (data, not markup)."""
+
+    id: int
+    kind: str  # "mou", "sister_city", …
+    kind_label: str  # "MOU", "Sister cities", …
+    status: str
+    partners: Sequence[str]  # the other parties' city names
+    expires_on: date | None
+    zone: str  # the server's zone, for rendering the expiry as a Discord timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRef:
+    id: int
+    name: str
+
+
+class CityAgreements(Protocol):
+    """Offered by the MOU tracker."""
+
+    async def city_agreements(self, guild_id: int, city_id: int | None, city_name: str,
+                              limit: int = 10) -> list[AgreementLine]: ...
+
+
+class CityPractices(Protocol):
+    """Offered by the best-practice library."""
+
+    async def approved_count_for_city(self, guild_id: int, city_id: int | None, city_name: str) -> int: ...
+
+
+class NetworkLookup(Protocol):
+    """Offered by the directory."""
+
+    async def find_network(self, text: str, *, guild_id: int) -> NetworkRef:
+        """The network the text names; NotFound when none."""
+        ...
+
+
+@dataclass
+class Features:
+    """The registry of cross-feature capabilities. `places` always exists (it works without the directory)."""
+
+    places: Places
+    networks: NetworkLookup | None = None
+    agreements: CityAgreements | None = None
+    practices: CityPractices | None = None
+
+    def provide_places(self, provider: PlaceProvider | None) -> None:
+        self.places.provider = provider
