@@ -327,3 +327,32 @@ async def test_member_city_autocomplete_follows_profile_changes(svc: DirectorySe
     assert names[:2] == ["Paris", "Lima"] or names[:2] == ["Lima", "Paris"]
     assert "Seoul" not in names[:2]
     assert [c.name for c in await svc.search_member_cities(G2, "")][:1] == ["Shanghai"]  # gazetteer fallback
+
+
+def test_city_card_agreement_fields_fit_and_say_how_many_more() -> None:
+    from datetime import UTC, datetime
+
+    from cogs.directory.embeds import city_embed
+    from cogs.directory.service import City, SeedAgreement
+
+    city = City(1, "Tijuana", "MX", "Baja California", "America/Tijuana", 1_900_000, None, "02")
+    long_source = "A very long source title " * 4 + "https://example.org/" + "x" * 150
+    documented = [SeedAgreement("Tijuana", "MX", f"Partner {i}", "US", "mou", 1990 + i, "topic", long_source,
+                                None, 1, 100 + i) for i in range(25)]
+    tracked = [f"#{i} MOU with Somewhere {i} · active" for i in range(30)]
+    emb = city_embed(city, "Mexico", datetime.now(UTC), [], documented, tracked, [], None,
+                     total_documented=40, tracked_capped=True).to_dict()
+    fields = {f["name"]: f["value"] for f in emb["fields"]}
+    doc = fields["Documented agreements (40)"]
+    assert len(doc) <= 1024 and doc.splitlines()[0].startswith("• MOU with Partner 0, US (1990)")
+    shown = sum(1 for line in doc.splitlines() if line.startswith("• "))
+    assert 0 < shown < 25 and doc.endswith(f"… and {40 - shown} more")
+    track = fields["Tracked on this server (30+)"]
+    assert len(track) <= 1024 and "• #0 MOU with Somewhere 0" in track
+    n = sum(1 for line in track.splitlines() if line.startswith("• "))
+    assert 0 < n < 30 and track.splitlines()[-1] == f"… and {30 - n}+ more (`/mou list city:`)"
+    # Without the MOU tracker there is no tracked field, and nothing documented says so.
+    emb = city_embed(city, "Mexico", datetime.now(UTC), [], [], None, [], None).to_dict()
+    fields = {f["name"]: f["value"] for f in emb["fields"]}
+    assert fields["Documented agreements (0)"] == "none recorded"
+    assert not any(name.startswith("Tracked") for name in fields)

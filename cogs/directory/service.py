@@ -894,6 +894,10 @@ class DirectoryService:
         return [SeedAgreement(r["city_a"], r["country_a"], r["city_b"], r["country_b"], r["kind"], r["signed_year"],
                               r["topic"], r["source"], r["notes"], r["city_a_id"], r["city_b_id"]) for r in rows]
 
+    async def count_seed_agreements(self, city: City) -> int:
+        return int(await self.db.fetchval(
+            "SELECT COUNT(*) FROM seed_agreements WHERE city_a_id = ? OR city_b_id = ?", (city.id, city.id), default=0))
+
     # -- profiles -------------------------------------------------------------------------------
     async def profile_counts(self, guild_id: int) -> tuple[int, int]:
         """(profiles, verified profiles) in a guild."""
