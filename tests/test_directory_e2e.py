@@ -176,3 +176,28 @@ async def test_city_show_lists_tracked_and_documented_agreements(started_bot: Wo
     assert res.embed is not None and all(len(f["value"]) <= 1024 for f in res.embed["fields"])
     assert fake.violations == []
     assert fake.unhandled == []
+
+
+async def test_city_show_region_is_a_name_never_a_code(started_bot: World) -> None:
+    w = started_bot
+    fake = w.fake
+    for city, region, title in (("Tijuana", "Baja California", "Tijuana, MX"),
+                                ("Lyon", "Auvergne-Rhône-Alpes", "Lyon, FR"),
+                                ("Suzhou, Anhui", "Anhui", "Suzhou, Anhui, CN")):
+        res = await fake.invoke(w.guild, w.dave, "city show", options={"city": city})
+        assert res.embed is not None, res.text
+        assert f"**Region:** {region}\n" in res.embed["description"] and res.embed["title"] == title
+        assert "region 0" not in _text(res).lower()
+    # No name known for the division: the line is left out, never a bare code.
+    res = await fake.invoke(w.guild, w.dave, "city show", options={"city": "Ho Chi Minh City"})
+    assert res.embed is not None and res.embed["title"] == "Ho Chi Minh City, VN"
+    assert "Region" not in res.embed["description"] and "region " not in _text(res).lower()
+    # Disambiguation lists name the regions.
+    res = await fake.invoke(w.guild, w.dave, "city show", options={"city": "San Fernando, PH"})
+    text = _text(res)
+    assert res.ephemeral and "could be several cities" in text
+    assert "San Fernando, Central Luzon, PH" in text and "San Fernando, Ilocos, PH" in text
+    choices = await fake.autocomplete(w.guild, w.dave, "city show", focused="city", value="suzhou")
+    assert any(c["name"].startswith("Suzhou, Anhui, CN") for c in choices)
+    assert fake.violations == []
+    assert fake.unhandled == []
