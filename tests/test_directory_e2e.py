@@ -3,11 +3,20 @@ autocomplete, moderator commands, CSV import/export."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.e2e import World
 
 
 def _text(res: object) -> str:
     return str(getattr(res, "text", "")) + " " + str(getattr(res, "embeds", ""))
+
+
+def _field(embed: dict[str, Any] | None, prefix: str) -> str:
+    assert embed is not None
+    found = [f["value"] for f in embed.get("fields", []) if f["name"].startswith(prefix)]
+    assert found, f"no field {prefix!r} in {[f['name'] for f in embed.get('fields', [])]}"
+    return str(found[0])
 
 
 async def test_profile_whois_city_show_network_shared(started_bot: World) -> None:
@@ -135,5 +144,60 @@ async def test_moderator_network_commands_and_csv(started_bot: World) -> None:
     res = await fake.invoke(w.guild, w.alice, "network list", options={"focus": "climate"})
     assert "C40" in _text(res)
 
+    assert fake.violations == []
+    assert fake.unhandled == []
+
+
+async def test_city_show_lists_tracked_and_documented_agreements(started_bot: World) -> None:
+    """With the MOU tracker loaded (as in the normal bot), the city card shows this server's tracked
+    agreements AND the documented ones from the seed, with their year and source."""
+    w = started_bot
+    fake = w.fake
+    assert getattr(w.bot, "mous", None) is not None
+    res = await fake.invoke(w.guild, w.dave, "city show", options={"city": "Tijuana"})
+    documented = _field(res.embed, "Documented agreements")
+    for year in ("2014", "2017", "2020", "2022"):
+        assert f"({year})" in documented
+    assert "San Diego" in documented and "sandiego.gov" in documented  # the source, linked
+    assert "none recorded" not in documented
+    assert "none yet" in _field(res.embed, "Tracked on this server")
+
+    res = await fake.invoke(w.guild, w.alice, "mou add", {
+        "kind": "mou", "title": "Border water pact", "city_a": "Tijuana", "city_b": "San Diego"})
+    assert res.modal is not None, res.text
+    done = await fake.submit_modal(w.guild, w.alice, res, {"mou_add_summary": "Water quality."})
+    assert "recorded" in done.text, done.text
+
+    res = await fake.invoke(w.guild, w.dave, "city show", options={"city": "Tijuana"})
+    tracked = _field(res.embed, "Tracked on this server")
+    assert "San Diego" in tracked and "#" in tracked and "none yet" not in tracked
+    documented = _field(res.embed, "Documented agreements")
+    assert all(f"({y})" in documented for y in ("2014", "2017", "2020", "2022"))
+    assert res.embed is not None and all(len(f["value"]) <= 1024 for f in res.embed["fields"])
+    assert fake.violations == []
+    assert fake.unhandled == []
+
+
+async def test_city_show_region_is_a_name_never_a_code(started_bot: World) -> None:
+    w = started_bot
+    fake = w.fake
+    for city, region, title in (("Tijuana", "Baja California", "Tijuana, MX"),
+                                ("Lyon", "Auvergne-Rhône-Alpes", "Lyon, FR"),
+                                ("Suzhou, Anhui", "Anhui", "Suzhou, Anhui, CN")):
+        res = await fake.invoke(w.guild, w.dave, "city show", options={"city": city})
+        assert res.embed is not None, res.text
+        assert f"**Region:** {region}\n" in res.embed["description"] and res.embed["title"] == title
+        assert "region 0" not in _text(res).lower()
+    # No name known for the division: the line is left out, never a bare code.
+    res = await fake.invoke(w.guild, w.dave, "city show", options={"city": "Ho Chi Minh City"})
+    assert res.embed is not None and res.embed["title"] == "Ho Chi Minh City, VN"
+    assert "Region" not in res.embed["description"] and "region " not in _text(res).lower()
+    # Disambiguation lists name the regions.
+    res = await fake.invoke(w.guild, w.dave, "city show", options={"city": "San Fernando, PH"})
+    text = _text(res)
+    assert res.ephemeral and "could be several cities" in text
+    assert "San Fernando, Central Luzon, PH" in text and "San Fernando, Ilocos, PH" in text
+    choices = await fake.autocomplete(w.guild, w.dave, "city show", focused="city", value="suzhou")
+    assert any(c["name"].startswith("Suzhou, Anhui, CN") for c in choices)
     assert fake.violations == []
     assert fake.unhandled == []

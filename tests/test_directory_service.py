@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot import audit
@@ -327,3 +329,73 @@ async def test_member_city_autocomplete_follows_profile_changes(svc: DirectorySe
     assert names[:2] == ["Paris", "Lima"] or names[:2] == ["Lima", "Paris"]
     assert "Seoul" not in names[:2]
     assert [c.name for c in await svc.search_member_cities(G2, "")][:1] == ["Shanghai"]  # gazetteer fallback
+
+
+def test_city_card_agreement_fields_fit_and_say_how_many_more() -> None:
+    from datetime import UTC, datetime
+
+    from cogs.directory.embeds import city_embed
+    from cogs.directory.service import City, SeedAgreement
+
+    city = City(1, "Tijuana", "MX", "Baja California", "America/Tijuana", 1_900_000, None, "02")
+    long_source = "A very long source title " * 4 + "https://example.org/" + "x" * 150
+    documented = [SeedAgreement("Tijuana", "MX", f"Partner {i}", "US", "mou", 1990 + i, "topic", long_source,
+                                None, 1, 100 + i) for i in range(25)]
+    tracked = [f"#{i} MOU with Somewhere {i} · active" for i in range(30)]
+    emb = city_embed(city, "Mexico", datetime.now(UTC), [], documented, tracked, [], None,
+                     total_documented=40, tracked_capped=True).to_dict()
+    fields = {f["name"]: f["value"] for f in emb["fields"]}
+    doc = fields["Documented agreements (40)"]
+    assert len(doc) <= 1024 and doc.splitlines()[0].startswith("• MOU with Partner 0, US (1990)")
+    shown = sum(1 for line in doc.splitlines() if line.startswith("• "))
+    assert 0 < shown < 25 and doc.endswith(f"… and {40 - shown} more")
+    track = fields["Tracked on this server (30+)"]
+    assert len(track) <= 1024 and "• #0 MOU with Somewhere 0" in track
+    n = sum(1 for line in track.splitlines() if line.startswith("• "))
+    assert 0 < n < 30 and track.splitlines()[-1] == f"… and {30 - n}+ more (`/mou list city:`)"
+    # Without the MOU tracker there is no tracked field, and nothing documented says so.
+    emb = city_embed(city, "Mexico", datetime.now(UTC), [], [], None, [], None).to_dict()
+    fields = {f["name"]: f["value"] for f in emb["fields"]}
+    assert fields["Documented agreements (0)"] == "none recorded"
+    assert not any(name.startswith("Tracked") for name in fields)
+
+
+async def test_regions_are_names_never_codes(svc: DirectoryService) -> None:
+    tijuana = await svc.resolve_city("Tijuana", guild_id=G1)
+    assert tijuana.admin1_code == "02" and tijuana.region == "Baja California"
+    assert (await svc.resolve_city("Lyon", guild_id=G1)).region == "Auvergne-Rhône-Alpes"
+    assert (await svc.resolve_city("Manchester, GB", guild_id=G1)).region == "England"
+    # A member can narrow by the region's name, and the label of a homonym names its region.
+    guadalajara = await svc.resolve_city("Guadalajara, Jalisco", guild_id=G1)
+    assert guadalajara.country == "MX" and guadalajara.region == "Jalisco"
+    suzhou = await svc.resolve_city("Suzhou, Anhui", guild_id=G1)
+    assert suzhou.label == "Suzhou, Anhui, CN"
+    assert await svc.resolve_city(suzhou.label, guild_id=G1) == suzhou
+    # No name known for the code (GeoNames renumbered Vietnam's provinces): no region, a clean label.
+    hcmc = await svc.resolve_city("Ho Chi Minh City", guild_id=G1)
+    assert hcmc.admin1_code and hcmc.region is None and hcmc.label == "Ho Chi Minh City, VN"
+    # Across the whole gazetteer: a region is never a bare code, a label never says "region".
+    from cogs.directory.service import _CITY_COLS, _city
+
+    rows = await svc.db.fetchall(f"SELECT {_CITY_COLS} FROM cities c WHERE c.guild_id IS NULL")
+    cities = [_city(r) for r in rows]
+    assert len(cities) > 20_000
+    assert not [c for c in cities if c.region is not None and c.region == c.admin1_code]
+    assert not [c for c in cities if "region " in c.label or re.search(r", \d+,", c.label)]
+    named = sum(1 for c in cities if c.region)
+    assert named > 0.97 * sum(1 for c in cities if c.admin1_code and c.admin1_code != "00")
+
+
+async def test_a_database_seeded_with_codes_gets_names_on_start(svc: DirectoryService) -> None:
+    """Databases seeded before the names were known hold the code in `admin1`: it never shows, and the
+    next start reloads the gazetteer once."""
+    await svc.db.execute("UPDATE cities SET admin1 = admin1_code WHERE guild_id IS NULL AND country != 'US'")
+    await svc.db.execute("DELETE FROM meta WHERE key = 'directory.gazetteer'")
+    tijuana = await svc.resolve_city("Tijuana", guild_id=G1)
+    assert tijuana.admin1 == "02" and tijuana.region is None and tijuana.label == "Tijuana, MX"
+    await svc.ensure_seeded()
+    assert (await svc.resolve_city("Tijuana", guild_id=G1)).region == "Baja California"
+    loaded = await svc.db.fetchval("SELECT value FROM meta WHERE key = 'directory.gazetteer'")
+    assert loaded and loaded.startswith("gazetteer-")
+    assert await svc.ensure_seeded() is None
+    assert await svc.db.fetchval("SELECT value FROM meta WHERE key = 'directory.gazetteer'") == loaded

@@ -885,8 +885,10 @@ def _builders() -> dict[str, Callable[[], Any]]:
         "cogs.directory.embeds.membership_bits": lambda: D.membership_bits(ms),
         "cogs.directory.embeds.profile_line": lambda: D.profile_line(prof, with_city=True),
         "cogs.directory.embeds.profile_embed": lambda: D.profile_embed(prof, PAYLOAD, WHEN),
-        "cogs.directory.embeds.city_embed": lambda: D.city_embed(city, PAYLOAD, WHEN, [ms], [], "", [prof], 1),
-        "cogs.directory.embeds.seed_agreement_line": lambda: D.seed_agreement_line(fill(DS.SeedAgreement), city),
+        "cogs.directory.embeds.city_embed": lambda: D.city_embed(city, PAYLOAD, WHEN, [ms], [fill(DS.SeedAgreement)],
+                                                                 [], [prof], 1),
+        "cogs.directory.embeds.documented_agreement_line": lambda: D.documented_agreement_line(
+            fill(DS.SeedAgreement), city),
         "cogs.directory.embeds.network_embed": lambda: D.network_embed(net, PAYLOAD, [ms], 1, [prof]),
         "cogs.directory.embeds.network_line": lambda: D.network_line(net),
         "cogs.directory.embeds.member_city_line": lambda: D.member_city_line(ms),
@@ -904,6 +906,7 @@ NO_MEMBER_TEXT = {
     "cogs.mous.embeds.day": "a date", "cogs.mous.embeds.days_left": "a number of days",
     "cogs.directory.embeds.local_time": "a time and an IANA zone",
     "cogs.directory.embeds.pages": "pages of lines the callers built with md()",
+    "cogs.directory.embeds.fit_lines": "joins lines the callers built with md() into one field",
 }
 
 

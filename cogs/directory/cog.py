@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 VERIFIED_ROLE_KEY = "verified_role_id"
 IMPORT_MAX_BYTES = 2_000_000
+DOCUMENTED_FETCH = 25  # documented (seed) agreements fetched for a city card; the rest are counted
+TRACKED_FETCH = 30  # this server's tracked agreements fetched for a city card ("30+" beyond)
 
 
 def _role_id(v: Any) -> int | None:
@@ -248,20 +250,22 @@ class Directory(commands.Cog):
         memberships = await self.svc.city_memberships(gid, c.id, limit=25)
         total = await self.svc.count_city_memberships(gid, c.id)
         members = await self.svc.members_in_city(gid, c.id)
+        documented = await self.svc.seed_agreements_for(c, limit=DOCUMENTED_FETCH)
+        n_documented = (await self.svc.count_seed_agreements(c) if len(documented) >= DOCUMENTED_FETCH
+                        else len(documented))
+        tracked: list[str] | None = None  # None: the MOU tracker is not loaded
         mous = getattr(self.bot, "mous", None)
         if mous is not None and hasattr(mous, "city_agreement_lines"):
-            lines = list(await mous.city_agreement_lines(gid, c.id, c.name, limit=10))
-            note = ""
-        else:
-            lines = [render.seed_agreement_line(a, c) for a in await self.svc.seed_agreements_for(c, limit=10)]
-            note = " (documented, from the seed)"
+            tracked = list(await mous.city_agreement_lines(gid, c.id, c.name, limit=TRACKED_FETCH + 1))
+        capped = tracked is not None and len(tracked) > TRACKED_FETCH
         practices_svc = getattr(self.bot, "practices", None)
         practices = None
         if practices_svc is not None and hasattr(practices_svc, "approved_count_for_city"):
             practices = int(await practices_svc.approved_count_for_city(gid, c.id, c.name))
         await reply(interaction, embed=render.city_embed(
-            c, self.svc.country_name(c.country), system_clock(), memberships, lines, note, members, practices,
-            total_networks=total))
+            c, self.svc.country_name(c.country), system_clock(), memberships, documented,
+            tracked[:TRACKED_FETCH] if tracked is not None else None, members, practices,
+            total_networks=total, total_documented=n_documented, tracked_capped=capped))
 
     city_show.autocomplete("city")(city_autocomplete)
 

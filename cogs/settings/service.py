@@ -26,6 +26,8 @@ class SettingSpec:
     default: Any
     validate: Validator
     render: Callable[[Any], str] = str
+    # What shows while the setting is unset, given the guild's settings (e.g. the bot default in effect).
+    render_unset: Callable[[GuildSettings], str] | None = None
 
 
 def _snowflake_or_none(v: Any) -> int | None:
@@ -51,7 +53,8 @@ CORE_SPECS: tuple[SettingSpec, ...] = (
         "announcements_channel_id", "Announcements channel", None, _snowflake_or_none,
         lambda v: f"<#{v}>" if v else "not set",
     ),
-    SettingSpec("timezone", "Time zone", None, _zone, lambda v: v or "not set (bot default)"),
+    SettingSpec("timezone", "Time zone", None, _zone, str,
+                render_unset=lambda gs: f"{gs.default_timezone} (the bot's default)"),
 )
 
 
@@ -144,5 +147,10 @@ class SettingsService:
             self._cache.pop(guild_id, None)
 
     def describe(self, gs: GuildSettings) -> list[tuple[str, str]]:
-        """(label, rendered value) for every known setting, core first."""
-        return [(s.label, s.render(gs.get(s.key, s.default))) for s in self.specs.values()]
+        """(label, rendered value) for every known setting, core first. An unset setting with a
+        `render_unset` shows what is in effect instead (the zone the bot falls back to)."""
+        out: list[tuple[str, str]] = []
+        for s in self.specs.values():
+            value = gs.get(s.key, s.default)
+            out.append((s.label, s.render_unset(gs) if value is None and s.render_unset else s.render(value)))
+        return out
