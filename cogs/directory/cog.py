@@ -14,8 +14,8 @@ from bot.checks import EXPORT_LIMIT, expensive, manage_guild_only, moderator_onl
 from bot.embeds import COLOUR_OK, choice_name, make_embed, md_line
 from bot.errors import InvalidInput
 from bot.interactions import acknowledge_first, reply
+from bot.paging import paginate
 from bot.scheduler import system_clock
-from bot.ui import Paginator
 from cogs.directory import embeds as render
 from cogs.directory.service import (
     CATEGORIES,
@@ -235,9 +235,9 @@ class Directory(commands.Cog):
         c = await self.svc.resolve_city(city, guild_id=gid)
         members = await self.svc.members_in_city(gid, c.id)
         lines = [render.profile_line(p) for p in members]
-        await Paginator(render.pages(f"Who represents {md_line(c.label, 150)}", lines,
-                                     empty=f"Nobody here has set {md_line(c.name, 100)} as their city yet."),
-                        interaction.user.id).start(interaction)
+        pages = render.pages(f"Who represents {md_line(c.label, 150)}", lines,
+                             empty=f"Nobody here has set {md_line(c.name, 100)} as their city yet.")
+        await paginate(interaction, pages)
 
     whois.autocomplete("city")(member_city_autocomplete)
 
@@ -291,8 +291,9 @@ class Directory(commands.Cog):
         nets = await self.svc.list_networks(_gid(interaction), focus=focus, scope=scope)
         lines = [render.network_line(n) for n in nets]
         what = md_line(" · ".join(x for x in (focus, scope) if x), 100)
-        await Paginator(render.pages(f"Networks{f' ({what})' if what else ''} — {len(nets)}", lines,
-                                     empty="No network matches."), interaction.user.id).start(interaction)
+        pages = render.pages(f"Networks{f' ({what})' if what else ''} — {len(nets)}", lines,
+                             empty="No network matches.")
+        await paginate(interaction, pages)
 
     network_list.autocomplete("focus")(focus_autocomplete)
 
@@ -319,9 +320,9 @@ class Directory(commands.Cog):
         lines = [render.member_city_line(m) for m in members]
         title = f"{md_line(net.display, 200)} — members" + (
             f" in {md_line(country.upper() if len(country) == 2 else country, 60)}" if country else "")
-        await Paginator(render.pages(title, lines, empty="No member cities recorded.",
-                                     footer="A sample from dated public sources, plus this server's additions."),
-                        interaction.user.id).start(interaction)
+        pages = render.pages(title, lines, empty="No member cities recorded.",
+                             footer="A sample from dated public sources, plus this server's additions.")
+        await paginate(interaction, pages)
 
     network_members.autocomplete("network")(network_autocomplete)
 
@@ -333,9 +334,9 @@ class Directory(commands.Cog):
         b = await self.svc.resolve_city(city_b, guild_id=gid)
         shared = await self.svc.shared_networks(gid, a.id, b.id)
         lines = [render.shared_line(net, a, ma, b, mb) for net, ma, mb in shared]
-        await Paginator(render.pages(f"Networks shared by {md_line(a.label, 100)} and {md_line(b.label, 100)}", lines,
-                                     empty="No shared network recorded (seed data plus this server's additions)."),
-                        interaction.user.id).start(interaction)
+        pages = render.pages(f"Networks shared by {md_line(a.label, 100)} and {md_line(b.label, 100)}", lines,
+                             empty="No shared network recorded (seed data plus this server's additions).")
+        await paginate(interaction, pages)
 
     network_shared.autocomplete("city_a")(city_autocomplete)
     network_shared.autocomplete("city_b")(city_autocomplete)
@@ -347,9 +348,9 @@ class Directory(commands.Cog):
         na = await self.svc.resolve_network(network_a, guild_id=gid)
         nb = await self.svc.resolve_network(network_b, guild_id=gid)
         cities = await self.svc.overlap(gid, na.id, nb.id)
-        await Paginator(render.pages(f"In both {md_line(na.display, 100)} and {md_line(nb.display, 100)}",
-                                     [f"• {md_line(c.label, 150)}" for c in cities], empty="No city is recorded in both."),
-                        interaction.user.id).start(interaction)
+        pages = render.pages(f"In both {md_line(na.display, 100)} and {md_line(nb.display, 100)}",
+                             [f"• {md_line(c.label, 150)}" for c in cities], empty="No city is recorded in both.")
+        await paginate(interaction, pages)
 
     network_overlap.autocomplete("network_a")(network_autocomplete)
     network_overlap.autocomplete("network_b")(network_autocomplete)
@@ -455,7 +456,7 @@ class Directory(commands.Cog):
     @moderator_only()
     async def directory_gaps(self, interaction: discord.Interaction[Any]) -> None:
         gaps = await self.svc.gaps(_gid(interaction))
-        await Paginator(render.gaps_pages(gaps), interaction.user.id).start(interaction)
+        await paginate(interaction, render.gaps_pages(gaps))
 
     @acknowledge_first()
     @directory.command(name="verified-role", description="Set the role given to verified representatives")

@@ -16,8 +16,8 @@ from bot.embeds import choice_name, make_embed, md_line, one_line
 from bot.interactions import acknowledge_first, reply
 from bot.limits import check_creation, creation_limit
 from bot.member_names import lookup_for
+from bot.paging import paginate
 from bot.scheduler import Job, PermanentJobError, SkipJob
-from bot.ui import Paginator
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
 from cogs.mous.ics import build_ics
@@ -208,7 +208,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         cfg = await self.svc.config(gid)
         today = P.local_today(self.svc.now(), cfg.zone)
         pages = E.list_pages(rows, total, today, cfg.zone, "Agreements")
-        await Paginator(pages, interaction.user.id).start(interaction)
+        await paginate(interaction, pages)
 
     list_.autocomplete("city")(city_autocomplete)
 
@@ -362,7 +362,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         cfg = await self.svc.config(gid)
         today = P.local_today(self.svc.now(), cfg.zone)
         items, total = await self.svc.upcoming(gid, days, today=today)
-        await Paginator(E.upcoming_pages(items, days, today, cfg.zone, total), interaction.user.id).start(interaction)
+        await paginate(interaction, E.upcoming_pages(items, days, today, cfg.zone, total))
 
     # -- export / ics ----------------------------------------------------------------------
     @app_commands.command(name="export", description="Moderators: download every agreement as CSV or JSON")

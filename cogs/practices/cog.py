@@ -29,9 +29,10 @@ from bot.export import Column, id_text, member_ids, name_column, write_csv
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.limits import check_creation, creation_limit
 from bot.member_names import member_names
+from bot.paging import paginate
 from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
 from bot.scheduler import Job, PermanentJobError, SkipJob
-from bot.ui import Confirm, Paginator
+from bot.ui import Confirm
 from cogs.practices import embeds as render
 from cogs.practices.service import (
     ANNOUNCE_KIND,
@@ -58,10 +59,10 @@ from cogs.practices.views import (
     PracticeModal,
     QueuePaginator,
     ReviewButton,
-    SearchPaginator,
     VoteButton,
     city_modal,
     review_view,
+    search_paginator,
     vote_view,
 )
 
@@ -497,7 +498,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
 
     # -- commands: moderation ---------------------------------------------------------------
     @app_commands.command(name="queue", description="Moderators: practices waiting for review, oldest first")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def queue(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild_id is not None
@@ -511,7 +511,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="approve", description="Moderators: approve a practice")
     @app_commands.describe(id="The practice")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def approve(self, interaction: discord.Interaction[Any], id: int) -> None:
         await self.run_decision(interaction, id, "approve", reason=None, version=None)
@@ -519,7 +518,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="reject", description="Moderators: reject a practice, with a reason")
     @app_commands.describe(id="The practice", reason="Why (the submitter reads it)")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def reject(self, interaction: discord.Interaction[Any], id: int,
                      reason: app_commands.Range[str, 1, 1000]) -> None:
@@ -528,7 +526,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="request-changes", description="Moderators: ask the submitter for changes")
     @app_commands.describe(id="The practice", reason="What should change (the submitter reads it)")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def request_changes(self, interaction: discord.Interaction[Any], id: int,
                               reason: app_commands.Range[str, 1, 1000]) -> None:
@@ -537,7 +534,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="duplicate", description="Moderators: close a practice as a duplicate of another")
     @app_commands.describe(id="The duplicate", of="The original that stays")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def duplicate(self, interaction: discord.Interaction[Any], id: int, of: int) -> None:
         assert interaction.guild is not None
@@ -548,7 +544,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="archive", description="Moderators: take an approved practice out of the library")
     @app_commands.describe(id="The practice")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def archive(self, interaction: discord.Interaction[Any], id: int) -> None:
         assert interaction.guild_id is not None
@@ -558,7 +553,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
 
     @app_commands.command(name="export", description="Moderators: the approved library as a CSV or JSON file")
     @app_commands.describe(format="csv or json")
-    @app_commands.default_permissions(manage_messages=True)
     @expensive(*EXPORT_LIMIT)
     @moderator_only()
     async def export(self, interaction: discord.Interaction[Any], format: Literal["csv", "json"] = "csv") -> None:
@@ -608,7 +602,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         if not result.hits:
             await reply(interaction, render.no_results_message(query, result))
             return
-        await SearchPaginator(self.service, result, query, interaction.user.id).start(interaction)
+        await search_paginator(self.service, result, query, interaction.user.id).start(interaction)
 
     @app_commands.command(name="show", description="Show a practice in full, with Useful / Adopted buttons")
     @app_commands.describe(id="The practice", public="Post it in the channel for everyone (default: only you)")
@@ -631,7 +625,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         if not items:
             await reply(interaction, "You haven't shared a practice yet. Use `/practice share`.")
             return
-        await Paginator(render.list_pages("Your practices", items), interaction.user.id).start(interaction)
+        await paginate(interaction, render.list_pages("Your practices", items))
 
     @app_commands.command(name="stats", description="What the library holds by topic, SDG, country and region")
     @guild_only_check()

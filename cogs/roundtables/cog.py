@@ -20,6 +20,7 @@ from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.limits import creation_limit
 from bot.member_names import lookup_for
+from bot.paging import FetchedPages, Paginator
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.timeparse import (
     TimeParseError,
@@ -53,7 +54,7 @@ from cogs.roundtables.service import (
     render_offsets,
     validate_offsets,
 )
-from cogs.roundtables.views import ListPager, RsvpButton, rsvp_view
+from cogs.roundtables.views import RsvpButton, rsvp_view
 from cogs.settings.service import SettingSpec
 
 if TYPE_CHECKING:
@@ -600,15 +601,15 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             has_next = len(rts) > PAGE_SIZE
             rts = rts[:PAGE_SIZE]
             counts = await self.svc.going_counts(gid, rts) if when != "past" else {}
-            return E.list_page(title, rts, counts, past=when == "past", page=page, has_next=has_next), has_next
+            return E.list_page(title, rts, counts, past=when == "past"), has_next
 
-        embed, has_next = await fetch(0)
-        if embed is None:
+        source = FetchedPages(fetch)
+        if await source.first() is None:
             empty = {"past": "No past roundtables yet.", "mine": "You're not hosting or attending any upcoming "
                      "roundtable."}.get(when, "No upcoming roundtables. Start one with `/roundtable schedule`.")
             await reply(interaction, empty)
             return
-        await ListPager(uid, fetch).start(interaction, embed, has_next)
+        await Paginator(source, uid).start(interaction)
 
     @app_commands.command(name="show", description="A roundtable's details and attendees")
     @app_commands.describe(id="The roundtable")
