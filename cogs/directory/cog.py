@@ -16,6 +16,7 @@ from bot.errors import InvalidInput
 from bot.interactions import acknowledge_first, reply
 from bot.paging import paginate
 from bot.scheduler import system_clock
+from bot.transformers import Zone, ZoneOption
 from cogs.directory import embeds as render
 from cogs.directory.service import (
     CATEGORIES,
@@ -23,7 +24,6 @@ from cogs.directory.service import (
     SCOPES,
     DirectoryService,
     ImportRejected,
-    search_zones,
 )
 from cogs.settings.service import SettingSpec
 
@@ -104,10 +104,6 @@ class Directory(commands.Cog):
         nets = await self.svc.search_networks(current, 25, guild_id=interaction.guild_id)
         return [app_commands.Choice(name=choice_name(n.display), value=str(n.id)) for n in nets]
 
-    async def zone_autocomplete(self, interaction: discord.Interaction[Any], current: str
-                                ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in search_zones(current, 25)]
-
     async def focus_autocomplete(self, interaction: discord.Interaction[Any], current: str
                                  ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=t, value=t) for t in FOCUS_TOPICS if current.casefold() in t][:25]
@@ -126,7 +122,7 @@ class Directory(commands.Cog):
         title: app_commands.Range[str, 1, 100] | None = None, office: app_commands.Range[str, 1, 100] | None = None,
         languages: app_commands.Range[str, 1, 200] | None = None,
         expertise: app_commands.Range[str, 1, 200] | None = None,
-        timezone: app_commands.Range[str, 1, 64] | None = None, dms: bool | None = None,
+        timezone: app_commands.Transform[str, Zone(clearable=True)] | None = None, dms: bool | None = None,
     ) -> None:
         p = await self.svc.set_profile(
             _gid(interaction), interaction.user.id, city=city, title=title, office=office, languages=languages,
@@ -141,7 +137,6 @@ class Directory(commands.Cog):
                     embed=render.profile_embed(p, interaction.user.display_name, system_clock()))
 
     profile_set.autocomplete("city")(city_autocomplete)
-    profile_set.autocomplete("timezone")(zone_autocomplete)
 
     @profile.command(name="show", description="Show your profile or another member's")
     @app_commands.describe(member="Whose profile (default: yours)")
@@ -275,12 +270,11 @@ class Directory(commands.Cog):
                            timezone="IANA time zone, e.g. Africa/Lagos", region="State, province or region")
     @moderator_only()
     async def city_add(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 100],
-                       country: app_commands.Range[str, 2, 60], timezone: app_commands.Range[str, 1, 64],
+                       country: app_commands.Range[str, 2, 60], timezone: ZoneOption,
                        region: app_commands.Range[str, 1, 100] | None = None) -> None:
         c = await self.svc.add_city(_gid(interaction), interaction.user.id, name, country, timezone, region)
         await reply(interaction, f"Added **{md_line(c.label, 150)}** ({c.timezone}) to this server's directory.")
 
-    city_add.autocomplete("timezone")(zone_autocomplete)
 
     # -- /network -------------------------------------------------------------------------------
     @network.command(name="list", description="Networks in the directory, optionally by focus or scope")
