@@ -7,12 +7,14 @@ submit. A member who lost the role since the form opened is refused, ephemerally
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
 import discord
 
 from bot.checks import Guard
+from bot.export import pack
 from bot.interactions import handle_error
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,13 @@ def persistent_view(*items: discord.ui.Item[Any]) -> BaseView:
     for item in items:
         view.add_item(item)
     return view
+
+
+def upload(filename: str, data: bytes | str, *, limit: int | None = None) -> discord.File:
+    """The attachment of an export or a generated file (bot.export.pack: UTF-8, gzipped above the upload
+    limit, a clear refusal when even that does not fit). The one place a discord.File is built."""
+    packed = pack(filename, data, limit=limit)
+    return discord.File(io.BytesIO(packed.data), filename=packed.filename)
 
 
 class Confirm(BaseView):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from bot.interactions import acknowledge_first, reply
 from bot.paging import paginate
 from bot.scheduler import system_clock
 from bot.transformers import Zone, ZoneOption
+from bot.ui import upload
 from cogs.directory import embeds as render
 from cogs.directory.service import (
     CATEGORIES,
@@ -426,7 +426,7 @@ class Directory(commands.Cog):
         except ImportRejected as exc:
             report = "\n".join(str(e) for e in exc.errors)
             await reply(interaction, embed=make_embed("Import rejected — nothing was written", exc.message),
-                        file=discord.File(io.BytesIO(report.encode()), filename="import-errors.txt"))
+                        file=upload("import-errors.txt", report))
             return
         await reply(interaction, embed=make_embed(
             "Import done", f"{res.kind.title()}: {res.created} added, {res.updated} updated (this server only).",
@@ -443,7 +443,7 @@ class Directory(commands.Cog):
         text = await (self.svc.export_memberships(gid) if what == "memberships" else self.svc.export_networks(gid))
         rows = max(0, text.count("\n") - 1)
         await reply(interaction, f"{rows} {what} (the shared seed plus this server's additions), in the import format.",
-                    file=discord.File(io.BytesIO(text.encode("utf-8")), filename=f"{what}.csv"))
+                    file=upload(f"{what}.csv", text))
 
     # -- /directory -----------------------------------------------------------------------------
     @directory.command(name="gaps", description="Moderators: profiles without a place, cities without a verified member")

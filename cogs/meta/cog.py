@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -16,6 +15,7 @@ from bot.interactions import reply
 from bot.member_names import lookup_for
 from bot.paging import paginate
 from bot.timeparse import discord_ts
+from bot.ui import upload
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -92,7 +92,7 @@ class Meta(commands.Cog):
                 await reply(interaction, "No audit entries match." + (" Try without a filter." if member or entity else ""))
                 return
             await reply(interaction, f"{n} audit entr{'y' if n == 1 else 'ies'}, newest first (CSV).",
-                        file=discord.File(io.BytesIO(data), filename=f"audit-{interaction.guild_id}.csv"))
+                        file=upload(f"audit-{interaction.guild_id}.csv", data))
             return
         rows = await audit.entries(
             self.bot.db, interaction.guild_id, actor_id=member.id if member else None, entity=entity, limit=500

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from bot.limits import check_creation, creation_limit
 from bot.member_names import lookup_for
 from bot.paging import paginate
 from bot.scheduler import Job, PermanentJobError, SkipJob
+from bot.ui import upload
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
 from cogs.mous.ics import build_ics
@@ -373,7 +373,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     async def export(self, interaction: discord.Interaction[Any], format: app_commands.Choice[str]) -> None:  # noqa: A002
         await interaction.response.defer(ephemeral=True, thinking=True)
         name, data = await self.svc.export(self.gid(interaction), format.value, names=lookup_for(interaction.guild))
-        await reply(interaction, "Here is every agreement of this server.", file=discord.File(io.BytesIO(data), name))
+        await reply(interaction, "Here is every agreement of this server.", file=upload(name, data))
 
     @app_commands.command(name="ics", description="A calendar file (.ics) of every deadline and milestone")
     @app_commands.describe(mine="Only agreements you own")
@@ -387,7 +387,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         data = build_ics(gid, items, now=self.svc.now(),
                          guild_name=interaction.guild.name if interaction.guild else "")
         await reply(interaction, f"{len(items)} deadline(s). Import this file into your calendar.",
-                    file=discord.File(io.BytesIO(data), "agreements.ics"))
+                    file=upload("agreements.ics", data))
 
     # -- settings -------------------------------------------------------------------------
     @acknowledge_first()

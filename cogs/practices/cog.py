@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
 import logging
 import os
 import re
@@ -25,14 +22,14 @@ from bot.checks import (
 )
 from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput, NotFound, UserFacingError
-from bot.export import Column, id_text, member_ids, name_column, write_csv
+from bot.export import Column, json_records, member_ids, write_csv, write_json
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.limits import check_creation, creation_limit
 from bot.member_names import member_names
 from bot.paging import paginate
-from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
+from bot.retention import FORMER_MEMBER
 from bot.scheduler import Job, PermanentJobError, SkipJob
-from bot.ui import Confirm
+from bot.ui import Confirm, upload
 from cogs.practices import embeds as render
 from cogs.practices.service import (
     ANNOUNCE_KIND,
@@ -72,7 +69,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _MENTION = re.compile(r"^\s*<@!?([0-9]{15,19})>\s*(?:[,;:-]\s*(.*))?$", re.S)  # a snowflake fits in int64
-EXPORT_MAX_BYTES = 8 * 1024 * 1024
 # Read-only connections that serve /practice search in parallel (one per core, at most 4).
 SEARCH_READERS = min(4, os.cpu_count() or 2)
 
@@ -564,17 +560,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             return
         names = await member_names(interaction.guild, member_ids(rows, PRACTICE_COLUMNS)) \
             if interaction.guild is not None else {}
-        data = export_bytes(rows, format, names)
-        name = f"practices-{interaction.guild_id}.{format}"
-        if len(data) > EXPORT_MAX_BYTES:
-            data = gzip.compress(data)
-            name += ".gz"
-            if len(data) > EXPORT_MAX_BYTES:
-                await reply(interaction, "The export is larger than Discord's attachment limit even compressed. "
-                                         "Ask the operator for a database export.")
-                return
-        await reply(interaction, f"{len(rows)} approved practice{'s' if len(rows) != 1 else ''}.",
-                    file=discord.File(io.BytesIO(data), filename=name))
+        file = upload(f"practices-{interaction.guild_id}.{format}", export_bytes(rows, format, names))
+        await reply(interaction, f"{len(rows)} approved practice{'s' if len(rows) != 1 else ''}.", file=file)
 
     # -- commands: everyone ----------------------------------------------------------------------
     @app_commands.command(name="search", description="Search the approved practices")
@@ -726,7 +713,6 @@ PRACTICE_COLUMNS: list[Column | str] = [
     "topics", "sdgs", "network", "network_id", "year_started", Column("contact_user_id", "member"),
     "contact", "links", "language", Column("submitter_id", "member"), "approved_at", "useful", "adopted",
 ]
-PRACTICE_ID_KEYS = ("contact_user_id", "submitter_id")
 
 
 def export_bytes(rows: list[dict[str, Any]], fmt: str, names: dict[int, str] | None = None) -> bytes:
@@ -735,19 +721,7 @@ def export_bytes(rows: list[dict[str, Any]], fmt: str, names: dict[int, str] | N
     CSV through the shared writer (bot.export: formulas neutralised, ids as text, names beside them);
     JSON with Discord ids as strings."""
     if fmt == "json":
-        out = []
-        for r in rows:
-            o: dict[str, Any] = {}
-            for k, v in r.items():
-                if k in PRACTICE_ID_KEYS and v == FORMER_MEMBER:
-                    o[k], o[name_column(k)] = None, FORMER_MEMBER_LABEL
-                elif k in PRACTICE_ID_KEYS:
-                    o[k] = id_text(v) if v is not None else None
-                    o[name_column(k)] = (names or {}).get(v) if v is not None else None
-                else:
-                    o[k] = v
-            out.append(o)
-        return json.dumps(out, ensure_ascii=False, indent=1).encode("utf-8")
+        return write_json(json_records(PRACTICE_COLUMNS, rows, names=names))
     if fmt != "csv":
         raise InvalidInput("Export format is csv or json.")
     return write_csv(PRACTICE_COLUMNS, rows, names=names)

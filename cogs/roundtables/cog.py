@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from bot.timeparse import (
     zone_label,
 )
 from bot.transformers import Moment, When, ZoneOption
+from bot.ui import upload
 from cogs.roundtables import embeds as E  # noqa: N812
 from cogs.roundtables.findtime import find_slots
 from cogs.roundtables.ics import build_ics
@@ -744,7 +744,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             await reply(interaction, f"Nobody has answered **{E.title_line(rt)}** yet.")
             return
         await reply(interaction, f"{n} answer{'s' if n != 1 else ''} to **{E.title_line(rt)}** (CSV).",
-                    file=discord.File(io.BytesIO(data), filename=f"roundtable-{rt.id}-attendees.csv"))
+                    file=upload(f"roundtable-{rt.id}-attendees.csv", data))
 
     @app_commands.command(name="ics", description="Download a calendar file (.ics) for a roundtable")
     @app_commands.describe(id="The roundtable")
@@ -757,7 +757,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         going = bool(occ) and (await self.svc.status_of(rt.guild_id, rt.id, occ.key, interaction.user.id)) == "going"
         data = build_ics(rt, await self.svc.overrides(rt), include_link=going or interaction.user.id == rt.host_id,
                          now=self.svc.now())
-        file = discord.File(io.BytesIO(data), filename=f"roundtable-{rt.id}.ics")
+        file = upload(f"roundtable-{rt.id}.ics", data)
         await reply(interaction, f"Calendar file for **{E.title_line(rt)}** (import it in Google Calendar, "
                                  "Outlook or Apple Calendar).", file=file)
 
