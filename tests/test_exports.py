@@ -72,7 +72,7 @@ EXPORTS: list[Export] = [
     Export("mou export", {"format": "csv"}, "csv", ("cogs/mous/service.py:MouService.export",),
            ("title", "summary", "focus_areas"), ("owner_ids",), rows_at_least=len(FORMULAS)),
     Export("mou export", {"format": "json"}, "json", ()),
-    Export("network export", {"what": "networks"}, "csv", ("cogs/directory/service.py:_write_csv",),
+    Export("network export", {"what": "networks"}, "csv", ("cogs/directory/imports.py:_write_csv",),
            ("name", "notes", "source")),
     Export("network export", {"what": "memberships"}, "csv", (), ("notes",)),
     Export("roundtable attendees", {"id": "$rt"}, "csv",
