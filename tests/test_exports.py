@@ -69,7 +69,7 @@ EXPORTS: list[Export] = [
            ("title", "summary", "approach", "results", "lessons", "contact"), ("contact_user_id", "submitter_id"),
            rows_at_least=len(FORMULAS)),
     Export("practice export", {"format": "json"}, "json", ()),
-    Export("mou export", {"format": "csv"}, "csv", ("cogs/mous/service.py:MouService.export",),
+    Export("mou export", {"format": "csv"}, "csv", ("cogs/mous/exports.py:ExportsMixin.export",),
            ("title", "summary", "focus_areas"), ("owner_ids",), rows_at_least=len(FORMULAS)),
     Export("mou export", {"format": "json"}, "json", ()),
     Export("network export", {"what": "networks"}, "csv", ("cogs/directory/imports.py:_write_csv",),
