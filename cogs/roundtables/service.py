@@ -1,5 +1,12 @@
 """Roundtables: rules and SQL. No discord import.
 
+Why this file stays whole (~1.1k lines): it is one sub-domain, a series and its occurrences. RSVPs,
+notes, per-occurrence overrides and reminder jobs are all keyed by the occurrence, and every write
+re-plans that occurrence's jobs in the same transaction through the same occurrence model
+(`_effective`, `next_occurrence`); cutting RSVPs or the mirror out would split that model across
+files. The pure parts already live beside it: recurrence.py (rules), findtime.py (finding a time
+for several zones), ics.py (calendar files).
+
 Occurrences are keyed by their ORIGINAL start (UTC seconds, `occ_s`) even when moved, so
 RSVPs, overrides and reminder jobs stay attached to the same occurrence. Only the next
 occurrence of a series (the first whose end is still ahead) has pending jobs:
