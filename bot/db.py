@@ -1,5 +1,6 @@
 """One aiosqlite connection per process: pragmas, a parameter-only query helper,
-transactions, migrations, online backup, and the single-instance process lock."""
+transactions, migrations, online backup, the single-instance process lock, and an optional pool
+of read-only connections (`Database.open_readers` / `Database.read`) for heavy reads."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import os
 import re
 import sqlite3
 import urllib.parse
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -26,6 +28,11 @@ from bot import MIGRATIONS_DIR
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
+# A read program: a generator that yields (sql, params) statements and is sent each one's rows back,
+# and returns its result. Written once, it runs either in one worker-thread call on a pooled
+# read-only connection, or statement by statement through the bot's connection (see Database.read).
+ReadSteps = Generator[tuple[str, Params], list[Any], T]
 
 _MIGRATION_RE = re.compile(r"^(\d{3,})[-_].+\.sql$")
 # Transaction control inside a migration would break the runner's own transaction. A trigger's
@@ -135,6 +142,102 @@ class _Tx:
         self.db = db
 
 
+def run_read_steps(conn: sqlite3.Connection, steps: ReadSteps[T]) -> T:
+    """Drive `steps` on a plain sqlite3 connection, in one read transaction (one snapshot)."""
+    conn.execute("BEGIN")
+    try:
+        sql, params = next(steps)
+        while True:
+            rows = conn.execute(sql, params).fetchall()
+            sql, params = steps.send(rows)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    finally:
+        conn.execute("COMMIT")
+
+
+class ReadPool:
+    """A few query-only sqlite3 connections to one database file, each used by one worker thread at
+    a time: with WAL, readers see every committed write and run in parallel with each other and
+    with the writer (sqlite3 releases the GIL while it steps). Opened by `Database.open_readers`."""
+
+    def __init__(self, path: str | os.PathLike[str], size: int) -> None:
+        if size < 1:
+            raise ValueError("a read pool needs at least one connection")
+        self.path = os.fspath(path)
+        self.size = size
+        self._idle: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
+        self._all: list[sqlite3.Connection] = []
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def open(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="db-reader")
+        loop = asyncio.get_running_loop()
+        for _ in range(self.size):
+            conn = await loop.run_in_executor(self._executor, self._connect)
+            self._all.append(conn)
+            self._idle.put_nowait(conn)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(sqlite_uri(self.path), uri=True, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        for pragma in ("PRAGMA query_only = ON", "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"):
+            conn.execute(pragma)
+        return conn
+
+    @property
+    def is_open(self) -> bool:
+        return self._executor is not None
+
+    async def close(self) -> None:
+        conns, self._all = self._all, []
+        executor, self._executor = self._executor, None
+        if executor is not None:  # let running reads finish before their connections close
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        for conn in conns:
+            conn.close()
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(conn)` on an idle connection, in one worker-thread call. The thread hands back the
+        result and the connection together, in one wake-up of the event loop; the connection goes
+        back to the pool even if the awaiting task was cancelled."""
+        conn = await self._idle.get()
+        executor = self._executor
+        if executor is None:
+            self._idle.put_nowait(conn)
+            raise DatabaseError("the read pool is closed")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+
+        def finish(error: BaseException | None, value: Any) -> None:
+            self._idle.put_nowait(conn)
+            if fut.done():  # the read was cancelled meanwhile
+                return
+            if error is not None:
+                fut.set_exception(error)
+            else:
+                fut.set_result(value)
+
+        def work() -> None:
+            value: Any = None
+            error: BaseException | None = None
+            try:
+                value = fn(conn)
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                error = exc
+            try:
+                loop.call_soon_threadsafe(finish, error, value)
+            except RuntimeError:  # the loop is closed: the bot is stopping
+                pass
+
+        executor.submit(work)
+        return await fut
+
+    async def run_steps(self, steps: ReadSteps[T]) -> T:
+        """A read program to its end on one connection, in one read transaction (one snapshot)."""
+        return await self.run(lambda conn: run_read_steps(conn, steps))
+
+
 class Database:
     """The process's one SQLite connection.
 
@@ -152,6 +255,7 @@ class Database:
             f"attache_tx_{id(self)}", default=None
         )
         self.query_count = 0
+        self.readers: ReadPool | None = None  # open_readers(): read-only connections for heavy reads
 
     # -- lifecycle -------------------------------------------------------------------
     async def connect(self) -> None:
@@ -184,6 +288,7 @@ class Database:
         log.info("database opened: %s", self.path)
 
     async def close(self) -> None:
+        await self.close_readers()
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
@@ -202,6 +307,37 @@ class Database:
     @property
     def is_open(self) -> bool:
         return self._conn is not None
+
+    # -- read-only connections ---------------------------------------------------------
+    async def open_readers(self, count: int) -> None:
+        """Serve `read()` from `count` read-only connections in worker threads (WAL readers run in
+        parallel and never wait for the one read-write connection). A no-op when the pool is already
+        open (its size stays), when count <= 0, or for an in-memory database (no file to share)."""
+        if count <= 0 or self.readers is not None or str(self.path) == ":memory:":
+            return
+        pool = ReadPool(self.path, count)
+        await pool.open()
+        self.readers = pool
+
+    async def close_readers(self) -> None:
+        pool, self.readers = self.readers, None
+        if pool is not None:
+            await pool.close()
+
+    async def read(self, steps: ReadSteps[T]) -> T:
+        """Run a read program (see ReadSteps) to its end and return its result: with readers open,
+        in ONE worker-thread call on a pooled read-only connection, in one read transaction (one
+        snapshot, off the event loop); without, statement by statement through this connection
+        (uncommitted writes of a transaction this task holds are then visible)."""
+        if self.readers is not None:
+            return await self.readers.run_steps(steps)
+        try:
+            sql, params = next(steps)
+            while True:
+                rows = await self.fetchall(sql, params)
+                sql, params = steps.send(rows)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
 
     # -- queries ---------------------------------------------------------------------
     @asynccontextmanager

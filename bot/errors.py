@@ -1,14 +1,49 @@
-"""Domain errors shown to users. No discord import: services raise these."""
+"""Domain errors shown to users. No discord import: services raise these.
+
+A message that names a member or a time carries them as data, not markup: the message is a
+`str.format` template and the named parts are `Mention`/`Moment` values, e.g.
+`Conflict("Practice #3 was approved by {who} {when}.", who=Mention(7), when=Moment(at))`.
+`message` reads them in plain words (logs, the command line); the interaction layer
+(`bot.interactions.error_text`) renders them as Discord mentions and timestamps."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A member named in a message."""
+
+    user_id: int
+
+    def plain(self) -> str:
+        return f"member {self.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A time named in a message; `style` is a Discord timestamp style (tTdDfFR)."""
+
+    at: datetime
+    style: str = "R"
+
+    def plain(self) -> str:
+        return self.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+Part = Mention | Moment
 
 
 class UserFacingError(Exception):
     """An expected error: its message is shown to the user, ephemerally, as is."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **parts: Part) -> None:
+        self.template = message
+        self.parts: dict[str, Part] = dict(parts)
+        self.message = message.format(**{k: v.plain() for k, v in parts.items()}) if parts else message
+        super().__init__(self.message)
 
 
 class InvalidInput(UserFacingError):

@@ -6,14 +6,14 @@ import functools
 import logging
 import secrets
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
 
 from bot.embeds import COLOUR_ERROR, CONTENT_MAX, clip, fit_embeds, make_embed, md_line
-from bot.errors import UserFacingError
+from bot.errors import Mention, Part, UserFacingError
 from bot.timeparse import TimeParseError
 
 log = logging.getLogger(__name__)
@@ -122,13 +122,28 @@ def error_embed(message: str) -> discord.Embed:
     return make_embed(description=message, colour=COLOUR_ERROR)
 
 
+def fill_parts(template: str, parts: Mapping[str, Part]) -> str:
+    """A message template (str.format) with its named members and times (bot.errors Mention/Moment)
+    as Discord mentions and timestamps."""
+    if not parts:
+        return template
+    shown = {k: f"<@{v.user_id}>" if isinstance(v, Mention) else f"<t:{int(v.at.timestamp())}:{v.style}>"
+             for k, v in parts.items()}
+    return template.format(**shown)
+
+
+def error_text(error: UserFacingError) -> str:
+    """An error's message as shown in Discord: its named parts as mentions and timestamps."""
+    return fill_parts(error.template, error.parts) if error.parts else error.message
+
+
 def describe_error(error: BaseException) -> tuple[str, bool]:
     """(message for the user, expected?) for an error raised by a command or view."""
     inner = error
     if isinstance(inner, app_commands.CommandInvokeError | app_commands.TransformerError):
         inner = inner.__cause__ or getattr(inner, "original", inner)
     if isinstance(inner, UserFacingError):
-        return inner.message, True
+        return error_text(inner), True
     if isinstance(inner, TimeParseError):
         return str(inner), True
     if isinstance(inner, app_commands.CommandOnCooldown):

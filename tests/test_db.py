@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+import time
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,11 +16,13 @@ from bot.db import (
     DatabaseLocked,
     DatabaseTooNew,
     ProcessLock,
+    ReadPool,
     backup_file,
     check_file,
     latest_version,
     list_migrations,
     placeholders,
+    sqlite_uri,
 )
 
 
@@ -191,3 +197,149 @@ async def test_every_content_table_has_guild_id(db: Database) -> None:
         if "guild_id" not in cols and name not in GLOBAL_TABLES and not name.startswith(GLOBAL_PREFIXES):
             missing.append(name)
     assert missing == []
+
+
+# -- the reader pool ------------------------------------------------------------------------------
+async def _reader_db(tmp_path: Path, name: str = "readers.db") -> Database:
+    db = Database(tmp_path / name)
+    await db.connect()
+    await db.execute("CREATE TABLE t (guild_id INTEGER NOT NULL, v INTEGER NOT NULL)")
+    await db.executemany("INSERT INTO t (guild_id, v) VALUES (?, ?)", [(1, i) for i in range(5)])
+    return db
+
+
+def _count_twice(path: Path, threads: list[str]) -> Generator[tuple[str, tuple[Any, ...]], list[Any], tuple[int, int]]:
+    """Counts the rows, commits a row from another connection, counts again: both counts come from
+    the read program's one snapshot."""
+    threads.append(threading.current_thread().name)
+    first = yield "SELECT COUNT(*) FROM t", ()
+    other = sqlite3.connect(sqlite_uri(path), uri=True, isolation_level=None)
+    try:
+        other.execute("INSERT INTO t (guild_id, v) VALUES (1, 99)")
+    finally:
+        other.close()
+    threads.append(threading.current_thread().name)
+    second = yield "SELECT COUNT(*) FROM t", ()
+    threads.append(threading.current_thread().name)
+    return int(first[0][0]), int(second[0][0])
+
+
+async def test_readers_run_a_program_in_one_thread_and_one_snapshot(tmp_path: Path) -> None:
+    db = await _reader_db(tmp_path)
+    try:
+        await db.open_readers(2)
+        assert isinstance(db.readers, ReadPool) and db.readers.size == 2
+        await db.open_readers(5)  # already open: unchanged
+        assert db.readers.size == 2
+        threads: list[str] = []
+        assert await db.read(_count_twice(db.path, threads)) == (5, 5)
+        # every statement ran in one worker thread, off the event loop's thread
+        assert len(set(threads)) == 1 and threads[0].startswith("db-reader")
+        assert threads[0] != threading.current_thread().name
+        # the next read sees the row committed meanwhile (WAL readers see every committed write)
+        assert await db.read(_count_twice(db.path, [])) == (6, 6)
+        await db.execute("INSERT INTO t (guild_id, v) VALUES (2, 7)")
+        assert (await db.read(_count_twice(db.path, [])))[0] == 8
+    finally:
+        await db.close()
+    assert db.readers is None  # closing the database closes its readers
+
+
+async def test_readers_are_read_only_and_errors_reach_the_caller(tmp_path: Path) -> None:
+    db = await _reader_db(tmp_path)
+    try:
+        await db.open_readers(1)
+
+        def write() -> Generator[tuple[str, tuple[Any, ...]], list[Any], None]:
+            yield "INSERT INTO t (guild_id, v) VALUES (1, 1)", ()
+
+        with pytest.raises(sqlite3.OperationalError, match="readonly|read-only"):
+            await db.read(write())
+
+        def broken() -> Generator[tuple[str, tuple[Any, ...]], list[Any], None]:
+            yield "SELECT nope FROM t", ()
+
+        with pytest.raises(sqlite3.OperationalError, match="nope"):
+            await db.read(broken())
+        # the one connection went back to the pool each time
+        assert await db.read(_count_twice(db.path, [])) == (5, 5)
+        assert await db.fetchval("SELECT COUNT(*) FROM t") == 6
+    finally:
+        await db.close()
+
+
+async def test_a_cancelled_read_gives_its_connection_back(tmp_path: Path) -> None:
+    db = await _reader_db(tmp_path)
+    try:
+        await db.open_readers(1)
+        started = threading.Event()
+
+        def slow() -> Generator[tuple[str, tuple[Any, ...]], list[Any], int]:
+            started.set()
+            time.sleep(0.3)
+            rows = yield "SELECT COUNT(*) FROM t", ()
+            return int(rows[0][0])
+
+        task = asyncio.create_task(db.read(slow()))
+        await asyncio.to_thread(started.wait, 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # the pool's only connection is back once the thread finished: the next read gets it
+        assert await asyncio.wait_for(db.read(_count_twice(db.path, [])), 5) == (5, 5)
+    finally:
+        await db.close()
+
+
+async def test_reads_run_in_parallel_on_the_pool(tmp_path: Path) -> None:
+    db = await _reader_db(tmp_path)
+    try:
+        await db.open_readers(3)
+        inside = 0
+        peak = 0
+        lock = threading.Lock()
+
+        def held() -> Generator[tuple[str, tuple[Any, ...]], list[Any], int]:
+            nonlocal inside, peak
+            with lock:
+                inside += 1
+                peak = max(peak, inside)
+            time.sleep(0.2)
+            rows = yield "SELECT COUNT(*) FROM t", ()
+            with lock:
+                inside -= 1
+            return int(rows[0][0])
+
+        assert await asyncio.gather(*(db.read(held()) for _ in range(3))) == [5, 5, 5]
+        assert peak == 3
+    finally:
+        await db.close()
+
+
+async def test_without_readers_a_program_runs_through_the_connection(tmp_path: Path) -> None:
+    mem = Database(":memory:")
+    await mem.connect()
+    try:
+        await mem.open_readers(2)  # in memory: nothing to share, no pool
+        assert mem.readers is None
+        await mem.execute("CREATE TABLE t (guild_id INTEGER NOT NULL, v INTEGER NOT NULL)")
+
+        def two() -> Generator[tuple[str, tuple[Any, ...]], list[Any], list[int]]:
+            a = yield "SELECT COUNT(*) FROM t", ()
+            b = yield "SELECT 41 + ?", (1,)
+            return [int(a[0][0]), int(b[0][0])]
+
+        # inside a transaction of this task, its own uncommitted writes are visible
+        async with mem.transaction():
+            await mem.execute("INSERT INTO t (guild_id, v) VALUES (1, 1)")
+            assert await mem.read(two()) == [1, 42]
+    finally:
+        await mem.close()
+    db = await _reader_db(tmp_path)
+    try:
+        await db.open_readers(0)
+        assert db.readers is None and await db.read(_count_twice(db.path, [])) == (5, 6)
+        with pytest.raises(ValueError):
+            ReadPool(db.path, 0)
+    finally:
+        await db.close()

@@ -303,7 +303,7 @@ async def test_another_servers_practices_change_nothing_in_this_servers_search(
 ) -> None:
     """Server 2's vocabulary is never suggested in server 1, and server 2's many newer matching
     practices (more than the ranking cap) leave server 1's results, order and counts unchanged."""
-    from cogs.practices import service as service_mod
+    from cogs.practices import ranking as service_mod
 
     w = started_bot
     w.bot.cooldown_scale = 0

@@ -900,6 +900,7 @@ def _builders() -> dict[str, Callable[[], Any]]:
 # Builders that never show member text (dates, counts, codes) or take only text the caller escaped.
 NO_MEMBER_TEXT = {
     "cogs.practices.embeds.ts": "a Discord timestamp",
+    "cogs.practices.embeds.describe_decision": "a status label, a mention and a timestamp",
     "cogs.practices.embeds.search_page_count": "a number",
     "cogs.roundtables.embeds.counts_text": "counts and a capacity",
     "cogs.roundtables.embeds.mention_list": "the bot's own mentions of member ids",

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bot import audit
 from bot.db import Database, latest_version, list_migrations
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.interactions import error_text
 from bot.scheduler import Scheduler
 from cogs.practices import search as fts
 from cogs.practices.service import (
@@ -124,8 +125,9 @@ async def test_state_machine(svc: PracticeService) -> None:
     assert resubmitted and p.status == "pending"
     p = await svc.decide(G1, p.id, actor_id=MOD, action="approve")
     assert p.status == "approved" and p.approved_at is not None
-    with pytest.raises(Conflict, match="already approved by <@90>"):
+    with pytest.raises(Conflict) as lost:
         await svc.decide(G1, p.id, actor_id=MOD2, action="reject", reason="no")
+    assert "already approved by <@90>" in error_text(lost.value)  # as the member sees it
     p = await svc.archive(G1, p.id, actor_id=MOD)
     assert p.status == "archived"
     with pytest.raises(Conflict):
@@ -145,7 +147,7 @@ async def test_concurrent_decision_reports_the_earlier_one(svc: PracticeService)
     await svc.decide(G1, p.id, actor_id=MOD, action="request_changes", reason="Needs data", expected_version=seen)
     with pytest.raises(Conflict) as err:
         await svc.decide(G1, p.id, actor_id=MOD2, action="approve", expected_version=seen)
-    assert "changes requested by <@90>" in err.value.message and "<t:" in err.value.message
+    assert "changes requested by <@90>" in error_text(err.value) and "<t:" in error_text(err.value)
     assert (await svc.get(G1, p.id)).status == "changes_requested"
 
 
@@ -328,7 +330,7 @@ async def test_topic_and_sdg_filter_together_is_one_tag(svc: PracticeService) ->
 async def test_search_candidate_cap_ranks_the_newest_matches(
     svc: PracticeService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cogs.practices import service as service_mod
+    from cogs.practices import ranking as service_mod
 
     # the word is in the summaries: the tiers that rank with bm25 (title matches are never capped)
     ids = [await approved(svc, f"Practice number {i}", summary=f"Compost {'hubs ' * (i % 3)}in every district.")
@@ -536,7 +538,7 @@ async def test_migration_006_indexes_the_practices_already_approved(tmp_path: Pa
 async def test_vocabulary_kept_loaded_follows_changes(svc: PracticeService, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the vocabulary kept loaded, a misspelt search is corrected from memory; a change to the
     library makes the loaded copy stale at once (lookups go to the index until the reload)."""
-    from cogs.practices import service as service_mod
+    from cogs.practices import ranking as service_mod
 
     monkeypatch.setattr(service_mod, "VOCAB_RELOAD_DELAY", 0.0)
     await approved(svc, "Heat wardens for elderly residents")
@@ -624,7 +626,7 @@ async def test_another_guilds_newer_matches_never_push_ours_out(
 ) -> None:
     """The bm25 tiers rank a capped number of the newest matches: of this server only. G2's many
     newer matches (more than the cap) leave G1's results and their order exactly as they were."""
-    from cogs.practices import service as service_mod
+    from cogs.practices import ranking as service_mod
 
     monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 20)
     monkeypatch.setattr(service_mod, "TIER_MIN_CANDIDATES", 20)

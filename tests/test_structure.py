@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -70,3 +71,71 @@ def test_error_descriptions() -> None:
     assert expected and "Already approved" in msg
     msg, expected = describe_error(RuntimeError("boom"))
     assert not expected
+
+
+# -- services return data: Discord markup is built in embeds.py / views.py / cog.py only ------------------
+ROOT = Path(__file__).resolve().parent.parent
+RENDERING_MODULES = {"cog.py", "views.py", "embeds.py", "__init__.py", "cli.py"}
+DISCORD_MARKUP = ("<t:", "<@", "<#")  # timestamps, member and role mentions, channel mentions
+# (module, function) pairs allowed for now, each with why.
+MARKUP_ALLOWED = {
+    # the directory's city card still takes pre-rendered lines; typed agreement data replaces it
+    ("cogs/mous/service.py", "city_agreement_lines"),
+    # the settings registry's render lambdas: the file moves to bot/settings.py in the kernel step,
+    # and its renderers with it; drop this line then
+    ("cogs/settings/service.py", "<module>"),
+}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the docstring nodes (text about markup, not markup)."""
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                out.add(id(body[0].value))
+    return out
+
+
+def markup_in_services(root: Path = ROOT) -> list[str]:
+    """Every string literal (or f-string piece) of a service or pure module in cogs/ that holds Discord
+    markup, as 'path:line: function: text'."""
+    found: list[str] = []
+    for path in sorted((root / "cogs").rglob("*.py")):
+        if path.name in RENDERING_MODULES:
+            continue
+        rel = path.relative_to(root).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"), rel)
+        found += _markup_in(tree, rel, _docstrings(tree), "<module>")
+    return found
+
+
+def _markup_in(node: ast.AST, rel: str, docs: set[int], func: str) -> list[str]:
+    found: list[str] = []
+    for child in ast.iter_child_nodes(node):
+        name = child.name if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else func
+        if (isinstance(child, ast.Constant) and isinstance(child.value, str) and id(child) not in docs
+                and any(m in child.value for m in DISCORD_MARKUP) and (rel, name) not in MARKUP_ALLOWED):
+            found.append(f"{rel}:{child.lineno}: {name}: {child.value[:60]!r}")
+        found += _markup_in(child, rel, docs, name)
+    return found
+
+
+def test_services_build_no_discord_markup() -> None:
+    """Services return data (ids, datetimes) or raise errors whose members and times are
+    bot.errors.Mention/Moment parts; mentions and timestamps are written by embeds.py/views.py/cog.py
+    (and bot.interactions for error messages)."""
+    assert markup_in_services() == []
+
+
+def test_markup_scan_finds_markup(tmp_path: Path) -> None:
+    feature = tmp_path / "cogs" / "demo"
+    feature.mkdir(parents=True)
+    (feature / "service.py").write_text(
+        '"""Shows <t:1:R> in a docstring: fine."""\n'
+        "def f(uid: int) -> str:\n    return f'by <@{uid}>'\n"
+        "X = 'in <#5>'\n", encoding="utf-8")
+    (feature / "embeds.py").write_text("def g(uid: int) -> str:\n    return f'<@{uid}>'\n", encoding="utf-8")
+    found = markup_in_services(tmp_path)
+    assert [f.split(": ")[0] for f in found] == ["cogs/demo/service.py:3", "cogs/demo/service.py:4"], found

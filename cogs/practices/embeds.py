@@ -23,6 +23,7 @@ from bot.embeds import (
 )
 
 __all__ = ["md", "md_line"]  # the kernel's escape (bot.embeds), re-exported for the practice views
+from bot.interactions import fill_parts
 from cogs.practices.service import (
     PAGE_SIZE,
     STATUS_LABELS,
@@ -30,7 +31,7 @@ from cogs.practices.service import (
     Practice,
     SearchResult,
     Stats,
-    describe_decision,
+    decision_phrase,
 )
 
 STATUS_COLOURS = {
@@ -133,6 +134,11 @@ def review_card(p: Practice, *, similar: Sequence[Practice] = (), resubmitted: b
                     value=clip("\n".join(f"#{s.id} {md_line(s.title, 120)} ({STATUS_LABELS[s.status]})"
                                          for s in similar), FIELD_VALUE_MAX), inline=False)
     return e
+
+
+def describe_decision(p: Practice) -> str:
+    """'approved by <@1> <t:…:R>' — the latest decision on a practice."""
+    return fill_parts(*decision_phrase(p))
 
 
 def decided_card(p: Practice) -> discord.Embed:

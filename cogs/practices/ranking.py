@@ -1,0 +1,527 @@
+"""The practice search engine: tiered FTS5 ranking (title walk, then bm25 over capped candidate sets),
+snippets, "did you mean" corrections from a per-guild vocabulary kept in memory. No discord import.
+
+A search is written once, as a generator of statements (`bot.db.ReadSteps`): it yields (sql, params)
+and is sent the rows back. `Database.read` runs the whole generator inside one worker thread on the
+reader pool — one thread hop per search instead of one per statement, so a search never waits for a
+busy event loop between its statements (with 20 searches at once, those waits cost more than the SQL
+itself); without a pool (an in-memory database) the same generator runs through the bot's connection.
+
+`SearchMixin` is one half of `PracticeService` (cogs/practices/service.py); the library is the other.
+Query-text handling (words, FTS5 quoting, corrections) is in cogs/practices/search.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.db import Database, ReadPool, ReadSteps, placeholders
+from bot.errors import InvalidInput
+from bot.text import md_line
+from cogs.practices import search as fts
+from cogs.practices.records import (
+    FIRST_RESULTS,
+    PAGE_SIZE,
+    SEARCH_LIMIT,
+    TOPICS,
+    VOCAB_RELOAD_DELAY,
+    SearchFilters,
+    SearchResult,
+    _hit,
+)
+
+log = logging.getLogger(__name__)
+
+Steps = ReadSteps[Any]
+
+
+class SearchMixin:
+    """Search over the approved library. Needs `db` (set by PracticeService)."""
+
+    db: Database
+
+    def _init_search(self) -> None:
+        self._vocab_generation = 0
+        # suggestion vocabularies are per guild: (guild id, bucket) -> terms of that guild's library
+        self._vocab_cache: dict[tuple[int, str], tuple[int, list[tuple[str, int]]]] = {}
+        # every guild's vocabulary, by guild then bucket, as of a generation (keep_vocabulary_loaded)
+        self._vocab_all: tuple[int, dict[int, dict[str, list[tuple[str, int]]]]] | None = None
+        self._vocab_keep_loaded = False
+        self._vocab_task: asyncio.Task[None] | None = None
+
+    async def open_readers(self, count: int) -> None:
+        """Serve searches from `count` read-only connections (the database's reader pool, see
+        bot.db.Database.open_readers). No-op for an in-memory database."""
+        await self.db.open_readers(count)
+
+    async def close_readers(self) -> None:
+        await self.db.close_readers()
+
+    @property
+    def read_pool(self) -> ReadPool | None:
+        return self.db.readers
+
+    async def _run(self, steps: Steps) -> Any:
+        """A search generator, in one worker-thread call on the reader pool (or through the bot's
+        connection when there is none): bot.db.Database.read."""
+        return await self.db.read(steps)
+
+    def _vocab_changed(self) -> None:
+        self._vocab_generation += 1
+        if self._vocab_keep_loaded:
+            self._schedule_vocabulary(VOCAB_RELOAD_DELAY)
+
+    async def keep_vocabulary_loaded(self) -> None:
+        """Load the whole suggestion vocabulary now (in the background), and again a little after
+        each change to the library, so a misspelt search never waits for a vocabulary scan.
+        Until a reload has finished, suggestions are looked up in the index directly, as without."""
+        self._vocab_keep_loaded = True
+        self._schedule_vocabulary(0.0)
+
+    def _schedule_vocabulary(self, delay: float) -> None:
+        if self._vocab_task is not None and not self._vocab_task.done():
+            return  # one load at a time; a change during it makes it stale, and schedules the next
+        try:
+            self._vocab_task = asyncio.get_running_loop().create_task(
+                self._load_vocabulary_after(delay), name="practices-vocabulary")
+        except RuntimeError:  # no running loop (a synchronous caller): lookups stay direct
+            self._vocab_task = None
+
+    async def _load_vocabulary_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            n = await self.load_vocabulary()
+        except Exception:  # noqa: BLE001 - a cache: searches still work without it
+            log.warning("could not load the search vocabulary", exc_info=True)
+            return
+        log.debug("search vocabulary loaded: %d terms", n)
+        if self._vocab_all is None or self._vocab_all[0] != self._vocab_generation:
+            self._vocab_task = None
+            self._schedule_vocabulary(VOCAB_RELOAD_DELAY)  # changed while loading
+
+    async def load_vocabulary(self) -> int:
+        """Every guild's title and summary terms with their document counts in that guild
+        (practice_terms, migration 007), grouped as the suggestion lookup wants them (one scan,
+        on the read pool)."""
+        generation = self._vocab_generation
+
+        def scan() -> Steps:
+            rows = yield SQL_VOCAB_ALL, ()
+            return rows
+
+        rows = await self._run(scan())
+        guilds: dict[int, dict[str, list[tuple[str, int]]]] = {}
+        for guild_id, term, docs in rows:
+            guilds.setdefault(int(guild_id), {}).setdefault(fts.bucket_key(term), []).append((term, int(docs)))
+        self._vocab_all = (generation, guilds)  # stale at once if the library changed meanwhile
+        return len(rows)
+
+    async def stop_vocabulary(self) -> None:
+        self._vocab_keep_loaded = False
+        task, self._vocab_task = self._vocab_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _vocab_bucket(self, guild_id: int, key: str
+                      ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], list[tuple[str, int]]]:
+        """This guild's terms starting with `key`, with their document counts in this guild."""
+        generation = self._vocab_generation
+        loaded = self._vocab_all
+        if loaded is not None and loaded[0] == generation:
+            return loaded[1].get(guild_id, {}).get(key, [])
+        cached = self._vocab_cache.get((guild_id, key))
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        lo, hi = fts.bucket_range(key)
+        rows = yield SQL_VOCAB_BUCKET, (guild_id, lo, hi)
+        terms = [(r[0], int(r[1])) for r in rows]
+        if len(self._vocab_cache) > 2000:
+            self._vocab_cache.clear()
+        self._vocab_cache[(guild_id, key)] = (generation, terms)
+        return terms
+
+    @staticmethod
+    def _term_exists(guild_id: int, term: str, *, prefix: bool
+                     ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], bool]:
+        """Does an approved practice of this guild contain the word (or, for the last word, a word
+        starting so)?"""
+        match = fts.match_expression([term], prefix_last=prefix)
+        if match is None:
+            return False
+        rows = yield SQL_EXISTS, (guild_match(FTS_COLUMNS, match, guild_id),)
+        return bool(rows)
+
+    @staticmethod
+    def _filter_params(f: SearchFilters) -> tuple[Any, ...]:
+        topic_bit = (1 << TOPICS.index(f.topic)) if f.topic else 0
+        sdg_bit = (1 << (f.sdg - 1)) if f.sdg else 0
+        return (topic_bit, topic_bit, sdg_bit, sdg_bit,
+                f.city_id, f.city_name, f.city_id, f.city_id, f.city_name,
+                f.network_id, f.network_name, f.network_id, f.network_id, f.network_name)
+
+    @staticmethod
+    def _tag(guild_id: int, f: SearchFilters) -> str:
+        """The practices_rank tag of the guild's approved practices that pass the topic/SDG filter
+        (one token: a topic and an SDG together have their own, so a filter is one doclist)."""
+        g = f"g{int(guild_id)}"
+        if f.topic and f.sdg:
+            return f"t{TOPICS.index(f.topic)}s{int(f.sdg)}{g}"
+        if f.topic:
+            return f"t{TOPICS.index(f.topic)}{g}"
+        if f.sdg:
+            return f"s{int(f.sdg)}{g}"
+        return g
+
+    def _ranked_ids(self, guild_id: int, match: str | None, f: SearchFilters, limit: int,
+                    stop: int | None = None) -> Steps:
+        """Up to `limit` ids, best first, tier by tier: title matches (shortest title first, newest
+        first among equals: read in practices_rank key order, see migration 006), then title+summary,
+        then every column, each of those ranked by bm25 over a capped number of its newest matches;
+        a tier only runs when the earlier ones found fewer than `limit`.
+
+        With `stop`, the tiers end as soon as `stop` ids are known: those are exactly the first
+        `stop` of the full ranking (a later tier only adds ids after them). Returns (ids, complete):
+        complete is False when it stopped so."""
+        fparams = self._filter_params(f)
+        if match is None:
+            rows = yield SQL_BROWSE, (guild_id, *fparams, limit)
+            return [r[0] for r in rows], True
+        target = min(stop, limit) if stop is not None else limit
+        tag = f'"{self._tag(guild_id, f)}"'
+        by_row = f.city_id is not None or bool(f.city_name) or f.network_id is not None or bool(f.network_name)
+        found: list[int] = []
+        seen: set[int] = set()
+
+        def add(rows: Sequence[Any]) -> None:
+            for r in rows:
+                if r[0] not in seen:
+                    seen.add(r[0])
+                    found.append(r[0])
+
+        title_match = f"title : ({match}) AND tags : {tag}"
+        if by_row:  # a city or network filter is checked on the practice row
+            add((yield SQL_TITLE_JOINED, (title_match, guild_id, *fparams, target)))
+        else:
+            add((yield SQL_TITLE, (title_match, target)))
+        budget = CANDIDATE_BUDGET
+        shared: bool | None = None  # does another guild have approved practices? (asked once, if needed)
+        for tier in SEARCH_TIERS:
+            if len(found) >= target:
+                break
+            if shared is None:
+                other = yield SQL_OTHER_GUILDS, (guild_id, guild_id)
+                shared = bool(other and other[0][0])
+            words = f"{tier.columns} : ({match})"
+            # this guild's matches only (with no other guild in the index, they are all the matches)
+            gmatch = guild_match(tier.columns, match, guild_id) if shared else words
+            cap = max(TIER_MIN_CANDIDATES, budget)
+            counted = yield tier.count, (gmatch, cap)
+            n = int(counted[0][0]) if counted else 0
+            if n == 0:
+                continue
+            budget -= n
+            floor = 0
+            if n >= cap:  # rank only the newest `cap`: from the rowid of the oldest of them
+                oldest = yield tier.floor, (gmatch, cap - 1)
+                floor = oldest[0][0] if oldest else 0
+            want = target + len(found)  # earlier tiers' ids come back too (tiers overlap)
+            if by_row:
+                rows = yield tier.joined, (words, floor, guild_id, *fparams, want)
+            elif f.topic or f.sdg:  # the tag's doclist (the tag is the guild's), no read of the practice rows
+                rows = yield tier.tagged, (words, floor, f"tags : {tag}", want)
+            elif shared:
+                rows = yield tier.ranked, (words, floor, gmatch, floor, want)
+            else:
+                rows = yield tier.solo, (words, floor, want)
+            add(rows)
+        if stop is not None and stop < limit and len(found) >= stop:
+            return found[:stop], False
+        return found[:limit], True
+
+    @staticmethod
+    def _hit_rows(guild_id: int, ids: Sequence[int], match: str | None, page: int) -> Steps:
+        """Title, city and topics of the ranked ids, and the snippets of the first `page` of them,
+        in one statement (snippet() reads the text, so only for the shown hits)."""
+        if not ids:
+            return [], {}
+        if match is None:
+            shown = placeholders(min(page, len(ids)))
+            snip = f"CASE WHEN p.id IN ({shown}) THEN substr(p.summary, 1, 200) END"
+            rows = yield (
+                f"SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, {snip} AS snip FROM practices AS p "
+                f"WHERE p.guild_id = ? AND p.id IN ({placeholders(len(ids))})",
+                (*ids[:page], guild_id, *ids),
+            )
+            by_id = {r[0]: r for r in rows}
+            return ([by_id[pid] for pid in ids if pid in by_id],
+                    {r[0]: r[5] or "" for r in rows if r[5] is not None})
+        rows = yield (
+            # approved: the hits are, and the partial index practices_search covers the columns
+            f"SELECT id, title, city_name, country, topics_mask FROM practices "
+            f"WHERE guild_id = ? AND status = 'approved' AND id IN ({placeholders(len(ids))})",
+            (guild_id, *ids),
+        )
+        by_id = {r[0]: r for r in rows}
+        shown = [pid for pid in ids[:page] if pid in by_id]
+        snips: dict[int, str] = {}
+        if shown:
+            srows = yield (SQL_SNIPPETS_HEAD + f"({placeholders(len(shown))})",
+                           (match, guild_id, *shown))
+            snips = {r[0]: r[5] or "" for r in srows}
+        return [by_id[pid] for pid in ids if pid in by_id], snips
+
+    @staticmethod
+    def _snippet_steps(guild_id: int, match: str | None, ids: Sequence[int]) -> Steps:
+        if not ids:
+            return {}
+        if match is None:
+            rows = yield (
+                f"SELECT id, substr(summary, 1, 200) AS snip FROM practices "
+                f"WHERE guild_id = ? AND id IN ({placeholders(len(ids))})",
+                (guild_id, *ids),
+            )
+            return {r[0]: r[1] or "" for r in rows}
+        rows = yield SQL_SNIPPETS_HEAD + f"({placeholders(len(ids))})", (match, guild_id, *ids)
+        return {r[0]: r[5] or "" for r in rows}
+
+    async def snippets(self, guild_id: int, match: str | None, ids: Sequence[int]) -> dict[int, str]:
+        """Highlighted snippets (\x02…\x03 around matches) for a page of hits; the start of the
+        summary when browsing without words. snippet() reads the text, so only for shown hits."""
+        if not ids:
+            return {}
+        return await self._run(self._snippet_steps(guild_id, match, ids))
+
+    async def with_snippets(self, result: SearchResult, start: int, count: int = PAGE_SIZE) -> SearchResult:
+        """The result with snippets filled in for hits[start:start+count]."""
+        page = [h for h in result.hits[start:start + count] if not h.snippet]
+        if not page:
+            return result
+        snips = await self.snippets(result.guild_id, result.match, [h.id for h in page])
+        hits = tuple(replace(h, snippet=snips.get(h.id, "")) if start <= i < start + count and not h.snippet else h
+                     for i, h in enumerate(result.hits))
+        return replace(result, hits=hits)
+
+    async def search(
+        self, guild_id: int, query: str | None, filters: SearchFilters | None = None, *, limit: int = SEARCH_LIMIT,
+        first: int | None = FIRST_RESULTS,
+    ) -> SearchResult:
+        """Approved practices of this guild matching every word of `query` (prefix on the last one),
+        ranked by bm25 (title > summary > the rest), filtered; corrected from the index's
+        vocabulary when a word matches nothing. Snippets are filled for the first page only.
+
+        With `first` (default: two pages), the ranking stops once `first` hits are sure: if there
+        are more, the result says so (`complete` False) and complete() ranks the rest when the
+        member pages past them, so the answer does not wait for tiers nobody may look at.
+        first=None ranks up to `limit` at once."""
+        f = filters or SearchFilters()
+        if f.topic and f.topic not in TOPICS:
+            raise InvalidInput(f"Unknown topic “{md_line(f.topic, 40)}”. Choose from: {', '.join(TOPICS)}.")
+        if f.sdg is not None and not 1 <= f.sdg <= 17:
+            raise InvalidInput("SDGs are numbered 1 to 17.")
+        # one worker-thread call and one read snapshot for the whole search
+        return await self._run(self._search(guild_id, query, f, limit, first))
+
+    def _search(self, guild_id: int, query: str | None, f: SearchFilters, limit: int, first: int | None = None) -> Steps:
+        terms = fts.words(query)
+        # The last word is a prefix ("resil" → resilience) unless it is already a whole indexed word:
+        # expanding a complete word like "app" to app*, approach, approved… costs a lot and is not
+        # what the member typed.
+        prefix = bool(terms) and len(terms[-1]) >= fts.MIN_PREFIX_LEN and not (
+            yield from self._term_exists(guild_id, terms[-1], prefix=False))
+        match = fts.match_expression(terms, prefix_last=prefix)
+        stop = first + 1 if first is not None and first < limit else None  # one more: is there a next page?
+        ids, complete = yield from self._ranked_ids(guild_id, match, f, limit + 1, stop)
+        corrected: tuple[str, ...] | None = None
+        if not ids and terms:
+            fixed = yield from self._correct(guild_id, terms)
+            if fixed is not None and fixed != tuple(terms):
+                match2 = fts.match_expression(fixed, prefix_last=False)  # corrections are whole words
+                ids, complete = yield from self._ranked_ids(guild_id, match2, f, limit + 1, stop)
+                if ids:
+                    corrected, match = fixed, match2
+        if complete:
+            more, keep = len(ids) > limit, limit
+        else:  # `first` hits now; the rest when the member pages past them (see complete())
+            more, keep = False, first or limit
+        rows, snips = yield from self._hit_rows(guild_id, ids[:keep], match, PAGE_SIZE)
+        hits = tuple(_hit(r, snips.get(r[0], "") if i < PAGE_SIZE else "") for i, r in enumerate(rows))
+        return SearchResult(hits, tuple(terms), corrected, more, f.describe(), guild_id=guild_id, match=match,
+                            complete=complete, spec=f, limit=limit)
+
+    def _complete(self, result: SearchResult) -> Steps:
+        spec = result.spec or SearchFilters()
+        ids, _ = yield from self._ranked_ids(result.guild_id, result.match, spec, result.limit + 1)
+        rows, _ = yield from self._hit_rows(result.guild_id, ids[:result.limit], result.match, 0)  # no snippets
+        known = {h.id: h.snippet for h in result.hits}
+        hits = tuple(_hit(r, known.get(r[0], "")) for r in rows)
+        return replace(result, hits=hits, more=len(ids) > result.limit, complete=True)
+
+    async def complete(self, result: SearchResult) -> SearchResult:
+        """All the hits of a search answered with its first pages only (`complete` False): the
+        same ranking run to the end. The hits already shown keep their place (the ranking is
+        deterministic; a practice approved meanwhile may appear among the later ones)."""
+        if result.complete:
+            return result
+        return await self._run(self._complete(result))
+
+    def _correct(self, guild_id: int, terms: Sequence[str]
+                 ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], tuple[str, ...] | None]:
+        """Replace words that are not in this guild's library with their closest term of its
+        vocabulary (another guild's words are never suggested, nor do they hide a misspelling)."""
+        out: list[str] = []
+        changed = False
+        for i, t in enumerate(terms):
+            last = i == len(terms) - 1
+            if (yield from self._term_exists(guild_id, t, prefix=last)):
+                out.append(t)
+                continue
+            if len(t) < 2:
+                out.append(t)
+                continue
+            vocab = yield from self._vocab_bucket(guild_id, fts.bucket_key(t))
+            candidates = fts.best_corrections(t, vocab, limit=1)
+            if not candidates:
+                return None
+            out.append(candidates[0])
+            changed = True
+        return tuple(out) if changed else None
+
+
+_FILTERS = (
+    "AND (? = 0 OR p.topics_mask & ? != 0) AND (? = 0 OR p.sdgs_mask & ? != 0) "
+    # a city (network) filter matches its id, or the name of a practice stored as free text
+    "AND ((? IS NULL AND ? IS NULL) OR p.city_id = ? "
+    "     OR ((? IS NULL OR p.city_id IS NULL) AND p.city_name = ? COLLATE NOCASE)) "
+    "AND ((? IS NULL AND ? IS NULL) OR p.network_id = ? "
+    "     OR ((? IS NULL OR p.network_id IS NULL) AND p.network_name = ? COLLATE NOCASE)) "
+)
+# Stage 1: ids only, ranked, in tiers, each only when the earlier ones found fewer than the search
+# shows:
+#   1. title matches (a title match ranks first). practices_rank's rowid is a ranking key (migration
+#      006): read in rowid order, title matches come shortest title first, newest first among
+#      equals, which is bm25's order for them (each query word once in a title: the idf sum is the
+#      same for every match, and the score falls with the title's length). The walk stops after
+#      `limit` rows: no ranking function and no cap, however common the word. The guild and a
+#      topic/SDG filter are tags in the same index, so a filter is a doclist intersection.
+#   2. title+summary (bm25 weights 10, 5), 3. all five columns (10, 5, 1, 1, 1): bm25 has to score
+#      every match it is given, so these two share a budget of CANDIDATE_BUDGET matches (each at least
+#      TIER_MIN_CANDIDATES): a tier's matches are counted up to its cap and, when the cap is reached,
+#      the rowid of the oldest one kept is looked up; the ranking query is bounded below by that rowid
+#      (FTS5 applies it while reading the doclists), so bm25 ranks the newest `cap` matches.
+#      Every one of these statements matches the member's words in the text columns AND the guild's
+#      tag (`tags : "g<id>"`, migration 007) inside the FTS query, so counts, caps and floors are this
+#      server's alone: another server's matches, however many and however new, are never read.
+# CROSS JOIN keeps the FTS table the outer loop.
+# Equal scores rank newest first, so the order is total: the same search always gives the same
+# pages, and ranking only the newest `cap` matches changes the top results only when a better
+# match is older than all of them (bench/practices.py --quality measures how often).
+CANDIDATE_BUDGET = 8000
+TIER_MIN_CANDIDATES = 1500
+RANK_ID_MASK = (1 << 40) - 1
+RANK_ID = f"({RANK_ID_MASK} - (rowid & {RANK_ID_MASK}))"  # practices_rank rowid -> practice id (migration 006)
+HEAD_COLUMNS = "{title summary}"  # practices_head's text columns (not `tags`)
+FTS_COLUMNS = "{title summary approach results lessons}"  # practices_fts's text columns (not `tags`)
+
+
+def rank_id(rowid: int) -> int:
+    """The practice id of a practices_rank rowid."""
+    return RANK_ID_MASK - (rowid & RANK_ID_MASK)
+
+
+def guild_match(columns: str, match: str, guild_id: int) -> str:
+    """An FTS5 query: `match` in the text columns, of this guild's approved practices only."""
+    return f'{columns} : ({match}) AND tags : "g{int(guild_id)}"'
+
+
+SQL_TITLE = f"SELECT {RANK_ID} FROM practices_rank WHERE practices_rank MATCH ? ORDER BY rowid LIMIT ?"
+SQL_TITLE_JOINED = (
+    f"SELECT p.id FROM practices_rank CROSS JOIN practices AS p "
+    f"ON p.id = {RANK_ID_MASK} - (practices_rank.rowid & {RANK_ID_MASK}) "
+    "WHERE practices_rank MATCH ? AND p.guild_id = ? AND p.status = 'approved' " + _FILTERS
+    + "ORDER BY practices_rank.rowid LIMIT ?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """The statements of one bm25 tier. count and floor take guild_match(columns, …) as their MATCH;
+    the ranking statements take the words alone (`columns : (match)`) and keep the guild's rows by
+    rowid: a guild tag phrase in a bm25 query would make bm25 count the tag's whole doclist (its
+    idf) on every search, a cost that grows with the server's library."""
+
+    columns: str
+    count: str
+    floor: str
+    ranked: str  # no filter: the guild's matches (its own doclist intersection), no read of the rows
+    solo: str  # no filter, and no other guild has an approved practice: every match is the guild's
+    joined: str  # a city or network filter, checked on the practice row
+    tagged: str  # a topic/SDG filter, through its (per-guild) tag's doclist
+
+
+def _tier(table: str, columns: str, weights: str) -> Tier:
+    # counting reads the doclists forwards (FTS5's fast direction); only a tier with more matches
+    # than its cap reads them backwards, to find the oldest of the newest `cap`
+    count = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)"
+    floor = f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
+    # the guild's matches from the floor up (at most the cap) are listed first, by an FTS query
+    # without bm25; bm25 then scores only those (another guild's matches are only skipped over)
+    ranked = (
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
+        f"AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ?) "
+        f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
+    )
+    joined = (
+        f"SELECT p.id FROM {table} CROSS JOIN practices AS p ON p.id = {table}.rowid "
+        f"WHERE {table} MATCH ? AND {table}.rowid >= ? AND p.guild_id = ? AND p.status = 'approved' "
+        + _FILTERS + f"ORDER BY bm25({table}, {weights}), p.id DESC LIMIT ?"
+    )
+    # A topic/SDG filter: the matches whose id is among the filter tag's practices (one
+    # practices_rank doclist, read once per statement), with no read of the practice rows; the same
+    # candidates, filter and order as `joined`, so the same results. The unary + keeps the planner
+    # from handing FTS5 `rowid = ?` once per listed id (7x slower, and it drops the floor).
+    tagged = (
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
+        f"AND +rowid IN (SELECT {RANK_ID} FROM practices_rank WHERE practices_rank MATCH ?) "
+        f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
+    )
+    solo = (
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
+        f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
+    )
+    return Tier(columns, count, floor, ranked, solo, joined, tagged)
+
+
+# the `tags` column weighs 0: the guild tag in the query never adds to a score
+SEARCH_TIERS: tuple[Tier, ...] = (
+    _tier("practices_head", HEAD_COLUMNS, "10.0, 5.0, 0.0"),
+    _tier("practices_fts", FTS_COLUMNS, "10.0, 5.0, 1.0, 1.0, 1.0, 0.0"),
+)
+SQL_EXISTS = "SELECT 1 FROM practices_fts WHERE practices_fts MATCH ? LIMIT 1"
+# Does another guild have an approved practice? (Two short range scans of practices_guild_status.)
+# When none has, every match in the index is this guild's, and the tiers skip the guild tag (an
+# intersection with a doclist as long as the library) for the same results.
+SQL_OTHER_GUILDS = (
+    "SELECT EXISTS (SELECT 1 FROM practices WHERE guild_id < ? AND status = 'approved') "
+    "OR EXISTS (SELECT 1 FROM practices WHERE guild_id > ? AND status = 'approved')"
+)
+SQL_VOCAB_ALL = "SELECT guild_id, term, docs FROM practice_terms"
+SQL_VOCAB_BUCKET = "SELECT term, docs FROM practice_terms WHERE guild_id = ? AND term >= ? AND term < ?"
+SQL_BROWSE = (
+    "SELECT p.id FROM practices AS p WHERE p.guild_id = ? AND p.status = 'approved' " + _FILTERS
+    + "ORDER BY p.approved_ms DESC, p.id DESC LIMIT ?"
+)
+# Stage 2: snippets for the chosen ids only (snippet() reads the text, so never for every match).
+# (The words are not restricted to the text columns here: the ids are this guild's, whose `tags`
+# hold only its own tag, and a column filter would make every snippet ~40% slower.)
+SQL_SNIPPETS_HEAD = (
+    "SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, "
+    "snippet(practices_fts, -1, char(2), char(3), '…', 24) AS snip "
+    "FROM practices_fts CROSS JOIN practices AS p ON p.id = practices_fts.rowid "
+    "WHERE practices_fts MATCH ? AND p.guild_id = ? AND practices_fts.rowid IN "
+)
