@@ -31,8 +31,8 @@ from discord import app_commands
 from bot.db import Database
 from bot.interactions import ACK_EXTRA
 from bot.scheduler import Scheduler
+from bot.settings import SettingsService
 from cogs.mous.service import SETTING_SPECS, Actor, MouService
-from cogs.settings.service import SettingsService
 from tests.e2e import MovableClock, World, configure, make_config, populate, start_world
 from tests.fakediscord import FakeDiscord, InteractionResult, Member
 from tests.test_permission_matrix import (

@@ -24,14 +24,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from rapidfuzz import fuzz
+from rapidfuzz import process as fuzz_process
 
 from bot import DATA_DIR, audit
+from bot.clock import Clock, system_clock, to_ms
+from bot.contracts import NetworkRef
 from bot.db import Database, placeholders, sqlite_uri
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.export import unneutralise, write_csv
-from bot.scheduler import system_clock, to_ms
+from bot.places import PlaceRef
 from bot.text import md_line
+from bot.timeparse import TimeParseError, get_zone
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +100,8 @@ def _prefix_bounds(prefix: str) -> tuple[str, str]:
     return prefix, prefix + "\U0010ffff"
 
 
-def _now_ms(now: datetime | None = None) -> int:
-    return to_ms(now or system_clock())
+def _now_ms(now: datetime) -> int:
+    return to_ms(now)
 
 
 def _fmt_pop(n: int) -> str:
@@ -315,42 +320,11 @@ def _network(r: Any) -> Network:
 
 
 def check_zone(text: str) -> str:
-    """An IANA zone name, matched case-insensitively; InvalidInput otherwise."""
-    cleaned = text.strip().replace(" ", "_")
-    if not cleaned:
-        raise InvalidInput("Give a time zone such as `Europe/Paris` or `America/New_York`.")
+    """An IANA zone name, matched case-insensitively (bot.timeparse.get_zone); InvalidInput otherwise."""
     try:
-        if cleaned in _zones_lower().values():
-            return cleaned
-        real = _zones_lower().get(cleaned.casefold())
-        if real:
-            return real
-        ZoneInfo(cleaned)
-        return cleaned
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
-        pass
-    near = difflib.get_close_matches(cleaned.casefold()[:64], list(_zones_lower()), n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(f'`{_zones_lower()[z]}`' for z in near)}?" if near else ""
-    raise InvalidInput(f"“{md_line(text, 64)}” is not an IANA time zone (for example `Asia/Seoul`).{hint}")
-
-
-_ZONES: dict[str, str] = {}
-
-
-def _zones_lower() -> dict[str, str]:
-    if not _ZONES:
-        _ZONES.update({z.casefold(): z for z in available_timezones() if "/" in z or z == "UTC"})
-    return _ZONES
-
-
-def search_zones(query: str, limit: int = 25) -> list[str]:
-    q = query.strip().casefold().replace(" ", "_")
-    zones = sorted(_zones_lower().values())
-    if not q:
-        return zones[:limit]
-    starts = [z for z in zones if z.casefold().split("/")[-1].startswith(q) or z.casefold().startswith(q)]
-    contains = [z for z in zones if q in z.casefold() and z not in starts]
-    return (starts + contains)[:limit]
+        return get_zone(text).key
+    except TimeParseError as exc:
+        raise InvalidInput(exc.message) from exc
 
 
 def _int_or_none(value: str, what: str, lo: int, hi: int) -> int | None:
@@ -501,8 +475,10 @@ def _build_gazetteer(path: Path) -> None:
 
 # -- the service --------------------------------------------------------------------------------
 class DirectoryService:
-    def __init__(self, db: Database, *, seed_dir: Path = SEED_DIR) -> None:
+    def __init__(self, db: Database, *, seed_dir: Path = SEED_DIR, clock: Clock = system_clock) -> None:
         self.db = db
+        self.clock = clock  # the bot's one clock (bot/clock.py)
+        self._fuzzy_keys: tuple[list[str], list[int]] | None = None  # gazetteer keys and ids, "did you mean"
         self.seed_dir = seed_dir
         self._countries: dict[str, str] | None = None  # normalised name/iso3/iso2 -> iso2
         self._country_names: dict[str, str] = {}
@@ -545,6 +521,7 @@ class DirectoryService:
         The rows are prepared once per gazetteer version into a cache file (off the event loop), then
         copied in with one INSERT … SELECT, so a fresh database is ready in about a second."""
         path = await asyncio.to_thread(gazetteer_cache)
+        self._fuzzy_keys = None
         # Read-only and immutable: the cache file never changes once built, and several bots (or test runs)
         # on one machine share it, so it must take no lock (BEGIN IMMEDIATE would lock an attached file too).
         await self.db.execute("ATTACH DATABASE ? AS gaz", (sqlite_uri(path, mode="ro", immutable="1"),))
@@ -590,7 +567,7 @@ class DirectoryService:
     async def seed_reference(self) -> SeedReport:
         """Upsert the reference CSVs (networks, memberships, agreements, SDGs). Idempotent."""
         unresolved: list[str] = []
-        now = _now_ms()
+        now = _now_ms(self.clock())
         networks = self._read_seed("networks.csv")
         memberships = self._read_seed("memberships.csv")
         agreements = self._read_seed("agreements.csv")
@@ -872,24 +849,7 @@ class DirectoryService:
         )
 
     async def _suggest(self, key: str, gid: int) -> list[City]:
-        key = key[:80]  # no city name is longer; difflib on a 10,000-character typo would take seconds
-        first = key.split()[0] if key else ""
-        for n in (4, 3, 2, 1):
-            if len(first) < n:
-                continue
-            lo, hi = _prefix_bounds(first[:n])
-            rows = await self.db.fetchall(
-                f"SELECT {_CITY_COLS} FROM cities c WHERE c.key >= ? AND c.key < ? "
-                "AND (c.guild_id IS NULL OR c.guild_id = ?) ORDER BY c.population DESC LIMIT 300",
-                (lo, hi, gid),
-            )
-            if rows:
-                cities = [_city(r) for r in rows]
-                ratios = {c.id: difflib.SequenceMatcher(None, key, normalise(c.name)).ratio() for c in cities}
-                scored = sorted(cities, key=lambda c: -ratios[c.id])
-                good = [c for c in scored if ratios[c.id] >= 0.6]
-                return good[:3]
-        return []
+        return await self._fuzzy_cities(key, gid)
 
     async def add_city(
         self, guild_id: int, actor_id: int, name: str, country: str, timezone: str, region: str | None = None
@@ -917,7 +877,7 @@ class DirectoryService:
             await self.db.execute(
                 "INSERT INTO cities (id, guild_id, name, key, country, admin1, admin1_code, timezone, population, "
                 "created_by, created_ms) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, 0, ?, ?)",
-                (new_id, guild_id, clean, key, iso, region_clean, zone, actor_id, _now_ms()),
+                (new_id, guild_id, clean, key, iso, region_clean, zone, actor_id, _now_ms(self.clock())),
             )
             await self.db.execute(
                 "INSERT INTO city_names (key, city_id, population, guild_id, is_primary) VALUES (?, ?, 0, ?, 1)",
@@ -1007,7 +967,7 @@ class DirectoryService:
             changes["dm_ok"] = 1 if dm_ok else 0
         if not changes:
             raise InvalidInput("Nothing to change: give at least one option (city, title, office, …).")
-        ms = _now_ms(now)
+        ms = _now_ms(now or self.clock())
         async with self.db.transaction():
             old = await self.db.fetchone(
                 "SELECT * FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
@@ -1073,7 +1033,7 @@ class DirectoryService:
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE profiles SET verified = ?, verified_by = ?, verified_ms = ? WHERE guild_id = ? AND user_id = ?",
-                (1 if verified else 0, actor_id if verified else None, _now_ms() if verified else None, guild_id,
+                (1 if verified else 0, actor_id if verified else None, _now_ms(self.clock()) if verified else None, guild_id,
                  user_id),
             )
             await audit.record(
@@ -1325,7 +1285,7 @@ class DirectoryService:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (guild_id, c["slug"], c["name"], c["acronym"], c["founded_year"], c["hq_city"], c["hq_country"], hq_id,
              c["focus"], c["scope"], c["website"], c["member_count"], c["member_count_year"], c["source"],
-             c["notes"], "guild" if guild_id is not None else "seed", actor_id, _now_ms()),
+             c["notes"], "guild" if guild_id is not None else "seed", actor_id, _now_ms(self.clock())),
         )
 
     _M_SQL = (
@@ -1436,7 +1396,7 @@ class DirectoryService:
         cat = (category or "member").strip().casefold()
         if cat not in CATEGORIES:
             raise InvalidInput(f"Unknown role “{md_line(cat, 40)}”. Choose one of: {', '.join(CATEGORIES)}.")
-        year_now = (now or system_clock()).year
+        year_now = (now or self.clock()).year
         for y, what in ((since, "The joining year"), (left, "The leaving year")):
             if y is not None and not 1800 <= y <= year_now + 1:
                 raise InvalidInput(f"{what} must be between 1800 and {year_now + 1}.")
@@ -1450,8 +1410,8 @@ class DirectoryService:
         )
         if existing is not None and existing["guild_id"] is None:
             raise InvalidInput(f"**{md_line(city.label, 120)}** is already listed in **{md_line(network.display, 120)}** by the shared seed data.")
-        ms = _now_ms(now)
-        as_of_c = as_of or (now or system_clock()).date().isoformat()
+        ms = _now_ms(now or self.clock())
+        as_of_c = as_of or (now or self.clock()).date().isoformat()
         async with self.db.transaction():
             if existing is not None:
                 await self.db.execute(
@@ -1581,7 +1541,7 @@ class DirectoryService:
                         "source = ?, notes = ?, updated_ms = ? WHERE id = ?",
                         (c["name"], c["acronym"], c["founded_year"], c["hq_city"], c["hq_country"], hq_id, c["focus"],
                          c["scope"], c["website"], c["member_count"], c["member_count_year"], c["source"], c["notes"],
-                         _now_ms(), existing),
+                         _now_ms(self.clock()), existing),
                     )
                     updated += 1
                 else:
@@ -1632,7 +1592,7 @@ class DirectoryService:
         if errors:
             raise ImportRejected(errors, len(rows))
         created = updated = 0
-        now = _now_ms()
+        now = _now_ms(self.clock())
         async with self.db.transaction():
             for m, net_id, city_id in clean_rows:
                 if guild_id is None:
@@ -1689,6 +1649,69 @@ class DirectoryService:
              "since_year": r["joined_year"] or "", "source": r["source"] or "", "notes": r["notes"] or "",
              "member_kind": r["member_kind"], "category": r["category"], "left_year": r["left_year"] or "",
              "status": r["status"], "as_of": r["as_of"] or ""} for r in rows))
+
+    # -- what the directory offers other features (bot/places.py, bot/contracts.py) --------------
+    # PlaceProvider, NetworkLookup and MemberProfiles; the cog registers this service in bot.features.
+    async def find_city(self, text: str, *, guild_id: int) -> PlaceRef:
+        return _place_ref(await self.resolve_city(text, guild_id=guild_id))
+
+    async def city_choices(self, query: str, *, guild_id: int, limit: int = 25) -> list[PlaceRef]:
+        return [_place_ref(c) for c in await self.search_cities(query, guild_id=guild_id, limit=limit)]
+
+    async def member_places(self, guild_id: int, user_ids: Sequence[int]) -> list[tuple[str, str]]:
+        return await self.places_for(guild_id, user_ids)
+
+    async def member_city(self, guild_id: int, user_id: int) -> PlaceRef | None:
+        profile = await self.get_profile(guild_id, user_id)
+        return _place_ref(profile.city) if profile is not None and profile.city is not None else None
+
+    async def dm_ok(self, guild_id: int, user_id: int) -> bool:
+        """False only when the member's profile declines DMs."""
+        value = await self.db.fetchval("SELECT dm_ok FROM profiles WHERE guild_id = ? AND user_id = ?",
+                                       (guild_id, user_id))
+        return value is None or bool(value)
+
+    async def profile_verified(self, guild_id: int, user_id: int) -> bool:
+        profile = await self.get_profile(guild_id, user_id)
+        return profile is not None and profile.verified
+
+    async def find_network(self, text: str, *, guild_id: int) -> NetworkRef:
+        return _network_ref(await self.resolve_network(text, guild_id=guild_id))
+
+    async def network_choices(self, query: str, *, guild_id: int, limit: int = 25) -> list[NetworkRef]:
+        return [_network_ref(n) for n in await self.search_networks(query, limit, guild_id=guild_id)]
+
+    async def _fuzzy_cities(self, key: str, gid: int, limit: int = 3) -> list[City]:
+        """"Did you mean": the cities whose primary name is closest to `key` (rapidfuzz over the cached
+        gazetteer keys plus this server's own cities), a typo anywhere (also in the first letter) forgiven.
+        The scan runs off the event loop (~25k names: a few milliseconds)."""
+        key = key[:80]  # no city name is longer
+        if not key:
+            return []
+        if self._fuzzy_keys is None:
+            rows = await self.db.fetchall("SELECT id, key FROM cities WHERE guild_id IS NULL")
+            self._fuzzy_keys = ([r["key"] for r in rows], [r["id"] for r in rows])
+        keys, ids = self._fuzzy_keys
+        own = await self.db.fetchall("SELECT id, key FROM cities WHERE guild_id = ?", (gid,))
+        keys = keys + [r["key"] for r in own]
+        ids = ids + [r["id"] for r in own]
+        hits = await asyncio.to_thread(fuzz_process.extract, key, keys, scorer=fuzz.ratio, score_cutoff=70,
+                                       limit=50)
+        if not hits:
+            return []
+        score = {ids[i]: s for _, s, i in hits}
+        rows = await self.db.fetchall(
+            f"SELECT {_CITY_COLS} FROM cities c WHERE c.id IN ({placeholders(len(score))})", tuple(score))
+        cities = sorted((_city(r) for r in rows), key=lambda c: (-round(score[c.id]), -c.population))
+        return cities[:limit]
+
+
+def _place_ref(city: City) -> PlaceRef:
+    return PlaceRef(city.id, city.name, city.country, city.timezone, city.label)
+
+
+def _network_ref(net: Network) -> NetworkRef:
+    return NetworkRef(net.id, net.name, net.display)
 
 
 def _write_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:

@@ -24,10 +24,11 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from bot import audit
+from bot.clock import from_ms, system_clock, to_ms
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.retention import FORMER_MEMBER
-from bot.scheduler import Scheduler, from_ms, system_clock, to_ms
+from bot.scheduler import Scheduler
 from bot.text import md_line
 from cogs.practices import search as fts
 

@@ -21,7 +21,7 @@ from bot.limits import (
     KINDS,
     LIMITS_KEY,
 )
-from bot.timeparse import discord_ts, from_unix, search_zones
+from bot.timeparse import discord_ts, from_unix
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -110,7 +110,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
     async def timezone_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=choice_name(z), value=z) for z in search_zones(current, 25)]
+        return [app_commands.Choice(name=choice_name(z), value=z) for z in self.bot.features.places.zone_choices(current, 25)]
 
     # -- limits (bot/limits.py) -------------------------------------------------------------------
     @acknowledge_first()
