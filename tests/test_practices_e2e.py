@@ -484,14 +484,14 @@ async def test_persistent_buttons_work_after_restart(fake_discord: FakeDiscord, 
         res = await fake.click(parts["guild"], parts["mod"], card, review_button(card, "ap"))
         await res.wait_for_message()
         assert "approved" in res.text
-        assert (await bot2.practices.get(parts["guild"].id, pid)).status == "approved"  # type: ignore[attr-defined]
+        assert (await practice_service(bot2).get(parts["guild"].id, pid)).status == "approved"
         ann = await fake.wait_for_message(parts["announcements"])
 
     async with bot_factory() as bot3:
         res = await fake.click(parts["guild"], parts["bob"], ann, f"pr:vote:{pid}:useful")
         await res.wait_for_followup()
         assert "marked as useful" in res.text
-        assert (await bot3.practices.counts(parts["guild"].id, pid)).useful == 1  # type: ignore[attr-defined]
+        assert (await practice_service(bot3).counts(parts["guild"].id, pid)).useful == 1
     fake.assert_clean()
 
 
