@@ -44,6 +44,7 @@ from hypothesis import strategies as st
 from bot import timeparse
 from bot.db import Database
 from bot.errors import UserFacingError
+from bot.places import Places
 from bot.scheduler import Scheduler
 from bot.settings import SettingsService
 from bot.timeparse import TimeParseError
@@ -768,7 +769,11 @@ async def test_mous_service_takes_hostile_text(
 ) -> None:
     settings_svc = SettingsService(hdb, default_timezone="UTC")
     directory = DirectoryService(hdb)
-    svc = MouService(hdb, Scheduler(hdb, clock=FixedClock()), settings_svc, directory=lambda: directory)
+
+    async def server_zone(guild_id: int) -> str:
+        return (await settings_svc.get(guild_id)).timezone
+
+    svc = MouService(hdb, Scheduler(hdb, clock=FixedClock()), settings_svc, places=Places(server_zone, directory))
     call = Calls(hdb)
     owner = Actor(OWNER)
     a = await call("create", lambda: svc.create(
