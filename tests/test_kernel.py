@@ -117,6 +117,7 @@ async def test_practices_and_mous_without_the_directory_keep_cities_as_typed(
         assert w.bot.features.places.provider is None and w.bot.features.practices is not None
         pid = await share(w, w.alice, options={"city": "Springfield, us"})
         row = await w.bot.db.fetchone("SELECT city_id, city_name, country FROM practices WHERE id = ?", (pid,))
+        assert row is not None
         assert (row["city_id"], row["city_name"], row["country"]) == (None, "Springfield", "US")
         res = await w.fake.invoke(w.guild, w.alice, "mou add", {
             "kind": "mou", "title": "Lyon–Atlantis", "city_a": "Lyon, fr", "city_b": "Atlantis"})
