@@ -24,8 +24,9 @@ async def test_profile_and_settings_zone_autocomplete_are_one_ranking(started_bo
     w = started_bot
     for query in ("", "new", "paris", "los ang"):
         profile = await w.fake.autocomplete(w.guild, w.alice, "profile set", focused="timezone", value=query)
-        settings = await w.fake.autocomplete(w.guild, w.admin, "settings timezone", focused="zone", value=query)
-        assert [c["value"] for c in profile] == [c["value"] for c in settings] == search_zones(query, 25), query
+        server = await w.fake.autocomplete(w.guild, w.admin, "settings timezone", focused="zone", value=query)
+        expected = search_zones(query, 25)
+        assert [c["value"] for c in profile] == [c["value"] for c in server] == expected, query
     # Common zones first, not the alphabet ("Africa/Abidjan" first).
     first = await w.fake.autocomplete(w.guild, w.alice, "profile set", focused="timezone", value="")
     assert first[0]["value"] != "Africa/Abidjan" and "UTC" in [c["value"] for c in first[:10]]
@@ -77,10 +78,12 @@ async def test_one_injected_clock_stamps_every_feature(fake_discord: FakeDiscord
         pid = await share(w, w.bob)
         after = to_ms(clock())
         stamps = {
-            "profile": await w.bot.db.fetchval("SELECT updated_ms FROM profiles WHERE user_id = ?", (w.alice.id,)),
+            "profile": await w.bot.db.fetchval("SELECT updated_ms FROM profiles WHERE user_id = ?",
+                                               (w.alice.id,)),
             "practice": await w.bot.db.fetchval("SELECT created_ms FROM practices WHERE id = ?", (pid,)),
         }
-        for row in await w.bot.db.fetchall("SELECT action, at_ms FROM audit WHERE guild_id = ?", (w.guild.id,)):
+        audit = await w.bot.db.fetchall("SELECT action, at_ms FROM audit WHERE guild_id = ?", (w.guild.id,))
+        for row in audit:
             stamps[row["action"]] = row["at_ms"]
         assert {"profile", "practice", "settings.set", "profile.set", "practice.submit"} <= set(stamps)
         wall = to_ms(datetime.now(UTC))
@@ -89,11 +92,14 @@ async def test_one_injected_clock_stamps_every_feature(fake_discord: FakeDiscord
             assert what in ("settings.set",) or before <= ms <= after, what
 
 
-async def test_without_the_directory_places_are_zones_and_text(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+async def test_without_the_directory_places_are_zones_and_text(
+    fake_discord: FakeDiscord, tmp_path: Path,
+) -> None:
     exts = ["cogs.settings", "cogs.meta", "cogs.roundtables"]
     async with start_world(fake_discord, tmp_path, extensions=exts) as w:
         places: Places = w.bot.features.places
-        assert places.provider is None and w.bot.features.networks is None and w.bot.features.agreements is None
+        features = w.bot.features
+        assert places.provider is None and features.networks is None and features.agreements is None
         gid = w.guild.id
         assert await places.member_zone(gid, w.alice.id) == "UTC"  # the server's zone
         ref = await places.resolve_city("Lyon, fr", guild_id=gid)
@@ -104,7 +110,8 @@ async def test_without_the_directory_places_are_zones_and_text(fake_discord: Fak
         res = await w.fake.invoke(w.guild, w.alice, "roundtable findtime",
                                   {"cities": "Los Angeles; Europe/Paris", "within_days": 7})
         assert "Best times" in _text(res) or "No common working time" in _text(res), _text(res)
-        res = await w.fake.invoke(w.guild, w.alice, "roundtable findtime", {"cities": "Atlantis; Europe/Paris"})
+        res = await w.fake.invoke(w.guild, w.alice, "roundtable findtime",
+                                  {"cities": "Atlantis; Europe/Paris"})
         assert res.ephemeral and "I don't know the city or time zone" in res.text
         w.fake.assert_clean()
 
@@ -116,7 +123,8 @@ async def test_practices_and_mous_without_the_directory_keep_cities_as_typed(
     async with start_world(fake_discord, tmp_path, extensions=exts) as w:
         assert w.bot.features.places.provider is None and w.bot.features.practices is not None
         pid = await share(w, w.alice, options={"city": "Springfield, us"})
-        row = await w.bot.db.fetchone("SELECT city_id, city_name, country FROM practices WHERE id = ?", (pid,))
+        row = await w.bot.db.fetchone("SELECT city_id, city_name, country FROM practices WHERE id = ?",
+                                      (pid,))
         assert row is not None
         assert (row["city_id"], row["city_name"], row["country"]) == (None, "Springfield", "US")
         res = await w.fake.invoke(w.guild, w.alice, "mou add", {
@@ -125,7 +133,8 @@ async def test_practices_and_mous_without_the_directory_keep_cities_as_typed(
         done = await w.fake.submit_modal(w.guild, w.alice, res, {"mou_add_summary": "Water."})
         assert "recorded" in done.content, done.text
         parties = await w.bot.db.fetchall(
-            "SELECT city_id, city_name, country FROM mou_parties WHERE guild_id = ? ORDER BY city_name", (w.guild.id,))
+            "SELECT city_id, city_name, country FROM mou_parties WHERE guild_id = ? ORDER BY city_name",
+            (w.guild.id,))
         assert [tuple(p) for p in parties] == [(None, "Atlantis", None), (None, "Lyon", "FR")]
         # Autocomplete falls back to the cities already used here.
         choices = await w.fake.autocomplete(w.guild, w.bob, "mou add", focused="city_a", value="ly")

@@ -113,7 +113,8 @@ class Directory(commands.Cog):
 
     async def zone_autocomplete(self, interaction: discord.Interaction[Any], current: str
                                 ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in self.bot.features.places.zone_choices(current, 25)]
+        zones = self.bot.features.places.zone_choices(current, 25)
+        return [app_commands.Choice(name=z, value=z) for z in zones]
 
     async def focus_autocomplete(self, interaction: discord.Interaction[Any], current: str
                                  ) -> list[app_commands.Choice[str]]:

@@ -1033,7 +1033,8 @@ class DirectoryService:
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE profiles SET verified = ?, verified_by = ?, verified_ms = ? WHERE guild_id = ? AND user_id = ?",
-                (1 if verified else 0, actor_id if verified else None, _now_ms(self.clock()) if verified else None, guild_id,
+                (1 if verified else 0, actor_id if verified else None,
+                 _now_ms(self.clock()) if verified else None, guild_id,
                  user_id),
             )
             await audit.record(

@@ -383,7 +383,8 @@ class GuildPlanConfig:
 
 
 class MouService:
-    def __init__(self, db: Database, scheduler: Scheduler, settings: Any, places: Places | None = None) -> None:
+    def __init__(self, db: Database, scheduler: Scheduler, settings: Any,
+                 places: Places | None = None) -> None:
         self.db = db
         self.scheduler = scheduler
         self.settings = settings
@@ -422,7 +423,8 @@ class MouService:
     async def search_cities(self, guild_id: int, query: str) -> list[tuple[str, str]]:
         """Autocomplete (label, value) pairs from the directory, else from cities already used here."""
         if self.places.provider is not None:
-            return [(c.label, str(c.city_id)) for c in await self.places.city_choices(query, guild_id=guild_id)]
+            cities = await self.places.city_choices(query, guild_id=guild_id)
+            return [(c.label, str(c.city_id)) for c in cities]
         rows = await self.db.fetchall(
             "SELECT city_name, country, COUNT(*) AS n FROM mou_parties WHERE guild_id = ? AND city_name LIKE ? "
             "GROUP BY city_name COLLATE NOCASE, country ORDER BY n DESC, city_name LIMIT 25",
@@ -656,8 +658,8 @@ class MouService:
             ps = await self.parties(guild_id, r["id"])
             others = tuple(p.city_name for p in ps if not (
                 (city_id is not None and p.city_id == city_id) or p.city_name.lower() == city_name.lower()))
-            out.append(AgreementLine(r["id"], r["kind"], KIND_LABELS.get(r["kind"], r["kind"]), r["status"], others,
-                                     _d(r["expires_on"]), zone))
+            out.append(AgreementLine(r["id"], r["kind"], KIND_LABELS.get(r["kind"], r["kind"]), r["status"],
+                                     others, _d(r["expires_on"]), zone))
         return out
 
     # -- permissions ------------------------------------------------------------------------

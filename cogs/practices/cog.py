@@ -329,8 +329,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         city = await self.bot.features.places.member_city(gid, interaction.user.id)
         if city is not None:
             await acknowledge(interaction, update=True)
-            added, counts = await self.service.adopt(gid, practice_id, interaction.user.id,
-                                                     city_id=city.city_id, city_name=city.name, country=city.country)
+            added, counts = await self.service.adopt(gid, practice_id, interaction.user.id, city_id=city.city_id,
+                                                     city_name=city.name, country=city.country)
             await self._refresh_votes(interaction, practice_id,
                                       f"Recorded: {render.md_line(city.label, 100)} adopted it "
                                       f"(from your profile). {counts.adopted} adoption(s) so far.")

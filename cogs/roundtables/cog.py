@@ -468,7 +468,8 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     async def zone_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=choice_name(z), value=z) for z in self.bot.features.places.zone_choices(current, 25)]
+        zones = self.bot.features.places.zone_choices(current, 25)
+        return [app_commands.Choice(name=choice_name(z), value=z) for z in zones]
 
     async def repeat_autocomplete(
         self, interaction: discord.Interaction[Any], current: str

@@ -110,7 +110,8 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
     async def timezone_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=choice_name(z), value=z) for z in self.bot.features.places.zone_choices(current, 25)]
+        zones = self.bot.features.places.zone_choices(current, 25)
+        return [app_commands.Choice(name=choice_name(z), value=z) for z in zones]
 
     # -- limits (bot/limits.py) -------------------------------------------------------------------
     @acknowledge_first()
