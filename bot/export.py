@@ -23,17 +23,25 @@ audit log) goes through `write_csv`, so a rule added here holds for all of them:
   without one); `text_of` reads files with or without it. Lines end with CRLF (RFC 4180).
 
 JSON exports need none of the cell rules (JSON has types), but they write ids as strings too (a
-JavaScript reader would round a snowflake stored as a number): use `id_text`.
+JavaScript reader would round a snowflake stored as a number): `json_records` does it from the same
+`Column` list as the CSV (`id_text` for hand-built records), `write_json` writes UTF-8 JSON.
+
+**The upload.** `pack` is the one step from export bytes to the file a member downloads: as is up to
+`UPLOAD_LIMIT`, gzipped (``name.gz``) above it, and `ExportTooLarge` (a clear, ephemeral refusal) when even
+the compressed file would not fit. bot.ui.upload turns its result into the Discord attachment.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.errors import UserFacingError
 from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
 
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
@@ -184,3 +192,68 @@ def read_csv(data: bytes | str) -> list[dict[str, str]]:
     """Rows of a CSV written by `write_csv`, with every cell `unneutralise`d (ids stay `id:…` text)."""
     reader = csv.DictReader(io.StringIO(text_of(data), newline=""))
     return [{k: unneutralise(v or "") for k, v in row.items() if k is not None} for row in reader]
+
+
+def json_records(columns: Sequence[Column | str], rows: Iterable[Mapping[str, Any]], *,
+                 names: Mapping[int, str] | None = None) -> list[dict[str, Any]]:
+    """The rows as JSON-ready dicts, keyed by the columns: ids as strings (a list of ids as a list), a
+    member column followed by its `…_name` (None when unknown; a forgotten member has no id and the name
+    "a former member"); other values as they are (JSON has types: no formula rule)."""
+    cols = [_column(c) for c in columns]
+    names = names or {}
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        o: dict[str, Any] = {}
+        for c in cols:
+            value = row.get(c.key)
+            if c.kind == "text":
+                o[c.key] = value
+                continue
+            many = isinstance(value, list | tuple | set | frozenset)
+            ids = _ids(value)
+            shown = [None if i == FORMER_MEMBER else id_text(i) for i in ids]
+            o[c.key] = shown if many else (shown[0] if shown else None)
+            if c.kind == "member":
+                labels = [FORMER_MEMBER_LABEL if i == FORMER_MEMBER else names.get(i) for i in ids]
+                o[name_column(c.key)] = labels if many else (labels[0] if labels else None)
+        out.append(o)
+    return out
+
+
+def write_json(records: Any) -> bytes:
+    """UTF-8 JSON of an export (readable: one level of indentation, non-ASCII kept)."""
+    return json.dumps(records, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+
+
+# The attachment limit Discord applies to a bot's upload in a server without boosts has been 8 MiB
+# (10 MiB since 2024; boosted servers allow 50-100 MiB): 8 MiB fits everywhere.
+UPLOAD_LIMIT = 8 * 1024 * 1024
+
+
+class ExportTooLarge(UserFacingError):
+    def __init__(self) -> None:
+        super().__init__("The export is larger than Discord's attachment limit even compressed. "
+                         "Ask the operator for a database export.")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    filename: str
+    data: bytes
+
+    @property
+    def compressed(self) -> bool:
+        return self.filename.endswith(".gz")
+
+
+def pack(filename: str, data: bytes | str, *, limit: int | None = None) -> ExportFile:
+    """The file to upload: UTF-8 bytes, gzipped above `limit` (default UPLOAD_LIMIT); ExportTooLarge when
+    even that is too big."""
+    limit = UPLOAD_LIMIT if limit is None else limit
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) <= limit:
+        return ExportFile(filename, raw)
+    packed = gzip.compress(raw, mtime=0)
+    if len(packed) > limit:
+        raise ExportTooLarge()
+    return ExportFile(filename + ".gz", packed)

@@ -1,5 +1,5 @@
-"""Base view (author lock, right re-checked on use, polite timeout, error funnel), base modal, paginator
-and confirm prompt.
+"""Base view (author lock, right re-checked on use, polite timeout, error funnel), base modal, persistent
+views and the confirm prompt (the paginator is bot.paging).
 
 Rights are checked when they are USED: a view, modal or persistent button that does something only a
 moderator / owner may do carries a `Guard` (bot.checks), run by `run_guard` on every press and every
@@ -7,15 +7,15 @@ submit. A member who lost the role since the form opened is refused, ephemerally
 
 from __future__ import annotations
 
+import io
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 import discord
 
 from bot.checks import Guard
-from bot.embeds import fit_embeds
-from bot.interactions import NO_MENTIONS, handle_error
+from bot.export import pack
+from bot.interactions import handle_error
 
 log = logging.getLogger(__name__)
 
@@ -84,75 +84,20 @@ class BaseModal(discord.ui.Modal):
         await handle_error(interaction, error)
 
 
-Page = discord.Embed
+def persistent_view(*items: discord.ui.Item[Any]) -> BaseView:
+    """A view of persistent buttons (DynamicItems whose custom ids carry their context): no author, no
+    timeout; each item checks its own right on use (`run_guard`)."""
+    view = BaseView(None, timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view
 
 
-def label_page(page: Page, label: str) -> Page:
-    """Add a page label ("Page 2/5") after the page's footer text, and fit the embed to Discord's limits."""
-    footer = page.footer.text
-    page.set_footer(text=f"{footer} · {label}" if footer else label)
-    fit_embeds([page])
-    return page
-
-
-class Paginator(BaseView):
-    """Buttons to page through embeds; only the invoker can page."""
-
-    def __init__(self, pages: Sequence[Page], author_id: int, *, timeout: float = 300) -> None:
-        super().__init__(author_id, timeout=timeout)
-        if not pages:
-            raise ValueError("Paginator needs at least one page")
-        self.pages = list(pages)
-        self.index = 0
-        for i, page in enumerate(self.pages):
-            if len(self.pages) > 1:
-                label_page(page, f"Page {i + 1}/{len(self.pages)}")
-            else:
-                fit_embeds([page])
-        self._sync()
-
-    def _sync(self) -> None:
-        self.first.disabled = self.prev.disabled = self.index == 0
-        self.next.disabled = self.last.disabled = self.index >= len(self.pages) - 1
-
-    async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
-        view = self if len(self.pages) > 1 else discord.utils.MISSING
-        if interaction.response.is_done():
-            msg = await interaction.followup.send(
-                embed=self.pages[0], view=view, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, wait=True
-            )
-            self.message = msg
-        else:
-            await interaction.response.send_message(
-                embed=self.pages[0], view=view, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
-            )
-            self.message = await interaction.original_response()
-        if len(self.pages) <= 1:
-            self.stop()
-
-    async def _show(self, interaction: discord.Interaction[Any]) -> None:
-        self._sync()
-        await interaction.response.edit_message(embed=self.pages[self.index], view=self)
-
-    @discord.ui.button(label="«", style=discord.ButtonStyle.secondary)
-    async def first(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        self.index = 0
-        await self._show(interaction)
-
-    @discord.ui.button(label="‹ Prev", style=discord.ButtonStyle.secondary)
-    async def prev(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        self.index = max(0, self.index - 1)
-        await self._show(interaction)
-
-    @discord.ui.button(label="Next ›", style=discord.ButtonStyle.primary)
-    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        self.index = min(len(self.pages) - 1, self.index + 1)
-        await self._show(interaction)
-
-    @discord.ui.button(label="»", style=discord.ButtonStyle.secondary)
-    async def last(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        self.index = len(self.pages) - 1
-        await self._show(interaction)
+def upload(filename: str, data: bytes | str, *, limit: int | None = None) -> discord.File:
+    """The attachment of an export or a generated file (bot.export.pack: UTF-8, gzipped above the upload
+    limit, a clear refusal when even that does not fit). The one place a discord.File is built."""
+    packed = pack(filename, data, limit=limit)
+    return discord.File(io.BytesIO(packed.data), filename=packed.filename)
 
 
 class Confirm(BaseView):

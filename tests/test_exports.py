@@ -350,3 +350,70 @@ def test_cli_export_neutralises_and_import_reads_it_back(tmp_path: Path) -> None
     assert r.returncode == 0 and "0 added, 2 updated" in r.stdout, r.stdout + r.stderr
     r = cli(tmp_path, "export", "networks", "again.csv")
     assert r.returncode == 0 and (tmp_path / "again.csv").read_bytes() == data  # stored as typed: no quote added
+
+
+# -- the upload: one packing step for every export ---------------------------------------------------
+def test_pack_gzips_above_the_limit_and_refuses_what_never_fits() -> None:
+    import gzip
+    import os
+
+    import pytest
+
+    from bot.export import ExportTooLarge, pack
+
+    small = pack("a.csv", "é,1\r\n")
+    assert (small.filename, small.data, small.compressed) == ("a.csv", "é,1\r\n".encode(), False)
+    big = ("x" * 5000).encode()
+    packed = pack("a.csv", big, limit=1000)
+    assert packed.filename == "a.csv.gz" and packed.compressed and gzip.decompress(packed.data) == big
+    assert pack("a.csv", big, limit=1000).data == packed.data  # no timestamp inside: same bytes each time
+    with pytest.raises(ExportTooLarge, match="even compressed"):
+        pack("a.bin", os.urandom(5000), limit=1000)
+
+
+def test_json_records_write_ids_as_strings_with_names() -> None:
+    from bot.export import json_records
+    from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
+
+    cols = ["id", Column("owner_id", "member"), Column("owner_ids", "member"), Column("channel_id", "id")]
+    rows = [{"id": 1, "owner_id": 123456789012345678, "owner_ids": [123456789012345678, FORMER_MEMBER],
+             "channel_id": 223456789012345678},
+            {"id": 2, "owner_id": None, "owner_ids": [], "channel_id": None}]
+    out = json_records(cols, rows, names={123456789012345678: "alice"})
+    assert out[0] == {"id": 1, "owner_id": "123456789012345678", "owner_name": "alice",
+                      "owner_ids": ["123456789012345678", None], "owner_names": ["alice", FORMER_MEMBER_LABEL],
+                      "channel_id": "223456789012345678"}
+    assert out[1] == {"id": 2, "owner_id": None, "owner_name": None, "owner_ids": [], "owner_names": [],
+                      "channel_id": None}
+    assert snowflakes_in_json(out) == []
+
+
+async def test_every_export_is_gzipped_above_the_upload_limit(started_bot: World,
+                                                              monkeypatch: Any) -> None:
+    """Every export command packs its file the same way: gzip above the limit, a clear refusal when
+    even that is too big (nothing half-sent)."""
+    import gzip
+
+    import bot.export
+
+    w = started_bot
+    w.bot.cooldown_scale = 0  # type: ignore[attr-defined]  # each export runs twice here
+    ctx = await plant(w)
+    for export in EXPORTS:
+        plain = await download(w, export, ctx)
+        assert not plain.filename.endswith(".gz"), export
+        monkeypatch.setattr(bot.export, "UPLOAD_LIMIT", len(plain.data) - 1)
+        f = await download(w, export, ctx)
+        assert f.filename == plain.filename + ".gz", (export, f.filename)
+        assert gzip.decompress(f.data) == plain.data, export
+        monkeypatch.undo()
+    monkeypatch.setattr(bot.export, "UPLOAD_LIMIT", 50)
+    res = await w.fake.invoke(w.guild, w.mod, "practice export", options={"format": "csv"})
+    await res.wait_for_message()
+    assert res.ephemeral and not res.files and "even compressed" in str(res.embeds), res
+    w.fake.assert_clean()
+
+
+def test_discord_files_are_built_in_one_place() -> None:
+    own = [p.relative_to(ROOT).as_posix() for p in _sources() if "discord.File(" in p.read_text(encoding="utf-8")]
+    assert own == ["bot/ui.py"], f"build an attachment with bot.ui.upload: {own}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +14,10 @@ from bot.contracts import AgreementLine
 from bot.embeds import COLOUR_OK, choice_name, make_embed, md_line
 from bot.errors import InvalidInput
 from bot.interactions import acknowledge_first, reply
+from bot.paging import paginate
 from bot.settings import SettingSpec
-from bot.ui import Paginator
+from bot.transformers import Zone, ZoneOption
+from bot.ui import upload
 from cogs.directory import embeds as render
 from cogs.directory.service import (
     CATEGORIES,
@@ -111,11 +112,6 @@ class Directory(commands.Cog):
         nets = await self.svc.search_networks(current, 25, guild_id=interaction.guild_id)
         return [app_commands.Choice(name=choice_name(n.display), value=str(n.id)) for n in nets]
 
-    async def zone_autocomplete(self, interaction: discord.Interaction[Any], current: str
-                                ) -> list[app_commands.Choice[str]]:
-        zones = self.bot.features.places.zone_choices(current, 25)
-        return [app_commands.Choice(name=z, value=z) for z in zones]
-
     async def focus_autocomplete(self, interaction: discord.Interaction[Any], current: str
                                  ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=t, value=t) for t in FOCUS_TOPICS if current.casefold() in t][:25]
@@ -134,7 +130,7 @@ class Directory(commands.Cog):
         title: app_commands.Range[str, 1, 100] | None = None, office: app_commands.Range[str, 1, 100] | None = None,
         languages: app_commands.Range[str, 1, 200] | None = None,
         expertise: app_commands.Range[str, 1, 200] | None = None,
-        timezone: app_commands.Range[str, 1, 64] | None = None, dms: bool | None = None,
+        timezone: app_commands.Transform[str, Zone(clearable=True)] | None = None, dms: bool | None = None,
     ) -> None:
         p = await self.svc.set_profile(
             _gid(interaction), interaction.user.id, city=city, title=title, office=office, languages=languages,
@@ -149,7 +145,6 @@ class Directory(commands.Cog):
                     embed=render.profile_embed(p, interaction.user.display_name, self.bot.clock()))
 
     profile_set.autocomplete("city")(city_autocomplete)
-    profile_set.autocomplete("timezone")(zone_autocomplete)
 
     @profile.command(name="show", description="Show your profile or another member's")
     @app_commands.describe(member="Whose profile (default: yours)")
@@ -243,9 +238,9 @@ class Directory(commands.Cog):
         c = await self.svc.resolve_city(city, guild_id=gid)
         members = await self.svc.members_in_city(gid, c.id)
         lines = [render.profile_line(p) for p in members]
-        await Paginator(render.pages(f"Who represents {md_line(c.label, 150)}", lines,
-                                     empty=f"Nobody here has set {md_line(c.name, 100)} as their city yet."),
-                        interaction.user.id).start(interaction)
+        pages = render.pages(f"Who represents {md_line(c.label, 150)}", lines,
+                             empty=f"Nobody here has set {md_line(c.name, 100)} as their city yet.")
+        await paginate(interaction, pages)
 
     whois.autocomplete("city")(member_city_autocomplete)
 
@@ -282,12 +277,11 @@ class Directory(commands.Cog):
                            timezone="IANA time zone, e.g. Africa/Lagos", region="State, province or region")
     @moderator_only()
     async def city_add(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 100],
-                       country: app_commands.Range[str, 2, 60], timezone: app_commands.Range[str, 1, 64],
+                       country: app_commands.Range[str, 2, 60], timezone: ZoneOption,
                        region: app_commands.Range[str, 1, 100] | None = None) -> None:
         c = await self.svc.add_city(_gid(interaction), interaction.user.id, name, country, timezone, region)
         await reply(interaction, f"Added **{md_line(c.label, 150)}** ({c.timezone}) to this server's directory.")
 
-    city_add.autocomplete("timezone")(zone_autocomplete)
 
     # -- /network -------------------------------------------------------------------------------
     @network.command(name="list", description="Networks in the directory, optionally by focus or scope")
@@ -298,8 +292,9 @@ class Directory(commands.Cog):
         nets = await self.svc.list_networks(_gid(interaction), focus=focus, scope=scope)
         lines = [render.network_line(n) for n in nets]
         what = md_line(" · ".join(x for x in (focus, scope) if x), 100)
-        await Paginator(render.pages(f"Networks{f' ({what})' if what else ''} — {len(nets)}", lines,
-                                     empty="No network matches."), interaction.user.id).start(interaction)
+        pages = render.pages(f"Networks{f' ({what})' if what else ''} — {len(nets)}", lines,
+                             empty="No network matches.")
+        await paginate(interaction, pages)
 
     network_list.autocomplete("focus")(focus_autocomplete)
 
@@ -326,9 +321,9 @@ class Directory(commands.Cog):
         lines = [render.member_city_line(m) for m in members]
         title = f"{md_line(net.display, 200)} — members" + (
             f" in {md_line(country.upper() if len(country) == 2 else country, 60)}" if country else "")
-        await Paginator(render.pages(title, lines, empty="No member cities recorded.",
-                                     footer="A sample from dated public sources, plus this server's additions."),
-                        interaction.user.id).start(interaction)
+        pages = render.pages(title, lines, empty="No member cities recorded.",
+                             footer="A sample from dated public sources, plus this server's additions.")
+        await paginate(interaction, pages)
 
     network_members.autocomplete("network")(network_autocomplete)
 
@@ -340,9 +335,9 @@ class Directory(commands.Cog):
         b = await self.svc.resolve_city(city_b, guild_id=gid)
         shared = await self.svc.shared_networks(gid, a.id, b.id)
         lines = [render.shared_line(net, a, ma, b, mb) for net, ma, mb in shared]
-        await Paginator(render.pages(f"Networks shared by {md_line(a.label, 100)} and {md_line(b.label, 100)}", lines,
-                                     empty="No shared network recorded (seed data plus this server's additions)."),
-                        interaction.user.id).start(interaction)
+        pages = render.pages(f"Networks shared by {md_line(a.label, 100)} and {md_line(b.label, 100)}", lines,
+                             empty="No shared network recorded (seed data plus this server's additions).")
+        await paginate(interaction, pages)
 
     network_shared.autocomplete("city_a")(city_autocomplete)
     network_shared.autocomplete("city_b")(city_autocomplete)
@@ -354,9 +349,9 @@ class Directory(commands.Cog):
         na = await self.svc.resolve_network(network_a, guild_id=gid)
         nb = await self.svc.resolve_network(network_b, guild_id=gid)
         cities = await self.svc.overlap(gid, na.id, nb.id)
-        await Paginator(render.pages(f"In both {md_line(na.display, 100)} and {md_line(nb.display, 100)}",
-                                     [f"• {md_line(c.label, 150)}" for c in cities], empty="No city is recorded in both."),
-                        interaction.user.id).start(interaction)
+        pages = render.pages(f"In both {md_line(na.display, 100)} and {md_line(nb.display, 100)}",
+                             [f"• {md_line(c.label, 150)}" for c in cities], empty="No city is recorded in both.")
+        await paginate(interaction, pages)
 
     network_overlap.autocomplete("network_a")(network_autocomplete)
     network_overlap.autocomplete("network_b")(network_autocomplete)
@@ -438,7 +433,7 @@ class Directory(commands.Cog):
         except ImportRejected as exc:
             report = "\n".join(str(e) for e in exc.errors)
             await reply(interaction, embed=make_embed("Import rejected — nothing was written", exc.message),
-                        file=discord.File(io.BytesIO(report.encode()), filename="import-errors.txt"))
+                        file=upload("import-errors.txt", report))
             return
         await reply(interaction, embed=make_embed(
             "Import done", f"{res.kind.title()}: {res.created} added, {res.updated} updated (this server only).",
@@ -455,14 +450,14 @@ class Directory(commands.Cog):
         text = await (self.svc.export_memberships(gid) if what == "memberships" else self.svc.export_networks(gid))
         rows = max(0, text.count("\n") - 1)
         await reply(interaction, f"{rows} {what} (the shared seed plus this server's additions), in the import format.",
-                    file=discord.File(io.BytesIO(text.encode("utf-8")), filename=f"{what}.csv"))
+                    file=upload(f"{what}.csv", text))
 
     # -- /directory -----------------------------------------------------------------------------
     @directory.command(name="gaps", description="Moderators: profiles without a place, cities without a verified member")
     @moderator_only()
     async def directory_gaps(self, interaction: discord.Interaction[Any]) -> None:
         gaps = await self.svc.gaps(_gid(interaction))
-        await Paginator(render.gaps_pages(gaps), interaction.user.id).start(interaction)
+        await paginate(interaction, render.gaps_pages(gaps))
 
     @acknowledge_first()
     @directory.command(name="verified-role", description="Set the role given to verified representatives")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -14,8 +13,9 @@ from bot.checks import EXPORT_LIMIT, moderator_only
 from bot.embeds import chunk_lines, make_embed, md_line, member_ref
 from bot.interactions import reply
 from bot.member_names import lookup_for
+from bot.paging import paginate
 from bot.timeparse import discord_ts
-from bot.ui import Paginator
+from bot.ui import upload
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -67,7 +67,7 @@ class Meta(commands.Cog):
                         footer="Options in [brackets] are optional. Times show in your own time zone.",
                     )
                 )
-        await Paginator(pages, interaction.user.id).start(interaction)
+        await paginate(interaction, pages)
 
     @app_commands.command(name="audit", description="Moderators: who changed what, newest first")
     @app_commands.describe(member="Only this member's actions", entity="Only this kind of record",
@@ -92,7 +92,7 @@ class Meta(commands.Cog):
                 await reply(interaction, "No audit entries match." + (" Try without a filter." if member or entity else ""))
                 return
             await reply(interaction, f"{n} audit entr{'y' if n == 1 else 'ies'}, newest first (CSV).",
-                        file=discord.File(io.BytesIO(data), filename=f"audit-{interaction.guild_id}.csv"))
+                        file=upload(f"audit-{interaction.guild_id}.csv", data))
             return
         rows = await audit.entries(
             self.bot.db, interaction.guild_id, actor_id=member.id if member else None, entity=entity, limit=500
@@ -109,7 +109,7 @@ class Meta(commands.Cog):
                 + (f" — {detail}" if detail else "")
             )
         pages = [make_embed("Audit log", chunk) for chunk in chunk_lines(lines, limit=3900, per_page=15)]
-        await Paginator(pages, interaction.user.id).start(interaction)
+        await paginate(interaction, pages)
 
     @audit_log.autocomplete("entity")
     async def entity_autocomplete(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +15,9 @@ from bot.embeds import choice_name, make_embed, md_line, one_line
 from bot.interactions import acknowledge_first, reply
 from bot.limits import check_creation, creation_limit
 from bot.member_names import lookup_for
+from bot.paging import paginate
 from bot.scheduler import Job, PermanentJobError, SkipJob
-from bot.ui import Paginator
+from bot.ui import upload
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
 from cogs.mous.ics import build_ics
@@ -211,7 +211,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         cfg = await self.svc.config(gid)
         today = P.local_today(self.svc.now(), cfg.zone)
         pages = E.list_pages(rows, total, today, cfg.zone, "Agreements")
-        await Paginator(pages, interaction.user.id).start(interaction)
+        await paginate(interaction, pages)
 
     list_.autocomplete("city")(city_autocomplete)
 
@@ -365,7 +365,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         cfg = await self.svc.config(gid)
         today = P.local_today(self.svc.now(), cfg.zone)
         items, total = await self.svc.upcoming(gid, days, today=today)
-        await Paginator(E.upcoming_pages(items, days, today, cfg.zone, total), interaction.user.id).start(interaction)
+        await paginate(interaction, E.upcoming_pages(items, days, today, cfg.zone, total))
 
     # -- export / ics ----------------------------------------------------------------------
     @app_commands.command(name="export", description="Moderators: download every agreement as CSV or JSON")
@@ -376,7 +376,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     async def export(self, interaction: discord.Interaction[Any], format: app_commands.Choice[str]) -> None:  # noqa: A002
         await interaction.response.defer(ephemeral=True, thinking=True)
         name, data = await self.svc.export(self.gid(interaction), format.value, names=lookup_for(interaction.guild))
-        await reply(interaction, "Here is every agreement of this server.", file=discord.File(io.BytesIO(data), name))
+        await reply(interaction, "Here is every agreement of this server.", file=upload(name, data))
 
     @app_commands.command(name="ics", description="A calendar file (.ics) of every deadline and milestone")
     @app_commands.describe(mine="Only agreements you own")
@@ -390,7 +390,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         data = build_ics(gid, items, now=self.svc.now(),
                          guild_name=interaction.guild.name if interaction.guild else "")
         await reply(interaction, f"{len(items)} deadline(s). Import this file into your calendar.",
-                    file=discord.File(io.BytesIO(data), "agreements.ics"))
+                    file=upload("agreements.ics", data))
 
     # -- settings -------------------------------------------------------------------------
     @acknowledge_first()

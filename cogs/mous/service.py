@@ -13,7 +13,6 @@ same field the last writer wins. The audit log keeps both.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import re
@@ -26,7 +25,7 @@ from bot import audit
 from bot.contracts import AgreementLine
 from bot.db import Database
 from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.export import Column, NameLookup, id_text, write_csv
+from bot.export import Column, NameLookup, id_text, write_csv, write_json
 from bot.places import Places
 from bot.scheduler import JobSpec, Scheduler, from_ms, to_ms
 from bot.settings import SettingSpec
@@ -1392,7 +1391,7 @@ class MouService:
         return out
 
     async def export(self, guild_id: int, fmt: str, names: NameLookup | None = None) -> tuple[str, bytes]:
-        """(file name, bytes) of every agreement of the guild; gzipped past 8 MiB.
+        """(file name, bytes) of every agreement of the guild (the upload, gzipped when large, is bot.export.pack).
 
         CSV through the shared writer (bot.export); `names` looks up the display names of the owners
         and of whoever marked milestones done (ids are written as text beside them)."""
@@ -1408,7 +1407,7 @@ class MouService:
                 d["owners"] = [id_text(o) for o in d["owners"]]
                 for m in d["milestones"]:
                     m["done_by"] = id_text(m["done_by"]) if m["done_by"] else None
-            data = json.dumps(records, ensure_ascii=False, indent=1).encode()
+            data = write_json(records)
             name = "agreements.json"
         elif fmt == "csv":
             rows = [{
@@ -1426,8 +1425,6 @@ class MouService:
             name = "agreements.csv"
         else:
             raise InvalidInput("Export format is `csv` or `json`.")
-        if len(data) > 8 * 1024 * 1024:
-            return name + ".gz", gzip.compress(data)
         return name, data
 
     async def deadlines(self, guild_id: int, *, owner_id: int | None = None) -> list[DueItem]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
 import logging
 import os
 import re
@@ -25,13 +22,14 @@ from bot.checks import (
 )
 from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput, NotFound, UserFacingError
-from bot.export import Column, id_text, member_ids, name_column, write_csv
+from bot.export import Column, json_records, member_ids, write_csv, write_json
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.limits import check_creation, creation_limit
 from bot.member_names import member_names
-from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
+from bot.paging import paginate
+from bot.retention import FORMER_MEMBER
 from bot.scheduler import Job, PermanentJobError, SkipJob
-from bot.ui import Confirm, Paginator
+from bot.ui import Confirm, upload
 from cogs.practices import embeds as render
 from cogs.practices.service import (
     ANNOUNCE_KIND,
@@ -58,10 +56,10 @@ from cogs.practices.views import (
     PracticeModal,
     QueuePaginator,
     ReviewButton,
-    SearchPaginator,
     VoteButton,
     city_modal,
     review_view,
+    search_paginator,
     vote_view,
 )
 
@@ -71,7 +69,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _MENTION = re.compile(r"^\s*<@!?([0-9]{15,19})>\s*(?:[,;:-]\s*(.*))?$", re.S)  # a snowflake fits in int64
-EXPORT_MAX_BYTES = 8 * 1024 * 1024
 # Read-only connections that serve /practice search in parallel (one per core, at most 4).
 SEARCH_READERS = min(4, os.cpu_count() or 2)
 
@@ -487,7 +484,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
 
     # -- commands: moderation ---------------------------------------------------------------
     @app_commands.command(name="queue", description="Moderators: practices waiting for review, oldest first")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def queue(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild_id is not None
@@ -501,7 +497,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="approve", description="Moderators: approve a practice")
     @app_commands.describe(id="The practice")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def approve(self, interaction: discord.Interaction[Any], id: int) -> None:
         await self.run_decision(interaction, id, "approve", reason=None, version=None)
@@ -509,7 +504,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="reject", description="Moderators: reject a practice, with a reason")
     @app_commands.describe(id="The practice", reason="Why (the submitter reads it)")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def reject(self, interaction: discord.Interaction[Any], id: int,
                      reason: app_commands.Range[str, 1, 1000]) -> None:
@@ -518,7 +512,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="request-changes", description="Moderators: ask the submitter for changes")
     @app_commands.describe(id="The practice", reason="What should change (the submitter reads it)")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def request_changes(self, interaction: discord.Interaction[Any], id: int,
                               reason: app_commands.Range[str, 1, 1000]) -> None:
@@ -527,7 +520,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="duplicate", description="Moderators: close a practice as a duplicate of another")
     @app_commands.describe(id="The duplicate", of="The original that stays")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def duplicate(self, interaction: discord.Interaction[Any], id: int, of: int) -> None:
         assert interaction.guild is not None
@@ -538,7 +530,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @acknowledge_first()
     @app_commands.command(name="archive", description="Moderators: take an approved practice out of the library")
     @app_commands.describe(id="The practice")
-    @app_commands.default_permissions(manage_messages=True)
     @moderator_only()
     async def archive(self, interaction: discord.Interaction[Any], id: int) -> None:
         assert interaction.guild_id is not None
@@ -548,7 +539,6 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
 
     @app_commands.command(name="export", description="Moderators: the approved library as a CSV or JSON file")
     @app_commands.describe(format="csv or json")
-    @app_commands.default_permissions(manage_messages=True)
     @expensive(*EXPORT_LIMIT)
     @moderator_only()
     async def export(self, interaction: discord.Interaction[Any], format: Literal["csv", "json"] = "csv") -> None:
@@ -560,17 +550,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             return
         names = await member_names(interaction.guild, member_ids(rows, PRACTICE_COLUMNS)) \
             if interaction.guild is not None else {}
-        data = export_bytes(rows, format, names)
-        name = f"practices-{interaction.guild_id}.{format}"
-        if len(data) > EXPORT_MAX_BYTES:
-            data = gzip.compress(data)
-            name += ".gz"
-            if len(data) > EXPORT_MAX_BYTES:
-                await reply(interaction, "The export is larger than Discord's attachment limit even compressed. "
-                                         "Ask the operator for a database export.")
-                return
-        await reply(interaction, f"{len(rows)} approved practice{'s' if len(rows) != 1 else ''}.",
-                    file=discord.File(io.BytesIO(data), filename=name))
+        file = upload(f"practices-{interaction.guild_id}.{format}", export_bytes(rows, format, names))
+        await reply(interaction, f"{len(rows)} approved practice{'s' if len(rows) != 1 else ''}.", file=file)
 
     # -- commands: everyone ----------------------------------------------------------------------
     @app_commands.command(name="search", description="Search the approved practices")
@@ -598,7 +579,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         if not result.hits:
             await reply(interaction, render.no_results_message(query, result))
             return
-        await SearchPaginator(self.service, result, query, interaction.user.id).start(interaction)
+        await search_paginator(self.service, result, query, interaction.user.id).start(interaction)
 
     @app_commands.command(name="show", description="Show a practice in full, with Useful / Adopted buttons")
     @app_commands.describe(id="The practice", public="Post it in the channel for everyone (default: only you)")
@@ -621,7 +602,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         if not items:
             await reply(interaction, "You haven't shared a practice yet. Use `/practice share`.")
             return
-        await Paginator(render.list_pages("Your practices", items), interaction.user.id).start(interaction)
+        await paginate(interaction, render.list_pages("Your practices", items))
 
     @app_commands.command(name="stats", description="What the library holds by topic, SDG, country and region")
     @guild_only_check()
@@ -715,7 +696,6 @@ PRACTICE_COLUMNS: list[Column | str] = [
     "topics", "sdgs", "network", "network_id", "year_started", Column("contact_user_id", "member"),
     "contact", "links", "language", Column("submitter_id", "member"), "approved_at", "useful", "adopted",
 ]
-PRACTICE_ID_KEYS = ("contact_user_id", "submitter_id")
 
 
 def export_bytes(rows: list[dict[str, Any]], fmt: str, names: dict[int, str] | None = None) -> bytes:
@@ -724,19 +704,7 @@ def export_bytes(rows: list[dict[str, Any]], fmt: str, names: dict[int, str] | N
     CSV through the shared writer (bot.export: formulas neutralised, ids as text, names beside them);
     JSON with Discord ids as strings."""
     if fmt == "json":
-        out = []
-        for r in rows:
-            o: dict[str, Any] = {}
-            for k, v in r.items():
-                if k in PRACTICE_ID_KEYS and v == FORMER_MEMBER:
-                    o[k], o[name_column(k)] = None, FORMER_MEMBER_LABEL
-                elif k in PRACTICE_ID_KEYS:
-                    o[k] = id_text(v) if v is not None else None
-                    o[name_column(k)] = (names or {}).get(v) if v is not None else None
-                else:
-                    o[k] = v
-            out.append(o)
-        return json.dumps(out, ensure_ascii=False, indent=1).encode("utf-8")
+        return write_json(json_records(PRACTICE_COLUMNS, rows, names=names))
     if fmt != "csv":
         raise InvalidInput("Export format is csv or json.")
     return write_csv(PRACTICE_COLUMNS, rows, names=names)

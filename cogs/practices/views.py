@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.checks import Guard, require_moderator
-from bot.interactions import NO_MENTIONS, handle_error
-from bot.ui import BaseModal, Paginator, label_page, run_guard
+from bot.interactions import handle_error
+from bot.paging import PageCount, Paginator, StaticPages
+from bot.ui import BaseModal, BaseView, persistent_view, run_guard
 from cogs.practices import embeds as render
 from cogs.practices.service import (
     APPROACH_MAX,
@@ -150,10 +151,7 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
 
 def review_view(p: Practice) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for act in ("ap", "ch", "rj"):
-        view.add_item(ReviewButton(p.id, p.version, act))
-    return view
+    return persistent_view(*(ReviewButton(p.id, p.version, act) for act in ("ap", "ch", "rj")))
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -188,31 +186,20 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
 
 def vote_view(practice_id: int, counts: Counts | None = None) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(VoteButton(practice_id, "useful", counts.useful if counts else None))
-    view.add_item(VoteButton(practice_id, "adopt", counts.adopted if counts else None))
-    return view
+    return persistent_view(VoteButton(practice_id, "useful", counts.useful if counts else None),
+                           VoteButton(practice_id, "adopt", counts.adopted if counts else None))
 
 
 class QueuePaginator(Paginator):
-    """The moderation queue, one practice per page, with the review actions for the page shown."""
+    """The moderation queue, one practice per page, with the review actions for the page shown. Every
+    press re-checks the moderator right (the queue stays open 15 minutes)."""
 
     def __init__(self, pages: Sequence[discord.Embed], practices: Sequence[Practice], author_id: int) -> None:
         self.practices = list(practices)
-        super().__init__(pages, author_id, timeout=900)
-        self.guard = require_moderator  # every press re-checks: the queue stays open 15 minutes
+        super().__init__(StaticPages(pages), author_id, timeout=900, guard=require_moderator)
 
     def _current(self) -> Practice:
         return self.practices[self.index]
-
-    async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
-        # Always show the view: even one page needs its action buttons.
-        if interaction.response.is_done():
-            self.message = await interaction.followup.send(embed=self.pages[0], view=self, ephemeral=ephemeral,
-                                                           wait=True)
-        else:
-            await interaction.response.send_message(embed=self.pages[0], view=self, ephemeral=ephemeral)
-            self.message = await interaction.original_response()
 
     @discord.ui.button(label="Approve", style=discord.ButtonStyle.success, row=1)
     async def approve(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
@@ -230,15 +217,14 @@ class QueuePaginator(Paginator):
         await ask_reason(interaction, p.id, "reject", p.version)
 
 
-class CityPick(discord.ui.View):
+class CityPick(BaseView):
     """Ask which city adopted a practice when the member's profile has none: a select of the
-    cities already known here, plus a button to type another."""
+    cities already known here, plus a button to type another. Only its author may answer."""
 
     def __init__(self, cog: Practices, practice_id: int, author_id: int, cities: Sequence[str]) -> None:
-        super().__init__(timeout=300)
+        super().__init__(author_id, timeout=300)
         self.cog = cog
         self.practice_id = practice_id
-        self.author_id = author_id
         if cities:
             select: discord.ui.Select[Any] = discord.ui.Select(
                 placeholder="Your city", options=[discord.SelectOption(label=c[:100], value=c[:100])
@@ -250,21 +236,11 @@ class CityPick(discord.ui.View):
         other.callback = self._other  # type: ignore[method-assign]
         self.add_item(other)
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        return interaction.user.id == self.author_id
-
     async def _picked(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await self.cog.record_adoption(interaction, self.practice_id, self.select.values[0])
-        except Exception as exc:  # noqa: BLE001
-            await handle_error(interaction, exc)
+        await self.cog.record_adoption(interaction, self.practice_id, self.select.values[0])
 
     async def _other(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_modal(city_modal(self.cog, self.practice_id))
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
-                       item: discord.ui.Item[Any]) -> None:
-        await handle_error(interaction, error)
 
 
 def city_modal(cog: Practices, practice_id: int) -> TextModal:
@@ -275,76 +251,42 @@ def city_modal(cog: Practices, practice_id: int) -> TextModal:
                      max_length=100, paragraph=False)
 
 
-_NOT_RENDERED = discord.Embed(description="…")  # never sent: a page is rendered before it is shown
+class SearchPages:
+    """Search results as a page source, five hits a page. A page is rendered (and its snippets
+    computed) when it is first shown, so answering the search renders one page, not ten. While the
+    search is answered with its first pages only, the count is open ("Page 1/3+"); showing a page past
+    them, or jumping to the last, ranks the rest (`PracticeService.complete`)."""
 
-
-class SearchPaginator(Paginator):
-    """Search results, five a page; a page is rendered (and its snippets computed) when it is
-    first shown, so answering the search renders one page, not ten."""
-
-    def __init__(self, service: PracticeService, result: SearchResult, query: str | None, author_id: int) -> None:
+    def __init__(self, service: PracticeService, result: SearchResult, query: str | None) -> None:
         self.service = service
         self.result = result
         self.query = query
-        first = render.search_page(result, query, 0)
-        super().__init__([first], author_id, timeout=600)
-        count = self._page_count()
-        if count > 1:  # pages after the first are one shared placeholder until shown (see _show)
-            label_page(first, self._label(0, count))
-            self.pages.extend([_NOT_RENDERED] * (count - 1))
-            self._sync()
-        self._rendered = {0}
-        self._origin: discord.Interaction[Any] | None = None
+        self._pages: dict[int, discord.Embed] = {0: render.search_page(result, query, 0)}
 
-    def _page_count(self) -> int:
-        """Pages of the hits known; one more while the search is answered with its first pages
-        only (the rest is ranked when the member pages there)."""
+    def count(self) -> PageCount:
         known = max(1, render.search_page_count(self.result))
-        return known if self.result.complete else known + 1
+        return PageCount(known) if self.result.complete else PageCount(known + 1, exact=False)
 
-    def _label(self, index: int, count: int) -> str:
-        return f"Page {index + 1}/{count}{'' if self.result.complete else '+'}"
-
-    async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
-        """Answer with the first page. Unlike Paginator.start, no GET of the sent message: the
-        timeout edits it through the interaction token (valid 15 minutes; the view lives 10)."""
-        if interaction.response.is_done():
-            await super().start(interaction, ephemeral=ephemeral)
-            return
-        many = len(self.pages) > 1
-        await interaction.response.send_message(embed=self.pages[0], view=self if many else discord.utils.MISSING,
-                                                ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
-        if many:
-            self._origin = interaction
-        else:
-            self.stop()
-
-    async def on_timeout(self) -> None:
-        if self._origin is None:
-            await super().on_timeout()
-            return
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        try:
-            await self._origin.edit_original_response(view=self)
-        except discord.HTTPException:
-            log.debug("could not disable the search pager", exc_info=True)
-
-    async def _show(self, interaction: discord.Interaction[Any]) -> None:
-        if not self.result.complete and self.index >= render.search_page_count(self.result):
-            to_last = (interaction.data or {}).get("custom_id") == self.last.custom_id
+    async def complete(self) -> bool:
+        if not self.result.complete:
             self.result = await self.service.complete(self.result)
-            count = self._page_count()
-            self.pages = [_NOT_RENDERED] * count  # every footer's page count changes
-            self._rendered = set()
-            self.index = count - 1 if to_last else min(self.index, count - 1)
-        start = self.index * PAGE_SIZE
-        stale = any(not h.snippet for h in self.result.hits[start:start + PAGE_SIZE])
-        if stale:
+            self._pages = {}  # every footer's result count changes
+        return True
+
+    async def get_page(self, index: int) -> discord.Embed | None:
+        if not self.result.complete and index >= render.search_page_count(self.result):
+            await self.complete()
+        if not 0 <= index < max(1, render.search_page_count(self.result)):
+            return None
+        start = index * PAGE_SIZE
+        if any(not h.snippet for h in self.result.hits[start:start + PAGE_SIZE]):
             self.result = await self.service.with_snippets(self.result, start)
-        if stale or self.index not in self._rendered:
-            page = render.search_page(self.result, self.query, self.index)
-            self.pages[self.index] = label_page(page, self._label(self.index, len(self.pages)))
-            self._rendered.add(self.index)
-        await super()._show(interaction)
+            self._pages.pop(index, None)
+        if index not in self._pages:
+            self._pages[index] = render.search_page(self.result, self.query, index)
+        return self._pages[index]
+
+
+def search_paginator(service: PracticeService, result: SearchResult, query: str | None,
+                     author_id: int) -> Paginator:
+    return Paginator(SearchPages(service, result, query), author_id, timeout=600)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -20,19 +19,20 @@ from bot.errors import InvalidInput, NotFound
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.limits import creation_limit
 from bot.member_names import lookup_for
+from bot.paging import FetchedPages, Paginator
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.settings import SettingSpec
 from bot.timeparse import (
     discord_ts,
     from_unix,
-    get_zone,
     local_times_line,
     parse_date,
     parse_duration,
-    parse_when,
     to_unix,
     zone_label,
 )
+from bot.transformers import Moment, When, ZoneOption
+from bot.ui import upload
 from cogs.roundtables import embeds as E  # noqa: N812
 from cogs.roundtables.findtime import find_slots
 from cogs.roundtables.ics import build_ics
@@ -52,7 +52,7 @@ from cogs.roundtables.service import (
     render_offsets,
     validate_offsets,
 )
-from cogs.roundtables.views import ListPager, RsvpButton, rsvp_view
+from cogs.roundtables.views import RsvpButton, rsvp_view
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -76,6 +76,26 @@ REPEAT_CHOICES = [
 
 def _sub_nonce(nonce: str, extra: str) -> str:
     return hashlib.blake2b(f"{nonce}:{extra}".encode(), digest_size=12).hexdigest()[:25]
+
+
+def _cog(interaction: discord.Interaction[Any]) -> Roundtables:
+    cog = interaction.client.get_cog("Roundtables")  # type: ignore[attr-defined]
+    if cog is None:
+        raise RuntimeError("the roundtables cog is not loaded")
+    return cast("Roundtables", cog)
+
+
+async def _schedule_zone(interaction: discord.Interaction[Any]) -> str:
+    """`/roundtable schedule`: a time without a `timezone` is in the member's zone, else the server's."""
+    assert interaction.guild_id is not None
+    return await _cog(interaction)._member_zone(interaction.guild_id, interaction.user.id)
+
+
+async def _planned_zone(interaction: discord.Interaction[Any]) -> str:
+    """`/roundtable edit`: a new time without a `timezone` is in the roundtable's planned zone."""
+    assert interaction.guild_id is not None
+    rt = await _cog(interaction).svc.get(interaction.guild_id, int(interaction.namespace.id))
+    return rt.tz
 
 
 def _mention_chunks(ids: Sequence[int], head: str, limit: int = CONTENT_MAX) -> list[tuple[str, list[int]]]:
@@ -465,12 +485,6 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             ))
         return out
 
-    async def zone_autocomplete(
-        self, interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        zones = self.bot.features.places.zone_choices(current, 25)
-        return [app_commands.Choice(name=choice_name(z), value=z) for z in zones]
-
     async def repeat_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
@@ -499,13 +513,13 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     )
     @app_commands.choices(format=[app_commands.Choice(name=n, value=v) for n, v in
                                   (("Virtual", "virtual"), ("In person", "in-person"), ("Hybrid", "hybrid"))])
-    @app_commands.autocomplete(timezone=zone_autocomplete, repeat=repeat_autocomplete)
+    @app_commands.autocomplete(repeat=repeat_autocomplete)
     async def schedule(
         self,
         interaction: discord.Interaction[Any],
         title: app_commands.Range[str, 1, 100],
-        when: app_commands.Range[str, 1, 100],
-        timezone: app_commands.Range[str, 1, 64] | None = None,
+        when: app_commands.Transform[Moment, When(default_zone=_schedule_zone)],
+        timezone: ZoneOption | None = None,
         duration: app_commands.Range[str, 1, 40] | None = None,
         format: str = "virtual",  # noqa: A002
         where: app_commands.Range[str, 1, 500] | None = None,
@@ -518,10 +532,8 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     ) -> None:
         assert interaction.guild_id is not None
         gid = interaction.guild_id
-        zone_name = timezone or await self._member_zone(gid, interaction.user.id)
-        zone = get_zone(zone_name)
+        zone, start = when.zone, when.at
         now = self.svc.now()
-        start = parse_when(when, zone, now=now)
         minutes = self._minutes(duration) if duration else 60
         until_date = parse_date(until, today=now.astimezone(zone).date()) if until else None
         async with creation_limit(interaction, "roundtable"):
@@ -580,15 +592,15 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             has_next = len(rts) > PAGE_SIZE
             rts = rts[:PAGE_SIZE]
             counts = await self.svc.going_counts(gid, rts) if when != "past" else {}
-            return E.list_page(title, rts, counts, past=when == "past", page=page, has_next=has_next), has_next
+            return E.list_page(title, rts, counts, past=when == "past"), has_next
 
-        embed, has_next = await fetch(0)
-        if embed is None:
+        source = FetchedPages(fetch)
+        if await source.first() is None:
             empty = {"past": "No past roundtables yet.", "mine": "You're not hosting or attending any upcoming "
                      "roundtable."}.get(when, "No upcoming roundtables. Start one with `/roundtable schedule`.")
             await reply(interaction, empty)
             return
-        await ListPager(uid, fetch).start(interaction, embed, has_next)
+        await Paginator(source, uid).start(interaction)
 
     @app_commands.command(name="show", description="A roundtable's details and attendees")
     @app_commands.describe(id="The roundtable")
@@ -622,15 +634,15 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         agenda="New agenda", title="New title", occurrence="For a series: only the next meeting, or all",
         public_link="Show the link to everyone",
     )
-    @app_commands.autocomplete(id=rt_autocomplete, timezone=zone_autocomplete)
+    @app_commands.autocomplete(id=rt_autocomplete)
     @app_commands.choices(occurrence=[app_commands.Choice(name=n, value=v) for n, v in
                                       (("only the next meeting", "this"), ("the whole series", "all"))])
     async def edit(
         self,
         interaction: discord.Interaction[Any],
         id: int,  # noqa: A002
-        when: app_commands.Range[str, 1, 100] | None = None,
-        timezone: app_commands.Range[str, 1, 64] | None = None,
+        when: app_commands.Transform[Moment, When(default_zone=_planned_zone)] | None = None,
+        timezone: ZoneOption | None = None,
         duration: app_commands.Range[str, 1, 40] | None = None,
         where: app_commands.Range[str, 1, 500] | None = None,
         capacity: app_commands.Range[int, 0, 10000] | None = None,
@@ -641,9 +653,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     ) -> None:
         assert interaction.guild_id is not None
         gid = interaction.guild_id
-        rt = await self.svc.get(gid, id)
-        zone = get_zone(timezone or rt.tz)
-        start = parse_when(when, zone, now=self.svc.now()) if when else None
+        start = when.at if when else None
         minutes = self._minutes(duration) if duration else None
         res = await self.svc.edit(
             gid, id, interaction.user.id, is_moderator=await self._is_mod(interaction), start=start,
@@ -712,7 +722,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             await reply(interaction, f"Nobody has answered **{E.title_line(rt)}** yet.")
             return
         await reply(interaction, f"{n} answer{'s' if n != 1 else ''} to **{E.title_line(rt)}** (CSV).",
-                    file=discord.File(io.BytesIO(data), filename=f"roundtable-{rt.id}-attendees.csv"))
+                    file=upload(f"roundtable-{rt.id}-attendees.csv", data))
 
     @app_commands.command(name="ics", description="Download a calendar file (.ics) for a roundtable")
     @app_commands.describe(id="The roundtable")
@@ -725,7 +735,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         going = bool(occ) and (await self.svc.status_of(rt.guild_id, rt.id, occ.key, interaction.user.id)) == "going"
         data = build_ics(rt, await self.svc.overrides(rt), include_link=going or interaction.user.id == rt.host_id,
                          now=self.svc.now())
-        file = discord.File(io.BytesIO(data), filename=f"roundtable-{rt.id}.ics")
+        file = upload(f"roundtable-{rt.id}.ics", data)
         await reply(interaction, f"Calendar file for **{E.title_line(rt)}** (import it in Google Calendar, "
                                  "Outlook or Apple Calendar).", file=file)
 

@@ -72,9 +72,9 @@ def announcement_embed(
 
 
 def list_page(
-    title: str, rts: Sequence[Roundtable], counts: dict[int, Counts], *, past: bool = False, page: int = 0,
-    has_next: bool = False,
+    title: str, rts: Sequence[Roundtable], counts: dict[int, Counts], *, past: bool = False,
 ) -> discord.Embed:
+    """One page of a list (the paginator adds "Page 2/3+")."""
     lines: list[str] = []
     for rt in rts:
         if past:
@@ -89,8 +89,7 @@ def list_page(
             when = rt.next_start or rt.start
             lines.append(f"**{title_line(rt)}** — {discord_ts(when, 'f')} ({discord_ts(when, 'R')}) · "
                          f"{c.going}{cap} going{wait}{rep}")
-    footer = f"Page {page + 1}" + (" · more on the next page" if has_next else "") + " · details: /roundtable show"
-    return make_embed(title, "\n".join(lines), footer=footer)
+    return make_embed(title, "\n".join(lines), footer="details: /roundtable show")
 
 
 def mention_list(ids: Sequence[int], limit: int = 1000) -> str:

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import manage_guild_only, moderator_only, moderator_role_problem
-from bot.embeds import choice_name, clip, make_embed
+from bot.embeds import clip, make_embed
 from bot.errors import InvalidInput
 from bot.interactions import acknowledge_first, reply
 from bot.limits import (
@@ -22,6 +22,7 @@ from bot.limits import (
     LIMITS_KEY,
 )
 from bot.timeparse import discord_ts, from_unix
+from bot.transformers import ZoneOption
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -101,17 +102,10 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
     @app_commands.command(name="timezone", description="Set the server's default time zone (IANA name)")
     @app_commands.describe(zone="An IANA time zone such as Europe/Paris")
     @manage_guild_only()
-    async def timezone(self, interaction: discord.Interaction[Any], zone: app_commands.Range[str, 1, 64]) -> None:
+    async def timezone(self, interaction: discord.Interaction[Any], zone: ZoneOption) -> None:
         assert interaction.guild_id is not None
         gs = await self.bot.settings.set(interaction.guild_id, "timezone", zone, actor_id=interaction.user.id)
         await reply(interaction, f"Server time zone set to **{gs.timezone}**.")
-
-    @timezone.autocomplete("zone")
-    async def timezone_autocomplete(
-        self, interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        zones = self.bot.features.places.zone_choices(current, 25)
-        return [app_commands.Choice(name=choice_name(z), value=z) for z in zones]
 
     # -- limits (bot/limits.py) -------------------------------------------------------------------
     @acknowledge_first()
