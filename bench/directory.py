@@ -48,7 +48,7 @@ def line(name: str, samples: list[float], target: float) -> str:
 
 async def load(bot: object, guild_id: int, rng: random.Random) -> dict[str, float]:
     db = bot.db  # type: ignore[attr-defined]
-    svc = bot.directory  # type: ignore[attr-defined]
+    svc = bot.get_cog("Directory").svc  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     cities = [r[0] for r in await db.fetchall(
         "SELECT id FROM cities WHERE guild_id IS NULL ORDER BY population DESC LIMIT 8000")]
@@ -101,7 +101,7 @@ async def main(quick: bool) -> None:
                 start_s = time.perf_counter() - t0
                 await configure(bot, parts)
                 guild = parts["guild"]
-                svc = bot.directory  # type: ignore[attr-defined]
+                svc = bot.get_cog("Directory").svc  # type: ignore[attr-defined]
                 stats = await load(bot, guild.id, rng)
                 counts = {t: await bot.db.fetchval(f"SELECT COUNT(*) FROM {t}")
                           for t in ("cities", "city_names", "networks", "memberships", "profiles")}

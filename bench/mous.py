@@ -34,9 +34,9 @@ from bot.app import create_bot  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
+from bot.settings import SettingsService  # noqa: E402
 from cogs.mous import embeds as E  # noqa: E402
 from cogs.mous.service import SETTING_SPECS, MouService  # noqa: E402
-from cogs.settings.service import SettingsService  # noqa: E402
 from tests.e2e import configure, populate  # noqa: E402
 from tests.fakediscord import FakeDiscord, run_bot  # noqa: E402
 

@@ -16,18 +16,22 @@ from discord.ext import commands
 
 import cogs
 from bot import retention
+from bot.clock import Clock, system_clock
 from bot.config import Config
+from bot.contracts import Features
 from bot.db import Database, ProcessLock
 from bot.embeds import CONTENT_MAX, clip, fit_embeds
 from bot.interactions import NO_MENTIONS, AttacheTree
 from bot.limits import SPECS as LIMIT_SPECS
 from bot.limits import CreationLimits
+from bot.places import Places
 from bot.scheduler import ErrorClass, Job, PermanentJobError, Scheduler
-from cogs.settings.service import SettingsService
+from bot.settings import SettingsService
 
 log = logging.getLogger(__name__)
 
 StatusProvider = Callable[[discord.Guild], Awaitable[list[tuple[str, str]]]]
+GuildHook = Callable[[int], Awaitable[object]]
 
 
 def discover_extensions() -> list[str]:
@@ -49,11 +53,6 @@ def classify_discord_error(exc: BaseException) -> ErrorClass:
 
 
 class AttacheBot(commands.Bot):
-    # Feature services, attached by their cogs in cog_load (None when that feature is not loaded).
-    directory: Any = None
-    practices: Any = None
-    roundtables: Any = None
-    mous: Any = None
     # Multiplies the window of every `bot.checks.expensive` cooldown; 0 turns them off (benchmarks).
     cooldown_scale: float = 1.0
 
@@ -61,9 +60,12 @@ class AttacheBot(commands.Bot):
         self,
         config: Config,
         *,
-        scheduler_clock: Callable[[], Any] | None = None,
+        clock: Clock | None = None,
+        scheduler_clock: Clock | None = None,
         extensions: Sequence[str] | None = None,
     ) -> None:
+        """`clock` is the one source of "now" for the scheduler and every service (`scheduler_clock` is
+        its older name, kept for tests)."""
         intents = discord.Intents.none()
         intents.guilds = True  # channels, roles and guild metadata; no privileged intents
         super().__init__(
@@ -76,11 +78,9 @@ class AttacheBot(commands.Bot):
             chunk_guilds_at_startup=False,
         )
         self.config = config
-        self.db = Database(config.database_path)
+        self.clock: Clock = clock or scheduler_clock or system_clock
+        self.db = Database(config.database_path, clock=self.clock)
         self.process_lock = ProcessLock(config.database_path)
-        sched_kwargs: dict[str, Any] = {}
-        if scheduler_clock is not None:
-            sched_kwargs["clock"] = scheduler_clock
         self.scheduler = Scheduler(
             self.db,
             batch_size=config.scheduler.batch_size,
@@ -88,12 +88,17 @@ class AttacheBot(commands.Bot):
             max_attempts=config.scheduler.max_attempts,
             concurrency=config.scheduler.concurrency,
             classify_error=classify_discord_error,
-            **sched_kwargs,
+            clock=self.clock,
         )
-        self.settings = SettingsService(self.db, default_timezone=config.default_timezone)
+        self.settings = SettingsService(self.db, default_timezone=config.default_timezone, clock=self.clock)
+        # What features offer each other (bot/contracts.py): each feature's cog fills its slot in cog_load and
+        # empties it in cog_unload; a slot left None (feature not loaded) degrades cleanly.
+        self.features = Features(places=Places(server_zone=self._server_zone))
         self.status_providers: list[StatusProvider] = []
+        # async fn(guild_id): what a feature re-plans when the bot is back in a server it had left
+        self.guild_return_hooks: list[GuildHook] = []
         # creations per member and the Events-tab share (bot/limits.py), one mechanism for every feature
-        self.limits = CreationLimits(self.db, self.settings, clock=self.scheduler.clock)
+        self.limits = CreationLimits(self.db, self.settings, clock=self.clock)
         for spec in LIMIT_SPECS:
             self.settings.register(spec)
         self.extensions_to_load = list(extensions) if extensions is not None else None
@@ -101,6 +106,9 @@ class AttacheBot(commands.Bot):
         self.synced: bool | None = None  # None: not attempted; False: unchanged; True: synced
         self.scheduler.register("core.post", self._post_job)
         self.scheduler.register(MAINTENANCE_KIND, self._maintenance_job)
+
+    async def _server_zone(self, guild_id: int) -> str:
+        return (await self.settings.get(guild_id)).timezone
 
     # -- lifecycle -----------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -250,15 +258,14 @@ class AttacheBot(commands.Bot):
         try:
             if not await self.scheduler.guild_returned(guild.id):
                 return
-            mous = getattr(self, "mous", None)
-            if mous is not None:  # what the MOU tracker re-plans at start-up, for this server
-                await mous.replan_guild(guild.id)
+            for hook in list(self.guild_return_hooks):  # what features re-plan at start-up, for this server
+                await hook(guild.id)
         except Exception:
             log.exception("could not resume guild %s", guild.id)
 
     async def ensure_maintenance(self, after: datetime | None = None) -> None:
         """Keep one pending daily maintenance job (retention pruning, purge of departed servers)."""
-        now = after or self.scheduler.clock()
+        now = after or self.clock()
         due = (now + timedelta(days=1)).replace(hour=MAINTENANCE_HOUR_UTC, minute=17, second=0, microsecond=0)
         if after is None and await self.scheduler.pending(MAINTENANCE_GUILD, "core:maintenance:"):
             return
@@ -267,7 +274,7 @@ class AttacheBot(commands.Bot):
 
     async def run_maintenance(self, now: datetime | None = None) -> None:
         """Prune finished jobs and old audit rows; purge servers left longer than the grace period."""
-        now = now or self.scheduler.clock()
+        now = now or self.clock()
         cfg = self.config.retention
         await retention.prune(self.db, now, jobs_days=cfg.jobs_days, audit_days=cfg.audit_days)
         for gid in await retention.departures_due(self.db, now, cfg.departed_guild_days):
@@ -281,7 +288,7 @@ class AttacheBot(commands.Bot):
         try:
             await self.run_maintenance()
         finally:
-            await self.ensure_maintenance(after=self.scheduler.clock())
+            await self.ensure_maintenance(after=self.clock())
 
 
 MAINTENANCE_KIND = "core.maintenance"
@@ -289,6 +296,8 @@ MAINTENANCE_GUILD = 0  # not a server: installation-wide jobs
 MAINTENANCE_HOUR_UTC = 3
 
 
-def create_bot(config: Config, **kwargs: Any) -> AttacheBot:
-    """Build the bot. No network or disk I/O happens until `start()`."""
-    return AttacheBot(config, **kwargs)
+def create_bot(config: Config, *, clock: Clock | None = None, scheduler_clock: Clock | None = None,
+               extensions: Sequence[str] | None = None) -> AttacheBot:
+    """Build the bot. No network or disk I/O happens until `start()`. `clock` (default: the wall clock) is
+    the one "now" of the scheduler and every service; `extensions` limits the features loaded."""
+    return AttacheBot(config, clock=clock, scheduler_clock=scheduler_clock, extensions=extensions)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.clock import from_ms, to_ms
 from bot.db import Database
 from bot.export import Column, NameLookup, id_cell, member_ids, write_csv
-from bot.scheduler import from_ms, system_clock, to_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ async def record(
             action,
             entity,
             None if entity_id is None else str(entity_id),
-            to_ms(at or system_clock()),
+            to_ms(at or db.clock()),
             json.dumps(_compact(changes or {}), ensure_ascii=False, default=str, separators=(",", ":")),
         ),
     )

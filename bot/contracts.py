@@ -30,6 +30,7 @@ class AgreementLine:
 class NetworkRef:
     id: int
     name: str
+    label: str  # "Full name (ACRONYM)", for autocomplete
 
 
 class CityAgreements(Protocol):
@@ -52,6 +53,22 @@ class NetworkLookup(Protocol):
         """The network the text names; NotFound when none."""
         ...
 
+    async def network_choices(self, query: str, *, guild_id: int, limit: int = 25) -> list[NetworkRef]:
+        """Autocomplete: networks for a query, best first."""
+        ...
+
+
+class MemberProfiles(Protocol):
+    """Offered by the directory: what /privacy forget-me needs of a member's profile."""
+
+    async def profile_verified(self, guild_id: int, user_id: int) -> bool:
+        """True when the member has a profile whose claim a moderator verified."""
+        ...
+
+    async def clear_profile(self, guild_id: int, user_id: int) -> bool:
+        """Delete the member's profile (inside the caller's transaction); False when there was none."""
+        ...
+
 
 @dataclass
 class Features:
@@ -59,6 +76,7 @@ class Features:
 
     places: Places
     networks: NetworkLookup | None = None
+    profiles: MemberProfiles | None = None
     agreements: CityAgreements | None = None
     practices: CityPractices | None = None
 

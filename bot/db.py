@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 import aiosqlite
 
 from bot import MIGRATIONS_DIR
+from bot.clock import Clock, system_clock
 
 log = logging.getLogger(__name__)
 
@@ -247,8 +248,9 @@ class Database:
     task that holds a transaction join it.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, clock: Clock = system_clock) -> None:
         self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
+        self.clock = clock  # the bot's one clock: what `bot.audit.record` stamps rows with
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._current: contextvars.ContextVar[_Tx | None] = contextvars.ContextVar(

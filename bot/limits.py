@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.clock import Clock, system_clock
 from bot.db import Database
 from bot.errors import InvalidInput, UserFacingError
-from cogs.settings.service import SettingSpec
+from bot.settings import SettingSpec
 
 if TYPE_CHECKING:
     import discord
@@ -132,15 +133,11 @@ class SettingsLike(Protocol):
     async def get(self, guild_id: int) -> Any: ...
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 # --------------------------------------------------------------------------- service
 
 
 class CreationLimits:
-    def __init__(self, db: Database, settings: SettingsLike, *, clock: Callable[[], datetime] = system_clock) -> None:
+    def __init__(self, db: Database, settings: SettingsLike, *, clock: Clock = system_clock) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock

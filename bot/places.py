@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.errors import InvalidInput, NotFound
+from bot.text import md_line
 from bot.timeparse import TimeParseError, get_zone, search_zones, zone_label
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ class PlaceProvider(Protocol):
 
     async def member_places(self, guild_id: int, user_ids: Sequence[int]) -> list[tuple[str, str]]:
         """(place label, zone) of these members, distinct, for "local times" lines."""
+        ...
+
+    async def member_city(self, guild_id: int, user_id: int) -> PlaceRef | None:
+        """The city in the member's profile, None when they set none."""
         ...
 
     async def dm_ok(self, guild_id: int, user_id: int) -> bool:
@@ -104,7 +109,8 @@ class Places:
         return search_zones(query, limit)
 
     async def resolve_place_or_zone(self, text: str, *, guild_id: int) -> tuple[str, str]:
-        """(label, IANA zone) for a city of the directory or a zone name; InvalidInput otherwise."""
+        """(label, IANA zone) for a city of the directory or a zone name. Otherwise the directory's own
+        error (ambiguous city, or unknown with "did you mean"), else NotFound naming what to type."""
         city_error: Exception | None = None
         if self.provider is not None:
             try:
@@ -118,9 +124,13 @@ class Places:
             return zone_label(zone), zone.key
         except TimeParseError:
             pass
-        if isinstance(city_error, InvalidInput):
+        found = search_zones(text, 1)  # a zone's city part as people write it: "Los Angeles"
+        if found and zone_label(found[0]).lower() == " ".join(text.split()).lower():
+            return zone_label(found[0]), found[0]
+        if city_error is not None:
             raise city_error
-        raise NotFound(None)
+        raise NotFound(f"I don't know the city or time zone “{md_line(text, 60)}”. "
+                       "Use an IANA zone such as `Asia/Seoul`, or a city name.")
 
     async def member_zone(self, guild_id: int, user_id: int) -> str:
         """The member's zone from their profile, else the server's."""
@@ -141,6 +151,12 @@ class Places:
         except Exception:
             log.exception("member places lookup failed")
             return []
+
+    async def member_city(self, guild_id: int, user_id: int) -> PlaceRef | None:
+        """The city in the member's profile; None without one (or without the directory)."""
+        if self.provider is None:
+            return None
+        return await self.provider.member_city(guild_id, user_id)
 
     async def dm_ok(self, guild_id: int, user_id: int) -> bool:
         if self.provider is None:

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.clock import to_ms
 from bot.db import Database
-from bot.scheduler import to_ms
 
 log = logging.getLogger(__name__)
 

@@ -26,14 +26,14 @@ import random
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from bot.clock import Clock, from_ms, system_clock, to_ms
 from bot.db import Database
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 Handler = Callable[["Job"], Awaitable[Any]]  # the result is returned by `run_now`
 StaleRule = Callable[["Job", datetime], bool]
 ErrorClass = Literal["retry", "fail"]
@@ -52,20 +52,6 @@ _UPSERT_SQL = """
             WHERE jobs.status IN ('pending', 'failed', 'cancelled', 'skipped')
                OR (jobs.status = 'done' AND jobs.original_due_ms != excluded.original_due_ms)
             """
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-def to_ms(dt: datetime) -> int:
-    if dt.tzinfo is None:
-        raise ValueError("scheduler times must be timezone-aware")
-    return int(round(dt.timestamp() * 1000))
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 class SkipJob(Exception):  # noqa: N818 - a signal, not an error

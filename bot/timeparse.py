@@ -66,6 +66,7 @@ from zoneinfo import ZoneInfo
 from dateutil import parser as du_parser
 from dateutil.relativedelta import relativedelta
 
+from bot.clock import system_clock
 from bot.text import md_line
 
 __all__ = [
@@ -532,8 +533,8 @@ def resolve_local(naive: datetime, zone: ZoneInfo) -> datetime:
 
 
 def utcnow() -> datetime:
-    """The current time, aware, in UTC.  The only place this module reads the clock."""
-    return datetime.now(UTC)
+    """The wall clock (bot.clock.system_clock). Services and cogs use the bot's injected clock instead."""
+    return system_clock()
 
 
 def to_utc(dt: datetime) -> datetime:

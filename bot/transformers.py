@@ -30,7 +30,7 @@ from discord import app_commands
 
 from bot.embeds import choice_name
 from bot.places import Places
-from bot.timeparse import TimeParseError, from_unix, get_zone, parse_when, search_zones
+from bot.timeparse import TimeParseError, from_unix, get_zone, parse_when
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -62,15 +62,13 @@ def _bot(interaction: discord.Interaction[Any]) -> AttacheBot:
 
 
 def now_of(interaction: discord.Interaction[Any]) -> datetime:
-    """Now, from the bot's one injectable clock (the scheduler's)."""
-    return _bot(interaction).scheduler.clock()
+    """Now, from the bot's one injectable clock (bot/clock.py)."""
+    return _bot(interaction).clock()
 
 
-def places_of(interaction: discord.Interaction[Any]) -> Places | None:
-    """The kernel's places facade once the bot carries the feature registry (`bot.features`), else None."""
-    features = getattr(interaction.client, "features", None)
-    places = getattr(features, "places", None)
-    return places if isinstance(places, Places) else None
+def places_of(interaction: discord.Interaction[Any]) -> Places:
+    """The kernel's places facade (bot/places.py): the directory's cities, or text as typed without it."""
+    return _bot(interaction).features.places
 
 
 async def member_zone(interaction: discord.Interaction[Any]) -> str:
@@ -78,10 +76,7 @@ async def member_zone(interaction: discord.Interaction[Any]) -> str:
     gid = interaction.guild_id
     if gid is None:
         return "UTC"
-    places = places_of(interaction)
-    if places is not None:
-        return await places.member_zone(gid, interaction.user.id)
-    return (await _bot(interaction).settings.get(gid)).timezone
+    return await places_of(interaction).member_zone(gid, interaction.user.id)
 
 
 def parse_timestamp_markup(text: str) -> datetime | None:
@@ -157,7 +152,7 @@ class Zone(app_commands.Transformer):
 
     async def autocomplete(self, interaction: discord.Interaction[Any],  # type: ignore[override]
                            value: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=choice_name(z), value=z) for z in search_zones(value, 25)]
+        return [app_commands.Choice(name=choice_name(z), value=z) for z in Places.zone_choices(value, 25)]
 
 
 class City(app_commands.Transformer):
@@ -181,10 +176,9 @@ class City(app_commands.Transformer):
 
     async def autocomplete(self, interaction: discord.Interaction[Any],  # type: ignore[override]
                            value: str) -> list[app_commands.Choice[str]]:
-        places = places_of(interaction)
-        if places is None or interaction.guild_id is None:
+        if interaction.guild_id is None:
             return []
-        refs = await places.city_choices(value, guild_id=interaction.guild_id, limit=25)
+        refs = await places_of(interaction).city_choices(value, guild_id=interaction.guild_id, limit=25)
         return [app_commands.Choice(name=choice_name(r.label),
                                     value=str(r.city_id) if r.city_id is not None else r.label[:CITY_MAX])
                 for r in refs]

@@ -21,13 +21,17 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import pytest_asyncio
 
 from bot.app import AttacheBot, create_bot
 from bot.config import Config, parse_config
+from cogs.directory.service import DirectoryService
+from cogs.mous.service import MouService
+from cogs.practices.service import PracticeService
+from cogs.roundtables.service import RoundtableService
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Perm, Role, run_bot
 
 
@@ -42,6 +46,30 @@ class MovableClock:
 
     def jump_to(self, when: datetime) -> None:
         self.offset = when - datetime.now(UTC)
+
+
+def _loaded(bot: AttacheBot, cog_name: str, attr: str) -> Any:
+    # discord.py re-imports an extension's modules on each load, so compare by name, not by class.
+    cog = bot.get_cog(cog_name)
+    assert cog is not None, f"the {cog_name} feature is not loaded"
+    return getattr(cog, attr)
+
+
+def directory_service(bot: AttacheBot) -> DirectoryService:
+    """A loaded feature's service, for assertions (features reach each other through `bot.features` only)."""
+    return cast(DirectoryService, _loaded(bot, "Directory", "svc"))
+
+
+def practice_service(bot: AttacheBot) -> PracticeService:
+    return cast(PracticeService, _loaded(bot, "Practices", "service"))
+
+
+def mou_service(bot: AttacheBot) -> MouService:
+    return cast(MouService, _loaded(bot, "Mous", "svc"))
+
+
+def roundtable_service(bot: AttacheBot) -> RoundtableService:
+    return cast(RoundtableService, _loaded(bot, "Roundtables", "svc"))
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e import World
+from tests.e2e import World, directory_service
 
 
 def _text(res: object) -> str:
@@ -22,7 +22,7 @@ def _field(embed: dict[str, Any] | None, prefix: str) -> str:
 async def test_profile_whois_city_show_network_shared(started_bot: World) -> None:
     w = started_bot
     fake = w.fake
-    assert getattr(w.bot, "directory", None) is not None
+    assert w.bot.features.places.provider is not None and w.bot.features.networks is not None
 
     # Autocomplete: valid choices (<= 25, name 1-100, values resolve).
     choices = await fake.autocomplete(w.guild, w.alice, "profile set", focused="city", value="sao pa")
@@ -40,7 +40,7 @@ async def test_profile_whois_city_show_network_shared(started_bot: World) -> Non
     # Bad input: clear ephemeral error, nothing saved.
     res = await fake.invoke(w.guild, w.carol, "profile set", options={"city": "Portland"})
     assert res.ephemeral and "could be several cities" in _text(res)
-    assert await w.bot.directory.get_profile(w.guild.id, w.carol.id) is None
+    assert await directory_service(w.bot).get_profile(w.guild.id, w.carol.id) is None
 
     # whois: member-city autocomplete puts cities with members first.
     mc = await fake.autocomplete(w.guild, w.dave, "whois", focused="city", value="")
@@ -66,7 +66,7 @@ async def test_profile_whois_city_show_network_shared(started_bot: World) -> Non
     res = await fake.invoke(w.guild, w.dave, "city show", options={"city": "San Diego"})
     body = _text(res)
     assert "UNVERIFIED" in body  # Strong Cities Network row keeps its caveat
-    if getattr(w.bot, "mous", None) is None:
+    if w.bot.features.agreements is None:
         assert "Tijuana" in body
 
     # network shared / overlap.
@@ -84,7 +84,7 @@ async def test_profile_whois_city_show_network_shared(started_bot: World) -> Non
     # Profile clear deletes the data.
     res = await fake.invoke(w.guild, w.bob, "profile clear")
     assert "deleted" in res.text
-    assert await w.bot.directory.get_profile(w.guild.id, w.bob.id) is None
+    assert await directory_service(w.bot).get_profile(w.guild.id, w.bob.id) is None
 
     assert fake.violations == []
     assert fake.unhandled == []
@@ -110,8 +110,8 @@ async def test_moderator_network_commands_and_csv(started_bot: World) -> None:
     body = _text(res)
     assert "nothing was written" in body.lower() and "line 3" in body and "line 4" in body
     assert any(f.filename == "import-errors.txt" for f in res.files)
-    ppc = await w.bot.directory.resolve_network("ppc", guild_id=w.guild.id)
-    assert len(await w.bot.directory.network_members(w.guild.id, ppc.id)) == 1
+    ppc = await directory_service(w.bot).resolve_network("ppc", guild_id=w.guild.id)
+    assert len(await directory_service(w.bot).network_members(w.guild.id, ppc.id)) == 1
 
     good = b"city,country_iso2,network_slug,since_year\nLos Angeles,US,ppc,2020\nLima,PE,ppc,2022\n"
     res = await fake.invoke(w.guild, w.mod, "network import", options={"file": "good.csv"},
@@ -153,7 +153,7 @@ async def test_city_show_lists_tracked_and_documented_agreements(started_bot: Wo
     agreements AND the documented ones from the seed, with their year and source."""
     w = started_bot
     fake = w.fake
-    assert getattr(w.bot, "mous", None) is not None
+    assert w.bot.features.agreements is not None
     res = await fake.invoke(w.guild, w.dave, "city show", options={"city": "Tijuana"})
     documented = _field(res.embed, "Documented agreements")
     for year in ("2014", "2017", "2020", "2022"):

@@ -334,6 +334,7 @@ async def test_member_city_autocomplete_follows_profile_changes(svc: DirectorySe
 def test_city_card_agreement_fields_fit_and_say_how_many_more() -> None:
     from datetime import UTC, datetime
 
+    from bot.contracts import AgreementLine
     from cogs.directory.embeds import city_embed
     from cogs.directory.service import City, SeedAgreement
 
@@ -341,7 +342,7 @@ def test_city_card_agreement_fields_fit_and_say_how_many_more() -> None:
     long_source = "A very long source title " * 4 + "https://example.org/" + "x" * 150
     documented = [SeedAgreement("Tijuana", "MX", f"Partner {i}", "US", "mou", 1990 + i, "topic", long_source,
                                 None, 1, 100 + i) for i in range(25)]
-    tracked = [f"#{i} MOU with Somewhere {i} · active" for i in range(30)]
+    tracked = [AgreementLine(i, "mou", "MOU", "active", (f"Somewhere {i}",), None, "UTC") for i in range(30)]
     emb = city_embed(city, "Mexico", datetime.now(UTC), [], documented, tracked, [], None,
                      total_documented=40, tracked_capped=True).to_dict()
     fields = {f["name"]: f["value"] for f in emb["fields"]}

@@ -31,9 +31,18 @@ from discord import app_commands
 from bot.db import Database
 from bot.interactions import ACK_EXTRA
 from bot.scheduler import Scheduler
+from bot.settings import SettingsService
 from cogs.mous.service import SETTING_SPECS, Actor, MouService
-from cogs.settings.service import SettingsService
-from tests.e2e import MovableClock, World, configure, make_config, populate, start_world
+from tests.e2e import (
+    MovableClock,
+    World,
+    configure,
+    make_config,
+    mou_service,
+    populate,
+    practice_service,
+    start_world,
+)
 from tests.fakediscord import FakeDiscord, InteractionResult, Member
 from tests.test_permission_matrix import (
     ANYONE,
@@ -442,7 +451,7 @@ async def test_practice_approval_notices_survive_a_crash(fake_discord: FakeDisco
             async def recorded_too_late(*args: Any) -> None:
                 raise RuntimeError("the process died before recording the announcement")
 
-            bot1.practices.set_announcement = recorded_too_late
+            practice_service(bot1).set_announcement = recorded_too_late  # type: ignore[method-assign]
         res = await fake.invoke(g, parts["mod"], "practice approve", {"id": pid}, wait=crash == "mid-send")
         await _until(lambda: bot1.db.fetchval("SELECT status = 'approved' FROM practices WHERE id = ?", (pid,)),
                      "the approval to commit")
@@ -459,7 +468,7 @@ async def test_practice_approval_notices_survive_a_crash(fake_discord: FakeDisco
         clock.jump_to(datetime.now(UTC) + timedelta(minutes=1))
         bot2.scheduler.wake()
         await _until(lambda: _jobs_done(bot2, g.id, f"pr:{pid}:"), "the notices to be delivered")
-        p = await bot2.practices.get(g.id, pid)
+        p = await practice_service(bot2).get(g.id, pid)
         assert p.announce_message_id is not None and p.thread_id is not None
     dms = [m for m in fake.dms(alice) if "approved" in m["content"]]
     posts = fake.channel_messages(announcements)
@@ -521,7 +530,7 @@ async def test_mou_reminder_sends_have_distinct_nonces_and_resend_once(
     async with bot_factory(config=cfg, scheduler_clock=clock) as bot1:
         await fake.wait_commands_synced()
         await configure(bot1, parts)
-        svc: MouService = bot1.mous
+        svc: MouService = mou_service(bot1)
         today = datetime.now(UTC).date()
 
         def reminder_dms(member: Any) -> list[dict[str, Any]]:  # bob is also told he was made an owner

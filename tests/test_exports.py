@@ -42,7 +42,7 @@ from bot.export import (
 )
 from cogs.mous.service import Actor
 from cogs.practices.service import Draft, Meta
-from tests.e2e import World
+from tests.e2e import World, directory_service, mou_service, practice_service, roundtable_service
 from tests.fakediscord import InteractionResult, Perm, StoredFile
 from tests.test_practices_e2e import eventually
 
@@ -90,26 +90,26 @@ async def plant(w: World) -> dict[str, Any]:
     gid = w.guild.id
     ctx: dict[str, Any] = {}
     for f in FORMULAS:
-        p = await bot.practices.submit(
+        p = await practice_service(bot).submit(
             gid, w.alice.id, Draft(title=f, summary=f, approach=f, results=f, lessons=f),
             Meta(city_name=f"{f} city", topics=("water",), contact_user_id=w.bob.id, contact_text=f))
-        await bot.practices.decide(gid, p.id, actor_id=w.mod.id, action="approve")
-        a = await bot.mous.create(gid, Actor(w.alice.id), kind="mou", title=f, parties=["Paris, FR", "Seoul, KR"],
+        await practice_service(bot).decide(gid, p.id, actor_id=w.mod.id, action="approve")
+        a = await mou_service(bot).create(gid, Actor(w.alice.id), kind="mou", title=f, parties=["Paris, FR", "Seoul, KR"],
                                   owner_ids=[w.alice.id, w.bob.id], summary=f, focus_areas=f)
-        await bot.mous.add_milestone(gid, Actor(w.alice.id), a.id, "2031-01-15", f)
+        await mou_service(bot).add_milestone(gid, Actor(w.alice.id), a.id, "2031-01-15", f)
     for i, f in enumerate(FORMULAS):
-        await bot.directory.add_network(gid, w.mod.id, name=f"{f} network", acronym=f"FX{i}", notes=f, source=f)
+        await directory_service(bot).add_network(gid, w.mod.id, name=f"{f} network", acronym=f"FX{i}", notes=f, source=f)
     memberships = "city,country_iso2,network_slug,notes\n" + "".join(
         f"{c},{cc},fx0,\"{n.replace(chr(34), chr(34) * 2)}\"\n"
         for (c, cc), n in zip((("Lima", "PE"), ("Quito", "EC"), ("Bogota", "CO")), ("-2 caveat", "@SUM(A1)", "+1"),
                               strict=True))
-    await bot.directory.import_memberships(memberships.encode(), guild_id=gid, actor_id=w.mod.id)
-    await bot.directory.set_profile(gid, w.alice.id, title=FORMULAS[0], office=FORMULAS[3])
-    await bot.directory.set_profile(gid, w.bob.id, title=FORMULAS[1], office=FORMULAS[2])
-    rt = await bot.roundtables.create(gid, w.alice.id, title=FORMULAS[0], start=datetime.now(UTC) + timedelta(days=3),
+    await directory_service(bot).import_memberships(memberships.encode(), guild_id=gid, actor_id=w.mod.id)
+    await directory_service(bot).set_profile(gid, w.alice.id, title=FORMULAS[0], office=FORMULAS[3])
+    await directory_service(bot).set_profile(gid, w.bob.id, title=FORMULAS[1], office=FORMULAS[2])
+    rt = await roundtable_service(bot).create(gid, w.alice.id, title=FORMULAS[0], start=datetime.now(UTC) + timedelta(days=3),
                                       tz="UTC", agenda=FORMULAS[3])
-    await bot.roundtables.rsvp(gid, rt.id, w.alice.id, "going")
-    await bot.roundtables.rsvp(gid, rt.id, w.bob.id, "maybe")
+    await roundtable_service(bot).rsvp(gid, rt.id, w.alice.id, "going")
+    await roundtable_service(bot).rsvp(gid, rt.id, w.bob.id, "maybe")
     ctx["rt"] = rt.id
     w.guild.remove_member(w.bob)  # bob left: his ids stay, with "unknown member" beside them
     return ctx
@@ -240,7 +240,7 @@ async def test_directory_import_reads_its_own_export(started_bot: World) -> None
                                   attachments={"file": (name, ("\ufeff" + buf.getvalue()).encode())})
         await res.wait_for_message()
         assert "Import done" in res.text and "0 added" in res.text, res.text
-    own = await w.bot.directory.resolve_network("fx0", guild_id=w.guild.id)  # type: ignore[attr-defined]
+    own = await directory_service(w.bot).resolve_network("fx0", guild_id=w.guild.id)
     assert own.name == '=HYPERLINK("http://evil","x") network' and own.notes == '=HYPERLINK("http://evil","x")'
     rows = {r["city"]: r["notes"] for r in read_csv(members) if r["network_slug"] == "fx0"}
     assert rows == {"Lima": "-2 caveat", "Quito": "@SUM(A1)", "Bogota": "+1"}

@@ -44,14 +44,15 @@ from hypothesis import strategies as st
 from bot import timeparse
 from bot.db import Database
 from bot.errors import UserFacingError
+from bot.places import Places
 from bot.scheduler import Scheduler
+from bot.settings import SettingsService
 from bot.timeparse import TimeParseError
 from cogs.directory.service import DirectoryService
 from cogs.mous.service import Actor, MouService
 from cogs.practices import service as practices_service
 from cogs.practices.service import Draft, Meta, PracticeService, SearchFilters
 from cogs.roundtables.service import RoundtableService
-from cogs.settings.service import SettingsService
 from tests.e2e import World, configure, start_world
 from tests.fakediscord import FakeDiscord, FakeDiscordTimeout, InteractionResult, Member
 from tests.hostile import HostileText, Victims, hypothesis_text
@@ -768,7 +769,11 @@ async def test_mous_service_takes_hostile_text(
 ) -> None:
     settings_svc = SettingsService(hdb, default_timezone="UTC")
     directory = DirectoryService(hdb)
-    svc = MouService(hdb, Scheduler(hdb, clock=FixedClock()), settings_svc, directory=lambda: directory)
+
+    async def server_zone(guild_id: int) -> str:
+        return (await settings_svc.get(guild_id)).timezone
+
+    svc = MouService(hdb, Scheduler(hdb, clock=FixedClock()), settings_svc, places=Places(server_zone, directory))
     call = Calls(hdb)
     owner = Actor(OWNER)
     a = await call("create", lambda: svc.create(
@@ -827,6 +832,7 @@ async def test_directory_service_takes_hostile_text(
 # -- member text renders as typed: no masked link, heading or mention (issue 11) ------------------
 def _builders() -> dict[str, Callable[[], Any]]:
     """Every embed builder of cogs/*/embeds.py, called with member text (`PAYLOAD`) in every field."""
+    from bot.contracts import AgreementLine
     from cogs.directory import embeds as D
     from cogs.directory import service as DS
     from cogs.mous import embeds as M
@@ -846,6 +852,7 @@ def _builders() -> dict[str, Callable[[], Any]]:
                                                                               "reason": PAYLOAD}),))
     reminder = fill(MS.ReminderContext)
     net, city, prof, ms = fill(DS.Network), fill(DS.City), fill(DS.Profile), fill(DS.Membership)
+    tracked = fill(AgreementLine, zone="UTC", expires_on=WHEN.date())
     return {
         "cogs.practices.embeds.practice_embed": lambda: PE.practice_embed(p, fill(PS.Counts), heading="x"),
         "cogs.practices.embeds.review_card": lambda: PE.review_card(p, similar=[p], resubmitted=True),
@@ -886,7 +893,8 @@ def _builders() -> dict[str, Callable[[], Any]]:
         "cogs.directory.embeds.profile_line": lambda: D.profile_line(prof, with_city=True),
         "cogs.directory.embeds.profile_embed": lambda: D.profile_embed(prof, PAYLOAD, WHEN),
         "cogs.directory.embeds.city_embed": lambda: D.city_embed(city, PAYLOAD, WHEN, [ms], [fill(DS.SeedAgreement)],
-                                                                 [], [prof], 1),
+                                                                 [tracked], [prof], 1),
+        "cogs.directory.embeds.tracked_agreement_line": lambda: D.tracked_agreement_line(tracked),
         "cogs.directory.embeds.documented_agreement_line": lambda: D.documented_agreement_line(
             fill(DS.SeedAgreement), city),
         "cogs.directory.embeds.network_embed": lambda: D.network_embed(net, PAYLOAD, [ms], 1, [prof]),

@@ -22,7 +22,7 @@ import bot.app as app_module
 from bot.app import create_bot
 from cogs.mous import planning as P
 from cogs.mous.service import Actor, MouService
-from tests.e2e import MovableClock, World, configure, make_config, populate
+from tests.e2e import MovableClock, World, configure, make_config, mou_service, populate
 from tests.fakediscord import FakeDiscord, run_bot
 
 EXTENSIONS = ["cogs.settings", "cogs.meta", "cogs.mous"]
@@ -44,7 +44,7 @@ async def mou_world(fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pyte
 
 
 def svc_of(w: World) -> MouService:
-    return w.bot.mous  # type: ignore[attr-defined,no-any-return]
+    return mou_service(w.bot)
 
 
 def today_of(w: World) -> date:
@@ -214,7 +214,7 @@ async def test_empty_digest_posts_nothing_and_restart_posts_nothing_twice(
     async with run_bot(fake_discord, bot):
         await fake_discord.wait_commands_synced()
         await configure(bot, parts)
-        svc: MouService = bot.mous  # type: ignore[attr-defined]
+        svc: MouService = mou_service(bot)
         g = parts["guild"].id
         t = P.local_today(clock(), "UTC")
         a = await svc.create(g, Actor(parts["alice"].id), kind="mou", title="Open-ended", parties=["Lyon", "Oslo"],

@@ -14,10 +14,10 @@ from icalendar import Calendar
 from bot.db import Database
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.scheduler import Scheduler
+from bot.settings import SettingsService
 from cogs.mous import planning as P
 from cogs.mous.ics import build_ics
 from cogs.mous.service import SETTING_SPECS, Actor, MouService
-from cogs.settings.service import SettingsService
 
 G = 1001
 OWNER = Actor(501)
@@ -378,9 +378,10 @@ async def test_upcoming_digest_and_dormant(svc: MouService, clock: Clock) -> Non
 async def test_city_lines_export_and_ics(svc: MouService) -> None:
     a = await _add(svc)
     await svc.add_party(G, OWNER, a.id, "Lyon, FR", ours=True)
-    lines = await svc.city_agreement_lines(G, None, "Paris")
-    assert len(lines) == 1 and "Seoul" in lines[0] and "Lyon" in lines[0] and "<t:" in lines[0]
-    assert await svc.city_agreement_lines(G + 1, None, "Paris") == []
+    lines = await svc.city_agreements(G, None, "Paris")
+    assert len(lines) == 1 and "Seoul" in lines[0].partners and "Lyon" in lines[0].partners
+    assert lines[0].expires_on is not None and lines[0].zone  # the card shows it as a Discord date
+    assert await svc.city_agreements(G + 1, None, "Paris") == []
     name, data = await svc.export(G, "csv")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert name == "agreements.csv" and rows[0]["title"] == "Seoul–Paris" and "Lyon, FR (ours)" in rows[0]["parties"]

@@ -32,7 +32,7 @@ from typing import Any
 
 from discord import app_commands
 
-from tests.e2e import World
+from tests.e2e import World, practice_service
 from tests.fakediscord import Channel, InteractionResult, Member, Perm
 
 JsonDict = dict[str, Any]
@@ -428,5 +428,5 @@ async def test_plain_member_cannot_press_review_buttons(started_bot: World) -> N
                 assert _channel_perms(res) & Perm.MANAGE_MESSAGES, actor.name
             assert snapshot_diff(before, after) == [], (cid, actor.name)
     assert snapshot_diff(start, db_snapshot(path)) == []
-    assert (await w.bot.practices.get(w.guild.id, pid)).status == "pending"  # type: ignore[attr-defined]
+    assert (await practice_service(w.bot).get(w.guild.id, pid)).status == "pending"
     assert fake.violations == [] and fake.unhandled == []

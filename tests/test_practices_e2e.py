@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.e2e import BotFactory, World, configure, populate
+from tests.e2e import BotFactory, World, configure, populate, practice_service
 from tests.fakediscord import FakeDiscord, InteractionResult, Member
 from tests.fakediscord.results import message_text
 
@@ -92,7 +92,7 @@ def review_button(card: JsonDict, act: str) -> str:
 
 
 async def status_of(w: World, pid: int) -> str:
-    return (await w.bot.practices.get(w.guild.id, pid)).status  # type: ignore[attr-defined]
+    return (await practice_service(w.bot).get(w.guild.id, pid)).status
 
 
 async def decide_by_button(w: World, pid: int, act: str, reason: str | None = None) -> InteractionResult:
@@ -175,7 +175,7 @@ async def test_share_review_approve_announce_search_and_votes(started_bot: World
     # the moderator approves by button
     res = await decide_by_button(w, pid, "ap")
     assert res.ephemeral and "approved" in res.text and "DM" in res.text
-    p = await w.bot.practices.get(w.guild.id, pid)  # type: ignore[attr-defined]
+    p = await practice_service(w.bot).get(w.guild.id, pid)
     assert p.status == "approved" and p.decided_by == w.mod.id
     # the card now says who decided and has no buttons left
     decided = fake.get_message(card["id"]) or {}
@@ -192,7 +192,7 @@ async def test_share_review_approve_announce_search_and_votes(started_bot: World
     assert str(pid) in thread.name
     intro = await fake.wait_for_message(thread.id)
     assert "Questions about this practice" in intro["content"]
-    assert p.thread_id == thread.id or (await w.bot.practices.get(w.guild.id, pid)).thread_id == thread.id  # type: ignore[attr-defined]
+    assert p.thread_id == thread.id or (await practice_service(w.bot).get(w.guild.id, pid)).thread_id == thread.id
 
     # search finds it, by a word, a prefix, and with a typo
     res = await fake.invoke(w.guild, w.bob, "practice search", options={"query": "flooding"})
@@ -217,7 +217,7 @@ async def test_share_review_approve_announce_search_and_votes(started_bot: World
     assert "already" in res.text
     res = await fake.click(w.guild, w.carol, ann, f"pr:vote:{pid}:useful")
     await res.wait_for_followup()
-    counts = await w.bot.practices.counts(w.guild.id, pid)  # type: ignore[attr-defined]
+    counts = await practice_service(w.bot).counts(w.guild.id, pid)
     assert counts.useful == 2
     ann_now = fake.get_message(ann["id"]) or {}
     assert button_id(ann_now, "Useful (2)") == f"pr:vote:{pid}:useful"
@@ -238,7 +238,7 @@ async def test_share_review_approve_announce_search_and_votes(started_bot: World
                 res = await fake.select(w.guild, w.bob, msg, select["custom_id"], [select["options"][0]["value"]])
         await res.wait_for_message()
         assert "Recorded" in res.text or "adopted" in res.text
-    counts = await w.bot.practices.counts(w.guild.id, pid)  # type: ignore[attr-defined]
+    counts = await practice_service(w.bot).counts(w.guild.id, pid)
     assert counts.adopted == 1 and counts.useful == 2
 
     # /practice show: full embed with counts and buttons
@@ -262,11 +262,11 @@ async def test_possible_duplicate_stop_and_go_on(started_bot: World) -> None:
     res = await fake.submit_modal(w.guild, w.bob, res, draft_values("Rain gardens against flooding"))
     warn = await res.wait_for_message()
     assert "Possible duplicates" in res.text and f"#{first}" in res.text and res.ephemeral
-    before = len(await w.bot.practices.queue(w.guild.id))  # type: ignore[attr-defined]
+    before = len(await practice_service(w.bot).queue(w.guild.id))
     stop = await fake.click(w.guild, w.bob, warn, button_id(warn, "Stop"))
     assert "nothing was saved" in message_text(stop.original or {}) or "nothing was saved" in str(stop.callback)
-    assert len(await w.bot.practices.queue(w.guild.id)) == before  # type: ignore[attr-defined]
-    assert await w.bot.practices.mine(w.guild.id, w.bob.id) == []  # type: ignore[attr-defined]
+    assert len(await practice_service(w.bot).queue(w.guild.id)) == before
+    assert await practice_service(w.bot).mine(w.guild.id, w.bob.id) == []
 
     # again, and this time go on: saved, with the review card listing the possible duplicate
     res = await open_share(w, w.bob)
@@ -316,11 +316,11 @@ async def test_request_changes_edit_resubmits_reject_and_dm_fallback(started_bot
     done = await fake.submit_modal(w.guild, w.dave, res, {"results": "Ridership: 1,200 a night after a year."})
     await done.wait_for_message()
     assert "back in the review queue" in done.text
-    p = await w.bot.practices.get(w.guild.id, pid)  # type: ignore[attr-defined]
+    p = await practice_service(w.bot).get(w.guild.id, pid)
     assert p.status == "pending" and "1,200" in p.results
     card = await fake.wait_for_message(w.reviews, lambda m: bool(custom_ids(m)), after=mark)
     assert "Resubmitted" in message_text(card) and f"pr:rv:{pid}:{p.version}:ap" in custom_ids(card)
-    revs = await w.bot.practices.revisions(w.guild.id, pid)  # type: ignore[attr-defined]
+    revs = await practice_service(w.bot).revisions(w.guild.id, pid)
     assert [r.action for r in revs] == ["submit", "request_changes", "edit"]
 
     # reject with a reason modal; alice (DMs open) reads the reason by DM
@@ -358,7 +358,7 @@ async def test_request_changes_edit_resubmits_reject_and_dm_fallback(started_bot
     res = await fake.invoke(w.guild, w.mod, "practice edit", options={"id": fourth, "topic": "climate, health"})
     done = await fake.submit_modal(w.guild, w.mod, res, {"title": "Shade trees on every school route"})
     await done.wait_for_message()
-    p4 = await w.bot.practices.get(w.guild.id, fourth)  # type: ignore[attr-defined]
+    p4 = await practice_service(w.bot).get(w.guild.id, fourth)
     assert p4.status == "pending" and p4.topics == ("climate", "health") and p4.version == 2
     refreshed = await eventually(lambda: (m := fake.get_message(card["id"])) and
                                  f"pr:rv:{fourth}:2:ap" in custom_ids(m) and m)
@@ -444,7 +444,7 @@ async def test_hostile_and_oversized_text_stays_within_limits_without_pings(star
     pid = await share(w, w.alice, title, summary=summary, approach=approach, results=results, lessons=lessons,
                       options={"city": "@everyone town", "contact": "@here the mayor ```",
                                "topic": "security"})
-    p = await w.bot.practices.get(w.guild.id, pid)  # type: ignore[attr-defined]
+    p = await practice_service(w.bot).get(w.guild.id, pid)
     assert len(p.approach) == 4000 and p.title == " ".join(title.split())
     card = await review_card(w, pid)
     await decide_by_button(w, pid, "ap")
@@ -484,14 +484,14 @@ async def test_persistent_buttons_work_after_restart(fake_discord: FakeDiscord, 
         res = await fake.click(parts["guild"], parts["mod"], card, review_button(card, "ap"))
         await res.wait_for_message()
         assert "approved" in res.text
-        assert (await bot2.practices.get(parts["guild"].id, pid)).status == "approved"  # type: ignore[attr-defined]
+        assert (await practice_service(bot2).get(parts["guild"].id, pid)).status == "approved"
         ann = await fake.wait_for_message(parts["announcements"])
 
     async with bot_factory() as bot3:
         res = await fake.click(parts["guild"], parts["bob"], ann, f"pr:vote:{pid}:useful")
         await res.wait_for_followup()
         assert "marked as useful" in res.text
-        assert (await bot3.practices.counts(parts["guild"].id, pid)).useful == 1  # type: ignore[attr-defined]
+        assert (await practice_service(bot3).counts(parts["guild"].id, pid)).useful == 1
     fake.assert_clean()
 
 
@@ -499,7 +499,7 @@ async def test_search_pages_through_results_with_highlights(started_bot: World) 
     from cogs.practices.service import Draft, Meta
 
     w = started_bot
-    svc = w.bot.practices  # type: ignore[attr-defined]
+    svc = practice_service(w.bot)
     for i in range(7):
         p = await svc.submit(w.guild.id, w.alice.id, Draft(f"Compost hub number {i}", "Food waste piled up.",
                                                            "Neighbours compost together."),
@@ -524,7 +524,7 @@ async def test_search_answers_with_two_pages_and_ranks_the_rest_on_demand(starte
     from cogs.practices.service import Draft, Meta
 
     w = started_bot
-    svc = w.bot.practices  # type: ignore[attr-defined]
+    svc = practice_service(w.bot)
     ids = []
     for i in range(23):
         title = f"Tree canopy plan {i}" if i % 2 else f"Plan {i}"

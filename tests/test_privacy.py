@@ -21,7 +21,7 @@ from bot.db import Database
 from bot.retention import FORMER_MEMBER
 from bot.scheduler import Job, Scheduler, to_ms
 from cogs.privacy.service import MEMBER_COLUMNS
-from tests.e2e import MovableClock, World, start_world
+from tests.e2e import MovableClock, World, mou_service, start_world
 from tests.fakediscord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -451,10 +451,10 @@ async def test_new_owner_is_told_and_can_remove_themselves(world: World) -> None
     # someone else pressing it (a crafted or forwarded press) is refused, and nothing changes
     refused = await fake.click(None, w.carol.id, dm, custom_id)
     assert refused.ephemeral and "only they can use it" in refused.text
-    assert w.alice.id in await w.bot.mous.owners(w.guild.id, aid)  # type: ignore[attr-defined]
+    assert w.alice.id in await mou_service(w.bot).owners(w.guild.id, aid)
     res = await fake.click(None, w.alice.id, dm, custom_id)
     assert res.ephemeral and "no longer an owner" in res.text, res.text
-    assert await w.bot.mous.owners(w.guild.id, aid) == (w.bob.id,)  # type: ignore[attr-defined]
+    assert await mou_service(w.bot).owners(w.guild.id, aid) == (w.bob.id,)
     rows = await db.fetchall("SELECT actor_id, action FROM audit WHERE action = 'mou.owner.leave'")
     assert [tuple(r) for r in rows] == [(w.alice.id, "mou.owner.leave")]
     again = await fake.click(None, w.alice.id, dm, custom_id)
@@ -465,7 +465,7 @@ async def test_new_owner_is_told_and_can_remove_themselves(world: World) -> None
     dm2 = await fake.wait_for_dm(w.carol, lambda m: f"#{aid2}" in (m.get("content") or ""))
     res = await fake.click(None, w.carol.id, dm2, button(dm2, "Remove me as owner"))
     assert "no longer an owner" in res.text, res.text
-    assert await w.bot.mous.owners(w.guild.id, aid2) == ()  # type: ignore[attr-defined]
+    assert await mou_service(w.bot).owners(w.guild.id, aid2) == ()
     assert fake.violations == [] and fake.unhandled == []
 
 

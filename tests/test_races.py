@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 import bot.app as app_module
-from tests.e2e import World, start_world
+from tests.e2e import World, practice_service, start_world
 from tests.fakediscord import FakeDiscord, InteractionResult
 
 
@@ -212,7 +212,7 @@ async def test_two_moderators_decide_the_same_practice_at_once(
         # both decisions were in flight together (each sent before the bot acknowledged either)
         assert max(r.created_at for r in (res_ap, res_rj)) <= min(
             r.created_at + (r.callback_delay or 0.0) for r in (res_ap, res_rj))
-        p = await w.bot.practices.get(w.guild.id, pid)  # type: ignore[attr-defined]
+        p = await practice_service(w.bot).get(w.guild.id, pid)
         assert p.status in ("approved", "rejected")
         winner, loser = (res_ap, res_rj) if p.status == "approved" else (res_rj, res_ap)
         winner_mod = w.mod if p.status == "approved" else mod2

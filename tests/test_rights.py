@@ -9,7 +9,7 @@ from typing import Any
 import discord
 import pytest
 
-from tests.e2e import World
+from tests.e2e import World, directory_service, practice_service
 from tests.fakediscord import InteractionResult, Member, Perm, Role
 from tests.test_permission_matrix import (
     MOD,
@@ -132,7 +132,7 @@ async def test_verification_rechecks_the_role_before_granting(started_bot: World
     _refused(res, "Administrator", "Nothing was changed")
     assert snapshot_diff(before, db_snapshot(path, full=False)) == []
     assert reps not in w.bob.roles
-    profile = await w.bot.directory.get_profile(w.guild.id, w.bob.id)  # type: ignore[attr-defined]
+    profile = await directory_service(w.bot).get_profile(w.guild.id, w.bob.id)
     assert profile is not None and not profile.verified
     assert w.fake.violations == [] and w.fake.unhandled == []
 
@@ -157,7 +157,7 @@ async def test_verified_role_is_removed_when_the_member_changes_city(started_bot
     res = await w.fake.invoke(w.guild, w.alice, "profile set", {"city": "Paris"})
     assert "Profile saved" in res.text and "removed" in res.text, res.text
     assert reps not in w.alice.roles
-    profile = await w.bot.directory.get_profile(w.guild.id, w.alice.id)  # type: ignore[attr-defined]
+    profile = await directory_service(w.bot).get_profile(w.guild.id, w.alice.id)
     assert profile is not None and not profile.verified and profile.city is not None
     assert profile.city.name == "Paris"
     # a title change keeps the claim and the role
@@ -188,7 +188,7 @@ async def test_city_change_without_manage_roles_keeps_the_change_and_says_so(sta
     res = await w.fake.invoke(w.guild, w.alice, "profile set", {"city": "Paris"})
     assert res.ephemeral and "Profile saved" in res.text, res.text
     assert "could not remove" in res.text and "Manage Roles" in res.text, res.text
-    profile = await w.bot.directory.get_profile(w.guild.id, w.alice.id)  # type: ignore[attr-defined]
+    profile = await directory_service(w.bot).get_profile(w.guild.id, w.alice.id)
     assert profile is not None and profile.city is not None and profile.city.name == "Paris"
     assert not profile.verified
 
@@ -220,7 +220,7 @@ async def test_review_button_and_reason_form_refused_after_the_role_was_removed(
         _refused(res)
         assert REFUSAL[MOD].search(res.text), (act, res.text)
     assert snapshot_diff(before, db_snapshot(path)) == []
-    assert (await w.bot.practices.get(g.id, pid)).status == "pending"  # type: ignore[attr-defined]
+    assert (await practice_service(w.bot).get(g.id, pid)).status == "pending"
     assert fake.violations == [] and fake.unhandled == []
 
 
@@ -239,7 +239,7 @@ async def test_queue_buttons_refused_after_the_role_was_removed(started_bot: Wor
     _refused(res)
     assert REFUSAL[MOD].search(res.text), res.text
     assert snapshot_diff(before, db_snapshot(path)) == []
-    assert (await w.bot.practices.get(g.id, pid)).status == "pending"  # type: ignore[attr-defined]
+    assert (await practice_service(w.bot).get(g.id, pid)).status == "pending"
 
 
 @pytest.mark.parametrize("lost", ["role", "ownership"])
@@ -265,7 +265,7 @@ async def test_edit_form_refused_after_the_right_was_lost(started_bot: World, lo
     res = await fake.submit_modal(g, editor, opened, {"title": "Hijacked title"})
     _refused(res)
     assert snapshot_diff(before, db_snapshot(path)) == []
-    assert (await w.bot.practices.get(g.id, pid)).title == "Shade trees on school routes"  # type: ignore[attr-defined]
+    assert (await practice_service(w.bot).get(g.id, pid)).title == "Shade trees on school routes"
     assert fake.violations == [] and fake.unhandled == []
 
 

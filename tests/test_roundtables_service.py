@@ -19,6 +19,7 @@ from bot import MIGRATIONS_DIR
 from bot.db import Database
 from bot.errors import Conflict, InvalidInput, PermissionDenied
 from bot.scheduler import Scheduler
+from bot.settings import SettingsService
 from bot.timeparse import to_unix
 from cogs.roundtables import recurrence
 from cogs.roundtables.findtime import find_slots
@@ -30,7 +31,6 @@ from cogs.roundtables.service import (
     split_where,
     validate_offsets,
 )
-from cogs.settings.service import SettingsService
 
 G = 111
 HOST = 1000

@@ -78,13 +78,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RENDERING_MODULES = {"cog.py", "views.py", "embeds.py", "__init__.py", "cli.py"}
 DISCORD_MARKUP = ("<t:", "<@", "<#")  # timestamps, member and role mentions, channel mentions
 # (module, function) pairs allowed for now, each with why.
-MARKUP_ALLOWED = {
-    # the directory's city card still takes pre-rendered lines; typed agreement data replaces it
-    ("cogs/mous/service.py", "city_agreement_lines"),
-    # the settings registry's render lambdas: the file moves to bot/settings.py in the kernel step,
-    # and its renderers with it; drop this line then
-    ("cogs/settings/service.py", "<module>"),
-}
+MARKUP_ALLOWED: set[tuple[str, str]] = set()  # (module, function) pairs allowed, each with why: none today
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

@@ -32,9 +32,13 @@ def interaction(*, options: dict[str, Any] | None = None, server_zone: str = "UT
     async def get(guild_id: int) -> Any:
         return SimpleNamespace(timezone=server_zone)
 
-    client = SimpleNamespace(scheduler=SimpleNamespace(clock=lambda: NOW), settings=SimpleNamespace(get=get))
-    if features is not None:
-        client.features = features
+    async def zone_of(guild_id: int) -> str:
+        return server_zone
+
+    # The bot always carries `features` (create_bot); without the directory its places have no provider.
+    client = SimpleNamespace(clock=lambda: NOW, scheduler=SimpleNamespace(clock=lambda: NOW),
+                             settings=SimpleNamespace(get=get),
+                             features=features if features is not None else SimpleNamespace(places=Places(zone_of)))
     return SimpleNamespace(namespace=SimpleNamespace(**(options or {})), client=client, guild_id=1,
                            user=SimpleNamespace(id=2))
 

@@ -3,10 +3,14 @@ the documented (seed) agreements of a city. No discord import."""
 
 from __future__ import annotations
 
-import difflib
+import asyncio
 import logging
 
+from rapidfuzz import fuzz
+from rapidfuzz import process as fuzz_process
+
 from bot import audit
+from bot.db import placeholders
 from bot.errors import InvalidInput, NotFound
 from bot.text import md_line
 from cogs.directory.gazetteer import (
@@ -185,24 +189,28 @@ class CityService(GazetteerService):
         )
 
     async def _suggest(self, key: str, gid: int) -> list[City]:
-        key = key[:80]  # no city name is longer; difflib on a 10,000-character typo would take seconds
-        first = key.split()[0] if key else ""
-        for n in (4, 3, 2, 1):
-            if len(first) < n:
-                continue
-            lo, hi = _prefix_bounds(first[:n])
-            rows = await self.db.fetchall(
-                f"SELECT {_CITY_COLS} FROM cities c WHERE c.key >= ? AND c.key < ? "
-                "AND (c.guild_id IS NULL OR c.guild_id = ?) ORDER BY c.population DESC LIMIT 300",
-                (lo, hi, gid),
-            )
-            if rows:
-                cities = [_city(r) for r in rows]
-                ratios = {c.id: difflib.SequenceMatcher(None, key, normalise(c.name)).ratio() for c in cities}
-                scored = sorted(cities, key=lambda c: -ratios[c.id])
-                good = [c for c in scored if ratios[c.id] >= 0.6]
-                return good[:3]
-        return []
+        """"Did you mean": the cities whose primary name is closest to `key` (rapidfuzz over the cached
+        gazetteer keys plus this server's own cities), a typo anywhere (also in the first letter) forgiven.
+        The scan runs off the event loop (~25k names: a few milliseconds)."""
+        key = key[:80]  # no city name is longer
+        if not key:
+            return []
+        if self._fuzzy_keys is None:
+            rows = await self.db.fetchall("SELECT id, key FROM cities WHERE guild_id IS NULL")
+            self._fuzzy_keys = ([r["key"] for r in rows], [r["id"] for r in rows])
+        keys, ids = self._fuzzy_keys
+        own = await self.db.fetchall("SELECT id, key FROM cities WHERE guild_id = ?", (gid,))
+        keys = keys + [r["key"] for r in own]
+        ids = ids + [r["id"] for r in own]
+        hits = await asyncio.to_thread(fuzz_process.extract, key, keys, scorer=fuzz.ratio, score_cutoff=70,
+                                       limit=50)
+        if not hits:
+            return []
+        score = {ids[i]: s for _, s, i in hits}
+        rows = await self.db.fetchall(
+            f"SELECT {_CITY_COLS} FROM cities c WHERE c.id IN ({placeholders(len(score))})", tuple(score))
+        cities = sorted((_city(r) for r in rows), key=lambda c: (-round(score[c.id]), -c.population))
+        return cities[:3]
 
     async def add_city(
         self, guild_id: int, actor_id: int, name: str, country: str, timezone: str, region: str | None = None
@@ -230,7 +238,7 @@ class CityService(GazetteerService):
             await self.db.execute(
                 "INSERT INTO cities (id, guild_id, name, key, country, admin1, admin1_code, timezone, population, "
                 "created_by, created_ms) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, 0, ?, ?)",
-                (new_id, guild_id, clean, key, iso, region_clean, zone, actor_id, _now_ms()),
+                (new_id, guild_id, clean, key, iso, region_clean, zone, actor_id, _now_ms(self.clock())),
             )
             await self.db.execute(
                 "INSERT INTO city_names (key, city_id, population, guild_id, is_primary) VALUES (?, ?, 0, ?, 1)",

@@ -10,11 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import EXPORT_LIMIT, expensive, manage_guild_only, moderator_only, role_grant_problem
+from bot.contracts import AgreementLine
 from bot.embeds import COLOUR_OK, choice_name, make_embed, md_line
 from bot.errors import InvalidInput
 from bot.interactions import acknowledge_first, reply
 from bot.paging import paginate
-from bot.scheduler import system_clock
+from bot.settings import SettingSpec
 from bot.transformers import Zone, ZoneOption
 from bot.ui import upload
 from cogs.directory import embeds as render
@@ -25,7 +26,6 @@ from cogs.directory.service import (
     DirectoryService,
     ImportRejected,
 )
-from cogs.settings.service import SettingSpec
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -63,10 +63,13 @@ class Directory(commands.Cog):
 
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
-        self.svc = DirectoryService(bot.db)
+        self.svc = DirectoryService(bot.db, clock=bot.clock)
 
     async def cog_load(self) -> None:
-        self.bot.directory = self.svc  # type: ignore[attr-defined]
+        # What the directory offers other features (bot/places.py, bot/contracts.py).
+        self.bot.features.provide_places(self.svc)
+        self.bot.features.networks = self.svc
+        self.bot.features.profiles = self.svc
         self.bot.settings.register(SettingSpec(
             VERIFIED_ROLE_KEY, "Verified representative role", None, _role_id,
             lambda v: f"<@&{v}>" if v else "not set (verification grants no role)",
@@ -77,8 +80,13 @@ class Directory(commands.Cog):
             log.warning("directory seed: %d unresolved rows", len(report.unresolved))
 
     async def cog_unload(self) -> None:
-        if getattr(self.bot, "directory", None) is self.svc:
-            del self.bot.directory  # type: ignore[attr-defined]
+        features = self.bot.features
+        if features.places.provider is self.svc:
+            features.provide_places(None)
+        if features.networks is self.svc:
+            features.networks = None
+        if features.profiles is self.svc:
+            features.profiles = None
         if self._status in self.bot.status_providers:
             self.bot.status_providers.remove(self._status)
 
@@ -134,7 +142,7 @@ class Directory(commands.Cog):
         if city is not None and not p.verified:  # a new city resets the verification: the role follows it
             note += await self._drop_verified_role(interaction, interaction.user)
         await reply(interaction, f"Profile saved.{note}",
-                    embed=render.profile_embed(p, interaction.user.display_name, system_clock()))
+                    embed=render.profile_embed(p, interaction.user.display_name, self.bot.clock()))
 
     profile_set.autocomplete("city")(city_autocomplete)
 
@@ -147,7 +155,7 @@ class Directory(commands.Cog):
             who = "You have" if target.id == interaction.user.id else f"{md_line(target.display_name, 80)} has"
             await reply(interaction, f"{who} no directory profile yet. Create one with `/profile set`.")
             return
-        await reply(interaction, embed=render.profile_embed(p, target.display_name, system_clock()))
+        await reply(interaction, embed=render.profile_embed(p, target.display_name, self.bot.clock()))
 
     @acknowledge_first()
     @profile.command(name="clear", description="Delete your directory profile from this server")
@@ -248,17 +256,16 @@ class Directory(commands.Cog):
         documented = await self.svc.seed_agreements_for(c, limit=DOCUMENTED_FETCH)
         n_documented = (await self.svc.count_seed_agreements(c) if len(documented) >= DOCUMENTED_FETCH
                         else len(documented))
-        tracked: list[str] | None = None  # None: the MOU tracker is not loaded
-        mous = getattr(self.bot, "mous", None)
-        if mous is not None and hasattr(mous, "city_agreement_lines"):
-            tracked = list(await mous.city_agreement_lines(gid, c.id, c.name, limit=TRACKED_FETCH + 1))
+        features = self.bot.features
+        tracked: list[AgreementLine] | None = None  # None: the MOU tracker is not loaded
+        if features.agreements is not None:
+            tracked = await features.agreements.city_agreements(gid, c.id, c.name, limit=TRACKED_FETCH + 1)
         capped = tracked is not None and len(tracked) > TRACKED_FETCH
-        practices_svc = getattr(self.bot, "practices", None)
-        practices = None
-        if practices_svc is not None and hasattr(practices_svc, "approved_count_for_city"):
-            practices = int(await practices_svc.approved_count_for_city(gid, c.id, c.name))
+        practices = None  # None: the practice library is not loaded
+        if features.practices is not None:
+            practices = await features.practices.approved_count_for_city(gid, c.id, c.name)
         await reply(interaction, embed=render.city_embed(
-            c, self.svc.country_name(c.country), system_clock(), memberships, documented,
+            c, self.svc.country_name(c.country), self.bot.clock(), memberships, documented,
             tracked[:TRACKED_FETCH] if tracked is not None else None, members, practices,
             total_networks=total, total_documented=n_documented, tracked_capped=capped))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.contracts import AgreementLine
 from bot.embeds import COLOUR_WARN, FIELD_VALUE_MAX, chunk_lines, clip, make_embed, md, md_line
 from cogs.directory.service import (
     City,
@@ -110,7 +111,7 @@ def city_embed(
     now: datetime,
     memberships: Sequence[Membership],
     documented: Sequence[SeedAgreement],
-    tracked: Sequence[str] | None,
+    tracked: Sequence[AgreementLine] | None,
     members: Sequence[Profile],
     practices: int | None,
     *,
@@ -137,7 +138,7 @@ def city_embed(
     if tracked is not None:
         plus = "+" if tracked_capped else ""
         fields.append((f"Tracked on this server ({len(tracked)}{plus})", fit_lines(
-            [f"• {line}" for line in tracked], total=len(tracked),
+            [tracked_agreement_line(a) for a in tracked], total=len(tracked),
             empty="none yet — `/mou add` records one",
             more=lambda n: f"… and {n}{plus} more (`/mou list city:`)"), False))
     n_doc = max(total_documented or 0, len(documented))
@@ -168,6 +169,21 @@ def _source_link(source: str | None) -> str:
     if url and len(url) <= 200 and not re.search(r"[()<>\[\]]", url):
         return f"[{title or 'source'}]({url})"
     return title
+
+
+def tracked_agreement_line(a: AgreementLine) -> str:
+    """One agreement this server tracks (from the MOU tracker): id, kind, the other parties, status, expiry
+    (a Discord date at local noon in the server's zone, so viewers near it see the same day)."""
+    line = f"• #{a.id} {md_line(a.kind_label, 40)}"
+    others = list(a.partners)
+    if others:
+        line += " with " + ", ".join(md_line(p, 100) for p in others[:3]) + (
+            f" +{len(others) - 3}" if len(others) > 3 else "")
+    line += f" · {md_line(a.status, 40)}"
+    if a.expires_on is not None:
+        noon = datetime.combine(a.expires_on, time(12), tzinfo=ZoneInfo(a.zone))
+        line += f" · expires <t:{int(noon.timestamp())}:D>"
+    return line
 
 
 def documented_agreement_line(a: SeedAgreement, city: City) -> str:

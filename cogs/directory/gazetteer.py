@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bot.clock import Clock
 from bot.db import Database, sqlite_uri
 from cogs.directory.records import (
     _CITY_COLS,
@@ -160,6 +161,8 @@ class GazetteerService:
     _networks: dict[int | None, list[tuple[Network, str, str]]] | None
     _vocab: dict[int | None, dict[str, list[Any]]]  # word -> network indexes; "^x" -> words
     _member_city_cache: dict[int, list[tuple[City, str, int]]]
+    clock: Clock  # the bot's one clock (bot/clock.py)
+    _fuzzy_keys: tuple[list[str], list[int]] | None  # gazetteer keys and ids, for "did you mean"
 
 
     # -- countries ------------------------------------------------------------------------------
@@ -197,6 +200,7 @@ class GazetteerService:
         The rows are prepared once per gazetteer version into a cache file (off the event loop), then
         copied in with one INSERT … SELECT, so a fresh database is ready in about a second."""
         path = await asyncio.to_thread(gazetteer_cache)
+        self._fuzzy_keys = None
         # Read-only and immutable: the cache file never changes once built, and several bots (or test runs)
         # on one machine share it, so it must take no lock (BEGIN IMMEDIATE would lock an attached file too).
         await self.db.execute("ATTACH DATABASE ? AS gaz", (sqlite_uri(path, mode="ro", immutable="1"),))
@@ -242,7 +246,7 @@ class GazetteerService:
     async def seed_reference(self) -> SeedReport:
         """Upsert the reference CSVs (networks, memberships, agreements, SDGs). Idempotent."""
         unresolved: list[str] = []
-        now = _now_ms()
+        now = _now_ms(self.clock())
         networks = self._read_seed("networks.csv")
         memberships = self._read_seed("memberships.csv")
         agreements = self._read_seed("agreements.csv")

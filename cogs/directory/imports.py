@@ -124,7 +124,7 @@ class ImportService(NetworkService):
                         "source = ?, notes = ?, updated_ms = ? WHERE id = ?",
                         (c["name"], c["acronym"], c["founded_year"], c["hq_city"], c["hq_country"], hq_id, c["focus"],
                          c["scope"], c["website"], c["member_count"], c["member_count_year"], c["source"], c["notes"],
-                         _now_ms(), existing),
+                         _now_ms(self.clock()), existing),
                     )
                     updated += 1
                 else:
@@ -175,7 +175,7 @@ class ImportService(NetworkService):
         if errors:
             raise ImportRejected(errors, len(rows))
         created = updated = 0
-        now = _now_ms()
+        now = _now_ms(self.clock())
         async with self.db.transaction():
             for m, net_id, city_id in clean_rows:
                 if guild_id is None:

@@ -12,7 +12,6 @@ from typing import Any
 
 from bot import audit
 from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.scheduler import system_clock
 from bot.text import md_line
 from cogs.directory.profiles import (
     ProfileService,
@@ -219,7 +218,7 @@ class NetworkService(ProfileService):
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (guild_id, c["slug"], c["name"], c["acronym"], c["founded_year"], c["hq_city"], c["hq_country"], hq_id,
              c["focus"], c["scope"], c["website"], c["member_count"], c["member_count_year"], c["source"],
-             c["notes"], "guild" if guild_id is not None else "seed", actor_id, _now_ms()),
+             c["notes"], "guild" if guild_id is not None else "seed", actor_id, _now_ms(self.clock())),
         )
 
     _M_SQL = (
@@ -330,7 +329,7 @@ class NetworkService(ProfileService):
         cat = (category or "member").strip().casefold()
         if cat not in CATEGORIES:
             raise InvalidInput(f"Unknown role “{md_line(cat, 40)}”. Choose one of: {', '.join(CATEGORIES)}.")
-        year_now = (now or system_clock()).year
+        year_now = (now or self.clock()).year
         for y, what in ((since, "The joining year"), (left, "The leaving year")):
             if y is not None and not 1800 <= y <= year_now + 1:
                 raise InvalidInput(f"{what} must be between 1800 and {year_now + 1}.")
@@ -344,8 +343,8 @@ class NetworkService(ProfileService):
         )
         if existing is not None and existing["guild_id"] is None:
             raise InvalidInput(f"**{md_line(city.label, 120)}** is already listed in **{md_line(network.display, 120)}** by the shared seed data.")
-        ms = _now_ms(now)
-        as_of_c = as_of or (now or system_clock()).date().isoformat()
+        ms = _now_ms(now or self.clock())
+        as_of_c = as_of or (now or self.clock()).date().isoformat()
         async with self.db.transaction():
             if existing is not None:
                 await self.db.execute(

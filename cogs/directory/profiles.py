@@ -99,7 +99,7 @@ class ProfileService(CityService):
             changes["dm_ok"] = 1 if dm_ok else 0
         if not changes:
             raise InvalidInput("Nothing to change: give at least one option (city, title, office, …).")
-        ms = _now_ms(now)
+        ms = _now_ms(now or self.clock())
         async with self.db.transaction():
             old = await self.db.fetchone(
                 "SELECT * FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
@@ -165,7 +165,7 @@ class ProfileService(CityService):
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE profiles SET verified = ?, verified_by = ?, verified_ms = ? WHERE guild_id = ? AND user_id = ?",
-                (1 if verified else 0, actor_id if verified else None, _now_ms() if verified else None, guild_id,
+                (1 if verified else 0, actor_id if verified else None, _now_ms(self.clock()) if verified else None, guild_id,
                  user_id),
             )
             await audit.record(

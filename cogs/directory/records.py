@@ -3,7 +3,6 @@ rows). No I/O, no discord import."""
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 import unicodedata
@@ -11,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot import DATA_DIR
+from bot.clock import to_ms
 from bot.errors import InvalidInput
-from bot.scheduler import system_clock, to_ms
 from bot.text import md_line
+from bot.timeparse import TimeParseError, get_zone
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +80,8 @@ def _prefix_bounds(prefix: str) -> tuple[str, str]:
     return prefix, prefix + "\U0010ffff"
 
 
-def _now_ms(now: datetime | None = None) -> int:
-    return to_ms(now or system_clock())
+def _now_ms(now: datetime) -> int:
+    return to_ms(now)
 
 
 def _fmt_pop(n: int) -> str:
@@ -301,42 +300,11 @@ def _network(r: Any) -> Network:
 
 
 def check_zone(text: str) -> str:
-    """An IANA zone name, matched case-insensitively; InvalidInput otherwise."""
-    cleaned = text.strip().replace(" ", "_")
-    if not cleaned:
-        raise InvalidInput("Give a time zone such as `Europe/Paris` or `America/New_York`.")
+    """An IANA zone name, matched case-insensitively (bot.timeparse.get_zone); InvalidInput otherwise."""
     try:
-        if cleaned in _zones_lower().values():
-            return cleaned
-        real = _zones_lower().get(cleaned.casefold())
-        if real:
-            return real
-        ZoneInfo(cleaned)
-        return cleaned
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
-        pass
-    near = difflib.get_close_matches(cleaned.casefold()[:64], list(_zones_lower()), n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(f'`{_zones_lower()[z]}`' for z in near)}?" if near else ""
-    raise InvalidInput(f"“{md_line(text, 64)}” is not an IANA time zone (for example `Asia/Seoul`).{hint}")
-
-
-_ZONES: dict[str, str] = {}
-
-
-def _zones_lower() -> dict[str, str]:
-    if not _ZONES:
-        _ZONES.update({z.casefold(): z for z in available_timezones() if "/" in z or z == "UTC"})
-    return _ZONES
-
-
-def search_zones(query: str, limit: int = 25) -> list[str]:
-    q = query.strip().casefold().replace(" ", "_")
-    zones = sorted(_zones_lower().values())
-    if not q:
-        return zones[:limit]
-    starts = [z for z in zones if z.casefold().split("/")[-1].startswith(q) or z.casefold().startswith(q)]
-    contains = [z for z in zones if q in z.casefold() and z not in starts]
-    return (starts + contains)[:limit]
+        return get_zone(text).key
+    except TimeParseError as exc:
+        raise InvalidInput(exc.message) from exc
 
 
 def _int_or_none(value: str, what: str, lo: int, hi: int) -> int | None:

@@ -52,12 +52,13 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
-        self.svc = MouService(bot.db, bot.scheduler, bot.settings, directory=lambda: getattr(bot, "directory", None))
+        self.svc = MouService(bot.db, bot.scheduler, bot.settings, places=bot.features.places)
         self._startup: asyncio.Task[None] | None = None
         super().__init__()
 
     async def cog_load(self) -> None:
-        self.bot.mous = self.svc  # type: ignore[attr-defined]
+        self.bot.features.agreements = self.svc  # the city card lists this server's agreements
+        self.bot.guild_return_hooks.append(self.svc.replan_guild)
         for spec in SETTING_SPECS:
             self.bot.settings.register(spec)
         self.bot.scheduler.register(P.REMIND_KIND, self._remind_job, stale=stale_reminder)
@@ -97,8 +98,10 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         self.bot.remove_dynamic_items(LeaveOwnerButton)
         if self._status_lines in self.bot.status_providers:
             self.bot.status_providers.remove(self._status_lines)
-        if getattr(self.bot, "mous", None) is self.svc:
-            del self.bot.mous  # type: ignore[attr-defined]
+        if self.bot.features.agreements is self.svc:
+            self.bot.features.agreements = None
+        if self.svc.replan_guild in self.bot.guild_return_hooks:
+            self.bot.guild_return_hooks.remove(self.svc.replan_guild)
 
     # -- helpers -------------------------------------------------------------------------
     async def actor(self, interaction: discord.Interaction[Any]) -> Actor:

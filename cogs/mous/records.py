@@ -15,9 +15,9 @@ from bot.db import Database
 from bot.errors import InvalidInput
 from bot.export import Column
 from bot.scheduler import Scheduler, from_ms
+from bot.settings import SettingSpec
 from bot.text import md_line
 from cogs.mous import planning as P
-from cogs.settings.service import SettingSpec
 
 log = logging.getLogger(__name__)
 

@@ -24,13 +24,13 @@ modules define for callers is importable from here as before.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from bot.contracts import AgreementLine
 from bot.db import Database
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput
+from bot.places import Places
 from bot.scheduler import Scheduler
 from cogs.mous import planning as P
 from cogs.mous.agreements import AgreementsMixin
@@ -73,6 +73,7 @@ from cogs.mous.records import (
     PlanStats,
     ReminderContext,
     Term,
+    _d,
     clean_text,
     clean_title,
     describe_due,
@@ -92,11 +93,15 @@ class MouService(AgreementsMixin, OwnersMixin, RemindersMixin, ExportsMixin):
     """The MOU tracker of one installation; every method is scoped to one guild."""
 
     def __init__(self, db: Database, scheduler: Scheduler, settings: Any,
-                 directory: Callable[[], Any] | None = None) -> None:
+                 places: Places | None = None) -> None:
         self.db = db
         self.scheduler = scheduler
         self.settings = settings
-        self._directory = directory or (lambda: None)
+        # Cities as every feature sees them (bot/places.py): the directory's when it is loaded, else as typed.
+        self.places = places or Places(self._server_zone)
+
+    async def _server_zone(self, guild_id: int) -> str:
+        return str((await self.settings.get(guild_id)).timezone)
 
     # -- context ------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -119,32 +124,16 @@ class MouService(AgreementsMixin, OwnersMixin, RemindersMixin, ExportsMixin):
         raw = " ".join((text or "").split())
         if not raw:
             raise InvalidInput("Name a city for each party.")
-        if len(raw) > 100:
-            raise InvalidInput("A city name is at most 100 characters.")
-        directory = self._directory()
-        if directory is not None:
-            try:
-                city = await directory.resolve_city(raw, guild_id=guild_id)
-            except NotFound:
-                city = None  # not in the directory: keep it as free text
-            if city is not None:
-                return PartyInput(city.id, city.name, city.country)
-        m = re.match(r"^(.*?),\s*([A-Za-z]{2})$", raw)
-        if m and m.group(1).strip():
-            return PartyInput(None, m.group(1).strip(), m.group(2).upper())
-        if raw.isdigit():
+        ref = await self.places.resolve_city(raw, guild_id=guild_id)  # the directory's city, else as typed
+        if not ref.known and raw.isdigit():
             raise InvalidInput(f"No city with id {raw}. Type the city's name instead.")
-        return PartyInput(None, raw, None)
+        return PartyInput(ref.city_id, ref.name, ref.country)
 
     async def search_cities(self, guild_id: int, query: str) -> list[tuple[str, str]]:
         """Autocomplete (label, value) pairs from the directory, else from cities already used here."""
-        directory = self._directory()
-        if directory is not None:
-            try:
-                cities = await directory.search_cities(query, guild_id=guild_id, limit=25)
-                return [(c.label, str(c.id)) for c in cities]
-            except Exception:
-                log.exception("directory city search failed")
+        if self.places.provider is not None:
+            cities = await self.places.city_choices(query, guild_id=guild_id)
+            return [(c.label, str(c.city_id)) for c in cities]
         rows = await self.db.fetchall(
             "SELECT city_name, country, COUNT(*) AS n FROM mou_parties WHERE guild_id = ? AND city_name LIKE ? "
             "GROUP BY city_name COLLATE NOCASE, country ORDER BY n DESC, city_name LIMIT 25",
@@ -157,19 +146,12 @@ class MouService(AgreementsMixin, OwnersMixin, RemindersMixin, ExportsMixin):
         return out
 
     async def dm_ok(self, guild_id: int, user_id: int) -> bool:
-        directory = self._directory()
-        if directory is None:
-            return True
-        try:
-            profile = await directory.get_profile(guild_id, user_id)
-        except Exception:
-            log.exception("directory profile lookup failed; assuming DMs are welcome")
-            return True
-        return True if profile is None else bool(getattr(profile, "dm_ok", True))
+        return await self.places.dm_ok(guild_id, user_id)
 
-    async def city_agreement_lines(self, guild_id: int, city_id: int | None, city_name: str,
-                                   limit: int = 10) -> list[str]:
-        """Contract for the directory: one short line per agreement involving this city."""
+    async def city_agreements(self, guild_id: int, city_id: int | None, city_name: str,
+                              limit: int = 10) -> list[AgreementLine]:
+        """Contract for the directory (bot.contracts.CityAgreements): this server's agreements involving
+        this city, as data (the city card renders them)."""
         rows = await self.db.fetchall(
             """
             SELECT DISTINCT a.id, a.kind, a.status, a.expires_on, a.title FROM mou_agreements a
@@ -185,13 +167,8 @@ class MouService(AgreementsMixin, OwnersMixin, RemindersMixin, ExportsMixin):
         out = []
         for r in rows:
             ps = await self.parties(guild_id, r["id"])
-            others = [p.city_name for p in ps
-                      if not ((city_id is not None and p.city_id == city_id) or p.city_name.lower() == city_name.lower())]
-            line = f"#{r['id']} {KIND_LABELS.get(r['kind'], r['kind'])}"
-            if others:
-                line += " with " + ", ".join(others[:3]) + (f" +{len(others) - 3}" if len(others) > 3 else "")
-            line += f" · {r['status']}"
-            if r["expires_on"]:
-                line += f" · expires <t:{P.date_ts(date.fromisoformat(r['expires_on']), zone)}:D>"
-            out.append(line)
+            others = tuple(p.city_name for p in ps if not (
+                (city_id is not None and p.city_id == city_id) or p.city_name.lower() == city_name.lower()))
+            out.append(AgreementLine(r["id"], r["kind"], KIND_LABELS.get(r["kind"], r["kind"]), r["status"],
+                                     others, _d(r["expires_on"]), zone))
         return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -14,6 +14,9 @@ from bot.errors import PermissionDenied
 from bot.interactions import NO_MENTIONS, acknowledge_first, handle_error
 from bot.ui import BaseModal
 from cogs.mous.service import FOCUS_MAX, SUMMARY_MAX
+
+if TYPE_CHECKING:
+    from cogs.mous.cog import Mous
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +74,10 @@ class LeaveOwnerButton(
         try:
             if interaction.user.id != self.user_id:
                 raise PermissionDenied("This button is for the member who was made an owner; only they can use it.")
-            svc = getattr(interaction.client, "mous", None)
-            if svc is None:
+            cog: Mous | None = interaction.client.get_cog("Mous")  # type: ignore[attr-defined]
+            if cog is None:
                 raise RuntimeError("the MOU tracker is not loaded")
-            a = await svc.leave_as_owner(self.guild_id, self.agreement_id, interaction.user.id)
+            a = await cog.svc.leave_as_owner(self.guild_id, self.agreement_id, interaction.user.id)
             await interaction.response.send_message(
                 f"You are no longer an owner of agreement #{a.id} “{md_line(a.title, 150)}”.",
                 ephemeral=True, allowed_mentions=NO_MENTIONS)

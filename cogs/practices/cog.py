@@ -43,11 +43,11 @@ from cogs.practices.service import (
     PracticeService,
     SearchFilters,
     announce_key,
+    clean_text,
     notice_key,
     parse_links,
     parse_sdgs,
     parse_topics,
-    split_city_text,
     validate_draft,
     validate_meta,
 )
@@ -91,13 +91,13 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
 
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
-        self.service = PracticeService(bot.db, scheduler=bot.scheduler)
+        self.service = PracticeService(bot.db, clock=bot.clock, scheduler=bot.scheduler)
         super().__init__()
 
     async def cog_load(self) -> None:
         await self.service.open_readers(SEARCH_READERS)
         await self.service.keep_vocabulary_loaded()  # "did you mean" without a scan per misspelling
-        self.bot.practices = self.service  # type: ignore[attr-defined]
+        self.bot.features.practices = self.service  # the city card counts approved practices
         self.bot.add_dynamic_items(ReviewButton, VoteButton)
         self.bot.status_providers.append(self._status)
         self.bot.scheduler.register(NOTICE_KIND, self._notice_job)
@@ -109,6 +109,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         self.bot.remove_dynamic_items(ReviewButton, VoteButton)
         self.bot.scheduler.unregister(NOTICE_KIND)
         self.bot.scheduler.unregister(ANNOUNCE_KIND)
+        if self.bot.features.practices is self.service:
+            self.bot.features.practices = None
         if self._status in self.bot.status_providers:
             self.bot.status_providers.remove(self._status)
 
@@ -121,30 +123,21 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         return [("Best practices", line)]
 
     # -- helpers -----------------------------------------------------------------------------
-    @property
-    def directory(self) -> Any:
-        return getattr(self.bot, "directory", None)
-
     async def _city(self, guild_id: int, text: str) -> tuple[int | None, str, str | None, str]:
-        """(city_id, name, country, note) from the directory, else the text as typed."""
-        d = self.directory
-        if d is not None:
-            try:
-                city = await d.resolve_city(text, guild_id=guild_id)
-                return city.id, city.name, city.country, ""
-            except NotFound:
-                pass
-        name, country = split_city_text(text)
-        note = " The city is kept as you typed it (it isn't in the directory)." if d is not None else ""
-        return None, name, country, note
+        """(city_id, name, country, note): the directory's city, else the text as typed (bot/places.py)."""
+        places = self.bot.features.places
+        ref = await places.resolve_city(clean_text(text), guild_id=guild_id)
+        note = (" The city is kept as you typed it (it isn't in the directory)."
+                if not ref.known and places.provider is not None else "")
+        return ref.city_id, ref.name, ref.country, note
 
     async def _network(self, guild_id: int, text: str | None) -> tuple[int | None, str | None]:
         if not text or not text.strip():
             return None, None
-        d = self.directory
-        if d is not None:
+        networks = self.bot.features.networks
+        if networks is not None:
             try:
-                net = await d.resolve_network(text, guild_id=guild_id)
+                net = await networks.find_network(text, guild_id=guild_id)
                 return net.id, net.name
             except NotFound:
                 pass
@@ -164,7 +157,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             language=language or "en",
         )
         # Check every option now, before the member types the long texts.
-        return validate_meta(meta, now=discord.utils.utcnow()), note
+        return validate_meta(meta, now=self.bot.clock()), note
 
     async def _post_review_card(self, guild: discord.Guild, p: Practice, *, resubmitted: bool = False) -> str:
         """Post the review card; returns a note for the submitter."""
@@ -330,18 +323,15 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             await reply(interaction, f"You already recorded that {render.md_line(existing, 100)} adopted it.")
             return
         await self.service.require_approved(gid, practice_id)
-        d = self.directory
-        if d is not None:
-            profile = await d.get_profile(gid, interaction.user.id)
-            if profile is not None and profile.city is not None:
-                await acknowledge(interaction, update=True)
-                added, counts = await self.service.adopt(gid, practice_id, interaction.user.id,
-                                                         city_id=profile.city.id, city_name=profile.city.name,
-                                                         country=profile.city.country)
-                await self._refresh_votes(interaction, practice_id,
-                                          f"Recorded: {render.md_line(profile.city.label, 100)} adopted it "
-                                          f"(from your profile). {counts.adopted} adoption(s) so far.")
-                return
+        city = await self.bot.features.places.member_city(gid, interaction.user.id)
+        if city is not None:
+            await acknowledge(interaction, update=True)
+            added, counts = await self.service.adopt(gid, practice_id, interaction.user.id, city_id=city.city_id,
+                                                     city_name=city.name, country=city.country)
+            await self._refresh_votes(interaction, practice_id,
+                                      f"Recorded: {render.md_line(city.label, 100)} adopted it "
+                                      f"(from your profile). {counts.adopted} adoption(s) so far.")
+            return
         known = await self.service.known_cities(gid, "", limit=25)
         if known:
             await reply(interaction, "Which city adopted it? (Set your city in your profile to skip this.)",
@@ -454,7 +444,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                 network_id=n_id, network_name=n_name, year_started=year if year is not None else p.year_started,
                 contact_user_id=k_id, contact_text=k_text, links=parse_links(links) if links else p.links,
                 language=language or p.language,
-            ), now=discord.utils.utcnow())
+            ), now=self.bot.clock())
         version = p.version
 
         async def still_allowed(inter: discord.Interaction[Any]) -> None:
@@ -659,13 +649,10 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                 current: str) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        d = self.directory
-        if d is not None:
-            try:
-                cities = await d.search_cities(current, guild_id=interaction.guild_id, limit=25)
-                return [app_commands.Choice(name=choice_name(c.label), value=str(c.id)) for c in cities]
-            except UserFacingError:
-                return []
+        places = self.bot.features.places
+        if places.provider is not None:
+            cities = await places.city_choices(current, guild_id=interaction.guild_id, limit=25)
+            return [app_commands.Choice(name=choice_name(c.label), value=str(c.city_id)) for c in cities]
         names = await self.service.known_cities(interaction.guild_id, current)
         return [app_commands.Choice(name=choice_name(n), value=n[:100]) for n in names]
 
@@ -676,17 +663,13 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                    current: str) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        d = self.directory
-        if d is not None:
+        networks = self.bot.features.networks
+        if networks is not None:
             try:
-                nets = await d.search_networks(current, 25, guild_id=interaction.guild_id)
-            except TypeError:  # older signature without guild_id
-                nets = await d.search_networks(current, 25)
+                nets = await networks.network_choices(current, guild_id=interaction.guild_id, limit=25)
             except UserFacingError:
                 return []
-            return [app_commands.Choice(
-                name=choice_name(f"{n.name} ({n.acronym})" if n.acronym and n.acronym != n.name else n.name),
-                value=str(n.id)) for n in nets]
+            return [app_commands.Choice(name=choice_name(n.label), value=str(n.id)) for n in nets]
         names = await self.service.known_networks(interaction.guild_id, current)
         return [app_commands.Choice(name=choice_name(n), value=n[:100]) for n in names]
 

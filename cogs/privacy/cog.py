@@ -65,11 +65,11 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
             return
         done = view.interaction
         await done.response.edit_message(content="Forgetting you in this server…", embed=None, view=None)
-        directory = getattr(self.bot, "directory", None)
-        profile = await directory.get_profile(gid, uid) if directory is not None else None
-        result = await self.svc.forget(gid, uid, remove_profile=directory.clear_profile if directory else None)
+        profiles = self.bot.features.profiles  # None: the directory is not loaded
+        verified = profiles is not None and await profiles.profile_verified(gid, uid)
+        result = await self.svc.forget(gid, uid, remove_profile=profiles.clear_profile if profiles else None)
         extra = ""
-        if profile is not None and profile.verified:
+        if verified:
             extra = await self._remove_verified_role(interaction)
         await done.edit_original_response(
             content=f"Done: {result.own_rows} record(s) of yours were deleted here and the audit log no longer "

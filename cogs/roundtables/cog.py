@@ -15,21 +15,19 @@ from discord.ext import commands
 
 from bot.checks import EXPORT_LIMIT, FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manage_guild_only
 from bot.embeds import CONTENT_MAX, choice_name, clip, md, md_line, one_line
-from bot.errors import InvalidInput, NotFound, UserFacingError
+from bot.errors import InvalidInput, NotFound
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.limits import creation_limit
 from bot.member_names import lookup_for
 from bot.paging import FetchedPages, Paginator
 from bot.scheduler import Job, PermanentJobError, SkipJob
+from bot.settings import SettingSpec
 from bot.timeparse import (
-    TimeParseError,
     discord_ts,
     from_unix,
-    get_zone,
     local_times_line,
     parse_date,
     parse_duration,
-    search_zones,
     to_unix,
     zone_label,
 )
@@ -55,7 +53,6 @@ from cogs.roundtables.service import (
     validate_offsets,
 )
 from cogs.roundtables.views import RsvpButton, rsvp_view
-from cogs.settings.service import SettingSpec
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -122,7 +119,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
 
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
-        self.svc = RoundtableService(bot.db, bot.scheduler, settings=bot.settings, clock=bot.scheduler.clock)
+        self.svc = RoundtableService(bot.db, bot.scheduler, settings=bot.settings, clock=bot.clock)
         self._dirty: set[int] = set()
         self._refreshers: dict[int, asyncio.Task[None]] = {}
         self._bg: set[asyncio.Task[Any]] = set()
@@ -131,7 +128,6 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
 
     # ------------------------------------------------------------------ lifecycle
     async def cog_load(self) -> None:
-        self.bot.roundtables = self.svc  # type: ignore[attr-defined]
         self.bot.settings.register(
             SettingSpec(OFFSETS_KEY, "Roundtable reminders", list(DEFAULT_OFFSETS), validate_offsets, render_offsets)
         )
@@ -169,27 +165,17 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
 
     # ------------------------------------------------------------------ helpers
     async def _member_zone(self, guild_id: int, user_id: int) -> str:
-        directory = getattr(self.bot, "directory", None)
-        if directory is not None:
-            try:
-                zone = await directory.member_zone(guild_id, user_id)
-                if zone:
-                    return str(zone)
-            except Exception:
-                log.exception("directory.member_zone failed; using the server zone")
-        return (await self.bot.settings.get(guild_id)).timezone
+        """The member's zone from their profile, else the server's (bot/places.py)."""
+        return await self.bot.features.places.member_zone(guild_id, user_id)
 
     async def _local_line(self, rt: Roundtable, occ: Occurrence | None) -> str | None:
         if occ is None:
             return None
         places: list[tuple[str, str]] = []
-        directory = getattr(self.bot, "directory", None)
-        if directory is not None:
+        known = self.bot.features.places
+        if known.provider is not None:  # without the directory nobody has a place: skip the query
             going = await self.svc.going_ids(rt.guild_id, rt.id, occ.key)
-            try:
-                places = list(await directory.places_for(rt.guild_id, [rt.host_id, *going[:60]]))
-            except Exception:
-                log.exception("directory.places_for failed")
+            places = await known.member_places(rt.guild_id, [rt.host_id, *going[:60]])
         if not places:
             places = [(zone_label(rt.tz), rt.tz)]
         return local_times_line(occ.start, places[:25], reference_zone=rt.tz)
@@ -353,18 +339,10 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
 
     async def _dm_opted(self, rt: Roundtable, user_ids: Sequence[int], text: str, nonce: str | None) -> int:
         opted = await self.svc.dm_opted_in(rt.guild_id, user_ids)
-        directory = getattr(self.bot, "directory", None)
         sent = 0
         for uid in user_ids:
-            if uid not in opted:
+            if uid not in opted or not await self.bot.features.places.dm_ok(rt.guild_id, uid):
                 continue
-            if directory is not None:
-                try:
-                    prof = await directory.get_profile(rt.guild_id, uid)
-                    if prof is not None and not prof.dm_ok:
-                        continue
-                except Exception:
-                    log.exception("directory.get_profile failed")
             if await self.bot.dm(uid, text, nonce=None if nonce is None else _sub_nonce(nonce, f"dm{uid}")):
                 sent += 1
         return sent
@@ -785,26 +763,8 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         await reply(interaction, embed=E.findtime_embed(places, slots, minutes, within_days))
 
     async def _resolve_place(self, guild_id: int, text: str) -> tuple[str, str]:
-        directory = getattr(self.bot, "directory", None)
-        city_error: UserFacingError | None = None
-        if directory is not None:
-            try:
-                city = await directory.resolve_city(text, guild_id=guild_id)
-                return city.name, city.timezone
-            except UserFacingError as exc:
-                city_error = exc
-        try:
-            zone = get_zone(text)
-            return zone_label(zone), zone.key
-        except TimeParseError:
-            pass
-        found = search_zones(text, 1)
-        if found and zone_label(found[0]).lower() == " ".join(text.split()).lower():
-            return zone_label(found[0]), found[0]
-        if city_error is not None:
-            raise city_error
-        raise InvalidInput(f"I don't know the city or time zone “{md_line(text, 60)}”. "
-                           "Use an IANA zone such as `Asia/Seoul`, or a city name.")
+        """(label, zone) of a directory city or a zone name (bot/places.py)."""
+        return await self.bot.features.places.resolve_place_or_zone(text, guild_id=guild_id)
 
     @acknowledge_first()
     @app_commands.command(name="reminders", description="Turn roundtable reminder DMs on or off for you")

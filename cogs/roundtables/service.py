@@ -29,10 +29,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from bot import audit
+from bot.clock import Clock, from_ms, system_clock
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, Mention, Moment, NotFound, PermissionDenied
 from bot.export import Column, NameLookup, member_ids, write_csv
-from bot.scheduler import Scheduler, from_ms, system_clock
+from bot.scheduler import Scheduler
 from bot.text import md_line
 from bot.timeparse import from_unix, get_zone, to_unix
 from cogs.roundtables import recurrence
@@ -73,8 +74,6 @@ ATTENDEE_COLUMNS: list[Column | str] = [
 class SettingsLike(Protocol):
     async def get(self, guild_id: int) -> Any: ...
 
-
-Clock = Callable[[], datetime]
 
 
 # --------------------------------------------------------------------------- records

@@ -15,9 +15,9 @@ from typing import Any
 
 from bot.db import Database
 from bot.scheduler import Job, Scheduler, _row_to_job
+from bot.settings import SettingsService
 from cogs.mous.service import SETTING_SPECS, Actor, MouService
 from cogs.roundtables.service import RoundtableService
-from cogs.settings.service import SettingsService
 
 ROOT = Path(__file__).resolve().parents[2]
 REMINDER_KINDS = ("roundtable.reminder", "mou.remind")

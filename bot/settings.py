@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import audit
+from bot.clock import Clock, system_clock, to_ms
 from bot.db import Database
 from bot.errors import InvalidInput
-from bot.scheduler import system_clock, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,8 @@ class GuildSettings:
 class SettingsService:
     """Settings of every guild; features add their own keys with `register()`."""
 
-    def __init__(self, db: Database, *, default_timezone: str = "UTC") -> None:
+    def __init__(self, db: Database, *, default_timezone: str = "UTC", clock: Clock = system_clock) -> None:
+        self.clock = clock
         self.db = db
         self.default_timezone = default_timezone
         self.specs: dict[str, SettingSpec] = {s.key: s for s in CORE_SPECS}
@@ -117,7 +118,7 @@ class SettingsService:
             raise InvalidInput(f"Unknown setting “{key}”.")
         clean = spec.validate(value)
         old = (await self.get(guild_id)).get(key)
-        now = to_ms(system_clock())
+        now = to_ms(self.clock())
         async with self.db.transaction():
             if clean is None:
                 await self.db.execute("DELETE FROM guild_settings WHERE guild_id = ? AND key = ?", (guild_id, key))
@@ -130,7 +131,7 @@ class SettingsService:
                 )
             await audit.record(
                 self.db, guild_id=guild_id, actor_id=actor_id, action="settings.set", entity="settings",
-                entity_id=key, changes={"key": key, "from": old, "to": clean},
+                entity_id=key, changes={"key": key, "from": old, "to": clean}, at=self.clock(),
             )
         self._cache.pop(guild_id, None)
         for listener in list(self.on_change):
