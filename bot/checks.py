@@ -71,7 +71,7 @@ async def is_moderator(interaction: discord.Interaction[Any]) -> bool:
     perms = server_permissions(member)
     if perms.administrator or perms.manage_messages or perms.manage_guild:
         return True
-    bot: AttacheBot = interaction.client  # type: ignore[assignment]
+    bot: AttacheBot = interaction.client
     role_id = (await bot.settings.get(interaction.guild.id)).moderator_role_id
     return role_id is not None and member.get_role(role_id) is not None
 

@@ -184,7 +184,7 @@ class CreationLimits:
 
 
 def _limits(interaction: discord.Interaction[Any]) -> CreationLimits:
-    return interaction.client.limits  # type: ignore[attr-defined, no-any-return]
+    return interaction.client.limits
 
 
 async def check_creation(interaction: discord.Interaction[Any], kind: str) -> None:

@@ -120,7 +120,7 @@ class Places:
             pass
         if isinstance(city_error, InvalidInput):
             raise city_error
-        raise NotFound(None)
+        raise NotFound("That is neither a city of the directory nor a time zone I know. Pick one from the list.")
 
     async def member_zone(self, guild_id: int, user_id: int) -> str:
         """The member's zone from their profile, else the server's."""

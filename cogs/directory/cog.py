@@ -66,7 +66,7 @@ class Directory(commands.Cog):
         self.svc = DirectoryService(bot.db)
 
     async def cog_load(self) -> None:
-        self.bot.directory = self.svc  # type: ignore[attr-defined]
+        self.bot.directory = self.svc
         self.bot.settings.register(SettingSpec(
             VERIFIED_ROLE_KEY, "Verified representative role", None, _role_id,
             lambda v: f"<@&{v}>" if v else "not set (verification grants no role)",
@@ -78,7 +78,7 @@ class Directory(commands.Cog):
 
     async def cog_unload(self) -> None:
         if getattr(self.bot, "directory", None) is self.svc:
-            del self.bot.directory  # type: ignore[attr-defined]
+            del self.bot.directory
         if self._status in self.bot.status_providers:
             self.bot.status_providers.remove(self._status)
 

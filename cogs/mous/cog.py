@@ -57,7 +57,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         super().__init__()
 
     async def cog_load(self) -> None:
-        self.bot.mous = self.svc  # type: ignore[attr-defined]
+        self.bot.mous = self.svc
         for spec in SETTING_SPECS:
             self.bot.settings.register(spec)
         self.bot.scheduler.register(P.REMIND_KIND, self._remind_job, stale=stale_reminder)
@@ -98,7 +98,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         if self._status_lines in self.bot.status_providers:
             self.bot.status_providers.remove(self._status_lines)
         if getattr(self.bot, "mous", None) is self.svc:
-            del self.bot.mous  # type: ignore[attr-defined]
+            del self.bot.mous
 
     # -- helpers -------------------------------------------------------------------------
     async def actor(self, interaction: discord.Interaction[Any]) -> Actor:

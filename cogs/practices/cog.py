@@ -100,7 +100,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def cog_load(self) -> None:
         await self.service.open_readers(SEARCH_READERS)
         await self.service.keep_vocabulary_loaded()  # "did you mean" without a scan per misspelling
-        self.bot.practices = self.service  # type: ignore[attr-defined]
+        self.bot.practices = self.service
         self.bot.add_dynamic_items(ReviewButton, VoteButton)
         self.bot.status_providers.append(self._status)
         self.bot.scheduler.register(NOTICE_KIND, self._notice_job)

@@ -41,10 +41,10 @@ ACTIONS = {"ap": "approve", "ch": "request_changes", "rj": "reject"}
 
 
 def _cog(interaction: discord.Interaction[Any]) -> Practices:
-    cog = interaction.client.get_cog("Practices")  # type: ignore[attr-defined]
+    cog = interaction.client.get_cog("Practices")
     if cog is None:
         raise RuntimeError("the practices cog is not loaded")
-    return cog  # type: ignore[return-value]
+    return cog
 
 
 class PracticeModal(BaseModal):

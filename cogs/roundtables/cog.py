@@ -110,7 +110,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
 
     # ------------------------------------------------------------------ lifecycle
     async def cog_load(self) -> None:
-        self.bot.roundtables = self.svc  # type: ignore[attr-defined]
+        self.bot.roundtables = self.svc
         self.bot.settings.register(
             SettingSpec(OFFSETS_KEY, "Roundtable reminders", list(DEFAULT_OFFSETS), validate_offsets, render_offsets)
         )
