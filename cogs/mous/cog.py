@@ -21,7 +21,7 @@ from bot.ui import Paginator
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
 from cogs.mous.ics import build_ics
-from cogs.mous.service import OWNER_NOTICE_KIND, SETTING_SPECS, Actor, MouService
+from cogs.mous.service import KIND_LABELS, OWNER_NOTICE_KIND, SETTING_SPECS, Actor, MouService
 from cogs.mous.views import AddModal, LeaveOwnerButton, owner_notice_view
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KIND_CHOICES = [app_commands.Choice(name=E.KIND_LABELS[k], value=k) for k in P.KINDS]
+KIND_CHOICES = [app_commands.Choice(name=KIND_LABELS[k], value=k) for k in P.KINDS]
 STATUS_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.STATUSES]
 SETTABLE_STATUS = [app_commands.Choice(name=s, value=s) for s in P.STATUSES if s not in ("renewed", "terminated")]
 ESIGN_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.ESIGN_STATUSES]

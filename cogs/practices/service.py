@@ -270,7 +270,7 @@ def mask_sdgs(mask: int) -> tuple[int, ...]:
 
 def parse_topics(text: str | Sequence[str] | None) -> tuple[str, ...]:
     """'climate, water' → ('climate', 'water'); unknown names get a clear error."""
-    items = text if isinstance(text, list | tuple) else re.split(r"[,;/]+|\s{2,}", text or "")
+    items = re.split(r"[,;/]+|\s{2,}", text or "") if text is None or isinstance(text, str) else text
     out: list[str] = []
     unknown: list[str] = []
     for raw in items:
@@ -298,7 +298,7 @@ def parse_sdgs(text: str | Sequence[int] | None) -> tuple[int, ...]:
     """'11, 13' or 'SDG 11 13' → (11, 13)."""
     if text is None:
         return ()
-    if isinstance(text, list | tuple):
+    if not isinstance(text, str):
         nums = [int(n) for n in text]
     else:
         cleaned = re.sub(r"(?i)sdgs?", " ", text)
@@ -319,7 +319,7 @@ def parse_links(text: str | Sequence[str] | None) -> tuple[str, ...]:
     """Up to five http(s) URLs separated by spaces, commas or new lines."""
     if not text:
         return ()
-    items = text if isinstance(text, list | tuple) else re.split(r"[\s,]+", text)
+    items = re.split(r"[\s,]+", text) if isinstance(text, str) else text
     out: list[str] = []
     for raw in items:
         url = raw.strip().strip("<>")
@@ -1262,11 +1262,11 @@ class PracticeService:
             (guild_id, *ids),
         )
         by_id = {r[0]: r for r in rows}
-        shown = [pid for pid in ids[:page] if pid in by_id]
+        shown_ids = [pid for pid in ids[:page] if pid in by_id]
         snips: dict[int, str] = {}
-        if shown:
-            srows = yield (SQL_SNIPPETS_HEAD + f"({placeholders(len(shown))})",
-                           (match, guild_id, *shown))
+        if shown_ids:
+            srows = yield (SQL_SNIPPETS_HEAD + f"({placeholders(len(shown_ids))})",
+                           (match, guild_id, *shown_ids))
             snips = {r[0]: r[5] or "" for r in srows}
         return [by_id[pid] for pid in ids if pid in by_id], snips
 

@@ -130,7 +130,7 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ReviewButton:
         return cls(int(match["id"]), int(match["v"]), match["act"])
 
@@ -172,7 +172,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> VoteButton:
         return cls(int(match["id"]), match["kind"])
 
@@ -333,7 +333,7 @@ class SearchPaginator(Paginator):
 
     async def _show(self, interaction: discord.Interaction[Any]) -> None:
         if not self.result.complete and self.index >= render.search_page_count(self.result):
-            to_last = (interaction.data or {}).get("custom_id") == self.last.custom_id
+            to_last = dict(interaction.data or {}).get("custom_id") == self.last.custom_id
             self.result = await self.service.complete(self.result)
             count = self._page_count()
             self.pages = [_NOT_RENDERED] * count  # every footer's page count changes

@@ -83,7 +83,8 @@ def _sub_nonce(nonce: str, extra: str) -> str:
 def _mention_chunks(ids: Sequence[int], head: str, limit: int = CONTENT_MAX) -> list[tuple[str, list[int]]]:
     """Split mentions over as many messages as needed; each (content, ids mentioned in it)."""
     out: list[tuple[str, list[int]]] = []
-    cur, cur_ids = head, []
+    cur = head
+    cur_ids: list[int] = []
     for uid in ids:
         piece = ("" if cur.endswith("\n") else " ") + f"<@{uid}>"
         if len(cur) + len(piece) > limit:
@@ -642,7 +643,8 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         agenda="New agenda", title="New title", occurrence="For a series: only the next meeting, or all",
         public_link="Show the link to everyone",
     )
-    @app_commands.autocomplete(id=rt_autocomplete, timezone=zone_autocomplete)
+    @app_commands.autocomplete(id=rt_autocomplete)  # one decorator per choice type (int, str)
+    @app_commands.autocomplete(timezone=zone_autocomplete)
     @app_commands.choices(occurrence=[app_commands.Choice(name=n, value=v) for n, v in
                                       (("only the next meeting", "this"), ("the whole series", "all"))])
     async def edit(
@@ -742,7 +744,8 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         assert interaction.guild_id is not None
         rt = await self.svc.get(interaction.guild_id, id)
         occ = await self.svc.next_occurrence(rt)
-        going = bool(occ) and (await self.svc.status_of(rt.guild_id, rt.id, occ.key, interaction.user.id)) == "going"
+        going = occ is not None and (
+            await self.svc.status_of(rt.guild_id, rt.id, occ.key, interaction.user.id)) == "going"
         data = build_ics(rt, await self.svc.overrides(rt), include_link=going or interaction.user.id == rt.host_id,
                          now=self.svc.now())
         file = discord.File(io.BytesIO(data), filename=f"roundtable-{rt.id}.ics")
