@@ -551,7 +551,7 @@ class MouService:
                              "AND p.city_name = :cname COLLATE NOCASE)")
                 params["cname"] = name
         cond = " AND ".join(where)
-        total = int(await self.db.fetchval(f"SELECT COUNT(*) FROM mou_agreements a WHERE {cond}", params) or 0)  # noqa: S608 - fixed fragments
+        total = int(await self.db.fetchval(f"SELECT COUNT(*) FROM mou_agreements a WHERE {cond}", params) or 0)
         rows = await self.db.fetchall(
             f"""
             SELECT a.id, a.kind, a.title, a.status, a.expires_on,
@@ -565,7 +565,7 @@ class MouService:
                         (SELECT city_name FROM mou_parties WHERE agreement_id = a.id ORDER BY position) p) AS parties
             FROM mou_agreements a WHERE {cond}
             ORDER BY next_on IS NULL, next_on, a.id LIMIT :limit
-            """,  # noqa: S608 - fixed fragments, values are parameters
+            """,
             params,
         )
         return [ListRow(r["id"], r["kind"], r["title"], r["status"], _d(r["expires_on"]), _d(r["next_on"]),
@@ -580,7 +580,7 @@ class MouService:
         t = today.isoformat()
         items: list[DueItem] = []
         rows = await self.db.fetchall(
-            f"SELECT id, title, expires_on, notice_on, notice_days FROM mou_agreements "  # noqa: S608
+            f"SELECT id, title, expires_on, notice_on, notice_days FROM mou_agreements "
             f"WHERE guild_id = ? AND status IN {IN_FORCE_SQL} AND expires_on BETWEEN ? AND ? "
             f"UNION SELECT id, title, expires_on, notice_on, notice_days FROM mou_agreements "
             f"WHERE guild_id = ? AND status IN {IN_FORCE_SQL} AND notice_on BETWEEN ? AND ?",
@@ -594,7 +594,7 @@ class MouService:
                 items.append(DueItem(date.fromisoformat(r["notice_on"]), "notice", r["id"], r["title"],
                                      f"expires {exp.isoformat()}"))
         ms = await self.db.fetchall(
-            f"SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "  # noqa: S608
+            f"SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "
             f"JOIN mou_agreements a ON a.id = m.agreement_id "
             f"WHERE m.guild_id = ? AND m.done_ms IS NULL AND m.due_on BETWEEN ? AND ? AND a.status IN {LIVE_SQL} "
             f"ORDER BY m.due_on, m.agreement_id, m.id LIMIT ?",
@@ -603,7 +603,7 @@ class MouService:
         n_ms = len(ms)
         if n_ms >= limit:
             n_ms = int(await self.db.fetchval(
-                f"SELECT COUNT(*) FROM mou_milestones m JOIN mou_agreements a ON a.id = m.agreement_id "  # noqa: S608
+                f"SELECT COUNT(*) FROM mou_milestones m JOIN mou_agreements a ON a.id = m.agreement_id "
                 f"WHERE m.guild_id = ? AND m.done_ms IS NULL AND m.due_on BETWEEN ? AND ? AND a.status IN {LIVE_SQL}",
                 (guild_id, t, until)) or 0)
         total = len(items) + n_ms
@@ -618,7 +618,7 @@ class MouService:
         today = today or P.local_today(self.now(), cfg.zone)
         t = today.isoformat()
         exp = await self.db.fetchall(
-            f"SELECT id, title, expires_on, status FROM mou_agreements WHERE guild_id = ? "  # noqa: S608
+            f"SELECT id, title, expires_on, status FROM mou_agreements WHERE guild_id = ? "
             f"AND status IN {IN_FORCE_SQL} AND expires_on BETWEEN ? AND ? ORDER BY expires_on, id",
             (guild_id, t, (today + timedelta(days=90)).isoformat()))
         expiring = tuple(DueItem(date.fromisoformat(r["expires_on"]), "expiry", r["id"], r["title"], r["status"])
@@ -646,7 +646,7 @@ class MouService:
 
         cutoff = P.add_months(today, -cfg.dormant_months).isoformat()
         dorm = await self.db.fetchall(
-            f"SELECT id, title, last_activity_on FROM mou_agreements WHERE guild_id = ? "  # noqa: S608
+            f"SELECT id, title, last_activity_on FROM mou_agreements WHERE guild_id = ? "
             f"AND status IN {IN_FORCE_SQL} "
             "AND COALESCE(last_activity_on, date(created_ms / 1000, 'unixepoch')) < ? "
             "ORDER BY COALESCE(last_activity_on, date(created_ms / 1000, 'unixepoch')), id",
@@ -952,7 +952,7 @@ class MouService:
         cols = ", ".join(f"{k} = :{k}" for k in sets)
         async with self.db.transaction():
             await self.db.execute(
-                f"UPDATE mou_agreements SET {cols} WHERE guild_id = :g AND id = :id",  # noqa: S608 - column names are ours
+                f"UPDATE mou_agreements SET {cols} WHERE guild_id = :g AND id = :id",
                 {**sets, "g": guild_id, "id": agreement_id})
             if "effective_on" in sets or "expires_on" in sets:
                 await self.db.execute(
@@ -1229,9 +1229,9 @@ class MouService:
         now = self.now()
         rows = await self.db.fetchall(
             "SELECT id, term, status, effective_on, expires_on, notice_days, remind_offsets, auto_renew "
-            f"FROM mou_agreements WHERE guild_id = ? AND status IN {LIVE_SQL}", (guild_id,))  # noqa: S608
+            f"FROM mou_agreements WHERE guild_id = ? AND status IN {LIVE_SQL}", (guild_id,))
         mrows = await self.db.fetchall(
-            f"SELECT m.id, m.agreement_id, m.due_on FROM mou_milestones m JOIN mou_agreements a "  # noqa: S608
+            f"SELECT m.id, m.agreement_id, m.due_on FROM mou_milestones m JOIN mou_agreements a "
             f"ON a.id = m.agreement_id WHERE m.guild_id = ? AND m.done_ms IS NULL AND a.status IN {LIVE_SQL}",
             (guild_id,))
         by_agreement: dict[int, list[P.PlanMilestone]] = {}
@@ -1458,7 +1458,7 @@ class MouService:
             " AND EXISTS (SELECT 1 FROM mou_owners o WHERE o.agreement_id = a.id AND o.user_id = :owner)"
         params: dict[str, Any] = {"g": guild_id, "owner": owner_id}
         rows = await self.db.fetchall(
-            f"SELECT a.id, a.title, a.expires_on, a.notice_on, a.notice_days FROM mou_agreements a "  # noqa: S608
+            f"SELECT a.id, a.title, a.expires_on, a.notice_on, a.notice_days FROM mou_agreements a "
             f"WHERE a.guild_id = :g AND a.status IN {IN_FORCE_SQL} AND a.expires_on IS NOT NULL{owner_sql}", params)
         items: list[DueItem] = []
         for r in rows:
@@ -1467,7 +1467,7 @@ class MouService:
                 items.append(DueItem(date.fromisoformat(r["notice_on"]), "notice", r["id"], r["title"],
                                      f"expires {r['expires_on']}"))
         ms = await self.db.fetchall(
-            f"SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "  # noqa: S608
+            f"SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "
             f"JOIN mou_agreements a ON a.id = m.agreement_id WHERE m.guild_id = :g AND m.done_ms IS NULL "
             f"AND a.status IN {LIVE_SQL}{owner_sql}", params)
         for r in ms:

@@ -1089,7 +1089,7 @@ class PracticeService:
         await asyncio.sleep(delay)
         try:
             n = await self.load_vocabulary()
-        except Exception:  # noqa: BLE001 - a cache: searches still work without it
+        except Exception:
             log.warning("could not load the search vocabulary", exc_info=True)
             return
         log.debug("search vocabulary loaded: %d terms", n)

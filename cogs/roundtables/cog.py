@@ -34,7 +34,7 @@ from bot.timeparse import (
     to_unix,
     zone_label,
 )
-from cogs.roundtables import embeds as E  # noqa: N812
+from cogs.roundtables import embeds as E
 from cogs.roundtables.findtime import find_slots
 from cogs.roundtables.ics import build_ics
 from cogs.roundtables.service import (
@@ -528,7 +528,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         when: app_commands.Range[str, 1, 100],
         timezone: app_commands.Range[str, 1, 64] | None = None,
         duration: app_commands.Range[str, 1, 40] | None = None,
-        format: str = "virtual",  # noqa: A002
+        format: str = "virtual",
         where: app_commands.Range[str, 1, 500] | None = None,
         capacity: app_commands.Range[int, 1, 10000] | None = None,
         repeat: app_commands.Range[str, 1, 300] | None = None,
@@ -614,7 +614,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.command(name="show", description="A roundtable's details and attendees")
     @app_commands.describe(id="The roundtable")
     @app_commands.autocomplete(id=rt_autocomplete)
-    async def show(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+    async def show(self, interaction: discord.Interaction[Any], id: int) -> None:
         assert interaction.guild_id is not None
         rt = await self.svc.get(interaction.guild_id, id)
         occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
@@ -632,7 +632,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.autocomplete(id=rt_autocomplete)
     @app_commands.choices(response=[app_commands.Choice(name=n, value=v) for n, v in
                                     (("Going", "going"), ("Maybe", "maybe"), ("Can't go", "declined"))])
-    async def rsvp(self, interaction: discord.Interaction[Any], id: int, response: str) -> None:  # noqa: A002
+    async def rsvp(self, interaction: discord.Interaction[Any], id: int, response: str) -> None:
         await self.handle_rsvp(interaction, id, response)
 
     @acknowledge_first()
@@ -650,7 +650,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     async def edit(
         self,
         interaction: discord.Interaction[Any],
-        id: int,  # noqa: A002
+        id: int,
         when: app_commands.Range[str, 1, 100] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
         duration: app_commands.Range[str, 1, 40] | None = None,
@@ -689,7 +689,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.autocomplete(id=rt_autocomplete)
     @app_commands.choices(occurrence=[app_commands.Choice(name=n, value=v) for n, v in
                                       (("only the next meeting", "this"), ("the whole roundtable", "all"))])
-    async def cancel(self, interaction: discord.Interaction[Any], id: int, occurrence: str = "all") -> None:  # noqa: A002
+    async def cancel(self, interaction: discord.Interaction[Any], id: int, occurrence: str = "all") -> None:
         assert interaction.guild_id is not None
         res = await self.svc.cancel(interaction.guild_id, id, interaction.user.id,
                                     is_moderator=await self._is_mod(interaction), scope=occurrence,
@@ -704,7 +704,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.describe(id="The roundtable", text="Summary / notes (up to 4,000 characters)")
     @app_commands.autocomplete(id=rt_autocomplete)
     async def notes(
-        self, interaction: discord.Interaction[Any], id: int, text: app_commands.Range[str, 1, 4000]  # noqa: A002
+        self, interaction: discord.Interaction[Any], id: int, text: app_commands.Range[str, 1, 4000]
     ) -> None:
         assert interaction.guild_id is not None
         rt, note, occ_start = await self.svc.add_notes(
@@ -724,7 +724,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.describe(id="The roundtable")
     @app_commands.autocomplete(id=rt_autocomplete)
     @expensive(*EXPORT_LIMIT)
-    async def attendees(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+    async def attendees(self, interaction: discord.Interaction[Any], id: int) -> None:
         assert interaction.guild_id is not None
         is_mod = await self._is_mod(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -740,7 +740,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.describe(id="The roundtable")
     @app_commands.autocomplete(id=rt_autocomplete)
     @expensive(*ICS_LIMIT)
-    async def ics(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+    async def ics(self, interaction: discord.Interaction[Any], id: int) -> None:
         assert interaction.guild_id is not None
         rt = await self.svc.get(interaction.guild_id, id)
         occ = await self.svc.next_occurrence(rt)
