@@ -241,7 +241,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             if occ is None or occ.start <= now + timedelta(minutes=1):
                 if rt.event_id:
                     try:
-                        await self.bot.http.delete_scheduled_event(rt.guild_id, rt.event_id)
+                        await (await self._scheduled_event(guild, rt.event_id)).delete()
                     except discord.NotFound:
                         pass
                     await self.svc.set_event(rt.guild_id, rt.id, None)
@@ -252,20 +252,15 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 md(rt.agenda) + f"\n\nRSVP with the buttons in the announcement or /roundtable rsvp {rt.id}.",
                 1000,
             ).strip()
-            payload: dict[str, Any] = {
-                "name": one_line(rt.title, 100),
-                "scheduled_start_time": occ.start.isoformat(),
-                "scheduled_end_time": occ.end.isoformat(),
-                "entity_type": discord.EntityType.external.value,
-                "privacy_level": discord.PrivacyLevel.guild_only.value,
-                "entity_metadata": {"location": clip(location, 100)},
-                "channel_id": None,
-                "description": description,
-            }
+            name, location = one_line(rt.title, 100), clip(location, 100)
             event_id = rt.event_id
             if event_id:
                 try:
-                    await self.bot.http.edit_scheduled_event(rt.guild_id, event_id, **payload)
+                    await (await self._scheduled_event(guild, event_id)).edit(
+                        name=name, description=description, start_time=occ.start, end_time=occ.end,
+                        entity_type=discord.EntityType.external, privacy_level=discord.PrivacyLevel.guild_only,
+                        location=location,
+                    )
                 except discord.NotFound:
                     event_id = None
                 except discord.Forbidden:
@@ -273,7 +268,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 except discord.HTTPException:
                     # e.g. the previous occurrence's event already ended: make a fresh one
                     try:
-                        await self.bot.http.delete_scheduled_event(rt.guild_id, event_id)
+                        await (await self._scheduled_event(guild, event_id)).delete()
                     except discord.HTTPException:
                         pass
                     event_id = None
@@ -285,10 +280,12 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                     if rt.event_id:
                         await self.svc.set_event(rt.guild_id, rt.id, None)
                     return
-                payload.pop("channel_id", None)
-                data = await self.bot.http.create_guild_scheduled_event(rt.guild_id, **payload)
-                event_id = int(data["id"])
-                await self.svc.set_event(rt.guild_id, rt.id, event_id)
+                created = await guild.create_scheduled_event(
+                    name=name, description=description, start_time=occ.start, end_time=occ.end,
+                    entity_type=discord.EntityType.external, privacy_level=discord.PrivacyLevel.guild_only,
+                    location=location,
+                )
+                await self.svc.set_event(rt.guild_id, rt.id, created.id)
             if off is not None:
                 await self.svc.set_mirror_off(rt.guild_id, None)
         except discord.Forbidden:
@@ -296,6 +293,13 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             await self.svc.set_mirror_off(rt.guild_id, MIRROR_OFF_REASON)
         except discord.HTTPException:
             log.warning("could not mirror roundtable %s as a scheduled event", rt.id, exc_info=True)
+
+    @staticmethod
+    async def _scheduled_event(guild: discord.Guild, event_id: int) -> discord.ScheduledEvent:
+        """The mirrored event, to edit or delete it: from discord.py's cache (filled when the server
+        becomes available; editing needs only the ids), else fetched. discord.NotFound when it's gone."""
+        event = guild.get_scheduled_event(event_id)
+        return event if event is not None else await guild.fetch_scheduled_event(event_id, with_counts=False)
 
     async def status_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
         off = await self.svc.mirror_off_reason(guild.id)
