@@ -2,8 +2,9 @@
 
     python .ci/lowest.py > lowest.txt && pip install -c lowest.txt -e ".[test]"
 
-Each requirement in pyproject.toml must carry a `>=` floor; this fails on one that has none, so a
-floor cannot go undeclared. Transitive dependencies stay unpinned (pip picks them as usual)."""
+Each requirement in pyproject.toml must carry a `>=` floor (an exact `==` pin, as for the type
+checker, is its own floor); this fails on one that has none, so a floor cannot go undeclared.
+Transitive dependencies stay unpinned (pip picks them as usual)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def floors(pyproject: Path) -> list[str]:
         if not m:
             raise SystemExit(f"cannot read requirement {req!r}")
         name, spec = m.group(1), m.group(3)
-        floor = re.search(r">=\s*([0-9][^,\s]*)", spec)
+        floor = re.search(r"(?:>=|==)\s*([0-9][^,\s]*)", spec)
         if not floor:
             raise SystemExit(f"{name}: declare a floor (>=) in pyproject.toml")
         out.append(f"{name}=={floor.group(1)}")

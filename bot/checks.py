@@ -9,13 +9,15 @@ may hand out (the verified-representative role)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
 from bot.errors import PermissionDenied
+from bot.limits import CreationLimits
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -71,7 +73,7 @@ async def is_moderator(interaction: discord.Interaction[Any]) -> bool:
     perms = server_permissions(member)
     if perms.administrator or perms.manage_messages or perms.manage_guild:
         return True
-    bot: AttacheBot = interaction.client  # type: ignore[assignment]
+    bot: AttacheBot = interaction.client
     role_id = (await bot.settings.get(interaction.guild.id)).moderator_role_id
     return role_id is not None and member.get_role(role_id) is not None
 
@@ -203,3 +205,27 @@ SEARCH_LIMIT = (5, 10.0)  # /practice search
 EXPORT_LIMIT = (2, 60.0)  # /practice export, /mou export, /network export (CSV then JSON is fine)
 FINDTIME_LIMIT = (3, 30.0)  # /roundtable findtime
 ICS_LIMIT = (3, 30.0)  # /roundtable ics, /mou ics
+
+
+# -- creation limits (the rules and SQL are bot.limits.CreationLimits) --------------------------
+
+
+def _limits(interaction: discord.Interaction[Any]) -> CreationLimits:
+    limits: CreationLimits = interaction.client.limits
+    return limits
+
+
+async def check_creation(interaction: discord.Interaction[Any], kind: str) -> None:
+    """Early check before a form opens (so nobody types a whole form to be refused)."""
+    if interaction.guild_id is None or await is_moderator(interaction):
+        return
+    await _limits(interaction).check(interaction.guild_id, interaction.user.id, kind)
+
+
+@contextlib.asynccontextmanager
+async def creation_limit(interaction: discord.Interaction[Any], kind: str) -> AsyncIterator[None]:
+    """Wrap the service call that creates a `kind`: refused (nothing saved) past the member's limit."""
+    guild_id = interaction.guild_id
+    exempt = guild_id is None or await is_moderator(interaction)
+    async with _limits(interaction).creating(guild_id or 0, interaction.user.id, kind, exempt=exempt):
+        yield

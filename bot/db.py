@@ -152,7 +152,7 @@ def run_read_steps(conn: sqlite3.Connection, steps: ReadSteps[T]) -> T:
             rows = conn.execute(sql, params).fetchall()
             sql, params = steps.send(rows)
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return stop.value
     finally:
         conn.execute("COMMIT")
 
@@ -339,7 +339,7 @@ class Database:
                 rows = await self.fetchall(sql, params)
                 sql, params = steps.send(rows)
         except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+            return stop.value
 
     # -- queries ---------------------------------------------------------------------
     @asynccontextmanager

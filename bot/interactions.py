@@ -23,7 +23,8 @@ NO_MENTIONS = discord.AllowedMentions.none()
 # Marks a slash command that acknowledges before it writes (see `acknowledge_first`).
 ACK_EXTRA = "acknowledge_first"
 
-F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+# A coroutine function, or a slash command already built from one (see `acknowledge_first`).
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]] | app_commands.Command[Any, ..., Any])
 
 
 async def acknowledge(interaction: discord.Interaction[Any], *, ephemeral: bool = True, update: bool = False) -> None:
@@ -75,7 +76,7 @@ def acknowledge_first(*, ephemeral: bool = True, update: bool = False) -> Callab
 
             func.checks.append(ack_check)
             func.extras[ACK_EXTRA] = {"ephemeral": ephemeral}
-            return func  # type: ignore[return-value]
+            return func
         if isinstance(func, app_commands.Group | app_commands.ContextMenu):
             raise TypeError("acknowledge_first goes on a slash command, a modal submission or a callback")
 
@@ -141,7 +142,8 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
     """(message for the user, expected?) for an error raised by a command or view."""
     inner = error
     if isinstance(inner, app_commands.CommandInvokeError | app_commands.TransformerError):
-        inner = inner.__cause__ or getattr(inner, "original", inner)
+        cause = inner.__cause__
+        inner = cause if cause is not None else getattr(inner, "original", inner)
     if isinstance(inner, UserFacingError):
         return error_text(inner), True
     if isinstance(inner, TimeParseError):
@@ -188,7 +190,7 @@ async def handle_error(interaction: discord.Interaction[Any], error: BaseExcepti
     message, expected = describe_error(error)
     if not expected:
         ref = secrets.token_hex(4)
-        cmd = interaction.command.qualified_name if interaction.command else (interaction.data or {}).get("custom_id")
+        cmd = interaction.command.qualified_name if interaction.command else dict(interaction.data or {}).get("custom_id")
         log.error("unhandled error [ref %s] in %s (guild %s, user %s)", ref, cmd, interaction.guild_id,
                   interaction.user.id, exc_info=error)
         message = f"Something went wrong on my side. Nothing was changed unless I said so. Reference: `{ref}`."

@@ -10,8 +10,8 @@
 * **Scheduled-event slots.** Discord allows 100 scheduled events per server; the bot uses at most
   `event_slots` of them (default 50, a server setting) for its Events-tab mirror of roundtables.
 
-`CreationLimits` has no discord import (rules and SQL); `creation_limit(interaction, kind)` and
-`check_creation(interaction, kind)` are the small glue the cogs call.
+`CreationLimits` has no discord import (rules and SQL); `bot.checks.creation_limit(interaction, kind)` and
+`bot.checks.check_creation(interaction, kind)` are the small glue the cogs call.
 """
 
 from __future__ import annotations
@@ -21,15 +21,12 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from bot.clock import Clock, system_clock
 from bot.db import Database
 from bot.errors import InvalidInput, UserFacingError
 from bot.settings import SettingSpec
-
-if TYPE_CHECKING:
-    import discord
 
 log = logging.getLogger(__name__)
 
@@ -175,30 +172,3 @@ class CreationLimits:
         async with self.db.transaction():
             await self.check(guild_id, user_id, kind)
             yield
-
-
-# --------------------------------------------------------------------------- glue for cogs
-
-
-def _limits(interaction: discord.Interaction[Any]) -> CreationLimits:
-    return interaction.client.limits  # type: ignore[attr-defined, no-any-return]
-
-
-async def check_creation(interaction: discord.Interaction[Any], kind: str) -> None:
-    """Early check before a form opens (so nobody types a whole form to be refused)."""
-    from bot.checks import is_moderator
-
-    if interaction.guild_id is None or await is_moderator(interaction):
-        return
-    await _limits(interaction).check(interaction.guild_id, interaction.user.id, kind)
-
-
-@contextlib.asynccontextmanager
-async def creation_limit(interaction: discord.Interaction[Any], kind: str) -> AsyncIterator[None]:
-    """Wrap the service call that creates a `kind`: refused (nothing saved) past the member's limit."""
-    from bot.checks import is_moderator
-
-    guild_id = interaction.guild_id
-    exempt = guild_id is None or await is_moderator(interaction)
-    async with _limits(interaction).creating(guild_id or 0, interaction.user.id, kind, exempt=exempt):
-        yield

@@ -90,7 +90,7 @@ async def _delete_batched(db: Database, table: GuildTable, where: str, params: t
     key = ", ".join(table.key)
     lhs = f"({key})" if len(table.key) > 1 else key
     # Table and column names come from the schema (sqlite_master), never from user input.
-    sql = (f"DELETE FROM \"{table.name}\" WHERE {lhs} IN "  # noqa: S608
+    sql = (f"DELETE FROM \"{table.name}\" WHERE {lhs} IN "
            f"(SELECT {key} FROM \"{table.name}\" WHERE {where} LIMIT ?)")
     total = 0
     while True:

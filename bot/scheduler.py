@@ -54,7 +54,7 @@ _UPSERT_SQL = """
             """
 
 
-class SkipJob(Exception):  # noqa: N818 - a signal, not an error
+class SkipJob(Exception):
     """Raised by a handler: this job no longer matters; mark it skipped."""
 
 
@@ -546,7 +546,7 @@ class Scheduler:
                 self._fail(job, exc)
             else:
                 delay = min(self.backoff_cap, self.backoff_base * 2 ** (job.attempts - 1))
-                delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
+                delay *= random.uniform(0.8, 1.2)
                 log.warning("scheduler: %s job %d failed (attempt %d/%d), retrying in %.0f s: %s",
                             job.kind, job.id, job.attempts, self.max_attempts, delay, exc)
                 retry_at = to_ms(self.clock() + timedelta(seconds=delay))

@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from fractions import Fraction
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as du_parser
@@ -976,7 +977,8 @@ class _Fields:
 class _ParserInfo(du_parser.parserinfo):
     """dateutil vocabulary, plus: never guess the century of two-digit years."""
 
-    WEEKDAYS = [
+    # dateutil takes any number of spellings per weekday; its type stubs say two.
+    WEEKDAYS: list[tuple[str, ...]] = [  # type: ignore[assignment]
         ("Mon", "Monday"),
         ("Tue", "Tues", "Tuesday"),
         ("Wed", "Weds", "Wednesday"),
@@ -1022,7 +1024,8 @@ def _dateutil_fields(low: str, text: object, hint: str, what: str) -> _Fields:
     # dateutil's public parse() cannot tell which fields were typed (it fills them
     # from a default) and consults the machine's clock/local zone; _parse() returns
     # exactly what was found.  Behaviour is pinned by tests/test_timeparse.py.
-    res, _ = _dateutil_parser()._parse(low, dayfirst=day_first, yearfirst=False)
+    parser: Any = _dateutil_parser()  # `_parse` is not in dateutil's type stubs
+    res, _ = parser._parse(low, dayfirst=day_first, yearfirst=False)
     if res is None or len(res) == 0:
         raise _unreadable(text, hint, what)
     return _Fields(
@@ -1301,7 +1304,9 @@ def _parse_date(s: str, today: date, text: str) -> date:
             for unit in ("days", "weeks", "months", "years")
         }
         try:
-            return today + relativedelta(**amounts)
+            return today + relativedelta(
+                days=amounts["days"], weeks=amounts["weeks"], months=amounts["months"], years=amounts["years"]
+            )
         except (OverflowError, ValueError) as exc:  # "year 10026 is out of range"
             raise _range_error() from exc
 

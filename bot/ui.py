@@ -80,7 +80,10 @@ class BaseModal(discord.ui.Modal):
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         return await run_guard(interaction, self.guard)
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+    # `item` is never passed to a modal; it makes the signature fit discord.py's BaseView.on_error too.
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any] | None = None, /
+    ) -> None:
         await handle_error(interaction, error)
 
 

@@ -92,9 +92,9 @@ def check_database(path: Path, rt_ids: list[int]) -> dict[str, int]:
         # the full-text indexes are sound and hold exactly the approved practices
         indexed: dict[str, set[int]] = {}
         for fts in ("practices_fts", "practices_head", "practices_rank"):
-            conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")  # noqa: S608
+            conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")
             indexed[fts] = {rank_id(r[0]) if fts == "practices_rank" else r[0] for r in conn.execute(
-                f"SELECT rowid FROM {fts} WHERE {fts} MATCH 'crash'")}  # noqa: S608
+                f"SELECT rowid FROM {fts} WHERE {fts} MATCH 'crash'")}
         approved = 0
         approved_ids: set[int] = set()
         for pid, status, version, decided_by in conn.execute(
@@ -230,7 +230,7 @@ async def test_sigkill_mid_action_never_leaves_half_written_rows(tmp_path: Path)
             await _submit(practices, i)
     rt_id = await _roundtable(db)
     await db.close()
-    rng = random.Random()  # noqa: S311 - test randomness
+    rng = random.Random()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     kills = 0
     before = check_database(path, [rt_id])

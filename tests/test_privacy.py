@@ -142,7 +142,7 @@ async def test_forget_me_removes_member_data_here_only_and_keeps_the_library(wor
     g = w.guild.id
     for table in ("profiles", "roundtable_rsvps", "roundtable_reminder_prefs", "mou_owners",
                   "practice_endorsements", "practice_adoptions"):
-        n = await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE guild_id = ? AND user_id = ?", (g, alice))  # noqa: S608
+        n = await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE guild_id = ? AND user_id = ?", (g, alice))
         assert n == 0, table
     assert await db.fetchval("SELECT COUNT(*) FROM mou_owners WHERE guild_id = ? AND agreement_id = ?",
                              (g, aid)) == 1  # carol stays
@@ -157,7 +157,7 @@ async def test_forget_me_removes_member_data_here_only_and_keeps_the_library(wor
         if "guild_id" not in cols:
             continue
         for col in cols:
-            n = await db.fetchval(f'SELECT COUNT(*) FROM "{table}" WHERE guild_id = ? AND '  # noqa: S608
+            n = await db.fetchval(f'SELECT COUNT(*) FROM "{table}" WHERE guild_id = ? AND '
                                   f'(CAST("{col}" AS TEXT) = ? OR instr(CAST("{col}" AS TEXT), ?) > 0)',
                                   (g, str(alice), str(alice)))
             assert n == 0, (table, col)
@@ -310,7 +310,7 @@ async def guild_row_counts(db_path: Path, guild_id: int) -> dict[str, int]:
     db = Database(db_path)
     await db.connect()
     try:
-        return {t.name: int(await db.fetchval(f'SELECT COUNT(*) FROM "{t.name}" WHERE guild_id = ?',  # noqa: S608
+        return {t.name: int(await db.fetchval(f'SELECT COUNT(*) FROM "{t.name}" WHERE guild_id = ?',
                                               (guild_id,)))
                 for t in await retention.guild_tables(db)}
     finally:

@@ -264,7 +264,7 @@ async def test_concurrent_mou_updates_lose_no_field(
     """Rule: last writer wins per field. Updates that touch different fields all land, and the
     fields derived from several of them (notice deadline, status, the term's dates, reminders) are
     computed from the stored row at write time, not from what each writer read before."""
-    from cogs.mous import planning as P  # noqa: N812
+    from cogs.mous import planning as P
 
     exts = ["cogs.settings", "cogs.meta", "cogs.mous"]
     monkeypatch.setattr(app_module, "discover_extensions", lambda: list(exts))

@@ -320,3 +320,42 @@ async def test_series_moves_on_after_a_meeting(rt_world: World) -> None:
     res = await fake.invoke(w.guild, w.alice, "roundtable list", {"when": "past"})
     assert "Weekly sync" in str(res.embeds)
     fake.assert_clean()
+
+
+async def test_mirror_edits_an_uncached_event_and_replaces_one_discord_refuses(rt_world: World) -> None:
+    """The mirror goes through discord.py's public scheduled-event API: an event missing from the
+    library's cache is fetched by id and edited in place; an edit Discord refuses (not 403/404) is
+    replaced by a fresh event, so the roundtable keeps exactly one."""
+    w = rt_world
+    fake, bot = w.fake, w.bot
+    cog: Any = bot.get_cog("Roundtables")
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
+    rt_id, _msg = await schedule(w, title="Mirror", when=when_text(start), timezone="UTC")
+    await cog.wait_idle()
+
+    def events() -> list[dict[str, Any]]:
+        return [e for e in fake.scheduled_events.values() if e["guild_id"] == str(w.guild.id)]
+
+    assert len(events()) == 1
+    first = events()[0]
+    guild = bot.get_guild(w.guild.id)
+    assert guild is not None
+    guild._scheduled_events.pop(int(first["id"]), None)  # as if the bot never saw its creation
+    assert guild.get_scheduled_event(int(first["id"])) is None
+
+    res = await fake.invoke(w.guild, w.alice, "roundtable edit", {"id": rt_id, "title": "Mirror renamed"})
+    assert "Updated" in res.text, res.text
+    await cog.wait_idle()
+    assert [(e["id"], e["name"]) for e in events()] == [(first["id"], "Mirror renamed")]
+    assert events()[0]["entity_type"] == 3 and events()[0]["channel_id"] is None
+
+    fake.fail_next("PATCH", r"/guilds/\d+/scheduled-events/\d+$", 400, code=180000, message="Cannot edit")
+    res = await fake.invoke(w.guild, w.alice, "roundtable edit", {"id": rt_id, "title": "Mirror again"})
+    assert "Updated" in res.text, res.text
+    await cog.wait_idle()
+    now = events()
+    assert len(now) == 1 and now[0]["id"] != first["id"] and now[0]["name"] == "Mirror again"
+    assert int(first["id"]) in fake.deleted_scheduled_events
+    assert datetime.fromisoformat(now[0]["scheduled_start_time"]) == start
+    assert now[0]["entity_metadata"]["location"]
+    fake.assert_clean()

@@ -71,7 +71,7 @@ def _add_post_latency(fake: FakeDiscord, before: float, after: float) -> None:
     answer reaches the bot: a kill in that gap is a post that went out unconfirmed."""
     for i, (method, regex, handler) in enumerate(fake._routes):
         if method == "POST" and regex.match("/channels/1/messages"):
-            async def slow(req, _h=handler):  # noqa: ANN001, ANN202
+            async def slow(req, _h=handler):
                 await asyncio.sleep(before)
                 res = await _h(req)
                 await asyncio.sleep(after)
@@ -79,7 +79,7 @@ def _add_post_latency(fake: FakeDiscord, before: float, after: float) -> None:
             fake._routes[i] = (method, regex, slow)
 
 
-def _skip_ok(job) -> bool:  # noqa: ANN001
+def _skip_ok(job) -> bool:
     """The documented catch-up rule allowed this skip."""
     if job.finished_ms is None:
         return False
@@ -103,7 +103,7 @@ def _pending_due(path: Path, now_ms: int) -> int:
 async def test_soak_sigkill_restart(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     fake = fake_discord
     _add_post_latency(fake, POST_LATENCY[0], POST_LATENCY[1])
-    rng = random.Random()  # noqa: S311 - test randomness
+    rng = random.Random()
     seed = rng.randrange(1 << 30)
     rng.seed(seed)
     guild = fake.add_guild(name="Soak")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.contracts import AgreementLine
-from bot.embeds import COLOUR_WARN, FIELD_VALUE_MAX, chunk_lines, clip, make_embed, md, md_line
+from bot.embeds import COLOUR, COLOUR_WARN, FIELD_VALUE_MAX, chunk_lines, clip, make_embed, md, md_line
 from cogs.directory.service import (
     City,
     Gaps,
@@ -248,8 +248,8 @@ def shared_line(net: Network, a: City, ma: Membership, b: City, mb: Membership) 
 def pages(title: str, lines: Sequence[str], *, footer: str | None = None, empty: str = "Nothing found.",
           colour: discord.Colour | None = None) -> list[discord.Embed]:
     chunks = chunk_lines(list(lines), limit=3800, per_page=20) or [empty]
-    kwargs = {"colour": colour} if colour is not None else {}
-    return [make_embed(title, chunk, footer=footer, **kwargs) for chunk in chunks]
+    return [make_embed(title, chunk, footer=footer, colour=colour if colour is not None else COLOUR)
+            for chunk in chunks]
 
 
 def gaps_pages(gaps: Gaps) -> list[discord.Embed]:

@@ -132,11 +132,13 @@ class ProfileService(CityService):
         cached = self._member_city_cache.get(guild_id)
         if cached is None or (new_city is not None and old_city == new_city.id):
             return
-        counts = {c.id: [c, name, n] for c, name, n in cached}
+        counts: dict[int, tuple[City, str, int]] = {c.id: (c, name, n) for c, name, n in cached}
         if old_city is not None and old_city in counts:
-            counts[old_city][2] -= 1
+            c, name, n = counts[old_city]
+            counts[old_city] = (c, name, n - 1)
         if new_city is not None:
-            counts.setdefault(new_city.id, [new_city, normalise(new_city.name), 0])[2] += 1
+            c, name, n = counts.get(new_city.id, (new_city, normalise(new_city.name), 0))
+            counts[new_city.id] = (c, name, n + 1)
         self._member_city_cache[guild_id] = sorted(
             ((c, name, n) for c, name, n in counts.values() if n > 0), key=lambda t: (-t[2], -t[0].population))
 

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot import audit
+from bot.clock import from_ms, to_ms
 from bot.errors import InvalidInput, Mention, NotFound, PermissionDenied
-from bot.scheduler import from_ms, to_ms
 from bot.text import md_line
 from cogs.mous import planning as P
 from cogs.mous.records import (
@@ -150,7 +150,7 @@ class AgreementsMixin(MouParts):
                              "AND p.city_name = :cname COLLATE NOCASE)")
                 params["cname"] = name
         cond = " AND ".join(where)
-        total = int(await self.db.fetchval(f"SELECT COUNT(*) FROM mou_agreements a WHERE {cond}", params) or 0)  # noqa: S608 - fixed fragments
+        total = int(await self.db.fetchval(f"SELECT COUNT(*) FROM mou_agreements a WHERE {cond}", params) or 0)
         rows = await self.db.fetchall(
             f"""
             SELECT a.id, a.kind, a.title, a.status, a.expires_on,
@@ -164,7 +164,7 @@ class AgreementsMixin(MouParts):
                         (SELECT city_name FROM mou_parties WHERE agreement_id = a.id ORDER BY position) p) AS parties
             FROM mou_agreements a WHERE {cond}
             ORDER BY next_on IS NULL, next_on, a.id LIMIT :limit
-            """,  # noqa: S608 - fixed fragments, values are parameters
+            """,
             params,
         )
         return [ListRow(r["id"], r["kind"], r["title"], r["status"], _d(r["expires_on"]), _d(r["next_on"]),
@@ -179,7 +179,7 @@ class AgreementsMixin(MouParts):
         t = today.isoformat()
         items: list[DueItem] = []
         rows = await self.db.fetchall(
-            f"SELECT id, title, expires_on, notice_on, notice_days FROM mou_agreements "  # noqa: S608
+            f"SELECT id, title, expires_on, notice_on, notice_days FROM mou_agreements "
             f"WHERE guild_id = ? AND status IN {IN_FORCE_SQL} AND expires_on BETWEEN ? AND ? "
             f"UNION SELECT id, title, expires_on, notice_on, notice_days FROM mou_agreements "
             f"WHERE guild_id = ? AND status IN {IN_FORCE_SQL} AND notice_on BETWEEN ? AND ?",
@@ -193,7 +193,7 @@ class AgreementsMixin(MouParts):
                 items.append(DueItem(date.fromisoformat(r["notice_on"]), "notice", r["id"], r["title"],
                                      f"expires {exp.isoformat()}"))
         ms = await self.db.fetchall(
-            f"SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "  # noqa: S608
+            f"SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "
             f"JOIN mou_agreements a ON a.id = m.agreement_id "
             f"WHERE m.guild_id = ? AND m.done_ms IS NULL AND m.due_on BETWEEN ? AND ? AND a.status IN {LIVE_SQL} "
             f"ORDER BY m.due_on, m.agreement_id, m.id LIMIT ?",
@@ -202,7 +202,7 @@ class AgreementsMixin(MouParts):
         n_ms = len(ms)
         if n_ms >= limit:
             n_ms = int(await self.db.fetchval(
-                f"SELECT COUNT(*) FROM mou_milestones m JOIN mou_agreements a ON a.id = m.agreement_id "  # noqa: S608
+                f"SELECT COUNT(*) FROM mou_milestones m JOIN mou_agreements a ON a.id = m.agreement_id "
                 f"WHERE m.guild_id = ? AND m.done_ms IS NULL AND m.due_on BETWEEN ? AND ? AND a.status IN {LIVE_SQL}",
                 (guild_id, t, until)) or 0)
         total = len(items) + n_ms
@@ -217,7 +217,7 @@ class AgreementsMixin(MouParts):
         today = today or P.local_today(self.now(), cfg.zone)
         t = today.isoformat()
         exp = await self.db.fetchall(
-            f"SELECT id, title, expires_on, status FROM mou_agreements WHERE guild_id = ? "  # noqa: S608
+            f"SELECT id, title, expires_on, status FROM mou_agreements WHERE guild_id = ? "
             f"AND status IN {IN_FORCE_SQL} AND expires_on BETWEEN ? AND ? ORDER BY expires_on, id",
             (guild_id, t, (today + timedelta(days=90)).isoformat()))
         expiring = tuple(DueItem(date.fromisoformat(r["expires_on"]), "expiry", r["id"], r["title"], r["status"])
@@ -245,7 +245,7 @@ class AgreementsMixin(MouParts):
 
         cutoff = P.add_months(today, -cfg.dormant_months).isoformat()
         dorm = await self.db.fetchall(
-            f"SELECT id, title, last_activity_on FROM mou_agreements WHERE guild_id = ? "  # noqa: S608
+            f"SELECT id, title, last_activity_on FROM mou_agreements WHERE guild_id = ? "
             f"AND status IN {IN_FORCE_SQL} "
             "AND COALESCE(last_activity_on, date(created_ms / 1000, 'unixepoch')) < ? "
             "ORDER BY COALESCE(last_activity_on, date(created_ms / 1000, 'unixepoch')), id",
@@ -523,7 +523,7 @@ class AgreementsMixin(MouParts):
         cols = ", ".join(f"{k} = :{k}" for k in sets)
         async with self.db.transaction():
             await self.db.execute(
-                f"UPDATE mou_agreements SET {cols} WHERE guild_id = :g AND id = :id",  # noqa: S608 - column names are ours
+                f"UPDATE mou_agreements SET {cols} WHERE guild_id = :g AND id = :id",
                 {**sets, "g": guild_id, "id": agreement_id})
             if "effective_on" in sets or "expires_on" in sets:
                 await self.db.execute(

@@ -10,10 +10,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import EXPORT_LIMIT, ICS_LIMIT, expensive, is_moderator, moderator_only
+from bot.checks import (
+    EXPORT_LIMIT,
+    ICS_LIMIT,
+    check_creation,
+    creation_limit,
+    expensive,
+    is_moderator,
+    moderator_only,
+)
 from bot.embeds import choice_name, make_embed, md_line, one_line
 from bot.interactions import acknowledge_first, reply
-from bot.limits import check_creation, creation_limit
 from bot.member_names import lookup_for
 from bot.paging import paginate
 from bot.scheduler import Job, PermanentJobError, SkipJob
@@ -21,7 +28,7 @@ from bot.ui import upload
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
 from cogs.mous.ics import build_ics
-from cogs.mous.service import OWNER_NOTICE_KIND, SETTING_SPECS, Actor, MouService
+from cogs.mous.service import KIND_LABELS, OWNER_NOTICE_KIND, SETTING_SPECS, Actor, MouService
 from cogs.mous.views import AddModal, LeaveOwnerButton, owner_notice_view
 
 if TYPE_CHECKING:
@@ -29,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KIND_CHOICES = [app_commands.Choice(name=E.KIND_LABELS[k], value=k) for k in P.KINDS]
+KIND_CHOICES = [app_commands.Choice(name=KIND_LABELS[k], value=k) for k in P.KINDS]
 STATUS_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.STATUSES]
 SETTABLE_STATUS = [app_commands.Choice(name=s, value=s) for s in P.STATUSES if s not in ("renewed", "terminated")]
 ESIGN_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.ESIGN_STATUSES]
@@ -172,7 +179,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @party.command(name="add", description="Add a further party (city) to an agreement")
     @app_commands.describe(id="Agreement", city="City to add", ours="This city is ours")
-    async def party_add(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+    async def party_add(self, interaction: discord.Interaction[Any], id: int,
                         city: app_commands.Range[str, 1, 100], ours: bool = False) -> None:
         p = await self.svc.add_party(self.gid(interaction), await self.actor(interaction), id, city, ours=ours)
         await reply(interaction, f"{md_line(p.label, 100)} added to agreement #{id} as party {p.position}.")
@@ -182,7 +189,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @app_commands.describe(id="Agreement", party="Party number or city name", ours="This city is ours",
                            esign="E-signature status of this party")
     @app_commands.choices(esign=ESIGN_CHOICES)
-    async def party_set(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+    async def party_set(self, interaction: discord.Interaction[Any], id: int,
                         party: app_commands.Range[str, 1, 100], ours: bool | None = None,
                         esign: app_commands.Choice[str] | None = None) -> None:
         p = await self.svc.set_party(self.gid(interaction), await self.actor(interaction), id, party, ours=ours,
@@ -217,7 +224,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     @app_commands.command(name="show", description="Show an agreement: parties, dates, milestones, owners, history")
     @app_commands.describe(id="Agreement")
-    async def show(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+    async def show(self, interaction: discord.Interaction[Any], id: int) -> None:
         await reply(interaction, embed=E.detail_embed(await self.svc.detail(self.gid(interaction), id)))
 
     show.autocomplete("id")(id_autocomplete)
@@ -234,7 +241,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     )
     @app_commands.choices(status=SETTABLE_STATUS, kind=KIND_CHOICES, signature_mode=MODE_CHOICES)
     async def update(
-        self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+        self, interaction: discord.Interaction[Any], id: int,
         status: app_commands.Choice[str] | None = None, expires: app_commands.Range[str, 1, 40] | None = None,
         notice_days: app_commands.Range[int, 0, 3650] | None = None, auto_renew: bool | None = None,
         title: app_commands.Range[str, 1, 150] | None = None, kind: app_commands.Choice[str] | None = None,
@@ -260,7 +267,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @app_commands.command(name="renew", description="Renew an agreement: a new term with a new expiry")
     @app_commands.describe(id="Agreement", new_expiry="New expiry date (YYYY-MM-DD or “in 5 years”)")
-    async def renew(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+    async def renew(self, interaction: discord.Interaction[Any], id: int,
                     new_expiry: app_commands.Range[str, 1, 40]) -> None:
         gid = self.gid(interaction)
         a = await self.svc.renew(gid, await self.actor(interaction), id, new_expiry)
@@ -273,7 +280,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @app_commands.command(name="terminate", description="Terminate an agreement (cancels its reminders)")
     @app_commands.describe(id="Agreement", reason="Why it ends")
-    async def terminate(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+    async def terminate(self, interaction: discord.Interaction[Any], id: int,
                         reason: app_commands.Range[str, 1, 500]) -> None:
         await self.svc.terminate(self.gid(interaction), await self.actor(interaction), id, reason)
         await reply(interaction, f"Agreement #{id} is terminated; its reminders are cancelled.")
@@ -284,7 +291,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @app_commands.command(name="log", description="Log an activity on an agreement (a visit, a call, a project)")
     @app_commands.describe(id="Agreement", text="What happened", date="When (default today)")
-    async def log_(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+    async def log_(self, interaction: discord.Interaction[Any], id: int,
                    text: app_commands.Range[str, 1, 1000], date: app_commands.Range[str, 1, 40] | None = None) -> None:
         gid = self.gid(interaction)
         act = await self.svc.log_activity(gid, await self.actor(interaction), id, text, date)
@@ -296,7 +303,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @milestone.command(name="add", description="Add a milestone (an exchange, a report due…) with its date")
     @app_commands.describe(id="Agreement", date="When it is due", description="What is due")
-    async def milestone_add(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+    async def milestone_add(self, interaction: discord.Interaction[Any], id: int,
                             date: app_commands.Range[str, 1, 40],
                             description: app_commands.Range[str, 1, 300]) -> None:
         gid = self.gid(interaction)
@@ -309,7 +316,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @milestone.command(name="done", description="Mark a milestone as done")
     @app_commands.describe(id="Agreement", milestone="Milestone")
-    async def milestone_done(self, interaction: discord.Interaction[Any], id: int, milestone: int) -> None:  # noqa: A002
+    async def milestone_done(self, interaction: discord.Interaction[Any], id: int, milestone: int) -> None:
         m = await self.svc.done_milestone(self.gid(interaction), await self.actor(interaction), id, milestone)
         await reply(interaction, f"Milestone `#{m.id}` of #{id} marked done: {md_line(m.description, 200)}.")
 
@@ -331,14 +338,14 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @owner.command(name="add", description="Add a member responsible for an agreement")
     @app_commands.describe(id="Agreement", member="Member to add")
-    async def owner_add(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:  # noqa: A002
+    async def owner_add(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:
         owners = await self.svc.add_owner(self.gid(interaction), await self.actor(interaction), id, member.id)
         await reply(interaction, f"Owners of #{id}: " + " ".join(f"<@{o}>" for o in owners))
 
     @acknowledge_first()
     @owner.command(name="remove", description="Remove a member from an agreement's owners")
     @app_commands.describe(id="Agreement", member="Member to remove")
-    async def owner_remove(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:  # noqa: A002
+    async def owner_remove(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:
         owners = await self.svc.remove_owner(self.gid(interaction), await self.actor(interaction), id, member.id)
         await reply(interaction, f"Owners of #{id}: " + " ".join(f"<@{o}>" for o in owners))
 
@@ -349,7 +356,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @app_commands.command(name="remind", description="Set reminder offsets (days before expiry) for an agreement")
     @app_commands.describe(id="Agreement", offsets="e.g. 180,90,30,7 — or “default” for the server default")
-    async def remind(self, interaction: discord.Interaction[Any], id: int,  # noqa: A002
+    async def remind(self, interaction: discord.Interaction[Any], id: int,
                      offsets: app_commands.Range[str, 1, 100]) -> None:
         got = await self.svc.set_offsets(self.gid(interaction), await self.actor(interaction), id, offsets)
         text = ", ".join(f"{o}" for o in got) + " days before expiry" if got else "the server default"
@@ -373,7 +380,7 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @app_commands.choices(format=[app_commands.Choice(name="CSV", value="csv"), app_commands.Choice(name="JSON", value="json")])
     @expensive(*EXPORT_LIMIT)
     @moderator_only()
-    async def export(self, interaction: discord.Interaction[Any], format: app_commands.Choice[str]) -> None:  # noqa: A002
+    async def export(self, interaction: discord.Interaction[Any], format: app_commands.Choice[str]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         name, data = await self.svc.export(self.gid(interaction), format.value, names=lookup_for(interaction.guild))
         await reply(interaction, "Here is every agreement of this server.", file=upload(name, data))

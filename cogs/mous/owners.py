@@ -7,8 +7,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from bot.clock import to_ms
 from bot.errors import InvalidInput, Mention, NotFound, PermissionDenied
-from bot.scheduler import to_ms
 from cogs.mous.records import (
     MAX_OWNERS,
     OWNER_NOTICE_KIND,

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.clock import from_ms
 from bot.db import Database
 from bot.errors import InvalidInput
 from bot.export import Column
-from bot.scheduler import Scheduler, from_ms
+from bot.scheduler import Scheduler
 from bot.settings import SettingSpec
 from bot.text import md_line
 from cogs.mous import planning as P

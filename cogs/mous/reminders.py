@@ -9,8 +9,9 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
+from bot.clock import to_ms
 from bot.errors import InvalidInput
-from bot.scheduler import JobSpec, to_ms
+from bot.scheduler import JobSpec
 from cogs.mous import planning as P
 from cogs.mous.records import (
     IN_FORCE_SQL,
@@ -112,9 +113,9 @@ class RemindersMixin(MouParts):
         now = self.now()
         rows = await self.db.fetchall(
             "SELECT id, term, status, effective_on, expires_on, notice_days, remind_offsets, auto_renew "
-            f"FROM mou_agreements WHERE guild_id = ? AND status IN {LIVE_SQL}", (guild_id,))  # noqa: S608
+            f"FROM mou_agreements WHERE guild_id = ? AND status IN {LIVE_SQL}", (guild_id,))
         mrows = await self.db.fetchall(
-            f"SELECT m.id, m.agreement_id, m.due_on FROM mou_milestones m JOIN mou_agreements a "  # noqa: S608
+            f"SELECT m.id, m.agreement_id, m.due_on FROM mou_milestones m JOIN mou_agreements a "
             f"ON a.id = m.agreement_id WHERE m.guild_id = ? AND m.done_ms IS NULL AND a.status IN {LIVE_SQL}",
             (guild_id,))
         by_agreement: dict[int, list[P.PlanMilestone]] = {}
@@ -251,7 +252,7 @@ class RemindersMixin(MouParts):
             " AND EXISTS (SELECT 1 FROM mou_owners o WHERE o.agreement_id = a.id AND o.user_id = :owner)"
         params: dict[str, Any] = {"g": guild_id, "owner": owner_id}
         rows = await self.db.fetchall(
-            f"SELECT a.id, a.title, a.expires_on, a.notice_on, a.notice_days FROM mou_agreements a "  # noqa: S608
+            f"SELECT a.id, a.title, a.expires_on, a.notice_on, a.notice_days FROM mou_agreements a "
             f"WHERE a.guild_id = :g AND a.status IN {IN_FORCE_SQL} AND a.expires_on IS NOT NULL{owner_sql}", params)
         items: list[DueItem] = []
         for r in rows:
@@ -260,7 +261,7 @@ class RemindersMixin(MouParts):
                 items.append(DueItem(date.fromisoformat(r["notice_on"]), "notice", r["id"], r["title"],
                                      f"expires {r['expires_on']}"))
         ms = await self.db.fetchall(
-            f"SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "  # noqa: S608
+            f"SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "
             f"JOIN mou_agreements a ON a.id = m.agreement_id WHERE m.guild_id = :g AND m.done_ms IS NULL "
             f"AND a.status IN {LIVE_SQL}{owner_sql}", params)
         for r in ms:

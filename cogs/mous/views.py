@@ -74,7 +74,7 @@ class LeaveOwnerButton(
         try:
             if interaction.user.id != self.user_id:
                 raise PermissionDenied("This button is for the member who was made an owner; only they can use it.")
-            cog: Mous | None = interaction.client.get_cog("Mous")  # type: ignore[attr-defined]
+            cog: Mous | None = interaction.client.get_cog("Mous")
             if cog is None:
                 raise RuntimeError("the MOU tracker is not loaded")
             a = await cog.svc.leave_as_owner(self.guild_id, self.agreement_id, interaction.user.id)

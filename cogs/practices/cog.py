@@ -14,6 +14,8 @@ from discord.ext import commands
 from bot.checks import (
     EXPORT_LIMIT,
     SEARCH_LIMIT,
+    check_creation,
+    creation_limit,
     expensive,
     guild_only_check,
     is_moderator,
@@ -24,7 +26,6 @@ from bot.embeds import choice_name, clip, make_embed
 from bot.errors import InvalidInput, NotFound, UserFacingError
 from bot.export import Column, json_records, member_ids, write_csv, write_json
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
-from bot.limits import check_creation, creation_limit
 from bot.member_names import member_names
 from bot.paging import paginate
 from bot.retention import FORMER_MEMBER

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import audit
-from bot.clock import Clock
+from bot.clock import Clock, from_ms, to_ms
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, Moment, NotFound, PermissionDenied
 from bot.retention import FORMER_MEMBER
-from bot.scheduler import Scheduler, from_ms, to_ms
+from bot.scheduler import Scheduler
 from cogs.practices.records import (
     _COLUMNS,
     ANNOUNCE_KIND,

@@ -95,7 +95,7 @@ class SearchMixin:
         await asyncio.sleep(delay)
         try:
             n = await self.load_vocabulary()
-        except Exception:  # noqa: BLE001 - a cache: searches still work without it
+        except Exception:
             log.warning("could not load the search vocabulary", exc_info=True)
             return
         log.debug("search vocabulary loaded: %d terms", n)
@@ -251,8 +251,8 @@ class SearchMixin:
         if not ids:
             return [], {}
         if match is None:
-            shown = placeholders(min(page, len(ids)))
-            snip = f"CASE WHEN p.id IN ({shown}) THEN substr(p.summary, 1, 200) END"
+            shown_marks = placeholders(min(page, len(ids)))
+            snip = f"CASE WHEN p.id IN ({shown_marks}) THEN substr(p.summary, 1, 200) END"
             rows = yield (
                 f"SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, {snip} AS snip FROM practices AS p "
                 f"WHERE p.guild_id = ? AND p.id IN ({placeholders(len(ids))})",

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.clock import from_ms
 from bot.errors import InvalidInput, Mention, Moment, Part
-from bot.scheduler import from_ms
 from bot.text import md_line
 from cogs.practices import search as fts
 
@@ -256,7 +256,7 @@ def mask_sdgs(mask: int) -> tuple[int, ...]:
 
 def parse_topics(text: str | Sequence[str] | None) -> tuple[str, ...]:
     """'climate, water' → ('climate', 'water'); unknown names get a clear error."""
-    items = text if isinstance(text, list | tuple) else re.split(r"[,;/]+|\s{2,}", text or "")
+    items: Sequence[str] = re.split(r"[,;/]+|\s{2,}", text or "") if isinstance(text, str | None) else text
     out: list[str] = []
     unknown: list[str] = []
     for raw in items:
@@ -284,7 +284,7 @@ def parse_sdgs(text: str | Sequence[int] | None) -> tuple[int, ...]:
     """'11, 13' or 'SDG 11 13' → (11, 13)."""
     if text is None:
         return ()
-    if isinstance(text, list | tuple):
+    if not isinstance(text, str):
         nums = [int(n) for n in text]
     else:
         cleaned = re.sub(r"(?i)sdgs?", " ", text)
@@ -305,7 +305,7 @@ def parse_links(text: str | Sequence[str] | None) -> tuple[str, ...]:
     """Up to five http(s) URLs separated by spaces, commas or new lines."""
     if not text:
         return ()
-    items = text if isinstance(text, list | tuple) else re.split(r"[\s,]+", text)
+    items: Sequence[str] = re.split(r"[\s,]+", text) if isinstance(text, str) else text
     out: list[str] = []
     for raw in items:
         url = raw.strip().strip("<>")

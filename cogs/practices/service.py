@@ -17,9 +17,9 @@ Every name those modules define for callers is importable from here as before.
 
 from __future__ import annotations
 
-from bot.clock import Clock
+from bot.clock import Clock, system_clock
 from bot.db import Database
-from bot.scheduler import Scheduler, system_clock
+from bot.scheduler import Scheduler
 from cogs.practices.library import LibraryMixin
 from cogs.practices.ranking import (
     CANDIDATE_BUDGET,

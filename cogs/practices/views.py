@@ -42,10 +42,10 @@ ACTIONS = {"ap": "approve", "ch": "request_changes", "rj": "reject"}
 
 
 def _cog(interaction: discord.Interaction[Any]) -> Practices:
-    cog = interaction.client.get_cog("Practices")  # type: ignore[attr-defined]
+    cog = interaction.client.get_cog("Practices")
     if cog is None:
         raise RuntimeError("the practices cog is not loaded")
-    return cog  # type: ignore[return-value]
+    return cog
 
 
 class PracticeModal(BaseModal):
@@ -131,7 +131,7 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ReviewButton:
         return cls(int(match["id"]), int(match["v"]), match["act"])
 
@@ -170,7 +170,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> VoteButton:
         return cls(int(match["id"]), match["kind"])
 

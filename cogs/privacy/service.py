@@ -120,9 +120,9 @@ class PrivacyService:
             reminder_prefs=bool(await count(
                 "SELECT COUNT(*) FROM roundtable_reminder_prefs WHERE guild_id = ? AND user_id = ?")),
             practices_kept=await count(
-                f"SELECT COUNT(*) FROM practices WHERE guild_id = ? AND submitter_id = ? AND status IN ({kept})"),  # noqa: S608
+                f"SELECT COUNT(*) FROM practices WHERE guild_id = ? AND submitter_id = ? AND status IN ({kept})"),
             submissions=await count(
-                f"SELECT COUNT(*) FROM practices WHERE guild_id = ? AND submitter_id = ? "  # noqa: S608
+                f"SELECT COUNT(*) FROM practices WHERE guild_id = ? AND submitter_id = ? "
                 f"AND status NOT IN ({kept})"),
         )
 
@@ -139,7 +139,7 @@ class PrivacyService:
                 res.deleted["profiles"] = 1
             # Submissions that never reached the library go; the library keeps the rest.
             res.submissions_deleted = await self.db.execute(
-                f"DELETE FROM practices WHERE guild_id = ? AND submitter_id = ? AND status NOT IN ({kept})",  # noqa: S608
+                f"DELETE FROM practices WHERE guild_id = ? AND submitter_id = ? AND status NOT IN ({kept})",
                 (guild_id, user_id))
             res.practices_kept = await self.db.execute(
                 "UPDATE practices SET submitter_id = ? WHERE guild_id = ? AND submitter_id = ?",
@@ -147,7 +147,7 @@ class PrivacyService:
             for table in await _member_tables(self.db):
                 # Table names come from the schema, never from user input.
                 n = await self.db.execute(
-                    f'DELETE FROM "{table}" WHERE guild_id = ? AND user_id = ?', (guild_id, user_id))  # noqa: S608
+                    f'DELETE FROM "{table}" WHERE guild_id = ? AND user_id = ?', (guild_id, user_id))
                 if n:
                     res.deleted[table] = res.deleted.get(table, 0) + n
             existing = await self._existing_columns()
@@ -156,7 +156,7 @@ class PrivacyService:
                     continue
                 new = FORMER_MEMBER if mode == "former" else None
                 res.attributions += await self.db.execute(
-                    f'UPDATE "{table}" SET "{column}" = ? WHERE guild_id = ? AND "{column}" = ?',  # noqa: S608
+                    f'UPDATE "{table}" SET "{column}" = ? WHERE guild_id = ? AND "{column}" = ?',
                     (new, guild_id, user_id))
             # Jobs that name them (a DM addressed to them, pending or already sent) are deleted; a job being
             # sent at this very moment is left to finish.

@@ -13,11 +13,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import EXPORT_LIMIT, FINDTIME_LIMIT, ICS_LIMIT, expensive, is_moderator, manage_guild_only
+from bot.checks import (
+    EXPORT_LIMIT,
+    FINDTIME_LIMIT,
+    ICS_LIMIT,
+    creation_limit,
+    expensive,
+    is_moderator,
+    manage_guild_only,
+)
 from bot.embeds import CONTENT_MAX, choice_name, clip, md, md_line, one_line
 from bot.errors import InvalidInput, NotFound
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
-from bot.limits import creation_limit
 from bot.member_names import lookup_for
 from bot.paging import FetchedPages, Paginator
 from bot.scheduler import Job, PermanentJobError, SkipJob
@@ -33,7 +40,7 @@ from bot.timeparse import (
 )
 from bot.transformers import Moment, When, ZoneOption
 from bot.ui import upload
-from cogs.roundtables import embeds as E  # noqa: N812
+from cogs.roundtables import embeds as E
 from cogs.roundtables.findtime import find_slots
 from cogs.roundtables.ics import build_ics
 from cogs.roundtables.service import (
@@ -79,7 +86,7 @@ def _sub_nonce(nonce: str, extra: str) -> str:
 
 
 def _cog(interaction: discord.Interaction[Any]) -> Roundtables:
-    cog = interaction.client.get_cog("Roundtables")  # type: ignore[attr-defined]
+    cog = interaction.client.get_cog("Roundtables")
     if cog is None:
         raise RuntimeError("the roundtables cog is not loaded")
     return cast("Roundtables", cog)
@@ -101,7 +108,8 @@ async def _planned_zone(interaction: discord.Interaction[Any]) -> str:
 def _mention_chunks(ids: Sequence[int], head: str, limit: int = CONTENT_MAX) -> list[tuple[str, list[int]]]:
     """Split mentions over as many messages as needed; each (content, ids mentioned in it)."""
     out: list[tuple[str, list[int]]] = []
-    cur, cur_ids = head, []
+    cur = head
+    cur_ids: list[int] = []
     for uid in ids:
         piece = ("" if cur.endswith("\n") else " ") + f"<@{uid}>"
         if len(cur) + len(piece) > limit:
@@ -247,7 +255,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             if occ is None or occ.start <= now + timedelta(minutes=1):
                 if rt.event_id:
                     try:
-                        await self.bot.http.delete_scheduled_event(rt.guild_id, rt.event_id)
+                        await (await self._scheduled_event(guild, rt.event_id)).delete()
                     except discord.NotFound:
                         pass
                     await self.svc.set_event(rt.guild_id, rt.id, None)
@@ -258,20 +266,15 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 md(rt.agenda) + f"\n\nRSVP with the buttons in the announcement or /roundtable rsvp {rt.id}.",
                 1000,
             ).strip()
-            payload: dict[str, Any] = {
-                "name": one_line(rt.title, 100),
-                "scheduled_start_time": occ.start.isoformat(),
-                "scheduled_end_time": occ.end.isoformat(),
-                "entity_type": discord.EntityType.external.value,
-                "privacy_level": discord.PrivacyLevel.guild_only.value,
-                "entity_metadata": {"location": clip(location, 100)},
-                "channel_id": None,
-                "description": description,
-            }
+            name, location = one_line(rt.title, 100), clip(location, 100)
             event_id = rt.event_id
             if event_id:
                 try:
-                    await self.bot.http.edit_scheduled_event(rt.guild_id, event_id, **payload)
+                    await (await self._scheduled_event(guild, event_id)).edit(
+                        name=name, description=description, start_time=occ.start, end_time=occ.end,
+                        entity_type=discord.EntityType.external, privacy_level=discord.PrivacyLevel.guild_only,
+                        location=location,
+                    )
                 except discord.NotFound:
                     event_id = None
                 except discord.Forbidden:
@@ -279,7 +282,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 except discord.HTTPException:
                     # e.g. the previous occurrence's event already ended: make a fresh one
                     try:
-                        await self.bot.http.delete_scheduled_event(rt.guild_id, event_id)
+                        await (await self._scheduled_event(guild, event_id)).delete()
                     except discord.HTTPException:
                         pass
                     event_id = None
@@ -291,10 +294,12 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                     if rt.event_id:
                         await self.svc.set_event(rt.guild_id, rt.id, None)
                     return
-                payload.pop("channel_id", None)
-                data = await self.bot.http.create_guild_scheduled_event(rt.guild_id, **payload)
-                event_id = int(data["id"])
-                await self.svc.set_event(rt.guild_id, rt.id, event_id)
+                created = await guild.create_scheduled_event(
+                    name=name, description=description, start_time=occ.start, end_time=occ.end,
+                    entity_type=discord.EntityType.external, privacy_level=discord.PrivacyLevel.guild_only,
+                    location=location,
+                )
+                await self.svc.set_event(rt.guild_id, rt.id, created.id)
             if off is not None:
                 await self.svc.set_mirror_off(rt.guild_id, None)
         except discord.Forbidden:
@@ -302,6 +307,13 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             await self.svc.set_mirror_off(rt.guild_id, MIRROR_OFF_REASON)
         except discord.HTTPException:
             log.warning("could not mirror roundtable %s as a scheduled event", rt.id, exc_info=True)
+
+    @staticmethod
+    async def _scheduled_event(guild: discord.Guild, event_id: int) -> discord.ScheduledEvent:
+        """The mirrored event, to edit or delete it: from discord.py's cache (filled when the server
+        becomes available; editing needs only the ids), else fetched. discord.NotFound when it's gone."""
+        event = guild.get_scheduled_event(event_id)
+        return event if event is not None else await guild.fetch_scheduled_event(event_id, with_counts=False)
 
     async def status_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
         off = await self.svc.mirror_off_reason(guild.id)
@@ -521,7 +533,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         when: app_commands.Transform[Moment, When(default_zone=_schedule_zone)],
         timezone: ZoneOption | None = None,
         duration: app_commands.Range[str, 1, 40] | None = None,
-        format: str = "virtual",  # noqa: A002
+        format: str = "virtual",
         where: app_commands.Range[str, 1, 500] | None = None,
         capacity: app_commands.Range[int, 1, 10000] | None = None,
         repeat: app_commands.Range[str, 1, 300] | None = None,
@@ -605,7 +617,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.command(name="show", description="A roundtable's details and attendees")
     @app_commands.describe(id="The roundtable")
     @app_commands.autocomplete(id=rt_autocomplete)
-    async def show(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+    async def show(self, interaction: discord.Interaction[Any], id: int) -> None:
         assert interaction.guild_id is not None
         rt = await self.svc.get(interaction.guild_id, id)
         occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
@@ -623,7 +635,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.autocomplete(id=rt_autocomplete)
     @app_commands.choices(response=[app_commands.Choice(name=n, value=v) for n, v in
                                     (("Going", "going"), ("Maybe", "maybe"), ("Can't go", "declined"))])
-    async def rsvp(self, interaction: discord.Interaction[Any], id: int, response: str) -> None:  # noqa: A002
+    async def rsvp(self, interaction: discord.Interaction[Any], id: int, response: str) -> None:
         await self.handle_rsvp(interaction, id, response)
 
     @acknowledge_first()
@@ -640,7 +652,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     async def edit(
         self,
         interaction: discord.Interaction[Any],
-        id: int,  # noqa: A002
+        id: int,
         when: app_commands.Transform[Moment, When(default_zone=_planned_zone)] | None = None,
         timezone: ZoneOption | None = None,
         duration: app_commands.Range[str, 1, 40] | None = None,
@@ -677,7 +689,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.autocomplete(id=rt_autocomplete)
     @app_commands.choices(occurrence=[app_commands.Choice(name=n, value=v) for n, v in
                                       (("only the next meeting", "this"), ("the whole roundtable", "all"))])
-    async def cancel(self, interaction: discord.Interaction[Any], id: int, occurrence: str = "all") -> None:  # noqa: A002
+    async def cancel(self, interaction: discord.Interaction[Any], id: int, occurrence: str = "all") -> None:
         assert interaction.guild_id is not None
         res = await self.svc.cancel(interaction.guild_id, id, interaction.user.id,
                                     is_moderator=await self._is_mod(interaction), scope=occurrence,
@@ -692,7 +704,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.describe(id="The roundtable", text="Summary / notes (up to 4,000 characters)")
     @app_commands.autocomplete(id=rt_autocomplete)
     async def notes(
-        self, interaction: discord.Interaction[Any], id: int, text: app_commands.Range[str, 1, 4000]  # noqa: A002
+        self, interaction: discord.Interaction[Any], id: int, text: app_commands.Range[str, 1, 4000]
     ) -> None:
         assert interaction.guild_id is not None
         rt, note, occ_start = await self.svc.add_notes(
@@ -712,7 +724,7 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.describe(id="The roundtable")
     @app_commands.autocomplete(id=rt_autocomplete)
     @expensive(*EXPORT_LIMIT)
-    async def attendees(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+    async def attendees(self, interaction: discord.Interaction[Any], id: int) -> None:
         assert interaction.guild_id is not None
         is_mod = await self._is_mod(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -728,11 +740,12 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     @app_commands.describe(id="The roundtable")
     @app_commands.autocomplete(id=rt_autocomplete)
     @expensive(*ICS_LIMIT)
-    async def ics(self, interaction: discord.Interaction[Any], id: int) -> None:  # noqa: A002
+    async def ics(self, interaction: discord.Interaction[Any], id: int) -> None:
         assert interaction.guild_id is not None
         rt = await self.svc.get(interaction.guild_id, id)
         occ = await self.svc.next_occurrence(rt)
-        going = bool(occ) and (await self.svc.status_of(rt.guild_id, rt.id, occ.key, interaction.user.id)) == "going"
+        going = occ is not None and (
+            await self.svc.status_of(rt.guild_id, rt.id, occ.key, interaction.user.id)) == "going"
         data = build_ics(rt, await self.svc.overrides(rt), include_link=going or interaction.user.id == rt.host_id,
                          now=self.svc.now())
         file = upload(f"roundtable-{rt.id}.ics", data)

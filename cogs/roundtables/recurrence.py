@@ -32,6 +32,7 @@ import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import dateutil.rrule as _du_rrule
@@ -173,6 +174,10 @@ def _local_rule_text(rule: str, zone: ZoneInfo) -> str:
     return _UNTIL_RE.sub(repl, rule)
 
 
+# dateutil's private rrule internals (`_iter`, `_freq`, ...) are not in its type stubs.
+_RRULE_PRIVATE: Any = rrule
+
+
 @functools.lru_cache(maxsize=32)
 def _iter_until_year(last_year: int) -> Callable[[rrule], Iterator[datetime]] | None:
     """dateutil's own `rrule._iter`, run with `datetime.MAXYEAR` seen as `last_year`.
@@ -182,7 +187,7 @@ def _iter_until_year(last_year: int) -> Callable[[rrule], Iterator[datetime]] | 
     code object with a `datetime` module whose MAXYEAR is `last_year` stops there instead: same
     results up to that year, never a scan of millennia. None when dateutil's internals differ
     (then BoundedRule falls back on the plain iteration, still capped in matches)."""
-    code = rrule._iter.__code__
+    code = _RRULE_PRIVATE._iter.__code__
     if getattr(_du_rrule, "datetime", None) is not _datetime_module or "MAXYEAR" not in code.co_names \
             or code.co_freevars:
         log.warning("dateutil's rrule internals changed; rule expansion is bounded by matches only")
@@ -200,10 +205,10 @@ class BoundedRule(rrule):
 
     _last_year: int = _datetime_module.MAXYEAR
 
-    def _iter(self) -> Iterator[datetime]:  # type: ignore[override]
+    def _iter(self) -> Iterator[datetime]:
         bounded = _iter_until_year(self._last_year)
         if bounded is None:  # pragma: no cover - only with an unexpected dateutil
-            yield from super()._iter()
+            yield from _RRULE_PRIVATE._iter(self)
             return
         yield from bounded(self)
 
@@ -213,9 +218,11 @@ def compile_rule(rule: str, local_start: datetime, zone: ZoneInfo, *, stop: date
     the year after `stop` (naive local; default: `local_start` + HORIZON)."""
     parsed = rrulestr(_local_rule_text(rule, zone), dtstart=local_start)
     assert isinstance(parsed, rrule)
+    parsed_private: Any = parsed  # its private fields are not in dateutil's stubs
     bounded = BoundedRule(
-        parsed._freq, dtstart=parsed._dtstart, interval=parsed._interval, wkst=parsed._wkst,
-        count=parsed._count, until=parsed._until, cache=False, **parsed._original_rule,
+        parsed_private._freq, dtstart=parsed_private._dtstart, interval=parsed_private._interval,
+        wkst=parsed_private._wkst, count=parsed_private._count, until=parsed_private._until, cache=False,
+        **parsed_private._original_rule,
     )
     end = stop if stop is not None else _plus(local_start, HORIZON)
     bounded._last_year = min(end.year + 1, _datetime_module.MAXYEAR)

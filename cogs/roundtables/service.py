@@ -455,7 +455,7 @@ class RoundtableService:
         start: datetime,
         tz: str,
         duration_min: int = 60,
-        format: str = "virtual",  # noqa: A002 - the domain word
+        format: str = "virtual",
         where: str | None = None,
         capacity: int | None = None,
         repeat: str | None = None,
@@ -918,7 +918,7 @@ class RoundtableService:
             if sets:
                 cols = ", ".join(f"{k} = ?" for k in sets)  # keys are literals chosen above
                 await self.db.execute(
-                    f"UPDATE roundtables SET {cols}, updated_ms = ? WHERE guild_id = ? AND id = ?",  # noqa: S608
+                    f"UPDATE roundtables SET {cols}, updated_ms = ? WHERE guild_id = ? AND id = ?",
                     (*sets.values(), int(now.timestamp() * 1000), guild_id, before.id),
                 )
             rt = await self.get(guild_id, before.id)
@@ -1111,7 +1111,7 @@ class RoundtableService:
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             rows = await self.db.fetchall(
-                f"SELECT user_id FROM roundtable_reminder_prefs WHERE guild_id = ? AND dm = 1 "  # noqa: S608
+                f"SELECT user_id FROM roundtable_reminder_prefs WHERE guild_id = ? AND dm = 1 "
                 f"AND user_id IN ({placeholders(len(chunk))})",
                 (guild_id, *chunk),
             )

@@ -39,7 +39,7 @@ class RsvpButton(
         return cls(int(match["id"]), int(match["occ"]), match["choice"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        cog: Roundtables | None = interaction.client.get_cog("Roundtables")  # type: ignore[union-attr]
+        cog: Roundtables | None = interaction.client.get_cog("Roundtables")
         try:
             if cog is None:
                 raise RuntimeError("roundtables cog not loaded")

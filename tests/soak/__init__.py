@@ -96,7 +96,7 @@ def read_jobs(path: Path, kinds: tuple[str, ...] = REMINDER_KINDS) -> list[JobRo
     conn.row_factory = sqlite3.Row
     try:
         rows = conn.execute(
-            f"SELECT * FROM jobs WHERE kind IN ({', '.join('?' * len(kinds))}) ORDER BY id", kinds  # noqa: S608
+            f"SELECT * FROM jobs WHERE kind IN ({', '.join('?' * len(kinds))}) ORDER BY id", kinds
         ).fetchall()
     finally:
         conn.close()

@@ -17,7 +17,7 @@ from cogs.roundtables.service import RoundtableService
 
 
 async def main(path: str, guild_id: int, rt_id: int, mod_id: int, users: list[int], seed: int) -> None:
-    rng = random.Random(seed)  # noqa: S311 - test randomness
+    rng = random.Random(seed)
     db = Database(path)
     await db.connect()
     practices = PracticeService(db)
