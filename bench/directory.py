@@ -61,26 +61,35 @@ async def load(bot: object, guild_id: int, rng: random.Random) -> dict[str, floa
     ]
     async with db.transaction():
         await db.executemany(
-            "INSERT INTO networks (guild_id, slug, name, acronym, founded_year, focus, scope, origin, updated_ms) "
-            "VALUES (NULL, ?, ?, ?, ?, ?, ?, 'seed', 0)", nets)
+            "INSERT INTO networks (guild_id, slug, name, acronym, founded_year, focus, scope, origin, "
+            "updated_ms) VALUES (NULL, ?, ?, ?, ?, ?, ?, 'seed', 0)",
+            nets,
+        )
     net_ids = [r[0] for r in await db.fetchall("SELECT id FROM networks")]
     pairs: set[tuple[int, int]] = set()
     while len(pairs) < MEMBERSHIPS:
         # Big cities join more networks: a skewed pick, like the real world.
         pairs.add((rng.choice(net_ids), cities[int(len(cities) * rng.random() ** 2)]))
-    names = {r[0]: (r[1], r[2]) for r in await db.fetchall("SELECT id, name, country FROM cities WHERE guild_id IS NULL")}
+    names = {
+        r[0]: (r[1], r[2])
+        for r in await db.fetchall("SELECT id, name, country FROM cities WHERE guild_id IS NULL")
+    }
     rows = [(n, c, names[c][0], names[c][1], rng.choice(["member", "founding", "observer", "host"]),
              rng.randint(1980, 2024)) for n, c in pairs]
     async with db.transaction():
         await db.executemany(
-            "INSERT INTO memberships (guild_id, network_id, city_id, member_name, country, category, joined_year, "
-            "origin) VALUES (NULL, ?, ?, ?, ?, ?, ?, 'seed')", rows)
+            "INSERT INTO memberships (guild_id, network_id, city_id, member_name, country, category, "
+            "joined_year, origin) VALUES (NULL, ?, ?, ?, ?, ?, ?, 'seed')",
+            rows,
+        )
     profiles = [(guild_id, 10_000_000 + i, cities[int(len(cities) * rng.random() ** 3)], f"Officer {i}",
                  "International Relations", 0) for i in range(PROFILES)]
     async with db.transaction():
         await db.executemany(
-            "INSERT INTO profiles (guild_id, user_id, city_id, title, office, updated_ms) VALUES (?, ?, ?, ?, ?, ?)",
-            profiles)
+            "INSERT INTO profiles (guild_id, user_id, city_id, "
+            "title, office, updated_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            profiles,
+        )
     await db.execute("ANALYZE")
     svc._invalidate_networks()
     return {"load_s": time.perf_counter() - t0}
@@ -130,7 +139,9 @@ async def main(quick: bool) -> None:
                     mauto.append(time.perf_counter() - t)
                 nauto: list[float] = []
                 for _ in range(n_auto // 3):
-                    q = rng.choice(["c4", "clim", "bench net 1", "eurocit", "resil", "BN12", "health", "mayors", "x"])
+                    q = rng.choice(
+                        ["c4", "clim", "bench net 1", "eurocit", "resil", "BN12", "health", "mayors", "x"]
+                    )
                     t = time.perf_counter()
                     await svc.search_networks(q, 25, guild_id=guild.id)
                     nauto.append(time.perf_counter() - t)
@@ -166,7 +177,9 @@ async def main(quick: bool) -> None:
                 print(line("autocomplete /city show (e2e)", ac_e2e, 50))
                 print(line("/city show (e2e)", show, 100))
                 print(line("/network shared (e2e)", shared, 100))
-                print(f"busiest city: {top[0][1]} memberships; fake Discord violations: {len(fake.violations)}")
+                print(
+                    f"busiest city: {top[0][1]} memberships; fake Discord violations: {len(fake.violations)}"
+                )
                 print(f"peak RSS at the end: {rss_mb():.0f} MB")
 
 

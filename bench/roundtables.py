@@ -49,8 +49,10 @@ def pct(values: list[float], p: float) -> float:
 def report(name: str, values: list[float]) -> float:
     p99 = pct(values, 99)
     ok = "OK " if p99 <= TARGET_MS else "SLOW"
-    print(f"  {ok} {name:<34} n={len(values):>4}  p50={pct(values, 50):6.1f} ms  p95={pct(values, 95):6.1f} ms  "
-          f"p99={p99:6.1f} ms  max={max(values):6.1f} ms")
+    print(
+        f"  {ok} {name:<34} n={len(values):>4}  p50={pct(values, 50):6.1f} ms  p95={pct(values, 95):6.1f} "
+        f"ms  p99={p99:6.1f} ms  max={max(values):6.1f} ms"
+    )
     return p99
 
 
@@ -71,12 +73,31 @@ async def seed(db: Database, guild_id: int, host_ids: list[int], n_rt: int, n_rs
         else:
             nxt = None if past else start
         day = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[datetime.fromtimestamp(start, UTC).weekday()]
-        rts.append((
-            i, guild_id, f"Roundtable {i} on urban policy", "Agenda " * 20, rng.choice(host_ids), start, "UTC",
-            60, "virtual", "https://meet.example/r" + str(i), None, 0, rng.choice([None, 20, 50, 100]),
-            "weekly" if recurring else "none", f"FREQ=WEEKLY;BYDAY={day}" if recurring else None, status,
-            nxt, nxt, start if past else None, now_s * 1000, now_s * 1000,
-        ))
+        rts.append(
+            (
+                i,
+                guild_id,
+                f"Roundtable {i} on urban policy",
+                "Agenda " * 20,
+                rng.choice(host_ids),
+                start,
+                "UTC",
+                60,
+                "virtual",
+                "https://meet.example/r" + str(i),
+                None,
+                0,
+                rng.choice([None, 20, 50, 100]),
+                "weekly" if recurring else "none",
+                f"FREQ=WEEKLY;BYDAY={day}" if recurring else None,
+                status,
+                nxt,
+                nxt,
+                start if past else None,
+                now_s * 1000,
+                now_s * 1000,
+            )
+        )
     rsvps = []
     per = max(1, n_rsvp // n_rt)
     users = list(range(10_000_000, 10_005_000)) + host_ids
@@ -87,9 +108,10 @@ async def seed(db: Database, guild_id: int, host_ids: list[int], n_rt: int, n_rs
             rsvps.append((guild_id, r[0], occ, uid, st, seq, now_s * 1000))
     async with db.transaction():
         await db.executemany(
-            "INSERT INTO roundtables (id, guild_id, title, agenda, host_id, start_s, tz, duration_min, format, link, "
-            "place, link_public, capacity, repeat, rrule, status, next_occ_s, next_start_s, last_start_s, "
-            "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO roundtables (id, guild_id, title, agenda, host_id, start_s, tz, duration_min, "
+            "format, link, place, link_public, capacity, repeat, rrule, status, next_occ_s, next_start_s, "
+            "last_start_s, created_ms, updated_ms) VALUES (?, ?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rts,
         )
         await db.executemany(
@@ -121,7 +143,10 @@ async def run(args: argparse.Namespace) -> int:
         n_rt = await db.fetchval("SELECT COUNT(*) FROM roundtables")
         n_rs = await db.fetchval("SELECT COUNT(*) FROM roundtable_rsvps")
         await db.close()
-        print(f"seeded {n_rt} roundtables ({n_rt // 3} recurring) and {n_rs} RSVPs in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"seeded {n_rt} roundtables ({n_rt // 3} recurring) "
+            f"and {n_rs} RSVPs in {time.perf_counter() - t0:.1f} s"
+        )
 
         bot = create_bot(cfg)
         bot.cooldown_scale = 0  # measure latency, not the per-member cooldowns
@@ -136,11 +161,19 @@ async def run(args: argparse.Namespace) -> int:
             start = datetime.now(UTC) + timedelta(days=3)
             anns = []
             for i in range(8):
-                res = await fake.invoke(guild, members[i], "roundtable schedule", {
-                    "title": f"Live {i}", "when": (start + timedelta(hours=i)).strftime("%Y-%m-%d %H:%M"),
-                    "timezone": "UTC", "capacity": 10 if i == 0 else 200, "repeat": "weekly" if i % 2 else "none",
-                    "where": "https://meet.example/live",
-                })
+                res = await fake.invoke(
+                    guild,
+                    members[i],
+                    "roundtable schedule",
+                    {
+                        "title": f"Live {i}",
+                        "when": (start + timedelta(hours=i)).strftime("%Y-%m-%d %H:%M"),
+                        "timezone": "UTC",
+                        "capacity": 10 if i == 0 else 200,
+                        "repeat": "weekly" if i % 2 else "none",
+                        "where": "https://meet.example/live",
+                    },
+                )
                 assert "Scheduled" in res.text, res.text
             msgs = [m for m in fake.channel_messages(announcements) if m.get("components")]
             anns = msgs[-8:]
@@ -185,11 +218,17 @@ async def run(args: argparse.Namespace) -> int:
             await cog.wait_idle()
             rt_id = int(going_id.split(":")[2])
             going = await bot.db.fetchval(
-                "SELECT COUNT(*) FROM roundtable_rsvps WHERE roundtable_id = ? AND status = 'going'", (rt_id,))
+                "SELECT COUNT(*) FROM roundtable_rsvps WHERE roundtable_id = ? AND status = 'going'", (rt_id,)
+            )
             waiting = await bot.db.fetchval(
-                "SELECT COUNT(*) FROM roundtable_rsvps WHERE roundtable_id = ? AND status = 'waitlist'", (rt_id,))
-            print(f"  burst of 50 simultaneous Going on capacity 10: {going} going + {waiting} waitlisted, "
-                  f"all answered in {burst_ms:.0f} ms ({sum(1 for r in burst if r.ephemeral)} ephemeral replies)")
+                "SELECT COUNT(*) FROM roundtable_rsvps WHERE roundtable_id = ? AND status = 'waitlist'",
+                (rt_id,),
+            )
+            print(
+                f"  burst of 50 simultaneous Going on capacity 10: {going} going + {waiting} waitlisted, "
+                f"all answered in {burst_ms:.0f} ms "
+                f"({sum(1 for r in burst if r.ephemeral)} ephemeral replies)"
+            )
             final = fake.get_message(burst_msg["id"]) or {}
             answers = next((f["value"] for e in final.get("embeds", []) for f in e.get("fields", [])
                             if f["name"] == "Answers"), "")
@@ -197,8 +236,10 @@ async def run(args: argparse.Namespace) -> int:
 
             print("\nRescheduling a series' reminders (service, cancel + schedule next occurrence's jobs):")
             rows = await bot.db.fetchall(
-                "SELECT id FROM roundtables WHERE guild_id = ? AND rrule IS NOT NULL AND status = 'scheduled' "
-                "ORDER BY id LIMIT ?", (guild.id, args.iterations))
+                "SELECT id FROM roundtables WHERE guild_id = ? AND rrule IS NOT NULL AND status = "
+                "'scheduled' ORDER BY id LIMIT ?",
+                (guild.id, args.iterations),
+            )
             lat = []
             for r in rows:
                 rt = await cog.svc.get(guild.id, r[0])
@@ -211,13 +252,18 @@ async def run(args: argparse.Namespace) -> int:
             t = time.perf_counter()
             for r in rows:
                 await cog.svc.reschedule_jobs(await cog.svc.get(guild.id, r[0]))
-            print(f"  again (all upserts on existing keys): {(time.perf_counter() - t) * 1000 / len(rows):.2f} ms "
-                  "per series")
+            print(
+                f"  again (all upserts on existing keys): {(time.perf_counter() - t) * 1000 / len(rows):.2f} "
+                "ms per series"
+            )
 
             await cog.wait_idle()
             print(f"\nfake Discord: violations={len(fake.violations)} unhandled={len(fake.unhandled)}")
             worst = max(results.values())
-            print(f"worst p99 = {worst:.1f} ms (target <= {TARGET_MS:.0f} ms) · total {time.perf_counter() - t0:.0f} s")
+            print(
+                f"worst p99 = {worst:.1f} ms (target <= {TARGET_MS:.0f} "
+                f"ms) · total {time.perf_counter() - t0:.0f} s"
+            )
             return 0 if worst <= TARGET_MS and going == 10 and waiting == 40 else 1
         finally:
             await bot.close()

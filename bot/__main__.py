@@ -99,7 +99,8 @@ def loopback_discord_overrides() -> dict[str, str]:
             except ValueError:
                 where = "an unreadable URL"
             raise ConfigError(
-                f"{name} (pointing at {where}) is refused: this test-only override must be a {'/'.join(schemes)} URL on "
+                f"{name} (pointing at {where}) is refused: this test-only "
+                f"override must be a {'/'.join(schemes)} URL on "
                 "loopback (127.0.0.1, ::1 or localhost), because the bot would send its token there. "
                 "Unset it to use Discord."
             )
@@ -173,7 +174,10 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     try:
         asyncio.run(_run_bot(config, token, args.sync))
     except discord.LoginFailure:
-        print("Discord rejected the token. Check DISCORD_TOKEN (reset it on the Bot page if needed).", file=sys.stderr)
+        print(
+            "Discord rejected the token. Check DISCORD_TOKEN (reset it on the Bot page if needed).",
+            file=sys.stderr,
+        )
         return 2
     except discord.PrivilegedIntentsRequired:
         print("Discord refused a privileged intent; Attaché needs none. Please report this.", file=sys.stderr)
@@ -213,8 +217,11 @@ def cmd_db_migrate(args: argparse.Namespace, config: Config) -> int:
 def cmd_db_backup(args: argparse.Namespace, config: Config) -> int:
     pages = backup_file(config.database_path, args.path)
     result = check_file(args.path)
-    print(f"Backed up {config.database_path} to {args.path} ({pages} pages); "
-          f"integrity {'ok' if result['integrity'] == ['ok'] else 'FAILED'}, schema version {result['version']}.")
+    print(
+        f"Backed up {config.database_path} to {args.path} ({pages} pages); "
+        f"integrity {'ok' if result['integrity'] == ['ok'] else 'FAILED'}, "
+        f"schema version {result['version']}."
+    )
     return 0 if result["ok"] else 1
 
 
@@ -266,7 +273,9 @@ def build_parser(feature_modules: Sequence[Any] = ()) -> argparse.ArgumentParser
     parser = argparse.ArgumentParser(
         prog="attache", description="Attaché: a Discord bot for city-diplomacy practitioner networks."
     )
-    parser.add_argument("--config", "-c", help=f"config file (default: $ATTACHE_CONFIG or ./{DEFAULT_CONFIG})")
+    parser.add_argument(
+        "--config", "-c", help=f"config file (default: $ATTACHE_CONFIG or ./{DEFAULT_CONFIG})"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p_run = sub.add_parser("run", help="start the bot (token from DISCORD_TOKEN)")
@@ -277,7 +286,9 @@ def build_parser(feature_modules: Sequence[Any] = ()) -> argparse.ArgumentParser
     db_sub = p_db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(handler=cmd_db_migrate)
     p_backup = db_sub.add_parser("backup", help="online backup to a new file (safe while the bot runs)")
-    p_backup.add_argument("path", help="where to write the backup (a new file, owner-only; missing folders are created)")
+    p_backup.add_argument(
+        "path", help="where to write the backup (a new file, owner-only; missing folders are created)"
+    )
     p_backup.set_defaults(handler=cmd_db_backup)
     p_check = db_sub.add_parser("check", help="integrity check and schema version")
     p_check.add_argument("path", nargs="?", default=None,
@@ -298,7 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = resolve_config(args.config)
         if args.handler is not cmd_run:
-            logging.basicConfig(level=getattr(logging, config.log_level), format="%(levelname)s %(name)s: %(message)s")
+            logging.basicConfig(
+                level=getattr(logging, config.log_level), format="%(levelname)s %(name)s: %(message)s"
+            )
         return int(args.handler(args, config))
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)

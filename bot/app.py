@@ -168,10 +168,13 @@ class AttacheBot(commands.Bot):
         else:
             synced = await self.tree.sync()
         await self.db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON "
+            "CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, digest),
         )
-        log.info("synced %d application commands (%s)", len(synced), f"guild {guild_id}" if guild_id else "global")
+        log.info(
+            "synced %d application commands (%s)", len(synced), f"guild {guild_id}" if guild_id else "global"
+        )
         self.synced = True
         return True
 

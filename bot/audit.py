@@ -97,14 +97,23 @@ async def entries(
 
 
 async def entity_kinds(db: Database, guild_id: int) -> list[str]:
-    rows = await db.fetchall("SELECT DISTINCT entity FROM audit WHERE guild_id = ? ORDER BY entity LIMIT 25", (guild_id,))
+    rows = await db.fetchall(
+        "SELECT DISTINCT entity FROM audit WHERE guild_id = ? ORDER BY entity LIMIT 25", (guild_id,)
+    )
     return [r[0] for r in rows]
 
 
 # -- export ------------------------------------------------------------------------------------
 EXPORT_MAX_ROWS = 50_000
-AUDIT_COLUMNS: list[Column | str] = ["id", "at_utc", Column("actor_id", "member"), "action", "entity", "entity_id",
-                                     "changes"]
+AUDIT_COLUMNS: list[Column | str] = [
+    "id",
+    "at_utc",
+    Column("actor_id", "member"),
+    "action",
+    "entity",
+    "entity_id",
+    "changes",
+]
 
 
 async def export_csv(db: Database, guild_id: int, *, actor_id: int | None = None, entity: str | None = None,
@@ -155,10 +164,14 @@ def _dump(changes: Any) -> str:
 
 async def scrub_entity(db: Database, guild_id: int, entity: str, entity_id: str | int) -> int:
     """Keep the audit rows of one entity (e.g. a member's profile) but drop the values they hold."""
-    rows = await db.fetchall("SELECT id, changes FROM audit WHERE guild_id = ? AND entity = ? AND entity_id = ?",
-                             (guild_id, entity, str(entity_id)))
+    rows = await db.fetchall(
+        "SELECT id, changes FROM audit WHERE guild_id = ? AND entity = ? AND entity_id = ?",
+        (guild_id, entity, str(entity_id)),
+    )
     for r in rows:
-        await db.execute("UPDATE audit SET changes = ? WHERE id = ?", (_dump(scrub_values(json.loads(r[1]))), r[0]))
+        await db.execute(
+            "UPDATE audit SET changes = ? WHERE id = ?", (_dump(scrub_values(json.loads(r[1]))), r[0])
+        )
     return len(rows)
 
 

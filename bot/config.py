@@ -47,7 +47,9 @@ class Config:
     @property
     def sync_guild_id(self) -> int | None:
         """The guild id when `sync_commands` names one (development sync)."""
-        return int(self.sync_commands) if self.sync_commands.isascii() and self.sync_commands.isdigit() else None
+        return (
+            int(self.sync_commands) if self.sync_commands.isascii() and self.sync_commands.isdigit() else None
+        )
 
     def resolve_token(self) -> str | None:
         """The bot token: DISCORD_TOKEN from the environment wins over the `token` key."""
@@ -55,7 +57,15 @@ class Config:
         return env or (self.token or None)
 
 
-_TOP_KEYS = {"database_path", "sync_commands", "log_level", "default_timezone", "token", "scheduler", "retention"}
+_TOP_KEYS = {
+    "database_path",
+    "sync_commands",
+    "log_level",
+    "default_timezone",
+    "token",
+    "scheduler",
+    "retention",
+}
 _SCHED_KEYS = {"batch_size", "per_target_batch", "max_attempts", "concurrency"}
 _RETENTION_KEYS = {"jobs_days", "audit_days", "departed_guild_days"}
 
@@ -83,7 +93,9 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
     sync = raw.get("sync_commands", "global")
     if isinstance(sync, int) and not isinstance(sync, bool):
         sync = str(sync)
-    if not isinstance(sync, str) or not (sync in ("global", "off") or (sync.isascii() and sync.isdigit() and len(sync) >= 15)):
+    if not isinstance(sync, str) or not (
+        sync in ("global", "off") or (sync.isascii() and sync.isdigit() and len(sync) >= 15)
+    ):
         raise ConfigError(
             f"sync_commands: must be \"global\", \"off\" or a guild id (a 17–20 digit number); got {sync!r}."
         )
@@ -116,14 +128,22 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
         )
     defaults = SchedulerConfig()
     sched = SchedulerConfig(
-        batch_size=_check_int("scheduler.", "batch_size", sched_raw.get("batch_size", defaults.batch_size), 1, 10_000),
+        batch_size=_check_int(
+            "scheduler.", "batch_size", sched_raw.get("batch_size", defaults.batch_size), 1, 10_000
+        ),
         per_target_batch=_check_int(
-            "scheduler.", "per_target_batch", sched_raw.get("per_target_batch", defaults.per_target_batch), 1, 1_000
+            "scheduler.",
+            "per_target_batch",
+            sched_raw.get("per_target_batch", defaults.per_target_batch),
+            1,
+            1_000,
         ),
         max_attempts=_check_int(
             "scheduler.", "max_attempts", sched_raw.get("max_attempts", defaults.max_attempts), 1, 100
         ),
-        concurrency=_check_int("scheduler.", "concurrency", sched_raw.get("concurrency", defaults.concurrency), 1, 500),
+        concurrency=_check_int(
+            "scheduler.", "concurrency", sched_raw.get("concurrency", defaults.concurrency), 1, 500
+        ),
     )
     retention = _parse_retention(raw.get("retention", {}))
     return Config(
@@ -161,13 +181,19 @@ def _parse_retention(raw: Any) -> RetentionConfig:
         raise ConfigError("retention: must be a table ([retention]).")
     unknown = sorted(set(raw) - _RETENTION_KEYS)
     if unknown:
-        raise ConfigError(f"retention.{unknown[0]}: unknown key. Allowed: {', '.join(sorted(_RETENTION_KEYS))}.")
+        raise ConfigError(
+            f"retention.{unknown[0]}: unknown key. Allowed: {', '.join(sorted(_RETENTION_KEYS))}."
+        )
     d = RetentionConfig()
     return RetentionConfig(
         jobs_days=_check_int("retention.", "jobs_days", raw.get("jobs_days", d.jobs_days), 1, 36_500),
         audit_days=_check_int("retention.", "audit_days", raw.get("audit_days", d.audit_days), 1, 36_500),
         departed_guild_days=_check_int(
-            "retention.", "departed_guild_days", raw.get("departed_guild_days", d.departed_guild_days), 0, 3_650
+            "retention.",
+            "departed_guild_days",
+            raw.get("departed_guild_days", d.departed_guild_days),
+            0,
+            3_650,
         ),
     )
 

@@ -37,7 +37,8 @@ ReadSteps = Generator[tuple[str, Params], list[Any], T]
 
 _MIGRATION_RE = re.compile(r"^(\d{3,})[-_].+\.sql$")
 # Transaction control inside a migration would break the runner's own transaction. A trigger's
-# BEGIN … END; is fine: only a bare BEGIN [DEFERRED|IMMEDIATE|EXCLUSIVE] [TRANSACTION]; or COMMIT/END TRANSACTION/ROLLBACK counts.
+# BEGIN … END; is fine: only a bare BEGIN [DEFERRED|IMMEDIATE|EXCLUSIVE] [TRANSACTION]; or COMMIT/END
+# TRANSACTION/ROLLBACK counts.
 _TXN_RE = re.compile(
     r"^\s*(BEGIN(\s+(DEFERRED|IMMEDIATE|EXCLUSIVE))?(\s+TRANSACTION)?\s*;|COMMIT\b|END\s+TRANSACTION\b|ROLLBACK\b)",
     re.IGNORECASE | re.MULTILINE,
@@ -450,7 +451,9 @@ class Database:
                 except sqlite3.Error as exc:
                     if self.conn.in_transaction:
                         await self.conn.execute("ROLLBACK")
-                    raise DatabaseError(f"Migration {mig.path.name} failed and was rolled back: {exc}") from exc
+                    raise DatabaseError(
+                        f"Migration {mig.path.name} failed and was rolled back: {exc}"
+                    ) from exc
                 log.info("applied migration %s", mig.path.name)
         return before, latest if latest > before else before
 
@@ -480,7 +483,9 @@ def _refuse_non_sqlite(path: Path) -> None:
     except OSError as exc:
         raise DatabaseError(f"Cannot read database file {path}: {exc}") from exc
     if head and head != b"SQLite format 3\x00":
-        raise DatabaseError(f"{path} exists but is not an SQLite database. Move it away or fix database_path.")
+        raise DatabaseError(
+            f"{path} exists but is not an SQLite database. Move it away or fix database_path."
+        )
 
 
 def _self_contained(conn: sqlite3.Connection) -> None:
@@ -597,7 +602,9 @@ class _HasDatabasePath(Protocol):
 
 
 @contextmanager
-def exclusive_cli_lock(target: _HasDatabasePath | str | os.PathLike[str], action: str) -> Iterator[ProcessLock]:
+def exclusive_cli_lock(
+    target: _HasDatabasePath | str | os.PathLike[str], action: str
+) -> Iterator[ProcessLock]:
     """`with exclusive_cli_lock(config, "db migrate"):` — a command-line command that writes takes the
     bot's single-instance lock for its whole run, and refuses (DatabaseLocked, one line) while a bot
     process runs on that database: a migration, seed or import under a live bot would race its writes."""

@@ -109,7 +109,9 @@ def fit_embeds(embeds: Sequence[discord.Embed]) -> list[discord.Embed]:
     return out
 
 
-def chunk_lines(lines: Sequence[str], *, limit: int = DESCRIPTION_MAX, per_page: int | None = None) -> list[str]:
+def chunk_lines(
+    lines: Sequence[str], *, limit: int = DESCRIPTION_MAX, per_page: int | None = None
+) -> list[str]:
     """Join lines into pages, each at most `limit` characters (and `per_page` lines)."""
     pages: list[str] = []
     cur: list[str] = []

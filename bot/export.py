@@ -173,8 +173,14 @@ def write_csv(columns: Sequence[Column | str], rows: Iterable[Mapping[str, Any]]
             ids = _ids(value)
             if c.kind == "member":  # a member who asked to be forgotten has no id, only "a former member"
                 out.append(" ".join(id_cell(i) for i in ids if i != FORMER_MEMBER))
-                out.append(neutralise("; ".join(
-                    FORMER_MEMBER_LABEL if i == FORMER_MEMBER else names.get(i) or UNKNOWN_MEMBER for i in ids)))
+                out.append(
+                    neutralise(
+                        "; ".join(
+                            FORMER_MEMBER_LABEL if i == FORMER_MEMBER else names.get(i) or UNKNOWN_MEMBER
+                            for i in ids
+                        )
+                    )
+                )
             else:
                 out.append(" ".join(id_cell(i) for i in ids))
         w.writerow(out)

@@ -27,7 +27,9 @@ ACK_EXTRA = "acknowledge_first"
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]] | app_commands.Command[Any, ..., Any])
 
 
-async def acknowledge(interaction: discord.Interaction[Any], *, ephemeral: bool = True, update: bool = False) -> None:
+async def acknowledge(
+    interaction: discord.Interaction[Any], *, ephemeral: bool = True, update: bool = False
+) -> None:
     """Answer Discord now, before any write, unless the interaction was already answered.
 
     A command or modal gets "thinking…" (deferred, `ephemeral` as its reply will be; `reply` then
@@ -149,7 +151,11 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
     if isinstance(inner, TimeParseError):
         return str(inner), True
     if isinstance(inner, app_commands.CommandOnCooldown):
-        return f"Slow down: you can use this again <t:{int(discord.utils.utcnow().timestamp() + inner.retry_after) + 1}:R>.", True
+        return (
+            "Slow down: you can use this again "
+            f"<t:{int(discord.utils.utcnow().timestamp() + inner.retry_after) + 1}:R>.",
+            True,
+        )
     if isinstance(inner, app_commands.MissingPermissions):
         perms = ", ".join(p.replace("_", " ").title() for p in inner.missing_permissions)
         return f"You need the {perms} permission for that.", True
@@ -190,10 +196,16 @@ async def handle_error(interaction: discord.Interaction[Any], error: BaseExcepti
     message, expected = describe_error(error)
     if not expected:
         ref = secrets.token_hex(4)
-        cmd = interaction.command.qualified_name if interaction.command else dict(interaction.data or {}).get("custom_id")
+        cmd = (
+            interaction.command.qualified_name
+            if interaction.command
+            else dict(interaction.data or {}).get("custom_id")
+        )
         log.error("unhandled error [ref %s] in %s (guild %s, user %s)", ref, cmd, interaction.guild_id,
                   interaction.user.id, exc_info=error)
-        message = f"Something went wrong on my side. Nothing was changed unless I said so. Reference: `{ref}`."
+        message = (
+            f"Something went wrong on my side. Nothing was changed unless I said so. Reference: `{ref}`."
+        )
     try:
         await reply(interaction, embed=error_embed(message), ephemeral=True)
     except discord.HTTPException:
@@ -203,5 +215,7 @@ async def handle_error(interaction: discord.Interaction[Any], error: BaseExcepti
 class AttacheTree(app_commands.CommandTree[Any]):
     """Command tree whose errors all go through `handle_error`."""
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
         await handle_error(interaction, error)

@@ -51,18 +51,30 @@ class Kind:
 KINDS: dict[str, Kind] = {
     k.key: k
     for k in (
-        Kind("roundtable", "roundtables",
-             "SELECT created_ms FROM roundtables WHERE guild_id = ? AND host_id = ? AND created_ms >= ? "
-             "ORDER BY created_ms DESC LIMIT ?"),
-        Kind("practice", "practices",
-             "SELECT created_ms FROM practices WHERE guild_id = ? AND submitter_id = ? AND created_ms >= ? "
-             "ORDER BY created_ms DESC LIMIT ?"),
-        Kind("agreement", "agreements",
-             "SELECT created_ms FROM mou_agreements WHERE guild_id = ? AND created_by = ? AND created_ms >= ? "
-             "ORDER BY created_ms DESC LIMIT ?"),
-        Kind("milestone", "milestones",
-             "SELECT created_ms FROM mou_milestones WHERE guild_id = ? AND created_by = ? AND created_ms >= ? "
-             "ORDER BY created_ms DESC LIMIT ?"),
+        Kind(
+            "roundtable",
+            "roundtables",
+            "SELECT created_ms FROM roundtables WHERE guild_id = ? AND host_id = ? AND created_ms >= ? "
+            "ORDER BY created_ms DESC LIMIT ?",
+        ),
+        Kind(
+            "practice",
+            "practices",
+            "SELECT created_ms FROM practices WHERE guild_id = ? AND submitter_id = ? AND created_ms >= ? "
+            "ORDER BY created_ms DESC LIMIT ?",
+        ),
+        Kind(
+            "agreement",
+            "agreements",
+            "SELECT created_ms FROM mou_agreements WHERE guild_id = ? AND created_by = ? AND created_ms >= ? "
+            "ORDER BY created_ms DESC LIMIT ?",
+        ),
+        Kind(
+            "milestone",
+            "milestones",
+            "SELECT created_ms FROM mou_milestones WHERE guild_id = ? AND created_by = ? AND created_ms >= ? "
+            "ORDER BY created_ms DESC LIMIT ?",
+        ),
     )
 }
 

@@ -238,6 +238,8 @@ class Paginator(BaseView):
         await self.go(interaction, 0, to_last=True)
 
 
-async def paginate(interaction: discord.Interaction[Any], pages: Sequence[Page], *, ephemeral: bool = True) -> None:
+async def paginate(
+    interaction: discord.Interaction[Any], pages: Sequence[Page], *, ephemeral: bool = True
+) -> None:
     """Answer with ready pages (the common case)."""
     await Paginator(StaticPages(pages), interaction.user.id).start(interaction, ephemeral=ephemeral)

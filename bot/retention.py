@@ -65,7 +65,9 @@ async def guild_tables(db: Database) -> list[GuildTable]:
             continue
         pk = tuple(c[0] for c in sorted((c for c in cols if c[1] > 0), key=lambda c: c[1]))
         tables[name] = GuildTable(name, pk or ("rowid",))
-        refs[name] = {r[0] for r in await db.fetchall("SELECT \"table\" FROM pragma_foreign_key_list(?)", (name,))}
+        refs[name] = {
+            r[0] for r in await db.fetchall('SELECT "table" FROM pragma_foreign_key_list(?)', (name,))
+        }
     ordered: list[GuildTable] = []
     seen: set[str] = set()
 
@@ -102,7 +104,9 @@ async def _delete_batched(db: Database, table: GuildTable, where: str, params: t
         await pause()
 
 
-async def purge_guild(db: Database, guild_id: int, *, batch: int = BATCH, pause: Pause = _yield) -> PurgeResult:
+async def purge_guild(
+    db: Database, guild_id: int, *, batch: int = BATCH, pause: Pause = _yield
+) -> PurgeResult:
     """Delete every row of one server, in every table with a guild_id, its departure record last."""
     result = PurgeResult(guild_id)
     tables = [t for t in await guild_tables(db) if t.name != "guild_departures"]
@@ -120,7 +124,9 @@ async def purge_guild(db: Database, guild_id: int, *, batch: int = BATCH, pause:
 async def departures_due(db: Database, now: datetime, grace_days: int) -> list[int]:
     """Servers the bot left at least `grace_days` ago."""
     cutoff = to_ms(now - timedelta(days=grace_days))
-    rows = await db.fetchall("SELECT guild_id FROM guild_departures WHERE left_ms <= ? ORDER BY left_ms", (cutoff,))
+    rows = await db.fetchall(
+        "SELECT guild_id FROM guild_departures WHERE left_ms <= ? ORDER BY left_ms", (cutoff,)
+    )
     return [int(r[0]) for r in rows]
 
 
@@ -139,8 +145,15 @@ async def prune(db: Database, now: datetime, *, jobs_days: int, audit_days: int,
         db, GuildTable("jobs", ("id",)),
         "status IN ('done', 'failed', 'skipped', 'cancelled') AND COALESCE(finished_ms, updated_ms) < ?",
         (job_cutoff,), batch, pause)
-    audit = await _delete_batched(db, GuildTable("audit", ("id",)), "at_ms < ?", (audit_cutoff,), batch, pause)
+    audit = await _delete_batched(
+        db, GuildTable("audit", ("id",)), "at_ms < ?", (audit_cutoff,), batch, pause
+    )
     if jobs or audit:
-        log.info("retention: pruned %d finished job(s) older than %d days and %d audit row(s) older than %d days",
-                 jobs, jobs_days, audit, audit_days)
+        log.info(
+            "retention: pruned %d finished job(s) older than %d days and %d audit row(s) older than %d days",
+            jobs,
+            jobs_days,
+            audit,
+            audit_days,
+        )
     return PruneResult(jobs, audit)

@@ -188,7 +188,9 @@ class Scheduler:
         A running job is left to finish."""
         due = to_ms(due_at)
         if guild_id in self.departed:
-            log.debug("scheduler: not scheduling %s for guild %s: the bot left that server", dedupe_key, guild_id)
+            log.debug(
+                "scheduler: not scheduling %s for guild %s: the bot left that server", dedupe_key, guild_id
+            )
             return
         now = to_ms(self.clock())
         body = json.dumps(payload or {}, separators=(",", ":"), ensure_ascii=False)
@@ -246,8 +248,8 @@ class Scheduler:
 
     async def pending(self, guild_id: int, prefix: str = "") -> list[Job]:
         rows = await self.db.fetchall(
-            "SELECT * FROM jobs WHERE guild_id = ? AND status = 'pending' AND dedupe_key >= ? AND dedupe_key < ? "
-            "ORDER BY due_ms, id",
+            "SELECT * FROM jobs WHERE guild_id = ? AND status = 'pending' AND dedupe_key >= ? AND dedupe_key "
+            "< ? ORDER BY due_ms, id",
             (guild_id, prefix, prefix + "\U0010ffff"),
         )
         return [_row_to_job(r) for r in rows]
@@ -348,7 +350,9 @@ class Scheduler:
             "UPDATE jobs SET status = 'pending', resumed = 1 WHERE status = 'running'"
         )
         if n:
-            log.warning("scheduler: %d job(s) were interrupted mid-send; they will be resent with their nonce", n)
+            log.warning(
+                "scheduler: %d job(s) were interrupted mid-send; they will be resent with their nonce", n
+            )
         return n
 
     async def start(self) -> None:
@@ -473,7 +477,13 @@ class Scheduler:
             )
             RETURNING *
             """,
-            {"now": now_ms, "busy": busy, "scan": limit * 4, "per_target": self.per_target_batch, "limit": limit},
+            {
+                "now": now_ms,
+                "busy": busy,
+                "scan": limit * 4,
+                "per_target": self.per_target_batch,
+                "limit": limit,
+            },
         )
         jobs = [_row_to_job(r) for r in rows]
         jobs.sort(key=lambda j: (j.due_at, j.id))
@@ -524,7 +534,13 @@ class Scheduler:
             if stale:
                 log.info("scheduler: skipping %s job %d (%s): too late, due %s", job.kind, job.id,
                          job.dedupe_key, job.original_due_at.isoformat())
-                self._results.append(("skipped", job.id, f"skipped: too late to matter (due {job.original_due_at:%Y-%m-%d %H:%M} UTC)"))
+                self._results.append(
+                    (
+                        "skipped",
+                        job.id,
+                        f"skipped: too late to matter (due {job.original_due_at:%Y-%m-%d %H:%M} UTC)",
+                    )
+                )
                 self.stats.skipped += 1
                 return
         self.stats.dispatched += 1

@@ -47,14 +47,35 @@ def _zone(v: Any) -> str | None:
 
 
 CORE_SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("moderator_role_id", "Moderator role", None, _snowflake_or_none, lambda v: f"<@&{v}>" if v else "not set (Manage Messages)"),
-    SettingSpec("review_channel_id", "Review channel", None, _snowflake_or_none, lambda v: f"<#{v}>" if v else "not set"),
     SettingSpec(
-        "announcements_channel_id", "Announcements channel", None, _snowflake_or_none,
+        "moderator_role_id",
+        "Moderator role",
+        None,
+        _snowflake_or_none,
+        lambda v: f"<@&{v}>" if v else "not set (Manage Messages)",
+    ),
+    SettingSpec(
+        "review_channel_id",
+        "Review channel",
+        None,
+        _snowflake_or_none,
         lambda v: f"<#{v}>" if v else "not set",
     ),
-    SettingSpec("timezone", "Time zone", None, _zone, str,
-                render_unset=lambda gs: f"{gs.default_timezone} (the bot's default)"),
+    SettingSpec(
+        "announcements_channel_id",
+        "Announcements channel",
+        None,
+        _snowflake_or_none,
+        lambda v: f"<#{v}>" if v else "not set",
+    ),
+    SettingSpec(
+        "timezone",
+        "Time zone",
+        None,
+        _zone,
+        str,
+        render_unset=lambda gs: f"{gs.default_timezone} (the bot's default)",
+    ),
 )
 
 
@@ -121,11 +142,13 @@ class SettingsService:
         now = to_ms(self.clock())
         async with self.db.transaction():
             if clean is None:
-                await self.db.execute("DELETE FROM guild_settings WHERE guild_id = ? AND key = ?", (guild_id, key))
+                await self.db.execute(
+                    "DELETE FROM guild_settings WHERE guild_id = ? AND key = ?", (guild_id, key)
+                )
             else:
                 await self.db.execute(
-                    "INSERT INTO guild_settings (guild_id, key, value, updated_ms, updated_by) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (guild_id, key) DO UPDATE SET value = excluded.value, "
+                    "INSERT INTO guild_settings (guild_id, key, value, updated_ms, updated_by) VALUES (?, ?, "
+                    "?, ?, ?) ON CONFLICT (guild_id, key) DO UPDATE SET value = excluded.value, "
                     "updated_ms = excluded.updated_ms, updated_by = excluded.updated_by",
                     (guild_id, key, json.dumps(clean), now, actor_id),
                 )

@@ -157,7 +157,9 @@ def _quote(text: object, limit: int = 40) -> str:
     raw = text if isinstance(text, str) else repr(text)
     raw = raw[: limit * 4]
     cleaned = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch in " \t\n")
-    cleaned = md_line(cleaned.replace("`", "'").replace("@", "@\u200b"), limit)  # no markdown, link or mention
+    cleaned = md_line(
+        cleaned.replace("`", "'").replace("@", "@\u200b"), limit
+    )  # no markdown, link or mention
     return f"“{cleaned}”"
 
 
@@ -872,7 +874,8 @@ def _parse_clock(text: str, *, bare_ok: bool, evening: bool = False) -> time | N
         hour += 12
     if hour > 23 or minute > 59 or second > 59:
         raise TimeParseError(
-            f"{_quote(text)} isn't a valid time: hours go from 00 to 23 and minutes from 00 to 59. {WHEN_HINT}"
+            f"{_quote(text)} isn't a valid time: hours go from "
+            f"00 to 23 and minutes from 00 to 59. {WHEN_HINT}"
         )
     return time(hour, minute, second)
 
@@ -1070,7 +1073,8 @@ def _clock_from_fields(f: _Fields, text: object) -> time:
     hour, minute, second = f.hour, f.minute or 0, f.second or 0
     if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
         raise TimeParseError(
-            f"{_quote(text)} isn't a valid time: hours go from 00 to 23 and minutes from 00 to 59. {WHEN_HINT}"
+            f"{_quote(text)} isn't a valid time: hours go from "
+            f"00 to 23 and minutes from 00 to 59. {WHEN_HINT}"
         )
     return time(hour, minute, second, f.microsecond or 0)
 

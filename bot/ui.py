@@ -37,7 +37,9 @@ class BaseView(discord.ui.View):
     """A view only its author may use, which disables itself on timeout. `guard` (bot.checks.Guard)
     is re-checked on every press: a right lost since the view opened refuses the press."""
 
-    def __init__(self, author_id: int | None, *, timeout: float | None = 180, guard: Guard | None = None) -> None:
+    def __init__(
+        self, author_id: int | None, *, timeout: float | None = 180, guard: Guard | None = None
+    ) -> None:
         super().__init__(timeout=timeout)
         self.author_id = author_id
         self.guard = guard
@@ -82,7 +84,11 @@ class BaseModal(discord.ui.Modal):
 
     # `item` is never passed to a modal; it makes the signature fit discord.py's BaseView.on_error too.
     async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any] | None = None, /
+        self,
+        interaction: discord.Interaction[Any],
+        error: Exception,
+        item: discord.ui.Item[Any] | None = None,
+        /,
     ) -> None:
         await handle_error(interaction, error)
 

@@ -16,7 +16,12 @@ from tests.fakediscord.fixtures import fake_discord  # noqa: F401 - fixture
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return parse_config(
-        {"database_path": "attache.db", "sync_commands": "global", "log_level": "DEBUG", "default_timezone": "UTC"},
+        {
+            "database_path": "attache.db",
+            "sync_commands": "global",
+            "log_level": "DEBUG",
+            "default_timezone": "UTC",
+        },
         base_dir=tmp_path,
     )
 

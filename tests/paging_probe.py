@@ -1,5 +1,6 @@
 """A test-only extension: /probe commands that page through a list the way features do, including from an
-interaction that was already acknowledged (deferred) before the paginator starts. Loaded by tests/test_ui.py."""
+interaction that was already acknowledged (deferred) before the paginator starts. Loaded by
+tests/test_ui.py."""
 
 from __future__ import annotations
 

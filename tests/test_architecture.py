@@ -182,7 +182,9 @@ def private_client(root: Path = ROOT) -> Found:
                 continue
             if node.attr in PRIVATE_CLIENT_ATTRS:
                 out.append((rel(root, path), node.lineno, f"uses discord.py's private .{node.attr}"))
-            elif node.attr == "http" and not (isinstance(node.value, ast.Name) and node.value.id == "discord"):
+            elif node.attr == "http" and not (
+                isinstance(node.value, ast.Name) and node.value.id == "discord"
+            ):
                 out.append((rel(root, path), node.lineno, "uses discord.py's private HTTP client (.http)"))
     return out
 
@@ -232,9 +234,17 @@ def test_the_rules_see_planted_violations(tmp_path: Path) -> None:
     assert SQL_RE.match("delete from t")
     assert SQL_RE.match("SELECT COUNT(*) FROM t") and SQL_RE.match("SELECT p.id, p.title FROM practices AS p")
     assert SQL_RE.match("CREATE UNIQUE INDEX i ON t (a)")
-    for english in ("Delete this practice?", "With the buttons below", "Update the title", "Select a city",
-                    "Created by <@1>", "Insert a link", "Selected from the list", "Select a city from the list",
-                    "Create a table of contents"):
+    for english in (
+        "Delete this practice?",
+        "With the buttons below",
+        "Update the title",
+        "Select a city",
+        "Created by <@1>",
+        "Insert a link",
+        "Selected from the list",
+        "Select a city from the list",
+        "Create a table of contents",
+    ):
         assert not SQL_RE.match(english), english
 
     files = {
@@ -246,12 +256,12 @@ def test_the_rules_see_planted_violations(tmp_path: Path) -> None:
         "cogs/a/__init__.py": "",
         "cogs/a/service.py": "from bot import db\nfrom . import helper\nfrom ..b.service import X\n",
         "cogs/a/helper.py": "import discord\n",
-        "cogs/a/cog.py": "import discord\nfrom cogs.a.service import S\n\nQ = f'SELECT id FROM t WHERE x = {1}'\n"
-                         "E = 'Delete this?'\n",
+        "cogs/a/cog.py": "import discord\nfrom cogs.a.service import S\n\nQ = f'SELECT id FROM t WHERE x = "
+        "{1}'\nE = 'Delete this?'\n",
         "cogs/b/__init__.py": "",
         "cogs/b/service.py": "X = 1\n",
         "cogs/b/views.py": "import discord\nimport cogs\nfrom cogs.b import service\n\n"
-                           "def f(i):\n    return i._state\n",
+        "def f(i):\n    return i._state\n",
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

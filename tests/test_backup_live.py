@@ -56,8 +56,12 @@ async def test_backup_while_writing_holds_every_committed_row(tmp_path: Path) ->
     svc = PracticeService(db)
     async with db.transaction():
         for i in range(700):
-            await svc.submit(GUILD, 41, Draft(f"Seed practice {i}", "Before the backups.", "y " * 1900, "z " * 700, "w " * 700),
-                             Meta(city_name="Lyon", topics=("climate",)))
+            await svc.submit(
+                GUILD,
+                41,
+                Draft(f"Seed practice {i}", "Before the backups.", "y " * 1900, "z " * 700, "w " * 700),
+                Meta(city_name="Lyon", topics=("climate",)),
+            )
     pages = await db.fetchval("PRAGMA page_count")
     await db.close()
     assert pages > 1024
@@ -67,7 +71,14 @@ async def test_backup_while_writing_holds_every_committed_row(tmp_path: Path) ->
     log = tmp_path / "committed.log"
     log.touch()
     writer = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.soak.writer_child", str(path), str(GUILD), str(log), cwd=tmp_path, env=env,
+        sys.executable,
+        "-m",
+        "tests.soak.writer_child",
+        str(path),
+        str(GUILD),
+        str(log),
+        cwd=tmp_path,
+        env=env,
         stderr=asyncio.subprocess.PIPE,
     )
     results = []
@@ -97,8 +108,13 @@ async def test_backup_while_writing_holds_every_committed_row(tmp_path: Path) ->
             conn = sqlite3.connect(sqlite_uri(target, mode="ro"), uri=True)
             try:
                 ids = {r[0] for r in conn.execute("SELECT id FROM practices WHERE guild_id = ?", (GUILD,))}
-                audits = {int(r[0]) for r in conn.execute(
-                    "SELECT entity_id FROM audit WHERE guild_id = ? AND action = 'practice.submit'", (GUILD,))}
+                audits = {
+                    int(r[0])
+                    for r in conn.execute(
+                        "SELECT entity_id FROM audit WHERE guild_id = ? AND action = 'practice.submit'",
+                        (GUILD,),
+                    )
+                }
                 revs = {r[0] for r in conn.execute(
                     "SELECT practice_id FROM practice_revisions WHERE guild_id = ?", (GUILD,))}
             finally:
@@ -109,8 +125,11 @@ async def test_backup_while_writing_holds_every_committed_row(tmp_path: Path) ->
             assert ids == audits == revs  # whole transactions only
             results.append((len(committed), len(ids), took))
         assert writer.returncode is None  # still writing all along
-        strays = [n for n in _names(tmp_path)
-                  if not n.startswith(("attache.db", "backups #", "restore-", "committed.log", "config.toml"))]
+        strays = [
+            n
+            for n in _names(tmp_path)
+            if not n.startswith(("attache.db", "backups #", "restore-", "committed.log", "config.toml"))
+        ]
         assert strays == [], strays
     finally:
         if writer.returncode is None:

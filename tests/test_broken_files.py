@@ -39,13 +39,28 @@ from tests.fakediscord import FakeDiscord, FakeDiscordTimeout, run_bot
 from tests.test_permission_matrix import add_mou, db_path, db_snapshot, share_practice, snapshot_diff
 
 ROOT = Path(__file__).resolve().parent.parent
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" + bytes(200)
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    + bytes(200)
+)
 GOOD_HEADER = "city,country_iso2,network_slug,since_year,source\n"
 BROKEN_IMPORTS: dict[str, tuple[str, bytes, re.Pattern[str]]] = {
     "png": ("logo.png", PNG, re.compile(r"not UTF-8 text")),
-    "utf16": ("members.csv", (GOOD_HEADER + "Lima,PE,c40,2020,x\n").encode("utf-16"), re.compile(r"not UTF-8 text")),
-    "utf16-no-bom": ("members.csv", (GOOD_HEADER + "Lima,PE,c40,2020,x\n").encode("utf-16-le"), re.compile(r"NUL byte")),
-    "nul": ("members.csv", (GOOD_HEADER + "Lima,PE,c40,2020,C40 site\x00s\n").encode(), re.compile(r"NUL byte \(line 2\)")),
+    "utf16": (
+        "members.csv",
+        (GOOD_HEADER + "Lima,PE,c40,2020,x\n").encode("utf-16"),
+        re.compile(r"not UTF-8 text"),
+    ),
+    "utf16-no-bom": (
+        "members.csv",
+        (GOOD_HEADER + "Lima,PE,c40,2020,x\n").encode("utf-16-le"),
+        re.compile(r"NUL byte"),
+    ),
+    "nul": (
+        "members.csv",
+        (GOOD_HEADER + "Lima,PE,c40,2020,C40 site\x00s\n").encode(),
+        re.compile(r"NUL byte \(line 2\)"),
+    ),
     "nul-networks": ("networks.csv", b"slug,name\nnulnet,Nul\x00Net\n", re.compile(r"NUL byte \(line 2\)")),
     "wrong-columns": ("members.csv", b"name,colour,weight\nLima,blue,3\n", re.compile(r"column")),
     "empty": ("members.csv", b"", re.compile(r"column")),
@@ -184,7 +199,9 @@ async def test_attache_run_on_foreign_database(fake_discord: FakeDiscord, tmp_pa
 
 
 @pytest.mark.parametrize("kind", ["text", "corrupt-sqlite"])
-async def test_create_bot_start_on_foreign_database(fake_discord: FakeDiscord, tmp_path: Path, kind: str) -> None:
+async def test_create_bot_start_on_foreign_database(
+    fake_discord: FakeDiscord, tmp_path: Path, kind: str
+) -> None:
     populate(fake_discord)
     cfg = make_config(tmp_path)
     dbfile = tmp_path / "attache.db"
@@ -223,8 +240,23 @@ async def _writes_refused(w: World, pattern: re.Pattern[str], *, small_writes: b
     res = await fake.invoke(g, w.bob, "mou add", {"kind": "mou", "title": "Storage trouble MOU",
                                                   "city_a": "Seoul, KR", "city_b": "Paris, FR"})
     assert res.modal is not None, res.text
-    attempts.append(("mou add", await fake.submit_modal(g, w.bob, res, {
-        "mou_add_summary": "Z" * 2000, "mou_add_focus": "F" * 300, "mou_add_links": "\n".join(f"https://example.org/agreements/{i:02d}/" + "d" * 150 for i in range(10))})))
+    attempts.append(
+        (
+            "mou add",
+            await fake.submit_modal(
+                g,
+                w.bob,
+                res,
+                {
+                    "mou_add_summary": "Z" * 2000,
+                    "mou_add_focus": "F" * 300,
+                    "mou_add_links": "\n".join(
+                        f"https://example.org/agreements/{i:02d}/" + "d" * 150 for i in range(10)
+                    ),
+                },
+            ),
+        )
+    )
     if small_writes:
         await _small_writes(w, attempts)
     await _check_refusals(w, attempts, pattern, before)
@@ -236,7 +268,9 @@ async def _small_writes(w: World, attempts: list[tuple[str, Any]]) -> None:
         "city": "Lima", "title": "T" * 90, "expertise": "E" * 200})))
     attempts.append(("roundtable rsvp", await fake.invoke(g, w.carol, "roundtable rsvp", {
         "id": w.extra["rt"], "response": "going"})))
-    attempts.append(("mou log", await fake.invoke(g, w.alice, "mou log", {"id": w.extra["mou"], "text": "V" * 900})))
+    attempts.append(
+        ("mou log", await fake.invoke(g, w.alice, "mou log", {"id": w.extra["mou"], "text": "V" * 900}))
+    )
 
 
 async def _check_refusals(w: World, attempts: list[tuple[str, Any]], pattern: re.Pattern[str],

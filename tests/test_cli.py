@@ -22,7 +22,12 @@ def cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subpro
     full_env["PYTHONPATH"] = str(ROOT)
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -100,7 +105,9 @@ def _migrated_with_rows(tmp_path: Path) -> Path:
     assert r.returncode == 0, r.stderr
     conn = sqlite3.connect(tmp_path / "bot.db")
     with conn:
-        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [(f"k{i}", "v" * 500) for i in range(200)])
+        conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)", [(f"k{i}", "v" * 500) for i in range(200)]
+        )
     conn.close()
     return tmp_path / "bot.db"
 
@@ -208,8 +215,12 @@ def test_writing_commands_refuse_while_the_bot_holds_the_lock(tmp_path: Path) ->
         lock.acquire()
     try:
         before = (tmp_path / "bot.db").read_bytes()
-        for cwd, args in ((fresh, ("db", "migrate")), (tmp_path, ("db", "seed")),
-                          (tmp_path, ("import", "networks", "net.csv")), (fresh, ("export", "networks", "x.csv"))):
+        for cwd, args in (
+            (fresh, ("db", "migrate")),
+            (tmp_path, ("db", "seed")),
+            (tmp_path, ("import", "networks", "net.csv")),
+            (fresh, ("export", "networks", "x.csv")),
+        ):
             r = cli(cwd, *args)
             assert r.returncode == 3, (args, r.stdout, r.stderr)
             lines = r.stderr.strip().splitlines()
@@ -272,7 +283,9 @@ def _closed_port() -> int:
 
 def test_run_warns_when_the_config_holding_the_token_is_readable_by_others(tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
-    cfg.write_text('database_path = "bot.db"\nlog_level = "WARNING"\ntoken = "secret-token-xyz"\n', encoding="utf-8")
+    cfg.write_text(
+        'database_path = "bot.db"\nlog_level = "WARNING"\ntoken = "secret-token-xyz"\n', encoding="utf-8"
+    )
     env = {"ATTACHE_DISCORD_API_BASE": f"http://127.0.0.1:{_closed_port()}/api/v10"}  # login fails at once
     for mode, warned in ((0o644, True), (0o640, True), (0o600, False)):
         cfg.chmod(mode)

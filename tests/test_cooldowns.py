@@ -46,8 +46,12 @@ async def prepare(w: World, command: str) -> dict[str, Any]:
     """Options for one use of `command` (creating what it needs first)."""
     if command == "roundtable ics":
         start = (datetime.now(UTC) + timedelta(days=3)).replace(second=0, microsecond=0)
-        res = await w.fake.invoke(w.guild, w.alice, "roundtable schedule",
-                                  {"title": "Calendar", "when": start.strftime("%Y-%m-%d %H:%M"), "timezone": "UTC"})
+        res = await w.fake.invoke(
+            w.guild,
+            w.alice,
+            "roundtable schedule",
+            {"title": "Calendar", "when": start.strftime("%Y-%m-%d %H:%M"), "timezone": "UTC"},
+        )
         rt_id = await w.bot.db.fetchval("SELECT MAX(id) FROM roundtables WHERE guild_id = ?", (w.guild.id,))
         assert rt_id, res.text
         return {"id": rt_id}

@@ -103,9 +103,14 @@ def check_database(path: Path, rt_ids: list[int]) -> dict[str, int]:
             revs = [r[0] for r in conn.execute(
                 "SELECT action FROM practice_revisions WHERE guild_id = ? AND practice_id = ? ORDER BY id",
                 (GUILD, pid))]
-            audits = [r[0] for r in conn.execute(
-                "SELECT action FROM audit WHERE guild_id = ? AND entity = 'practice' AND entity_id = ? ORDER BY id",
-                (GUILD, str(pid)))]
+            audits = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT action FROM audit WHERE guild_id = ? AND "
+                    "entity = 'practice' AND entity_id = ? ORDER BY id",
+                    (GUILD, str(pid)),
+                )
+            ]
             if status == "approved":
                 approved += 1
                 approved_ids.add(pid)
@@ -121,14 +126,17 @@ def check_database(path: Path, rt_ids: list[int]) -> dict[str, int]:
         presses = 0
         for rt_id in rt_ids:
             rows = conn.execute(
-                "SELECT occ_s, user_id, status, seq FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ?",
-                (GUILD, rt_id)).fetchall()
+                "SELECT occ_s, user_id, status, seq FROM roundtable_rsvps "
+                "WHERE guild_id = ? AND roundtable_id = ?",
+                (GUILD, rt_id),
+            ).fetchall()
             occs = {r[0] for r in rows}
             # replay the audit log: each press sets the presser's answer and the promoted members' "going"
             replay: dict[int, str] = {}
             for entity_id, actor, changes in conn.execute(
-                "SELECT entity_id, actor_id, changes FROM audit WHERE guild_id = ? AND action = 'roundtable.rsvp' "
-                "ORDER BY id", (GUILD,)
+                "SELECT entity_id, actor_id, changes FROM audit WHERE guild_id = ? AND action = "
+                "'roundtable.rsvp' ORDER BY id",
+                (GUILD,),
             ):
                 if not entity_id.startswith(f"{rt_id}:"):
                     continue
@@ -207,7 +215,9 @@ async def test_failure_after_every_statement_leaves_no_half_action(tmp_path: Pat
         counts = check_database(path, [rt_id])
         assert counts["rsvp_presses"] == len(script)
         going = await db.fetchall(
-            "SELECT user_id FROM roundtable_rsvps WHERE roundtable_id = ? AND status = 'going' ORDER BY seq", (rt_id,))
+            "SELECT user_id FROM roundtable_rsvps WHERE roundtable_id = ? AND status = 'going' ORDER BY seq",
+            (rt_id,),
+        )
         assert sorted(r[0] for r in going) == sorted(USERS[1:CAPACITY + 1])
     finally:
         await db.close()
@@ -217,7 +227,8 @@ async def test_failure_after_every_statement_leaves_no_half_action(tmp_path: Pat
     assert rolled_back["approve"] >= 3 and rolled_back["rsvp"] >= 20
 
 
-# -- SIGKILL of a process in the middle of user actions ------------------------------------------------------------
+# -- SIGKILL of a process in the middle of user actions ------------------------------------------------------
+
 
 async def test_sigkill_mid_action_never_leaves_half_written_rows(tmp_path: Path) -> None:
     path = tmp_path / "attache.db"

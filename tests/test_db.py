@@ -30,7 +30,8 @@ def schema_of(path: Path) -> list[tuple[str, str]]:
     conn = sqlite3.connect(path)
     try:
         rows = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            "SELECT name, sql FROM sqlite_master WHERE sql IS "
+            "NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY name"
         ).fetchall()
     finally:
         conn.close()
@@ -190,7 +191,9 @@ GLOBAL_PREFIXES = ("practices_fts", "practices_head", "practices_rank", "practic
 
 
 async def test_every_content_table_has_guild_id(db: Database) -> None:
-    rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    rows = await db.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
     missing = []
     for (name,) in rows:
         cols = {r[1] for r in await db.fetchall("SELECT * FROM pragma_table_info(?)", (name,))}
@@ -208,7 +211,9 @@ async def _reader_db(tmp_path: Path, name: str = "readers.db") -> Database:
     return db
 
 
-def _count_twice(path: Path, threads: list[str]) -> Generator[tuple[str, tuple[Any, ...]], list[Any], tuple[int, int]]:
+def _count_twice(
+    path: Path, threads: list[str]
+) -> Generator[tuple[str, tuple[Any, ...]], list[Any], tuple[int, int]]:
     """Counts the rows, commits a row from another connection, counts again: both counts come from
     the read program's one snapshot."""
     threads.append(threading.current_thread().name)

@@ -34,7 +34,9 @@ async def test_profile_whois_city_show_network_shared(started_bot: World) -> Non
     res = await fake.invoke(w.guild, w.alice, "profile set", options={
         "city": seoul["value"], "title": "Director of International Relations", "office": "Mayor's Office"})
     assert res.ephemeral and "Profile saved" in res.text and "unverified" in res.text
-    res = await fake.invoke(w.guild, w.bob, "profile set", options={"city": "Paris", "title": "Adviser @everyone"})
+    res = await fake.invoke(
+        w.guild, w.bob, "profile set", options={"city": "Paris", "title": "Adviser @everyone"}
+    )
     assert "Profile saved" in res.text
 
     # Bad input: clear ephemeral error, nothing saved.
@@ -47,7 +49,9 @@ async def test_profile_whois_city_show_network_shared(started_bot: World) -> Non
     assert {c["name"] for c in mc[:2]} == {"Seoul, KR", "Paris, FR"}
     res = await fake.invoke(w.guild, w.dave, "whois", options={"city": "Seoul"})
     text = _text(res)
-    assert f"<@{w.alice.id}>" in text and "Director of International Relations" in text and "unverified" in text
+    assert (
+        f"<@{w.alice.id}>" in text and "Director of International Relations" in text and "unverified" in text
+    )
 
     # Only moderators verify; verification shows.
     res = await fake.invoke(w.guild, w.bob, "profile verify", options={"member": w.alice.id})
@@ -70,9 +74,13 @@ async def test_profile_whois_city_show_network_shared(started_bot: World) -> Non
         assert "Tijuana" in body
 
     # network shared / overlap.
-    res = await fake.invoke(w.guild, w.dave, "network shared", options={"city_a": "Los Angeles", "city_b": "Paris"})
+    res = await fake.invoke(
+        w.guild, w.dave, "network shared", options={"city_a": "Los Angeles", "city_b": "Paris"}
+    )
     assert "C40 Cities Climate Leadership Group" in _text(res)
-    res = await fake.invoke(w.guild, w.dave, "network overlap", options={"network_a": "C40", "network_b": "ogp-local"})
+    res = await fake.invoke(
+        w.guild, w.dave, "network overlap", options={"network_a": "C40", "network_b": "ogp-local"}
+    )
     assert "Seoul, KR" in _text(res) and "Paris, FR" in _text(res)
 
     # Network autocomplete (name + acronym, fuzzy).
@@ -104,7 +112,8 @@ async def test_moderator_network_commands_and_csv(started_bot: World) -> None:
     res = await fake.invoke(w.guild, w.mod, "network members", options={"network": "PPC"})
     assert "Tijuana, MX" in _text(res)
 
-    bad = b"city,country_iso2,network_slug,since_year\nLos Angeles,US,ppc,2020\nAtlantis,GR,ppc,2020\nLima,PE,nope,2020\n"
+    bad = (b"city,country_iso2,network_slug,since_year\nLos Angeles,US,ppc,2020\nAtlantis,GR,ppc,2020\n"
+           b"Lima,PE,nope,2020\n")
     res = await fake.invoke(w.guild, w.mod, "network import", options={"file": "bad.csv"},
                             attachments={"file": ("bad.csv", bad)})
     body = _text(res)
@@ -122,9 +131,13 @@ async def test_moderator_network_commands_and_csv(started_bot: World) -> None:
     files = res.files
     assert files and files[0].filename == "memberships.csv" and "Lima,PE,ppc" in files[0].text
 
-    res = await fake.invoke(w.guild, w.mod, "network remove-member", options={"network": "PPC", "city": "Lima"})
+    res = await fake.invoke(
+        w.guild, w.mod, "network remove-member", options={"network": "PPC", "city": "Lima"}
+    )
     assert "Removed" in res.text
-    res = await fake.invoke(w.guild, w.mod, "network remove-member", options={"network": "C40", "city": "Paris"})
+    res = await fake.invoke(
+        w.guild, w.mod, "network remove-member", options={"network": "C40", "city": "Paris"}
+    )
     assert "shared seed" in _text(res)
 
     res = await fake.invoke(w.guild, w.mod, "city add", options={

@@ -1,4 +1,5 @@
-"""Directory service: city resolution, seed idempotency, import validation, guild isolation, shared/overlap."""
+"""Directory service: city resolution, seed idempotency, import validation, guild isolation,
+shared/overlap."""
 
 from __future__ import annotations
 
@@ -116,7 +117,12 @@ async def test_seed_is_idempotent_and_resolves_cities(svc: DirectoryService) -> 
     usca = await svc.resolve_network("us-climate-alliance", guild_id=None)
     members = await svc.network_members(None, usca.id)
     assert {m.member_kind for m in members} == {"state"} and all(m.city is None for m in members)
-    assert await svc.db.fetchval("SELECT COUNT(*) FROM memberships WHERE member_kind = 'city' AND city_id IS NULL") == 0
+    assert (
+        await svc.db.fetchval(
+            "SELECT COUNT(*) FROM memberships WHERE member_kind = 'city' AND city_id IS NULL"
+        )
+        == 0
+    )
 
 
 async def test_unverified_seed_rows_carry_the_caveat(svc: DirectoryService) -> None:
@@ -132,7 +138,9 @@ async def test_unverified_seed_rows_carry_the_caveat(svc: DirectoryService) -> N
 
 # -- profiles ------------------------------------------------------------------------------------
 async def test_profile_set_verify_clear(svc: DirectoryService) -> None:
-    p = await svc.set_profile(G1, ALICE, city="Seoul", title="Director of International Affairs", office="Mayor's office")
+    p = await svc.set_profile(
+        G1, ALICE, city="Seoul", title="Director of International Affairs", office="Mayor's office"
+    )
     assert p.city and p.city.name == "Seoul" and p.timezone == "Asia/Seoul" and not p.verified and p.dm_ok
     assert await svc.member_zone(G1, ALICE) == "Asia/Seoul"
     p = await svc.set_profile(G1, ALICE, timezone="Europe/Paris")

@@ -29,7 +29,9 @@ FOLLOWUP = r"^/webhooks/\d+/[^/]+$"
 
 
 @pytest_asyncio.fixture
-async def world(fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+async def world(
+    fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[World]:
     monkeypatch.setattr(app_module, "discover_extensions", lambda: list(EXTENSIONS))
     clock = MovableClock()
     async with start_world(fake_discord, tmp_path, scheduler_clock=clock, extensions=EXTENSIONS) as w:
@@ -63,8 +65,13 @@ def reminder_posts(w: World) -> list[dict[str, Any]]:
 
 
 def reminder_requests(w: World) -> list[Any]:
-    return [r for r in w.fake.requests if r.method == "POST" and r.path == f"/channels/{w.announcements.id}/messages"
-            and "⏰" in ((r.json or {}).get("content") or "")]
+    return [
+        r
+        for r in w.fake.requests
+        if r.method == "POST"
+        and r.path == f"/channels/{w.announcements.id}/messages"
+        and "⏰" in ((r.json or {}).get("content") or "")
+    ]
 
 
 async def job_row(w: World, key: str) -> Any:
@@ -94,8 +101,10 @@ async def fire_reminder(w: World, rt_id: int, start: datetime) -> str:
 async def assert_jobs_intact(w: World, rt_id: int, start: datetime, reminder_status: str) -> None:
     """One row per job of the occurrence (none doubled, none lost), with the expected states."""
     occ = int(start.timestamp())
-    rows = await w.bot.db.fetchall("SELECT dedupe_key, status FROM jobs WHERE guild_id = ? AND dedupe_key LIKE ? "
-                                   "ORDER BY dedupe_key", (w.guild.id, f"rt:{rt_id}:%"))
+    rows = await w.bot.db.fetchall(
+        "SELECT dedupe_key, status FROM jobs WHERE guild_id = ? AND dedupe_key LIKE ? ORDER BY dedupe_key",
+        (w.guild.id, f"rt:{rt_id}:%"),
+    )
     assert {r["dedupe_key"]: r["status"] for r in rows} == {
         f"rt:{rt_id}:occ:{occ}:end": "pending",
         f"rt:{rt_id}:occ:{occ}:r15": "pending",
@@ -124,7 +133,9 @@ async def test_reminder_post_survives_429_and_5xx(world: World, fault: str) -> N
     post = await w.fake.wait_for_message(w.announcements, lambda m: "⏰" in (m.get("content") or ""))
     waited = time.monotonic() - began
     row = await wait_status(w, key, ("done",))
-    assert w.fake.faults_triggered == [f"POST /channels/{w.announcements.id}/messages -> {FAULTS[fault]['status']}"]
+    assert w.fake.faults_triggered == [
+        f"POST /channels/{w.announcements.id}/messages -> {FAULTS[fault]['status']}"
+    ]
     assert len(reminder_requests(w)) == 2  # refused once, sent again
     assert len(reminder_posts(w)) == 1 and f"<@{w.bob.id}>" in post["content"]
     assert row["attempts"] == 1  # retried inside the HTTP client: one scheduler attempt
@@ -170,9 +181,13 @@ async def test_interaction_followup_survives_429_and_5xx(world: World, fault: st
     w = world
     w.fake.fail_next("POST", FOLLOWUP, **FAULTS[fault])  # type: ignore[arg-type]
     start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
-    res = await w.fake.invoke(w.guild, w.alice, "roundtable schedule",
-                              {"title": "Followup", "when": start.strftime("%Y-%m-%d %H:%M"), "timezone": "UTC"},
-                              timeout=15)
+    res = await w.fake.invoke(
+        w.guild,
+        w.alice,
+        "roundtable schedule",
+        {"title": "Followup", "when": start.strftime("%Y-%m-%d %H:%M"), "timezone": "UTC"},
+        timeout=15,
+    )
     assert res.deferred and res.ephemeral
     assert "Scheduled" in res.text, res.text
     assert len(res.followup_ids) == 1
@@ -196,7 +211,9 @@ async def test_interaction_callback_survives_429(world: World) -> None:
 # ------------------------------------------------------------------ gateway drops
 
 @pytest.mark.parametrize("resumable", [True, False], ids=["resume", "reidentify"])
-async def test_gateway_drop_keeps_commands_and_posts_due_reminders_once(world: World, resumable: bool) -> None:
+async def test_gateway_drop_keeps_commands_and_posts_due_reminders_once(
+    world: World, resumable: bool
+) -> None:
     w = world
     fake = w.fake
     rt_id, start, msg = await schedule_roundtable(w)
@@ -221,8 +238,10 @@ async def test_gateway_drop_keeps_commands_and_posts_due_reminders_once(world: W
     assert len(reminder_posts(w)) == 2
     assert len(reminder_requests(w)) == 2
     occ = int(start.timestamp())
-    rows = await w.bot.db.fetchall("SELECT dedupe_key, status FROM jobs WHERE guild_id = ? AND dedupe_key LIKE ?",
-                                   (w.guild.id, f"rt:{rt_id}:%"))
+    rows = await w.bot.db.fetchall(
+        "SELECT dedupe_key, status FROM jobs WHERE guild_id = ? AND dedupe_key LIKE ?",
+        (w.guild.id, f"rt:{rt_id}:%"),
+    )
     assert {r["dedupe_key"]: r["status"] for r in rows} == {
         f"rt:{rt_id}:occ:{occ}:end": "pending", f"rt:{rt_id}:occ:{occ}:r15": "done",
         f"rt:{rt_id}:occ:{occ}:r1440": "done"}

@@ -83,8 +83,17 @@ async def _reminders(svc: MouService, agreement_id: int) -> dict[str, datetime]:
 @pytest.mark.parametrize("which", ["replan_guild", "replan"])
 async def test_replan_never_overwrites_a_concurrent_update(mou_svc: MouService, which: str) -> None:
     svc = mou_svc
-    a = await svc.create(G, MOU_OWNER, kind="sister-city", title="Seoul–Paris", parties=["Seoul, KR", "Paris, FR"],
-                         signed="2025-06-01", expires="2026-12-31", notice_days=90, owner_ids=[MOU_OWNER.id])
+    a = await svc.create(
+        G,
+        MOU_OWNER,
+        kind="sister-city",
+        title="Seoul–Paris",
+        parties=["Seoul, KR", "Paris, FR"],
+        signed="2025-06-01",
+        expires="2026-12-31",
+        notice_days=90,
+        owner_ids=[MOU_OWNER.id],
+    )
     before = await _reminders(svc, a.id)
     assert before and all(d.year == 2026 for k, d in before.items() if ":exp:" in k)
 
@@ -133,12 +142,20 @@ OPENS_MODAL = {"practice share", "practice edit", "mou add"}
 ASKS_FIRST = {"privacy forget-me"}
 WAITS_FOR_EDIT = {f"/{name} confirmed" for name in ASKS_FIRST}
 MODAL_VALUES: dict[str, Callable[[str], dict[str, str]]] = {
-    "practice share": lambda t: {"title": f"{t} acknowledged", "summary": "A summary long enough to be valid here.",
-                                 "approach": "An approach described in enough words for the library.",
-                                 "results": "", "lessons": ""},
-    "practice edit": lambda t: {"title": "Pending permeable pavements, edited", "summary": "Edited summary text.",
-                                "approach": "Edited approach, described in enough words.", "results": "",
-                                "lessons": ""},
+    "practice share": lambda t: {
+        "title": f"{t} acknowledged",
+        "summary": "A summary long enough to be valid here.",
+        "approach": "An approach described in enough words for the library.",
+        "results": "",
+        "lessons": "",
+    },
+    "practice edit": lambda t: {
+        "title": "Pending permeable pavements, edited",
+        "summary": "Edited summary text.",
+        "approach": "Edited approach, described in enough words.",
+        "results": "",
+        "lessons": "",
+    },
     "mou add": lambda t: {"mou_add_summary": "Acknowledged before it was saved"},
 }
 
@@ -151,7 +168,9 @@ class Run:
 
 
 def _o(**kw: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    return lambda ctx: {k: (ctx[v[1:]] if isinstance(v, str) and v.startswith("$") else v) for k, v in kw.items()}
+    return lambda ctx: {
+        k: (ctx[v[1:]] if isinstance(v, str) and v.startswith("$") else v) for k, v in kw.items()
+    }
 
 
 # In this order, each with valid options by a member allowed to (the owner, a moderator or an admin).
@@ -165,8 +184,17 @@ ACK_RUNS: dict[str, Run] = {
     "network remove-member": Run("mod", _o(network="PMX", city="Tijuana")),
     "network import": Run("mod", _o(file="$import_file")),
     "directory verified-role": Run("admin", _o(role="$reps_role")),
-    "mou add": Run("alice", _o(kind="sister-city", title="Ack agreement", city_a="Seoul, KR", city_b="Paris, FR",
-                               signed="2020-05-01", expires="2034-05-01")),
+    "mou add": Run(
+        "alice",
+        _o(
+            kind="sister-city",
+            title="Ack agreement",
+            city_a="Seoul, KR",
+            city_b="Paris, FR",
+            signed="2020-05-01",
+            expires="2034-05-01",
+        ),
+    ),
     "mou party add": Run("bob", _o(id="$mou", city="Berlin, DE")),
     "mou party set": Run("bob", _o(id="$mou", party="1", ours=True)),
     "mou milestone add": Run("bob", _o(id="$mou", date="2031-01-15", description="Ack milestone")),
@@ -186,7 +214,9 @@ ACK_RUNS: dict[str, Run] = {
     "practice request-changes": Run("mod", _o(id="$p_changes", reason="add numbers")),
     "practice duplicate": Run("mod", _o(id="$p_duplicate", of="$approved")),
     "practice archive": Run("mod", _o(id="$approved2")),
-    "roundtable schedule": Run("bob", lambda ctx: {"title": "Ack roundtable", "when": ctx["when"], "timezone": "UTC"}),
+    "roundtable schedule": Run(
+        "bob", lambda ctx: {"title": "Ack roundtable", "when": ctx["when"], "timezone": "UTC"}
+    ),
     "roundtable rsvp": Run("alice", _o(id="$rt", response="going")),
     "roundtable edit": Run("bob", _o(id="$rt", title="Edited roundtable")),
     "roundtable notes": Run("bob", _o(id="$rt_notes", text="What we said"), clock_at="rt_notes_started"),
@@ -268,11 +298,19 @@ async def _setup(w: World) -> dict[str, Any]:
                            "bob": w.bob, "carol": w.carol,
                            "reps_role": g.add_role("City representatives", permissions=0, position=1)}
     ctx["pending"] = await share_practice(w, w.alice, "Pending permeable pavements")
-    for key, title in (("p_approve", "Approve me: rain gardens"), ("p_reject", "Reject me: fog catchers"),
-                       ("p_changes", "Change me: bike lanes"), ("p_duplicate", "Duplicate of heat shelters"),
-                       ("p_button", "Approve by button: tree canopy"), ("p_form", "Reject by form: noise maps"),
-                       ("approved", "Approved heat shelters"), ("approved2", "Archive me: solar benches")):
-        ctx[key] = await share_practice(w, w.alice, title, city="Porto, PT" if key != "approved" else "Lyon, FR")
+    for key, title in (
+        ("p_approve", "Approve me: rain gardens"),
+        ("p_reject", "Reject me: fog catchers"),
+        ("p_changes", "Change me: bike lanes"),
+        ("p_duplicate", "Duplicate of heat shelters"),
+        ("p_button", "Approve by button: tree canopy"),
+        ("p_form", "Reject by form: noise maps"),
+        ("approved", "Approved heat shelters"),
+        ("approved2", "Archive me: solar benches"),
+    ):
+        ctx[key] = await share_practice(
+            w, w.alice, title, city="Porto, PT" if key != "approved" else "Lyon, FR"
+        )
     for key in ("approved", "approved2"):
         res = await fake.invoke(g, w.mod, "practice approve", {"id": ctx[key]})
         assert "approved" in res.text.lower(), res.text
@@ -294,13 +332,17 @@ async def _setup(w: World) -> dict[str, Any]:
     assert "Added" in res.text, res.text
     res = await fake.invoke(g, w.mod, "network add-member", {"network": "PMX", "city": "Tijuana"})
     assert "Recorded" in res.text, res.text
-    res = await fake.invoke(g, w.bob, "profile set", {"city": "Lima", "title": "Head of international affairs"})
+    res = await fake.invoke(
+        g, w.bob, "profile set", {"city": "Lima", "title": "Head of international affairs"}
+    )
     assert res.ephemeral, res.text
     ctx["import_file"] = ("members.csv", b"city,country_iso2,network_slug,since_year\nLima,PE,pmx,2019\n")
     return ctx
 
 
-async def test_every_writing_command_acknowledges_before_it_writes(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+async def test_every_writing_command_acknowledges_before_it_writes(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
     clock = MovableClock()
     async with start_world(fake_discord, tmp_path, scheduler_clock=clock) as w:
         await _acknowledged_first(w, clock)
@@ -326,8 +368,15 @@ async def _acknowledged_first(w: World, clock: MovableClock) -> None:
                     continue
                 assert snapshot_diff(_snap(obs.path), obs.at_ack[res.id]) == [], name  # opening wrote nothing
                 form = res
-                await _wrote_after_ack(w, obs, f"/{name} form", lambda form=form, name=name, actor=actor:
-                                       fake.submit_modal(w.guild, actor, form, MODAL_VALUES[name](name)), failures)
+                await _wrote_after_ack(
+                    w,
+                    obs,
+                    f"/{name} form",
+                    lambda form=form, name=name, actor=actor: fake.submit_modal(
+                        w.guild, actor, form, MODAL_VALUES[name](name)
+                    ),
+                    failures,
+                )
                 continue
             if name in ASKS_FIRST:
                 res = await fake.invoke(w.guild, actor, name, opts)
@@ -338,15 +387,23 @@ async def _acknowledged_first(w: World, clock: MovableClock) -> None:
                 await _wrote_after_ack(w, obs, f"/{name} confirmed", lambda res=res, actor=actor:
                                        fake.click(w.guild, actor, res, res.custom_ids[0]), failures)
                 continue
-            await _wrote_after_ack(w, obs, f"/{name}", lambda name=name, actor=actor, opts=opts, att=attachments:
-                                   fake.invoke(w.guild, actor, name, opts, attachments=att or None), failures)
+            await _wrote_after_ack(
+                w,
+                obs,
+                f"/{name}",
+                lambda name=name, actor=actor, opts=opts, att=attachments: fake.invoke(
+                    w.guild, actor, name, opts, attachments=att or None
+                ),
+                failures,
+            )
 
         # buttons and forms on the bot's posts
         card = await fake.wait_for_message(w.reviews, lambda m: any(f"pr:rv:{ctx['p_button']}:" in c
                                                                     for c in custom_ids(m)))
         approve = next(c for c in custom_ids(card) if c.endswith(":ap"))
-        await _wrote_after_ack(w, obs, "review card Approve", lambda: fake.click(w.guild, w.admin, card, approve),
-                               failures)
+        await _wrote_after_ack(
+            w, obs, "review card Approve", lambda: fake.click(w.guild, w.admin, card, approve), failures
+        )
         card = await fake.wait_for_message(w.reviews, lambda m: any(f"pr:rv:{ctx['p_form']}:" in c
                                                                     for c in custom_ids(m)))
         reject = next(c for c in custom_ids(card) if c.endswith(":rj"))
@@ -362,7 +419,9 @@ async def _acknowledged_first(w: World, clock: MovableClock) -> None:
         await _wrote_after_ack(w, obs, "Adopted button (city from the profile)",
                                lambda: fake.click(w.guild, w.bob, shown, adopt), failures)
         rt2 = await schedule_rt(w, w.bob, "Ack roundtable by button", announcements=w.general)
-        msg = await fake.wait_for_message(w.general, lambda m: any(f"rt:rsvp:{rt2}:" in c for c in custom_ids(m)))
+        msg = await fake.wait_for_message(
+            w.general, lambda m: any(f"rt:rsvp:{rt2}:" in c for c in custom_ids(m))
+        )
         going = next(c for c in custom_ids(msg) if c.endswith(":going"))
         await _wrote_after_ack(w, obs, "RSVP Going button", lambda: fake.click(w.guild, w.carol, msg, going),
                                failures)
@@ -424,8 +483,10 @@ def _nonces(fake: FakeDiscord, path: str) -> list[str]:
 
 
 async def _jobs_done(bot: Any, guild_id: int, prefix: str) -> bool:
-    rows = await bot.db.fetchall("SELECT status FROM jobs WHERE guild_id = ? AND dedupe_key >= ? AND dedupe_key < ?",
-                                 (guild_id, prefix, prefix + "\U0010ffff"))
+    rows = await bot.db.fetchall(
+        "SELECT status FROM jobs WHERE guild_id = ? AND dedupe_key >= ? AND dedupe_key < ?",
+        (guild_id, prefix, prefix + "\U0010ffff"),
+    )
     return bool(rows) and all(r["status"] == "done" for r in rows)
 
 
@@ -453,8 +514,10 @@ async def test_practice_approval_notices_survive_a_crash(fake_discord: FakeDisco
 
             practice_service(bot1).set_announcement = recorded_too_late  # type: ignore[method-assign]
         res = await fake.invoke(g, parts["mod"], "practice approve", {"id": pid}, wait=crash == "mid-send")
-        await _until(lambda: bot1.db.fetchval("SELECT status = 'approved' FROM practices WHERE id = ?", (pid,)),
-                     "the approval to commit")
+        await _until(
+            lambda: bot1.db.fetchval("SELECT status = 'approved' FROM practices WHERE id = ?", (pid,)),
+            "the approval to commit",
+        )
         if crash == "after-commit":
             await _until(lambda: stalled, "the delivery to start")
             assert fake.dms(alice) == [] and not fake.channel_messages(announcements)  # nothing went out

@@ -147,8 +147,14 @@ async def test_interrupted_send_that_already_went_out_is_not_duplicated(
     bot = create_bot(cfg)
     async with run_bot(fake_discord, bot):
         now = datetime.now(UTC)
-        await bot.scheduler.schedule("core.post", now + timedelta(hours=1), guild_id=parts["guild"].id,
-                                     dedupe_key="dup", payload={"content": "once"}, target=parts["general"].id)
+        await bot.scheduler.schedule(
+            "core.post",
+            now + timedelta(hours=1),
+            guild_id=parts["guild"].id,
+            dedupe_key="dup",
+            payload={"content": "once"},
+            target=parts["general"].id,
+        )
         row = await bot.db.fetchone("SELECT * FROM jobs WHERE dedupe_key = 'dup'")
         job = Job(id=row["id"], guild_id=row["guild_id"], kind="core.post", dedupe_key="dup",
                   due_at=from_ms(row["due_ms"]), original_due_at=from_ms(row["original_due_ms"]),

@@ -65,21 +65,44 @@ class Export:
 
 
 EXPORTS: list[Export] = [
-    Export("practice export", {"format": "csv"}, "csv", ("cogs/practices/cog.py:export_bytes",),
-           ("title", "summary", "approach", "results", "lessons", "contact"), ("contact_user_id", "submitter_id"),
-           rows_at_least=len(FORMULAS)),
+    Export(
+        "practice export",
+        {"format": "csv"},
+        "csv",
+        ("cogs/practices/cog.py:export_bytes",),
+        ("title", "summary", "approach", "results", "lessons", "contact"),
+        ("contact_user_id", "submitter_id"),
+        rows_at_least=len(FORMULAS),
+    ),
     Export("practice export", {"format": "json"}, "json", ()),
-    Export("mou export", {"format": "csv"}, "csv", ("cogs/mous/exports.py:ExportsMixin.export",),
-           ("title", "summary", "focus_areas"), ("owner_ids",), rows_at_least=len(FORMULAS)),
+    Export(
+        "mou export",
+        {"format": "csv"},
+        "csv",
+        ("cogs/mous/exports.py:ExportsMixin.export",),
+        ("title", "summary", "focus_areas"),
+        ("owner_ids",),
+        rows_at_least=len(FORMULAS),
+    ),
     Export("mou export", {"format": "json"}, "json", ()),
-    Export("network export", {"what": "networks"}, "csv", ("cogs/directory/imports.py:_write_csv",),
-           ("name", "notes", "source")),
+    Export(
+        "network export",
+        {"what": "networks"},
+        "csv",
+        ("cogs/directory/imports.py:_write_csv",),
+        ("name", "notes", "source"),
+    ),
     Export("network export", {"what": "memberships"}, "csv", (), ("notes",)),
-    Export("roundtable attendees", {"id": "$rt"}, "csv",
-           ("cogs/roundtables/service.py:RoundtableService.attendee_export",), ("roundtable", "title", "office"),
-           ("member_id",), rows_at_least=2),
-    Export("audit", {"file": True}, "csv", ("bot/audit.py:export_csv",), (), ("actor_id",),
-           rows_at_least=10),
+    Export(
+        "roundtable attendees",
+        {"id": "$rt"},
+        "csv",
+        ("cogs/roundtables/service.py:RoundtableService.attendee_export",),
+        ("roundtable", "title", "office"),
+        ("member_id",),
+        rows_at_least=2,
+    ),
+    Export("audit", {"file": True}, "csv", ("bot/audit.py:export_csv",), (), ("actor_id",), rows_at_least=10),
 ]
 
 
@@ -94,20 +117,38 @@ async def plant(w: World) -> dict[str, Any]:
             gid, w.alice.id, Draft(title=f, summary=f, approach=f, results=f, lessons=f),
             Meta(city_name=f"{f} city", topics=("water",), contact_user_id=w.bob.id, contact_text=f))
         await practice_service(bot).decide(gid, p.id, actor_id=w.mod.id, action="approve")
-        a = await mou_service(bot).create(gid, Actor(w.alice.id), kind="mou", title=f, parties=["Paris, FR", "Seoul, KR"],
-                                  owner_ids=[w.alice.id, w.bob.id], summary=f, focus_areas=f)
+        a = await mou_service(bot).create(
+            gid,
+            Actor(w.alice.id),
+            kind="mou",
+            title=f,
+            parties=["Paris, FR", "Seoul, KR"],
+            owner_ids=[w.alice.id, w.bob.id],
+            summary=f,
+            focus_areas=f,
+        )
         await mou_service(bot).add_milestone(gid, Actor(w.alice.id), a.id, "2031-01-15", f)
     for i, f in enumerate(FORMULAS):
-        await directory_service(bot).add_network(gid, w.mod.id, name=f"{f} network", acronym=f"FX{i}", notes=f, source=f)
+        await directory_service(bot).add_network(
+            gid, w.mod.id, name=f"{f} network", acronym=f"FX{i}", notes=f, source=f
+        )
     memberships = "city,country_iso2,network_slug,notes\n" + "".join(
-        f"{c},{cc},fx0,\"{n.replace(chr(34), chr(34) * 2)}\"\n"
-        for (c, cc), n in zip((("Lima", "PE"), ("Quito", "EC"), ("Bogota", "CO")), ("-2 caveat", "@SUM(A1)", "+1"),
-                              strict=True))
+        f'{c},{cc},fx0,"{n.replace(chr(34), chr(34) * 2)}"\n'
+        for (c, cc), n in zip(
+            (("Lima", "PE"), ("Quito", "EC"), ("Bogota", "CO")), ("-2 caveat", "@SUM(A1)", "+1"), strict=True
+        )
+    )
     await directory_service(bot).import_memberships(memberships.encode(), guild_id=gid, actor_id=w.mod.id)
     await directory_service(bot).set_profile(gid, w.alice.id, title=FORMULAS[0], office=FORMULAS[3])
     await directory_service(bot).set_profile(gid, w.bob.id, title=FORMULAS[1], office=FORMULAS[2])
-    rt = await roundtable_service(bot).create(gid, w.alice.id, title=FORMULAS[0], start=datetime.now(UTC) + timedelta(days=3),
-                                      tz="UTC", agenda=FORMULAS[3])
+    rt = await roundtable_service(bot).create(
+        gid,
+        w.alice.id,
+        title=FORMULAS[0],
+        start=datetime.now(UTC) + timedelta(days=3),
+        tz="UTC",
+        agenda=FORMULAS[3],
+    )
     await roundtable_service(bot).rsvp(gid, rt.id, w.alice.id, "going")
     await roundtable_service(bot).rsvp(gid, rt.id, w.bob.id, "maybe")
     ctx["rt"] = rt.id
@@ -116,7 +157,9 @@ async def plant(w: World) -> dict[str, Any]:
 
 
 async def download(w: World, export: Export, ctx: dict[str, Any]) -> StoredFile:
-    options = {k: (ctx[v[1:]] if isinstance(v, str) and v.startswith("$") else v) for k, v in export.options.items()}
+    options = {
+        k: (ctx[v[1:]] if isinstance(v, str) and v.startswith("$") else v) for k, v in export.options.items()
+    }
     res: InteractionResult = await w.fake.invoke(w.guild, w.mod, export.command, options=options)
     await res.wait_for_message()
     assert res.ephemeral, export
@@ -186,7 +229,10 @@ async def test_every_export_neutralises_formulas_and_keeps_ids_as_text(started_b
             if uid in names:
                 assert name == names[uid], (export.command, uid, name)
         if export.member_columns:
-            assert seen.get(w.bob.id) == UNKNOWN_MEMBER and seen.get(w.alice.id) == "alice", (export.command, seen)
+            assert seen.get(w.bob.id) == UNKNOWN_MEMBER and seen.get(w.alice.id) == "alice", (
+                export.command,
+                seen,
+            )
     w.fake.assert_clean()
 
 
@@ -251,12 +297,16 @@ async def test_directory_import_reads_its_own_export(started_bot: World) -> None
 def test_writer_neutralises_ids_names_bom() -> None:
     cols: list[Column | str] = ["title", Column("owner_ids", "member"), Column("channel_id", "id"), "n"]
     rows = [
-        {"title": '=HYPERLINK("http://evil","x")', "owner_ids": [123456789012345678, 5], "channel_id": 98765432109876543,
-         "n": -2},
+        {
+            "title": '=HYPERLINK("http://evil","x")',
+            "owner_ids": [123456789012345678, 5],
+            "channel_id": 98765432109876543,
+            "n": -2,
+        },
         {"title": "  @SUM(A1)", "owner_ids": [], "channel_id": None, "n": 3},
         {"title": "\t=1", "owner_ids": 5, "channel_id": "", "n": None},
         {"title": "'quoted", "owner_ids": None, "channel_id": None, "n": 0},
-        {"title": "plain, with \"quotes\"\nand a line", "owner_ids": None, "channel_id": None, "n": 1.5},
+        {"title": 'plain, with "quotes"\nand a line', "owner_ids": None, "channel_id": None, "n": 1.5},
     ]
     data = write_csv(cols, rows, names={123456789012345678: "Zoë =x", 5: "-dash"})
     assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
@@ -307,8 +357,11 @@ def write_csv_call_sites() -> set[str]:
                 if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                     visit(child, [*scope, child.name])
                     continue
-                if isinstance(child, ast.Call) and getattr(child.func, "id", getattr(child.func, "attr", "")) \
-                        == "write_csv" and rel != "bot/export.py":
+                if (
+                    isinstance(child, ast.Call)
+                    and getattr(child.func, "id", getattr(child.func, "attr", "")) == "write_csv"
+                    and rel != "bot/export.py"
+                ):
                     sites.add(f"{rel}:{'.'.join(scope)}")
                 visit(child, scope)
 
@@ -328,7 +381,8 @@ def test_every_csv_is_written_by_the_shared_writer() -> None:
 
 
 def test_cli_export_neutralises_and_import_reads_it_back(tmp_path: Path) -> None:
-    """The real `attache export` / `attache import` commands: the export's neutralised cells import as typed."""
+    """The real `attache export` / `attache import` commands: the export's neutralised cells import as
+    typed."""
     from tests.test_cli import cli, write_config
 
     write_config(tmp_path)
@@ -349,7 +403,9 @@ def test_cli_export_neutralises_and_import_reads_it_back(tmp_path: Path) -> None
     r = cli(tmp_path, "import", "networks", "out.csv")
     assert r.returncode == 0 and "0 added, 2 updated" in r.stdout, r.stdout + r.stderr
     r = cli(tmp_path, "export", "networks", "again.csv")
-    assert r.returncode == 0 and (tmp_path / "again.csv").read_bytes() == data  # stored as typed: no quote added
+    assert (
+        r.returncode == 0 and (tmp_path / "again.csv").read_bytes() == data
+    )  # stored as typed: no quote added
 
 
 # -- the upload: one packing step for every export ---------------------------------------------------
@@ -380,9 +436,14 @@ def test_json_records_write_ids_as_strings_with_names() -> None:
              "channel_id": 223456789012345678},
             {"id": 2, "owner_id": None, "owner_ids": [], "channel_id": None}]
     out = json_records(cols, rows, names={123456789012345678: "alice"})
-    assert out[0] == {"id": 1, "owner_id": "123456789012345678", "owner_name": "alice",
-                      "owner_ids": ["123456789012345678", None], "owner_names": ["alice", FORMER_MEMBER_LABEL],
-                      "channel_id": "223456789012345678"}
+    assert out[0] == {
+        "id": 1,
+        "owner_id": "123456789012345678",
+        "owner_name": "alice",
+        "owner_ids": ["123456789012345678", None],
+        "owner_names": ["alice", FORMER_MEMBER_LABEL],
+        "channel_id": "223456789012345678",
+    }
     assert out[1] == {"id": 2, "owner_id": None, "owner_name": None, "owner_ids": [], "owner_names": [],
                       "channel_id": None}
     assert snowflakes_in_json(out) == []
@@ -415,5 +476,7 @@ async def test_every_export_is_gzipped_above_the_upload_limit(started_bot: World
 
 
 def test_discord_files_are_built_in_one_place() -> None:
-    own = [p.relative_to(ROOT).as_posix() for p in _sources() if "discord.File(" in p.read_text(encoding="utf-8")]
+    own = [
+        p.relative_to(ROOT).as_posix() for p in _sources() if "discord.File(" in p.read_text(encoding="utf-8")
+    ]
     assert own == ["bot/ui.py"], f"build an attachment with bot.ui.upload: {own}"

@@ -26,8 +26,11 @@ from tests.e2e import World, configure, populate
 from tests.fakediscord import Channel, Guild, InteractionResult, Member
 from tests.test_permission_matrix import add_mou, schedule_rt, share_practice
 
-NOT_FOUND = re.compile(r"not found|no (such )?(practice|roundtable|agreement|network|city|milestone)"
-                       r"|(isn't|is not|doesn't|does not) (exist|in this server|here)|couldn't find|don't know|unknown", re.I)
+NOT_FOUND = re.compile(
+    r"not found|no (such )?(practice|roundtable|agreement|network|city|milestone)"
+    r"|(isn't|is not|doesn't|does not) (exist|in this server|here)|couldn't find|don't know|unknown",
+    re.I,
+)
 
 
 @dataclass
@@ -69,7 +72,9 @@ def result_text(res: InteractionResult) -> str:
     return "\n".join(parts)
 
 
-async def run(w: World, s: Side, who: Member, name: str, options: dict[str, Any] | None = None) -> InteractionResult:
+async def run(
+    w: World, s: Side, who: Member, name: str, options: dict[str, Any] | None = None
+) -> InteractionResult:
     """Run a read and keep what it showed, minus the member's own typed text (echoed back)."""
     res = await w.fake.invoke(s.guild, who, name, options or {})
     text = result_text(res)
@@ -87,20 +92,37 @@ async def sequence(w: World, s: Side) -> None:
                    announcements=s.announcements, moderators=g.role("Moderators"), admin=s.admin, mod=s.mod,
                    alice=s.alice, bob=s.bob, carol=s.bob, dave=s.bob, config=w.config)
     # settings
-    for name, opts in (("settings timezone", {"zone": "Asia/Tokyo" if m == "Zebrafjord" else "Europe/Lisbon"}),
-                       ("roundtable reminder-times", {"times": "2d, 1h"})):
+    for name, opts in (
+        ("settings timezone", {"zone": "Asia/Tokyo" if m == "Zebrafjord" else "Europe/Lisbon"}),
+        ("roundtable reminder-times", {"times": "2d, 1h"}),
+    ):
         res = await fake.invoke(g, s.admin, name, opts)
         assert res.ephemeral and "manage server" not in res.text.lower(), res.text
     res = await fake.invoke(g, s.mod, "mou settings", {"reminder_hour": 8})
     assert "updated" in res.text, res.text
     # directory: a server city, a server network with that city, profiles
-    res = await fake.invoke(g, s.mod, "city add", {"name": s.city, "country": "NZ", "timezone": "Pacific/Auckland"})
+    res = await fake.invoke(
+        g, s.mod, "city add", {"name": s.city, "country": "NZ", "timezone": "Pacific/Auckland"}
+    )
     assert "Added" in res.text, res.text
-    res = await fake.invoke(g, s.mod, "network add", {"name": f"{m} Harbour Network", "acronym": m[:3].upper() + "HN",
-                                                      "focus": "water", "source": f"{m} charter"})
+    res = await fake.invoke(
+        g,
+        s.mod,
+        "network add",
+        {
+            "name": f"{m} Harbour Network",
+            "acronym": m[:3].upper() + "HN",
+            "focus": "water",
+            "source": f"{m} charter",
+        },
+    )
     assert "Added" in res.text, res.text
-    res = await fake.invoke(g, s.mod, "network add-member", {"network": f"{m} Harbour Network", "city": s.city,
-                                                             "source": f"{m} minutes"})
+    res = await fake.invoke(
+        g,
+        s.mod,
+        "network add-member",
+        {"network": f"{m} Harbour Network", "city": s.city, "source": f"{m} minutes"},
+    )
     assert "Recorded" in res.text, res.text
     res = await fake.invoke(g, s.alice, "profile set", {"city": s.city, "title": f"{m} envoy",
                                                         "office": f"{m} office", "expertise": f"{m} ports"})
@@ -164,19 +186,32 @@ async def reads(w: World, me: Side, other: Side, *, full: bool) -> None:
     fake, g = w.fake, me.guild
     mod, alice = me.mod, me.alice
     plain = [
-        (alice, "practice search", {}), (alice, "practice search", {"query": other.marker}),
-        (alice, "practice search", {"query": me.marker}), (alice, "practice mine", {}),
-        (alice, "practice stats", {}), (mod, "practice queue", {}),
+        (alice, "practice search", {}),
+        (alice, "practice search", {"query": other.marker}),
+        (alice, "practice search", {"query": me.marker}),
+        (alice, "practice mine", {}),
+        (alice, "practice stats", {}),
+        (mod, "practice queue", {}),
         (alice, "practice show", {"id": me.ids["approved"]}),
-        (alice, "roundtable list", {"when": "upcoming"}), (alice, "roundtable list", {"when": "mine"}),
+        (alice, "roundtable list", {"when": "upcoming"}),
+        (alice, "roundtable list", {"when": "mine"}),
         (alice, "roundtable show", {"id": me.ids["rt"]}),
-        (alice, "mou list", {}), (alice, "mou show", {"id": me.ids["mou"]}), (alice, "mou upcoming", {"days": 3650}),
-        (alice, "network list", {}), (alice, "network show", {"network": f"{me.marker} Harbour Network"}),
+        (alice, "mou list", {}),
+        (alice, "mou show", {"id": me.ids["mou"]}),
+        (alice, "mou upcoming", {"days": 3650}),
+        (alice, "network list", {}),
+        (alice, "network show", {"network": f"{me.marker} Harbour Network"}),
         (alice, "network members", {"network": f"{me.marker} Harbour Network"}),
-        (alice, "whois", {"city": "Lima"}), (alice, "city show", {"city": "Lima"}),
-        (alice, "city show", {"city": me.city}), (alice, "profile show", {"member": me.alice}),
-        (alice, "profile show", {}), (mod, "directory gaps", {}), (mod, "settings show", {}), (mod, "audit", {}),
-        (mod, "mou settings", {}), (alice, "help", {}),
+        (alice, "whois", {"city": "Lima"}),
+        (alice, "city show", {"city": "Lima"}),
+        (alice, "city show", {"city": me.city}),
+        (alice, "profile show", {"member": me.alice}),
+        (alice, "profile show", {}),
+        (mod, "directory gaps", {}),
+        (mod, "settings show", {}),
+        (mod, "audit", {}),
+        (mod, "mou settings", {}),
+        (alice, "help", {}),
     ]
     if full:
         plain += [(alice, "network shared", {"city_a": "Lima", "city_b": me.city}),
@@ -186,20 +221,31 @@ async def reads(w: World, me: Side, other: Side, *, full: bool) -> None:
         res = await run(w, me, who, name, opts)
         assert res.callback is not None, name
     # exports, parsed
-    exports = [(mod, "practice export", {"format": "csv"}), (mod, "practice export", {"format": "json"}),
-               (mod, "mou export", {"format": "csv"}), (mod, "mou export", {"format": "json"}),
-               (alice, "mou ics", {}), (alice, "roundtable ics", {"id": me.ids["rt"]}),
-               (mod, "network export", {"what": "networks"}), (mod, "network export", {"what": "memberships"})]
+    exports = [
+        (mod, "practice export", {"format": "csv"}),
+        (mod, "practice export", {"format": "json"}),
+        (mod, "mou export", {"format": "csv"}),
+        (mod, "mou export", {"format": "json"}),
+        (alice, "mou ics", {}),
+        (alice, "roundtable ics", {"id": me.ids["rt"]}),
+        (mod, "network export", {"what": "networks"}),
+        (mod, "network export", {"what": "memberships"}),
+    ]
     for who, name, opts in exports:
         res = await run(w, me, who, name, opts)
         assert res.files, (name, opts, res.text)
         for f in res.files:
             parse_file(f.filename, f.data)
     # the other server's ids: not found
-    for name, opts in (("practice show", {"id": other.ids["approved"]}), ("practice show", {"id": other.ids["pending"]}),
-                       ("roundtable show", {"id": other.ids["rt"]}), ("roundtable ics", {"id": other.ids["rt"]}),
-                       ("mou show", {"id": other.ids["mou"]}), ("city show", {"city": other.city}),
-                       ("network show", {"network": f"{other.marker} Harbour Network"})):
+    for name, opts in (
+        ("practice show", {"id": other.ids["approved"]}),
+        ("practice show", {"id": other.ids["pending"]}),
+        ("roundtable show", {"id": other.ids["rt"]}),
+        ("roundtable ics", {"id": other.ids["rt"]}),
+        ("mou show", {"id": other.ids["mou"]}),
+        ("city show", {"city": other.city}),
+        ("network show", {"network": f"{other.marker} Harbour Network"}),
+    ):
         res = await w.fake.invoke(g, alice, name, opts)
         assert res.ephemeral and NOT_FOUND.search(res.text), (name, opts, res.text)
         assert not res.files
@@ -233,8 +279,19 @@ def leaks(me: Side, other: Side, other_people: list[Member], other_channels: lis
 async def test_second_guild_sees_nothing_of_the_first(started_bot: World) -> None:
     w = started_bot
     w.bot.cooldown_scale = 0  # cooldowns have their own test; here they would only stop the reads
-    one = side_of({"guild": w.guild, "general": w.general, "reviews": w.reviews, "announcements": w.announcements,
-                   "admin": w.admin, "mod": w.mod, "alice": w.alice, "bob": w.bob}, "Zebrafjord")
+    one = side_of(
+        {
+            "guild": w.guild,
+            "general": w.general,
+            "reviews": w.reviews,
+            "announcements": w.announcements,
+            "admin": w.admin,
+            "mod": w.mod,
+            "alice": w.alice,
+            "bob": w.bob,
+        },
+        "Zebrafjord",
+    )
     parts2 = populate(w.fake, name="Second Network Office")
     await w.fake.sync_gateway()
     await configure(w.bot, parts2)
@@ -315,16 +372,22 @@ async def test_another_servers_practices_change_nothing_in_this_servers_search(
     monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 150)
     monkeypatch.setattr(service_mod, "TIER_MIN_CANDIDATES", 150)
     # server 2: "desalination" everywhere, and "compost" in 400 newer summaries
-    rows = [(g2.id, f"Desalination plant {i}", "Desalination of sea water for the islands.") for i in range(5)]
+    rows = [
+        (g2.id, f"Desalination plant {i}", "Desalination of sea water for the islands.") for i in range(5)
+    ]
     await w.bot.db.executemany(
-        "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, updated_ms, "
-        "approved_ms, title, summary, approach) VALUES (?, 'approved', 8192, 'Oslo', 5, 0, 0, 0, ?, ?, 'Pumps.')",
-        rows)
+        "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, "
+        "updated_ms, approved_ms, title, summary, approach) VALUES "
+        "(?, 'approved', 8192, 'Oslo', 5, 0, 0, 0, ?, ?, 'Pumps.')",
+        rows,
+    )
     # server 1: "compost" in summaries only (the bm25 tiers, which cap), and a "desalinator"
     ours = []
     for i, title in enumerate(("Neighbourhood soil hubs", "School kitchens", "Market waste loop",
                                "Park maintenance", "Allotment network", "Street trees")):
-        res = await share_with(w, g1, w.alice, title, f"Compost {'bins ' * (i % 3)}collected in every district.")
+        res = await share_with(
+            w, g1, w.alice, title, f"Compost {'bins ' * (i % 3)}collected in every district."
+        )
         ours.append(practice_id(res))
     res = await share_with(w, g1, w.alice, "A solar desalinator for the harbour", "Fresh water from the sun.")
     ours.append(practice_id(res))
@@ -341,9 +404,11 @@ async def test_another_servers_practices_change_nothing_in_this_servers_search(
     assert "6 results" in before["compost"] and sum(f"#{pid} " in before["compost"] for pid in ours) == 5
 
     await w.bot.db.executemany(
-        "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, updated_ms, "
-        "approved_ms, title, summary, approach) VALUES (?, 'approved', 8192, 'Oslo', 5, 0, 0, 0, ?, ?, 'Compost.')",
-        [(g2.id, f"Depot {i}", "Compost bins in every district, compost for all.") for i in range(400)])
+        "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, "
+        "updated_ms, approved_ms, title, summary, approach) VALUES "
+        "(?, 'approved', 8192, 'Oslo', 5, 0, 0, 0, ?, ?, 'Compost.')",
+        [(g2.id, f"Depot {i}", "Compost bins in every district, compost for all.") for i in range(400)],
+    )
     for q in queries:
         after = await search1(q)
         assert after == before[q], (q, before[q][:600], after[:600])
@@ -361,11 +426,15 @@ async def test_another_servers_practices_change_nothing_in_this_servers_search(
     assert w.fake.violations == [] and w.fake.unhandled == []
 
 
-async def test_titles_under_review_are_shown_only_to_their_submitter_and_moderators(started_bot: World) -> None:
+async def test_titles_under_review_are_shown_only_to_their_submitter_and_moderators(
+    started_bot: World,
+) -> None:
     w = started_bot
     w.bot.cooldown_scale = 0
     g = w.guild
-    pending = practice_id(await share_with(w, g, w.bob, "Harbour ferries at night", "Night ferries for workers."))
+    pending = practice_id(
+        await share_with(w, g, w.bob, "Harbour ferries at night", "Night ferries for workers.")
+    )
     rejected = practice_id(await share_with(w, g, w.bob, "Harbour ferries everywhere", "Ferries for all."))
     res = await w.fake.invoke(g, w.mod, "practice reject", {"id": rejected, "reason": "Too vague."})
     assert "rejected" in res.text, res.text
@@ -376,20 +445,25 @@ async def test_titles_under_review_are_shown_only_to_their_submitter_and_moderat
 
     targets = [(name, opt) for name, opt in autocomplete_targets(w.fake.commands_for(None))
                if name.startswith("practice ") and opt in ("id", "of")]
-    assert {("practice show", "id"), ("practice edit", "id"), ("practice approve", "id")} <= set(targets), targets
+    assert {("practice show", "id"), ("practice edit", "id"), ("practice approve", "id")} <= set(targets), (
+        targets
+    )
     for name, opt in targets:
         for value in ("", "harbour", "ferries", str(pending)):
             choices = shown(await w.fake.autocomplete(g, w.alice, name, focused=opt, value=value))
             assert not any(t in choices for t in secrets), (name, opt, value, choices)
     # the submitter and a moderator do see them
-    assert "Harbour ferries at night" in shown(await w.fake.autocomplete(g, w.bob, "practice edit", focused="id",
-                                                                         value="harbour"))
+    assert "Harbour ferries at night" in shown(
+        await w.fake.autocomplete(g, w.bob, "practice edit", focused="id", value="harbour")
+    )
     mod_sees = shown(await w.fake.autocomplete(g, w.mod, "practice edit", focused="id", value="harbour"))
     assert all(t in mod_sees for t in secrets), mod_sees
     # /practice show: refused to another member, shown to the submitter
     res = await w.fake.invoke(g, w.alice, "practice show", {"id": pending})
     assert res.ephemeral and "Harbour" not in result_text(res) and "not in the library" in res.text, res.text
-    assert "Harbour ferries at night" in result_text(await w.fake.invoke(g, w.bob, "practice show", {"id": pending}))
+    assert "Harbour ferries at night" in result_text(
+        await w.fake.invoke(g, w.bob, "practice show", {"id": pending})
+    )
 
     # the duplicate warning: alice sharing a similar title in the same city is not told of bob's
     res = await share_with(w, g, w.alice, "Harbour ferries at night", "Our own night ferries.")

@@ -62,8 +62,20 @@ SEED = int(os.environ.get("HOSTILE_SEED", "20240607"))
 TIMEOUT = 8.0
 CRASH_TEXT = "Something went wrong"
 ERROR_COLOUR = 0xC53030
-DATE_OPTIONS = {"when", "until", "signed", "expires", "effective", "new_expiry", "date", "duration", "offsets",
-                "times", "default_offsets", "repeat"}
+DATE_OPTIONS = {
+    "when",
+    "until",
+    "signed",
+    "expires",
+    "effective",
+    "new_expiry",
+    "date",
+    "duration",
+    "offsets",
+    "times",
+    "default_offsets",
+    "repeat",
+}
 JsonDict = dict[str, Any]
 
 
@@ -108,7 +120,9 @@ def interactive(message: JsonDict) -> list[JsonDict]:
 
     def walk(items: list[JsonDict]) -> None:
         for item in items:
-            if (item.get("type") == 2 and item.get("custom_id") and not item.get("disabled")) or item.get("type") == 3:
+            if (item.get("type") == 2 and item.get("custom_id") and not item.get("disabled")) or item.get(
+                "type"
+            ) == 3:
                 found.append(item)
             walk(list(item.get("components") or []))
             if isinstance(item.get("accessory"), dict):
@@ -210,7 +224,9 @@ class Driver:
             try:
                 self.ids[key] = [int(r[0]) for r in await db.fetchall(sql, (gid,))]
             except Exception:  # a table without guild_id: take any
-                self.ids[key] = [int(r[0]) for r in await db.fetchall(sql.replace("WHERE guild_id = ? ", ""), ())]
+                self.ids[key] = [
+                    int(r[0]) for r in await db.fetchall(sql.replace("WHERE guild_id = ? ", ""), ())
+                ]
 
     def id_for(self, path: str, name: str) -> int:
         kind = "milestone" if name == "milestone" else ("practice" if name == "of" else path.split()[0])
@@ -237,12 +253,25 @@ class Driver:
         if opt.get("choices"):
             return self.rng.choice(opt["choices"])["value"]
         if t == 3:
-            return {"timezone": "Europe/Paris", "zone": "Europe/Paris", "when": self.future(),
-                    "cities": "Europe/Paris; America/New_York", "date": "2031-05-01", "new_expiry": "2036-01-01",
-                    "offsets": "30d, 7d", "times": "1d, 1h", "country": "FR", "network": self.network,
-                    "network_a": self.network, "network_b": self.network, "duration": "90m",
-                    "topic": "resilience", "city_a": "Seoul, KR", "city_b": "Paris, FR", "city": "Lyon, FR",
-                    }.get(opt["name"], "Paris")
+            return {
+                "timezone": "Europe/Paris",
+                "zone": "Europe/Paris",
+                "when": self.future(),
+                "cities": "Europe/Paris; America/New_York",
+                "date": "2031-05-01",
+                "new_expiry": "2036-01-01",
+                "offsets": "30d, 7d",
+                "times": "1d, 1h",
+                "country": "FR",
+                "network": self.network,
+                "network_a": self.network,
+                "network_b": self.network,
+                "duration": "90m",
+                "topic": "resilience",
+                "city_a": "Seoul, KR",
+                "city_b": "Paris, FR",
+                "city": "Lyon, FR",
+            }.get(opt["name"], "Paris")
         if t == 4:
             if opt["name"] in ("id", "milestone", "of"):
                 known = self.ids.get("milestone" if opt["name"] == "milestone" else
@@ -256,12 +285,16 @@ class Driver:
         if opt.get("choices"):
             return self.rng.choice(opt["choices"])["value"]
         if t == 3:
-            raw = self.ht.date() if opt["name"] in DATE_OPTIONS and self.rng.random() < 0.7 else self.ht.text()
+            raw = (
+                self.ht.date() if opt["name"] in DATE_OPTIONS and self.rng.random() < 0.7 else self.ht.text()
+            )
             return self.ht.fit(raw, opt.get("min_length"), opt.get("max_length"), required=True)
         if t == 4:
             return self.int_value(opt, path)
         if t == 10:
-            return self.rng.choice([float(opt.get("min_value", -1e15)), float(opt.get("max_value", 1e15)), 0.5])
+            return self.rng.choice(
+                [float(opt.get("min_value", -1e15)), float(opt.get("max_value", 1e15)), 0.5]
+            )
         if t == 5:
             return self.rng.random() < 0.5
         if t == 6:
@@ -270,7 +303,9 @@ class Driver:
             return self.rng.choice([self.w.general, self.w.reviews, self.w.announcements])
         if t == 8:
             # the @everyone role (id = guild id) is a hostile choice for "moderator role" too
-            return self.rng.choice([self.w.moderators, self.w.guild.get_role(self.w.guild.id) or self.w.moderators])
+            return self.rng.choice(
+                [self.w.moderators, self.w.guild.get_role(self.w.guild.id) or self.w.moderators]
+            )
         if t == 11:
             return self.hostile_file()
         raise AssertionError(f"{path}: option {opt['name']} has a type this test does not know: {t}")
@@ -286,7 +321,9 @@ class Driver:
                 ",".join(json.dumps(self.ht.text()[:300]) for _ in range(6)) for _ in range(20)]
             return "networks.csv", "\n".join(rows).encode("utf-8", "surrogatepass")
         if r < 0.8:
-            return "x.json", json.dumps({"networks": [{"name": self.ht.text()[:500], "founded": "year 1"}]}).encode()
+            return "x.json", json.dumps(
+                {"networks": [{"name": self.ht.text()[:500], "founded": "year 1"}]}
+            ).encode()
         return "x.json", b'{"networks": [' + b"{}," * 10_000 + b"]"
 
     def future(self) -> str:
@@ -371,9 +408,11 @@ class Driver:
                 raw = item.get("value") or "A reasonable sentence about rain gardens and flooding."
             else:
                 raw = self.ht.text()
-            values[item["custom_id"]] = self.ht.fit(raw, item.get("min_length"), item.get("max_length") or 4000,
-                                                    required=required)
-        mlabel = f"{label} → modal {res.modal.get('custom_id')!s:.40} {{{', '.join(f'{k}={v!r:.40}' for k, v in values.items())}}}"
+            values[item["custom_id"]] = self.ht.fit(
+                raw, item.get("min_length"), item.get("max_length") or 4000, required=required
+            )
+        shown = ", ".join(f"{k}={v!r:.40}" for k, v in values.items())
+        mlabel = f"{label} → modal {res.modal.get('custom_id')!s:.40} {{{shown}}}"
         done = await self.guarded(mlabel, "modal", self.w.fake.submit_modal(self.w.guild, actor, res, values,
                                                                             timeout=TIMEOUT))
         if done is not None:
@@ -426,7 +465,9 @@ class Driver:
         ordered = list(by_kind.values()) + candidates
         for message, component in ordered[:budget]:
             current = fake.get_message(message["id"])
-            if current is None or not any(c.get("custom_id") == component["custom_id"] for c in interactive(current)):
+            if current is None or not any(
+                c.get("custom_id") == component["custom_id"] for c in interactive(current)
+            ):
                 continue
             actor = self.rng.choice(self.actors)
             cid = component["custom_id"]
@@ -447,8 +488,9 @@ class Driver:
                     current = fake.get_message(message["id"])
                     if current is None or not any(c.get("custom_id") == cid for c in interactive(current)):
                         break
-                    again = await self.guarded(label, "component", fake.click(self.w.guild, actor, current, cid,
-                                                                              timeout=TIMEOUT))
+                    again = await self.guarded(
+                        label, "component", fake.click(self.w.guild, actor, current, cid, timeout=TIMEOUT)
+                    )
                     if again is None or self.judge(label, again, "component") != "modal":
                         break
                     await self.fill_modal(label, actor, again)
@@ -556,9 +598,17 @@ DATE_OPTION_NAMES = {"when", "until", "signed", "expires", "effective", "new_exp
 DATE_DESCRIPTION_RE = re.compile(r"\bdates?\b|YYYY|\bwhen\b|\bstart\b|expir|\buntil\b", re.IGNORECASE)
 EDGE_DATES = ("0001-01-01", "0001-01-01 00:00", "9999-12-31", "9999-12-31 23:59")
 KNOWN_DATE_OPTIONS = {  # the ones that exist today: the detection above must keep finding them
-    ("roundtable schedule", "when"), ("roundtable schedule", "until"), ("roundtable edit", "when"),
-    ("mou add", "signed"), ("mou add", "expires"), ("mou update", "signed"), ("mou update", "expires"),
-    ("mou update", "effective"), ("mou renew", "new_expiry"), ("mou log", "date"), ("mou milestone add", "date"),
+    ("roundtable schedule", "when"),
+    ("roundtable schedule", "until"),
+    ("roundtable edit", "when"),
+    ("mou add", "signed"),
+    ("mou add", "expires"),
+    ("mou update", "signed"),
+    ("mou update", "expires"),
+    ("mou update", "effective"),
+    ("mou renew", "new_expiry"),
+    ("mou log", "date"),
+    ("mou milestone add", "date"),
 }
 EDGE_TIME_LIMIT = 1.0  # seconds from the interaction to the answer
 
@@ -586,12 +636,16 @@ async def test_every_date_option_takes_year_1_and_9999(
         victims = Victims(user_id=w.dave.id, role_id=w.moderators.id, channel_id=w.general.id)
         driver = Driver(w, rng, victims, [w.mod])
         await seed_content(w)
-        mou_id = await w.bot.db.fetchval("SELECT MAX(id) FROM mou_agreements WHERE guild_id = ?", (w.guild.id,))
+        mou_id = await w.bot.db.fetchval(
+            "SELECT MAX(id) FROM mou_agreements WHERE guild_id = ?", (w.guild.id,)
+        )
         res = await fake_discord.invoke(w.guild, w.mod, "mou update", {"id": mou_id, "status": "signed"})
         assert "Something" not in res.text, res.text  # signed, so /mou renew reaches its date
         commands = leaves(fake_discord.commands_for(None) + fake_discord.commands_for(w.guild))
         found = date_options(commands)
-        assert KNOWN_DATE_OPTIONS <= {(p, o["name"]) for p, _, o in found}, sorted((p, o["name"]) for p, _, o in found)
+        assert KNOWN_DATE_OPTIONS <= {(p, o["name"]) for p, _, o in found}, sorted(
+            (p, o["name"]) for p, _, o in found
+        )
         failures: list[str] = []
         for path, schema, opt in found:
             for value in EDGE_DATES:
@@ -605,8 +659,9 @@ async def test_every_date_option_takes_year_1_and_9999(
                     failures.append(f"{label}: no answer")
                     continue
                 if res.modal is not None:  # the agreement form: submit it as it comes
-                    res = await driver.guarded(label, "modal", fake_discord.submit_modal(w.guild, w.mod, res, {},
-                                                                                          timeout=TIMEOUT))
+                    res = await driver.guarded(
+                        label, "modal", fake_discord.submit_modal(w.guild, w.mod, res, {}, timeout=TIMEOUT)
+                    )
                     if res is None:
                         failures.append(f"{label}: no answer to the form")
                         continue
@@ -658,7 +713,9 @@ async def hdb(seeded_db: Database) -> Database:
 
 
 async def row_counts(db: Database) -> dict[str, int]:
-    rows = await db.fetchall("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    rows = await db.fetchall(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
     virtual = [r["name"] for r in rows if (r["sql"] or "").upper().startswith("CREATE VIRTUAL")]
     real = [r["name"] for r in rows if r["name"] not in virtual
             and not any(r["name"].startswith(v + "_") for v in virtual)]
@@ -702,8 +759,20 @@ def refuse_sync(fn: Callable[[], Any]) -> Any:
 @given(title=H, summary=H, approach=H, results=H, lessons=H, city=H, topics=H, sdgs=MAYBE, links=MAYBE,
        contact=MAYBE, network=MAYBE, language=H, query=H, reason=H)
 async def test_practices_service_takes_hostile_text(
-    hdb: Database, title: str, summary: str, approach: str, results: str, lessons: str, city: str, topics: str,
-    sdgs: str | None, links: str | None, contact: str | None, network: str | None, language: str, query: str,
+    hdb: Database,
+    title: str,
+    summary: str,
+    approach: str,
+    results: str,
+    lessons: str,
+    city: str,
+    topics: str,
+    sdgs: str | None,
+    links: str | None,
+    contact: str | None,
+    network: str | None,
+    language: str,
+    query: str,
     reason: str,
 ) -> None:
     svc = PracticeService(hdb, clock=FixedClock())
@@ -712,15 +781,29 @@ async def test_practices_service_takes_hostile_text(
     parsed_sdgs = refuse_sync(lambda: practices_service.parse_sdgs(sdgs)) or ()
     parsed_links = refuse_sync(lambda: practices_service.parse_links(links)) or ()
     refuse_sync(lambda: practices_service.split_city_text(city))
-    meta = Meta(city_name=city, topics=parsed_topics, sdgs=parsed_sdgs, links=parsed_links, contact_text=contact,
-                network_name=network, language=language, country=city[:2] or None)
-    p = await call("submit", lambda: svc.submit(G, OWNER, Draft(title, summary, approach, results, lessons), meta))
+    meta = Meta(
+        city_name=city,
+        topics=parsed_topics,
+        sdgs=parsed_sdgs,
+        links=parsed_links,
+        contact_text=contact,
+        network_name=network,
+        language=language,
+        country=city[:2] or None,
+    )
+    p = await call(
+        "submit", lambda: svc.submit(G, OWNER, Draft(title, summary, approach, results, lessons), meta)
+    )
     if p is None:  # a valid draft, so the rest has something to work on
-        p = await svc.submit(G, OWNER, Draft("Rain gardens", "Floods.", "Gardens."), Meta("Lyon", ("climate",)))
+        p = await svc.submit(
+            G, OWNER, Draft("Rain gardens", "Floods.", "Gardens."), Meta("Lyon", ("climate",))
+        )
     await call("edit", lambda: svc.edit(G, p.id, actor_id=OWNER, is_moderator=False,
                                         draft=Draft(title, summary, approach, results, lessons), meta=meta))
     await call("decide", lambda: svc.decide(G, p.id, actor_id=OTHER, action="request_changes", reason=reason))
-    await call("search", lambda: svc.search(G, query, SearchFilters(city_name=city or None, network_name=network)))
+    await call(
+        "search", lambda: svc.search(G, query, SearchFilters(city_name=city or None, network_name=network))
+    )
     await call("autocomplete", lambda: svc.autocomplete(G, query))
     await call("known_cities", lambda: svc.known_cities(G, query))
     await call("known_networks", lambda: svc.known_networks(G, query))
@@ -728,13 +811,30 @@ async def test_practices_service_takes_hostile_text(
 
 
 @SVC_SETTINGS
-@given(title=H, when=DATES_1_9999, zone=st.one_of(st.sampled_from(["UTC", "Europe/Paris", "Pacific/Kiritimati",
-                                                                      "Etc/GMT+12"]), H),
-       where=MAYBE, agenda=MAYBE, repeat=st.one_of(st.none(), st.sampled_from(["weekly", "monthly-last"]), H),
-       duration=H, notes=H, query=H, capacity=st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)))
+@given(
+    title=H,
+    when=DATES_1_9999,
+    zone=st.one_of(st.sampled_from(["UTC", "Europe/Paris", "Pacific/Kiritimati", "Etc/GMT+12"]), H),
+    where=MAYBE,
+    agenda=MAYBE,
+    repeat=st.one_of(st.none(), st.sampled_from(["weekly", "monthly-last"]), H),
+    duration=H,
+    notes=H,
+    query=H,
+    capacity=st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+)
 async def test_roundtables_service_takes_hostile_text(
-    hdb: Database, title: str, when: str, zone: str, where: str | None, agenda: str | None, repeat: str | None,
-    duration: str, notes: str, query: str, capacity: int | None,
+    hdb: Database,
+    title: str,
+    when: str,
+    zone: str,
+    where: str | None,
+    agenda: str | None,
+    repeat: str | None,
+    duration: str,
+    notes: str,
+    query: str,
+    capacity: int | None,
 ) -> None:
     sched = Scheduler(hdb, clock=FixedClock())
     settings_svc = SettingsService(hdb, default_timezone="UTC")
@@ -759,12 +859,37 @@ async def test_roundtables_service_takes_hostile_text(
 
 
 @SVC_SETTINGS
-@given(title=H, city_a=H, city_b=H, signed=st.one_of(st.none(), DATES_1_9999),
-       expires=st.one_of(st.none(), DATES_1_9999), text=H, on=st.one_of(st.none(), DATES_1_9999), offsets=H,
-       query=H, summary=H, links=H, focus=H, reason=H, notice=st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)))
+@given(
+    title=H,
+    city_a=H,
+    city_b=H,
+    signed=st.one_of(st.none(), DATES_1_9999),
+    expires=st.one_of(st.none(), DATES_1_9999),
+    text=H,
+    on=st.one_of(st.none(), DATES_1_9999),
+    offsets=H,
+    query=H,
+    summary=H,
+    links=H,
+    focus=H,
+    reason=H,
+    notice=st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+)
 async def test_mous_service_takes_hostile_text(
-    hdb: Database, title: str, city_a: str, city_b: str, signed: str | None, expires: str | None, text: str,
-    on: str | None, offsets: str, query: str, summary: str, links: str, focus: str, reason: str,
+    hdb: Database,
+    title: str,
+    city_a: str,
+    city_b: str,
+    signed: str | None,
+    expires: str | None,
+    text: str,
+    on: str | None,
+    offsets: str,
+    query: str,
+    summary: str,
+    links: str,
+    focus: str,
+    reason: str,
     notice: int | None,
 ) -> None:
     settings_svc = SettingsService(hdb, default_timezone="UTC")
@@ -773,7 +898,9 @@ async def test_mous_service_takes_hostile_text(
     async def server_zone(guild_id: int) -> str:
         return (await settings_svc.get(guild_id)).timezone
 
-    svc = MouService(hdb, Scheduler(hdb, clock=FixedClock()), settings_svc, places=Places(server_zone, directory))
+    svc = MouService(
+        hdb, Scheduler(hdb, clock=FixedClock()), settings_svc, places=Places(server_zone, directory)
+    )
     call = Calls(hdb)
     owner = Actor(OWNER)
     a = await call("create", lambda: svc.create(
@@ -811,8 +938,19 @@ async def test_directory_service_takes_hostile_text(
     await call("search_cities", lambda: svc.search_cities(query, guild_id=G))
     await call("search_member_cities", lambda: svc.search_member_cities(G, query))
     await call("add_city", lambda: svc.add_city(G, OWNER, name, country, zone, region))
-    await call("set_profile", lambda: svc.set_profile(G, OWNER, city=city, title=title, office=office,
-                                                      languages=languages, expertise=expertise, timezone=zone))
+    await call(
+        "set_profile",
+        lambda: svc.set_profile(
+            G,
+            OWNER,
+            city=city,
+            title=title,
+            office=office,
+            languages=languages,
+            expertise=expertise,
+            timezone=zone,
+        ),
+    )
     net = await call("add_network", lambda: svc.add_network(
         G, OWNER, name=net_name, acronym=acronym, founded_year=founded, focus=focus, website=website,
         hq_city=city, source=source))
@@ -857,13 +995,17 @@ def _builders() -> dict[str, Callable[[], Any]]:
         "cogs.practices.embeds.practice_embed": lambda: PE.practice_embed(p, fill(PS.Counts), heading="x"),
         "cogs.practices.embeds.review_card": lambda: PE.review_card(p, similar=[p], resubmitted=True),
         "cogs.practices.embeds.decided_card": lambda: PE.decided_card(p),
-        "cogs.practices.embeds.decision_message": lambda: [PE.decision_message(
-            fill(PS.Practice, status=s, duplicate_of=None), PAYLOAD) for s in PS.STATUS_LABELS],
+        "cogs.practices.embeds.decision_message": lambda: [
+            PE.decision_message(fill(PS.Practice, status=s, duplicate_of=None), PAYLOAD)
+            for s in PS.STATUS_LABELS
+        ],
         "cogs.practices.embeds.hit_lines": lambda: PE.hit_lines(search),
         "cogs.practices.embeds.search_page": lambda: PE.search_page(search, PAYLOAD, 0),
         "cogs.practices.embeds.search_pages": lambda: PE.search_pages(search, PAYLOAD),
         "cogs.practices.embeds.no_results_message": lambda: PE.no_results_message(PAYLOAD, search),
-        "cogs.practices.embeds.list_pages": lambda: PE.list_pages("Your practices", [fill(PS.Practice, status="rejected")]),
+        "cogs.practices.embeds.list_pages": lambda: PE.list_pages(
+            "Your practices", [fill(PS.Practice, status="rejected")]
+        ),
         "cogs.practices.embeds.stats_embed": lambda: PE.stats_embed(fill(PS.Stats), PAYLOAD),
         "cogs.practices.embeds.announcement_embed": lambda: PE.announcement_embed(p),
         "cogs.practices.embeds.city_line": lambda: PE.city_line(p),
@@ -871,32 +1013,49 @@ def _builders() -> dict[str, Callable[[], Any]]:
         "cogs.practices.embeds.highlight": lambda: PE.highlight("a \x02" + PAYLOAD + "\x03 " + PAYLOAD),
         "cogs.roundtables.embeds.title_line": lambda: R.title_line(rt),
         "cogs.roundtables.embeds.where_text": lambda: R.where_text(rt, show_link=True),
-        "cogs.roundtables.embeds.announcement_embed": lambda: R.announcement_embed(rt, occ, fill(RS.Counts), PAYLOAD),
-        "cogs.roundtables.embeds.list_page": lambda: [R.list_page("Upcoming", [rt], {}, past=past) for past in (0, 1)],
-        "cogs.roundtables.embeds.show_embed": lambda: R.show_embed(rt, occ, [occ, occ], [fill(RS.Attendee)],
-                                                                   [fill(RS.Note)], PAYLOAD, show_link=True),
-        "cogs.roundtables.embeds.rsvp_reply": lambda: [R.rsvp_reply(rt, occ, s, 1, False)
-                                                       for s in ("going", "waitlist", "maybe", "declined")],
+        "cogs.roundtables.embeds.announcement_embed": lambda: R.announcement_embed(
+            rt, occ, fill(RS.Counts), PAYLOAD
+        ),
+        "cogs.roundtables.embeds.list_page": lambda: [
+            R.list_page("Upcoming", [rt], {}, past=past) for past in (0, 1)
+        ],
+        "cogs.roundtables.embeds.show_embed": lambda: R.show_embed(
+            rt, occ, [occ, occ], [fill(RS.Attendee)], [fill(RS.Note)], PAYLOAD, show_link=True
+        ),
+        "cogs.roundtables.embeds.rsvp_reply": lambda: [
+            R.rsvp_reply(rt, occ, s, 1, False) for s in ("going", "waitlist", "maybe", "declined")
+        ],
         "cogs.roundtables.embeds.reminder_text": lambda: R.reminder_text(rt, occ, ""),
         "cogs.roundtables.embeds.reminder_dm": lambda: R.reminder_dm(rt, occ, PAYLOAD),
         "cogs.roundtables.embeds.notes_embed": lambda: R.notes_embed(rt, fill(RS.Note), WHEN),
-        "cogs.roundtables.embeds.findtime_embed": lambda: [R.findtime_embed([(PAYLOAD, "UTC")], slots, 60, 7)
-                                                           for slots in ([], [fill(Slot)])],
+        "cogs.roundtables.embeds.findtime_embed": lambda: [
+            R.findtime_embed([(PAYLOAD, "UTC")], slots, 60, 7) for slots in ([], [fill(Slot)])
+        ],
         "cogs.mous.embeds.detail_embed": lambda: M.detail_embed(detail),
-        "cogs.mous.embeds.list_pages": lambda: M.list_pages([fill(MS.ListRow)], 1, WHEN.date(), "UTC", "Agreements"),
-        "cogs.mous.embeds.upcoming_pages": lambda: M.upcoming_pages([fill(MS.DueItem)], 30, WHEN.date(), "UTC"),
+        "cogs.mous.embeds.list_pages": lambda: M.list_pages(
+            [fill(MS.ListRow)], 1, WHEN.date(), "UTC", "Agreements"
+        ),
+        "cogs.mous.embeds.upcoming_pages": lambda: M.upcoming_pages(
+            [fill(MS.DueItem)], 30, WHEN.date(), "UTC"
+        ),
         "cogs.mous.embeds.digest_embeds": lambda: M.digest_embeds(fill(MS.Digest), "UTC", 6),
-        "cogs.mous.embeds.reminder_text": lambda: [M.reminder_text(fill(MS.ReminderContext, what=w), mention=True)
-                                                   for w in ("expiry", "notice", "milestone")] + [
-                                                      M.reminder_text(reminder)],
+        "cogs.mous.embeds.reminder_text": lambda: (
+            [
+                M.reminder_text(fill(MS.ReminderContext, what=w), mention=True)
+                for w in ("expiry", "notice", "milestone")
+            ]
+            + [M.reminder_text(reminder)]
+        ),
         "cogs.directory.embeds.membership_bits": lambda: D.membership_bits(ms),
         "cogs.directory.embeds.profile_line": lambda: D.profile_line(prof, with_city=True),
         "cogs.directory.embeds.profile_embed": lambda: D.profile_embed(prof, PAYLOAD, WHEN),
-        "cogs.directory.embeds.city_embed": lambda: D.city_embed(city, PAYLOAD, WHEN, [ms], [fill(DS.SeedAgreement)],
-                                                                 [tracked], [prof], 1),
+        "cogs.directory.embeds.city_embed": lambda: D.city_embed(
+            city, PAYLOAD, WHEN, [ms], [fill(DS.SeedAgreement)], [tracked], [prof], 1
+        ),
         "cogs.directory.embeds.tracked_agreement_line": lambda: D.tracked_agreement_line(tracked),
         "cogs.directory.embeds.documented_agreement_line": lambda: D.documented_agreement_line(
-            fill(DS.SeedAgreement), city),
+            fill(DS.SeedAgreement), city
+        ),
         "cogs.directory.embeds.network_embed": lambda: D.network_embed(net, PAYLOAD, [ms], 1, [prof]),
         "cogs.directory.embeds.network_line": lambda: D.network_line(net),
         "cogs.directory.embeds.member_city_line": lambda: D.member_city_line(ms),

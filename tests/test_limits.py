@@ -46,8 +46,13 @@ async def test_impossible_rrule_never_holds_the_loop(started_bot: World, rule: s
     w = started_bot
     # warm up: the first command of a fresh bot pays one-off costs (imports, caches)
     await w.fake.invoke(w.guild, w.bob, "roundtable list", {}, timeout=5)
-    bad = await w.fake.invoke(w.guild, w.alice, "roundtable schedule",
-                              {"title": "Never", "when": _when(), "timezone": "UTC", "repeat": rule}, wait=False)
+    bad = await w.fake.invoke(
+        w.guild,
+        w.alice,
+        "roundtable schedule",
+        {"title": "Never", "when": _when(), "timezone": "UTC", "repeat": rule},
+        wait=False,
+    )
     await asyncio.sleep(0.01)  # the bot is now working on the bad rule
     other = await w.fake.invoke(w.guild, w.bob, "roundtable list", {}, timeout=5)
     await bad.wait_for_response(5)
@@ -73,8 +78,13 @@ async def test_rare_but_real_rule_is_accepted(started_bot: World) -> None:
 
 # -- creations per member ------------------------------------------------------------------------
 async def _schedule(w: World, member: Member, n: int, guild: Guild | None = None) -> InteractionResult:
-    return await w.fake.invoke(guild or w.guild, member, "roundtable schedule",
-                               {"title": f"Budget talk {n}", "when": _when(3 + n), "timezone": "UTC"}, timeout=5)
+    return await w.fake.invoke(
+        guild or w.guild,
+        member,
+        "roundtable schedule",
+        {"title": f"Budget talk {n}", "when": _when(3 + n), "timezone": "UTC"},
+        timeout=5,
+    )
 
 
 def _retry_at(res: InteractionResult) -> int:
@@ -116,19 +126,35 @@ async def test_limit_is_per_kind_and_the_setting_changes_it(started_bot: World) 
     for kind in ("practice", "agreement", "milestone"):
         res = await fake.invoke(w.guild, w.admin, "settings creation-limit", {"kind": kind, "per_hour": 1})
         assert not _is_error(res), res.text
-    res = await fake.invoke(w.guild, w.admin, "settings creation-limit", {"kind": "roundtable", "per_hour": 2})
+    res = await fake.invoke(
+        w.guild, w.admin, "settings creation-limit", {"kind": "roundtable", "per_hour": 2}
+    )
     assert not _is_error(res), res.text
 
     # agreements: one per hour now; the second is refused before its form opens
-    res = await fake.invoke(w.guild, w.alice, "mou add", {"kind": "mou", "title": "Twinning", "city_a": "Seoul, KR",
-                                                          "city_b": "Paris, FR", "expires": "2031-01-01"})
+    res = await fake.invoke(
+        w.guild,
+        w.alice,
+        "mou add",
+        {
+            "kind": "mou",
+            "title": "Twinning",
+            "city_a": "Seoul, KR",
+            "city_b": "Paris, FR",
+            "expires": "2031-01-01",
+        },
+    )
     assert res.modal is not None, res.text
     done = await fake.submit_modal(w.guild, w.alice, res, {})
     await done.wait_for_message()
     aid = await db.fetchval("SELECT MAX(id) FROM mou_agreements")
     assert aid
-    res = await fake.invoke(w.guild, w.alice, "mou add", {"kind": "mou", "title": "Again", "city_a": "Seoul, KR",
-                                                          "city_b": "Paris, FR"})
+    res = await fake.invoke(
+        w.guild,
+        w.alice,
+        "mou add",
+        {"kind": "mou", "title": "Again", "city_a": "Seoul, KR", "city_b": "Paris, FR"},
+    )
     assert res.modal is None and _is_error(res), res.text
     assert "1 agreements in the last hour" in res.text
 
@@ -142,11 +168,21 @@ async def test_limit_is_per_kind_and_the_setting_changes_it(started_bot: World) 
     assert await db.fetchval("SELECT COUNT(*) FROM mou_milestones") == 1
 
     # practices: two forms opened while under the limit; the second save is refused, nothing saved
-    forms = [await fake.invoke(w.guild, w.alice, "practice share", {"city": "Lyon, FR", "topic": "resilience"})
-             for _ in range(2)]
+    forms = [
+        await fake.invoke(w.guild, w.alice, "practice share", {"city": "Lyon, FR", "topic": "resilience"})
+        for _ in range(2)
+    ]
     assert all(f.modal is not None for f in forms), [f.text for f in forms]
-    values = [{"title": t, "summary": "Storms flooded the old town.", "approach": "Parking strips became gardens.",
-               "results": "", "lessons": ""} for t in ("Rain gardens", "Night buses for shift workers")]
+    values = [
+        {
+            "title": t,
+            "summary": "Storms flooded the old town.",
+            "approach": "Parking strips became gardens.",
+            "results": "",
+            "lessons": "",
+        }
+        for t in ("Rain gardens", "Night buses for shift workers")
+    ]
     first = await fake.submit_modal(w.guild, w.alice, forms[0], values[0])
     await first.wait_for_message()
     second = await fake.submit_modal(w.guild, w.alice, forms[1], values[1])
@@ -170,7 +206,9 @@ async def test_limit_is_per_kind_and_the_setting_changes_it(started_bot: World) 
 
 async def test_limit_counts_survive_a_restart(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     async with start_world(fake_discord, tmp_path) as w:
-        await w.fake.invoke(w.guild, w.admin, "settings creation-limit", {"kind": "roundtable", "per_hour": 1})
+        await w.fake.invoke(
+            w.guild, w.admin, "settings creation-limit", {"kind": "roundtable", "per_hour": 1}
+        )
         assert not _is_error(await _schedule(w, w.alice, 0))
     async with run_bot(fake_discord, create_bot(w.config)) as bot2:
         await fake_discord.sync_gateway()

@@ -30,7 +30,9 @@ ZONE = "Europe/Paris"
 
 
 @pytest_asyncio.fixture
-async def mou_world(fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+async def mou_world(
+    fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[World]:
     monkeypatch.setattr(app_module, "discover_extensions", lambda: list(EXTENSIONS))
     parts = populate(fake_discord)
     cfg = make_config(tmp_path)
@@ -60,10 +62,20 @@ async def test_add_remind_renew(mou_world: World) -> None:
     fake, bot = w.fake, w.bot
     today = today_of(w)
     expires = today + timedelta(days=40)
-    res = await fake.invoke(w.guild, w.alice, "mou add", {
-        "kind": "sister-city", "title": "Seoul–Paris friendship", "city_a": "Seoul, KR", "city_b": "Paris, FR",
-        "signed": (today - timedelta(days=365)).isoformat(), "expires": expires.isoformat(), "notice_days": 20,
-    })
+    res = await fake.invoke(
+        w.guild,
+        w.alice,
+        "mou add",
+        {
+            "kind": "sister-city",
+            "title": "Seoul–Paris friendship",
+            "city_a": "Seoul, KR",
+            "city_b": "Paris, FR",
+            "signed": (today - timedelta(days=365)).isoformat(),
+            "expires": expires.isoformat(),
+            "notice_days": 20,
+        },
+    )
     assert res.modal is not None, res.text
     done = await fake.submit_modal(w.guild, w.alice, res, {
         "mou_add_summary": "Culture and youth exchanges. @everyone welcome",
@@ -117,7 +129,9 @@ async def test_add_remind_renew(mou_world: World) -> None:
     assert keys[f"mou:{aid}:t1:status:expiring"] < keys[f"mou:{aid}:t1:notice"]
     w.extra["clock"].jump_to(keys[f"mou:{aid}:t1:notice"] + timedelta(minutes=1))
     bot.scheduler.wake()
-    await fake.wait_for_message(w.announcements, lambda x: "renewal-notice deadline" in x["content"], after=mark)
+    await fake.wait_for_message(
+        w.announcements, lambda x: "renewal-notice deadline" in x["content"], after=mark
+    )
     await bot.scheduler.drain()
     assert (await svc_of(w).get(w.guild.id, aid)).status == "expiring"
 
@@ -160,14 +174,37 @@ async def test_weekly_digest_lists_exactly_the_right_rows(mou_world: World) -> N
     digest_jobs = await pending(w, "mou:digest:")
     assert digest_jobs == {}  # no agreements yet, no digest
     t = today_of(w)
-    soon = await svc.create(g, alice, kind="mou", title="Expiring soon", parties=["Lyon", "Turin"],
-                            signed=(t - timedelta(days=400)).isoformat(), expires=(t + timedelta(days=60)).isoformat())
-    far = await svc.create(g, alice, kind="mou", title="Far away", parties=["Lyon", "Kyoto"],
-                           signed=(t - timedelta(days=10)).isoformat(), expires=(t + timedelta(days=900)).isoformat())
+    soon = await svc.create(
+        g,
+        alice,
+        kind="mou",
+        title="Expiring soon",
+        parties=["Lyon", "Turin"],
+        signed=(t - timedelta(days=400)).isoformat(),
+        expires=(t + timedelta(days=60)).isoformat(),
+    )
+    far = await svc.create(
+        g,
+        alice,
+        kind="mou",
+        title="Far away",
+        parties=["Lyon", "Kyoto"],
+        signed=(t - timedelta(days=10)).isoformat(),
+        expires=(t + timedelta(days=900)).isoformat(),
+    )
     await svc.create(g, alice, kind="other", title="Just a draft", parties=["Lyon", "Quebec"])
-    ended = await svc.create(g, alice, kind="mou", title="Ended", parties=["Lyon", "Oslo"],
-                             signed=(t - timedelta(days=10)).isoformat(), expires=(t + timedelta(days=30)).isoformat())
-    ms_due = await svc.add_milestone(g, alice, far.id, (t + timedelta(days=12)).isoformat(), "Annual exchange")
+    ended = await svc.create(
+        g,
+        alice,
+        kind="mou",
+        title="Ended",
+        parties=["Lyon", "Oslo"],
+        signed=(t - timedelta(days=10)).isoformat(),
+        expires=(t + timedelta(days=30)).isoformat(),
+    )
+    ms_due = await svc.add_milestone(
+        g, alice, far.id, (t + timedelta(days=12)).isoformat(), "Annual exchange"
+    )
     await svc.add_milestone(g, alice, far.id, (t + timedelta(days=60)).isoformat(), "Too far out")
     ms_over = await svc.add_milestone(g, alice, far.id, (t - timedelta(days=3)).isoformat(), "Report overdue")
     await svc.add_milestone(g, alice, ended.id, (t + timedelta(days=5)).isoformat(), "Never mind")
@@ -183,7 +220,9 @@ async def test_weekly_digest_lists_exactly_the_right_rows(mou_world: World) -> N
     mark = fake.mark()
     w.extra["clock"].jump_to(at + timedelta(minutes=1))
     bot.scheduler.wake()
-    msg = await fake.wait_for_message(w.announcements, lambda x: "Weekly agreements digest" in x["content"], after=mark)
+    msg = await fake.wait_for_message(
+        w.announcements, lambda x: "Weekly agreements digest" in x["content"], after=mark
+    )
     sections = {e["title"].split(" (")[0]: e.get("description", "") for e in msg["embeds"]}
     day = P.local_today(at, ZONE)
     assert day >= t
@@ -217,8 +256,14 @@ async def test_empty_digest_posts_nothing_and_restart_posts_nothing_twice(
         svc: MouService = mou_service(bot)
         g = parts["guild"].id
         t = P.local_today(clock(), "UTC")
-        a = await svc.create(g, Actor(parts["alice"].id), kind="mou", title="Open-ended", parties=["Lyon", "Oslo"],
-                             signed=t.isoformat())
+        a = await svc.create(
+            g,
+            Actor(parts["alice"].id),
+            kind="mou",
+            title="Open-ended",
+            parties=["Lyon", "Oslo"],
+            signed=t.isoformat(),
+        )
         await svc.log_activity(g, Actor(parts["alice"].id), a.id, "Kick-off")
         (key, at), = {j.dedupe_key: j.due_at for j in await bot.scheduler.pending(g, "mou:digest:")}.items()
         mark = fake_discord.mark()

@@ -155,7 +155,9 @@ def test_plan_agreement_keys_and_times() -> None:
     assert plan["mou:7:t1:exp:30d"].due == datetime(2026, 12, 1, 0, tzinfo=UTC)   # 09:00 KST
     assert plan["mou:7:t1:notice"].due == datetime(2026, 11, 1, 0, tzinfo=UTC)    # 2026-11-01 09:00 KST
     assert plan["mou:7:t1:status:expiring"].due == datetime(2026, 10, 31, 15, tzinfo=UTC)  # 00:00 KST 11-01
-    assert plan["mou:7:t1:status:expired"].due == datetime(2026, 12, 31, 15, tzinfo=UTC)   # 00:00 KST 2027-01-01
+    assert plan["mou:7:t1:status:expired"].due == datetime(
+        2026, 12, 31, 15, tzinfo=UTC
+    )  # 00:00 KST 2027-01-01
     assert plan["mou:7:t1:ms:3"].payload_dict()["milestone_id"] == 3
     # per-agreement offsets override the default
     custom = _plan(P.PlanAgreement(7, 1, "active", None, date(2026, 12, 31), 0, (10,)))
@@ -167,7 +169,9 @@ def test_plan_agreement_keys_and_times() -> None:
     assert _plan(P.PlanAgreement(7, 1, "terminated", None, date(2026, 12, 31), 90, None),
                  [P.PlanMilestone(3, date(2026, 5, 1), False)]) == {}
     # a signed agreement gets its activation job
-    assert "mou:7:t1:status:active" in _plan(P.PlanAgreement(7, 1, "signed", date(2026, 3, 1), None, 90, None))
+    assert "mou:7:t1:status:active" in _plan(
+        P.PlanAgreement(7, 1, "signed", date(2026, 3, 1), None, 90, None)
+    )
 
 
 def test_plan_drops_items_more_than_a_day_old() -> None:
@@ -212,8 +216,10 @@ async def test_create_plans_reminders_and_audits(svc: MouService, db: Database) 
     a = await _add(svc)
     assert a.status == "active" and a.notice_on == date(2026, 10, 2) and a.term == 1
     keys = await pending_keys(svc)
-    assert set(keys) == {f"mou:{a.id}:t1:{k}" for k in
-                         ("exp:180d", "exp:90d", "exp:30d", "exp:7d", "notice", "status:expiring", "status:expired")}
+    assert set(keys) == {
+        f"mou:{a.id}:t1:{k}"
+        for k in ("exp:180d", "exp:90d", "exp:30d", "exp:7d", "notice", "status:expiring", "status:expired")
+    }
     assert keys[f"mou:{a.id}:t1:exp:7d"] == datetime(2026, 12, 24, 0, tzinfo=UTC)
     parties = await svc.parties(G, a.id)
     assert [(p.city_name, p.country) for p in parties] == [("Seoul", "KR"), ("Paris", "FR")]
@@ -289,7 +295,9 @@ async def test_renew_cancels_old_term_and_plans_new(svc: MouService, db: Databas
     assert f"mou:{a.id}:t2:exp:180d" in new
     for k in old:
         assert await svc.scheduler.job_status(G, k) == "cancelled"
-    terms = await db.fetchall("SELECT term, previous_term_id, outcome, starts_on FROM mou_terms ORDER BY term")
+    terms = await db.fetchall(
+        "SELECT term, previous_term_id, outcome, starts_on FROM mou_terms ORDER BY term"
+    )
     assert [(t["term"], t["outcome"]) for t in terms] == [(1, "renewed"), (2, None)]
     assert terms[1]["previous_term_id"] is not None and terms[1]["starts_on"] == "2027-01-01"
     with pytest.raises(InvalidInput, match="must be after"):
@@ -336,8 +344,13 @@ async def test_reminder_context_skips(svc: MouService) -> None:
                                          "milestone_id": m.id, "on": "2026-05-01"})
     assert not isinstance(ctx, str) and ctx.owners == (OWNER.id,)
     await svc.done_milestone(G, OWNER, a.id, m.id)
-    assert await svc.reminder_context(G, {"agreement_id": a.id, "term": 1, "what": "milestone",
-                                          "milestone_id": m.id, "on": "2026-05-01"}) == "milestone already done"
+    assert (
+        await svc.reminder_context(
+            G,
+            {"agreement_id": a.id, "term": 1, "what": "milestone", "milestone_id": m.id, "on": "2026-05-01"},
+        )
+        == "milestone already done"
+    )
     assert "term" in str(await svc.reminder_context(G, {"agreement_id": a.id, "term": 0, "what": "expiry",
                                                         "on": "2026-07-04", "offset": 180}))
 
@@ -384,7 +397,11 @@ async def test_city_lines_export_and_ics(svc: MouService) -> None:
     assert await svc.city_agreements(G + 1, None, "Paris") == []
     name, data = await svc.export(G, "csv")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert name == "agreements.csv" and rows[0]["title"] == "Seoul–Paris" and "Lyon, FR (ours)" in rows[0]["parties"]
+    assert (
+        name == "agreements.csv"
+        and rows[0]["title"] == "Seoul–Paris"
+        and "Lyon, FR (ours)" in rows[0]["parties"]
+    )
     name, data = await svc.export(G, "json")
     rec = json.loads(data)[0]
     assert rec["owners"] == [str(OWNER.id)] and len(rec["parties"]) == 3

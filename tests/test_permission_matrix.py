@@ -55,7 +55,9 @@ class Case:
 
 def _o(**kw: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Options; a str value starting with '$' is looked up in the context (ids made in setup)."""
-    return lambda ctx: {k: (ctx[v[1:]] if isinstance(v, str) and v.startswith("$") else v) for k, v in kw.items()}
+    return lambda ctx: {
+        k: (ctx[v[1:]] if isinstance(v, str) and v.startswith("$") else v) for k, v in kw.items()
+    }
 
 
 MATRIX: dict[str, Case] = {
@@ -178,8 +180,13 @@ def db_snapshot(path: Path, *, full: bool = True) -> dict[str, tuple[int, str]]:
     which keeps a per-command snapshot fast (~50 ms instead of ~2 s); take a full one around a run."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"
+            )
+        ]
         out: dict[str, tuple[int, str]] = {}
         for t in tables:
             quoted = '"' + t.replace('"', '""') + '"'  # table names come from sqlite_master
@@ -228,8 +235,16 @@ async def share_practice(w: World, member: Member, title: str, *, city: str = "L
     return int(m.group(1))
 
 
-async def add_mou(w: World, member: Member, title: str, *, city_a: str = "Seoul, KR", city_b: str = "Paris, FR",
-                  guild: Any = None, summary: str = "") -> int:
+async def add_mou(
+    w: World,
+    member: Member,
+    title: str,
+    *,
+    city_a: str = "Seoul, KR",
+    city_b: str = "Paris, FR",
+    guild: Any = None,
+    summary: str = "",
+) -> int:
     g = guild or w.guild
     res = await w.fake.invoke(g, member, "mou add", {
         "kind": "sister-city", "title": title, "city_a": city_a, "city_b": city_b,
@@ -349,7 +364,9 @@ async def _setup(w: World) -> dict[str, Any]:
     assert "Added" in res.text, res.text
     res = await fake.invoke(g, w.mod, "network add-member", {"network": "PMX", "city": "Tijuana"})
     assert "Recorded" in res.text, res.text
-    res = await fake.invoke(g, w.bob, "profile set", {"city": "Lima", "title": "Head of international affairs"})
+    res = await fake.invoke(
+        g, w.bob, "profile set", {"city": "Lima", "title": "Head of international affairs"}
+    )
     assert res.ephemeral, res.text
     ctx["import_file"] = ("members.csv", b"city,country_iso2,network_slug,since_year\nLima,PE,pmx,2020\n")
     return ctx
@@ -383,7 +400,9 @@ async def test_refused_actions_change_nothing(started_bot: World) -> None:
         for actor in _actors(w, case.kind):
             opts = case.options(ctx)
             attachments = {k: opts.pop(k) for k in [k for k, v in opts.items() if isinstance(v, tuple)]}
-            res = await fake.invoke(w.guild, actor, name, opts, attachments=attachments or None, channel=w.general)
+            res = await fake.invoke(
+                w.guild, actor, name, opts, attachments=attachments or None, channel=w.general
+            )
             after = db_snapshot(path, full=False)
             who = f"/{name} by {actor.name}"
             if res.modal is not None:

@@ -24,7 +24,9 @@ JsonDict = dict[str, Any]
 
 TITLE = "Rain gardens against street flooding"
 SUMMARY = "Heavy storms flooded the old town twice a year; the sewers could not take the water."
-APPROACH = "We replaced parking strips with rain gardens and opened culverted streams. Residents adopted plots."
+APPROACH = (
+    "We replaced parking strips with rain gardens and opened culverted streams. Residents adopted plots."
+)
 RESULTS = "Street flooding fell by two thirds in three years; 40 rain gardens built."
 LESSONS = "Start with the streets that flood first, and involve the residents who live there."
 
@@ -38,7 +40,13 @@ async def open_share(w: World, member: Member, **options: Any) -> InteractionRes
 
 
 def draft_values(title: str = TITLE, **over: str) -> dict[str, str]:
-    values = {"title": title, "summary": SUMMARY, "approach": APPROACH, "results": RESULTS, "lessons": LESSONS}
+    values = {
+        "title": title,
+        "summary": SUMMARY,
+        "approach": APPROACH,
+        "results": RESULTS,
+        "lessons": LESSONS,
+    }
     values.update(over)
     return values
 
@@ -192,7 +200,10 @@ async def test_share_review_approve_announce_search_and_votes(started_bot: World
     assert str(pid) in thread.name
     intro = await fake.wait_for_message(thread.id)
     assert "Questions about this practice" in intro["content"]
-    assert p.thread_id == thread.id or (await practice_service(w.bot).get(w.guild.id, pid)).thread_id == thread.id
+    assert (
+        p.thread_id == thread.id
+        or (await practice_service(w.bot).get(w.guild.id, pid)).thread_id == thread.id
+    )
 
     # search finds it, by a word, a prefix, and with a typo
     res = await fake.invoke(w.guild, w.bob, "practice search", options={"query": "flooding"})
@@ -201,7 +212,9 @@ async def test_share_review_approve_announce_search_and_votes(started_bot: World
     assert f"#{pid}" in res.text
     res = await fake.invoke(w.guild, w.bob, "practice search", options={"query": "floodnig"})
     assert "Showing results for" in res.text and "flooding" in res.text and f"#{pid}" in res.text
-    res = await fake.invoke(w.guild, w.bob, "practice search", options={"query": "flooding", "topic": "health"})
+    res = await fake.invoke(
+        w.guild, w.bob, "practice search", options={"query": "flooding", "topic": "health"}
+    )
     assert "No approved practice" in res.text and "removing a filter" in res.text
     res = await fake.invoke(w.guild, w.bob, "practice search",
                             options={"query": 'rain" NEAR(-flood* :) AND ("', "sdg": 13})
@@ -235,7 +248,9 @@ async def test_share_review_approve_announce_search_and_votes(started_bot: World
             msg = await res.wait_for_message()
             if "Recorded" not in res.text:  # a picker: choose a known city
                 select = next(c for row in msg["components"] for c in row["components"] if c["type"] == 3)
-                res = await fake.select(w.guild, w.bob, msg, select["custom_id"], [select["options"][0]["value"]])
+                res = await fake.select(
+                    w.guild, w.bob, msg, select["custom_id"], [select["options"][0]["value"]]
+                )
         await res.wait_for_message()
         assert "Recorded" in res.text or "adopted" in res.text
     counts = await practice_service(w.bot).counts(w.guild.id, pid)
@@ -264,7 +279,9 @@ async def test_possible_duplicate_stop_and_go_on(started_bot: World) -> None:
     assert "Possible duplicates" in res.text and f"#{first}" in res.text and res.ephemeral
     before = len(await practice_service(w.bot).queue(w.guild.id))
     stop = await fake.click(w.guild, w.bob, warn, button_id(warn, "Stop"))
-    assert "nothing was saved" in message_text(stop.original or {}) or "nothing was saved" in str(stop.callback)
+    assert "nothing was saved" in message_text(stop.original or {}) or "nothing was saved" in str(
+        stop.callback
+    )
     assert len(await practice_service(w.bot).queue(w.guild.id)) == before
     assert await practice_service(w.bot).mine(w.guild.id, w.bob.id) == []
 
@@ -302,7 +319,11 @@ async def test_request_changes_edit_resubmits_reject_and_dm_fallback(started_bot
     body = next(b for b in bodies_to(w, f"/channels/{w.reviews.id}/messages")
                 if str(b.get("content", "")).startswith(f"<@{w.dave.id}>"))
     am = body["allowed_mentions"]
-    assert [str(u) for u in am.get("users", [])] == [str(w.dave.id)] and "everyone" not in am.get("parse", []) and not am.get("roles")
+    assert (
+        [str(u) for u in am.get("users", [])] == [str(w.dave.id)]
+        and "everyone" not in am.get("parse", [])
+        and not am.get("roles")
+    )
     assert fake.dms(w.dave) == []
 
     # another member may not edit it; dave edits and it goes back to pending with a new card
@@ -313,7 +334,9 @@ async def test_request_changes_edit_resubmits_reject_and_dm_fallback(started_bot
     prefilled = json.dumps(res.modal)
     assert "Night buses for shift workers" in prefilled
     mark = fake.mark()
-    done = await fake.submit_modal(w.guild, w.dave, res, {"results": "Ridership: 1,200 a night after a year."})
+    done = await fake.submit_modal(
+        w.guild, w.dave, res, {"results": "Ridership: 1,200 a night after a year."}
+    )
     await done.wait_for_message()
     assert "back in the review queue" in done.text
     p = await practice_service(w.bot).get(w.guild.id, pid)
@@ -350,12 +373,17 @@ async def test_request_changes_edit_resubmits_reject_and_dm_fallback(started_bot
     assert "is now **approved**" in texts[0] and "already approved by" in texts[1], texts
     assert await status_of(w, third) == "approved"
     await asyncio.sleep(0.1)
-    assert len([m for m in fake.channel_messages(w.announcements) if f"pr:vote:{third}:useful" in custom_ids(m)]) == 1
+    assert (
+        len([m for m in fake.channel_messages(w.announcements) if f"pr:vote:{third}:useful" in custom_ids(m)])
+        == 1
+    )
 
     # a moderator edits a pending practice: its card is refreshed, so its buttons decide the new version
     fourth = await share(w, w.carol, "Shade trees on school routes", options={"city": "Seville, ES"})
     card = await review_card(w, fourth)
-    res = await fake.invoke(w.guild, w.mod, "practice edit", options={"id": fourth, "topic": "climate, health"})
+    res = await fake.invoke(
+        w.guild, w.mod, "practice edit", options={"id": fourth, "topic": "climate, health"}
+    )
     done = await fake.submit_modal(w.guild, w.mod, res, {"title": "Shade trees on every school route"})
     await done.wait_for_message()
     p4 = await practice_service(w.bot).get(w.guild.id, fourth)
@@ -505,7 +533,9 @@ async def test_search_pages_through_results_with_highlights(started_bot: World) 
                                                            "Neighbours compost together."),
                              Meta(city_name="Lyon", country="FR", topics=("food",)))
         await svc.decide(w.guild.id, p.id, actor_id=w.mod.id, action="approve")
-    res = await w.fake.invoke(w.guild, w.bob, "practice search", options={"query": "compost", "topic": "food"})
+    res = await w.fake.invoke(
+        w.guild, w.bob, "practice search", options={"query": "compost", "topic": "food"}
+    )
     assert "Page 1/2" in res.text and res.text.count("**compost**") + res.text.count("**Compost**") >= 5
     nxt = button_id(res.message or {}, "Next")
     page = await w.fake.click(w.guild, w.bob, res.message or {}, nxt)

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from bot.text import _INDENTED_BLOCK, _LINE_BREAKS, _MENTION, _OPEN_BRACKET, _ZW, clip, md, user_text
 from cogs.practices.embeds import highlight
 
-_ALPHABET = st.sampled_from(list("ab Z9é_\\~|*`>[]()#-@\r\n:/.<&!everyonhr\x02\x03ÿ𝔸\u200b\u2028\x85\u3000\t"))
+_ALPHABET = st.sampled_from(
+    list("ab Z9é_\\~|*`>[]()#-@\r\n:/.<&!everyonhr\x02\x03ÿ𝔸\u200b\u2028\x85\u3000\t")
+)
 
 
 def _full(text: str, limit: int | None = None) -> str:

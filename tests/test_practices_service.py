@@ -98,8 +98,12 @@ def test_parse_topics_sdgs_links() -> None:
 
 # -- records and state machine ---------------------------------------------------------------
 async def test_submit_validates_and_records(svc: PracticeService, db: Database) -> None:
-    p = await svc.submit(G1, ALICE, draft(), meta(sdgs=(11, 13), links=("https://lyon.fr/roofs",), year_started=2019))
-    assert p.status == "pending" and p.submitter_id == ALICE and p.sdgs == (11, 13) and p.topics == ("climate",)
+    p = await svc.submit(
+        G1, ALICE, draft(), meta(sdgs=(11, 13), links=("https://lyon.fr/roofs",), year_started=2019)
+    )
+    assert (
+        p.status == "pending" and p.submitter_id == ALICE and p.sdgs == (11, 13) and p.topics == ("climate",)
+    )
     assert p.links == ("https://lyon.fr/roofs",) and p.country == "FR"
     entries = await audit.entries(db, G1, entity="practice")
     assert [e.action for e in entries] == ["practice.submit"]
@@ -144,7 +148,9 @@ async def test_state_machine(svc: PracticeService) -> None:
 async def test_concurrent_decision_reports_the_earlier_one(svc: PracticeService) -> None:
     p = await svc.submit(G1, ALICE, draft(), meta())
     seen = p.version  # both moderators look at the same card
-    await svc.decide(G1, p.id, actor_id=MOD, action="request_changes", reason="Needs data", expected_version=seen)
+    await svc.decide(
+        G1, p.id, actor_id=MOD, action="request_changes", reason="Needs data", expected_version=seen
+    )
     with pytest.raises(Conflict) as err:
         await svc.decide(G1, p.id, actor_id=MOD2, action="approve", expected_version=seen)
     assert "changes requested by <@90>" in error_text(err.value) and "<t:" in error_text(err.value)
@@ -224,7 +230,9 @@ async def test_endorse_and_adopt_once_per_member(svc: PracticeService) -> None:
 async def test_search_ranking_filters_prefix_and_typos(svc: PracticeService) -> None:
     body = await approved(svc, "Neighbourhood cooling plan",
                           approach="Resilience hubs in every district, with resilience training.")
-    title = await approved(svc, "Flood resilience for coastal districts", topics=("resilience", "water"), sdgs=(13,))
+    title = await approved(
+        svc, "Flood resilience for coastal districts", topics=("resilience", "water"), sdgs=(13,)
+    )
     summ = await approved(svc, "Street trees", summary="Urban resilience starts with shade.", city="Porto",
                           country="PT", network_name="ICLEI")
     await svc.submit(G1, ALICE, draft("Resilience pending", summary="resilience"), meta())  # not approved
@@ -236,7 +244,9 @@ async def test_search_ranking_filters_prefix_and_typos(svc: PracticeService) -> 
     assert [h.id for h in (await svc.search(G1, "resilience coastal")).hits] == [title]
     assert [h.id for h in (await svc.search(G1, "resilience", SearchFilters(topic="water"))).hits] == [title]
     assert [h.id for h in (await svc.search(G1, "resilience", SearchFilters(sdg=13))).hits] == [title]
-    assert [h.id for h in (await svc.search(G1, "resilience", SearchFilters(city_name="porto"))).hits] == [summ]
+    assert [h.id for h in (await svc.search(G1, "resilience", SearchFilters(city_name="porto"))).hits] == [
+        summ
+    ]
     assert [h.id for h in (await svc.search(G1, None, SearchFilters(network_name="iclei"))).hits] == [summ]
     assert not (await svc.search(G1, "resilience", SearchFilters(topic="water", city_name="Porto"))).hits
     typo = await svc.search(G1, "resilence")
@@ -272,7 +282,10 @@ async def test_archived_and_rejected_leave_the_index(svc: PracticeService, db: D
     # the contentless ranking index: consistent, and neither the old title nor the guild tag is left
     await db.execute("INSERT INTO practices_rank (practices_rank) VALUES ('integrity-check')")
     for match in ('title : "wardens"', 'title : "stewards"', f'tags : "g{G1}"'):
-        assert await db.fetchval("SELECT COUNT(*) FROM practices_rank WHERE practices_rank MATCH ?", (match,)) == 0
+        assert (
+            await db.fetchval("SELECT COUNT(*) FROM practices_rank WHERE practices_rank MATCH ?", (match,))
+            == 0
+        )
 
 
 async def test_search_tiers_title_then_summary_then_body(svc: PracticeService) -> None:
@@ -312,7 +325,9 @@ async def test_topic_and_sdg_filter_together_is_one_tag(svc: PracticeService) ->
     """A topic and an SDG filter match practices that have both (any of their topics with any of
     their SDGs), in every tier, and nothing else."""
     both = await approved(svc, "Clinic gardens", topics=("health", "food"), sdgs=(2, 3))
-    in_summary = await approved(svc, "Kitchen plots", summary="Clinic patients grow food.", topics=("food",), sdgs=(3,))
+    in_summary = await approved(
+        svc, "Kitchen plots", summary="Clinic patients grow food.", topics=("food",), sdgs=(3,)
+    )
     topic_only = await approved(svc, "Clinic outreach", topics=("food",), sdgs=(10,))
     await approved(svc, "Clinic staffing", topics=("health",), sdgs=(10,))
     await approved(svc, "Clinic gardens", guild=G2, topics=("food",), sdgs=(3,))
@@ -333,8 +348,10 @@ async def test_search_candidate_cap_ranks_the_newest_matches(
     from cogs.practices import ranking as service_mod
 
     # the word is in the summaries: the tiers that rank with bm25 (title matches are never capped)
-    ids = [await approved(svc, f"Practice number {i}", summary=f"Compost {'hubs ' * (i % 3)}in every district.")
-           for i in range(8)]
+    ids = [
+        await approved(svc, f"Practice number {i}", summary=f"Compost {'hubs ' * (i % 3)}in every district.")
+        for i in range(8)
+    ]
     full = [h.id for h in (await svc.search(G1, "compost")).hits]
     assert sorted(full) == sorted(ids)
     monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 3)
@@ -353,8 +370,27 @@ async def test_search_equal_scores_rank_newest_first(svc: PracticeService) -> No
 
 @pytest.mark.parametrize(
     "query",
-    ['"', '""', "heat*", "-heat", "title:heat", "(heat", "heat)", "NEAR(heat cool)", "heat AND", "OR", "NOT heat",
-     "^heat", "heat + cool", "{title}: x", "'; DROP TABLE practices; --", "*", "héat", "🔥 heat", "a" * 500],
+    [
+        '"',
+        '""',
+        "heat*",
+        "-heat",
+        "title:heat",
+        "(heat",
+        "heat)",
+        "NEAR(heat cool)",
+        "heat AND",
+        "OR",
+        "NOT heat",
+        "^heat",
+        "heat + cool",
+        "{title}: x",
+        "'; DROP TABLE practices; --",
+        "*",
+        "héat",
+        "🔥 heat",
+        "a" * 500,
+    ],
 )
 async def test_fts_syntax_is_just_words(svc: PracticeService, query: str) -> None:
     await approved(svc, "Heat and cool roofs")
@@ -363,9 +399,37 @@ async def test_fts_syntax_is_just_words(svc: PracticeService, query: str) -> Non
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
-       | st.lists(st.sampled_from(['"', "*", "-", ":", "(", ")", "NEAR", "AND", "OR", "NOT", "^", "+", "{", "}",
-                                   "heat", "x", " ", ",", "title", "\x00", "'"]), max_size=12).map("".join))
+@given(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
+    | st.lists(
+        st.sampled_from(
+            [
+                '"',
+                "*",
+                "-",
+                ":",
+                "(",
+                ")",
+                "NEAR",
+                "AND",
+                "OR",
+                "NOT",
+                "^",
+                "+",
+                "{",
+                "}",
+                "heat",
+                "x",
+                " ",
+                ",",
+                "title",
+                "\x00",
+                "'",
+            ]
+        ),
+        max_size=12,
+    ).map("".join)
+)
 def test_match_expression_never_raises_in_fts5(text: str) -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, b, tokenize='unicode61 remove_diacritics 2')")
@@ -410,7 +474,11 @@ async def test_queue_mine_stats_export_similar(svc: PracticeService) -> None:
     assert dict(s.by_country) == {"KE": 1} and dict(s.by_region) == {"Africa": 1}
     assert "climate" in s.missing_topics and "Europe" in s.missing_regions
     rows = await svc.export_rows(G1)
-    assert [r["id"] for r in rows] == [c] and rows[0]["topics"] == ["health", "water"] and rows[0]["sdgs"] == [3, 6]
+    assert (
+        [r["id"] for r in rows] == [c]
+        and rows[0]["topics"] == ["health", "water"]
+        and rows[0]["sdgs"] == [3, 6]
+    )
     sim = await svc.similar(G1, "the first!", city_id=None, city_name="lyon")
     assert [p.id for p in sim] == [a.id]
     assert await svc.similar(G1, "First", city_id=None, city_name="Paris") == []
@@ -535,7 +603,9 @@ async def test_migration_006_indexes_the_practices_already_approved(tmp_path: Pa
         await d.close()
 
 
-async def test_vocabulary_kept_loaded_follows_changes(svc: PracticeService, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_vocabulary_kept_loaded_follows_changes(
+    svc: PracticeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With the vocabulary kept loaded, a misspelt search is corrected from memory; a change to the
     library makes the loaded copy stale at once (lookups go to the index until the reload)."""
     from cogs.practices import ranking as service_mod
@@ -608,17 +678,28 @@ async def _bucket(svc: PracticeService, guild: int, key: str) -> list[tuple[str,
         return list(stop.value)
 
 
-async def test_vocabulary_counts_follow_edits_and_decisions_per_guild(svc: PracticeService, db: Database) -> None:
+async def test_vocabulary_counts_follow_edits_and_decisions_per_guild(
+    svc: PracticeService, db: Database
+) -> None:
     a = await approved(svc, "Tidal gardens", summary="Gardens on the tidal flats.")
     await approved(svc, "Tidal gardens", guild=G2, summary="Gardens.")
-    terms = {r[0]: r[1] for r in await db.fetchall("SELECT term, docs FROM practice_terms WHERE guild_id = ?", (G1,))}
+    terms = {
+        r[0]: r[1]
+        for r in await db.fetchall("SELECT term, docs FROM practice_terms WHERE guild_id = ?", (G1,))
+    }
     assert terms["tidal"] == 1 and terms["gardens"] == 1 and terms["flats"] == 1
     await svc.edit(G1, a, actor_id=MOD, is_moderator=True, draft=draft("Tidal orchards", summary="Orchards."))
-    terms = {r[0]: r[1] for r in await db.fetchall("SELECT term, docs FROM practice_terms WHERE guild_id = ?", (G1,))}
+    terms = {
+        r[0]: r[1]
+        for r in await db.fetchall("SELECT term, docs FROM practice_terms WHERE guild_id = ?", (G1,))
+    }
     assert "gardens" not in terms and "flats" not in terms and terms["orchards"] == 1
     await svc.archive(G1, a, actor_id=MOD)
     assert await db.fetchval("SELECT COUNT(*) FROM practice_terms WHERE guild_id = ?", (G1,)) == 0
-    assert await db.fetchval("SELECT docs FROM practice_terms WHERE guild_id = ? AND term = 'gardens'", (G2,)) == 1
+    assert (
+        await db.fetchval("SELECT docs FROM practice_terms WHERE guild_id = ? AND term = 'gardens'", (G2,))
+        == 1
+    )
 
 
 async def test_another_guilds_newer_matches_never_push_ours_out(
@@ -631,18 +712,27 @@ async def test_another_guilds_newer_matches_never_push_ours_out(
     monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 20)
     monkeypatch.setattr(service_mod, "TIER_MIN_CANDIDATES", 20)
     # the word is in the summaries (and the bodies): the capped bm25 tiers, not the title walk
-    ours = [await approved(svc, f"Practice number {i}", summary=f"Compost {'hubs ' * (i % 3)}in every district.")
-            for i in range(12)]
-    body = [await approved(svc, f"Other practice {i}", approach="Compost bins for every school.") for i in range(3)]
+    ours = [
+        await approved(svc, f"Practice number {i}", summary=f"Compost {'hubs ' * (i % 3)}in every district.")
+        for i in range(12)
+    ]
+    body = [
+        await approved(svc, f"Other practice {i}", approach="Compost bins for every school.")
+        for i in range(3)
+    ]
     queries = ("compost", "compost hubs", "compost*", "district compost")
     before = {q: (await svc.search(G1, q, first=None)) for q in queries}
     assert sorted(h.id for h in before["compost"].hits) == sorted(ours + body)
     # far more than the cap, all newer, all matching in every tier
     await db.executemany(
-        "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, updated_ms, "
-        "approved_ms, title, summary, approach) VALUES (?, 'approved', 1, 'Oslo', 5, 0, 0, 0, ?, ?, ?)",
-        [(G2, f"Compost depot {i}", "Compost hubs in every district, compost everywhere.", "Compost.")
-         for i in range(60)])
+        "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, "
+        "updated_ms, approved_ms, title, summary, approach) "
+        "VALUES (?, 'approved', 1, 'Oslo', 5, 0, 0, 0, ?, ?, ?)",
+        [
+            (G2, f"Compost depot {i}", "Compost hubs in every district, compost everywhere.", "Compost.")
+            for i in range(60)
+        ],
+    )
     for q in queries:
         after = await svc.search(G1, q, first=None)
         assert [h.id for h in after.hits] == [h.id for h in before[q].hits], q
@@ -710,7 +800,9 @@ async def test_migration_007_indexes_per_guild_from_schema_6(tmp_path: Path) -> 
         assert (await svc.search(G1, "pipez")).corrected == ("pipes",)
         assert (await svc.search(G1, "desalinatoin")).corrected is None  # G2's word
         assert (await svc.search(G2, "desalinatoin")).corrected == ("desalination",)
-        terms = {(r[0], r[1]): r[2] for r in await d.fetchall("SELECT guild_id, term, docs FROM practice_terms")}
+        terms = {
+            (r[0], r[1]): r[2] for r in await d.fetchall("SELECT guild_id, term, docs FROM practice_terms")
+        }
         assert terms[(G1, "pipes")] == 2 and terms[(G2, "pipes")] == 1
         assert (G1, "secret") not in terms and (G1, "pumps") not in terms  # pending; the other guild
         for table in ("practices_fts", "practices_head"):
@@ -734,7 +826,10 @@ async def test_no_notice_is_enqueued_for_a_former_member(db: Database) -> None:
     here = await s.submit(G1, ALICE, draft("Still with us"), meta())
     await s.decide(G1, gone.id, actor_id=MOD, action="approve")
     await s.decide(G1, here.id, actor_id=MOD, action="approve")
-    kinds = [(r["dedupe_key"], r["kind"]) for r in await db.fetchall("SELECT dedupe_key, kind FROM jobs ORDER BY id")]
+    kinds = [
+        (r["dedupe_key"], r["kind"])
+        for r in await db.fetchall("SELECT dedupe_key, kind FROM jobs ORDER BY id")
+    ]
     notices = [k for k, kind in kinds if kind == "practice.notice"]
     announcements = [k for k, kind in kinds if kind == "practice.announce"]
     assert len(notices) == 1 and str(here.id) in notices[0]

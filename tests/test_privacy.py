@@ -92,7 +92,9 @@ async def add_mou(w: World, who: Any, title: str, owner: Any | None = None) -> i
 
 
 async def audit_rows(db: Database, guild_id: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in await db.fetchall("SELECT * FROM audit WHERE guild_id = ? ORDER BY id", (guild_id,))]
+    return [
+        dict(r) for r in await db.fetchall("SELECT * FROM audit WHERE guild_id = ? ORDER BY id", (guild_id,))
+    ]
 
 
 # -- /privacy forget-me ------------------------------------------------------------------------------
@@ -108,7 +110,9 @@ async def test_forget_me_removes_member_data_here_only_and_keeps_the_library(wor
     res = await fake.invoke(other, alice, "profile set", {"title": "Adviser OCTOPLAZA"})
     assert "OCTOPLAZA" in res.text, res.text
 
-    res = await fake.invoke(w.guild, w.alice, "profile set", {"city": "Lyon, FR", "title": "Head of ZEBRAFJORD"})
+    res = await fake.invoke(
+        w.guild, w.alice, "profile set", {"city": "Lyon, FR", "title": "Head of ZEBRAFJORD"}
+    )
     assert "ZEBRAFJORD" in res.text, res.text
     res = await fake.invoke(w.guild, w.alice, "roundtable reminders", {"state": "on"})
     assert res.ephemeral
@@ -197,7 +201,9 @@ async def test_forget_me_removes_member_data_here_only_and_keeps_the_library(wor
 
 async def test_profile_clear_scrubs_the_audit_rows_of_the_profile(world: World) -> None:
     w = world
-    res = await w.fake.invoke(w.guild, w.alice, "profile set", {"title": "Head of ZEBRAFJORD", "office": "Mayor"})
+    res = await w.fake.invoke(
+        w.guild, w.alice, "profile set", {"title": "Head of ZEBRAFJORD", "office": "Mayor"}
+    )
     assert "ZEBRAFJORD" in res.text
     res = await w.fake.invoke(w.guild, w.alice, "profile clear")
     assert "deleted" in res.text
@@ -220,7 +226,11 @@ async def _roundtable_with_reminders(w: World) -> tuple[int, datetime]:
 
 
 def posts_to(w: World, channel_id: int, mark: int) -> list[Any]:
-    return [r for r in w.fake.requests[mark:] if r.method == "POST" and r.path == f"/channels/{channel_id}/messages"]
+    return [
+        r
+        for r in w.fake.requests[mark:]
+        if r.method == "POST" and r.path == f"/channels/{channel_id}/messages"
+    ]
 
 
 async def test_bot_removed_from_server_posts_nothing_more_there(world: World) -> None:
@@ -230,14 +240,22 @@ async def test_bot_removed_from_server_posts_nothing_more_there(world: World) ->
     assert len(await w.bot.scheduler.pending(g, f"rt:{rt}:")) == 3
     w.fake.remove_bot_from_guild(w.guild)
     await w.fake.sync_gateway()
-    row = await eventually(lambda: w.bot.db.fetchone("SELECT left_ms FROM guild_departures WHERE guild_id = ?", (g,)))
+    row = await eventually(
+        lambda: w.bot.db.fetchone("SELECT left_ms FROM guild_departures WHERE guild_id = ?", (g,))
+    )
     assert row["left_ms"] > 0
     assert await w.bot.scheduler.pending(g) == []
     statuses = {r[0] for r in await w.bot.db.fetchall("SELECT status FROM jobs WHERE guild_id = ?", (g,))}
     assert statuses == {"cancelled"}
     # a feature planning for that server afterwards plans nothing
-    await w.bot.scheduler.schedule("core.post", start, guild_id=g, dedupe_key="late", target=w.announcements.id,
-                                   payload={"content": "late"})
+    await w.bot.scheduler.schedule(
+        "core.post",
+        start,
+        guild_id=g,
+        dedupe_key="late",
+        target=w.announcements.id,
+        payload={"content": "late"},
+    )
     assert await w.bot.scheduler.pending(g) == []
 
     mark = len(w.fake.requests)
@@ -255,8 +273,14 @@ async def test_bot_removed_from_server_posts_nothing_more_there(world: World) ->
     await w.fake.sync_gateway()
     await eventually(lambda: g not in w.bot.scheduler.departed)
     assert await w.bot.db.fetchval("SELECT COUNT(*) FROM guild_departures WHERE guild_id = ?", (g,)) == 0
-    await w.bot.scheduler.schedule("core.post", start, guild_id=g, dedupe_key="back", target=w.announcements.id,
-                                   payload={"content": "back"})
+    await w.bot.scheduler.schedule(
+        "core.post",
+        start,
+        guild_id=g,
+        dedupe_key="back",
+        target=w.announcements.id,
+        payload={"content": "back"},
+    )
     keys = {j.dedupe_key for j in await w.bot.scheduler.pending(g)}
     assert "back" in keys and not any(k.startswith(f"rt:{rt}:") for k in keys)  # cancelled stay cancelled
 
@@ -300,7 +324,9 @@ async def test_a_claimed_job_of_a_server_just_left_is_not_sent(db: Database) -> 
 
 # -- attache db purge-guild --------------------------------------------------------------------------------
 def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "config.toml").write_text('database_path = "attache.db"\nlog_level = "WARNING"\n', encoding="utf-8")
+    (tmp_path / "config.toml").write_text(
+        'database_path = "attache.db"\nlog_level = "WARNING"\n', encoding="utf-8"
+    )
     return subprocess.run([sys.executable, "-m", "bot", "--config", str(tmp_path / "config.toml"), *args],
                           cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, timeout=60)
@@ -349,8 +375,10 @@ async def test_purge_guild_cli_refuses_while_the_bot_runs_then_deletes_every_row
 
 async def test_purge_guild_deletes_in_batches_and_children_first(db: Database) -> None:
     ms = to_ms(datetime.now(UTC))
-    await db.executemany("INSERT INTO audit (guild_id, actor_id, action, entity, at_ms) VALUES (?, 1, 'x', 'y', ?)",
-                         [(5, ms)] * 2500 + [(6, ms)] * 3)
+    await db.executemany(
+        "INSERT INTO audit (guild_id, actor_id, action, entity, at_ms) VALUES (?, 1, 'x', 'y', ?)",
+        [(5, ms)] * 2500 + [(6, ms)] * 3,
+    )
     await db.executemany("INSERT INTO profiles (guild_id, user_id, updated_ms) VALUES (?, ?, ?)",
                          [(5, u, ms) for u in range(1, 1201)])
     pauses = 0
@@ -379,11 +407,15 @@ async def test_retention_prunes_old_finished_jobs_and_audit_in_batches(db: Datab
     rows += [(1, "k", f"recent{i}", recent, recent, "done", recent, recent, recent) for i in range(5)]
     rows += [(1, "k", f"pending{i}", old, old, "pending", old, old, None) for i in range(5)]
     await db.executemany(
-        "INSERT INTO jobs (guild_id, kind, dedupe_key, due_ms, original_due_ms, status, created_ms, updated_ms, "
-        "finished_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        "INSERT INTO jobs (guild_id, kind, dedupe_key, due_ms, original_due_ms, status, created_ms, "
+        "updated_ms, finished_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     very_old = to_ms(now - timedelta(days=731))
-    await db.executemany("INSERT INTO audit (guild_id, actor_id, action, entity, at_ms) VALUES (1, 1, 'a', 'e', ?)",
-                         [(very_old,)] * 1500 + [(recent,)] * 4)
+    await db.executemany(
+        "INSERT INTO audit (guild_id, actor_id, action, entity, at_ms) VALUES (1, 1, 'a', 'e', ?)",
+        [(very_old,)] * 1500 + [(recent,)] * 4,
+    )
     batches: list[int] = []
 
     async def pause() -> None:
@@ -404,15 +436,21 @@ async def test_daily_maintenance_job_prunes_purges_departed_servers_and_reschedu
     assert len(jobs) == 1
     due = jobs[0].due_at
     ancient = to_ms(due - timedelta(days=800))
-    await db.execute("INSERT INTO audit (guild_id, actor_id, action, entity, at_ms) VALUES (?, 1, 'old', 'e', ?)",
-                     (w.guild.id, ancient))
-    await db.execute("INSERT INTO jobs (guild_id, kind, dedupe_key, due_ms, original_due_ms, status, created_ms, "
-                     "updated_ms, finished_ms) VALUES (?, 'k', 'ancient', ?, ?, 'done', ?, ?, ?)",
-                     (w.guild.id, ancient, ancient, ancient, ancient, ancient))
+    await db.execute(
+        "INSERT INTO audit (guild_id, actor_id, action, entity, at_ms) VALUES (?, 1, 'old', 'e', ?)",
+        (w.guild.id, ancient),
+    )
+    await db.execute(
+        "INSERT INTO jobs (guild_id, kind, dedupe_key, due_ms, original_due_ms, status, created_ms, "
+        "updated_ms, finished_ms) VALUES (?, 'k', 'ancient', ?, ?, 'done', ?, ?, ?)",
+        (w.guild.id, ancient, ancient, ancient, ancient, ancient),
+    )
     gone = 424242424242424242  # a server the bot left 31 days before the run
     await db.execute("INSERT INTO guild_departures (guild_id, left_ms) VALUES (?, ?)",
                      (gone, to_ms(due - timedelta(days=31))))
-    await db.execute("INSERT INTO profiles (guild_id, user_id, title, updated_ms) VALUES (?, 1, 'x', 0)", (gone,))
+    await db.execute(
+        "INSERT INTO profiles (guild_id, user_id, title, updated_ms) VALUES (?, 1, 'x', 0)", (gone,)
+    )
     recent_gone = 525252525252525252  # left 2 days before: inside the grace period
     await db.execute("INSERT INTO guild_departures (guild_id, left_ms) VALUES (?, ?)",
                      (recent_gone, to_ms(due - timedelta(days=2))))

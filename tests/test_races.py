@@ -80,7 +80,8 @@ async def test_fifty_members_press_going_at_once_capacity_ten(
         assert len(press_order) == 50
 
         rows = await bot.db.fetchall(
-            "SELECT user_id, status, seq FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? ORDER BY seq",
+            "SELECT user_id, status, seq FROM roundtable_rsvps "
+            "WHERE guild_id = ? AND roundtable_id = ? ORDER BY seq",
             (w.guild.id, rt_id),
         )
         users = [r["user_id"] for r in rows]
@@ -143,7 +144,9 @@ async def share_practice(w: World) -> tuple[int, dict[str, Any]]:
     m = re.search(r"Practice \*\*#(\d+)\*\*", done.content)
     assert m, done.text
     pid = int(m.group(1))
-    card = await w.fake.wait_for_message(w.reviews, lambda msg: any(f"pr:rv:{pid}:" in c for c in custom_ids(msg)))
+    card = await w.fake.wait_for_message(
+        w.reviews, lambda msg: any(f"pr:rv:{pid}:" in c for c in custom_ids(msg))
+    )
     return pid, card
 
 
@@ -172,7 +175,9 @@ async def approve_by_command(w: World, who: Any, pid: int) -> InteractionResult:
 
 
 async def reject_by_command(w: World, who: Any, pid: int) -> InteractionResult:
-    res = await w.fake.invoke(w.guild, who, "practice reject", {"id": pid, "reason": "Out of scope for this library."})
+    res = await w.fake.invoke(
+        w.guild, who, "practice reject", {"id": pid, "reason": "Out of scope for this library."}
+    )
     await res.wait_for_message()
     return res
 
@@ -180,7 +185,11 @@ async def reject_by_command(w: World, who: Any, pid: int) -> InteractionResult:
 @pytest.mark.parametrize("approve_how, reject_how", [("button", "command"), ("command", "button"),
                                                       ("button", "button"), ("command", "command")])
 async def test_two_moderators_decide_the_same_practice_at_once(
-    fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, approve_how: str, reject_how: str
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    approve_how: str,
+    reject_how: str,
 ) -> None:
     exts = ["cogs.settings", "cogs.meta", "cogs.practices"]
     monkeypatch.setattr(app_module, "discover_extensions", lambda: list(exts))
@@ -196,7 +205,9 @@ async def test_two_moderators_decide_the_same_practice_at_once(
             assert opened.modal is not None, opened.text
 
             async def reject() -> InteractionResult:
-                res = await fake.submit_modal(w.guild, mod2, opened, {"answer": "Out of scope for this library."})
+                res = await fake.submit_modal(
+                    w.guild, mod2, opened, {"answer": "Out of scope for this library."}
+                )
                 await res.wait_for_message()
                 return res
         else:
@@ -217,11 +228,14 @@ async def test_two_moderators_decide_the_same_practice_at_once(
         winner, loser = (res_ap, res_rj) if p.status == "approved" else (res_rj, res_ap)
         winner_mod = w.mod if p.status == "approved" else mod2
         assert winner.ephemeral and loser.ephemeral
-        assert f"is now **{'Approved' if p.status == 'approved' else 'Rejected'}**".lower() in winner.text.lower(), \
-            winner.text
+        assert (
+            f"is now **{'Approved' if p.status == 'approved' else 'Rejected'}**".lower()
+            in winner.text.lower()
+        ), winner.text
         # the loser is told, naming the earlier decision and who made it
-        assert f"was already {p.status}" in loser.text.lower() or f"already {p.status}" in loser.text.lower(), \
-            loser.text
+        assert (
+            f"was already {p.status}" in loser.text.lower() or f"already {p.status}" in loser.text.lower()
+        ), loser.text
         assert f"<@{winner_mod.id}>" in loser.text, loser.text
         assert p.decided_by == winner_mod.id
 
@@ -229,7 +243,9 @@ async def test_two_moderators_decide_the_same_practice_at_once(
         rows = await w.bot.db.fetchall(
             "SELECT action FROM audit WHERE guild_id = ? AND entity = 'practice' AND entity_id = ? "
             "AND action IN ('practice.approve', 'practice.reject')", (w.guild.id, str(pid)))
-        assert [r["action"] for r in rows] == [f"practice.{'approve' if p.status == 'approved' else 'reject'}"]
+        assert [r["action"] for r in rows] == [
+            f"practice.{'approve' if p.status == 'approved' else 'reject'}"
+        ]
 
         # one DM to the submitter, at most one announcement (only when the approval won)
         for _ in range(50):
@@ -272,8 +288,9 @@ async def test_concurrent_mou_updates_lose_no_field(
         fake, bot = w.fake, w.bot
         today = datetime.now(UTC).date()
         signed = today - timedelta(days=400)
-        aid = await add_agreement(w, signed=signed.isoformat(), expires=(today + timedelta(days=400)).isoformat(),
-                                  notice_days=30)
+        aid = await add_agreement(
+            w, signed=signed.isoformat(), expires=(today + timedelta(days=400)).isoformat(), notice_days=30
+        )
         await fake.invoke(w.guild, w.alice, "mou owner add", {"id": aid, "member": w.bob.id})
         new_expiry = today + timedelta(days=900)
         new_effective = signed + timedelta(days=10)
@@ -292,7 +309,9 @@ async def test_concurrent_mou_updates_lose_no_field(
         )
         for r in results:
             assert r.ephemeral and f"Agreement #{aid} updated" in r.text, r.text
-        row = await bot.db.fetchone("SELECT * FROM mou_agreements WHERE guild_id = ? AND id = ?", (w.guild.id, aid))
+        row = await bot.db.fetchone(
+            "SELECT * FROM mou_agreements WHERE guild_id = ? AND id = ?", (w.guild.id, aid)
+        )
         assert row is not None
         assert row["title"] == "Seoul–Lyon sister cities"
         assert row["summary"] == "Youth, culture and climate exchanges."
@@ -304,8 +323,10 @@ async def test_concurrent_mou_updates_lose_no_field(
         assert row["signature_mode"] == "both"
         # derived fields agree with the final values of the fields they come from
         assert row["notice_on"] == (new_expiry - timedelta(days=120)).isoformat()
-        term = await bot.db.fetchone("SELECT starts_on, expires_on FROM mou_terms WHERE agreement_id = ? AND term = ?",
-                                     (aid, row["term"]))
+        term = await bot.db.fetchone(
+            "SELECT starts_on, expires_on FROM mou_terms WHERE agreement_id = ? AND term = ?",
+            (aid, row["term"]),
+        )
         assert term is not None
         assert (term["starts_on"], term["expires_on"]) == (new_effective.isoformat(), new_expiry.isoformat())
         assert row["status"] == "active"
@@ -315,7 +336,9 @@ async def test_concurrent_mou_updates_lose_no_field(
         assert jobs[pre + "notice"].payload["on"] == row["notice_on"]
         expiry_jobs = [j for k, j in jobs.items() if k.startswith(pre + "exp:")]
         assert expiry_jobs and all(
-            j.payload["on"] == (new_expiry - timedelta(days=j.payload["offset"])).isoformat() for j in expiry_jobs)
+            j.payload["on"] == (new_expiry - timedelta(days=j.payload["offset"])).isoformat()
+            for j in expiry_jobs
+        )
         # one audit row per update
         n = await bot.db.fetchval("SELECT COUNT(*) FROM audit WHERE guild_id = ? AND action = 'mou.update' "
                                   "AND entity_id = ?", (w.guild.id, str(aid)))

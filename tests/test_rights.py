@@ -195,7 +195,9 @@ async def test_city_change_without_manage_roles_keeps_the_change_and_says_so(sta
 
 # -- rights checked when used ------------------------------------------------------------------
 async def _review_card(w: World, pid: int) -> dict[str, Any]:
-    return await w.fake.wait_for_message(w.reviews, lambda m: any(f"pr:rv:{pid}:" in c for c in custom_ids(m)))
+    return await w.fake.wait_for_message(
+        w.reviews, lambda m: any(f"pr:rv:{pid}:" in c for c in custom_ids(m))
+    )
 
 
 def _button(card: dict[str, Any], pid: int, act: str) -> str:
@@ -289,7 +291,9 @@ async def test_fake_interactions_carry_channel_computed_permissions(started_bot:
 
     alice, app = await perms(w.alice)
     assert not alice & Perm.SEND_MESSAGES and alice & Perm.VIEW_CHANNEL  # @everyone's deny
-    assert not app & Perm.EMBED_LINKS and not app & Perm.SEND_MESSAGES and app & Perm.MANAGE_ROLES  # the bot too
+    assert (
+        not app & Perm.EMBED_LINKS and not app & Perm.SEND_MESSAGES and app & Perm.MANAGE_ROLES
+    )  # the bot too
     bob, _ = await perms(w.bob)
     assert bob & Perm.SEND_MESSAGES and bob & Perm.MANAGE_MESSAGES  # a role allow beats @everyone's deny
     carol, _ = await perms(w.carol)

@@ -79,7 +79,9 @@ async def test_schedule_rsvp_remind_cancel(rt_world: World) -> None:
     fake, bot = w.fake, w.bot
     cog: Any = bot.get_cog("Roundtables")
     clock: MovableClock = w.extra["clock"]
-    start_local = (datetime.now(UTC) + timedelta(days=3)).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Seoul"))
+    start_local = (datetime.now(UTC) + timedelta(days=3)).astimezone(
+        __import__("zoneinfo").ZoneInfo("Asia/Seoul")
+    )
     start_local = start_local.replace(hour=9, minute=0, second=0, microsecond=0)
     rt_id, msg = await schedule(
         w, title="Heat action plans", when=when_text(start_local), timezone="Asia/Seoul", capacity=10,
@@ -125,7 +127,11 @@ async def test_schedule_rsvp_remind_cancel(rt_world: World) -> None:
     await fake.invoke(w.guild, w.bob, "roundtable reminders", {"state": "on"})
     jobs = {j.dedupe_key: j for j in await bot.scheduler.pending(w.guild.id, f"rt:{rt_id}:")}
     occ_s = int(start.timestamp())
-    assert set(jobs) == {f"rt:{rt_id}:occ:{occ_s}:r1440", f"rt:{rt_id}:occ:{occ_s}:r15", f"rt:{rt_id}:occ:{occ_s}:end"}
+    assert set(jobs) == {
+        f"rt:{rt_id}:occ:{occ_s}:r1440",
+        f"rt:{rt_id}:occ:{occ_s}:r15",
+        f"rt:{rt_id}:occ:{occ_s}:end",
+    }
     due = jobs[f"rt:{rt_id}:occ:{occ_s}:r1440"].due_at
     assert due == start - timedelta(hours=24)
     mark = fake.mark()
@@ -134,8 +140,13 @@ async def test_schedule_rsvp_remind_cancel(rt_world: World) -> None:
     reminder = await fake.wait_for_message(w.announcements, lambda m: "⏰" in m["content"], after=mark)
     assert f"<@{w.alice.id}>" in reminder["content"] and f"<@{w.bob.id}>" in reminder["content"]
     assert f"<@{w.carol.id}>" not in reminder["content"]
-    sent = [r for r in fake.requests if r.method == "POST" and r.path == f"/channels/{w.announcements.id}/messages"
-            and "⏰" in ((r.json or {}).get("content") or "")]
+    sent = [
+        r
+        for r in fake.requests
+        if r.method == "POST"
+        and r.path == f"/channels/{w.announcements.id}/messages"
+        and "⏰" in ((r.json or {}).get("content") or "")
+    ]
     assert len(sent) == 1
     allowed = sent[0].json["allowed_mentions"]
     assert sorted(int(u) for u in allowed["users"]) == sorted([w.alice.id, w.bob.id])
@@ -174,9 +185,14 @@ async def test_refusals_lose_nothing(rt_world: World) -> None:
         ({"title": "Old", "when": when_text(past), "timezone": "UTC"}, "past"),
         ({"title": "Gap", "when": "2030-03-31 02:30", "timezone": "Europe/Paris"}, "doesn't exist"),
         ({"title": "Too long", "when": "2030-01-10 10:00", "timezone": "UTC", "duration": "13h"}, "12 hours"),
-        ({"title": "Hourly", "when": "2030-01-10 10:00", "timezone": "UTC", "repeat": "FREQ=HOURLY"}, "once a day"),
-        ({"title": "Bad", "when": "2030-01-10 10:00", "timezone": "UTC", "repeat": "FREQ=WEEKLY;BYDAY=XX"},
-         "couldn't read"),
+        (
+            {"title": "Hourly", "when": "2030-01-10 10:00", "timezone": "UTC", "repeat": "FREQ=HOURLY"},
+            "once a day",
+        ),
+        (
+            {"title": "Bad", "when": "2030-01-10 10:00", "timezone": "UTC", "repeat": "FREQ=WEEKLY;BYDAY=XX"},
+            "couldn't read",
+        ),
     ):
         res = await fake.invoke(w.guild, w.alice, "roundtable schedule", options)
         assert res.ephemeral and needle in str(res.embeds), (options, res.embeds)
@@ -207,7 +223,9 @@ async def test_mirror_off_without_manage_events_and_ics(rt_world: World) -> None
     body = res.files[0].data.decode()
     rrule = next(line for line in body.splitlines() if line.startswith("RRULE:"))
     assert {"FREQ=WEEKLY", "INTERVAL=2", "COUNT=4"} <= set(rrule[6:].split(";"))
-    assert "BEGIN:VTIMEZONE" in body and "TZID:Africa/Nairobi" in body and "DTSTART;TZID=Africa/Nairobi:" in body
+    assert (
+        "BEGIN:VTIMEZONE" in body and "TZID:Africa/Nairobi" in body and "DTSTART;TZID=Africa/Nairobi:" in body
+    )
     assert not [e for e in w.fake.scheduled_events.values() if e["guild_id"] == str(w.guild.id)]
     w.fake.assert_clean()
 
@@ -229,8 +247,13 @@ async def test_buttons_survive_restart(
         await fake_discord.wait_commands_synced()
         await configure(bot, parts)
         w = World(fake=fake_discord, bot=bot, config=cfg, **parts)
-        rt_id, msg = await schedule(w, title="Persistent", when=when_text(datetime.now(UTC) + timedelta(days=1)),
-                                    timezone="UTC", capacity=1)
+        rt_id, msg = await schedule(
+            w,
+            title="Persistent",
+            when=when_text(datetime.now(UTC) + timedelta(days=1)),
+            timezone="UTC",
+            capacity=1,
+        )
     async with running() as bot:
         res = await fake_discord.click(parts["guild"], parts["bob"], msg, buttons(msg)["going"])
         assert res.ephemeral and "You're going" in res.text
@@ -284,8 +307,9 @@ async def test_series_moves_on_after_a_meeting(rt_world: World) -> None:
     fake, bot = w.fake, w.bot
     clock: MovableClock = w.extra["clock"]
     start = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
-    rt_id, msg = await schedule(w, title="Weekly sync", when=when_text(start), timezone="UTC", repeat="weekly",
-                                duration="30m")
+    rt_id, msg = await schedule(
+        w, title="Weekly sync", when=when_text(start), timezone="UTC", repeat="weekly", duration="30m"
+    )
     await fake.click(w.guild, w.bob, msg, buttons(msg)["going"])
     # the 24-hour reminder was already past when scheduled: only the 15-minute one and the end job exist
     keys = {j.dedupe_key.rsplit(":", 1)[-1] for j in await bot.scheduler.pending(w.guild.id, f"rt:{rt_id}:")}

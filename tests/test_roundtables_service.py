@@ -233,7 +233,9 @@ async def test_create_validation(svc: RoundtableService, clock: Clock) -> None:
     assert await svc.list_upcoming(G) == []  # nothing half-created
 
 
-async def test_create_schedules_next_occurrence_jobs(svc: RoundtableService, clock: Clock, db: Database) -> None:
+async def test_create_schedules_next_occurrence_jobs(
+    svc: RoundtableService, clock: Clock, db: Database
+) -> None:
     start = recurrence.localize(wall(2026, 1, 13, 9), ZoneInfo("America/Los_Angeles"))
     rt = await svc.create(G, HOST, title="Climate", start=start, tz="America/Los_Angeles", repeat="weekly",
                           where="https://meet.example/x Paris office", capacity=5)
@@ -272,8 +274,12 @@ async def test_advance_moves_to_next_occurrence(svc: RoundtableService, clock: C
 # ----------------------------------------------------------------------------- RSVPs
 
 
-async def test_fifty_simultaneous_going_on_capacity_ten(svc: RoundtableService, clock: Clock, db: Database) -> None:
-    rt = await svc.create(G, HOST, title="Small room", start=clock.now + timedelta(days=3), tz="UTC", capacity=10)
+async def test_fifty_simultaneous_going_on_capacity_ten(
+    svc: RoundtableService, clock: Clock, db: Database
+) -> None:
+    rt = await svc.create(
+        G, HOST, title="Small room", start=clock.now + timedelta(days=3), tz="UTC", capacity=10
+    )
     users = list(range(1, 51))
     results = await asyncio.gather(*(svc.rsvp(G, rt.id, u, "going") for u in users))
     statuses = [r.status for r in results]
@@ -401,7 +407,9 @@ def test_stale_rule_and_offsets() -> None:
 
 def test_findtime_overlap_and_none() -> None:
     now = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)  # a Monday
-    slots = find_slots(["Europe/Paris", "America/New_York"], duration=timedelta(hours=1), now=now, within_days=7)
+    slots = find_slots(
+        ["Europe/Paris", "America/New_York"], duration=timedelta(hours=1), now=now, within_days=7
+    )
     assert slots
     for s in slots:
         for tz in ("Europe/Paris", "America/New_York"):
@@ -421,7 +429,9 @@ def test_findtime_overlap_and_none() -> None:
 
 def test_findtime_skips_weekends_in_each_zone() -> None:
     now = datetime(2026, 1, 9, 20, 0, tzinfo=UTC)  # Friday evening UTC = Saturday in Auckland
-    slots = find_slots(["Pacific/Auckland", "Asia/Tokyo"], duration=timedelta(hours=1), now=now, within_days=4)
+    slots = find_slots(
+        ["Pacific/Auckland", "Asia/Tokyo"], duration=timedelta(hours=1), now=now, within_days=4
+    )
     assert slots
     assert all(local(s.start, "Pacific/Auckland").weekday() < 5 for s in slots)
     assert all(local(s.start, "Asia/Tokyo").weekday() < 5 for s in slots)
@@ -432,8 +442,16 @@ def test_findtime_skips_weekends_in_each_zone() -> None:
 
 async def test_ics_round_trip_same_occurrences(svc: RoundtableService, clock: Clock) -> None:
     start = recurrence.localize(wall(2026, 2, 3, 9), ZoneInfo("America/Los_Angeles"))
-    rt: Roundtable = await svc.create(G, HOST, title="Cities & climate", start=start, tz="America/Los_Angeles",
-                                      repeat="weekly", count=40, where="https://meet.example/z")
+    rt: Roundtable = await svc.create(
+        G,
+        HOST,
+        title="Cities & climate",
+        start=start,
+        tz="America/Los_Angeles",
+        repeat="weekly",
+        count=40,
+        where="https://meet.example/z",
+    )
     # skip the second occurrence and move the third
     clock.now = start + timedelta(hours=2)
     rt = await svc.advance(G, rt.id, to_unix(start)) or rt

@@ -187,7 +187,9 @@ async def test_busy_target_does_not_block_others(db: Database) -> None:
     sched.register("t", handler)
     now = datetime.now(UTC)
     for i in range(10):
-        await sched.schedule("t", now - timedelta(seconds=10 - i), guild_id=1, dedupe_key=f"b{i}", target="busy")
+        await sched.schedule(
+            "t", now - timedelta(seconds=10 - i), guild_id=1, dedupe_key=f"b{i}", target="busy"
+        )
     await sched.schedule("t", now, guild_id=1, dedupe_key="q", target="quiet")
     await sched.start()
     try:

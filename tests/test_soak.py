@@ -112,7 +112,9 @@ async def test_soak_sigkill_restart(fake_discord: FakeDiscord, tmp_path: Path) -
     owner = guild.add_member(name="owner")
     db_path = tmp_path / "bot.db"
     cfg = tmp_path / "config.toml"
-    cfg.write_text('database_path = "bot.db"\nlog_level = "INFO"\nsync_commands = "global"\n', encoding="utf-8")
+    cfg.write_text(
+        'database_path = "bot.db"\nlog_level = "INFO"\nsync_commands = "global"\n', encoding="utf-8"
+    )
     env = bot_env(fake.api_base, fake.gateway_url)
     t_begin = time.monotonic()
 
@@ -149,7 +151,11 @@ async def test_soak_sigkill_restart(fake_discord: FakeDiscord, tmp_path: Path) -
     while (kills < MIN_KILLS or mou_made < N_MOU or late_start is None
            or utcnow() < window_end + timedelta(seconds=3)):
         nxt = (utcnow() + timedelta(seconds=60)).replace(second=0, microsecond=0)
-        if late_start is None and kills >= 3 and timedelta(seconds=2) < nxt - utcnow() <= timedelta(seconds=10):
+        if (
+            late_start is None
+            and kills >= 3
+            and timedelta(seconds=2) < nxt - utcnow() <= timedelta(seconds=10)
+        ):
             # one longer outage: roundtables starting at the next minute whose 15-minute reminder is
             # already due; the bot is back only after they started, so the reminders are too late
             late_start = nxt
@@ -180,7 +186,7 @@ async def test_soak_sigkill_restart(fake_discord: FakeDiscord, tmp_path: Path) -
         lock.acquire()
         lock.release()
 
-    # -- final run: drain, then a clean SIGTERM ---------------------------------------------------------------
+    # -- final run: drain, then a clean SIGTERM --------------------------------------------------------------
     runs += 1
     proc = await start_bot_process(cfg, tmp_path, env, tmp_path / f"run-{runs:02d}.log")
     deadline = time.monotonic() + 60
@@ -192,7 +198,7 @@ async def test_soak_sigkill_restart(fake_discord: FakeDiscord, tmp_path: Path) -
     rc = await asyncio.wait_for(proc.wait(), 30)
     assert rc == 0, (tmp_path / f"run-{runs:02d}.log").read_text(errors="replace")[-3000:]
 
-    # -- count ------------------------------------------------------------------------------------------------------
+    # -- count -----------------------------------------------------------------------------------------------
     jobs = read_jobs(db_path)
     end_ms = to_ms(datetime.now(UTC))
     posts = _messages_by_nonce(fake.channel_messages(announcements))
@@ -211,15 +217,16 @@ async def test_soak_sigkill_restart(fake_discord: FakeDiscord, tmp_path: Path) -
     interrupted = logs.count("were interrupted mid-send")
     elapsed = time.monotonic() - t_begin
     print(  # noqa: T201 - the counts go into docs/reliability.md
-        f"soak: {runs} runs, {kills} SIGKILLs, {fake.identify_count} IDENTIFYs, one {outage_s:.0f} s outage, {elapsed:.0f} s\n"
-        f"  reminders due: {t.due} ({len([j for j in jobs if j.kind == 'roundtable.reminder' and j.original_due_ms <= end_ms])} "
-        f"roundtable, {len([j for j in mou_jobs if j.original_due_ms <= end_ms])} MOU); job statuses {dict(statuses)}\n"
-        f"  posted exactly once: {t.posted_once}, skipped by the catch-up rule: {t.skipped}, "
-        f"duplicates: {t.duplicates}, lost: {t.lost}, stray posts: {stray}\n"
-        f"  raw POSTs with a reminder nonce: {t.raw_posts} (resends absorbed by enforce_nonce: {t.absorbed_resends}); "
-        f"jobs resent after a kill: {resumed}; restarts that found jobs mid-send: {interrupted}\n"
-        f"  owner DMs: {sum(dm_posts.values())} for {len(mou_jobs)} MOU reminders, duplicates {dm_dupes}, "
-        f"missing {dm_missing}; early exits: {len(early_exits)}"
+        f"soak: {runs} runs, {kills} SIGKILLs, {fake.identify_count} IDENTIFYs, one {outage_s:.0f} s outage, "
+        f"{elapsed:.0f} s\n  reminders due: {t.due} "
+        f"({len([j for j in jobs if j.kind == 'roundtable.reminder' and j.original_due_ms <= end_ms])} "
+        f"roundtable, {len([j for j in mou_jobs if j.original_due_ms <= end_ms])} MOU); job statuses "
+        f"{dict(statuses)}\n  posted exactly once: {t.posted_once}, skipped by the catch-up rule: "
+        f"{t.skipped}, duplicates: {t.duplicates}, lost: {t.lost}, stray posts: {stray}\n  raw POSTs with a "
+        f"reminder nonce: {t.raw_posts} (resends absorbed by enforce_nonce: {t.absorbed_resends}); jobs "
+        f"resent after a kill: {resumed}; restarts that found jobs mid-send: {interrupted}\n  owner DMs: "
+        f"{sum(dm_posts.values())} for {len(mou_jobs)} MOU reminders, duplicates "
+        f"{dm_dupes}, missing {dm_missing}; early exits: {len(early_exits)}"
     )
     assert not early_exits, "\n".join(early_exits)
     assert kills >= MIN_KILLS

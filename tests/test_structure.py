@@ -65,7 +65,9 @@ def test_dynamic_item_custom_ids_fit() -> None:
 
 
 def test_error_descriptions() -> None:
-    msg, expected = describe_error(app_commands.CommandInvokeError(SimpleNamespace(name="x"), InvalidInput("Title too long.")))  # type: ignore[arg-type]
+    msg, expected = describe_error(
+        app_commands.CommandInvokeError(SimpleNamespace(name="x"), InvalidInput("Title too long."))
+    )  # type: ignore[arg-type]
     assert expected and msg == "Title too long."
     msg, expected = describe_error(Conflict("Already approved by mod 2 minutes ago."))
     assert expected and "Already approved" in msg

@@ -803,8 +803,10 @@ def test_dateutil_fields_pinned() -> None:
 
 _TOKENS = [
     "in", "2", "hours", "dec", "3", "2026", "-", "/", ":", "15", "00", "pm", "am", "utc", "+", "09", "z", "t",
-    "monday", "next", "tonight", "tomorrow", "at", "europe/paris", "1", "13", "31", "feb", "29", "9999", "0001",
-    "10000", ".", ",", "h", "30", "months", "years", "1.5", "gmt", "pst", "noon", "midnight", "١", "２", "\u200b",
+    "monday", "next", "tonight", "tomorrow", "at", "europe/paris", "1", "13", "31", "feb", "29",
+    "9999", "0001",
+    "10000", ".", ",", "h", "30", "months", "years", "1.5", "gmt", "pst", "noon", "midnight", "١",
+    "２", "\u200b",
     "\x00", "ß", "İ", "ﷺ", "of", "and", "99999999999999999999",
 ]  # fmt: skip
 _texts = st.one_of(

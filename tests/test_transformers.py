@@ -26,8 +26,11 @@ NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 TS = 1796212800  # 2026-12-02 12:00 UTC
 
 
-def interaction(*, options: dict[str, Any] | None = None, server_zone: str = "UTC", features: Any = None) -> Any:
-    """The parts of an interaction a transformer reads (options typed so far, the bot's clock and settings)."""
+def interaction(
+    *, options: dict[str, Any] | None = None, server_zone: str = "UTC", features: Any = None
+) -> Any:
+    """The parts of an interaction a transformer reads (options typed so far, the bot's clock and
+    settings)."""
 
     async def get(guild_id: int) -> Any:
         return SimpleNamespace(timezone=server_zone)
@@ -36,9 +39,12 @@ def interaction(*, options: dict[str, Any] | None = None, server_zone: str = "UT
         return server_zone
 
     # The bot always carries `features` (create_bot); without the directory its places have no provider.
-    client = SimpleNamespace(clock=lambda: NOW, scheduler=SimpleNamespace(clock=lambda: NOW),
-                             settings=SimpleNamespace(get=get),
-                             features=features if features is not None else SimpleNamespace(places=Places(zone_of)))
+    client = SimpleNamespace(
+        clock=lambda: NOW,
+        scheduler=SimpleNamespace(clock=lambda: NOW),
+        settings=SimpleNamespace(get=get),
+        features=features if features is not None else SimpleNamespace(places=Places(zone_of)),
+    )
     return SimpleNamespace(namespace=SimpleNamespace(**(options or {})), client=client, guild_id=1,
                            user=SimpleNamespace(id=2))
 
@@ -126,7 +132,9 @@ async def test_city_keeps_the_text_and_suggests_the_places_cities() -> None:
 @pytest_asyncio.fixture
 async def rt_world(fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                    ) -> AsyncIterator[World]:
-    monkeypatch.setattr(app_module, "discover_extensions", lambda: ["cogs.settings", "cogs.meta", "cogs.roundtables"])
+    monkeypatch.setattr(
+        app_module, "discover_extensions", lambda: ["cogs.settings", "cogs.meta", "cogs.roundtables"]
+    )
     clock = MovableClock()
     clock.jump_to(NOW)
     async with start_world(fake_discord, tmp_path, scheduler_clock=clock) as w:

@@ -90,8 +90,9 @@ async def test_roundtable_list_pages_one_query_at_a_time(started_bot: World) -> 
     cog: Any = w.bot.get_cog("Roundtables")
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
     for i in range(12):
-        await cog.svc.create(w.guild.id, w.alice.id, title=f"Meeting {i:02d}", start=start + timedelta(hours=i),
-                             tz="UTC")
+        await cog.svc.create(
+            w.guild.id, w.alice.id, title=f"Meeting {i:02d}", start=start + timedelta(hours=i), tz="UTC"
+        )
     res = await w.fake.invoke(w.guild, w.bob, "roundtable list")
     msg = res.message or {}
     assert "Meeting 00" in str(msg["embeds"]) and footer(msg).endswith("Page 1/2+")
@@ -107,7 +108,9 @@ async def press_as(w: World, member: Any, msg_id: str, label: str) -> JsonDict:
 
 
 def _subcommands(w: World) -> list[app_commands.Command[Any, ..., Any]]:
-    return [c for c in w.bot.tree.walk_commands() if isinstance(c, app_commands.Command) and c.parent is not None]
+    return [
+        c for c in w.bot.tree.walk_commands() if isinstance(c, app_commands.Command) and c.parent is not None
+    ]
 
 
 async def test_no_default_permissions_below_top_level(started_bot: World) -> None:

@@ -47,11 +47,19 @@ class CityService(GazetteerService):
         gid = guild_id if guild_id is not None else -1
         if not key:
             own = await self.db.fetchall(
-                f"SELECT {_CITY_COLS} FROM cities c WHERE c.guild_id = ? ORDER BY c.name LIMIT ?", (gid, limit))
-            rows = own + await self.db.fetchall(
-                f"SELECT {_CITY_COLS} FROM cities c WHERE c.guild_id IS NULL ORDER BY c.population DESC LIMIT ?",
-                (limit - len(own),),
-            ) if len(own) < limit else own
+                f"SELECT {_CITY_COLS} FROM cities c WHERE c.guild_id = ? ORDER BY c.name LIMIT ?",
+                (gid, limit),
+            )
+            rows = (
+                own
+                + await self.db.fetchall(
+                    f"SELECT {_CITY_COLS} FROM cities c WHERE c.guild_id "
+                    "IS NULL ORDER BY c.population DESC LIMIT ?",
+                    (limit - len(own),),
+                )
+                if len(own) < limit
+                else own
+            )
             return [_city(r) for r in rows]
         lo, hi = _prefix_bounds(key)
         if len(key) == 1:
@@ -77,7 +85,9 @@ class CityService(GazetteerService):
             )
         cities = [_city(r) for r in rows]
         # Exact names first, then by population; guild-added cities have population 0 so lift exact ones.
-        cities.sort(key=lambda c: (normalise(c.name) != key, not normalise(c.name).startswith(key), -c.population))
+        cities.sort(
+            key=lambda c: (normalise(c.name) != key, not normalise(c.name).startswith(key), -c.population)
+        )
         return cities[:limit]
 
     async def _member_cities(self, guild_id: int) -> list[tuple[City, str, int]]:
@@ -87,8 +97,8 @@ class CityService(GazetteerService):
             return cached
         rows = await self.db.fetchall(
             f"SELECT {_CITY_COLS}, x.members FROM (SELECT city_id, COUNT(*) AS members FROM profiles "
-            "WHERE guild_id = ? AND city_id IS NOT NULL GROUP BY city_id) x JOIN cities c ON c.id = x.city_id "
-            "ORDER BY x.members DESC, c.population DESC",
+            "WHERE guild_id = ? AND city_id IS NOT NULL GROUP BY city_id) x JOIN cities c ON c.id = "
+            "x.city_id ORDER BY x.members DESC, c.population DESC",
             (guild_id,),
         )
         out = [(city, normalise(city.name), r["members"]) for r, city in ((r, _city(r)) for r in rows)]
@@ -110,9 +120,9 @@ class CityService(GazetteerService):
 
     async def _exact(self, key: str, gid: int) -> list[tuple[City, bool]]:
         rows = await self.db.fetchall(
-            f"SELECT {_CITY_COLS}, MAX(n.is_primary) AS prim FROM city_names n JOIN cities c ON c.id = n.city_id "
-            "WHERE n.key = ? AND (n.guild_id IS NULL OR n.guild_id = ?) GROUP BY c.id ORDER BY c.population DESC "
-            "LIMIT 50",
+            f"SELECT {_CITY_COLS}, MAX(n.is_primary) AS prim FROM city_names n JOIN cities c ON c.id = "
+            "n.city_id WHERE n.key = ? AND (n.guild_id IS NULL OR n.guild_id = ?) GROUP BY c.id ORDER BY "
+            "c.population DESC LIMIT 50",
             (key, gid),
         )
         return [(_city(r), bool(r["prim"])) for r in rows]
@@ -178,14 +188,18 @@ class CityService(GazetteerService):
         if len(candidates) > 1:
             listed = "; ".join(f"**{md_line(c.label, 120)}**" for c in candidates[:8])
             raise InvalidInput(
-                f"“{md_line(raw, 60)}” could be several cities: {listed}. Pick one from the list, or add the region "
-                f"or country (e.g. {md_line(candidates[0].label, 120)})."
+                f"“{md_line(raw, 60)}” could be several cities: {listed}. Pick one from the list, or add the "
+                f"region or country (e.g. {md_line(candidates[0].label, 120)})."
             )
         suggestions = await self._suggest(key, gid)
-        hint = f" Did you mean {', '.join(f'**{md_line(c.label, 120)}**' for c in suggestions)}?" if suggestions else ""
+        hint = (
+            f" Did you mean {', '.join(f'**{md_line(c.label, 120)}**' for c in suggestions)}?"
+            if suggestions
+            else ""
+        )
         raise NotFound(
-            f"I don't know a city called “{md_line(raw, 60)}”.{hint} Pick from the list as you type; a moderator can add a "
-            "missing city with `/city add`."
+            f"I don't know a city called “{md_line(raw, 60)}”.{hint} Pick from the list as you type; a "
+            "moderator can add a missing city with `/city add`."
         )
 
     async def _suggest(self, key: str, gid: int) -> list[City]:
@@ -221,7 +235,9 @@ class CityService(GazetteerService):
             raise InvalidInput("Give the city's name.")
         iso = self.parse_country(country)
         if iso is None:
-            raise InvalidInput(f"“{md_line(country, 60)}” is not a country I know. Use a two-letter code such as `FR`.")
+            raise InvalidInput(
+                f"“{md_line(country, 60)}” is not a country I know. Use a two-letter code such as `FR`."
+            )
         zone = check_zone(timezone)
         region_clean = _clean_text(region, 100, "The region")
         key = normalise(clean)
@@ -229,23 +245,30 @@ class CityService(GazetteerService):
         if existing and (region_clean is None or any(
                 c.admin1 and normalise(c.admin1) == normalise(region_clean) for c in existing)):
             raise InvalidInput(
-                f"**{md_line(existing[0].label, 120)}** is already in the directory; pick it from the list instead."
+                f"**{md_line(existing[0].label, 120)}** is already "
+                "in the directory; pick it from the list instead."
             )
         async with self.db.transaction():
             new_id = int(await self.db.fetchval(
                 "SELECT MAX(id) FROM cities WHERE id >= ?", (CUSTOM_CITY_BASE,), default=None
             ) or CUSTOM_CITY_BASE) + 1
             await self.db.execute(
-                "INSERT INTO cities (id, guild_id, name, key, country, admin1, admin1_code, timezone, population, "
-                "created_by, created_ms) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, 0, ?, ?)",
+                "INSERT INTO cities (id, guild_id, name, key, country, admin1, admin1_code, timezone, "
+                "population, created_by, created_ms) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, 0, ?, ?)",
                 (new_id, guild_id, clean, key, iso, region_clean, zone, actor_id, _now_ms(self.clock())),
             )
             await self.db.execute(
-                "INSERT INTO city_names (key, city_id, population, guild_id, is_primary) VALUES (?, ?, 0, ?, 1)",
+                "INSERT INTO city_names (key, city_id, population, "
+                "guild_id, is_primary) VALUES (?, ?, 0, ?, 1)",
                 (key, new_id, guild_id),
             )
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=actor_id, action="city.add", entity="city", entity_id=new_id,
+                self.db,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action="city.add",
+                entity="city",
+                entity_id=new_id,
                 changes={"name": clean, "country": iso, "timezone": zone, "region": region_clean},
             )
         city = await self.get_city(new_id)
@@ -258,10 +281,28 @@ class CityService(GazetteerService):
             "ORDER BY signed_year IS NULL, signed_year DESC LIMIT ?",
             (city.id, city.id, limit),
         )
-        return [SeedAgreement(r["city_a"], r["country_a"], r["city_b"], r["country_b"], r["kind"], r["signed_year"],
-                              r["topic"], r["source"], r["notes"], r["city_a_id"], r["city_b_id"]) for r in rows]
+        return [
+            SeedAgreement(
+                r["city_a"],
+                r["country_a"],
+                r["city_b"],
+                r["country_b"],
+                r["kind"],
+                r["signed_year"],
+                r["topic"],
+                r["source"],
+                r["notes"],
+                r["city_a_id"],
+                r["city_b_id"],
+            )
+            for r in rows
+        ]
 
     async def count_seed_agreements(self, city: City) -> int:
-        return int(await self.db.fetchval(
-            "SELECT COUNT(*) FROM seed_agreements WHERE city_a_id = ? OR city_b_id = ?", (city.id, city.id), default=0))
-
+        return int(
+            await self.db.fetchval(
+                "SELECT COUNT(*) FROM seed_agreements WHERE city_a_id = ? OR city_b_id = ?",
+                (city.id, city.id),
+                default=0,
+            )
+        )

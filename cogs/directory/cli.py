@@ -1,4 +1,5 @@
-"""`attache db seed`, `attache import networks|memberships PATH`, `attache export networks|memberships PATH [--force]`.
+"""`attache db seed`, `attache import networks|memberships PATH`, `attache export networks|memberships PATH
+[--force]`.
 
 Seed and import write: they hold the bot's single-instance lock and refuse while it runs. Export reads
 (beside a running bot), writes a new owner-only file, never the database's files."""
@@ -140,7 +141,9 @@ def _write_export(target: Path, text: str, *, force: bool) -> None:
     try:
         fd = os.open(target, flags, PRIVATE_FILE_MODE)
     except FileExistsError:
-        raise ExportRefused(f"{target} already exists; pass --force to overwrite it. Nothing was written.") from None
+        raise ExportRefused(
+            f"{target} already exists; pass --force to overwrite it. Nothing was written."
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
 
@@ -171,7 +174,8 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 
 def register_cli(sub: Any, db_sub: Any) -> None:
     db_sub.add_parser(
-        "seed", help="load the offline gazetteer and the reference networks/memberships/agreements (idempotent)"
+        "seed",
+        help="load the offline gazetteer and the reference networks/memberships/agreements (idempotent)",
     ).set_defaults(handler=cmd_seed)
     for name, handler, helptext in (
         ("import", cmd_import, "import networks or memberships from a CSV file (all rows or none)"),
@@ -180,8 +184,12 @@ def register_cli(sub: Any, db_sub: Any) -> None:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("kind", choices=("networks", "memberships"))
         p.add_argument("path", help="CSV file" + (" ('-' for standard output)" if name == "export" else ""))
-        p.add_argument("--guild", type=int, default=None,
-                       help="a server id: import into / export for that server only (default: the shared data)")
+        p.add_argument(
+            "--guild",
+            type=int,
+            default=None,
+            help="a server id: import into / export for that server only (default: the shared data)",
+        )
         if name == "export":
             p.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
         p.set_defaults(handler=handler)

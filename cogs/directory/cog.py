@@ -58,8 +58,12 @@ class Directory(commands.Cog):
     profile = app_commands.Group(name="profile", description="Your directory profile", guild_only=True)
     city = app_commands.Group(name="city", description="Cities in the directory", guild_only=True)
     network = app_commands.Group(name="network", description="Transnational city networks", guild_only=True)
-    directory = app_commands.Group(name="directory", description="Directory upkeep (moderators)", guild_only=True,
-                                   default_permissions=discord.Permissions(manage_messages=True))
+    directory = app_commands.Group(
+        name="directory",
+        description="Directory upkeep (moderators)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_messages=True),
+    )
 
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
@@ -92,7 +96,9 @@ class Directory(commands.Cog):
 
     async def _status(self, guild: discord.Guild) -> list[tuple[str, str]]:
         n, v = await self.svc.profile_counts(guild.id)
-        return [("Directory", f"{n} profiles, {v} verified · {await self.svc.gazetteer_size():,} cities known")]
+        return [
+            ("Directory", f"{n} profiles, {v} verified · {await self.svc.gazetteer_size():,} cities known")
+        ]
 
     # -- autocomplete ---------------------------------------------------------------------------
     async def city_autocomplete(self, interaction: discord.Interaction[Any], current: str
@@ -118,7 +124,9 @@ class Directory(commands.Cog):
 
     # -- /profile -------------------------------------------------------------------------------
     @acknowledge_first()
-    @profile.command(name="set", description="Set your city, title, office, languages, expertise or time zone")
+    @profile.command(
+        name="set", description="Set your city, title, office, languages, expertise or time zone"
+    )
     @app_commands.describe(
         city="The city you represent or work for", title="Your title (up to 100 characters)",
         office="Your office or department (up to 100 characters)", languages="Languages you work in",
@@ -126,15 +134,26 @@ class Directory(commands.Cog):
         dms="Whether Attaché may send you DMs (reminders, notices)",
     )
     async def profile_set(
-        self, interaction: discord.Interaction[Any], city: str | None = None,
-        title: app_commands.Range[str, 1, 100] | None = None, office: app_commands.Range[str, 1, 100] | None = None,
+        self,
+        interaction: discord.Interaction[Any],
+        city: str | None = None,
+        title: app_commands.Range[str, 1, 100] | None = None,
+        office: app_commands.Range[str, 1, 100] | None = None,
         languages: app_commands.Range[str, 1, 200] | None = None,
         expertise: app_commands.Range[str, 1, 200] | None = None,
-        timezone: app_commands.Transform[str, Zone(clearable=True)] | None = None, dms: bool | None = None,
+        timezone: app_commands.Transform[str, Zone(clearable=True)] | None = None,
+        dms: bool | None = None,
     ) -> None:
         p = await self.svc.set_profile(
-            _gid(interaction), interaction.user.id, city=city, title=title, office=office, languages=languages,
-            expertise=expertise, timezone=timezone, dm_ok=dms,
+            _gid(interaction),
+            interaction.user.id,
+            city=city,
+            title=title,
+            office=office,
+            languages=languages,
+            expertise=expertise,
+            timezone=timezone,
+            dm_ok=dms,
         )
         note = ""
         if city is not None and p.city is not None and not p.verified:
@@ -148,11 +167,15 @@ class Directory(commands.Cog):
 
     @profile.command(name="show", description="Show your profile or another member's")
     @app_commands.describe(member="Whose profile (default: yours)")
-    async def profile_show(self, interaction: discord.Interaction[Any], member: discord.Member | None = None) -> None:
+    async def profile_show(
+        self, interaction: discord.Interaction[Any], member: discord.Member | None = None
+    ) -> None:
         target = member or interaction.user
         p = await self.svc.get_profile(_gid(interaction), target.id)
         if p is None:
-            who = "You have" if target.id == interaction.user.id else f"{md_line(target.display_name, 80)} has"
+            who = (
+                "You have" if target.id == interaction.user.id else f"{md_line(target.display_name, 80)} has"
+            )
             await reply(interaction, f"{who} no directory profile yet. Create one with `/profile set`.")
             return
         await reply(interaction, embed=render.profile_embed(p, target.display_name, self.bot.clock()))
@@ -165,11 +188,16 @@ class Directory(commands.Cog):
             await reply(interaction, "You have no directory profile here; nothing to delete.")
             return
         extra = await self._drop_verified_role(interaction, interaction.user)  # no claim left, no role
-        await reply(interaction, "Your directory profile here is deleted: city, title, office, languages, expertise, "
-                                 f"time zone and DM preference.{extra}")
+        await reply(
+            interaction,
+            "Your directory profile here is deleted: city, title, office, languages, expertise, "
+            f"time zone and DM preference.{extra}",
+        )
 
     @acknowledge_first()
-    @profile.command(name="verify", description="Moderators: verify (or withdraw) a member's claim to represent their city")
+    @profile.command(
+        name="verify", description="Moderators: verify (or withdraw) a member's claim to represent their city"
+    )
     @app_commands.describe(member="The member", withdraw="Withdraw an earlier verification instead")
     @moderator_only()
     async def profile_verify(self, interaction: discord.Interaction[Any], member: discord.Member,
@@ -181,7 +209,10 @@ class Directory(commands.Cog):
         assert p.city is not None
         extra = await self._set_verified_role(interaction, member, grant=not withdraw)
         verb = "no longer verified" if withdraw else "verified"
-        await reply(interaction, f"{member.mention} is {verb} as representing **{md_line(p.city.label, 150)}**.{extra}")
+        await reply(
+            interaction,
+            f"{member.mention} is {verb} as representing **{md_line(p.city.label, 150)}**.{extra}",
+        )
 
     async def _check_verified_role(self, interaction: discord.Interaction[Any]) -> None:
         """Before granting: the configured role must still be safe to hand out (its permissions or
@@ -194,14 +225,20 @@ class Directory(commands.Cog):
             return
         role = guild.get_role(role_id)
         if role is None:
-            raise InvalidInput(f"The verified-representative role (<@&{role_id}>) no longer exists. Nothing was "
-                               "changed; ask an admin to pick another with `/directory verified-role`.")
+            raise InvalidInput(
+                f"The verified-representative role (<@&{role_id}>) no longer exists. Nothing was "
+                "changed; ask an admin to pick another with `/directory verified-role`."
+            )
         problem = role_grant_problem(role, me=guild.me)
         if problem is not None:
-            raise InvalidInput(f"I won't verify anyone with that role now: {problem} Nothing was changed; an admin "
-                               "can fix it with `/directory verified-role`.")
+            raise InvalidInput(
+                f"I won't verify anyone with that role now: {problem} Nothing was changed; an admin "
+                "can fix it with `/directory verified-role`."
+            )
 
-    async def _drop_verified_role(self, interaction: discord.Interaction[Any], member: discord.abc.User) -> str:
+    async def _drop_verified_role(
+        self, interaction: discord.Interaction[Any], member: discord.abc.User
+    ) -> str:
         """Take the verified role from a member whose claim is no longer verified (if they hold it)."""
         if interaction.guild is None or not isinstance(member, discord.Member):
             return ""
@@ -225,8 +262,10 @@ class Directory(commands.Cog):
                 await member.remove_roles(role, reason="Directory verification withdrawn or profile cleared")
         except discord.HTTPException:
             log.info("could not change the verified role %s on %s", role_id, member.id, exc_info=True)
-            return (f"\nI could not {'give' if grant else 'remove'} the <@&{role_id}> role: I need Manage Roles and "
-                    "a role above it.")
+            return (
+                f"\nI could not {'give' if grant else 'remove'} the <@&{role_id}> role: I need Manage Roles "
+                "and a role above it."
+            )
         return f"\nRole <@&{role_id}> {'given' if grant else 'removed'}."
 
     # -- /whois ---------------------------------------------------------------------------------
@@ -280,8 +319,9 @@ class Directory(commands.Cog):
                        country: app_commands.Range[str, 2, 60], timezone: ZoneOption,
                        region: app_commands.Range[str, 1, 100] | None = None) -> None:
         c = await self.svc.add_city(_gid(interaction), interaction.user.id, name, country, timezone, region)
-        await reply(interaction, f"Added **{md_line(c.label, 150)}** ({c.timezone}) to this server's directory.")
-
+        await reply(
+            interaction, f"Added **{md_line(c.label, 150)}** ({c.timezone}) to this server's directory."
+        )
 
     # -- /network -------------------------------------------------------------------------------
     @network.command(name="list", description="Networks in the directory, optionally by focus or scope")
@@ -344,13 +384,18 @@ class Directory(commands.Cog):
 
     @network.command(name="overlap", description="Cities that belong to both networks")
     @app_commands.describe(network_a="First network", network_b="Second network")
-    async def network_overlap(self, interaction: discord.Interaction[Any], network_a: str, network_b: str) -> None:
+    async def network_overlap(
+        self, interaction: discord.Interaction[Any], network_a: str, network_b: str
+    ) -> None:
         gid = _gid(interaction)
         na = await self.svc.resolve_network(network_a, guild_id=gid)
         nb = await self.svc.resolve_network(network_b, guild_id=gid)
         cities = await self.svc.overlap(gid, na.id, nb.id)
-        pages = render.pages(f"In both {md_line(na.display, 100)} and {md_line(nb.display, 100)}",
-                             [f"• {md_line(c.label, 150)}" for c in cities], empty="No city is recorded in both.")
+        pages = render.pages(
+            f"In both {md_line(na.display, 100)} and {md_line(nb.display, 100)}",
+            [f"• {md_line(c.label, 150)}" for c in cities],
+            empty="No city is recorded in both.",
+        )
         await paginate(interaction, pages)
 
     network_overlap.autocomplete("network_a")(network_autocomplete)
@@ -358,9 +403,16 @@ class Directory(commands.Cog):
 
     @acknowledge_first()
     @network.command(name="add", description="Moderators: add a network to this server's directory")
-    @app_commands.describe(name="Full name", acronym="Acronym", founded="Year founded",
-                           focus="Topics separated by ; (e.g. climate;water)", scope="global, regional or national",
-                           website="Official website (https://…)", hq="Headquarters city", source="Where this comes from")
+    @app_commands.describe(
+        name="Full name",
+        acronym="Acronym",
+        founded="Year founded",
+        focus="Topics separated by ; (e.g. climate;water)",
+        scope="global, regional or national",
+        website="Official website (https://…)",
+        hq="Headquarters city",
+        source="Where this comes from",
+    )
     @app_commands.choices(scope=[app_commands.Choice(name=s, value=s) for s in SCOPES])
     @moderator_only()
     async def network_add(
@@ -371,29 +423,55 @@ class Directory(commands.Cog):
         website: app_commands.Range[str, 1, 300] | None = None, hq: str | None = None,
         source: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
-        net = await self.svc.add_network(_gid(interaction), interaction.user.id, name=name, acronym=acronym,
-                                         founded_year=founded, focus=focus, scope=scope, website=website, hq_city=hq,
-                                         source=source)
-        await reply(interaction, f"Added **{md_line(net.display, 200)}** (id `{net.slug}`) to this server's directory.")
+        net = await self.svc.add_network(
+            _gid(interaction),
+            interaction.user.id,
+            name=name,
+            acronym=acronym,
+            founded_year=founded,
+            focus=focus,
+            scope=scope,
+            website=website,
+            hq_city=hq,
+            source=source,
+        )
+        await reply(
+            interaction,
+            f"Added **{md_line(net.display, 200)}** (id `{net.slug}`) to this server's directory.",
+        )
 
     network_add.autocomplete("hq")(city_autocomplete)
 
     @acknowledge_first()
-    @network.command(name="add-member", description="Moderators: record a city's membership of a network (this server)")
-    @app_commands.describe(network="The network", city="The city", since="Year joined", role="Category of membership",
-                           source="Where this comes from (URL or title)", left="Year it left, if it did")
+    @network.command(
+        name="add-member", description="Moderators: record a city's membership of a network (this server)"
+    )
+    @app_commands.describe(
+        network="The network",
+        city="The city",
+        since="Year joined",
+        role="Category of membership",
+        source="Where this comes from (URL or title)",
+        left="Year it left, if it did",
+    )
     @app_commands.choices(role=[app_commands.Choice(name=c, value=c) for c in CATEGORIES])
     @moderator_only()
     async def network_add_member(
-        self, interaction: discord.Interaction[Any], network: str, city: str,
-        since: app_commands.Range[int, 1800, 2100] | None = None, role: str | None = None,
-        source: app_commands.Range[str, 1, 500] | None = None, left: app_commands.Range[int, 1800, 2100] | None = None,
+        self,
+        interaction: discord.Interaction[Any],
+        network: str,
+        city: str,
+        since: app_commands.Range[int, 1800, 2100] | None = None,
+        role: str | None = None,
+        source: app_commands.Range[str, 1, 500] | None = None,
+        left: app_commands.Range[int, 1800, 2100] | None = None,
     ) -> None:
         gid = _gid(interaction)
         net = await self.svc.resolve_network(network, guild_id=gid)
         c = await self.svc.resolve_city(city, guild_id=gid)
-        m = await self.svc.add_membership(gid, interaction.user.id, net, c, since=since, category=role, source=source,
-                                          left=left)
+        m = await self.svc.add_membership(
+            gid, interaction.user.id, net, c, since=since, category=role, source=source, left=left
+        )
         bits = render.membership_bits(m)
         await reply(interaction, f"Recorded **{md_line(c.label, 150)}** in **{md_line(net.display, 200)}**"
                                  + (f" ({bits})" if bits else "") + " for this server.")
@@ -405,12 +483,17 @@ class Directory(commands.Cog):
     @network.command(name="remove-member", description="Moderators: remove a membership this server recorded")
     @app_commands.describe(network="The network", city="The city")
     @moderator_only()
-    async def network_remove_member(self, interaction: discord.Interaction[Any], network: str, city: str) -> None:
+    async def network_remove_member(
+        self, interaction: discord.Interaction[Any], network: str, city: str
+    ) -> None:
         gid = _gid(interaction)
         net = await self.svc.resolve_network(network, guild_id=gid)
         c = await self.svc.resolve_city(city, guild_id=gid)
         await self.svc.remove_membership(gid, interaction.user.id, net, c)
-        await reply(interaction, f"Removed **{md_line(c.label, 150)}** from **{md_line(net.display, 200)}** in this server.")
+        await reply(
+            interaction,
+            f"Removed **{md_line(c.label, 150)}** from **{md_line(net.display, 200)}** in this server.",
+        )
 
     network_remove_member.autocomplete("network")(network_autocomplete)
     network_remove_member.autocomplete("city")(member_city_autocomplete)
@@ -422,7 +505,9 @@ class Directory(commands.Cog):
     async def network_import(self, interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
         gid = _gid(interaction)
         if file.size > IMPORT_MAX_BYTES:
-            raise InvalidInput(f"That file is {file.size:,} bytes; the limit is {IMPORT_MAX_BYTES:,}. Split it.")
+            raise InvalidInput(
+                f"That file is {file.size:,} bytes; the limit is {IMPORT_MAX_BYTES:,}. Split it."
+            )
         data = await file.read()
         kind = self.svc.detect_kind(data)
         try:
@@ -435,9 +520,14 @@ class Directory(commands.Cog):
             await reply(interaction, embed=make_embed("Import rejected — nothing was written", exc.message),
                         file=upload("import-errors.txt", report))
             return
-        await reply(interaction, embed=make_embed(
-            "Import done", f"{res.kind.title()}: {res.created} added, {res.updated} updated (this server only).",
-            colour=COLOUR_OK))
+        await reply(
+            interaction,
+            embed=make_embed(
+                "Import done",
+                f"{res.kind.title()}: {res.created} added, {res.updated} updated (this server only).",
+                colour=COLOUR_OK,
+            ),
+        )
 
     @network.command(name="export", description="Moderators: download networks or memberships as CSV")
     @app_commands.describe(what="Which table (default: networks)")
@@ -447,13 +537,20 @@ class Directory(commands.Cog):
     @moderator_only()
     async def network_export(self, interaction: discord.Interaction[Any], what: str = "networks") -> None:
         gid = _gid(interaction)
-        text = await (self.svc.export_memberships(gid) if what == "memberships" else self.svc.export_networks(gid))
+        text = await (
+            self.svc.export_memberships(gid) if what == "memberships" else self.svc.export_networks(gid)
+        )
         rows = max(0, text.count("\n") - 1)
-        await reply(interaction, f"{rows} {what} (the shared seed plus this server's additions), in the import format.",
-                    file=upload(f"{what}.csv", text))
+        await reply(
+            interaction,
+            f"{rows} {what} (the shared seed plus this server's additions), in the import format.",
+            file=upload(f"{what}.csv", text),
+        )
 
     # -- /directory -----------------------------------------------------------------------------
-    @directory.command(name="gaps", description="Moderators: profiles without a place, cities without a verified member")
+    @directory.command(
+        name="gaps", description="Moderators: profiles without a place, cities without a verified member"
+    )
     @moderator_only()
     async def directory_gaps(self, interaction: discord.Interaction[Any]) -> None:
         gaps = await self.svc.gaps(_gid(interaction))

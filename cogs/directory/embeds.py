@@ -63,7 +63,9 @@ def profile_line(p: Profile, *, with_city: bool = False) -> str:
 def profile_embed(p: Profile, display_name: str, now: datetime) -> discord.Embed:
     fields: list[tuple[str, str, bool]] = []
     if p.city:
-        fields.append(("City", f"{md_line(p.city.label, 150)} — {VERIFIED if p.verified else UNVERIFIED}", False))
+        fields.append(
+            ("City", f"{md_line(p.city.label, 150)} — {VERIFIED if p.verified else UNVERIFIED}", False)
+        )
     else:
         fields.append(("City", "not set", False))
     if p.timezone:
@@ -215,15 +217,29 @@ def network_embed(
         fields.append(("Approx. members", f"{net.member_count:,}{year}", True))
     if net.website:
         fields.append(("Website", md_line(net.website, 500), True))
-    lines = [f"• {md_line(m.place, 200)}" + (f" — {b}" if (b := membership_bits(m)) else "") for m in members[:20]]
+    lines = [
+        f"• {md_line(m.place, 200)}" + (f" — {b}" if (b := membership_bits(m)) else "") for m in members[:20]
+    ]
     more = f"\n… {total - 20} more: `/network members`" if total > 20 else ""
-    fields.append((f"Member cities known here ({total})", "\n".join(lines) + more if lines else "none recorded", False))
-    fields.append((f"Members of this server from those cities ({len(present)})",
-                   "\n".join(profile_line(p, with_city=True) for p in present[:10]) if present else "none yet", False))
+    fields.append(
+        (f"Member cities known here ({total})", "\n".join(lines) + more if lines else "none recorded", False)
+    )
+    fields.append(
+        (
+            f"Members of this server from those cities ({len(present)})",
+            "\n".join(profile_line(p, with_city=True) for p in present[:10]) if present else "none yet",
+            False,
+        )
+    )
     if net.source:
         fields.append(("Source", md(net.source, 1024), False))
     origin = "Added by this server" if net.guild_id is not None else "Seed reference data"
-    return make_embed(md_line(net.display, 250), "\n\n".join(desc) or None, fields=fields, footer=f"{origin} · id `{net.slug}`")
+    return make_embed(
+        md_line(net.display, 250),
+        "\n\n".join(desc) or None,
+        fields=fields,
+        footer=f"{origin} · id `{net.slug}`",
+    )
 
 
 def network_line(n: Network) -> str:
@@ -262,7 +278,14 @@ def gaps_pages(gaps: Gaps) -> list[discord.Embed]:
         lines.extend(f"• <@{u}>" for u in gaps.missing_city)
     if gaps.unverified_cities:
         lines.append("**Cities with members but no verified representative:**")
-        lines.extend(f"• {md_line(c.label, 150)} — {n} member{'s' if n != 1 else ''}" for c, n in gaps.unverified_cities)
-    return pages("Directory gaps", lines, empty="No gaps: every profile has a place and every city a verified "
-                 "representative.", footer="Members who never ran /profile set are not listed.",
-                 colour=COLOUR_WARN if lines else None)
+        lines.extend(
+            f"• {md_line(c.label, 150)} — {n} member{'s' if n != 1 else ''}"
+            for c, n in gaps.unverified_cities
+        )
+    return pages(
+        "Directory gaps",
+        lines,
+        empty="No gaps: every profile has a place and every city a verified representative.",
+        footer="Members who never ran /profile set are not listed.",
+        colour=COLOUR_WARN if lines else None,
+    )

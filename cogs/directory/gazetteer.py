@@ -58,7 +58,9 @@ def gazetteer_id() -> str:
     return f"gazetteer-{version}-f{GAZETTEER_FORMAT}-{names}"
 
 
-def load_admin1_names(cities: dict[str, dict[str, Any]], path: Path = ADMIN1_NAMES) -> dict[tuple[str, str], str]:
+def load_admin1_names(
+    cities: dict[str, dict[str, Any]], path: Path = ADMIN1_NAMES
+) -> dict[tuple[str, str], str]:
     """(country, GeoNames admin1 code) -> the division's name, from the bundled table (empty if missing).
 
     A row counts only while its witness city still carries that code in the installed gazetteer
@@ -116,7 +118,9 @@ def _build_gazetteer(path: Path) -> None:
             continue
         code = str(c.get("admin1code") or "") or None
         cc = c["countrycode"]
-        admin1 = ((states.get(code) if cc == "US" else None) or admin1_names.get((cc, code))) if code else None
+        admin1 = (
+            ((states.get(code) if cc == "US" else None) or admin1_names.get((cc, code))) if code else None
+        )
         pop = int(c.get("population") or 0)
         cities.append([int(gid), c["name"], key, cc, admin1, code, c.get("timezone") or "UTC", pop,
                        c.get("latitude"), c.get("longitude"), 1, 1])
@@ -140,8 +144,8 @@ def _build_gazetteer(path: Path) -> None:
         conn.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
             "CREATE TABLE gz_cities (id INTEGER PRIMARY KEY, name TEXT, key TEXT, country TEXT, admin1 TEXT, "
-            "admin1_code TEXT, timezone TEXT, population INTEGER, latitude REAL, longitude REAL, homonyms INTEGER, "
-            "homonyms_cc INTEGER);"
+            "admin1_code TEXT, timezone TEXT, population INTEGER, latitude REAL, longitude REAL, homonyms "
+            "INTEGER, homonyms_cc INTEGER);"
             "CREATE TABLE gz_names (key TEXT, city_id INTEGER, population INTEGER, is_primary INTEGER);"
         )
         conn.executemany("INSERT INTO gz_cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cities)
@@ -208,17 +212,19 @@ class GazetteerService:
             async with self.db.transaction():
                 await self.db.execute("DELETE FROM city_names WHERE guild_id IS NULL")
                 await self.db.execute(
-                    "INSERT INTO cities (id, guild_id, name, key, country, admin1, admin1_code, timezone, population, "
-                    "latitude, longitude, homonyms, homonyms_cc) SELECT id, NULL, name, key, country, admin1, "
-                    "admin1_code, timezone, population, latitude, longitude, homonyms, homonyms_cc FROM gaz.gz_cities "
-                    "WHERE true ON CONFLICT (id) DO UPDATE SET name = excluded.name, key = excluded.key, "
-                    "country = excluded.country, admin1 = excluded.admin1, admin1_code = excluded.admin1_code, "
-                    "timezone = excluded.timezone, population = excluded.population, latitude = excluded.latitude, "
-                    "longitude = excluded.longitude, homonyms = excluded.homonyms, homonyms_cc = excluded.homonyms_cc"
+                    "INSERT INTO cities (id, guild_id, name, key, country, admin1, admin1_code, timezone, "
+                    "population, latitude, longitude, homonyms, homonyms_cc) SELECT id, NULL, name, key, "
+                    "country, admin1, admin1_code, timezone, population, latitude, longitude, homonyms, "
+                    "homonyms_cc FROM gaz.gz_cities WHERE true ON CONFLICT (id) DO UPDATE SET name = "
+                    "excluded.name, key = excluded.key, country = excluded.country, admin1 = "
+                    "excluded.admin1, admin1_code = excluded.admin1_code, timezone = excluded.timezone, "
+                    "population = excluded.population, latitude = excluded.latitude, longitude = "
+                    "excluded.longitude, homonyms = excluded.homonyms, homonyms_cc = excluded.homonyms_cc"
                 )
                 await self.db.execute(
                     "INSERT OR IGNORE INTO city_names (key, city_id, population, guild_id, is_primary) "
-                    "SELECT key, city_id, population, NULL, is_primary FROM gaz.gz_names ORDER BY key, city_id"
+                    "SELECT key, city_id, population, NULL, is_primary "
+                    "FROM gaz.gz_names ORDER BY key, city_id"
                 )
                 cities = int(await self.db.fetchval("SELECT COUNT(*) FROM gaz.gz_cities", default=0))
                 names = int(await self.db.fetchval("SELECT COUNT(*) FROM gaz.gz_names", default=0))
@@ -259,18 +265,33 @@ class GazetteerService:
                     hq = await self._seed_city(clean["hq_city"], clean["hq_country"])
                     hq_id = hq.id if hq else None
                 await self.db.execute(
-                    "INSERT INTO networks (guild_id, seed_key, slug, name, acronym, founded_year, hq_city, hq_country, "
-                    "hq_city_id, focus, scope, website, member_count, member_count_year, source, notes, origin, "
-                    "updated_ms) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seed', ?) "
-                    "ON CONFLICT (seed_key) DO UPDATE SET name = excluded.name, acronym = excluded.acronym, "
-                    "founded_year = excluded.founded_year, hq_city = excluded.hq_city, hq_country = excluded.hq_country, "
-                    "hq_city_id = excluded.hq_city_id, focus = excluded.focus, scope = excluded.scope, "
-                    "website = excluded.website, member_count = excluded.member_count, "
-                    "member_count_year = excluded.member_count_year, source = excluded.source, notes = excluded.notes, "
-                    "updated_ms = excluded.updated_ms",
-                    (clean["slug"], clean["slug"], clean["name"], clean["acronym"], clean["founded_year"],
-                     clean["hq_city"], clean["hq_country"], hq_id, clean["focus"], clean["scope"], clean["website"],
-                     clean["member_count"], clean["member_count_year"], clean["source"], clean["notes"], now),
+                    "INSERT INTO networks (guild_id, seed_key, slug, name, acronym, founded_year, hq_city, "
+                    "hq_country, hq_city_id, focus, scope, website, member_count, member_count_year, source, "
+                    "notes, origin, updated_ms) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "'seed', ?) ON CONFLICT (seed_key) DO UPDATE SET name = excluded.name, acronym = "
+                    "excluded.acronym, founded_year = excluded.founded_year, hq_city = excluded.hq_city, "
+                    "hq_country = excluded.hq_country, hq_city_id = excluded.hq_city_id, focus = "
+                    "excluded.focus, scope = excluded.scope, website = excluded.website, member_count = "
+                    "excluded.member_count, member_count_year = excluded.member_count_year, source = "
+                    "excluded.source, notes = excluded.notes, updated_ms = excluded.updated_ms",
+                    (
+                        clean["slug"],
+                        clean["slug"],
+                        clean["name"],
+                        clean["acronym"],
+                        clean["founded_year"],
+                        clean["hq_city"],
+                        clean["hq_country"],
+                        hq_id,
+                        clean["focus"],
+                        clean["scope"],
+                        clean["website"],
+                        clean["member_count"],
+                        clean["member_count_year"],
+                        clean["source"],
+                        clean["notes"],
+                        now,
+                    ),
                 )
             slug_ids = {r["slug"]: r["id"] for r in await self.db.fetchall(
                 "SELECT id, slug FROM networks WHERE guild_id IS NULL")}
@@ -290,32 +311,70 @@ class GazetteerService:
                 key = f"{m['network_slug']}|{normalise(m['city'])}|{m['country']}|{m['member_kind']}"
                 await self.db.execute(
                     "INSERT INTO memberships (guild_id, seed_key, network_id, city_id, member_name, country, "
-                    "member_kind, category, joined_year, left_year, status, source, as_of, notes, origin, created_ms) "
-                    "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seed', ?) "
-                    "ON CONFLICT (seed_key) DO UPDATE SET network_id = excluded.network_id, city_id = excluded.city_id, "
-                    "member_name = excluded.member_name, category = excluded.category, "
-                    "joined_year = excluded.joined_year, left_year = excluded.left_year, status = excluded.status, "
-                    "source = excluded.source, as_of = excluded.as_of, notes = excluded.notes",
-                    (key, net_id, city_id, m["city"], m["country"], m["member_kind"], m["category"], m["joined_year"],
-                     m["left_year"], m["status"], m["source"], m["as_of"], m["notes"], now),
+                    "member_kind, category, joined_year, left_year, status, source, as_of, notes, origin, "
+                    "created_ms) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seed', ?) "
+                    "ON CONFLICT (seed_key) DO UPDATE SET network_id = excluded.network_id, city_id = "
+                    "excluded.city_id, member_name = excluded.member_name, category = excluded.category, "
+                    "joined_year = excluded.joined_year, left_year = excluded.left_year, status = "
+                    "excluded.status, source = excluded.source, "
+                    "as_of = excluded.as_of, notes = excluded.notes",
+                    (
+                        key,
+                        net_id,
+                        city_id,
+                        m["city"],
+                        m["country"],
+                        m["member_kind"],
+                        m["category"],
+                        m["joined_year"],
+                        m["left_year"],
+                        m["status"],
+                        m["source"],
+                        m["as_of"],
+                        m["notes"],
+                        now,
+                    ),
                 )
             for row in agreements:
                 a = await self._seed_city(row["city_a"], row["country_a"])
                 b = await self._seed_city(row["city_b"], row["country_b"])
-                for name, cc, found in ((row["city_a"], row["country_a"], a), (row["city_b"], row["country_b"], b)):
+                for name, cc, found in (
+                    (row["city_a"], row["country_a"], a),
+                    (row["city_b"], row["country_b"], b),
+                ):
                     if found is None:
                         unresolved.append(f"agreement city {name}, {cc}")
                 year = _int_or_none(row.get("signed_year", ""), "signed_year", 1000, 2100)
-                key = "|".join((normalise(row["city_a"]), row["country_a"], normalise(row["city_b"]), row["country_b"],
-                                row["kind"], str(year or "")))
+                key = "|".join(
+                    (
+                        normalise(row["city_a"]),
+                        row["country_a"],
+                        normalise(row["city_b"]),
+                        row["country_b"],
+                        row["kind"],
+                        str(year or ""),
+                    )
+                )
                 await self.db.execute(
-                    "INSERT INTO seed_agreements (seed_key, city_a, country_a, city_a_id, city_b, country_b, city_b_id, "
-                    "kind, signed_year, topic, source, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (seed_key) DO UPDATE SET city_a_id = excluded.city_a_id, city_b_id = excluded.city_b_id, "
-                    "topic = excluded.topic, source = excluded.source, notes = excluded.notes",
-                    (key, row["city_a"], row["country_a"], a.id if a else None, row["city_b"], row["country_b"],
-                     b.id if b else None, row["kind"], year, row.get("topic") or None, row.get("source") or None,
-                     row.get("notes") or None),
+                    "INSERT INTO seed_agreements (seed_key, city_a, country_a, city_a_id, city_b, country_b, "
+                    "city_b_id, kind, signed_year, topic, source, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?) ON CONFLICT (seed_key) DO UPDATE SET city_a_id = excluded.city_a_id, city_b_id "
+                    "= excluded.city_b_id, topic = excluded.topic, "
+                    "source = excluded.source, notes = excluded.notes",
+                    (
+                        key,
+                        row["city_a"],
+                        row["country_a"],
+                        a.id if a else None,
+                        row["city_b"],
+                        row["country_b"],
+                        b.id if b else None,
+                        row["kind"],
+                        year,
+                        row.get("topic") or None,
+                        row.get("source") or None,
+                        row.get("notes") or None,
+                    ),
                 )
             for row in sdgs:
                 await self.db.execute(

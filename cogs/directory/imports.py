@@ -54,7 +54,9 @@ class ImportService(NetworkService):
         )
 
     @staticmethod
-    def _rows(data: bytes | str, required: Sequence[str], known: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
+    def _rows(
+        data: bytes | str, required: Sequence[str], known: Sequence[str]
+    ) -> list[tuple[int, dict[str, str]]]:
         text = _csv_text(data)
         reader = csv.DictReader(io.StringIO(text))
         try:  # reading the header row parses CSV too (a lone "\r" in it is a csv.Error)
@@ -63,7 +65,9 @@ class ImportService(NetworkService):
             raise InvalidInput(f"The file is not valid CSV in its header row: {exc}.") from exc
         missing = [c for c in required if c not in header]
         if missing:
-            raise InvalidInput(f"The header row lacks the column(s) {', '.join(missing)}. Expected: {', '.join(known)}.")
+            raise InvalidInput(
+                f"The header row lacks the column(s) {', '.join(missing)}. Expected: {', '.join(known)}."
+            )
         unknown = [c for c in header if c and c not in known]
         if unknown:
             raise InvalidInput(f"Unknown column(s) {', '.join(unknown[:5])}. Allowed: {', '.join(known)}.")
@@ -84,7 +88,9 @@ class ImportService(NetworkService):
             raise InvalidInput("The file has a header but no rows.")
         return out
 
-    async def import_networks(self, data: bytes | str, *, guild_id: int | None, actor_id: int | None) -> ImportResult:
+    async def import_networks(
+        self, data: bytes | str, *, guild_id: int | None, actor_id: int | None
+    ) -> ImportResult:
         """Validate every row; write all or nothing. guild_id None = global (CLI)."""
         rows = self._rows(data, NETWORK_REQUIRED, NETWORK_COLUMNS)
         errors: list[RowError] = []
@@ -103,7 +109,9 @@ class ImportService(NetworkService):
             seen.add(c["slug"])
             if guild_id is not None and await self.db.fetchval(
                     "SELECT 1 FROM networks WHERE slug = ? AND guild_id IS NULL", (c["slug"],)):
-                errors.append(RowError(line, f"slug `{c['slug']}` is a shared seed network; use another slug"))
+                errors.append(
+                    RowError(line, f"slug `{c['slug']}` is a shared seed network; use another slug")
+                )
                 continue
             hq_id = None
             if c["hq_city"] and c["hq_country"]:
@@ -119,12 +127,26 @@ class ImportService(NetworkService):
                     "SELECT id FROM networks WHERE slug = ? AND COALESCE(guild_id, -1) = ?", (c["slug"], gid))
                 if existing:
                     await self.db.execute(
-                        "UPDATE networks SET name = ?, acronym = ?, founded_year = ?, hq_city = ?, hq_country = ?, "
-                        "hq_city_id = ?, focus = ?, scope = ?, website = ?, member_count = ?, member_count_year = ?, "
-                        "source = ?, notes = ?, updated_ms = ? WHERE id = ?",
-                        (c["name"], c["acronym"], c["founded_year"], c["hq_city"], c["hq_country"], hq_id, c["focus"],
-                         c["scope"], c["website"], c["member_count"], c["member_count_year"], c["source"], c["notes"],
-                         _now_ms(self.clock()), existing),
+                        "UPDATE networks SET name = ?, acronym = ?, founded_year = ?, hq_city = ?, "
+                        "hq_country = ?, hq_city_id = ?, focus = ?, scope = ?, website = ?, member_count = "
+                        "?, member_count_year = ?, source = ?, notes = ?, updated_ms = ? WHERE id = ?",
+                        (
+                            c["name"],
+                            c["acronym"],
+                            c["founded_year"],
+                            c["hq_city"],
+                            c["hq_country"],
+                            hq_id,
+                            c["focus"],
+                            c["scope"],
+                            c["website"],
+                            c["member_count"],
+                            c["member_count_year"],
+                            c["source"],
+                            c["notes"],
+                            _now_ms(self.clock()),
+                            existing,
+                        ),
                     )
                     updated += 1
                 else:
@@ -163,7 +185,9 @@ class ImportService(NetworkService):
                     errors.append(RowError(line, f"city: {msg}"))
                     continue
                 if city.country != m["country"]:
-                    errors.append(RowError(line, f"city {md_line(m['city'], 60)} is not in {md_line(m['country'], 10)}"))
+                    errors.append(
+                        RowError(line, f"city {md_line(m['city'], 60)} is not in {md_line(m['country'], 10)}")
+                    )
                     continue
                 city_id = city.id
             k = (net.id, city_id if city_id is not None else normalise(m["city"]), m["country"])
@@ -186,26 +210,57 @@ class ImportService(NetworkService):
                     existing = await self.db.fetchval(
                         "SELECT id FROM memberships WHERE guild_id = ? AND network_id = ? AND city_id IS ? "
                         "AND member_name = ?", (guild_id, net_id, city_id, m["city"]))
-                    if existing is None and city_id is not None and await self.db.fetchval(
-                            "SELECT 1 FROM memberships WHERE guild_id IS NULL AND network_id = ? AND city_id = ?",
-                            (net_id, city_id)):
+                    if (
+                        existing is None
+                        and city_id is not None
+                        and await self.db.fetchval(
+                            "SELECT 1 FROM memberships WHERE guild_id "
+                            "IS NULL AND network_id = ? AND city_id = ?",
+                            (net_id, city_id),
+                        )
+                    ):
                         continue  # already in the shared seed
                 if existing:
                     await self.db.execute(
-                        "UPDATE memberships SET category = ?, joined_year = ?, left_year = ?, status = ?, source = ?, "
-                        "as_of = ?, notes = ? WHERE id = ?",
-                        (m["category"], m["joined_year"], m["left_year"], m["status"], m["source"], m["as_of"],
-                         m["notes"], existing),
+                        "UPDATE memberships SET category = ?, joined_year = ?, left_year = ?, status = ?, "
+                        "source = ?, as_of = ?, notes = ? WHERE id = ?",
+                        (
+                            m["category"],
+                            m["joined_year"],
+                            m["left_year"],
+                            m["status"],
+                            m["source"],
+                            m["as_of"],
+                            m["notes"],
+                            existing,
+                        ),
                     )
                     updated += 1
                 else:
                     await self.db.execute(
-                        "INSERT INTO memberships (guild_id, seed_key, network_id, city_id, member_name, country, "
-                        "member_kind, category, joined_year, left_year, status, source, as_of, notes, origin, "
-                        "created_by, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (guild_id, key, net_id, city_id, m["city"], m["country"], m["member_kind"], m["category"],
-                         m["joined_year"], m["left_year"], m["status"], m["source"], m["as_of"], m["notes"],
-                         "guild" if guild_id is not None else "seed", actor_id, now),
+                        "INSERT INTO memberships (guild_id, seed_key, network_id, city_id, member_name, "
+                        "country, member_kind, category, joined_year, left_year, status, source, as_of, "
+                        "notes, origin, created_by, created_ms) VALUES (?, "
+                        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            guild_id,
+                            key,
+                            net_id,
+                            city_id,
+                            m["city"],
+                            m["country"],
+                            m["member_kind"],
+                            m["category"],
+                            m["joined_year"],
+                            m["left_year"],
+                            m["status"],
+                            m["source"],
+                            m["as_of"],
+                            m["notes"],
+                            "guild" if guild_id is not None else "seed",
+                            actor_id,
+                            now,
+                        ),
                     )
                     created += 1
             if guild_id is not None:

@@ -50,7 +50,8 @@ class NetworkService(ProfileService):
             return cached
         gid = guild_id if guild_id is not None else -1
         rows = await self.db.fetchall(
-            f"SELECT {_NET_COLS} FROM networks n WHERE n.guild_id IS NULL OR n.guild_id = ? ORDER BY n.name", (gid,)
+            f"SELECT {_NET_COLS} FROM networks n WHERE n.guild_id IS NULL OR n.guild_id = ? ORDER BY n.name",
+            (gid,),
         )
         index = [(net, normalise(net.name), normalise(net.acronym or "")) for net in map(_network, rows)]
         vocab: dict[str, list[Any]] = {}
@@ -70,8 +71,11 @@ class NetworkService(ProfileService):
         self._networks = None
         self._vocab = {}
 
-    async def search_networks(self, query: str, limit: int = 25, *, guild_id: int | None = None) -> list[Network]:
-        """Fuzzy search over name and acronym: exact acronym, prefixes, words, substrings, then close matches."""
+    async def search_networks(
+        self, query: str, limit: int = 25, *, guild_id: int | None = None
+    ) -> list[Network]:
+        """Fuzzy search over name and acronym: exact acronym, prefixes, words, substrings, then close
+        matches."""
         index = await self._network_index(guild_id)
         q = normalise(query)
         limit = max(1, min(limit, 25))
@@ -142,25 +146,39 @@ class NetworkService(ProfileService):
             own = [n for n in exact if n.guild_id is not None]
             if len(own) == 1:
                 return own[0]
-            raise InvalidInput("Several networks match “" + md_line(raw, 60) + "”: " + "; ".join(
-                f"**{md_line(n.display, 120)}** (`{n.slug}`)" for n in exact[:8]) + ". Pick one from the list.")
+            raise InvalidInput(
+                "Several networks match “"
+                + md_line(raw, 60)
+                + "”: "
+                + "; ".join(f"**{md_line(n.display, 120)}** (`{n.slug}`)" for n in exact[:8])
+                + ". Pick one from the list."
+            )
         found = await self.search_networks(raw, 5, guild_id=guild_id)
         if len(found) == 1:
             return found[0]
-        hint = f" Did you mean {', '.join(f'**{md_line(n.display, 120)}**' for n in found[:3])}?" if found else ""
-        raise NotFound(f"I don't know a network called “{md_line(raw, 60)}”.{hint} Pick one from the list as you type.")
+        hint = (
+            f" Did you mean {', '.join(f'**{md_line(n.display, 120)}**' for n in found[:3])}?"
+            if found
+            else ""
+        )
+        raise NotFound(
+            f"I don't know a network called “{md_line(raw, 60)}”.{hint} Pick one from the list as you type."
+        )
 
     async def list_networks(
         self, guild_id: int | None, *, focus: str | None = None, scope: str | None = None
     ) -> list[Network]:
         gid = guild_id if guild_id is not None else -1
         if focus is not None and focus not in FOCUS_TOPICS:
-            raise InvalidInput(f"Unknown focus “{md_line(focus, 40)}”. Choose one of: {', '.join(FOCUS_TOPICS)}.")
+            raise InvalidInput(
+                f"Unknown focus “{md_line(focus, 40)}”. Choose one of: {', '.join(FOCUS_TOPICS)}."
+            )
         if scope is not None and scope not in SCOPES:
             raise InvalidInput(f"Unknown scope “{md_line(scope, 40)}”. Choose global, regional or national.")
         rows = await self.db.fetchall(
             f"SELECT {_NET_COLS} FROM networks n WHERE (n.guild_id IS NULL OR n.guild_id = ?) "
-            "AND (? IS NULL OR n.focus LIKE '%;' || ? || ';%') AND (? IS NULL OR n.scope = ?) ORDER BY n.name",
+            "AND (? IS NULL OR n.focus LIKE '%;' || ? || ';%') "
+            "AND (? IS NULL OR n.scope = ?) ORDER BY n.name",
             (gid, focus, focus, scope, scope),
         )
         return [_network(r) for r in rows]
@@ -185,10 +203,21 @@ class NetworkService(ProfileService):
         if not name_c:
             raise InvalidInput("Give the network's name.")
         slug_c = (slug or re.sub(r"[^a-z0-9]+", "-", normalise(acronym or name_c)).strip("-"))[:63]
-        row = {"slug": slug_c, "name": name_c, "acronym": acronym or "", "founded_year": str(founded_year or ""),
-               "hq_city": "", "hq_country_iso2": "", "focus": focus or "", "scope": scope or "",
-               "website": website or "", "member_count_approx": "", "member_count_year": "", "source": source or "",
-               "notes": notes or ""}
+        row = {
+            "slug": slug_c,
+            "name": name_c,
+            "acronym": acronym or "",
+            "founded_year": str(founded_year or ""),
+            "hq_city": "",
+            "hq_country_iso2": "",
+            "focus": focus or "",
+            "scope": scope or "",
+            "website": website or "",
+            "member_count_approx": "",
+            "member_count_year": "",
+            "source": source or "",
+            "notes": notes or "",
+        }
         hq: City | None = None
         if hq_city:
             hq = await self.resolve_city(hq_city, guild_id=guild_id)
@@ -198,13 +227,23 @@ class NetworkService(ProfileService):
         except ValueError as exc:
             raise InvalidInput(str(exc)[:1].upper() + str(exc)[1:] + ".") from exc
         if await self.db.fetchval(
-            "SELECT id FROM networks WHERE slug = ? AND (guild_id IS NULL OR guild_id = ?)", (clean["slug"], guild_id)
+            "SELECT id FROM networks WHERE slug = ? AND (guild_id IS NULL OR guild_id = ?)",
+            (clean["slug"], guild_id),
         ):
-            raise InvalidInput(f"A network with the id `{clean['slug']}` already exists; pick another name or slug.")
+            raise InvalidInput(
+                f"A network with the id `{clean['slug']}` already exists; pick another name or slug."
+            )
         async with self.db.transaction():
             new_id = await self._insert_network(guild_id, actor_id, clean, hq.id if hq else None)
-            await audit.record(self.db, guild_id=guild_id, actor_id=actor_id, action="network.add", entity="network",
-                               entity_id=new_id, changes={k: v for k, v in clean.items() if v not in (None, "")})
+            await audit.record(
+                self.db,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action="network.add",
+                entity="network",
+                entity_id=new_id,
+                changes={k: v for k, v in clean.items() if v not in (None, "")},
+            )
         self._invalidate_networks()
         net = await self.get_network(new_id, guild_id=guild_id)
         assert net is not None
@@ -213,18 +252,35 @@ class NetworkService(ProfileService):
     async def _insert_network(self, guild_id: int | None, actor_id: int | None, c: dict[str, Any],
                               hq_id: int | None) -> int:
         return await self.db.execute(
-            "INSERT INTO networks (guild_id, slug, name, acronym, founded_year, hq_city, hq_country, hq_city_id, focus, "
-            "scope, website, member_count, member_count_year, source, notes, origin, created_by, updated_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, c["slug"], c["name"], c["acronym"], c["founded_year"], c["hq_city"], c["hq_country"], hq_id,
-             c["focus"], c["scope"], c["website"], c["member_count"], c["member_count_year"], c["source"],
-             c["notes"], "guild" if guild_id is not None else "seed", actor_id, _now_ms(self.clock())),
+            "INSERT INTO networks (guild_id, slug, name, acronym, founded_year, hq_city, hq_country, "
+            "hq_city_id, focus, scope, website, member_count, member_count_year, source, notes, origin, "
+            "created_by, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                c["slug"],
+                c["name"],
+                c["acronym"],
+                c["founded_year"],
+                c["hq_city"],
+                c["hq_country"],
+                hq_id,
+                c["focus"],
+                c["scope"],
+                c["website"],
+                c["member_count"],
+                c["member_count_year"],
+                c["source"],
+                c["notes"],
+                "guild" if guild_id is not None else "seed",
+                actor_id,
+                _now_ms(self.clock()),
+            ),
         )
 
     _M_SQL = (
-        "SELECT m.id AS m_id, m.member_name, m.country AS m_country, m.member_kind, m.category, m.joined_year, "
-        "m.left_year, m.status, m.source AS m_source, m.as_of, m.notes AS m_notes, m.origin AS m_origin, "
-        "m.guild_id AS m_guild, m.network_id, m.city_id, "
+        "SELECT m.id AS m_id, m.member_name, m.country AS m_country, m.member_kind, m.category, "
+        "m.joined_year, m.left_year, m.status, m.source AS m_source, m.as_of, m.notes AS m_notes, m.origin "
+        "AS m_origin, m.guild_id AS m_guild, m.network_id, m.city_id, "
         "c.id AS c_id, c.name AS c_name, c.country AS c_country, c.admin1 AS c_admin1, "
         "c.admin1_code AS c_admin1_code, c.timezone AS c_timezone, c.population AS c_population, "
         "c.guild_id AS c_guild_id, c.homonyms AS c_homonyms, c.homonyms_cc AS c_homonyms_cc, "
@@ -236,7 +292,8 @@ class NetworkService(ProfileService):
                            limit: int = 500, order: str = "m.member_name") -> list[Membership]:
         gid = guild_id if guild_id is not None else -1
         rows = await self.db.fetchall(
-            self._M_SQL + f"WHERE (m.guild_id IS NULL OR m.guild_id = ?) AND (n.guild_id IS NULL OR n.guild_id = ?) "
+            self._M_SQL
+            + f"WHERE (m.guild_id IS NULL OR m.guild_id = ?) AND (n.guild_id IS NULL OR n.guild_id = ?) "
             f"AND {where} ORDER BY m.status = 'unverified', m.status = 'former', {order} LIMIT ?",
             (gid, gid, *params, limit),
         )
@@ -255,7 +312,9 @@ class NetworkService(ProfileService):
             ))
         return out
 
-    async def city_memberships(self, guild_id: int | None, city_id: int, limit: int = 500) -> list[Membership]:
+    async def city_memberships(
+        self, guild_id: int | None, city_id: int, limit: int = 500
+    ) -> list[Membership]:
         return await self._memberships("m.city_id = ?", (city_id,), guild_id, limit, order="n.name")
 
     async def count_city_memberships(self, guild_id: int | None, city_id: int) -> int:
@@ -269,8 +328,12 @@ class NetworkService(ProfileService):
         if country:
             iso = self.parse_country(country)
             if iso is None:
-                raise InvalidInput(f"“{md_line(country, 60)}” is not a country I know. Use a two-letter code such as `FR`.")
-            return await self._memberships("m.network_id = ? AND m.country = ?", (network_id, iso), guild_id, limit)
+                raise InvalidInput(
+                    f"“{md_line(country, 60)}” is not a country I know. Use a two-letter code such as `FR`."
+                )
+            return await self._memberships(
+                "m.network_id = ? AND m.country = ?", (network_id, iso), guild_id, limit
+            )
         return await self._memberships("m.network_id = ?", (network_id,), guild_id, limit)
 
     async def count_network_members(self, guild_id: int | None, network_id: int) -> int:
@@ -279,16 +342,27 @@ class NetworkService(ProfileService):
             "SELECT COUNT(*) FROM memberships WHERE network_id = ? AND (guild_id IS NULL OR guild_id = ?)",
             (network_id, gid), default=0))
 
-    async def shared_networks(self, guild_id: int | None, city_a: int, city_b: int) -> list[tuple[Network, Membership, Membership]]:
+    async def shared_networks(
+        self, guild_id: int | None, city_a: int, city_b: int
+    ) -> list[tuple[Network, Membership, Membership]]:
         """Networks both cities belong to (seed + this guild), with each side's membership."""
         if city_a == city_b:
             raise InvalidInput("Pick two different cities.")
         gid = guild_id if guild_id is not None else -1
-        both = "m.network_id IN (SELECT network_id FROM memberships WHERE city_id = ? AND (guild_id IS NULL OR guild_id = ?))"
-        a = {m.network.id: m for m in await self._memberships(f"m.city_id = ? AND {both}", (city_a, city_b, gid),
-                                                               guild_id, 1000, order="n.name")}
-        b = {m.network.id: m for m in await self._memberships(f"m.city_id = ? AND {both}", (city_b, city_a, gid),
-                                                               guild_id, 1000, order="n.name")}
+        both = ("m.network_id IN (SELECT network_id FROM memberships WHERE city_id = ? "
+                "AND (guild_id IS NULL OR guild_id = ?))")
+        a = {
+            m.network.id: m
+            for m in await self._memberships(
+                f"m.city_id = ? AND {both}", (city_a, city_b, gid), guild_id, 1000, order="n.name"
+            )
+        }
+        b = {
+            m.network.id: m
+            for m in await self._memberships(
+                f"m.city_id = ? AND {both}", (city_b, city_a, gid), guild_id, 1000, order="n.name"
+            )
+        }
         shared = [(a[nid].network, a[nid], b[nid]) for nid in a if nid in b]
         shared.sort(key=lambda t: t[0].name)
         return shared
@@ -342,30 +416,69 @@ class NetworkService(ProfileService):
             (network.id, city.id, guild_id),
         )
         if existing is not None and existing["guild_id"] is None:
-            raise InvalidInput(f"**{md_line(city.label, 120)}** is already listed in **{md_line(network.display, 120)}** by the shared seed data.")
+            raise InvalidInput(
+                f"**{md_line(city.label, 120)}** is already listed in "
+                f"**{md_line(network.display, 120)}** by the shared seed data."
+            )
         ms = _now_ms(now or self.clock())
         as_of_c = as_of or (now or self.clock()).date().isoformat()
         async with self.db.transaction():
             if existing is not None:
                 await self.db.execute(
-                    "UPDATE memberships SET category = ?, joined_year = ?, left_year = ?, status = ?, source = ?, "
-                    "as_of = ?, created_by = ? WHERE id = ?",
-                    (cat, since, left, "former" if left else "current", src, as_of_c, actor_id, existing["id"]),
+                    "UPDATE memberships SET category = ?, joined_year = ?, left_year = ?, status = ?, source "
+                    "= ?, as_of = ?, created_by = ? WHERE id = ?",
+                    (
+                        cat,
+                        since,
+                        left,
+                        "former" if left else "current",
+                        src,
+                        as_of_c,
+                        actor_id,
+                        existing["id"],
+                    ),
                 )
                 mid = existing["id"]
                 action = "membership.update"
             else:
                 mid = await self.db.execute(
-                    "INSERT INTO memberships (guild_id, network_id, city_id, member_name, country, member_kind, "
-                    "category, joined_year, left_year, status, source, as_of, origin, created_by, created_ms) "
-                    "VALUES (?, ?, ?, ?, ?, 'city', ?, ?, ?, ?, ?, ?, 'guild', ?, ?)",
-                    (guild_id, network.id, city.id, city.name, city.country, cat, since, left,
-                     "former" if left else "current", src, as_of_c, actor_id, ms),
+                    "INSERT INTO memberships (guild_id, network_id, city_id, member_name, country, "
+                    "member_kind, category, joined_year, left_year, status, source, as_of, origin, "
+                    "created_by, created_ms) VALUES (?, ?, ?, ?, ?, 'city', ?, ?, ?, ?, ?, ?, 'guild', ?, ?)",
+                    (
+                        guild_id,
+                        network.id,
+                        city.id,
+                        city.name,
+                        city.country,
+                        cat,
+                        since,
+                        left,
+                        "former" if left else "current",
+                        src,
+                        as_of_c,
+                        actor_id,
+                        ms,
+                    ),
                 )
                 action = "membership.add"
-            await audit.record(self.db, guild_id=guild_id, actor_id=actor_id, action=action, entity="membership",
-                               entity_id=mid, changes={"network": network.slug, "city": city.label, "category": cat,
-                                                       "since": since, "left": left, "source": src}, at=now)
+            await audit.record(
+                self.db,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action=action,
+                entity="membership",
+                entity_id=mid,
+                changes={
+                    "network": network.slug,
+                    "city": city.label,
+                    "category": cat,
+                    "since": since,
+                    "left": left,
+                    "source": src,
+                },
+                at=now,
+            )
         got = await self._memberships("m.id = ?", (mid,), guild_id)
         return got[0]
 
@@ -379,11 +492,18 @@ class NetworkService(ProfileService):
         if not own:
             if rows:
                 raise PermissionDenied(
-                    f"**{md_line(city.label, 120)}** in **{md_line(network.display, 120)}** comes from the shared seed data, which every server "
-                    "sees; it can't be removed here. Record a change with `/network add-member` and a leaving year.")
-            raise NotFound(f"**{md_line(city.label, 120)}** is not listed as a member of **{md_line(network.display, 120)}** here.")
+                    f"**{md_line(city.label, 120)}** in **{md_line(network.display, 120)}** comes from the "
+                    "shared seed data, which every server sees; it can't be removed "
+                    "here. Record a change with `/network add-member` and a leaving year."
+                )
+            raise NotFound(
+                f"**{md_line(city.label, 120)}** is not listed as a "
+                f"member of **{md_line(network.display, 120)}** here."
+            )
         async with self.db.transaction():
-            await self.db.execute("DELETE FROM memberships WHERE id = ? AND guild_id = ?", (own[0]["id"], guild_id))
+            await self.db.execute(
+                "DELETE FROM memberships WHERE id = ? AND guild_id = ?", (own[0]["id"], guild_id)
+            )
             await audit.record(self.db, guild_id=guild_id, actor_id=actor_id, action="membership.remove",
                                entity="membership", entity_id=own[0]["id"],
                                changes={"network": network.slug, "city": city.label})

@@ -40,11 +40,15 @@ class ProfileService(CityService):
     async def profile_counts(self, guild_id: int) -> tuple[int, int]:
         """(profiles, verified profiles) in a guild."""
         row = await self.db.fetchone(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(verified), 0) AS v FROM profiles WHERE guild_id = ?", (guild_id,))
+            "SELECT COUNT(*) AS n, COALESCE(SUM(verified), 0) AS v FROM profiles WHERE guild_id = ?",
+            (guild_id,),
+        )
         return (int(row["n"]), int(row["v"])) if row else (0, 0)
 
     async def get_profile(self, guild_id: int, user_id: int) -> Profile | None:
-        row = await self.db.fetchone("SELECT * FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+        row = await self.db.fetchone(
+            "SELECT * FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
         if row is None:
             return None
         city = await self.get_city(row["city_id"]) if row["city_id"] is not None else None
@@ -105,20 +109,30 @@ class ProfileService(CityService):
                 "SELECT * FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
             if old is None:
                 await self.db.execute(
-                    "INSERT INTO profiles (guild_id, user_id, updated_ms) VALUES (?, ?, ?)", (guild_id, user_id, ms))
+                    "INSERT INTO profiles (guild_id, user_id, updated_ms) VALUES (?, ?, ?)",
+                    (guild_id, user_id, ms),
+                )
             sets = ", ".join(f"{k} = ?" for k in changes)  # keys come from the fixed names above
             params = [*changes.values(), ms]
             reset = ""
             if "city_id" in changes and (old is None or old["city_id"] != changes["city_id"]):
-                reset = ", verified = 0, verified_by = NULL, verified_ms = NULL"  # a new claim needs verifying
+                reset = (
+                    ", verified = 0, verified_by = NULL, verified_ms = NULL"  # a new claim needs verifying
+                )
             await self.db.execute(
                 f"UPDATE profiles SET {sets}, updated_ms = ?{reset} WHERE guild_id = ? AND user_id = ?",
                 (*params, guild_id, user_id),
             )
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=user_id, action="profile.set", entity="profile",
+                self.db,
+                guild_id=guild_id,
+                actor_id=user_id,
+                action="profile.set",
+                entity="profile",
                 entity_id=user_id,
-                changes={k: {"from": (old[k] if old is not None else None), "to": v} for k, v in changes.items()},
+                changes={
+                    k: {"from": (old[k] if old is not None else None), "to": v} for k, v in changes.items()
+                },
                 at=now,
             )
         prof = await self.get_profile(guild_id, user_id)
@@ -140,13 +154,16 @@ class ProfileService(CityService):
             c, name, n = counts.get(new_city.id, (new_city, normalise(new_city.name), 0))
             counts[new_city.id] = (c, name, n + 1)
         self._member_city_cache[guild_id] = sorted(
-            ((c, name, n) for c, name, n in counts.values() if n > 0), key=lambda t: (-t[2], -t[0].population))
+            ((c, name, n) for c, name, n in counts.values() if n > 0), key=lambda t: (-t[2], -t[0].population)
+        )
 
     async def clear_profile(self, guild_id: int, user_id: int, *, actor_id: int | None = None) -> bool:
         old = await self.db.fetchone(
             "SELECT city_id FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
         async with self.db.transaction():
-            n = await self.db.execute("DELETE FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            n = await self.db.execute(
+                "DELETE FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
             # The audit keeps that the profile changed, not what it held (city, title, office…).
             await audit.scrub_entity(self.db, guild_id, "profile", user_id)
             if n:
@@ -158,21 +175,35 @@ class ProfileService(CityService):
             self._bump_member_city(guild_id, old["city_id"], None)
         return bool(n)
 
-    async def verify_profile(self, guild_id: int, user_id: int, *, actor_id: int, verified: bool = True) -> Profile:
+    async def verify_profile(
+        self, guild_id: int, user_id: int, *, actor_id: int, verified: bool = True
+    ) -> Profile:
         prof = await self.get_profile(guild_id, user_id)
         if prof is None or prof.city is None:
-            raise NotFound("That member has not set a city with `/profile set city:` yet, so there is nothing to verify.")
+            raise NotFound(
+                "That member has not set a city with `/profile set city:` yet, so there is nothing to verify."
+            )
         if actor_id == user_id and verified:
             raise PermissionDenied("You can't verify your own claim; ask another moderator.")
         async with self.db.transaction():
             await self.db.execute(
-                "UPDATE profiles SET verified = ?, verified_by = ?, verified_ms = ? WHERE guild_id = ? AND user_id = ?",
-                (1 if verified else 0, actor_id if verified else None, _now_ms(self.clock()) if verified else None, guild_id,
-                 user_id),
+                "UPDATE profiles SET verified = ?, verified_by = ?, "
+                "verified_ms = ? WHERE guild_id = ? AND user_id = ?",
+                (
+                    1 if verified else 0,
+                    actor_id if verified else None,
+                    _now_ms(self.clock()) if verified else None,
+                    guild_id,
+                    user_id,
+                ),
             )
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=actor_id,
-                action="profile.verify" if verified else "profile.unverify", entity="profile", entity_id=user_id,
+                self.db,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action="profile.verify" if verified else "profile.unverify",
+                entity="profile",
+                entity_id=user_id,
                 changes={"city": prof.city.label, "verified": verified},
             )
         out = await self.get_profile(guild_id, user_id)
@@ -181,7 +212,8 @@ class ProfileService(CityService):
 
     async def members_in_city(self, guild_id: int, city_id: int, limit: int = 200) -> list[Profile]:
         rows = await self.db.fetchall(
-            "SELECT * FROM profiles WHERE guild_id = ? AND city_id = ? ORDER BY verified DESC, updated_ms LIMIT ?",
+            "SELECT * FROM profiles WHERE guild_id = ? AND city_id "
+            "= ? ORDER BY verified DESC, updated_ms LIMIT ?",
             (guild_id, city_id, limit),
         )
         city = await self.get_city(city_id)
@@ -189,8 +221,8 @@ class ProfileService(CityService):
 
     async def member_zone(self, guild_id: int, user_id: int) -> str | None:
         row = await self.db.fetchone(
-            "SELECT p.timezone AS tz, c.timezone AS ctz FROM profiles p LEFT JOIN cities c ON c.id = p.city_id "
-            "WHERE p.guild_id = ? AND p.user_id = ?",
+            "SELECT p.timezone AS tz, c.timezone AS ctz FROM profiles p LEFT JOIN cities c ON c.id = "
+            "p.city_id WHERE p.guild_id = ? AND p.user_id = ?",
             (guild_id, user_id),
         )
         if row is None:
@@ -207,13 +239,18 @@ class ProfileService(CityService):
             chunk = ids[start:start + 500]
             rows = await self.db.fetchall(
                 "SELECT p.user_id, p.timezone AS tz, c.name, c.timezone AS ctz FROM profiles p "
-                f"LEFT JOIN cities c ON c.id = p.city_id WHERE p.guild_id = ? AND p.user_id IN ({placeholders(len(chunk))})",
+                "LEFT JOIN cities c ON c.id = p.city_id WHERE p.guild_id "
+                f"= ? AND p.user_id IN ({placeholders(len(chunk))})",
                 (guild_id, *chunk),
             )
             for r in rows:
                 zone = r["tz"] or r["ctz"]
                 if zone:
-                    name = r["name"] if r["name"] and (not r["tz"] or r["tz"] == r["ctz"]) else zone.split("/")[-1].replace("_", " ")
+                    name = (
+                        r["name"]
+                        if r["name"] and (not r["tz"] or r["tz"] == r["ctz"])
+                        else zone.split("/")[-1].replace("_", " ")
+                    )
                     by_user[r["user_id"]] = (name, zone)
         out: list[tuple[str, str]] = []
         for uid in ids:
@@ -224,16 +261,19 @@ class ProfileService(CityService):
 
     async def gaps(self, guild_id: int, limit: int = 200) -> Gaps:
         missing = await self.db.fetchall(
-            "SELECT user_id FROM profiles WHERE guild_id = ? AND city_id IS NULL AND timezone IS NULL LIMIT ?",
+            "SELECT user_id FROM profiles WHERE guild_id = ? "
+            "AND city_id IS NULL AND timezone IS NULL LIMIT ?",
             (guild_id, limit),
         )
         no_city = await self.db.fetchall(
-            "SELECT user_id FROM profiles WHERE guild_id = ? AND city_id IS NULL AND timezone IS NOT NULL LIMIT ?",
+            "SELECT user_id FROM profiles WHERE guild_id = ? AND "
+            "city_id IS NULL AND timezone IS NOT NULL LIMIT ?",
             (guild_id, limit),
         )
         rows = await self.db.fetchall(
             f"SELECT {_CITY_COLS}, COUNT(*) AS members FROM profiles p JOIN cities c ON c.id = p.city_id "
-            "WHERE p.guild_id = ? GROUP BY c.id HAVING MAX(p.verified) = 0 ORDER BY members DESC, c.name LIMIT ?",
+            "WHERE p.guild_id = ? GROUP BY c.id HAVING MAX(p.verified) "
+            "= 0 ORDER BY members DESC, c.name LIMIT ?",
             (guild_id, limit),
         )
         return Gaps(

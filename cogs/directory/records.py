@@ -32,7 +32,15 @@ FOCUS_TOPICS = (
 )
 SCOPES = ("global", "regional", "national")
 CATEGORIES = (
-    "member", "observer", "steering committee", "chair", "founding", "host", "lead city", "designated", "partner",
+    "member",
+    "observer",
+    "steering committee",
+    "chair",
+    "founding",
+    "host",
+    "lead city",
+    "designated",
+    "partner",
 )
 STATUSES = ("current", "former", "unverified")
 NETWORK_COLUMNS = (
@@ -251,8 +259,8 @@ class ImportRejected(InvalidInput):
         shown = "\n".join(f"• {e}" for e in self.errors[:30])
         more = f"\n… and {len(self.errors) - 30} more." if len(self.errors) > 30 else ""
         super().__init__(
-            f"Nothing was imported: {len(self.errors)} of {total} rows have problems. Fix them and try again.\n"
-            f"{shown}{more}"
+            f"Nothing was imported: {len(self.errors)} of {total} rows have problems. Fix them and try "
+            f"again.\n{shown}{more}"
         )
 
 
@@ -283,9 +291,16 @@ _NET_COLS = (
 
 def _city(r: Any, prefix: str = "") -> City:
     return City(
-        id=r[prefix + "id"], name=r[prefix + "name"], country=r[prefix + "country"], admin1=r[prefix + "admin1"],
-        timezone=r[prefix + "timezone"], population=r[prefix + "population"], guild_id=r[prefix + "guild_id"],
-        admin1_code=r[prefix + "admin1_code"], homonyms=r[prefix + "homonyms"], homonyms_cc=r[prefix + "homonyms_cc"],
+        id=r[prefix + "id"],
+        name=r[prefix + "name"],
+        country=r[prefix + "country"],
+        admin1=r[prefix + "admin1"],
+        timezone=r[prefix + "timezone"],
+        population=r[prefix + "population"],
+        guild_id=r[prefix + "guild_id"],
+        admin1_code=r[prefix + "admin1_code"],
+        homonyms=r[prefix + "homonyms"],
+        homonyms_cc=r[prefix + "homonyms_cc"],
     )
 
 
@@ -344,7 +359,9 @@ def _parse_network_row(row: dict[str, str]) -> dict[str, Any]:
     if not g["slug"]:
         raise ValueError("slug is empty")
     if not _SLUG_RE.match(g["slug"]):
-        raise ValueError(f"slug “{md_line(g['slug'], 40)}” must be lowercase letters, digits and hyphens (max 63)")
+        raise ValueError(
+            f"slug “{md_line(g['slug'], 40)}” must be lowercase letters, digits and hyphens (max 63)"
+        )
     if not g["name"]:
         raise ValueError("name is empty")
     if len(g["name"]) > 200:

@@ -20,7 +20,17 @@ from bot.ui import upload
 if TYPE_CHECKING:
     from bot.app import AttacheBot
 
-ENTITY_CHOICES = ["settings", "practice", "roundtable", "rsvp", "profile", "network", "membership", "city", "agreement"]
+ENTITY_CHOICES = [
+    "settings",
+    "practice",
+    "roundtable",
+    "rsvp",
+    "profile",
+    "network",
+    "membership",
+    "city",
+    "agreement",
+]
 
 
 def help_sections(bot: commands.Bot) -> list[tuple[str, list[str]]]:
@@ -86,25 +96,41 @@ class Meta(commands.Cog):
         assert interaction.guild_id is not None
         if file:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            n, data = await audit.export_csv(self.bot.db, interaction.guild_id, actor_id=member.id if member else None,
-                                             entity=entity, names=lookup_for(interaction.guild))
+            n, data = await audit.export_csv(
+                self.bot.db,
+                interaction.guild_id,
+                actor_id=member.id if member else None,
+                entity=entity,
+                names=lookup_for(interaction.guild),
+            )
             if not n:
-                await reply(interaction, "No audit entries match." + (" Try without a filter." if member or entity else ""))
+                await reply(
+                    interaction,
+                    "No audit entries match." + (" Try without a filter." if member or entity else ""),
+                )
                 return
             await reply(interaction, f"{n} audit entr{'y' if n == 1 else 'ies'}, newest first (CSV).",
                         file=upload(f"audit-{interaction.guild_id}.csv", data))
             return
         rows = await audit.entries(
-            self.bot.db, interaction.guild_id, actor_id=member.id if member else None, entity=entity, limit=500
+            self.bot.db,
+            interaction.guild_id,
+            actor_id=member.id if member else None,
+            entity=entity,
+            limit=500,
         )
         if not rows:
-            await reply(interaction, "No audit entries match." + (" Try without a filter." if member or entity else ""))
+            await reply(
+                interaction,
+                "No audit entries match." + (" Try without a filter." if member or entity else ""),
+            )
             return
         lines = []
         for e in rows:
             detail = ", ".join(f"{k}={md_line(str(v), 60)}" for k, v in list(e.changes.items())[:4])
             lines.append(
-                f"{discord_ts(e.at, 'f')} {member_ref(e.actor_id, missing='Attaché')} **{e.action}** {e.entity}"
+                f"{discord_ts(e.at, 'f')} {member_ref(e.actor_id, missing='Attaché')} "
+                f"**{e.action}** {e.entity}"
                 + (f" #{md_line(e.entity_id, 40)}" if e.entity_id else "")
                 + (f" — {detail}" if detail else "")
             )

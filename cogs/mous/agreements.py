@@ -1,6 +1,10 @@
 """Agreements: reads (detail, lists, upcoming deadlines, the digest), edit rights, and every write to an
 agreement, its parties, terms, activity and milestones; each write one transaction with its audit row
-and the re-planned reminders. No discord import."""
+and the re-planned reminders. No discord import.
+
+Why this file is over 700 lines: the writes share one pattern (load, check the status machine and the
+editor's right, write, audit, re-plan in one transaction) and the reads share the same row mapping;
+owners, reminders and exports are already their own modules."""
 
 from __future__ import annotations
 
@@ -69,8 +73,10 @@ class AgreementsMixin(MouParts):
 
     async def owners(self, guild_id: int, agreement_id: int) -> tuple[int, ...]:
         rows = await self.db.fetchall(
-            "SELECT user_id FROM mou_owners WHERE guild_id = ? AND agreement_id = ? ORDER BY added_ms, user_id",
-            (guild_id, agreement_id))
+            "SELECT user_id FROM mou_owners WHERE guild_id = ? "
+            "AND agreement_id = ? ORDER BY added_ms, user_id",
+            (guild_id, agreement_id),
+        )
         return tuple(r[0] for r in rows)
 
     async def parties(self, guild_id: int, agreement_id: int) -> tuple[Party, ...]:
@@ -99,7 +105,9 @@ class AgreementsMixin(MouParts):
             "SELECT * FROM mou_activity WHERE guild_id = ? AND agreement_id = ? "
             "ORDER BY happened_on DESC, id DESC LIMIT 5", (guild_id, agreement_id))
         terms = await self.db.fetchall(
-            "SELECT * FROM mou_terms WHERE guild_id = ? AND agreement_id = ? ORDER BY term", (guild_id, agreement_id))
+            "SELECT * FROM mou_terms WHERE guild_id = ? AND agreement_id = ? ORDER BY term",
+            (guild_id, agreement_id),
+        )
         hist = await self.db.fetchall(
             "SELECT at_ms, actor_id, action, changes FROM audit WHERE guild_id = ? AND entity = 'agreement' "
             "AND entity_id = ? ORDER BY id DESC LIMIT 10", (guild_id, str(agreement_id)))
@@ -108,12 +116,20 @@ class AgreementsMixin(MouParts):
             parties=await self.parties(guild_id, agreement_id),
             owners=await self.owners(guild_id, agreement_id),
             milestones=await self.milestones(guild_id, agreement_id),
-            activity=tuple(Activity(r["id"], date.fromisoformat(r["happened_on"]), r["text"], r["author_id"])
-                           for r in acts),
-            terms=tuple(Term(r["term"], _d(r["starts_on"]), _d(r["expires_on"]), r["outcome"],
-                             from_ms(r["created_ms"])) for r in terms),
-            history=tuple(HistoryEntry(from_ms(r["at_ms"]), r["actor_id"], r["action"], json.loads(r["changes"]))
-                          for r in hist),
+            activity=tuple(
+                Activity(r["id"], date.fromisoformat(r["happened_on"]), r["text"], r["author_id"])
+                for r in acts
+            ),
+            terms=tuple(
+                Term(
+                    r["term"], _d(r["starts_on"]), _d(r["expires_on"]), r["outcome"], from_ms(r["created_ms"])
+                )
+                for r in terms
+            ),
+            history=tuple(
+                HistoryEntry(from_ms(r["at_ms"]), r["actor_id"], r["action"], json.loads(r["changes"]))
+                for r in hist
+            ),
             dormant=self.is_dormant(a, today, cfg.dormant_months),
             today=today,
             zone=cfg.zone,
@@ -137,12 +153,16 @@ class AgreementsMixin(MouParts):
             where.append(f"a.status IN {IN_FORCE_SQL} AND a.expires_on BETWEEN :today AND :until")
             params["until"] = (today + timedelta(days=expiring_within_days)).isoformat()
         if owner_id is not None:
-            where.append("EXISTS (SELECT 1 FROM mou_owners o WHERE o.agreement_id = a.id AND o.user_id = :owner)")
+            where.append(
+                "EXISTS (SELECT 1 FROM mou_owners o WHERE o.agreement_id = a.id AND o.user_id = :owner)"
+            )
             params["owner"] = owner_id
         if city:
             c = city.strip()
             if c.isascii() and c.isdigit() and len(c) <= 18:
-                where.append("EXISTS (SELECT 1 FROM mou_parties p WHERE p.agreement_id = a.id AND p.city_id = :cid)")
+                where.append(
+                    "EXISTS (SELECT 1 FROM mou_parties p WHERE p.agreement_id = a.id AND p.city_id = :cid)"
+                )
                 params["cid"] = int(c)
             else:
                 name = c.split(",")[0].strip()
@@ -150,18 +170,22 @@ class AgreementsMixin(MouParts):
                              "AND p.city_name = :cname COLLATE NOCASE)")
                 params["cname"] = name
         cond = " AND ".join(where)
-        total = int(await self.db.fetchval(f"SELECT COUNT(*) FROM mou_agreements a WHERE {cond}", params) or 0)
+        total = int(
+            await self.db.fetchval(f"SELECT COUNT(*) FROM mou_agreements a WHERE {cond}", params) or 0
+        )
         rows = await self.db.fetchall(
             f"""
             SELECT a.id, a.kind, a.title, a.status, a.expires_on,
                    (SELECT MIN(d) FROM (
                         SELECT a.notice_on AS d WHERE a.notice_on >= :today AND a.status IN {IN_FORCE_SQL}
-                        UNION ALL SELECT a.expires_on WHERE a.expires_on >= :today AND a.status IN {IN_FORCE_SQL}
+                        UNION ALL SELECT a.expires_on WHERE a.expires_on >= :today AND a.status IN
+                        {IN_FORCE_SQL}
                         UNION ALL SELECT MIN(m.due_on) FROM mou_milestones m
                             WHERE m.agreement_id = a.id AND m.done_ms IS NULL AND m.due_on >= :today
                               AND a.status IN {LIVE_SQL})) AS next_on,
                    (SELECT group_concat(p.city_name, ' · ') FROM
-                        (SELECT city_name FROM mou_parties WHERE agreement_id = a.id ORDER BY position) p) AS parties
+                        (SELECT city_name FROM mou_parties WHERE agreement_id = a.id ORDER BY position) p) AS
+                        parties
             FROM mou_agreements a WHERE {cond}
             ORDER BY next_on IS NULL, next_on, a.id LIMIT :limit
             """,
@@ -195,16 +219,21 @@ class AgreementsMixin(MouParts):
         ms = await self.db.fetchall(
             f"SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "
             f"JOIN mou_agreements a ON a.id = m.agreement_id "
-            f"WHERE m.guild_id = ? AND m.done_ms IS NULL AND m.due_on BETWEEN ? AND ? AND a.status IN {LIVE_SQL} "
-            f"ORDER BY m.due_on, m.agreement_id, m.id LIMIT ?",
+            "WHERE m.guild_id = ? AND m.done_ms IS NULL AND m.due_on BETWEEN ? AND ? AND a.status IN "
+            f"{LIVE_SQL} ORDER BY m.due_on, m.agreement_id, m.id LIMIT ?",
             (guild_id, t, until, limit),
         )
         n_ms = len(ms)
         if n_ms >= limit:
-            n_ms = int(await self.db.fetchval(
-                f"SELECT COUNT(*) FROM mou_milestones m JOIN mou_agreements a ON a.id = m.agreement_id "
-                f"WHERE m.guild_id = ? AND m.done_ms IS NULL AND m.due_on BETWEEN ? AND ? AND a.status IN {LIVE_SQL}",
-                (guild_id, t, until)) or 0)
+            n_ms = int(
+                await self.db.fetchval(
+                    f"SELECT COUNT(*) FROM mou_milestones m JOIN mou_agreements a ON a.id = m.agreement_id "
+                    "WHERE m.guild_id = ? AND m.done_ms IS NULL AND "
+                    f"m.due_on BETWEEN ? AND ? AND a.status IN {LIVE_SQL}",
+                    (guild_id, t, until),
+                )
+                or 0
+            )
         total = len(items) + n_ms
         for r in ms:
             items.append(DueItem(date.fromisoformat(r["due_on"]), "milestone", r["agreement_id"], r["title"],
@@ -220,8 +249,10 @@ class AgreementsMixin(MouParts):
             f"SELECT id, title, expires_on, status FROM mou_agreements WHERE guild_id = ? "
             f"AND status IN {IN_FORCE_SQL} AND expires_on BETWEEN ? AND ? ORDER BY expires_on, id",
             (guild_id, t, (today + timedelta(days=90)).isoformat()))
-        expiring = tuple(DueItem(date.fromisoformat(r["expires_on"]), "expiry", r["id"], r["title"], r["status"])
-                         for r in exp)
+        expiring = tuple(
+            DueItem(date.fromisoformat(r["expires_on"]), "expiry", r["id"], r["title"], r["status"])
+            for r in exp
+        )
         ms_sql = (
             "SELECT m.id, m.agreement_id, m.due_on, m.description, a.title FROM mou_milestones m "
             "JOIN mou_agreements a ON a.id = m.agreement_id WHERE m.guild_id = ? AND m.done_ms IS NULL "
@@ -234,7 +265,9 @@ class AgreementsMixin(MouParts):
         in30 = (today + timedelta(days=30)).isoformat()
         due = await self.db.fetchall(ms_sql + "AND m.due_on BETWEEN ? AND ? ORDER BY m.due_on, m.id LIMIT ?",
                                      (guild_id, t, in30, DIGEST_ROWS))
-        n_due = int(await self.db.fetchval(cnt_sql + "AND m.due_on BETWEEN ? AND ?", (guild_id, t, in30)) or 0)
+        n_due = int(
+            await self.db.fetchval(cnt_sql + "AND m.due_on BETWEEN ? AND ?", (guild_id, t, in30)) or 0
+        )
         over = await self.db.fetchall(ms_sql + "AND m.due_on < ? ORDER BY m.due_on, m.id LIMIT ?",
                                       (guild_id, t, DIGEST_ROWS))
         n_over = int(await self.db.fetchval(cnt_sql + "AND m.due_on < ?", (guild_id, t)) or 0)
@@ -263,7 +296,8 @@ class AgreementsMixin(MouParts):
             named = {f"owner{i}": Mention(o) for i, o in enumerate(owners[:5])}
             who = ", ".join(f"{{{k}}}" for k in named) or "its owners"
             raise PermissionDenied(
-                f"Only the owners of agreement #{agreement_id} ({who}) and moderators can change it.", **named)
+                f"Only the owners of agreement #{agreement_id} ({who}) and moderators can change it.", **named
+            )
 
     # -- writes -------------------------------------------------------------------------------
     async def _audit(self, guild_id: int, actor_id: int | None, action: str, agreement_id: int,
@@ -330,16 +364,20 @@ class AgreementsMixin(MouParts):
                  ms, actor.id, ms),
             )
             await self.db.execute(
-                "INSERT INTO mou_terms (guild_id, agreement_id, term, starts_on, expires_on, created_ms, created_by) "
-                "VALUES (?, ?, 1, ?, ?, ?, ?)", (guild_id, aid, P.iso(e), P.iso(x), ms, actor.id))
+                "INSERT INTO mou_terms (guild_id, agreement_id, term, starts_on, expires_on, created_ms, "
+                "created_by) VALUES (?, ?, 1, ?, ?, ?, ?)",
+                (guild_id, aid, P.iso(e), P.iso(x), ms, actor.id),
+            )
             for pos, p in enumerate(prepared["parties"], start=1):
                 await self.db.execute(
                     "INSERT INTO mou_parties (guild_id, agreement_id, position, city_id, city_name, country) "
                     "VALUES (?, ?, ?, ?, ?, ?)", (guild_id, aid, pos, p.city_id, p.name, p.country))
             for uid in owners:
                 await self.db.execute(
-                    "INSERT INTO mou_owners (guild_id, agreement_id, user_id, added_ms, added_by) VALUES (?, ?, ?, ?, ?)",
-                    (guild_id, aid, uid, ms, actor.id))
+                    "INSERT INTO mou_owners (guild_id, agreement_id, "
+                    "user_id, added_ms, added_by) VALUES (?, ?, ?, ?, ?)",
+                    (guild_id, aid, uid, ms, actor.id),
+                )
                 await self._notify_new_owner(guild_id, aid, uid, actor.id, now)
             await self._audit(guild_id, actor.id, "mou.add", aid, {
                 "kind": prepared["kind"], "title": prepared["title"], "status": status,
@@ -365,15 +403,25 @@ class AgreementsMixin(MouParts):
             raise InvalidInput(f"An agreement can have at most {MAX_PARTIES} parties.")
         async with self.db.transaction():
             if ours:
-                await self.db.execute("UPDATE mou_parties SET is_ours = 0 WHERE guild_id = ? AND agreement_id = ?",
-                                      (guild_id, agreement_id))
-            pos = int(await self.db.fetchval(
-                "SELECT COALESCE(MAX(position), 0) + 1 FROM mou_parties WHERE agreement_id = ?", (agreement_id,)))
+                await self.db.execute(
+                    "UPDATE mou_parties SET is_ours = 0 WHERE guild_id = ? AND agreement_id = ?",
+                    (guild_id, agreement_id),
+                )
+            pos = int(
+                await self.db.fetchval(
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM mou_parties WHERE agreement_id = ?",
+                    (agreement_id,),
+                )
+            )
             pid = await self.db.execute(
-                "INSERT INTO mou_parties (guild_id, agreement_id, position, city_id, city_name, country, is_ours) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", (guild_id, agreement_id, pos, p.city_id, p.name, p.country, int(ours)))
+                "INSERT INTO mou_parties (guild_id, agreement_id, position, city_id, city_name, country, "
+                "is_ours) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, agreement_id, pos, p.city_id, p.name, p.country, int(ours)),
+            )
             await self._touch(guild_id, agreement_id)
-            await self._audit(guild_id, actor.id, "mou.party.add", agreement_id, {"city": p.name, "ours": ours})
+            await self._audit(
+                guild_id, actor.id, "mou.party.add", agreement_id, {"city": p.name, "ours": ours}
+            )
         return Party(pid, pos, p.city_id, p.name, p.country, ours, "n/a")
 
     async def set_party(self, guild_id: int, actor: Actor, agreement_id: int, party: str, *,
@@ -388,12 +436,18 @@ class AgreementsMixin(MouParts):
             raise InvalidInput("Say what to change: `ours` and/or `esign`.")
         async with self.db.transaction():
             if ours:
-                await self.db.execute("UPDATE mou_parties SET is_ours = 0 WHERE guild_id = ? AND agreement_id = ?",
-                                      (guild_id, agreement_id))
+                await self.db.execute(
+                    "UPDATE mou_parties SET is_ours = 0 WHERE guild_id = ? AND agreement_id = ?",
+                    (guild_id, agreement_id),
+                )
             if ours is not None:
-                await self.db.execute("UPDATE mou_parties SET is_ours = ? WHERE id = ?", (int(ours), target.id))
+                await self.db.execute(
+                    "UPDATE mou_parties SET is_ours = ? WHERE id = ?", (int(ours), target.id)
+                )
             if esign is not None:
-                await self.db.execute("UPDATE mou_parties SET esign_status = ? WHERE id = ?", (esign, target.id))
+                await self.db.execute(
+                    "UPDATE mou_parties SET esign_status = ? WHERE id = ?", (esign, target.id)
+                )
             await self._touch(guild_id, agreement_id)
             await self._audit(guild_id, actor.id, "mou.party.set", agreement_id,
                               {"party": target.city_name, "ours": ours, "esign": esign})
@@ -403,7 +457,11 @@ class AgreementsMixin(MouParts):
     def _find_party(parties: Sequence[Party], text: str) -> Party:
         t = text.strip()
         for p in parties:
-            if t == str(p.position) or t == f"p{p.id}" or (t.isascii() and t.isdigit() and len(t) <= 19 and p.city_id == int(t)):
+            if (
+                t == str(p.position)
+                or t == f"p{p.id}"
+                or (t.isascii() and t.isdigit() and len(t) <= 19 and p.city_id == int(t))
+            ):
                 return p
         name = t.split(",")[0].strip().casefold()
         for p in parties:
@@ -452,7 +510,10 @@ class AgreementsMixin(MouParts):
         def put(col: str, new: Any, old: Any, shown: Any = None) -> None:
             if new != old:
                 sets[col] = new
-                changes[col] = {"from": old if shown is None else shown[0], "to": new if shown is None else shown[1]}
+                changes[col] = {
+                    "from": old if shown is None else shown[0],
+                    "to": new if shown is None else shown[1],
+                }
 
         if title is not None:
             put("title", clean_title(title), a.title)
@@ -477,7 +538,11 @@ class AgreementsMixin(MouParts):
             put("auto_renew", int(auto_renew), int(a.auto_renew))
 
         def day_or_none(text: str) -> date | None:
-            return None if text.strip().lower() in ("none", "-", "clear", "never", "open-ended") else parse_day(text, today)
+            return (
+                None
+                if text.strip().lower() in ("none", "-", "clear", "never", "open-ended")
+                else parse_day(text, today)
+            )
 
         s = day_or_none(signed) if signed is not None else a.signed_on
         e = day_or_none(effective) if effective is not None else a.effective_on
@@ -488,7 +553,10 @@ class AgreementsMixin(MouParts):
         if not 0 <= nd <= 3650:
             raise InvalidInput("Notice days must be between 0 and 3650.")
         if x is not None and e is not None and x <= e:
-            raise InvalidInput(f"The expiry ({x.isoformat()}) must come after the start ({e.isoformat()}). Nothing was saved.")
+            raise InvalidInput(
+                f"The expiry ({x.isoformat()}) must come after "
+                f"the start ({e.isoformat()}). Nothing was saved."
+            )
         put("signed_on", P.iso(s), P.iso(a.signed_on))
         put("effective_on", P.iso(e), P.iso(a.effective_on))
         put("expires_on", P.iso(x), P.iso(a.expires_on))
@@ -544,29 +612,57 @@ class AgreementsMixin(MouParts):
         today = P.local_today(self.now(), cfg.zone)
         if a.status not in P.IN_FORCE and a.status != "expired":
             allowed = "signed, active, expiring, renewed or expired"
-            raise InvalidInput(f"Only an agreement that is {allowed} can be renewed; #{a.id} is **{a.status}**.")
+            raise InvalidInput(
+                f"Only an agreement that is {allowed} can be renewed; #{a.id} is **{a.status}**."
+            )
         x = new_expiry if isinstance(new_expiry, date) else parse_day(new_expiry, today)
         floor = max(d for d in (a.expires_on, today) if d is not None)
         if x <= floor:
             raise InvalidInput(f"The new expiry must be after {floor.isoformat()}.")
-        starts = (a.expires_on + timedelta(days=1)) if a.expires_on is not None and a.expires_on >= today else today
-        status = P.desired_status("renewed", effective=starts, expires=x, notice_days=a.notice_days, today=today)
+        starts = (
+            (a.expires_on + timedelta(days=1))
+            if a.expires_on is not None and a.expires_on >= today
+            else today
+        )
+        status = P.desired_status(
+            "renewed", effective=starts, expires=x, notice_days=a.notice_days, today=today
+        )
         ms = to_ms(self.now())
         async with self.db.transaction():
             cur = await self.db.fetchval("SELECT id FROM mou_terms WHERE agreement_id = ? AND term = ?",
                                          (agreement_id, a.term))
-            await self.db.execute("UPDATE mou_terms SET outcome = 'renewed' WHERE agreement_id = ? AND term = ?",
-                                  (agreement_id, a.term))
             await self.db.execute(
-                "INSERT INTO mou_terms (guild_id, agreement_id, term, previous_term_id, starts_on, expires_on, "
-                "created_ms, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, agreement_id, a.term + 1, cur, P.iso(starts), P.iso(x), ms,
-                 actor.id if actor else None))
+                "UPDATE mou_terms SET outcome = 'renewed' WHERE agreement_id = ? AND term = ?",
+                (agreement_id, a.term),
+            )
             await self.db.execute(
-                "UPDATE mou_agreements SET term = ?, expires_on = ?, notice_on = ?, status = ?, effective_on = ?, "
-                "updated_ms = ? WHERE guild_id = ? AND id = ?",
-                (a.term + 1, P.iso(x), P.iso(P.notice_deadline(x, a.notice_days)), status, P.iso(starts), ms,
-                 guild_id, agreement_id))
+                "INSERT INTO mou_terms (guild_id, agreement_id, term, previous_term_id, starts_on, "
+                "expires_on, created_ms, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    agreement_id,
+                    a.term + 1,
+                    cur,
+                    P.iso(starts),
+                    P.iso(x),
+                    ms,
+                    actor.id if actor else None,
+                ),
+            )
+            await self.db.execute(
+                "UPDATE mou_agreements SET term = ?, expires_on = ?, notice_on = ?, status = ?, effective_on "
+                "= ?, updated_ms = ? WHERE guild_id = ? AND id = ?",
+                (
+                    a.term + 1,
+                    P.iso(x),
+                    P.iso(P.notice_deadline(x, a.notice_days)),
+                    status,
+                    P.iso(starts),
+                    ms,
+                    guild_id,
+                    agreement_id,
+                ),
+            )
             await self.scheduler.cancel_prefix(guild_id, P.term_prefix(agreement_id, a.term))
             await self._audit(guild_id, actor.id if actor else None, "mou.renew", agreement_id, {
                 "term": a.term + 1, "expires": {"from": P.iso(a.expires_on), "to": P.iso(x)},
@@ -587,8 +683,10 @@ class AgreementsMixin(MouParts):
                 "UPDATE mou_agreements SET status = 'terminated', terminated_reason = ?, updated_ms = ? "
                 "WHERE guild_id = ? AND id = ?", (reason, to_ms(self.now()), guild_id, agreement_id))
             await self.db.execute(
-                "UPDATE mou_terms SET outcome = 'terminated' WHERE agreement_id = ? AND term = ? AND outcome IS NULL",
-                (agreement_id, a.term))
+                "UPDATE mou_terms SET outcome = 'terminated' WHERE "
+                "agreement_id = ? AND term = ? AND outcome IS NULL",
+                (agreement_id, a.term),
+            )
             await self.scheduler.cancel_prefix(guild_id, P.agreement_prefix(agreement_id))
             await self._audit(guild_id, actor.id, "mou.terminate", agreement_id,
                               {"status": {"from": a.status, "to": "terminated"}, "reason": reason})
@@ -607,11 +705,17 @@ class AgreementsMixin(MouParts):
         async with self.db.transaction():
             aid = await self.db.execute(
                 "INSERT INTO mou_activity (guild_id, agreement_id, happened_on, text, author_id, created_ms) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (guild_id, agreement_id, d.isoformat(), body, actor.id, to_ms(self.now())))
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (guild_id, agreement_id, d.isoformat(), body, actor.id, to_ms(self.now())),
+            )
             last = max(x for x in (a.last_activity_on, d) if x is not None)
-            await self.db.execute("UPDATE mou_agreements SET last_activity_on = ?, updated_ms = ? WHERE id = ?",
-                                  (last.isoformat(), to_ms(self.now()), agreement_id))
-            await self._audit(guild_id, actor.id, "mou.log", agreement_id, {"on": d.isoformat(), "text": body})
+            await self.db.execute(
+                "UPDATE mou_agreements SET last_activity_on = ?, updated_ms = ? WHERE id = ?",
+                (last.isoformat(), to_ms(self.now()), agreement_id),
+            )
+            await self._audit(
+                guild_id, actor.id, "mou.log", agreement_id, {"on": d.isoformat(), "text": body}
+            )
         return Activity(aid, d, body, actor.id)
 
     async def add_milestone(self, guild_id: int, actor: Actor, agreement_id: int, on: str,
@@ -619,33 +723,47 @@ class AgreementsMixin(MouParts):
         a = await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         if a.status in ("terminated", "expired"):
-            raise InvalidInput(f"Agreement #{agreement_id} is {a.status}; renew it before planning milestones.")
-        desc = clean_text(" ".join(description.split()), MILESTONE_MAX, "milestone description", required=True)
+            raise InvalidInput(
+                f"Agreement #{agreement_id} is {a.status}; renew it before planning milestones."
+            )
+        desc = clean_text(
+            " ".join(description.split()), MILESTONE_MAX, "milestone description", required=True
+        )
         d = parse_day(on, await self.today(guild_id))
         async with self.db.transaction():
             mid = await self.db.execute(
-                "INSERT INTO mou_milestones (guild_id, agreement_id, due_on, description, created_ms, created_by) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (guild_id, agreement_id, d.isoformat(), desc, to_ms(self.now()), actor.id))
+                "INSERT INTO mou_milestones (guild_id, agreement_id, due_on, description, created_ms, "
+                "created_by) VALUES (?, ?, ?, ?, ?, ?)",
+                (guild_id, agreement_id, d.isoformat(), desc, to_ms(self.now()), actor.id),
+            )
             await self._touch(guild_id, agreement_id)
             await self._audit(guild_id, actor.id, "mou.milestone.add", agreement_id,
                               {"milestone": mid, "on": d.isoformat(), "description": desc})
             await self.replan(guild_id, agreement_id)
         return Milestone(mid, agreement_id, d, desc, None, None)
 
-    async def done_milestone(self, guild_id: int, actor: Actor, agreement_id: int, milestone_id: int) -> Milestone:
+    async def done_milestone(
+        self, guild_id: int, actor: Actor, agreement_id: int, milestone_id: int
+    ) -> Milestone:
         await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
-        r = await self.db.fetchone("SELECT * FROM mou_milestones WHERE guild_id = ? AND agreement_id = ? AND id = ?",
-                                   (guild_id, agreement_id, milestone_id))
+        r = await self.db.fetchone(
+            "SELECT * FROM mou_milestones WHERE guild_id = ? AND agreement_id = ? AND id = ?",
+            (guild_id, agreement_id, milestone_id),
+        )
         if r is None:
-            raise NotFound(f"Agreement #{agreement_id} has no milestone #{milestone_id}. `/mou show` lists them.")
+            raise NotFound(
+                f"Agreement #{agreement_id} has no milestone #{milestone_id}. `/mou show` lists them."
+            )
         m = _milestone(r)
         if m.done:
             raise InvalidInput(f"Milestone #{milestone_id} was already marked done.")
         now = self.now()
         async with self.db.transaction():
-            await self.db.execute("UPDATE mou_milestones SET done_ms = ?, done_by = ? WHERE id = ? AND done_ms IS NULL",
-                                  (to_ms(now), actor.id, milestone_id))
+            await self.db.execute(
+                "UPDATE mou_milestones SET done_ms = ?, done_by = ? WHERE id = ? AND done_ms IS NULL",
+                (to_ms(now), actor.id, milestone_id),
+            )
             await self._touch(guild_id, agreement_id)
             await self._audit(guild_id, actor.id, "mou.milestone.done", agreement_id,
                               {"milestone": milestone_id, "description": m.description})

@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 
 KIND_CHOICES = [app_commands.Choice(name=KIND_LABELS[k], value=k) for k in P.KINDS]
 STATUS_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.STATUSES]
-SETTABLE_STATUS = [app_commands.Choice(name=s, value=s) for s in P.STATUSES if s not in ("renewed", "terminated")]
+SETTABLE_STATUS = [
+    app_commands.Choice(name=s, value=s) for s in P.STATUSES if s not in ("renewed", "terminated")
+]
 ESIGN_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.ESIGN_STATUSES]
 MODE_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.SIGNATURE_MODES]
 DAY_CHOICES = [app_commands.Choice(name=d.title(), value=i) for i, d in enumerate(P.WEEKDAYS)]
@@ -50,7 +52,9 @@ def stale_reminder(job: Job, now: Any) -> bool:
 
 
 @app_commands.guild_only()
-class Mous(commands.GroupCog, group_name="mou", group_description="Agreements between cities: MOUs, sister cities"):
+class Mous(
+    commands.GroupCog, group_name="mou", group_description="Agreements between cities: MOUs, sister cities"
+):
     feature_title = "MOU tracker"
 
     party = app_commands.Group(name="party", description="Parties (cities) to an agreement")
@@ -88,8 +92,14 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     async def _startup_replan(self) -> None:
         try:
             stats = await self.svc.replan_all()
-            log.info("mou: planned %d agreements (%d scheduled, %d cancelled, %d unchanged, %d status changes)",
-                     stats.agreements, stats.scheduled, stats.cancelled, stats.unchanged, stats.status_changes)
+            log.info(
+                "mou: planned %d agreements (%d scheduled, %d cancelled, %d unchanged, %d status changes)",
+                stats.agreements,
+                stats.scheduled,
+                stats.cancelled,
+                stats.unchanged,
+                stats.status_changes,
+            )
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -126,24 +136,34 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         return [("MOU tracker", f"{n} agreement(s) tracked · next digest {nxt}")]
 
     # -- autocomplete ---------------------------------------------------------------------
-    async def id_autocomplete(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[int]]:
+    async def id_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[int]]:
         if interaction.guild_id is None:
             return []
         rows = await self.svc.search(interaction.guild_id, current)
         return [app_commands.Choice(name=choice_name(f"#{i} {t} ({s})"), value=i) for i, t, s in rows]
 
-    async def city_autocomplete(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    async def city_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
         pairs = await self.svc.search_cities(interaction.guild_id, current)
-        return [app_commands.Choice(name=choice_name(label), value=value[:100]) for label, value in pairs[:25]]
+        return [
+            app_commands.Choice(name=choice_name(label), value=value[:100]) for label, value in pairs[:25]
+        ]
 
     # -- add ------------------------------------------------------------------------------
     @app_commands.command(name="add", description="Record an agreement between cities (a form follows)")
     @app_commands.describe(
-        kind="Kind of agreement", title="Short title (up to 150 characters)", city_a="First city",
-        city_b="Second city", signed="Date signed (YYYY-MM-DD, “in 2 weeks”…)",
-        expires="Expiry date; leave out for open-ended", notice_days="Renewal notice period in days (default 90)",
+        kind="Kind of agreement",
+        title="Short title (up to 150 characters)",
+        city_a="First city",
+        city_b="Second city",
+        signed="Date signed (YYYY-MM-DD, “in 2 weeks”…)",
+        expires="Expiry date; leave out for open-ended",
+        notice_days="Renewal notice period in days (default 90)",
         owner="Member responsible (default: you)",
     )
     @app_commands.choices(kind=KIND_CHOICES)
@@ -166,9 +186,12 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
                 a = await self.svc.create_prepared(gid, actor, prepared, owner_ids=owners, summary=summary,
                                                    focus_areas=focus, links=links)
             detail = await self.svc.detail(gid, a.id)
-            await reply(inter, f"Agreement **#{a.id}** recorded. Reminders are planned; add more parties with "
-                               f"`/mou party add {a.id}` and milestones with `/mou milestone add {a.id}`.",
-                        embed=E.detail_embed(detail))
+            await reply(
+                inter,
+                f"Agreement **#{a.id}** recorded. Reminders are planned; add more parties with "
+                f"`/mou party add {a.id}` and milestones with `/mou milestone add {a.id}`.",
+                embed=E.detail_embed(detail),
+            )
 
         await interaction.response.send_modal(AddModal(f"Agreement: {one_line(title, 30)}", submit))
 
@@ -181,7 +204,9 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @app_commands.describe(id="Agreement", city="City to add", ours="This city is ours")
     async def party_add(self, interaction: discord.Interaction[Any], id: int,
                         city: app_commands.Range[str, 1, 100], ours: bool = False) -> None:
-        p = await self.svc.add_party(self.gid(interaction), await self.actor(interaction), id, city, ours=ours)
+        p = await self.svc.add_party(
+            self.gid(interaction), await self.actor(interaction), id, city, ours=ours
+        )
         await reply(interaction, f"{md_line(p.label, 100)} added to agreement #{id} as party {p.position}.")
 
     @acknowledge_first()
@@ -192,8 +217,14 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     async def party_set(self, interaction: discord.Interaction[Any], id: int,
                         party: app_commands.Range[str, 1, 100], ours: bool | None = None,
                         esign: app_commands.Choice[str] | None = None) -> None:
-        p = await self.svc.set_party(self.gid(interaction), await self.actor(interaction), id, party, ours=ours,
-                                     esign=esign.value if esign else None)
+        p = await self.svc.set_party(
+            self.gid(interaction),
+            await self.actor(interaction),
+            id,
+            party,
+            ours=ours,
+            esign=esign.value if esign else None,
+        )
         await reply(interaction, f"Party {p.position} ({md_line(p.label, 100)}) of #{id}: "
                                  f"{'ours' if p.is_ours else 'partner'}, e-signature {p.esign_status}.")
 
@@ -207,14 +238,22 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
                            expiring_within_days="Only those expiring within this many days",
                            owner="Only those this member owns")
     @app_commands.choices(status=STATUS_CHOICES)
-    async def list_(self, interaction: discord.Interaction[Any], city: app_commands.Range[str, 1, 100] | None = None,
-                    status: app_commands.Choice[str] | None = None,
-                    expiring_within_days: app_commands.Range[int, 1, 3650] | None = None,
-                    owner: discord.Member | None = None) -> None:
+    async def list_(
+        self,
+        interaction: discord.Interaction[Any],
+        city: app_commands.Range[str, 1, 100] | None = None,
+        status: app_commands.Choice[str] | None = None,
+        expiring_within_days: app_commands.Range[int, 1, 3650] | None = None,
+        owner: discord.Member | None = None,
+    ) -> None:
         gid = self.gid(interaction)
         rows, total = await self.svc.list_agreements(
-            gid, city=city, status=status.value if status else None, expiring_within_days=expiring_within_days,
-            owner_id=owner.id if owner else None)
+            gid,
+            city=city,
+            status=status.value if status else None,
+            expiring_within_days=expiring_within_days,
+            owner_id=owner.id if owner else None,
+        )
         cfg = await self.svc.config(gid)
         today = P.local_today(self.svc.now(), cfg.zone)
         pages = E.list_pages(rows, total, today, cfg.zone, "Agreements")
@@ -222,7 +261,9 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     list_.autocomplete("city")(city_autocomplete)
 
-    @app_commands.command(name="show", description="Show an agreement: parties, dates, milestones, owners, history")
+    @app_commands.command(
+        name="show", description="Show an agreement: parties, dates, milestones, owners, history"
+    )
     @app_commands.describe(id="Agreement")
     async def show(self, interaction: discord.Interaction[Any], id: int) -> None:
         await reply(interaction, embed=E.detail_embed(await self.svc.detail(self.gid(interaction), id)))
@@ -233,34 +274,63 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @app_commands.command(name="update", description="Change an agreement (only the fields you give)")
     @app_commands.describe(
-        id="Agreement", status="New status (the allowed moves are checked)", expires="New expiry date, or “none”",
-        notice_days="Renewal notice period in days", auto_renew="Renews automatically at expiry",
-        title="New title", kind="New kind", signed="Date signed", effective="Date it takes effect",
-        signature_mode="Wet ink, e-signature or both", focus_areas="Departments or focus areas",
-        summary="New summary (up to 2,000 characters)", links="Document links, separated by spaces",
+        id="Agreement",
+        status="New status (the allowed moves are checked)",
+        expires="New expiry date, or “none”",
+        notice_days="Renewal notice period in days",
+        auto_renew="Renews automatically at expiry",
+        title="New title",
+        kind="New kind",
+        signed="Date signed",
+        effective="Date it takes effect",
+        signature_mode="Wet ink, e-signature or both",
+        focus_areas="Departments or focus areas",
+        summary="New summary (up to 2,000 characters)",
+        links="Document links, separated by spaces",
     )
     @app_commands.choices(status=SETTABLE_STATUS, kind=KIND_CHOICES, signature_mode=MODE_CHOICES)
     async def update(
-        self, interaction: discord.Interaction[Any], id: int,
-        status: app_commands.Choice[str] | None = None, expires: app_commands.Range[str, 1, 40] | None = None,
-        notice_days: app_commands.Range[int, 0, 3650] | None = None, auto_renew: bool | None = None,
-        title: app_commands.Range[str, 1, 150] | None = None, kind: app_commands.Choice[str] | None = None,
-        signed: app_commands.Range[str, 1, 40] | None = None, effective: app_commands.Range[str, 1, 40] | None = None,
+        self,
+        interaction: discord.Interaction[Any],
+        id: int,
+        status: app_commands.Choice[str] | None = None,
+        expires: app_commands.Range[str, 1, 40] | None = None,
+        notice_days: app_commands.Range[int, 0, 3650] | None = None,
+        auto_renew: bool | None = None,
+        title: app_commands.Range[str, 1, 150] | None = None,
+        kind: app_commands.Choice[str] | None = None,
+        signed: app_commands.Range[str, 1, 40] | None = None,
+        effective: app_commands.Range[str, 1, 40] | None = None,
         signature_mode: app_commands.Choice[str] | None = None,
         focus_areas: app_commands.Range[str, 0, 300] | None = None,
-        summary: app_commands.Range[str, 0, 2000] | None = None, links: app_commands.Range[str, 0, 2000] | None = None,
+        summary: app_commands.Range[str, 0, 2000] | None = None,
+        links: app_commands.Range[str, 0, 2000] | None = None,
     ) -> None:
         gid = self.gid(interaction)
         a, changes = await self.svc.update(
-            gid, await self.actor(interaction), id, status=status.value if status else None, expires=expires,
-            notice_days=notice_days, auto_renew=auto_renew, title=title, kind=kind.value if kind else None,
-            signed=signed, effective=effective, signature_mode=signature_mode.value if signature_mode else None,
-            focus_areas=focus_areas, summary=summary, links=links)
+            gid,
+            await self.actor(interaction),
+            id,
+            status=status.value if status else None,
+            expires=expires,
+            notice_days=notice_days,
+            auto_renew=auto_renew,
+            title=title,
+            kind=kind.value if kind else None,
+            signed=signed,
+            effective=effective,
+            signature_mode=signature_mode.value if signature_mode else None,
+            focus_areas=focus_areas,
+            summary=summary,
+            links=links,
+        )
         if not changes:
             await reply(interaction, f"Nothing changed on #{id}: give at least one new value.")
             return
         names = ", ".join(k.replace("_", " ") for k in changes)
-        await reply(interaction, f"Agreement #{id} updated ({names}). Status: **{a.status}**; reminders re-planned.")
+        await reply(
+            interaction, f"Agreement #{id} updated ({names}). Status: **{a.status}**; reminders re-planned."
+        )
 
     update.autocomplete("id")(id_autocomplete)
 
@@ -272,8 +342,11 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         gid = self.gid(interaction)
         a = await self.svc.renew(gid, await self.actor(interaction), id, new_expiry)
         zone = (await self.svc.config(gid)).zone
-        await reply(interaction, f"Agreement #{id} renewed: term {a.term} runs to {E.day(a.expires_on, zone)}. "
-                                 f"The old term's reminders were cancelled and new ones planned.")
+        await reply(
+            interaction,
+            f"Agreement #{id} renewed: term {a.term} runs to {E.day(a.expires_on, zone)}. "
+            f"The old term's reminders were cancelled and new ones planned.",
+        )
 
     renew.autocomplete("id")(id_autocomplete)
 
@@ -289,10 +362,17 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     # -- activity and milestones ----------------------------------------------------------
     @acknowledge_first()
-    @app_commands.command(name="log", description="Log an activity on an agreement (a visit, a call, a project)")
+    @app_commands.command(
+        name="log", description="Log an activity on an agreement (a visit, a call, a project)"
+    )
     @app_commands.describe(id="Agreement", text="What happened", date="When (default today)")
-    async def log_(self, interaction: discord.Interaction[Any], id: int,
-                   text: app_commands.Range[str, 1, 1000], date: app_commands.Range[str, 1, 40] | None = None) -> None:
+    async def log_(
+        self,
+        interaction: discord.Interaction[Any],
+        id: int,
+        text: app_commands.Range[str, 1, 1000],
+        date: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
         gid = self.gid(interaction)
         act = await self.svc.log_activity(gid, await self.actor(interaction), id, text, date)
         zone = (await self.svc.config(gid)).zone
@@ -331,8 +411,13 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
             return []
         ms = [m for m in await self.svc.milestones(interaction.guild_id, aid) if not m.done]
         cur = current.strip().lower()
-        return [app_commands.Choice(name=choice_name(f"#{m.id} {m.due_on.isoformat()} {m.description}"), value=m.id)
-                for m in ms if not cur or cur in m.description.lower() or cur in str(m.id)][:25]
+        return [
+            app_commands.Choice(
+                name=choice_name(f"#{m.id} {m.due_on.isoformat()} {m.description}"), value=m.id
+            )
+            for m in ms
+            if not cur or cur in m.description.lower() or cur in str(m.id)
+        ][:25]
 
     # -- owners ---------------------------------------------------------------------------
     @acknowledge_first()
@@ -345,8 +430,12 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     @acknowledge_first()
     @owner.command(name="remove", description="Remove a member from an agreement's owners")
     @app_commands.describe(id="Agreement", member="Member to remove")
-    async def owner_remove(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:
-        owners = await self.svc.remove_owner(self.gid(interaction), await self.actor(interaction), id, member.id)
+    async def owner_remove(
+        self, interaction: discord.Interaction[Any], id: int, member: discord.Member
+    ) -> None:
+        owners = await self.svc.remove_owner(
+            self.gid(interaction), await self.actor(interaction), id, member.id
+        )
         await reply(interaction, f"Owners of #{id}: " + " ".join(f"<@{o}>" for o in owners))
 
     owner_add.autocomplete("id")(id_autocomplete)
@@ -354,7 +443,9 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     # -- reminders ------------------------------------------------------------------------
     @acknowledge_first()
-    @app_commands.command(name="remind", description="Set reminder offsets (days before expiry) for an agreement")
+    @app_commands.command(
+        name="remind", description="Set reminder offsets (days before expiry) for an agreement"
+    )
     @app_commands.describe(id="Agreement", offsets="e.g. 180,90,30,7 — or “default” for the server default")
     async def remind(self, interaction: discord.Interaction[Any], id: int,
                      offsets: app_commands.Range[str, 1, 100]) -> None:
@@ -377,12 +468,16 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
     # -- export / ics ----------------------------------------------------------------------
     @app_commands.command(name="export", description="Moderators: download every agreement as CSV or JSON")
     @app_commands.describe(format="File format")
-    @app_commands.choices(format=[app_commands.Choice(name="CSV", value="csv"), app_commands.Choice(name="JSON", value="json")])
+    @app_commands.choices(
+        format=[app_commands.Choice(name="CSV", value="csv"), app_commands.Choice(name="JSON", value="json")]
+    )
     @expensive(*EXPORT_LIMIT)
     @moderator_only()
     async def export(self, interaction: discord.Interaction[Any], format: app_commands.Choice[str]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        name, data = await self.svc.export(self.gid(interaction), format.value, names=lookup_for(interaction.guild))
+        name, data = await self.svc.export(
+            self.gid(interaction), format.value, names=lookup_for(interaction.guild)
+        )
         await reply(interaction, "Here is every agreement of this server.", file=upload(name, data))
 
     @app_commands.command(name="ics", description="A calendar file (.ics) of every deadline and milestone")
@@ -392,7 +487,10 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         gid = self.gid(interaction)
         items = await self.svc.deadlines(gid, owner_id=interaction.user.id if mine else None)
         if not items:
-            await reply(interaction, "There are no deadlines to put in a calendar" + (" among yours." if mine else "."))
+            await reply(
+                interaction,
+                "There are no deadlines to put in a calendar" + (" among yours." if mine else "."),
+            )
             return
         data = build_ics(gid, items, now=self.svc.now(),
                          guild_name=interaction.guild.name if interaction.guild else "")
@@ -401,18 +499,25 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
 
     # -- settings -------------------------------------------------------------------------
     @acknowledge_first()
-    @app_commands.command(name="settings", description="Moderators: reminder hour, default offsets, weekly digest")
+    @app_commands.command(
+        name="settings", description="Moderators: reminder hour, default offsets, weekly digest"
+    )
     @app_commands.describe(
-        reminder_hour="Hour (server time) reminders are posted", default_offsets="Days before expiry, e.g. 180,90,30,7",
-        digest_day="Day of the weekly digest", digest_hour="Hour (server time) of the weekly digest",
+        reminder_hour="Hour (server time) reminders are posted",
+        default_offsets="Days before expiry, e.g. 180,90,30,7",
+        digest_day="Day of the weekly digest",
+        digest_hour="Hour (server time) of the weekly digest",
         dormant_months="Months without activity before an agreement counts as dormant",
     )
     @app_commands.choices(digest_day=DAY_CHOICES)
     @moderator_only()
     async def settings(
-        self, interaction: discord.Interaction[Any], reminder_hour: app_commands.Range[int, 0, 23] | None = None,
+        self,
+        interaction: discord.Interaction[Any],
+        reminder_hour: app_commands.Range[int, 0, 23] | None = None,
         default_offsets: app_commands.Range[str, 1, 100] | None = None,
-        digest_day: app_commands.Choice[int] | None = None, digest_hour: app_commands.Range[int, 0, 23] | None = None,
+        digest_day: app_commands.Choice[int] | None = None,
+        digest_hour: app_commands.Range[int, 0, 23] | None = None,
         dormant_months: app_commands.Range[int, 1, 60] | None = None,
     ) -> None:
         gid = self.gid(interaction)
@@ -438,8 +543,14 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
         lines = [f"{s.label}: **{s.render(gs.get(s.key, s.default))}**" for s in SETTING_SPECS]
         lines.append(f"Server time zone: **{gs.timezone}** (`/settings timezone`)")
         ch = gs.announcements_channel_id
-        lines.append(f"Posts go to: {f'<#{ch}>' if ch else 'no announcements channel set (`/settings announcements-channel`)'}")
-        await reply(interaction, embed=make_embed("MOU tracker settings" + (" updated" if values else ""), "\n".join(lines)))
+        lines.append(
+            "Posts go to: "
+            f"{f'<#{ch}>' if ch else 'no announcements channel set (`/settings announcements-channel`)'}"
+        )
+        await reply(
+            interaction,
+            embed=make_embed("MOU tracker settings" + (" updated" if values else ""), "\n".join(lines)),
+        )
 
     # -- scheduled jobs ---------------------------------------------------------------------
     async def _remind_job(self, job: Job) -> None:
@@ -453,39 +564,53 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
             mentions = discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
                                                users=[discord.Object(id=o) for o in ctx.owners])
             try:
-                await self.bot.post(cfg.channel_id, E.reminder_text(ctx), nonce=job.nonce, allowed_mentions=mentions)
+                await self.bot.post(
+                    cfg.channel_id, E.reminder_text(ctx), nonce=job.nonce, allowed_mentions=mentions
+                )
                 posted = True
             except (discord.NotFound, discord.Forbidden) as exc:
                 channel_error = f"announcements channel {cfg.channel_id}: {exc}"
-                log.warning("mou reminder %s (guild %s): cannot post in %s", job.dedupe_key, job.guild_id, channel_error)
+                log.warning(
+                    "mou reminder %s (guild %s): cannot post in %s",
+                    job.dedupe_key,
+                    job.guild_id,
+                    channel_error,
+                )
         dm_sent = 0
         text = E.reminder_text(ctx, mention=False)
         for uid in ctx.owners:
             if await self.svc.dm_ok(job.guild_id, uid):
-                dm_sent += bool(await self.bot.dm(uid, text, nonce=job.nonce_for(f"dm:{uid}")))  # one nonce per send
+                dm_sent += bool(
+                    await self.bot.dm(uid, text, nonce=job.nonce_for(f"dm:{uid}"))
+                )  # one nonce per send
         if not posted and not dm_sent:
             if channel_error:
                 raise PermanentJobError(channel_error)
             raise SkipJob("no announcements channel set and no owner accepts DMs")
 
     async def _owner_notice_job(self, job: Job) -> None:
-        """DM a member who was made an owner, with a button to remove themselves; nothing if DMs are closed."""
+        """DM a member who was made an owner, with a button to remove themselves; nothing if DMs are
+        closed."""
         ctx = await self.svc.owner_notice(job.guild_id, job.payload)
         if isinstance(ctx, str):
             raise SkipJob(ctx)
         a, uid, by = ctx
         guild = self.bot.get_guild(job.guild_id)
         where = f" in **{md_line(guild.name, 100)}**" if guild is not None else ""
-        text = (f"<@{by}> made you an owner of agreement #{a.id} “{md_line(a.title, 150)}”{where}: you will be "
-                f"reminded of its deadlines. `/mou show {a.id}` has the details. Not yours to follow? "
-                "Remove yourself below.")
+        text = (
+            f"<@{by}> made you an owner of agreement #{a.id} “{md_line(a.title, 150)}”{where}: you will be "
+            f"reminded of its deadlines. `/mou show {a.id}` has the details. Not yours to follow? "
+            "Remove yourself below."
+        )
         if not await self.bot.dm(uid, text, nonce=job.nonce, view=owner_notice_view(job.guild_id, a.id, uid)):
             raise SkipJob("the new owner's DMs are closed")
 
     async def _status_job(self, job: Job) -> None:
         new = await self.svc.apply_status_job(job.guild_id, job.payload)
         if new is not None:
-            log.info("mou: agreement %s of guild %s is now %s", job.payload.get("agreement_id"), job.guild_id, new)
+            log.info(
+                "mou: agreement %s of guild %s is now %s", job.payload.get("agreement_id"), job.guild_id, new
+            )
 
     async def _digest_job(self, job: Job) -> None:
         gid = job.guild_id
@@ -501,7 +626,9 @@ class Mous(commands.GroupCog, group_name="mou", group_description="Agreements be
             return  # nothing to report: no post
         embeds = E.digest_embeds(dg, cfg.zone, cfg.dormant_months)
         try:
-            await self.bot.post(cfg.channel_id, "📋 **Weekly agreements digest**", embeds=embeds, nonce=job.nonce)
+            await self.bot.post(
+                cfg.channel_id, "📋 **Weekly agreements digest**", embeds=embeds, nonce=job.nonce
+            )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise PermanentJobError(f"announcements channel {cfg.channel_id}: {exc}") from exc
 

@@ -56,7 +56,9 @@ def days_left(d: date, today: date) -> str:
 def detail_embed(d: AgreementDetail) -> discord.Embed:
     a = d.agreement
     z = d.zone
-    lines = [f"{STATUS_ICON.get(a.status, '')} **{a.status}** · {KIND_LABELS.get(a.kind, a.kind)} · term {a.term}"]
+    lines = [
+        f"{STATUS_ICON.get(a.status, '')} **{a.status}** · {KIND_LABELS.get(a.kind, a.kind)} · term {a.term}"
+    ]
     if d.dormant:
         lines.append("💤 **Dormant**: no activity logged for a long time. `/mou log` records one.")
     if a.status == "terminated" and a.terminated_reason:
@@ -69,7 +71,10 @@ def detail_embed(d: AgreementDetail) -> discord.Embed:
         + (f" · e-sign: {p.esign_status}" if p.esign_status != "n/a" else "")
         for p in d.parties
     )
-    dates = [f"Signed: {day(a.signed_on, z, relative=False)}", f"Effective: {day(a.effective_on, z, relative=False)}"]
+    dates = [
+        f"Signed: {day(a.signed_on, z, relative=False)}",
+        f"Effective: {day(a.effective_on, z, relative=False)}",
+    ]
     if a.expires_on is not None:
         dates.append(f"Expires: {day(a.expires_on, z)} · {days_left(a.expires_on, d.today)}")
         if a.notice_days and a.notice_on is not None:
@@ -78,7 +83,10 @@ def detail_embed(d: AgreementDetail) -> discord.Embed:
         dates.append("Expires: open-ended")
     dates.append(f"Auto-renew: {'yes' if a.auto_renew else 'no'} · Signature: {a.signature_mode}")
     offsets = a.remind_offsets
-    dates.append("Reminders: " + (", ".join(f"{o}d" for o in offsets) + " before expiry" if offsets else "server default"))
+    dates.append(
+        "Reminders: "
+        + (", ".join(f"{o}d" for o in offsets) + " before expiry" if offsets else "server default")
+    )
     fields: list[tuple[str, str, bool]] = [
         ("Parties", parties or "—", False),
         ("Dates", "\n".join(dates), False),
@@ -102,8 +110,11 @@ def detail_embed(d: AgreementDetail) -> discord.Embed:
         last = f"Last activity {days_left(d.activity[0].happened_on, d.today)}"
         fields.append(("Recent activity", "\n".join(acts) + f"\n*{last}*", False))
     if len(d.terms) > 1:
-        terms = [f"Term {t.term}: {t.starts_on or '?'} → {t.expires_on or 'open'}" + (f" ({t.outcome})" if t.outcome else "")
-                 for t in d.terms[-5:]]
+        terms = [
+            f"Term {t.term}: {t.starts_on or '?'} → {t.expires_on or 'open'}"
+            + (f" ({t.outcome})" if t.outcome else "")
+            for t in d.terms[-5:]
+        ]
         fields.append(("Terms", "\n".join(terms), False))
     if d.history:
         hist = [f"<t:{int(h.at.timestamp())}:d> " + member_ref(h.actor_id, missing="Attaché")
@@ -125,10 +136,14 @@ def _changes_summary(ch: dict[str, object]) -> str:
     return (": " + ", ".join(parts)) if parts else ""
 
 
-def list_pages(rows: Sequence[ListRow], total: int, today: date, zone: str, title: str) -> list[discord.Embed]:
+def list_pages(
+    rows: Sequence[ListRow], total: int, today: date, zone: str, title: str
+) -> list[discord.Embed]:
     lines = []
     for r in rows:
-        nxt = f" · next <t:{P.date_ts(r.next_on, zone)}:D> ({days_left(r.next_on, today)})" if r.next_on else ""
+        nxt = (
+            f" · next <t:{P.date_ts(r.next_on, zone)}:D> ({days_left(r.next_on, today)})" if r.next_on else ""
+        )
         exp = f" · expires <t:{P.date_ts(r.expires_on, zone)}:D>" if r.expires_on else ""
         lines.append(f"{STATUS_ICON.get(r.status, '')} `#{r.id}` **{md_line(r.title, 80)}** — "
                      f"{md_line(r.parties, 80)} · {r.status}{exp}{nxt}")
@@ -181,10 +196,16 @@ def digest_embeds(dg: Digest, zone: str, dormant_months: int) -> list[discord.Em
             [_due_line(i, zone, dg.today) for i in dg.milestones], COLOUR, n_due)
     section(f"Overdue milestones ({n_over})",
             [_due_line(i, zone, dg.today) for i in dg.overdue], COLOUR_WARN, n_over)
-    section(f"Dormant: no activity for {dormant_months}+ months ({n_dorm})",
-            [f"`#{aid}` **{md_line(title, 80)}** — last activity "
-             + (f"<t:{P.date_ts(last, zone)}:D>" if last else "never logged") for aid, title, last in dg.dormant],
-            COLOUR, n_dorm)
+    section(
+        f"Dormant: no activity for {dormant_months}+ months ({n_dorm})",
+        [
+            f"`#{aid}` **{md_line(title, 80)}** — last activity "
+            + (f"<t:{P.date_ts(last, zone)}:D>" if last else "never logged")
+            for aid, title, last in dg.dormant
+        ],
+        COLOUR,
+        n_dorm,
+    )
     return out
 
 

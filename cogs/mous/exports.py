@@ -26,13 +26,17 @@ class ExportsMixin(MouParts):
 
     # -- export ------------------------------------------------------------------------------
     async def export_records(self, guild_id: int) -> list[dict[str, Any]]:
-        rows = await self.db.fetchall("SELECT * FROM mou_agreements WHERE guild_id = ? ORDER BY id", (guild_id,))
-        parties = await self.db.fetchall("SELECT * FROM mou_parties WHERE guild_id = ? ORDER BY agreement_id, position",
-                                         (guild_id,))
+        rows = await self.db.fetchall(
+            "SELECT * FROM mou_agreements WHERE guild_id = ? ORDER BY id", (guild_id,)
+        )
+        parties = await self.db.fetchall(
+            "SELECT * FROM mou_parties WHERE guild_id = ? ORDER BY agreement_id, position", (guild_id,)
+        )
         owners = await self.db.fetchall("SELECT agreement_id, user_id FROM mou_owners WHERE guild_id = ? "
                                         "ORDER BY agreement_id, added_ms", (guild_id,))
-        mss = await self.db.fetchall("SELECT * FROM mou_milestones WHERE guild_id = ? ORDER BY agreement_id, due_on, id",
-                                     (guild_id,))
+        mss = await self.db.fetchall(
+            "SELECT * FROM mou_milestones WHERE guild_id = ? ORDER BY agreement_id, due_on, id", (guild_id,)
+        )
         by: dict[int, dict[str, list[Any]]] = {}
         for p in parties:
             pp = _party(p)
@@ -63,7 +67,8 @@ class ExportsMixin(MouParts):
         return out
 
     async def export(self, guild_id: int, fmt: str, names: NameLookup | None = None) -> tuple[str, bytes]:
-        """(file name, bytes) of every agreement of the guild (the upload, gzipped when large, is bot.export.pack).
+        """(file name, bytes) of every agreement of the guild (the upload, gzipped when large, is
+        bot.export.pack).
 
         CSV through the shared writer (bot.export); `names` looks up the display names of the owners
         and of whoever marked milestones done (ids are written as text beside them)."""
@@ -82,17 +87,43 @@ class ExportsMixin(MouParts):
             data = write_json(records)
             name = "agreements.json"
         elif fmt == "csv":
-            rows = [{
-                **{k: d[k] for k in ("id", "kind", "title", "status", "signed_on", "effective_on", "expires_on",
-                                     "notice_days", "notice_on", "term", "signature_mode", "focus_areas",
-                                     "last_activity_on", "summary")},
-                "parties": "; ".join((f"{p['city']}, {p['country']}" if p["country"] else p["city"])
-                                     + (" (ours)" if p["ours"] else "") for p in d["parties"]),
-                "auto_renew": int(d["auto_renew"]), "owner_ids": d["owners"], "links": " ".join(d["links"]),
-                "open_milestones": sum(1 for m in d["milestones"] if not m["done"]),
-                "milestones": "; ".join(f"{m['date']} {'[done] ' if m['done'] else ''}{m['description']}"
-                                        for m in d["milestones"]),
-            } for d in records]
+            rows = [
+                {
+                    **{
+                        k: d[k]
+                        for k in (
+                            "id",
+                            "kind",
+                            "title",
+                            "status",
+                            "signed_on",
+                            "effective_on",
+                            "expires_on",
+                            "notice_days",
+                            "notice_on",
+                            "term",
+                            "signature_mode",
+                            "focus_areas",
+                            "last_activity_on",
+                            "summary",
+                        )
+                    },
+                    "parties": "; ".join(
+                        (f"{p['city']}, {p['country']}" if p["country"] else p["city"])
+                        + (" (ours)" if p["ours"] else "")
+                        for p in d["parties"]
+                    ),
+                    "auto_renew": int(d["auto_renew"]),
+                    "owner_ids": d["owners"],
+                    "links": " ".join(d["links"]),
+                    "open_milestones": sum(1 for m in d["milestones"] if not m["done"]),
+                    "milestones": "; ".join(
+                        f"{m['date']} {'[done] ' if m['done'] else ''}{m['description']}"
+                        for m in d["milestones"]
+                    ),
+                }
+                for d in records
+            ]
             data = write_csv(AGREEMENT_COLUMNS, rows, names=known)
             name = "agreements.csv"
         else:

@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 class OwnersMixin(MouParts):
     """Who owns (may edit, is reminded about) an agreement."""
 
-    async def add_owner(self, guild_id: int, actor: Actor, agreement_id: int, user_id: int) -> tuple[int, ...]:
+    async def add_owner(
+        self, guild_id: int, actor: Actor, agreement_id: int, user_id: int
+    ) -> tuple[int, ...]:
         await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         owners = await self.owners(guild_id, agreement_id)
@@ -34,8 +36,10 @@ class OwnersMixin(MouParts):
         async with self.db.transaction():
             now = self.now()
             await self.db.execute(
-                "INSERT INTO mou_owners (guild_id, agreement_id, user_id, added_ms, added_by) VALUES (?, ?, ?, ?, ?)",
-                (guild_id, agreement_id, user_id, to_ms(now), actor.id))
+                "INSERT INTO mou_owners (guild_id, agreement_id, "
+                "user_id, added_ms, added_by) VALUES (?, ?, ?, ?, ?)",
+                (guild_id, agreement_id, user_id, to_ms(now), actor.id),
+            )
             await self._audit(guild_id, actor.id, "mou.owner.add", agreement_id, {"owner": user_id})
             await self._notify_new_owner(guild_id, agreement_id, user_id, actor.id, now)
         return await self.owners(guild_id, agreement_id)
@@ -74,22 +78,30 @@ class OwnersMixin(MouParts):
                 "DELETE FROM mou_owners WHERE guild_id = ? AND agreement_id = ? AND user_id = ?",
                 (guild_id, agreement_id, user_id))
             if not n:
-                raise PermissionDenied(f"You are not an owner of agreement #{agreement_id}, so there is nothing "
-                                       "to remove you from.")
+                raise PermissionDenied(
+                    f"You are not an owner of agreement #{agreement_id}, so there is nothing "
+                    "to remove you from."
+                )
             await self._audit(guild_id, user_id, "mou.owner.leave", agreement_id, {"owner": user_id})
         return a
 
-    async def remove_owner(self, guild_id: int, actor: Actor, agreement_id: int, user_id: int) -> tuple[int, ...]:
+    async def remove_owner(
+        self, guild_id: int, actor: Actor, agreement_id: int, user_id: int
+    ) -> tuple[int, ...]:
         await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         owners = await self.owners(guild_id, agreement_id)
         if user_id not in owners:
-            raise InvalidInput(f"{{member}} is not an owner of agreement #{agreement_id}.", member=Mention(user_id))
+            raise InvalidInput(
+                f"{{member}} is not an owner of agreement #{agreement_id}.", member=Mention(user_id)
+            )
         if len(owners) == 1:
             raise InvalidInput("An agreement needs at least one owner: add the new owner first.")
         async with self.db.transaction():
-            await self.db.execute("DELETE FROM mou_owners WHERE guild_id = ? AND agreement_id = ? AND user_id = ?",
-                                  (guild_id, agreement_id, user_id))
+            await self.db.execute(
+                "DELETE FROM mou_owners WHERE guild_id = ? AND agreement_id = ? AND user_id = ?",
+                (guild_id, agreement_id, user_id),
+            )
             await self._audit(guild_id, actor.id, "mou.owner.remove", agreement_id, {"owner": user_id})
         return await self.owners(guild_id, agreement_id)
 

@@ -114,7 +114,9 @@ def date_ts(d: date, zone: str) -> int:
     return int(local_instant(d, 12, zone).timestamp())
 
 
-_REL = re.compile(r"^\s*(?:in\s+)?(\d{1,4})\s*(d|day|days|w|wk|week|weeks|m|mo|month|months|y|yr|year|years)\s*$", re.I)
+_REL = re.compile(
+    r"^\s*(?:in\s+)?(\d{1,4})\s*(d|day|days|w|wk|week|weeks|m|mo|month|months|y|yr|year|years)\s*$", re.I
+)
 
 
 def parse_day_fallback(text: str, today: date) -> date:
@@ -149,7 +151,9 @@ def parse_day_fallback(text: str, today: date) -> date:
 
 def parse_offsets(text: str) -> tuple[int, ...]:
     """`180,90,30,7` → (180, 90, 30, 7): unique, sorted descending, each 1..3650 days."""
-    parts = [p.strip().lower().removesuffix("d").strip() for p in re.split(r"[,\s;]+", text.strip()) if p.strip()]
+    parts = [
+        p.strip().lower().removesuffix("d").strip() for p in re.split(r"[,\s;]+", text.strip()) if p.strip()
+    ]
     if not parts:
         raise ValueError("Give one or more numbers of days before expiry, e.g. `180,90,30,7`.")
     out: set[int] = set()
@@ -301,7 +305,9 @@ class PlanDiff:
     schedule: tuple[PlannedJob, ...]
 
 
-def diff_plan(desired: dict[str, PlannedJob], pending: dict[str, tuple[datetime, dict[str, object]]]) -> PlanDiff:
+def diff_plan(
+    desired: dict[str, PlannedJob], pending: dict[str, tuple[datetime, dict[str, object]]]
+) -> PlanDiff:
     """Compare the desired plan with the pending jobs (key → (original due, payload)).
 
     Pending jobs not in the plan are cancelled; planned jobs that are missing or whose due time

@@ -51,9 +51,26 @@ KIND_LABELS = {
 LIVE_SQL = "('draft', 'negotiating', 'signed', 'active', 'expiring', 'renewed')"
 # The columns of agreements.csv (bot.export writes it: owner ids as text with their names beside them).
 AGREEMENT_COLUMNS: list[Column | str] = [
-    "id", "kind", "title", "status", "parties", "signed_on", "effective_on", "expires_on", "notice_days",
-    "notice_on", "auto_renew", "term", "signature_mode", Column("owner_ids", "member"), "focus_areas", "links",
-    "open_milestones", "milestones", "last_activity_on", "summary",
+    "id",
+    "kind",
+    "title",
+    "status",
+    "parties",
+    "signed_on",
+    "effective_on",
+    "expires_on",
+    "notice_days",
+    "notice_on",
+    "auto_renew",
+    "term",
+    "signature_mode",
+    Column("owner_ids", "member"),
+    "focus_areas",
+    "links",
+    "open_milestones",
+    "milestones",
+    "last_activity_on",
+    "summary",
 ]
 IN_FORCE_SQL = "('signed', 'active', 'expiring', 'renewed')"
 
@@ -272,7 +289,9 @@ def clean_text(text: str | None, limit: int, what: str, *, required: bool = Fals
     if required and not t:
         raise InvalidInput(f"The {what} can't be empty.")
     if len(t) > limit:
-        raise InvalidInput(f"The {what} is {len(t)} characters long; the limit is {limit}. Nothing was saved.")
+        raise InvalidInput(
+            f"The {what} is {len(t)} characters long; the limit is {limit}. Nothing was saved."
+        )
     return t
 
 
@@ -287,7 +306,10 @@ def parse_links(text: str | None) -> tuple[str, ...]:
     out: list[str] = []
     for p in parts:
         if not _URL.match(p) or len(p) > LINK_MAX:
-            raise InvalidInput(f"“{md_line(p, 60)}” is not a web link. Links must start with http:// or https://. Nothing was saved.")
+            raise InvalidInput(
+                f"“{md_line(p, 60)}” is not a web link. Links must "
+                "start with http:// or https://. Nothing was saved."
+            )
         if p not in out:
             out.append(p)
     if len(out) > LINKS_MAX:

@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 class RemindersMixin(MouParts):
     """Scheduling what is due."""
 
-    async def set_offsets(self, guild_id: int, actor: Actor, agreement_id: int, text: str) -> tuple[int, ...] | None:
+    async def set_offsets(
+        self, guild_id: int, actor: Actor, agreement_id: int, text: str
+    ) -> tuple[int, ...] | None:
         """`180,90,30,7` for this agreement; `default` to follow the server default again."""
         a = await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
@@ -47,9 +49,10 @@ class RemindersMixin(MouParts):
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from None
         async with self.db.transaction():
-            await self.db.execute("UPDATE mou_agreements SET remind_offsets = ?, updated_ms = ? WHERE id = ?",
-                                  (json.dumps(list(offsets)) if offsets is not None else None, to_ms(self.now()),
-                                   agreement_id))
+            await self.db.execute(
+                "UPDATE mou_agreements SET remind_offsets = ?, updated_ms = ? WHERE id = ?",
+                (json.dumps(list(offsets)) if offsets is not None else None, to_ms(self.now()), agreement_id),
+            )
             await self._audit(guild_id, actor.id, "mou.remind", agreement_id,
                               {"from": list(a.remind_offsets) if a.remind_offsets else "default",
                                "to": list(offsets) if offsets else "default"})
@@ -59,7 +62,11 @@ class RemindersMixin(MouParts):
     # -- planning ------------------------------------------------------------------------------
     async def _pending_map(self, guild_id: int, prefix: str) -> dict[str, tuple[datetime, dict[str, Any]]]:
         jobs = await self.scheduler.pending(guild_id, prefix)
-        return {j.dedupe_key: (j.original_due_at, j.payload) for j in jobs if j.kind in (P.REMIND_KIND, P.STATUS_KIND)}
+        return {
+            j.dedupe_key: (j.original_due_at, j.payload)
+            for j in jobs
+            if j.kind in (P.REMIND_KIND, P.STATUS_KIND)
+        }
 
     async def _apply(self, guild_id: int, diff: P.PlanDiff, target: int | None, stats: PlanStats) -> None:
         for key in diff.cancel:
@@ -77,7 +84,9 @@ class RemindersMixin(MouParts):
             default=0))
 
     async def has_agreements(self, guild_id: int) -> bool:
-        return bool(await self.db.fetchval("SELECT 1 FROM mou_agreements WHERE guild_id = ? LIMIT 1", (guild_id,)))
+        return bool(
+            await self.db.fetchval("SELECT 1 FROM mou_agreements WHERE guild_id = ? LIMIT 1", (guild_id,))
+        )
 
     async def replan(self, guild_id: int, agreement_id: int) -> PlanStats:
         """Re-plan one agreement's jobs (call inside the write's transaction). The agreement, its
@@ -86,7 +95,9 @@ class RemindersMixin(MouParts):
         async with self.db.transaction():
             cfg = await self.config(guild_id)
             a = await self.get(guild_id, agreement_id)
-            ms = [P.PlanMilestone(m.id, m.due_on, m.done) for m in await self.milestones(guild_id, agreement_id)]
+            ms = [
+                P.PlanMilestone(m.id, m.due_on, m.done) for m in await self.milestones(guild_id, agreement_id)
+            ]
             desired = P.plan_agreement(_plan_agreement(a), ms, zone=cfg.zone, hour=cfg.hour,
                                        default_offsets=cfg.offsets, now=self.now())
             diff = P.diff_plan(desired, await self._pending_map(guild_id, P.agreement_prefix(agreement_id)))
@@ -100,7 +111,9 @@ class RemindersMixin(MouParts):
         stats = PlanStats()
         if reconcile:
             cfg = await self.config(guild_id)
-            stats.status_changes = await self.reconcile_statuses(guild_id, P.local_today(self.now(), cfg.zone))
+            stats.status_changes = await self.reconcile_statuses(
+                guild_id, P.local_today(self.now(), cfg.zone)
+            )
         # One transaction from the first read to the last write: a `/mou update` that lands meanwhile
         # waits for it and then re-plans from its own dates, instead of being overwritten by this
         # plan made from the dates read before it.
@@ -150,7 +163,9 @@ class RemindersMixin(MouParts):
         """Apply the automatic status moves the dates imply (e.g. after downtime). Returns how many."""
         rows = await self.db.fetchall(
             "SELECT id, status, effective_on, expires_on, notice_days, auto_renew, term FROM mou_agreements "
-            "WHERE guild_id = ? AND status IN ('signed', 'active', 'expiring', 'renewed', 'expired')", (guild_id,))
+            "WHERE guild_id = ? AND status IN ('signed', 'active', 'expiring', 'renewed', 'expired')",
+            (guild_id,),
+        )
         n = 0
         for r in rows:
             new = P.desired_status(r["status"], effective=_d(r["effective_on"]), expires=_d(r["expires_on"]),
@@ -167,15 +182,19 @@ class RemindersMixin(MouParts):
     async def _auto_status(self, guild_id: int, agreement_id: int, old: str, new: str) -> None:
         async with self.db.transaction():
             n = await self.db.execute(
-                "UPDATE mou_agreements SET status = ?, updated_ms = ? WHERE guild_id = ? AND id = ? AND status = ?",
-                (new, to_ms(self.now()), guild_id, agreement_id, old))
+                "UPDATE mou_agreements SET status = ?, updated_ms "
+                "= ? WHERE guild_id = ? AND id = ? AND status = ?",
+                (new, to_ms(self.now()), guild_id, agreement_id, old),
+            )
             if not n:
                 return
             if new == "expired":
                 await self.db.execute(
                     "UPDATE mou_terms SET outcome = 'expired' WHERE agreement_id = ? AND outcome IS NULL",
                     (agreement_id,))
-            await self._audit(guild_id, None, "mou.status.auto", agreement_id, {"status": {"from": old, "to": new}})
+            await self._audit(
+                guild_id, None, "mou.status.auto", agreement_id, {"status": {"from": old, "to": new}}
+            )
             await self.replan(guild_id, agreement_id)
 
     async def auto_renew(self, guild_id: int, agreement_id: int) -> Agreement:
@@ -208,7 +227,9 @@ class RemindersMixin(MouParts):
     async def reminder_context(self, guild_id: int, payload: dict[str, Any]) -> ReminderContext | str:
         """What a `mou.remind` job should say, or a reason (str) to skip it."""
         aid = int(payload.get("agreement_id", 0))
-        r = await self.db.fetchone("SELECT * FROM mou_agreements WHERE guild_id = ? AND id = ?", (guild_id, aid))
+        r = await self.db.fetchone(
+            "SELECT * FROM mou_agreements WHERE guild_id = ? AND id = ?", (guild_id, aid)
+        )
         if r is None:
             return f"agreement {aid} no longer exists"
         a = _agreement(r)
@@ -229,8 +250,16 @@ class RemindersMixin(MouParts):
         elif a.status not in P.DATED:
             return f"agreement {aid} is {a.status}"
         cfg = await self.config(guild_id)
-        return ReminderContext(a, await self.parties(guild_id, aid), await self.owners(guild_id, aid), what,
-                               date.fromisoformat(str(payload.get("on"))), payload.get("offset"), milestone, cfg.zone)
+        return ReminderContext(
+            a,
+            await self.parties(guild_id, aid),
+            await self.owners(guild_id, aid),
+            what,
+            date.fromisoformat(str(payload.get("on"))),
+            payload.get("offset"),
+            milestone,
+            cfg.zone,
+        )
 
     # -- digest scheduling -------------------------------------------------------------------
     async def ensure_digest(self, guild_id: int, *, after: datetime | None = None) -> datetime:
@@ -253,7 +282,9 @@ class RemindersMixin(MouParts):
         params: dict[str, Any] = {"g": guild_id, "owner": owner_id}
         rows = await self.db.fetchall(
             f"SELECT a.id, a.title, a.expires_on, a.notice_on, a.notice_days FROM mou_agreements a "
-            f"WHERE a.guild_id = :g AND a.status IN {IN_FORCE_SQL} AND a.expires_on IS NOT NULL{owner_sql}", params)
+            f"WHERE a.guild_id = :g AND a.status IN {IN_FORCE_SQL} AND a.expires_on IS NOT NULL{owner_sql}",
+            params,
+        )
         items: list[DueItem] = []
         for r in rows:
             items.append(DueItem(date.fromisoformat(r["expires_on"]), "expiry", r["id"], r["title"]))

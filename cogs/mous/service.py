@@ -85,7 +85,48 @@ from cogs.mous.reminders import RemindersMixin
 log = logging.getLogger(__name__)
 
 __all__ = [  # what callers import from here
-    "AGREEMENT_COLUMNS", "Activity", "Actor", "Agreement", "AgreementDetail", "DAY_MAX", "DAY_MIN", "DIGEST_ROWS", "Digest", "DueItem", "FOCUS_MAX", "GuildPlanConfig", "HistoryEntry", "IN_FORCE_SQL", "KIND_LABELS", "LINKS_MAX", "LINK_MAX", "LIST_LIMIT", "LIVE_SQL", "LOG_MAX", "ListRow", "MAX_OWNERS", "MAX_PARTIES", "MILESTONE_MAX", "Milestone", "MouService", "OWNER_NOTICE_KIND", "Party", "PartyInput", "PlanStats", "REASON_MAX", "ReminderContext", "SETTING_SPECS", "SUMMARY_MAX", "TITLE_MAX", "Term", "UPCOMING_LIMIT", "clean_text", "clean_title", "describe_due", "parse_day", "parse_links",
+    "AGREEMENT_COLUMNS",
+    "Activity",
+    "Actor",
+    "Agreement",
+    "AgreementDetail",
+    "DAY_MAX",
+    "DAY_MIN",
+    "DIGEST_ROWS",
+    "Digest",
+    "DueItem",
+    "FOCUS_MAX",
+    "GuildPlanConfig",
+    "HistoryEntry",
+    "IN_FORCE_SQL",
+    "KIND_LABELS",
+    "LINKS_MAX",
+    "LINK_MAX",
+    "LIST_LIMIT",
+    "LIVE_SQL",
+    "LOG_MAX",
+    "ListRow",
+    "MAX_OWNERS",
+    "MAX_PARTIES",
+    "MILESTONE_MAX",
+    "Milestone",
+    "MouService",
+    "OWNER_NOTICE_KIND",
+    "Party",
+    "PartyInput",
+    "PlanStats",
+    "REASON_MAX",
+    "ReminderContext",
+    "SETTING_SPECS",
+    "SUMMARY_MAX",
+    "TITLE_MAX",
+    "Term",
+    "UPCOMING_LIMIT",
+    "clean_text",
+    "clean_title",
+    "describe_due",
+    "parse_day",
+    "parse_links",
 ]
 
 
@@ -135,8 +176,8 @@ class MouService(AgreementsMixin, OwnersMixin, RemindersMixin, ExportsMixin):
             cities = await self.places.city_choices(query, guild_id=guild_id)
             return [(c.label, str(c.city_id)) for c in cities]
         rows = await self.db.fetchall(
-            "SELECT city_name, country, COUNT(*) AS n FROM mou_parties WHERE guild_id = ? AND city_name LIKE ? "
-            "GROUP BY city_name COLLATE NOCASE, country ORDER BY n DESC, city_name LIMIT 25",
+            "SELECT city_name, country, COUNT(*) AS n FROM mou_parties WHERE guild_id = ? AND city_name LIKE "
+            "? GROUP BY city_name COLLATE NOCASE, country ORDER BY n DESC, city_name LIMIT 25",
             (guild_id, f"%{query.strip()}%"),
         )
         out = []

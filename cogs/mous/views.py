@@ -28,16 +28,28 @@ class AddModal(BaseModal):
     Anyone may record an agreement, so no right is re-checked on submit (guard=None)."""
 
     summary: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
-        label="Summary", custom_id="mou_add_summary", style=discord.TextStyle.paragraph, required=False, max_length=SUMMARY_MAX,
+        label="Summary",
+        custom_id="mou_add_summary",
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=SUMMARY_MAX,
         placeholder="What the agreement covers, in a few sentences",
     )
     focus: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
-        label="Departments or focus areas", custom_id="mou_add_focus", style=discord.TextStyle.short, required=False, max_length=FOCUS_MAX,
+        label="Departments or focus areas",
+        custom_id="mou_add_focus",
+        style=discord.TextStyle.short,
+        required=False,
+        max_length=FOCUS_MAX,
         placeholder="e.g. culture, youth exchange, climate",
     )
     links: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
-        label="Links to documents (one per line)", custom_id="mou_add_links", style=discord.TextStyle.paragraph, required=False,
-        max_length=2000, placeholder="https://…",
+        label="Links to documents (one per line)",
+        custom_id="mou_add_links",
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=2000,
+        placeholder="https://…",
     )
 
     def __init__(self, title: str, on_submit: Submit) -> None:
@@ -46,7 +58,9 @@ class AddModal(BaseModal):
 
     @acknowledge_first()
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await self._submit(interaction, self.summary.value or "", self.focus.value or "", self.links.value or "")
+        await self._submit(
+            interaction, self.summary.value or "", self.focus.value or "", self.links.value or ""
+        )
 
 
 class LeaveOwnerButton(
@@ -73,7 +87,9 @@ class LeaveOwnerButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             if interaction.user.id != self.user_id:
-                raise PermissionDenied("This button is for the member who was made an owner; only they can use it.")
+                raise PermissionDenied(
+                    "This button is for the member who was made an owner; only they can use it."
+                )
             cog: Mous | None = interaction.client.get_cog("Mous")
             if cog is None:
                 raise RuntimeError("the MOU tracker is not loaded")

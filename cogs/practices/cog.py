@@ -1,4 +1,8 @@
-"""/practice: share, curate, search and show best practices."""
+"""/practice: share, curate, search and show best practices.
+
+Why this file is over 700 lines: it is the Discord side of fourteen subcommands plus the decision
+notices and announcements they enqueue; every rule, query and piece of text lives elsewhere (library.py,
+ranking.py, embeds.py, views.py). Each command is a few lines of parse, check, call and render."""
 
 from __future__ import annotations
 
@@ -173,7 +177,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                                                                       resubmitted=resubmitted)],
                                       view=review_view(p))
         except discord.HTTPException:
-            log.warning("could not post review card for practice %s in guild %s", p.id, guild.id, exc_info=True)
+            log.warning(
+                "could not post review card for practice %s in guild %s", p.id, guild.id, exc_info=True
+            )
             return "I couldn't post it in the review channel; moderators will find it with `/practice queue`."
         await self.service.set_review_message(guild.id, p.id, msg.channel.id, msg.id)
         return "Moderators have been notified in the review channel."
@@ -199,8 +205,11 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                               allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
                 log.info("could not update review card of practice %s", p.id, exc_info=True)
-        notes = [await self._deliver_now(guild.id, notice_key(p.id, p.version), "the submitter's notice")
-                 if p.submitter_id != FORMER_MEMBER else "Its submitter is a former member, so nobody was told."]
+        notes = [
+            await self._deliver_now(guild.id, notice_key(p.id, p.version), "the submitter's notice")
+            if p.submitter_id != FORMER_MEMBER
+            else "Its submitter is a former member, so nobody was told."
+        ]
         if p.status == "approved":
             notes.append(await self._deliver_now(guild.id, announce_key(p.id, p.version), "the announcement"))
         return " ".join(n for n in notes if n)
@@ -235,14 +244,22 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             return "The submitter was told by DM."
         target = (await self.bot.settings.get(job.guild_id)).review_channel_id
         if not target:
-            raise SkipJob("I couldn't reach the submitter: their DMs are closed and there is no review channel.")
+            raise SkipJob(
+                "I couldn't reach the submitter: their DMs are closed and there is no review channel."
+            )
         try:
-            await self.bot.post(target, f"<@{p.submitter_id}> {text}", nonce=job.nonce_for(f"channel:{target}"),
-                                allowed_mentions=discord.AllowedMentions(
-                                    everyone=False, roles=False, users=[discord.Object(p.submitter_id)]))
+            await self.bot.post(
+                target,
+                f"<@{p.submitter_id}> {text}",
+                nonce=job.nonce_for(f"channel:{target}"),
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False, users=[discord.Object(p.submitter_id)]
+                ),
+            )
         except (discord.NotFound, discord.Forbidden) as exc:
-            raise PermanentJobError("I couldn't reach the submitter (DMs closed, review channel unavailable).") \
-                from exc
+            raise PermanentJobError(
+                "I couldn't reach the submitter (DMs closed, review channel unavailable)."
+            ) from exc
         return "The submitter's DMs are closed, so I mentioned them in the review channel."
 
     async def _announce_job(self, job: Job) -> str:
@@ -259,15 +276,17 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                       nonce=job.nonce_for(f"channel:{channel_id}"))
         except (discord.NotFound, discord.Forbidden) as exc:
             log.warning("announcement of practice %s failed", p.id, exc_info=True)
-            raise PermanentJobError("I couldn't post the announcement (check my permissions in the announcements "
-                                    "channel).") from exc
+            raise PermanentJobError(
+                "I couldn't post the announcement (check my permissions in the announcements channel)."
+            ) from exc
         thread_id: int | None = None
         note = f"Announced in <#{channel_id}>."
         try:
             # bot.post() sends through a PartialMessageable without guild info, and discord.py refuses
             # to open a thread on such a message: address the same message with its guild attached.
-            anchor = self.bot.get_partial_messageable(msg.channel.id, guild_id=job.guild_id).get_partial_message(
-                msg.id)
+            anchor = self.bot.get_partial_messageable(
+                msg.channel.id, guild_id=job.guild_id
+            ).get_partial_message(msg.id)
             try:
                 thread: discord.abc.Messageable = await anchor.create_thread(
                     name=clip(f"#{p.id} {' '.join(p.title.split())}", 100), auto_archive_duration=10080)
@@ -286,12 +305,17 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         return note
 
     # -- votes -------------------------------------------------------------------------------
-    async def _refresh_votes(self, interaction: discord.Interaction[Any], practice_id: int, note: str) -> None:
+    async def _refresh_votes(
+        self, interaction: discord.Interaction[Any], practice_id: int, note: str
+    ) -> None:
         assert interaction.guild_id is not None
         p = await self.service.get(interaction.guild_id, practice_id)
         counts = await self.service.counts(interaction.guild_id, practice_id)
         msg = interaction.message
-        if msg is not None and interaction.response.type in (None, discord.InteractionResponseType.deferred_message_update):
+        if msg is not None and interaction.response.type in (
+            None,
+            discord.InteractionResponseType.deferred_message_update,
+        ):
             embed = render.practice_embed(p, counts)
             if msg.embeds and (msg.embeds[0].title or "").startswith("New practice"):
                 embed = render.announcement_embed(p)
@@ -327,8 +351,14 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         city = await self.bot.features.places.member_city(gid, interaction.user.id)
         if city is not None:
             await acknowledge(interaction, update=True)
-            added, counts = await self.service.adopt(gid, practice_id, interaction.user.id, city_id=city.city_id,
-                                                     city_name=city.name, country=city.country)
+            added, counts = await self.service.adopt(
+                gid,
+                practice_id,
+                interaction.user.id,
+                city_id=city.city_id,
+                city_name=city.name,
+                country=city.country,
+            )
             await self._refresh_votes(interaction, practice_id,
                                       f"Recorded: {render.md_line(city.label, 100)} adopted it "
                                       f"(from your profile). {counts.adopted} adoption(s) so far.")
@@ -341,7 +371,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             await interaction.response.send_modal(city_modal(self, practice_id))
 
     @acknowledge_first()
-    async def record_adoption(self, interaction: discord.Interaction[Any], practice_id: int, city: str) -> None:
+    async def record_adoption(
+        self, interaction: discord.Interaction[Any], practice_id: int, city: str
+    ) -> None:
         assert interaction.guild_id is not None
         city_id, name, country, _ = await self._city(interaction.guild_id, city)
         added, counts = await self.service.adopt(interaction.guild_id, practice_id, interaction.user.id,
@@ -370,8 +402,17 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         language: app_commands.Range[str, 1, 35] | None = None,
     ) -> None:
         await check_creation(interaction, "practice")
-        meta, note = await self._meta(interaction, city=city, topic=topic, sdgs=sdgs, network=network, year=year,
-                                      contact=contact, links=links, language=language)
+        meta, note = await self._meta(
+            interaction,
+            city=city,
+            topic=topic,
+            sdgs=sdgs,
+            network=network,
+            year=year,
+            contact=contact,
+            links=links,
+            language=language,
+        )
 
         async def submitted(inter: discord.Interaction[Any], draft: Draft) -> None:
             await self._share_submitted(inter, draft, meta, note)
@@ -392,10 +433,15 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                               for p in similar)
             view = Confirm(interaction.user.id, yes="Go on, it's different", no="Stop")
             await interaction.response.send_message(
-                embed=make_embed("Possible duplicates",
-                                 f"These practices from {render.md_line(meta.city_name, 100)} look similar:\n{lines}"
-                                 "\n\nSave yours anyway?"),
-                view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
+                embed=make_embed(
+                    "Possible duplicates",
+                    f"These practices from {render.md_line(meta.city_name, 100)} look similar:\n{lines}"
+                    "\n\nSave yours anyway?",
+                ),
+                view=view,
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
             view.message = await interaction.original_response()  # so a timeout disables the buttons
             await view.wait()
             if view.value is not True or view.interaction is None:
@@ -410,17 +456,26 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         async with creation_limit(interaction, "practice"):
             p = await self.service.submit(interaction.guild.id, interaction.user.id, d, meta)
         review_note = await self._post_review_card(interaction.guild, p)
-        await reply(target, f"Thanks! Practice **#{p.id}** “{render.md_line(p.title, 150)}” is saved and waiting "
-                            f"for review. {review_note}{note} You can follow it with `/practice mine`.")
+        await reply(
+            target,
+            f"Thanks! Practice **#{p.id}** “{render.md_line(p.title, 150)}” is saved and waiting "
+            f"for review. {review_note}{note} You can follow it with `/practice mine`.",
+        )
 
-    @app_commands.command(name="edit", description="Edit a practice (submitter while not approved; moderators)")
+    @app_commands.command(
+        name="edit", description="Edit a practice (submitter while not approved; moderators)"
+    )
     @app_commands.describe(id="The practice", city="New city", topic="New topics, comma-separated",
                            sdgs="New SDGs", network="New network", year="New start year",
                            contact="New contact", links="New links (replace all)", language="New language")
     @guild_only_check()
     async def edit(
-        self, interaction: discord.Interaction[Any], id: int, city: app_commands.Range[str, 1, 100] | None = None,
-        topic: app_commands.Range[str, 1, 200] | None = None, sdgs: app_commands.Range[str, 1, 80] | None = None,
+        self,
+        interaction: discord.Interaction[Any],
+        id: int,
+        city: app_commands.Range[str, 1, 100] | None = None,
+        topic: app_commands.Range[str, 1, 200] | None = None,
+        sdgs: app_commands.Range[str, 1, 80] | None = None,
         network: app_commands.Range[str, 1, 120] | None = None,
         year: app_commands.Range[int, 1800, 2200] | None = None,
         contact: app_commands.Range[str, 1, 200] | None = None,
@@ -438,14 +493,26 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                 p.city_id, p.city_name, p.country, "")
             n_id, n_name = (await self._network(interaction.guild_id, network)) if network else (
                 p.network_id, p.network_name)
-            k_id, k_text = _member_mention_or_text(contact) if contact else (p.contact_user_id, p.contact_text)
-            meta = validate_meta(Meta(
-                city_name=c_name, city_id=c_id, country=c_country,
-                topics=parse_topics(topic) if topic else p.topics, sdgs=parse_sdgs(sdgs) if sdgs else p.sdgs,
-                network_id=n_id, network_name=n_name, year_started=year if year is not None else p.year_started,
-                contact_user_id=k_id, contact_text=k_text, links=parse_links(links) if links else p.links,
-                language=language or p.language,
-            ), now=self.bot.clock())
+            k_id, k_text = (
+                _member_mention_or_text(contact) if contact else (p.contact_user_id, p.contact_text)
+            )
+            meta = validate_meta(
+                Meta(
+                    city_name=c_name,
+                    city_id=c_id,
+                    country=c_country,
+                    topics=parse_topics(topic) if topic else p.topics,
+                    sdgs=parse_sdgs(sdgs) if sdgs else p.sdgs,
+                    network_id=n_id,
+                    network_name=n_name,
+                    year_started=year if year is not None else p.year_started,
+                    contact_user_id=k_id,
+                    contact_text=k_text,
+                    links=parse_links(links) if links else p.links,
+                    language=language or p.language,
+                ),
+                now=self.bot.clock(),
+            )
         version = p.version
 
         async def still_allowed(inter: discord.Interaction[Any]) -> None:
@@ -480,8 +547,11 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                     log.info("could not update announcement of practice %s", new.id, exc_info=True)
             await reply(inter, f"Practice #{new.id} updated.{extra}{note}")
 
-        await interaction.response.send_modal(PracticeModal(heading=f"Edit practice #{p.id}", on_done=submitted,
-                                                            draft=p.draft, guard=still_allowed))
+        await interaction.response.send_modal(
+            PracticeModal(
+                heading=f"Edit practice #{p.id}", on_done=submitted, draft=p.draft, guard=still_allowed
+            )
+        )
 
     # -- commands: moderation ---------------------------------------------------------------
     @app_commands.command(name="queue", description="Moderators: practices waiting for review, oldest first")
@@ -519,7 +589,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         await self.run_decision(interaction, id, "request_changes", reason=reason, version=None)
 
     @acknowledge_first()
-    @app_commands.command(name="duplicate", description="Moderators: close a practice as a duplicate of another")
+    @app_commands.command(
+        name="duplicate", description="Moderators: close a practice as a duplicate of another"
+    )
     @app_commands.describe(id="The duplicate", of="The original that stays")
     @moderator_only()
     async def duplicate(self, interaction: discord.Interaction[Any], id: int, of: int) -> None:
@@ -529,7 +601,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         await reply(interaction, f"Practice #{p.id} is closed as a duplicate of #{of}. {notes}")
 
     @acknowledge_first()
-    @app_commands.command(name="archive", description="Moderators: take an approved practice out of the library")
+    @app_commands.command(
+        name="archive", description="Moderators: take an approved practice out of the library"
+    )
     @app_commands.describe(id="The practice")
     @moderator_only()
     async def archive(self, interaction: discord.Interaction[Any], id: int) -> None:
@@ -542,7 +616,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @app_commands.describe(format="csv or json")
     @expensive(*EXPORT_LIMIT)
     @moderator_only()
-    async def export(self, interaction: discord.Interaction[Any], format: Literal["csv", "json"] = "csv") -> None:
+    async def export(
+        self, interaction: discord.Interaction[Any], format: Literal["csv", "json"] = "csv"
+    ) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         rows = await self.service.export_rows(interaction.guild_id)
@@ -583,12 +659,18 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         await search_paginator(self.service, result, query, interaction.user.id).start(interaction)
 
     @app_commands.command(name="show", description="Show a practice in full, with Useful / Adopted buttons")
-    @app_commands.describe(id="The practice", public="Post it in the channel for everyone (default: only you)")
+    @app_commands.describe(
+        id="The practice", public="Post it in the channel for everyone (default: only you)"
+    )
     @guild_only_check()
     async def show(self, interaction: discord.Interaction[Any], id: int, public: bool = False) -> None:
         assert interaction.guild_id is not None
         p = await self.service.get(interaction.guild_id, id)
-        if p.status != "approved" and p.submitter_id != interaction.user.id and not await is_moderator(interaction):
+        if (
+            p.status != "approved"
+            and p.submitter_id != interaction.user.id
+            and not await is_moderator(interaction)
+        ):
             raise NotFound(f"Practice #{id} is not in the library (it may be under review or archived).")
         counts = await self.service.counts(interaction.guild_id, id)
         view = vote_view(p.id, counts) if p.status == "approved" else None
@@ -605,7 +687,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             return
         await paginate(interaction, render.list_pages("Your practices", items))
 
-    @app_commands.command(name="stats", description="What the library holds by topic, SDG, country and region")
+    @app_commands.command(
+        name="stats", description="What the library holds by topic, SDG, country and region"
+    )
     @guild_only_check()
     async def stats(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild is not None
@@ -619,7 +703,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             return []
         # titles under review, rejected or archived: only the submitter's own, unless a moderator asks
         viewer = None if await is_moderator(interaction) else interaction.user.id
-        rows = await self.service.autocomplete(interaction.guild_id, current, statuses=statuses, viewer_id=viewer)
+        rows = await self.service.autocomplete(
+            interaction.guild_id, current, statuses=statuses, viewer_id=viewer
+        )
         return [app_commands.Choice(name=choice_name(f"#{pid} {title} ({STATUS_LABELS[st]})"), value=pid)
                 for pid, title, st in rows]
 

@@ -107,7 +107,8 @@ def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | 
     if p.links:
         fields.append(("Links", "\n".join(md_line(u, 200) for u in p.links), False))
     if counts is not None:
-        line = f"👍 {counts.useful} found it useful · 🏙️ adopted in {counts.adopted} cit{'y' if counts.adopted == 1 else 'ies'}"
+        cities = "city" if counts.adopted == 1 else "cities"
+        line = f"👍 {counts.useful} found it useful · 🏙️ adopted in {counts.adopted} {cities}"
         if counts.adopting_cities:
             line += ": " + md_line(", ".join(counts.adopting_cities), 600)
         fields.append(("Community", line, False))
@@ -127,8 +128,12 @@ def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | 
 
 def review_card(p: Practice, *, similar: Sequence[Practice] = (), resubmitted: bool = False,
                 edited: bool = False) -> discord.Embed:
-    e = practice_embed(p, heading="Resubmitted" if resubmitted else "Edited, to review" if edited else "To review")
-    e.description = clip(f"Submitted by {member_ref(p.submitter_id)} {ts(p.created_at)}\n\n" + (e.description or ""), 1800)
+    e = practice_embed(
+        p, heading="Resubmitted" if resubmitted else "Edited, to review" if edited else "To review"
+    )
+    e.description = clip(
+        f"Submitted by {member_ref(p.submitter_id)} {ts(p.created_at)}\n\n" + (e.description or ""), 1800
+    )
     if similar:
         e.add_field(name="Possible duplicates",
                     value=clip("\n".join(f"#{s.id} {md_line(s.title, 120)} ({STATUS_LABELS[s.status]})"
@@ -191,9 +196,12 @@ def search_page(result: SearchResult, query: str | None, index: int) -> discord.
     filters = ", ".join(f"{k}: {md_line(v, 60)}" for k, v in result.filters)
     head = ""
     if result.corrected is not None:
-        head = f"No results for “{md_line(query, 100)}”. Showing results for **{md_line(' '.join(result.corrected), 100)}**.\n\n"
+        corrected = md_line(" ".join(result.corrected), 100)
+        head = f"No results for “{md_line(query, 100)}”. Showing results for **{corrected}**.\n\n"
     title = f"Practices matching “{md_line(query, 80)}”" if result.terms else "Approved practices"
-    plus = "+" if result.more or not result.complete else ""  # not complete: only the first pages are ranked yet
+    plus = (
+        "+" if result.more or not result.complete else ""
+    )  # not complete: only the first pages are ranked yet
     footer_bits = [f"{len(result.hits)}{plus} result{'s' if len(result.hits) != 1 or plus else ''}"]
     if filters:
         footer_bits.append(f"filters: {filters}")
@@ -218,7 +226,9 @@ def no_results_message(query: str | None, result: SearchResult) -> str:
     return f"{what} yet. Share one with `/practice share`."
 
 
-def list_pages(title: str, practices: Sequence[Practice], *, footer: str | None = None) -> list[discord.Embed]:
+def list_pages(
+    title: str, practices: Sequence[Practice], *, footer: str | None = None
+) -> list[discord.Embed]:
     lines = []
     for p in practices:
         extra = ""
@@ -259,5 +269,7 @@ def stats_embed(s: Stats, guild_name: str | None = None) -> discord.Embed:
 
 def announcement_embed(p: Practice) -> discord.Embed:
     e = practice_embed(p, heading="New practice")
-    e.description = clip((e.description or "") + "\n\nQuestions for the contact? Ask in the thread below.", 2000)
+    e.description = clip(
+        (e.description or "") + "\n\nQuestions for the contact? Ask in the thread below.", 2000
+    )
     return e

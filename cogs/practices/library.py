@@ -77,8 +77,8 @@ class LibraryMixin:
             (guild_id, practice_id), 0,
         )
         rows = await self.db.fetchall(
-            "SELECT city_name, country, COUNT(*) AS n FROM practice_adoptions WHERE guild_id = ? AND practice_id = ? "
-            "GROUP BY city_name COLLATE NOCASE, country ORDER BY n DESC, city_name LIMIT 10",
+            "SELECT city_name, country, COUNT(*) AS n FROM practice_adoptions WHERE guild_id = ? AND "
+            "practice_id = ? GROUP BY city_name COLLATE NOCASE, country ORDER BY n DESC, city_name LIMIT 10",
             (guild_id, practice_id),
         )
         adopted = await self.db.fetchval(
@@ -90,30 +90,40 @@ class LibraryMixin:
 
     async def revisions(self, guild_id: int, practice_id: int, limit: int = 50) -> list[Revision]:
         rows = await self.db.fetchall(
-            "SELECT actor_id, action, at_ms, changes FROM practice_revisions WHERE guild_id = ? AND practice_id = ? "
-            "ORDER BY id LIMIT ?",
+            "SELECT actor_id, action, at_ms, changes FROM practice_revisions WHERE guild_id = ? AND "
+            "practice_id = ? ORDER BY id LIMIT ?",
             (guild_id, practice_id, limit),
         )
-        return [Revision(r["actor_id"], r["action"], from_ms(r["at_ms"]), json.loads(r["changes"])) for r in rows]
+        return [
+            Revision(r["actor_id"], r["action"], from_ms(r["at_ms"]), json.loads(r["changes"])) for r in rows
+        ]
 
     async def queue(self, guild_id: int, limit: int = 200) -> list[Practice]:
         rows = await self.db.fetchall(
-            f"SELECT {_COLUMNS} FROM practices WHERE guild_id = ? AND status IN ('pending', 'changes_requested') "
-            "ORDER BY created_ms, id LIMIT ?",
+            f"SELECT {_COLUMNS} FROM practices WHERE guild_id = ? AND status IN ('pending', "
+            "'changes_requested') ORDER BY created_ms, id LIMIT ?",
             (guild_id, limit),
         )
         return [_row_to_practice(r) for r in rows]
 
     async def mine(self, guild_id: int, user_id: int, limit: int = 100) -> list[Practice]:
         rows = await self.db.fetchall(
-            f"SELECT {_COLUMNS} FROM practices WHERE guild_id = ? AND submitter_id = ? ORDER BY id DESC LIMIT ?",
+            f"SELECT {_COLUMNS} FROM practices WHERE guild_id "
+            "= ? AND submitter_id = ? ORDER BY id DESC LIMIT ?",
             (guild_id, user_id, limit),
         )
         return [_row_to_practice(r) for r in rows]
 
     async def similar(
-        self, guild_id: int, title: str, *, city_id: int | None, city_name: str, exclude_id: int | None = None,
-        threshold: float = 0.5, viewer_id: int | None = None,
+        self,
+        guild_id: int,
+        title: str,
+        *,
+        city_id: int | None,
+        city_name: str,
+        exclude_id: int | None = None,
+        threshold: float = 0.5,
+        viewer_id: int | None = None,
     ) -> list[Practice]:
         """Practices of the same city whose title looks like `title` (possible duplicates).
 
@@ -124,7 +134,14 @@ class LibraryMixin:
             "AND ((? IS NOT NULL AND city_id = ?) OR city_name = ? COLLATE NOCASE) "
             "AND status IN ('pending', 'changes_requested', 'approved') AND id IS NOT ? "
             f"{VISIBLE_TO if viewer_id is not None else ''}ORDER BY id LIMIT 500",
-            (guild_id, city_id, city_id, city_name, exclude_id, *((viewer_id,) if viewer_id is not None else ())),
+            (
+                guild_id,
+                city_id,
+                city_id,
+                city_name,
+                exclude_id,
+                *((viewer_id,) if viewer_id is not None else ()),
+            ),
         )
         scored = [(title_similarity(title, r["title"]), _row_to_practice(r)) for r in rows]
         return [p for s, p in sorted(scored, key=lambda x: -x[0]) if s >= threshold][:5]
@@ -143,15 +160,17 @@ class LibraryMixin:
         viewer = (viewer_id,) if viewer_id is not None else ()
         if cur.isdigit():
             rows = await self.db.fetchall(
-                f"SELECT id, title, status FROM practices WHERE guild_id = ? AND status IN ({placeholders(len(statuses))}) "
-                f"AND CAST(id AS TEXT) LIKE ? {visible}ORDER BY id DESC LIMIT ?",
+                "SELECT id, title, status FROM practices WHERE guild_id = ? AND status IN "
+                f"({placeholders(len(statuses))}) AND CAST(id AS "
+                f"TEXT) LIKE ? {visible}ORDER BY id DESC LIMIT ?",
                 (guild_id, *statuses, cur + "%", *viewer, limit),
             )
         else:
             like = "%" + cur.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = await self.db.fetchall(
-                f"SELECT id, title, status FROM practices WHERE guild_id = ? AND status IN ({placeholders(len(statuses))}) "
-                f"AND title LIKE ? ESCAPE '\\' {visible}ORDER BY id DESC LIMIT ?",
+                "SELECT id, title, status FROM practices WHERE guild_id = ? AND status IN "
+                f"({placeholders(len(statuses))}) AND title LIKE "
+                f"? ESCAPE '\\' {visible}ORDER BY id DESC LIMIT ?",
                 (guild_id, *statuses, like, *viewer, limit),
             )
         return [(r["id"], r["title"], r["status"]) for r in rows]
@@ -168,8 +187,8 @@ class LibraryMixin:
     async def known_networks(self, guild_id: int, current: str, limit: int = 25) -> list[str]:
         like = "%" + current.strip().replace("%", "").replace("_", "") + "%"
         rows = await self.db.fetchall(
-            "SELECT network_name, COUNT(*) AS n FROM practices WHERE guild_id = ? AND network_name IS NOT NULL "
-            "AND network_name LIKE ? GROUP BY network_name COLLATE NOCASE ORDER BY n DESC LIMIT ?",
+            "SELECT network_name, COUNT(*) AS n FROM practices WHERE guild_id = ? AND network_name IS NOT "
+            "NULL AND network_name LIKE ? GROUP BY network_name COLLATE NOCASE ORDER BY n DESC LIMIT ?",
             (guild_id, like, limit),
         )
         return [r["network_name"] for r in rows]
@@ -187,7 +206,13 @@ class LibraryMixin:
 
     # -- writes ------------------------------------------------------------------------------
     async def _revision(
-        self, guild_id: int, practice_id: int, actor_id: int | None, action: str, changes: dict[str, Any], now: int
+        self,
+        guild_id: int,
+        practice_id: int,
+        actor_id: int | None,
+        action: str,
+        changes: dict[str, Any],
+        now: int,
     ) -> None:
         await self.db.execute(
             "INSERT INTO practice_revisions (guild_id, practice_id, actor_id, action, at_ms, changes) "
@@ -203,19 +228,44 @@ class LibraryMixin:
         now = to_ms(now_dt)
         async with self.db.transaction():
             pid = await self.db.execute(
-                "INSERT INTO practices (guild_id, status, topics_mask, sdgs_mask, city_id, network_id, city_name, "
-                "country, network_name, submitter_id, contact_user_id, contact_text, year_started, links, language, "
-                "created_ms, updated_ms, title, summary, approach, results, lessons) "
-                "VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, topics_mask(m.topics), sdgs_mask(m.sdgs), m.city_id, m.network_id, m.city_name,
-                 m.country, m.network_name, submitter_id, m.contact_user_id, m.contact_text, m.year_started,
-                 json.dumps(list(m.links)), m.language, now, now, d.title, d.summary, d.approach, d.results,
-                 d.lessons),
+                "INSERT INTO practices (guild_id, status, topics_mask, sdgs_mask, city_id, network_id, "
+                "city_name, country, network_name, submitter_id, contact_user_id, contact_text, "
+                "year_started, links, language, created_ms, updated_ms, title, summary, approach, results, "
+                "lessons) VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    topics_mask(m.topics),
+                    sdgs_mask(m.sdgs),
+                    m.city_id,
+                    m.network_id,
+                    m.city_name,
+                    m.country,
+                    m.network_name,
+                    submitter_id,
+                    m.contact_user_id,
+                    m.contact_text,
+                    m.year_started,
+                    json.dumps(list(m.links)),
+                    m.language,
+                    now,
+                    now,
+                    d.title,
+                    d.summary,
+                    d.approach,
+                    d.results,
+                    d.lessons,
+                ),
             )
             await self._revision(guild_id, pid, submitter_id, "submit", {"title": d.title}, now)
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=submitter_id, action="practice.submit", entity="practice",
-                entity_id=pid, changes={"title": d.title, "city": m.city_name, "topics": list(m.topics)}, at=now_dt,
+                self.db,
+                guild_id=guild_id,
+                actor_id=submitter_id,
+                action="practice.submit",
+                entity="practice",
+                entity_id=pid,
+                changes={"title": d.title, "city": m.city_name, "topics": list(m.topics)},
+                at=now_dt,
             )
         return await self.get(guild_id, pid)
 
@@ -255,20 +305,31 @@ class LibraryMixin:
             current = await self.get(guild_id, practice_id)
             version = current.version if expected_version is None else expected_version
             n = await self.db.execute(
-                "UPDATE practices SET status = ?, decided_by = ?, decided_ms = ?, reason = ?, updated_ms = ?, "
-                "version = version + 1, approved_ms = CASE WHEN ? = 'approved' THEN ? ELSE approved_ms END "
-                "WHERE guild_id = ? AND id = ? AND version = ? AND status IN ('pending', 'changes_requested')",
+                "UPDATE practices SET status = ?, decided_by = ?, decided_ms = ?, reason = ?, updated_ms = "
+                "?, version = version + 1, approved_ms = CASE WHEN ? = 'approved' THEN ? ELSE approved_ms "
+                "END WHERE guild_id = ? AND id = ? AND version = "
+                "? AND status IN ('pending', 'changes_requested')",
                 (new_status, actor_id, now, reason, now, new_status, now, guild_id, practice_id, version),
             )
             if n != 1:
                 raise await self._conflict(guild_id, practice_id, verb)
             await self._revision(
-                guild_id, practice_id, actor_id, action, {"status": [current.status, new_status], "reason": reason},
+                guild_id,
+                practice_id,
+                actor_id,
+                action,
+                {"status": [current.status, new_status], "reason": reason},
                 now,
             )
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=actor_id, action=audit_action, entity="practice",
-                entity_id=practice_id, changes={"status": [current.status, new_status], "reason": reason}, at=now_dt,
+                self.db,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action=audit_action,
+                entity="practice",
+                entity_id=practice_id,
+                changes={"status": [current.status, new_status], "reason": reason},
+                at=now_dt,
             )
             await self._enqueue_notices(guild_id, practice_id, version + 1, announce=new_status == "approved",
                                         notify=current.submitter_id != FORMER_MEMBER)
@@ -278,7 +339,8 @@ class LibraryMixin:
 
     async def _enqueue_notices(self, guild_id: int, practice_id: int, version: int, *, announce: bool,
                                notify: bool = True) -> None:
-        """Inside the decision's transaction: the submitter's notice (none for a former member, who asked to be
+        """Inside the decision's transaction: the submitter's notice (none for a former member, who asked to
+        be
         forgotten), and the announcement of an approval."""
         if self.scheduler is None:
             return
@@ -292,7 +354,13 @@ class LibraryMixin:
                                           dedupe_key=announce_key(practice_id, version), payload=payload)
 
     async def mark_duplicate(
-        self, guild_id: int, practice_id: int, of_id: int, *, actor_id: int, expected_version: int | None = None
+        self,
+        guild_id: int,
+        practice_id: int,
+        of_id: int,
+        *,
+        actor_id: int,
+        expected_version: int | None = None,
     ) -> Practice:
         if practice_id == of_id:
             raise InvalidInput("A practice can't be a duplicate of itself.")
@@ -311,7 +379,8 @@ class LibraryMixin:
             n = await self.db.execute(
                 "UPDATE practices SET status = 'rejected', duplicate_of = ?, decided_by = ?, decided_ms = ?, "
                 "reason = ?, updated_ms = ?, version = version + 1 "
-                "WHERE guild_id = ? AND id = ? AND version = ? AND status IN ('pending', 'changes_requested', 'approved')",
+                "WHERE guild_id = ? AND id = ? AND version = ? AND "
+                "status IN ('pending', 'changes_requested', 'approved')",
                 (of_id, actor_id, now, reason, now, guild_id, practice_id, version),
             )
             if n != 1:
@@ -321,8 +390,13 @@ class LibraryMixin:
                                                                "duplicate_of": of_id}, now,
             )
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=actor_id, action="practice.duplicate", entity="practice",
-                entity_id=practice_id, changes={"status": [current.status, "rejected"], "duplicate_of": of_id},
+                self.db,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action="practice.duplicate",
+                entity="practice",
+                entity_id=practice_id,
+                changes={"status": [current.status, "rejected"], "duplicate_of": of_id},
                 at=now_dt,
             )
             await self._enqueue_notices(guild_id, practice_id, version + 1, announce=False,
@@ -341,7 +415,8 @@ class LibraryMixin:
                 if current.status == "archived":
                     raise await self._conflict(guild_id, practice_id, "archive")
                 raise InvalidInput(
-                    f"Only approved practices can be archived; #{practice_id} is {STATUS_LABELS[current.status]}."
+                    "Only approved practices can be archived; "
+                    f"#{practice_id} is {STATUS_LABELS[current.status]}."
                 )
             version = current.version if expected_version is None else expected_version
             n = await self.db.execute(
@@ -351,7 +426,9 @@ class LibraryMixin:
             )
             if n != 1:
                 raise await self._conflict(guild_id, practice_id, "archive")
-            await self._revision(guild_id, practice_id, actor_id, "archive", {"status": ["approved", "archived"]}, now)
+            await self._revision(
+                guild_id, practice_id, actor_id, "archive", {"status": ["approved", "archived"]}, now
+            )
             await audit.record(
                 self.db, guild_id=guild_id, actor_id=actor_id, action="practice.archive", entity="practice",
                 entity_id=practice_id, changes={"status": ["approved", "archived"]}, at=now_dt,
@@ -371,8 +448,15 @@ class LibraryMixin:
             )
 
     async def edit(
-        self, guild_id: int, practice_id: int, *, actor_id: int, is_moderator: bool, draft: Draft | None = None,
-        meta: Meta | None = None, expected_version: int | None = None,
+        self,
+        guild_id: int,
+        practice_id: int,
+        *,
+        actor_id: int,
+        is_moderator: bool,
+        draft: Draft | None = None,
+        meta: Meta | None = None,
+        expected_version: int | None = None,
     ) -> tuple[Practice, bool]:
         """Apply new texts and/or metadata. Returns (practice, resubmitted) where resubmitted is
         True when a `changes_requested` practice went back to `pending`."""
@@ -397,8 +481,20 @@ class LibraryMixin:
                     changes[name] = [old, new]
             new_vals: dict[str, Any] = {}
             if m is not None:
-                for name in ("city_id", "city_name", "country", "topics", "sdgs", "network_id", "network_name",
-                             "year_started", "contact_user_id", "contact_text", "links", "language"):
+                for name in (
+                    "city_id",
+                    "city_name",
+                    "country",
+                    "topics",
+                    "sdgs",
+                    "network_id",
+                    "network_name",
+                    "year_started",
+                    "contact_user_id",
+                    "contact_text",
+                    "links",
+                    "language",
+                ):
                     old, new = getattr(p, name), getattr(m, name)
                     if old != new:
                         changes[name] = [list(old) if isinstance(old, tuple) else old,
@@ -411,19 +507,49 @@ class LibraryMixin:
             if resubmitted:
                 changes["status"] = [p.status, status]
             mm = m or Meta(
-                city_name=p.city_name, topics=p.topics, city_id=p.city_id, country=p.country, sdgs=p.sdgs,
-                network_id=p.network_id, network_name=p.network_name, year_started=p.year_started,
-                contact_user_id=p.contact_user_id, contact_text=p.contact_text, links=p.links, language=p.language,
+                city_name=p.city_name,
+                topics=p.topics,
+                city_id=p.city_id,
+                country=p.country,
+                sdgs=p.sdgs,
+                network_id=p.network_id,
+                network_name=p.network_name,
+                year_started=p.year_started,
+                contact_user_id=p.contact_user_id,
+                contact_text=p.contact_text,
+                links=p.links,
+                language=p.language,
             )
             n = await self.db.execute(
-                "UPDATE practices SET title = ?, summary = ?, approach = ?, results = ?, lessons = ?, city_id = ?, "
-                "city_name = ?, country = ?, topics_mask = ?, sdgs_mask = ?, network_id = ?, network_name = ?, "
-                "year_started = ?, contact_user_id = ?, contact_text = ?, links = ?, language = ?, status = ?, "
-                "updated_ms = ?, version = version + 1 WHERE guild_id = ? AND id = ? AND version = ?",
-                (d.title, d.summary, d.approach, d.results, d.lessons, mm.city_id, mm.city_name, mm.country,
-                 topics_mask(mm.topics), sdgs_mask(mm.sdgs), mm.network_id, mm.network_name, mm.year_started,
-                 mm.contact_user_id, mm.contact_text, json.dumps(list(mm.links)), mm.language, status, now,
-                 guild_id, practice_id, p.version),
+                "UPDATE practices SET title = ?, summary = ?, approach = ?, results = ?, lessons = ?, "
+                "city_id = ?, city_name = ?, country = ?, topics_mask = ?, sdgs_mask = ?, network_id = ?, "
+                "network_name = ?, year_started = ?, contact_user_id = ?, contact_text = ?, links = ?, "
+                "language = ?, status = ?, updated_ms = ?, version = "
+                "version + 1 WHERE guild_id = ? AND id = ? AND version = ?",
+                (
+                    d.title,
+                    d.summary,
+                    d.approach,
+                    d.results,
+                    d.lessons,
+                    mm.city_id,
+                    mm.city_name,
+                    mm.country,
+                    topics_mask(mm.topics),
+                    sdgs_mask(mm.sdgs),
+                    mm.network_id,
+                    mm.network_name,
+                    mm.year_started,
+                    mm.contact_user_id,
+                    mm.contact_text,
+                    json.dumps(list(mm.links)),
+                    mm.language,
+                    status,
+                    now,
+                    guild_id,
+                    practice_id,
+                    p.version,
+                ),
             )
             if n != 1:  # cannot happen inside the transaction, but never overwrite silently
                 raise await self._conflict(guild_id, practice_id, "edit")
@@ -436,7 +562,9 @@ class LibraryMixin:
             self._vocab_changed()
         return await self.get(guild_id, practice_id), resubmitted
 
-    async def set_review_message(self, guild_id: int, practice_id: int, channel_id: int, message_id: int) -> None:
+    async def set_review_message(
+        self, guild_id: int, practice_id: int, channel_id: int, message_id: int
+    ) -> None:
         await self.db.execute(
             "UPDATE practices SET review_channel_id = ?, review_message_id = ? WHERE guild_id = ? AND id = ?",
             (channel_id, message_id, guild_id, practice_id),
@@ -454,7 +582,9 @@ class LibraryMixin:
     async def require_approved(self, guild_id: int, practice_id: int) -> Practice:
         p = await self.get(guild_id, practice_id)
         if p.status != "approved":
-            raise InvalidInput(f"Practice #{p.id} is {STATUS_LABELS[p.status]}; only approved practices take votes.")
+            raise InvalidInput(
+                f"Practice #{p.id} is {STATUS_LABELS[p.status]}; only approved practices take votes."
+            )
         return p
 
     async def endorse(self, guild_id: int, practice_id: int, user_id: int) -> tuple[bool, Counts]:
@@ -463,8 +593,8 @@ class LibraryMixin:
         async with self.db.transaction():
             await self.require_approved(guild_id, practice_id)
             await self.db.execute(
-                "INSERT INTO practice_endorsements (guild_id, practice_id, user_id, at_ms) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (practice_id, user_id) DO NOTHING",
+                "INSERT INTO practice_endorsements (guild_id, practice_id, user_id, at_ms) VALUES (?, ?, ?, "
+                "?) ON CONFLICT (practice_id, user_id) DO NOTHING",
                 (guild_id, practice_id, user_id, to_ms(now_dt)),
             )
             added = await self.db.fetchval("SELECT changes()") == 1
@@ -489,9 +619,17 @@ class LibraryMixin:
         async with self.db.transaction():
             await self.require_approved(guild_id, practice_id)
             await self.db.execute(
-                "INSERT INTO practice_adoptions (guild_id, practice_id, user_id, city_id, city_name, country, at_ms) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (practice_id, user_id) DO NOTHING",
-                (guild_id, practice_id, user_id, city_id, city, (country or "").upper() or None, to_ms(now_dt)),
+                "INSERT INTO practice_adoptions (guild_id, practice_id, user_id, city_id, city_name, "
+                "country, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (practice_id, user_id) DO NOTHING",
+                (
+                    guild_id,
+                    practice_id,
+                    user_id,
+                    city_id,
+                    city,
+                    (country or "").upper() or None,
+                    to_ms(now_dt),
+                ),
             )
             added = await self.db.fetchval("SELECT changes()") == 1
             if added:
@@ -511,12 +649,15 @@ class LibraryMixin:
     # -- stats and export -------------------------------------------------------------------
     async def stats(self, guild_id: int) -> Stats:
         rows = await self.db.fetchall(
-            "SELECT topics_mask, sdgs_mask, country FROM practices WHERE guild_id = ? AND status = 'approved'",
+            "SELECT topics_mask, sdgs_mask, country FROM "
+            "practices WHERE guild_id = ? AND status = 'approved'",
             (guild_id,),
         )
         open_count = await self.db.fetchval(
-            "SELECT COUNT(*) FROM practices WHERE guild_id = ? AND status IN ('pending', 'changes_requested')",
-            (guild_id,), 0,
+            "SELECT COUNT(*) FROM practices WHERE guild_id = "
+            "? AND status IN ('pending', 'changes_requested')",
+            (guild_id,),
+            0,
         )
         topic_n = dict.fromkeys(TOPICS, 0)
         sdg_n = dict.fromkeys(range(1, 18), 0)
@@ -557,15 +698,30 @@ class LibraryMixin:
         out: list[dict[str, Any]] = []
         for r in rows:
             p = _row_to_practice(r)
-            out.append({
-                "id": p.id, "title": p.title, "summary": p.summary, "approach": p.approach, "results": p.results,
-                "lessons": p.lessons, "city": p.city_name, "city_id": p.city_id, "country": p.country,
-                "topics": list(p.topics), "sdgs": list(p.sdgs), "network": p.network_name,
-                "network_id": p.network_id, "year_started": p.year_started,
-                "contact_user_id": p.contact_user_id, "contact": p.contact_text, "links": list(p.links),
-                "language": p.language,
-                "submitter_id": p.submitter_id,  # the writer shows FORMER_MEMBER as "a former member"
-                "approved_at": p.approved_at.isoformat() if p.approved_at else None,
-                "useful": int(r["useful"]), "adopted": int(r["adopted"]),
-            })
+            out.append(
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "summary": p.summary,
+                    "approach": p.approach,
+                    "results": p.results,
+                    "lessons": p.lessons,
+                    "city": p.city_name,
+                    "city_id": p.city_id,
+                    "country": p.country,
+                    "topics": list(p.topics),
+                    "sdgs": list(p.sdgs),
+                    "network": p.network_name,
+                    "network_id": p.network_id,
+                    "year_started": p.year_started,
+                    "contact_user_id": p.contact_user_id,
+                    "contact": p.contact_text,
+                    "links": list(p.links),
+                    "language": p.language,
+                    "submitter_id": p.submitter_id,  # the writer shows FORMER_MEMBER as "a former member"
+                    "approved_at": p.approved_at.isoformat() if p.approved_at else None,
+                    "useful": int(r["useful"]),
+                    "adopted": int(r["adopted"]),
+                }
+            )
         return out

@@ -116,7 +116,9 @@ class SearchMixin:
         rows = await self._run(scan())
         guilds: dict[int, dict[str, list[tuple[str, int]]]] = {}
         for guild_id, term, docs in rows:
-            guilds.setdefault(int(guild_id), {}).setdefault(fts.bucket_key(term), []).append((term, int(docs)))
+            guilds.setdefault(int(guild_id), {}).setdefault(fts.bucket_key(term), []).append(
+                (term, int(docs))
+            )
         self._vocab_all = (generation, guilds)  # stale at once if the library changed meanwhile
         return len(rows)
 
@@ -194,7 +196,9 @@ class SearchMixin:
             return [r[0] for r in rows], True
         target = min(stop, limit) if stop is not None else limit
         tag = f'"{self._tag(guild_id, f)}"'
-        by_row = f.city_id is not None or bool(f.city_name) or f.network_id is not None or bool(f.network_name)
+        by_row = (
+            f.city_id is not None or bool(f.city_name) or f.network_id is not None or bool(f.network_name)
+        )
         found: list[int] = []
         seen: set[int] = set()
 
@@ -254,8 +258,8 @@ class SearchMixin:
             shown_marks = placeholders(min(page, len(ids)))
             snip = f"CASE WHEN p.id IN ({shown_marks}) THEN substr(p.summary, 1, 200) END"
             rows = yield (
-                f"SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, {snip} AS snip FROM practices AS p "
-                f"WHERE p.guild_id = ? AND p.id IN ({placeholders(len(ids))})",
+                f"SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, {snip} AS snip FROM practices "
+                f"AS p WHERE p.guild_id = ? AND p.id IN ({placeholders(len(ids))})",
                 (*ids[:page], guild_id, *ids),
             )
             by_id = {r[0]: r for r in rows}
@@ -303,12 +307,19 @@ class SearchMixin:
         if not page:
             return result
         snips = await self.snippets(result.guild_id, result.match, [h.id for h in page])
-        hits = tuple(replace(h, snippet=snips.get(h.id, "")) if start <= i < start + count and not h.snippet else h
-                     for i, h in enumerate(result.hits))
+        hits = tuple(
+            replace(h, snippet=snips.get(h.id, "")) if start <= i < start + count and not h.snippet else h
+            for i, h in enumerate(result.hits)
+        )
         return replace(result, hits=hits)
 
     async def search(
-        self, guild_id: int, query: str | None, filters: SearchFilters | None = None, *, limit: int = SEARCH_LIMIT,
+        self,
+        guild_id: int,
+        query: str | None,
+        filters: SearchFilters | None = None,
+        *,
+        limit: int = SEARCH_LIMIT,
         first: int | None = FIRST_RESULTS,
     ) -> SearchResult:
         """Approved practices of this guild matching every word of `query` (prefix on the last one),
@@ -327,7 +338,9 @@ class SearchMixin:
         # one worker-thread call and one read snapshot for the whole search
         return await self._run(self._search(guild_id, query, f, limit, first))
 
-    def _search(self, guild_id: int, query: str | None, f: SearchFilters, limit: int, first: int | None = None) -> Steps:
+    def _search(
+        self, guild_id: int, query: str | None, f: SearchFilters, limit: int, first: int | None = None
+    ) -> Steps:
         terms = fts.words(query)
         # The last word is a prefix ("resil" → resilience) unless it is already a whole indexed word:
         # expanding a complete word like "app" to app*, approach, approved… costs a lot and is not
@@ -357,7 +370,9 @@ class SearchMixin:
     def _complete(self, result: SearchResult) -> Steps:
         spec = result.spec or SearchFilters()
         ids, _ = yield from self._ranked_ids(result.guild_id, result.match, spec, result.limit + 1)
-        rows, _ = yield from self._hit_rows(result.guild_id, ids[:result.limit], result.match, 0)  # no snippets
+        rows, _ = yield from self._hit_rows(
+            result.guild_id, ids[: result.limit], result.match, 0
+        )  # no snippets
         known = {h.id: h.snippet for h in result.hits}
         hits = tuple(_hit(r, known.get(r[0], "")) for r in rows)
         return replace(result, hits=hits, more=len(ids) > result.limit, complete=True)
@@ -424,7 +439,9 @@ _FILTERS = (
 CANDIDATE_BUDGET = 8000
 TIER_MIN_CANDIDATES = 1500
 RANK_ID_MASK = (1 << 40) - 1
-RANK_ID = f"({RANK_ID_MASK} - (rowid & {RANK_ID_MASK}))"  # practices_rank rowid -> practice id (migration 006)
+RANK_ID = (
+    f"({RANK_ID_MASK} - (rowid & {RANK_ID_MASK}))"  # practices_rank rowid -> practice id (migration 006)
+)
 HEAD_COLUMNS = "{title summary}"  # practices_head's text columns (not `tags`)
 FTS_COLUMNS = "{title summary approach results lessons}"  # practices_fts's text columns (not `tags`)
 

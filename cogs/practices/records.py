@@ -290,7 +290,9 @@ def parse_sdgs(text: str | Sequence[int] | None) -> tuple[int, ...]:
         cleaned = re.sub(r"(?i)sdgs?", " ", text)
         bad = [tok for tok in re.split(r"[\s,;]+", cleaned) if tok and not (tok.isascii() and tok.isdigit())]
         if bad:
-            raise InvalidInput(f"SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{md_line(bad[0], 30)}”).")
+            raise InvalidInput(
+                f"SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{md_line(bad[0], 30)}”)."
+            )
         nums = [int(tok) for tok in re.split(r"[\s,;]+", cleaned) if tok]
     out: list[int] = []
     for n in nums:
@@ -335,7 +337,9 @@ def split_city_text(text: str) -> tuple[str, str | None]:
 
 def validate_draft(d: Draft) -> Draft:
     title = " ".join(clean_text(d.title).split())
-    out = Draft(title, clean_text(d.summary), clean_text(d.approach), clean_text(d.results), clean_text(d.lessons))
+    out = Draft(
+        title, clean_text(d.summary), clean_text(d.approach), clean_text(d.results), clean_text(d.lessons)
+    )
     for name, value, limit, required in (
         ("Title", out.title, TITLE_MAX, True),
         ("Summary", out.summary, SUMMARY_MAX, True),
@@ -416,8 +420,8 @@ VISIBLE_TO = "AND (status = 'approved' OR submitter_id = ?) "
 _COLUMNS = (
     "id, guild_id, status, version, title, summary, approach, results, lessons, city_id, city_name, country, "
     "topics_mask, sdgs_mask, network_id, network_name, year_started, contact_user_id, contact_text, links, "
-    "language, submitter_id, decided_by, decided_ms, reason, duplicate_of, created_ms, updated_ms, approved_ms, "
-    "review_channel_id, review_message_id, announce_channel_id, announce_message_id, thread_id"
+    "language, submitter_id, decided_by, decided_ms, reason, duplicate_of, created_ms, updated_ms, "
+    "approved_ms, review_channel_id, review_message_id, announce_channel_id, announce_message_id, thread_id"
 )
 
 
@@ -428,18 +432,39 @@ def _hit(r: Any, snippet: str) -> SearchHit:
 
 def _row_to_practice(r: Any) -> Practice:
     return Practice(
-        id=r["id"], guild_id=r["guild_id"], status=r["status"], version=r["version"], title=r["title"],
-        summary=r["summary"], approach=r["approach"], results=r["results"], lessons=r["lessons"],
-        city_id=r["city_id"], city_name=r["city_name"], country=r["country"],
-        topics=mask_topics(r["topics_mask"]), sdgs=mask_sdgs(r["sdgs_mask"]), network_id=r["network_id"],
-        network_name=r["network_name"], year_started=r["year_started"], contact_user_id=r["contact_user_id"],
-        contact_text=r["contact_text"], links=tuple(json.loads(r["links"] or "[]")), language=r["language"],
-        submitter_id=r["submitter_id"], decided_by=r["decided_by"],
-        decided_at=from_ms(r["decided_ms"]) if r["decided_ms"] is not None else None, reason=r["reason"],
-        duplicate_of=r["duplicate_of"], created_at=from_ms(r["created_ms"]), updated_at=from_ms(r["updated_ms"]),
+        id=r["id"],
+        guild_id=r["guild_id"],
+        status=r["status"],
+        version=r["version"],
+        title=r["title"],
+        summary=r["summary"],
+        approach=r["approach"],
+        results=r["results"],
+        lessons=r["lessons"],
+        city_id=r["city_id"],
+        city_name=r["city_name"],
+        country=r["country"],
+        topics=mask_topics(r["topics_mask"]),
+        sdgs=mask_sdgs(r["sdgs_mask"]),
+        network_id=r["network_id"],
+        network_name=r["network_name"],
+        year_started=r["year_started"],
+        contact_user_id=r["contact_user_id"],
+        contact_text=r["contact_text"],
+        links=tuple(json.loads(r["links"] or "[]")),
+        language=r["language"],
+        submitter_id=r["submitter_id"],
+        decided_by=r["decided_by"],
+        decided_at=from_ms(r["decided_ms"]) if r["decided_ms"] is not None else None,
+        reason=r["reason"],
+        duplicate_of=r["duplicate_of"],
+        created_at=from_ms(r["created_ms"]),
+        updated_at=from_ms(r["updated_ms"]),
         approved_at=from_ms(r["approved_ms"]) if r["approved_ms"] is not None else None,
-        review_channel_id=r["review_channel_id"], review_message_id=r["review_message_id"],
-        announce_channel_id=r["announce_channel_id"], announce_message_id=r["announce_message_id"],
+        review_channel_id=r["review_channel_id"],
+        review_message_id=r["review_message_id"],
+        announce_channel_id=r["announce_channel_id"],
+        announce_message_id=r["announce_message_id"],
         thread_id=r["thread_id"],
     )
 

@@ -96,7 +96,74 @@ from cogs.practices.records import (
 )
 
 __all__ = [  # what callers import from here
-    "ANNOUNCE_KIND", "APPROACH_MAX", "BM25_WEIGHTS", "CANDIDATE_BUDGET", "CITY_MAX", "CONTACT_MAX", "Counts", "DECISIONS", "Draft", "FIRST_RESULTS", "FTS_COLUMNS", "HEAD_COLUMNS", "LESSONS_MAX", "LINKS_MAX", "Meta", "NOTICE_GRACE", "NOTICE_KIND", "OPEN_STATUSES", "PAGE_SIZE", "Practice", "RANK_ID", "RANK_ID_MASK", "REASON_MAX", "RESULTS_MAX", "Revision", "SEARCH_LIMIT", "SEARCH_TIERS", "SQL_BROWSE", "SQL_EXISTS", "SQL_OTHER_GUILDS", "SQL_SNIPPETS_HEAD", "SQL_TITLE", "SQL_TITLE_JOINED", "SQL_VOCAB_ALL", "SQL_VOCAB_BUCKET", "STATUSES", "STATUS_LABELS", "SUMMARY_MAX", "SearchFilters", "SearchHit", "SearchResult", "Stats", "Steps", "TIER_MIN_CANDIDATES", "TITLE_MAX", "TOPICS", "Tier", "URL_MAX", "VISIBLE_TO", "VOCAB_RELOAD_DELAY", "announce_key", "clean_text", "decision_phrase", "guild_match", "mask_sdgs", "mask_topics", "notice_key", "parse_links", "parse_sdgs", "parse_topics", "rank_id", "region_of", "sdgs_mask", "split_city_text", "title_similarity", "topics_mask", "validate_draft", "validate_meta",
+    "ANNOUNCE_KIND",
+    "APPROACH_MAX",
+    "BM25_WEIGHTS",
+    "CANDIDATE_BUDGET",
+    "CITY_MAX",
+    "CONTACT_MAX",
+    "Counts",
+    "DECISIONS",
+    "Draft",
+    "FIRST_RESULTS",
+    "FTS_COLUMNS",
+    "HEAD_COLUMNS",
+    "LESSONS_MAX",
+    "LINKS_MAX",
+    "Meta",
+    "NOTICE_GRACE",
+    "NOTICE_KIND",
+    "OPEN_STATUSES",
+    "PAGE_SIZE",
+    "Practice",
+    "RANK_ID",
+    "RANK_ID_MASK",
+    "REASON_MAX",
+    "RESULTS_MAX",
+    "Revision",
+    "SEARCH_LIMIT",
+    "SEARCH_TIERS",
+    "SQL_BROWSE",
+    "SQL_EXISTS",
+    "SQL_OTHER_GUILDS",
+    "SQL_SNIPPETS_HEAD",
+    "SQL_TITLE",
+    "SQL_TITLE_JOINED",
+    "SQL_VOCAB_ALL",
+    "SQL_VOCAB_BUCKET",
+    "STATUSES",
+    "STATUS_LABELS",
+    "SUMMARY_MAX",
+    "SearchFilters",
+    "SearchHit",
+    "SearchResult",
+    "Stats",
+    "Steps",
+    "TIER_MIN_CANDIDATES",
+    "TITLE_MAX",
+    "TOPICS",
+    "Tier",
+    "URL_MAX",
+    "VISIBLE_TO",
+    "VOCAB_RELOAD_DELAY",
+    "announce_key",
+    "clean_text",
+    "decision_phrase",
+    "guild_match",
+    "mask_sdgs",
+    "mask_topics",
+    "notice_key",
+    "parse_links",
+    "parse_sdgs",
+    "parse_topics",
+    "rank_id",
+    "region_of",
+    "sdgs_mask",
+    "split_city_text",
+    "title_similarity",
+    "topics_mask",
+    "validate_draft",
+    "validate_meta",
 ]
 
 
@@ -104,7 +171,9 @@ class PracticeService(SearchMixin, LibraryMixin):
     """The library of one installation; every method is scoped to one guild. (SearchMixin first: its
     `_vocab_changed` makes the vocabulary stale on every change LibraryMixin writes.)"""
 
-    def __init__(self, db: Database, *, clock: Clock = system_clock, scheduler: Scheduler | None = None) -> None:
+    def __init__(
+        self, db: Database, *, clock: Clock = system_clock, scheduler: Scheduler | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.scheduler = scheduler  # None: no notices are enqueued (tools and tests of the rules alone)

@@ -70,8 +70,13 @@ class PracticeModal(BaseModal):
             custom_id="results", label="Results and evidence", style=discord.TextStyle.paragraph,
             max_length=RESULTS_MAX, required=False, default=(d.results or None) if d else None)
         self.f_lessons: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="lessons", label="Lessons: what another city must know", style=discord.TextStyle.paragraph,
-            max_length=LESSONS_MAX, required=False, default=(d.lessons or None) if d else None)
+            custom_id="lessons",
+            label="Lessons: what another city must know",
+            style=discord.TextStyle.paragraph,
+            max_length=LESSONS_MAX,
+            required=False,
+            default=(d.lessons or None) if d else None,
+        )
         for item in (self.f_title, self.f_summary, self.f_approach, self.f_results, self.f_lessons):
             self.add_item(item)
 
@@ -107,8 +112,13 @@ async def ask_reason(interaction: discord.Interaction[Any], practice_id: int, ac
         await _cog(inter).run_decision(inter, practice_id, action, reason=reason, version=version)
 
     await interaction.response.send_modal(
-        TextModal(heading=heading, label="Reason (the submitter reads it)", on_done=done,
-                  placeholder="What should change, or why it doesn't fit the library", guard=require_moderator)
+        TextModal(
+            heading=heading,
+            label="Reason (the submitter reads it)",
+            on_done=done,
+            placeholder="What should change, or why it doesn't fit the library",
+            guard=require_moderator,
+        )
     )
 
 
@@ -124,7 +134,9 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     def __init__(self, practice_id: int, version: int, act: str) -> None:
         label, style = self.STYLES[act]
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"pr:rv:{practice_id}:{version}:{act}"))
+        super().__init__(
+            discord.ui.Button(label=label, style=style, custom_id=f"pr:rv:{practice_id}:{version}:{act}")
+        )
         self.practice_id = practice_id
         self.version = version
         self.act = act
@@ -143,7 +155,9 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             cog = _cog(interaction)
             action = ACTIONS[self.act]
             if action == "approve":
-                await cog.run_decision(interaction, self.practice_id, action, reason=None, version=self.version)
+                await cog.run_decision(
+                    interaction, self.practice_id, action, reason=None, version=self.version
+                )
             else:
                 await ask_reason(interaction, self.practice_id, action, self.version)
         except Exception as exc:  # noqa: BLE001 - every error goes through the funnel
@@ -232,7 +246,9 @@ class CityPick(BaseView):
             select.callback = self._picked  # type: ignore[method-assign]
             self.select = select
             self.add_item(select)
-        other: discord.ui.Button[Any] = discord.ui.Button(label="Another city…", style=discord.ButtonStyle.secondary)
+        other: discord.ui.Button[Any] = discord.ui.Button(
+            label="Another city…", style=discord.ButtonStyle.secondary
+        )
         other.callback = self._other  # type: ignore[method-assign]
         self.add_item(other)
 

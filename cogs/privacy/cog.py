@@ -26,13 +26,15 @@ def preview_text(p: Preview) -> str:
     lines = [
         "This deletes, **in this server only** and for good:",
         f"• your directory profile{'' if p.profile else ' (you have none)'}",
-        f"• your roundtable RSVPs ({p.rsvps}) and reminder preference{'' if p.reminder_prefs else ' (none set)'}",
+        f"• your roundtable RSVPs ({p.rsvps}) and reminder "
+        f"preference{'' if p.reminder_prefs else ' (none set)'}",
         f"• your agreement ownerships ({p.ownerships}), and your “useful” and “adopted” marks",
         f"• your practice submissions that were not published ({p.submissions})",
         "• the values you entered, as recorded in the audit log (the log keeps that a change was made)",
         "",
         f"What you shared with the library ({p.practices_kept} practice(s)) stays, shown as shared by "
-        "“a former member”; a moderator can archive it. Roundtables you host stay, hosted by “a former member”.",
+        "“a former member”; a moderator can archive it. "
+        "Roundtables you host stay, hosted by “a former member”.",
         "Other servers are not affected.",
     ]
     return "\n".join(lines)
@@ -61,7 +63,9 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
         await view.wait()
         if view.value is not True or view.interaction is None:
             if view.interaction is not None:
-                await view.interaction.response.edit_message(content="Nothing was deleted.", embed=None, view=None)
+                await view.interaction.response.edit_message(
+                    content="Nothing was deleted.", embed=None, view=None
+                )
             return
         done = view.interaction
         await done.response.edit_message(content="Forgetting you in this server…", embed=None, view=None)
@@ -72,10 +76,11 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
         if verified:
             extra = await self._remove_verified_role(interaction)
         await done.edit_original_response(
-            content=f"Done: {result.own_rows} record(s) of yours were deleted here and the audit log no longer "
-                    f"holds what you entered. {result.practices_kept} practice(s) you shared stay in the library, "
-                    f"shown as shared by “a former member”.{extra}",
-            allowed_mentions=NO_MENTIONS)
+            content=f"Done: {result.own_rows} record(s) of yours were deleted here and the audit log no "
+            f"longer holds what you entered. {result.practices_kept} practice(s) you shared stay in the "
+            f"library, shown as shared by “a former member”.{extra}",
+            allowed_mentions=NO_MENTIONS,
+        )
 
     async def _remove_verified_role(self, interaction: discord.Interaction[Any]) -> str:
         member = interaction.user

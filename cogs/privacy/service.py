@@ -117,13 +117,19 @@ class PrivacyService:
             profile=bool(await count("SELECT COUNT(*) FROM profiles WHERE guild_id = ? AND user_id = ?")),
             rsvps=await count("SELECT COUNT(*) FROM roundtable_rsvps WHERE guild_id = ? AND user_id = ?"),
             ownerships=await count("SELECT COUNT(*) FROM mou_owners WHERE guild_id = ? AND user_id = ?"),
-            reminder_prefs=bool(await count(
-                "SELECT COUNT(*) FROM roundtable_reminder_prefs WHERE guild_id = ? AND user_id = ?")),
+            reminder_prefs=bool(
+                await count(
+                    "SELECT COUNT(*) FROM roundtable_reminder_prefs WHERE guild_id = ? AND user_id = ?"
+                )
+            ),
             practices_kept=await count(
-                f"SELECT COUNT(*) FROM practices WHERE guild_id = ? AND submitter_id = ? AND status IN ({kept})"),
+                "SELECT COUNT(*) FROM practices WHERE guild_id = "
+                f"? AND submitter_id = ? AND status IN ({kept})"
+            ),
             submissions=await count(
                 f"SELECT COUNT(*) FROM practices WHERE guild_id = ? AND submitter_id = ? "
-                f"AND status NOT IN ({kept})"),
+                f"AND status NOT IN ({kept})"
+            ),
         )
 
     async def forget(self, guild_id: int, user_id: int, *,
@@ -161,10 +167,11 @@ class PrivacyService:
             # Jobs that name them (a DM addressed to them, pending or already sent) are deleted; a job being
             # sent at this very moment is left to finish.
             res.jobs_cancelled = await self.db.execute(
-                "DELETE FROM jobs WHERE guild_id = ? AND status != 'running' AND (instr(dedupe_key, ?) > 0 OR "
-                "(instr(payload, ?) > 0 AND EXISTS "
+                "DELETE FROM jobs WHERE guild_id = ? AND status != 'running' AND (instr(dedupe_key, ?) > 0 "
+                "OR (instr(payload, ?) > 0 AND EXISTS "
                 "(SELECT 1 FROM json_tree(jobs.payload) AS t WHERE t.atom IN (?, ?))))",
-                (guild_id, str(user_id), str(user_id), user_id, str(user_id)))
+                (guild_id, str(user_id), str(user_id), user_id, str(user_id)),
+            )
             res.audit_rows = await audit.forget_member(self.db, guild_id, user_id, former=FORMER_MEMBER)
             counts = {
                 "own_rows": res.own_rows, "practices_kept": res.practices_kept,

@@ -1,4 +1,10 @@
-"""/roundtable: schedule meetings across time zones, RSVP, remind, export to calendars."""
+"""/roundtable: schedule meetings across time zones, RSVP, remind, export to calendars.
+
+Why this file is over 700 lines: it is the Discord side of one feature whose commands share live state
+with its delivery (the per-guild announcement refreshers, the background notices, the Events-tab mirror
+and the reminder/notice job handlers all read and update the same announcement messages). The rules and
+SQL are in service.py, recurrence in recurrence.py, rendering in embeds.py; what remains here is glue,
+and splitting the delivery into a mixin would only spread that shared state over two files."""
 
 from __future__ import annotations
 
@@ -122,7 +128,9 @@ def _mention_chunks(ids: Sequence[int], head: str, limit: int = CONTENT_MAX) -> 
 
 
 @app_commands.guild_only()
-class Roundtables(commands.GroupCog, group_name="roundtable", group_description="Roundtables across time zones"):
+class Roundtables(
+    commands.GroupCog, group_name="roundtable", group_description="Roundtables across time zones"
+):
     feature_title = "Roundtables"
 
     def __init__(self, bot: AttacheBot) -> None:
@@ -137,7 +145,9 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     # ------------------------------------------------------------------ lifecycle
     async def cog_load(self) -> None:
         self.bot.settings.register(
-            SettingSpec(OFFSETS_KEY, "Roundtable reminders", list(DEFAULT_OFFSETS), validate_offsets, render_offsets)
+            SettingSpec(
+                OFFSETS_KEY, "Roundtable reminders", list(DEFAULT_OFFSETS), validate_offsets, render_offsets
+            )
         )
         self.bot.scheduler.register(REMINDER_KIND, self.on_reminder, stale=self._reminder_stale)
         self.bot.scheduler.register(ADVANCE_KIND, self.on_advance)
@@ -261,7 +271,9 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                     await self.svc.set_event(rt.guild_id, rt.id, None)
                 return
             location = rt.place or (rt.link if rt.link and rt.link_public else None)
-            location = location or ("Online (link for those going)" if rt.format != "in-person" else "To be announced")
+            location = location or (
+                "Online (link for those going)" if rt.format != "in-person" else "To be announced"
+            )
             description = clip(
                 md(rt.agenda) + f"\n\nRSVP with the buttons in the announcement or /roundtable rsvp {rt.id}.",
                 1000,
@@ -271,8 +283,12 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             if event_id:
                 try:
                     await (await self._scheduled_event(guild, event_id)).edit(
-                        name=name, description=description, start_time=occ.start, end_time=occ.end,
-                        entity_type=discord.EntityType.external, privacy_level=discord.PrivacyLevel.guild_only,
+                        name=name,
+                        description=description,
+                        start_time=occ.start,
+                        end_time=occ.end,
+                        entity_type=discord.EntityType.external,
+                        privacy_level=discord.PrivacyLevel.guild_only,
                         location=location,
                     )
                 except discord.NotFound:
@@ -320,9 +336,11 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         share = await self.bot.limits.event_slots(guild.id)
         used = await self.svc.mirrored_count(guild.id)
         if off is None and used >= share:
-            value = (f"**full**: {used} of the {share} scheduled events the bot may use (out of the server's 100) "
-                     "are taken; new roundtables are still created but not shown in the Events tab "
-                     "(`/settings event-slots` changes the share)")
+            value = (
+                f"**full**: {used} of the {share} scheduled events the bot may use (out of the server's 100) "
+                "are taken; new roundtables are still created but not shown in the Events tab "
+                "(`/settings event-slots` changes the share)"
+            )
         elif off is None:
             value = (f"on: the next meeting of each roundtable shows in the server's Events tab "
                      f"({used} of {share} event slots used)")
@@ -344,8 +362,12 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 mentions = discord.AllowedMentions(
                     users=[discord.Object(u) for u in ids], everyone=False, roles=False, replied_user=False
                 )
-                await self.bot.post(channel_id, content, allowed_mentions=mentions,
-                                    nonce=None if nonce is None else (nonce if i == 0 else _sub_nonce(nonce, str(i))))
+                await self.bot.post(
+                    channel_id,
+                    content,
+                    allowed_mentions=mentions,
+                    nonce=None if nonce is None else (nonce if i == 0 else _sub_nonce(nonce, str(i))),
+                )
         if dm_text:
             await self._dm_opted(rt, user_ids, dm_text, nonce)
 
@@ -359,7 +381,9 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 sent += 1
         return sent
 
-    async def tell_promoted(self, rt: Roundtable, occ_start: datetime, user_ids: Sequence[int], job: Job) -> None:
+    async def tell_promoted(
+        self, rt: Roundtable, occ_start: datetime, user_ids: Sequence[int], job: Job
+    ) -> None:
         for uid in user_ids:
             text = (f"🎉 A place opened up: you're now **going** to **{md_line(rt.title, 100)}** on "
                     f"{discord_ts(occ_start, 'F')}.")
@@ -370,11 +394,14 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
             if channel_id:
                 await self.bot.post(
-                    channel_id, nonce=job.nonce_for(f"promoted:channel:{uid}"), content=
-                    f"<@{uid}> a place opened up: you're now going to **{md_line(rt.title, 100)}** on "
-                    f"{discord_ts(occ_start, 'F')}. Press **Going** again on the announcement to see the link.",
-                    allowed_mentions=discord.AllowedMentions(users=[discord.Object(uid)], everyone=False,
-                                                             roles=False),
+                    channel_id,
+                    nonce=job.nonce_for(f"promoted:channel:{uid}"),
+                    content=f"<@{uid}> a place opened up: you're now going to **{md_line(rt.title, 100)}** "
+                    f"on {discord_ts(occ_start, 'F')}. Press **Going** "
+                    "again on the announcement to see the link.",
+                    allowed_mentions=discord.AllowedMentions(
+                        users=[discord.Object(uid)], everyone=False, roles=False
+                    ),
                 )
 
     # ------------------------------------------------------------------ scheduler jobs
@@ -403,17 +430,26 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         if not going:
             head += " Nobody has said they're going yet."
         try:
-            for i, (content, ids) in enumerate(_mention_chunks(going, head + "\n") if going else [(head, [])]):
+            for i, (content, ids) in enumerate(
+                _mention_chunks(going, head + "\n") if going else [(head, [])]
+            ):
                 await self.bot.post(
-                    channel_id, content, nonce=job.nonce if i == 0 else _sub_nonce(job.nonce, str(i)),
+                    channel_id,
+                    content,
+                    nonce=job.nonce if i == 0 else _sub_nonce(job.nonce, str(i)),
                     allowed_mentions=discord.AllowedMentions(
-                        users=[discord.Object(u) for u in ids], everyone=False, roles=False, replied_user=False
+                        users=[discord.Object(u) for u in ids],
+                        everyone=False,
+                        roles=False,
+                        replied_user=False,
                     ),
                 )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise PermanentJobError(f"cannot post in channel {channel_id}: {exc}") from exc
         if going:
-            await self._dm_opted(rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce)
+            await self._dm_opted(
+                rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce
+            )
 
     async def on_notify(self, job: Job) -> None:
         """Tell those going about an edit or a cancel, and those promoted from the waitlist (enqueued in
@@ -550,9 +586,20 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         until_date = parse_date(until, today=now.astimezone(zone).date()) if until else None
         async with creation_limit(interaction, "roundtable"):
             rt = await self.svc.create(
-                gid, interaction.user.id, title=title, start=start, tz=zone.key, duration_min=minutes,
-                format=format, where=where, capacity=capacity, repeat=repeat, agenda=agenda, count=occurrences,
-                until=until_date, link_public=public_link,
+                gid,
+                interaction.user.id,
+                title=title,
+                start=start,
+                tz=zone.key,
+                duration_min=minutes,
+                format=format,
+                where=where,
+                capacity=capacity,
+                repeat=repeat,
+                agenda=agenda,
+                count=occurrences,
+                until=until_date,
+                link_public=public_link,
             )
         channel_id = await self._announce_channel(gid, interaction.channel_id)
         posted = ""
@@ -568,7 +615,8 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         rt = await self.svc.get(gid, rt.id)
         occ = await self.svc.next_occurrence(rt)
         first = discord_ts(occ.start, "F") if occ else discord_ts(rt.start, "F")
-        text = f"Scheduled **{E.title_line(rt)}** for {first} ({md_line(rt.repeat_text, 300)}, planned in {rt.tz}).{posted}"
+        repeat_shown = md_line(rt.repeat_text, 300)
+        text = f"Scheduled **{E.title_line(rt)}** for {first} ({repeat_shown}, planned in {rt.tz}).{posted}"
         if rt.link and not rt.link_public:
             text += "\nThe meeting link is shown only to members who answer Going."
         await reply(interaction, text)
@@ -589,7 +637,9 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
     async def list_cmd(self, interaction: discord.Interaction[Any], when: str = "upcoming") -> None:
         assert interaction.guild_id is not None
         gid, uid = interaction.guild_id, interaction.user.id
-        title = {"past": "Past roundtables", "mine": "Your upcoming roundtables"}.get(when, "Upcoming roundtables")
+        title = {"past": "Past roundtables", "mine": "Your upcoming roundtables"}.get(
+            when, "Upcoming roundtables"
+        )
 
         async def fetch(page: int) -> tuple[discord.Embed | None, bool]:
             offset = page * PAGE_SIZE
@@ -608,8 +658,10 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
 
         source = FetchedPages(fetch)
         if await source.first() is None:
-            empty = {"past": "No past roundtables yet.", "mine": "You're not hosting or attending any upcoming "
-                     "roundtable."}.get(when, "No upcoming roundtables. Start one with `/roundtable schedule`.")
+            empty = {
+                "past": "No past roundtables yet.",
+                "mine": "You're not hosting or attending any upcoming roundtable.",
+            }.get(when, "No upcoming roundtables. Start one with `/roundtable schedule`.")
             await reply(interaction, empty)
             return
         await Paginator(source, uid).start(interaction)
@@ -621,7 +673,9 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         assert interaction.guild_id is not None
         rt = await self.svc.get(interaction.guild_id, id)
         occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
-        upcoming = await self.svc.occurrences(rt, limit=5) if rt.recurring and rt.status == "scheduled" else []
+        upcoming = (
+            await self.svc.occurrences(rt, limit=5) if rt.recurring and rt.status == "scheduled" else []
+        )
         attendees = await self.svc.attendees(rt.guild_id, rt.id, occ.key) if occ else []
         mine = next((a.status for a in attendees if a.user_id == interaction.user.id), None)
         notes = await self.svc.notes(rt.guild_id, rt.id)
@@ -639,11 +693,19 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         await self.handle_rsvp(interaction, id, response)
 
     @acknowledge_first()
-    @app_commands.command(name="edit", description="Host or moderator: change a roundtable (notifies those going)")
+    @app_commands.command(
+        name="edit", description="Host or moderator: change a roundtable (notifies those going)"
+    )
     @app_commands.describe(
-        id="The roundtable", when="New start (in the time zone below or the planned one)",
-        timezone="IANA zone", duration="New length", where="New link and/or place", capacity="New capacity (0 = no limit)",
-        agenda="New agenda", title="New title", occurrence="For a series: only the next meeting, or all",
+        id="The roundtable",
+        when="New start (in the time zone below or the planned one)",
+        timezone="IANA zone",
+        duration="New length",
+        where="New link and/or place",
+        capacity="New capacity (0 = no limit)",
+        agenda="New agenda",
+        title="New title",
+        occurrence="For a series: only the next meeting, or all",
         public_link="Show the link to everyone",
     )
     @app_commands.autocomplete(id=rt_autocomplete)
@@ -684,7 +746,9 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         self._notify_now(rt.guild_id, res.notice_key)
 
     @acknowledge_first()
-    @app_commands.command(name="cancel", description="Host or moderator: cancel the next meeting or the whole series")
+    @app_commands.command(
+        name="cancel", description="Host or moderator: cancel the next meeting or the whole series"
+    )
     @app_commands.describe(id="The roundtable", occurrence="Only the next meeting, or all")
     @app_commands.autocomplete(id=rt_autocomplete)
     @app_commands.choices(occurrence=[app_commands.Choice(name=n, value=v) for n, v in
@@ -720,7 +784,9 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
                 posted = f"; I couldn't post them in <#{channel_id}> ({exc.status})"
         await reply(interaction, f"Notes saved for **{E.title_line(rt)}**{posted}.")
 
-    @app_commands.command(name="attendees", description="Host or moderator: every answer to every meeting, as CSV")
+    @app_commands.command(
+        name="attendees", description="Host or moderator: every answer to every meeting, as CSV"
+    )
     @app_commands.describe(id="The roundtable")
     @app_commands.autocomplete(id=rt_autocomplete)
     @expensive(*EXPORT_LIMIT)
@@ -746,8 +812,12 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         occ = await self.svc.next_occurrence(rt)
         going = occ is not None and (
             await self.svc.status_of(rt.guild_id, rt.id, occ.key, interaction.user.id)) == "going"
-        data = build_ics(rt, await self.svc.overrides(rt), include_link=going or interaction.user.id == rt.host_id,
-                         now=self.svc.now())
+        data = build_ics(
+            rt,
+            await self.svc.overrides(rt),
+            include_link=going or interaction.user.id == rt.host_id,
+            now=self.svc.now(),
+        )
         file = upload(f"roundtable-{rt.id}.ics", data)
         await reply(interaction, f"Calendar file for **{E.title_line(rt)}** (import it in Google Calendar, "
                                  "Outlook or Apple Calendar).", file=file)
@@ -788,16 +858,25 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
         await self.svc.set_reminders(interaction.guild_id, interaction.user.id, state == "on")
         offs = ", ".join(offset_label(o) for o in await self.svc.offsets(interaction.guild_id))
         if state == "on":
-            await reply(interaction, f"Reminder DMs are **on**: I'll DM you {offs} before meetings you're going to "
-                                     "(make sure your DMs from server members are open).")
+            await reply(
+                interaction,
+                f"Reminder DMs are **on**: I'll DM you {offs} before meetings you're going to "
+                "(make sure your DMs from server members are open).",
+            )
         else:
-            await reply(interaction, "Reminder DMs are **off**. You'll still be mentioned in the channel reminder.")
+            await reply(
+                interaction, "Reminder DMs are **off**. You'll still be mentioned in the channel reminder."
+            )
 
     @acknowledge_first()
-    @app_commands.command(name="reminder-times", description="Server admins: when reminders go out (e.g. `24h, 15m`)")
+    @app_commands.command(
+        name="reminder-times", description="Server admins: when reminders go out (e.g. `24h, 15m`)"
+    )
     @app_commands.describe(times="One to four times before the start, e.g. `24h, 15m` or `2d, 1h`")
     @manage_guild_only()
-    async def reminder_times(self, interaction: discord.Interaction[Any], times: app_commands.Range[str, 1, 100]) -> None:
+    async def reminder_times(
+        self, interaction: discord.Interaction[Any], times: app_commands.Range[str, 1, 100]
+    ) -> None:
         assert interaction.guild_id is not None
         mins: list[int] = []
         for part in times.replace(";", ",").split(","):
@@ -809,4 +888,6 @@ class Roundtables(commands.GroupCog, group_name="roundtable", group_description=
             await self.svc.reschedule_jobs(rt)
             n += 1
         offs = ", ".join(offset_label(o) for o in await self.svc.offsets(interaction.guild_id))
-        await reply(interaction, f"Reminders now go out {offs} before each meeting ({n} roundtable(s) rescheduled).")
+        await reply(
+            interaction, f"Reminders now go out {offs} before each meeting ({n} roundtable(s) rescheduled)."
+        )

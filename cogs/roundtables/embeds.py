@@ -165,7 +165,9 @@ def rsvp_reply(rt: Roundtable, occ: Occurrence, status: str, position: int | Non
 
 
 def reminder_text(rt: Roundtable, occ: Occurrence, mentions: str) -> str:
-    head = f"⏰ **{md_line(rt.title, 100)}** starts {discord_ts(occ.start, 'R')} ({discord_ts(occ.start, 'F')})."
+    head = (
+        f"⏰ **{md_line(rt.title, 100)}** starts {discord_ts(occ.start, 'R')} ({discord_ts(occ.start, 'F')})."
+    )
     return f"{head}\n{mentions}" if mentions else head
 
 
@@ -207,7 +209,8 @@ def findtime_embed(
         )
         window = ""
         if s.window_end > s.window_start:
-            window = f"\n  any start from {discord_ts(s.window_start, 't')} to {discord_ts(s.window_end, 't')} works"
+            start, end = discord_ts(s.window_start, "t"), discord_ts(s.window_end, "t")
+            window = f"\n  any start from {start} to {end} works"
         lines.append(f"**{i}.** {discord_ts(s.start, 'F')}\n  {local}{window}")
     return make_embed(
         f"Best times for {clip(names, 200)}", "\n".join(lines)[:4000],

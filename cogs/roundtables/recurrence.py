@@ -109,7 +109,9 @@ def parse_repeat(text: str | None) -> tuple[str, str | None]:
     if low in REPEAT_ALIASES:
         return REPEAT_ALIASES[low], None
     if low.startswith(("monthly (", "weekly (")):  # autocomplete labels such as "monthly (first Tuesday)"
-        return ("monthly-last" if "last" in low else "monthly") if low.startswith("monthly") else "weekly", None
+        return ("monthly-last" if "last" in low else "monthly") if low.startswith(
+            "monthly"
+        ) else "weekly", None
     up = raw.upper()
     if up.startswith("RRULE:"):
         up = up[6:]
@@ -243,7 +245,9 @@ def normalise_user_rule(text: str) -> str:
     if rule.startswith("RRULE:"):
         rule = rule[6:]
     if not rule or len(rule) > MAX_RULE_LENGTH:
-        raise InvalidInput(f"That RRULE is empty or too long (at most {MAX_RULE_LENGTH} characters). {RRULE_HINT}")
+        raise InvalidInput(
+            f"That RRULE is empty or too long (at most {MAX_RULE_LENGTH} characters). {RRULE_HINT}"
+        )
     if "\n" in text or not _RULE_CHARS_RE.match(rule):
         raise InvalidInput(
             "An RRULE is one line of `NAME=VALUE` parts separated by `;`, for example "
@@ -301,11 +305,13 @@ def validate(rule: str, local_start: datetime, zone: ZoneInfo, *, now: datetime)
             if i >= 60 and seen_future:
                 break
     except (ValueError, OverflowError) as exc:  # e.g. a date past year 9999
-        raise InvalidInput(f"That RRULE runs past the end of the calendar ({str(exc)[:80]}). {RRULE_HINT}") from exc
+        raise InvalidInput(
+            f"That RRULE runs past the end of the calendar ({str(exc)[:80]}). {RRULE_HINT}"
+        ) from exc
     if first is None or not seen_future:
         raise InvalidInput(
-            "That RRULE gives no upcoming occurrence in the next 10 years from the start you gave (check COUNT, "
-            "UNTIL and BY… parts: e.g. BYMONTH=2;BYMONTHDAY=30 never happens)."
+            "That RRULE gives no upcoming occurrence in the next 10 years from the start you gave (check "
+            "COUNT, UNTIL and BY… parts: e.g. BYMONTH=2;BYMONTHDAY=30 never happens)."
         )
     return first
 
@@ -328,7 +334,9 @@ def iter_starts(series: Series, *, after: datetime | None = None) -> Iterator[tu
     compiled = compile_rule(series.rule, local_start, zone, stop=stop)
     if after is not None:
         threshold = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=2)
-        source: Iterator[datetime] = compiled.xafter(threshold, inc=True) if threshold > local_start else iter(compiled)
+        source: Iterator[datetime] = (
+            compiled.xafter(threshold, inc=True) if threshold > local_start else iter(compiled)
+        )
     else:
         source = iter(compiled)
     for local in source:

@@ -295,14 +295,17 @@ class RoundtableService:
         return (await self.settings.get(guild_id)).announcements_channel_id
 
     async def get(self, guild_id: int, rt_id: int) -> Roundtable:
-        r = await self.db.fetchone("SELECT * FROM roundtables WHERE guild_id = ? AND id = ?", (guild_id, rt_id))
+        r = await self.db.fetchone(
+            "SELECT * FROM roundtables WHERE guild_id = ? AND id = ?", (guild_id, rt_id)
+        )
         if r is None:
             raise NotFound(f"There's no roundtable #{rt_id} in this server. `/roundtable list` shows them.")
         return _row(r)
 
     async def overrides(self, rt: Roundtable) -> dict[int, tuple[str, int | None]]:
         rows = await self.db.fetchall(
-            "SELECT occ_s, action, new_start_s FROM roundtable_overrides WHERE guild_id = ? AND roundtable_id = ?",
+            "SELECT occ_s, action, new_start_s FROM roundtable_overrides "
+            "WHERE guild_id = ? AND roundtable_id = ?",
             (rt.guild_id, rt.id),
         )
         return {r["occ_s"]: (r["action"], r["new_start_s"]) for r in rows}
@@ -345,7 +348,9 @@ class RoundtableService:
         self, rt: Roundtable, *, after: datetime | None = None, limit: int = 10, include_ongoing: bool = True
     ) -> list[Occurrence]:
         ov = await self.overrides(rt)
-        return self._effective(rt, ov, after=after or self.now(), limit=limit, include_ongoing=include_ongoing)
+        return self._effective(
+            rt, ov, after=after or self.now(), limit=limit, include_ongoing=include_ongoing
+        )
 
     async def occurrence(self, rt: Roundtable, key: datetime) -> Occurrence | None:
         """The occurrence with this original start, if it is one of the series and not skipped."""
@@ -365,7 +370,9 @@ class RoundtableService:
     async def next_occurrence(self, rt: Roundtable) -> Occurrence | None:
         if rt.next_occ is None or rt.next_start is None:
             return None
-        return Occurrence(rt.next_occ, rt.next_start, rt.next_start + rt.duration, rt.next_occ != rt.next_start)
+        return Occurrence(
+            rt.next_occ, rt.next_start, rt.next_start + rt.duration, rt.next_occ != rt.next_start
+        )
 
     # -- jobs ----------------------------------------------------------------------
     async def _schedule_jobs(self, rt: Roundtable, occ: Occurrence, now: datetime) -> int:
@@ -401,13 +408,22 @@ class RoundtableService:
         if self.scheduler is None or not (going or promoted):
             return None
         key = f"rtn:{rt.id}:{secrets.token_hex(6)}"
-        await self.scheduler.schedule(NOTIFY_KIND, self.scheduler.clock() + NOTIFY_GRACE, guild_id=rt.guild_id,
-                                      dedupe_key=key, payload={
-                                          "rt": rt.id, "going": list(going), "changes": list(changes),
-                                          "whole": whole, "occ": to_unix(occ.start) if occ else None,
-                                          "promoted": list(promoted),
-                                          "promoted_occ": to_unix(promoted_occ.start) if promoted_occ else None,
-                                          "channel": channel_id})
+        await self.scheduler.schedule(
+            NOTIFY_KIND,
+            self.scheduler.clock() + NOTIFY_GRACE,
+            guild_id=rt.guild_id,
+            dedupe_key=key,
+            payload={
+                "rt": rt.id,
+                "going": list(going),
+                "changes": list(changes),
+                "whole": whole,
+                "occ": to_unix(occ.start) if occ else None,
+                "promoted": list(promoted),
+                "promoted_occ": to_unix(promoted_occ.start) if promoted_occ else None,
+                "channel": channel_id,
+            },
+        )
         return key
 
     async def _cancel_jobs(self, rt: Roundtable, occ_key: datetime | None = None) -> int:
@@ -483,8 +499,10 @@ class RoundtableService:
         start = start.astimezone(UTC).replace(second=0, microsecond=0)
         if start <= now:
             if start.year >= 1970:
-                raise InvalidInput("That time is in the past (it was {start}). Pick a time that is still ahead.",
-                                   start=Moment(start))
+                raise InvalidInput(
+                    "That time is in the past (it was {start}). Pick a time that is still ahead.",
+                    start=Moment(start),
+                )
             raise InvalidInput("That time is in the past. Pick a time that is still ahead.")
         self._check_ahead(start, now)
         link, place = split_where(where)
@@ -521,12 +539,26 @@ class RoundtableService:
         now_ms = int(now.timestamp() * 1000)
         async with self.db.transaction():
             rt_id = await self.db.execute(
-                "INSERT INTO roundtables (guild_id, title, agenda, host_id, start_s, tz, duration_min, format, "
-                "link, place, link_public, capacity, repeat, rrule, status, created_ms, updated_ms) "
+                "INSERT INTO roundtables (guild_id, title, agenda, host_id, start_s, tz, duration_min, "
+                "format, link, place, link_public, capacity, repeat, rrule, status, created_ms, updated_ms) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)",
                 (
-                    guild_id, title, agenda, host_id, to_unix(start), zone.key, duration_min, format, link, place,
-                    int(link_public), capacity, kind, rule, now_ms, now_ms,
+                    guild_id,
+                    title,
+                    agenda,
+                    host_id,
+                    to_unix(start),
+                    zone.key,
+                    duration_min,
+                    format,
+                    link,
+                    place,
+                    int(link_public),
+                    capacity,
+                    kind,
+                    rule,
+                    now_ms,
+                    now_ms,
                 ),
             )
             rt = await self.get(guild_id, rt_id)
@@ -535,10 +567,20 @@ class RoundtableService:
             if occ is not None:
                 await self._schedule_jobs(rt, occ, now)
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=host_id, action="roundtable.schedule", entity="roundtable",
+                self.db,
+                guild_id=guild_id,
+                actor_id=host_id,
+                action="roundtable.schedule",
+                entity="roundtable",
                 entity_id=rt_id,
-                changes={"title": title, "start": start.isoformat(), "tz": zone.key, "repeat": rule or "none",
-                         "duration_min": duration_min, "capacity": capacity},
+                changes={
+                    "title": title,
+                    "start": start.isoformat(),
+                    "tz": zone.key,
+                    "repeat": rule or "none",
+                    "duration_min": duration_min,
+                    "capacity": capacity,
+                },
                 at=now,
             )
         return rt
@@ -562,7 +604,9 @@ class RoundtableService:
         if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
             raise InvalidInput(f"Capacity must be from 1 to {MAX_CAPACITY} (or leave it empty for no limit).")
 
-    async def set_message(self, guild_id: int, rt_id: int, channel_id: int | None, message_id: int | None) -> None:
+    async def set_message(
+        self, guild_id: int, rt_id: int, channel_id: int | None, message_id: int | None
+    ) -> None:
         await self.db.execute(
             "UPDATE roundtables SET channel_id = ?, message_id = ? WHERE guild_id = ? AND id = ?",
             (channel_id, message_id, guild_id, rt_id),
@@ -576,21 +620,24 @@ class RoundtableService:
     # -- listing -------------------------------------------------------------------
     async def list_upcoming(self, guild_id: int, *, limit: int = 100, offset: int = 0) -> list[Roundtable]:
         rows = await self.db.fetchall(
-            "SELECT * FROM roundtables WHERE guild_id = ? AND status = 'scheduled' AND next_start_s IS NOT NULL "
-            "ORDER BY next_start_s, id LIMIT ? OFFSET ?",
+            "SELECT * FROM roundtables WHERE guild_id = ? AND status = 'scheduled' AND next_start_s IS NOT "
+            "NULL ORDER BY next_start_s, id LIMIT ? OFFSET ?",
             (guild_id, limit, offset),
         )
         return [_row(r) for r in rows]
 
     async def list_past(self, guild_id: int, *, limit: int = 100, offset: int = 0) -> list[Roundtable]:
         rows = await self.db.fetchall(
-            "SELECT * FROM roundtables WHERE guild_id = ? AND (last_start_s IS NOT NULL OR status != 'scheduled') "
-            "ORDER BY COALESCE(last_start_s, start_s) DESC, id DESC LIMIT ? OFFSET ?",  # roundtables_past index
+            "SELECT * FROM roundtables WHERE guild_id = ? AND (last_start_s IS NOT NULL OR status != "
+            "'scheduled') ORDER BY COALESCE(last_start_s, start_s) "
+            "DESC, id DESC LIMIT ? OFFSET ?",  # roundtables_past index
             (guild_id, limit, offset),
         )
         return [_row(r) for r in rows]
 
-    async def list_mine(self, guild_id: int, user_id: int, *, limit: int = 100, offset: int = 0) -> list[Roundtable]:
+    async def list_mine(
+        self, guild_id: int, user_id: int, *, limit: int = 100, offset: int = 0
+    ) -> list[Roundtable]:
         rows = await self.db.fetchall(
             "SELECT r.* FROM roundtables r WHERE r.guild_id = ? AND r.status = 'scheduled' "
             "AND r.next_start_s IS NOT NULL AND r.id IN ("
@@ -616,7 +663,8 @@ class RoundtableService:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self.db.fetchall(
             "SELECT * FROM roundtables WHERE guild_id = ? AND title LIKE ? ESCAPE '\\' "
-            "ORDER BY status = 'scheduled' DESC, COALESCE(next_start_s, 0) = 0, next_start_s, id DESC LIMIT ?",
+            "ORDER BY status = 'scheduled' DESC, COALESCE(next_start_s, "
+            "0) = 0, next_start_s, id DESC LIMIT ?",
             (guild_id, pattern, limit),
         )
         out.extend(_row(r) for r in rows if not out or r["id"] != out[0].id)
@@ -629,11 +677,11 @@ class RoundtableService:
             return {}
         rows = await self.db.fetchall(
             "SELECT r.id AS rid, "
-            " (SELECT COUNT(*) FROM roundtable_rsvps v WHERE v.guild_id = r.guild_id AND v.roundtable_id = r.id "
-            "  AND v.occ_s = r.next_occ_s "
+            " (SELECT COUNT(*) FROM roundtable_rsvps v WHERE v.guild_id = r.guild_id AND v.roundtable_id = "
+            "r.id   AND v.occ_s = r.next_occ_s "
             "  AND v.status = 'going') AS going, "
-            " (SELECT COUNT(*) FROM roundtable_rsvps v WHERE v.guild_id = r.guild_id AND v.roundtable_id = r.id "
-            "  AND v.occ_s = r.next_occ_s "
+            " (SELECT COUNT(*) FROM roundtable_rsvps v WHERE v.guild_id = r.guild_id AND v.roundtable_id = "
+            "r.id   AND v.occ_s = r.next_occ_s "
             "  AND v.status = 'waitlist') AS waitlist "
             "FROM roundtables r WHERE r.guild_id = ? AND r.id IN (SELECT value FROM json_each(?))",
             (guild_id, json.dumps(ids)),
@@ -652,8 +700,8 @@ class RoundtableService:
     async def attendees(self, guild_id: int, rt_id: int, occ_key: datetime) -> list[Attendee]:
         rows = await self.db.fetchall(
             "SELECT user_id, status, seq FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? "
-            "AND occ_s = ? ORDER BY CASE status WHEN 'going' THEN 0 WHEN 'waitlist' THEN 1 WHEN 'maybe' THEN 2 "
-            "ELSE 3 END, seq",
+            "AND occ_s = ? ORDER BY CASE status WHEN 'going' THEN 0 WHEN 'waitlist' THEN 1 WHEN 'maybe' THEN "
+            "2 ELSE 3 END, seq",
             (guild_id, rt_id, to_unix(occ_key)),
         )
         return [Attendee(r["user_id"], r["status"], r["seq"]) for r in rows]
@@ -679,17 +727,17 @@ class RoundtableService:
             limit = -1  # everyone waiting gets in
         else:
             going = await self.db.fetchval(
-                "SELECT COUNT(*) FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? AND occ_s = ? "
-                "AND status = 'going'",
+                "SELECT COUNT(*) FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? AND occ_s = "
+                "? AND status = 'going'",
                 (rt.guild_id, rt.id, occ_s),
             )
             limit = rt.capacity - int(going)
             if limit <= 0:
                 return ()
         rows = await self.db.fetchall(
-            "UPDATE roundtable_rsvps SET status = 'going' WHERE guild_id = ? AND roundtable_id = ? AND occ_s = ? "
-            "AND user_id IN (SELECT user_id FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? "
-            " AND occ_s = ? AND status = 'waitlist' ORDER BY seq LIMIT ?) RETURNING user_id, seq",
+            "UPDATE roundtable_rsvps SET status = 'going' WHERE guild_id = ? AND roundtable_id = ? AND occ_s "
+            "= ? AND user_id IN (SELECT user_id FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = "
+            "?  AND occ_s = ? AND status = 'waitlist' ORDER BY seq LIMIT ?) RETURNING user_id, seq",
             (rt.guild_id, rt.id, occ_s, rt.guild_id, rt.id, occ_s, limit),
         )
         return tuple(r[0] for r in sorted(rows, key=lambda r: r[1]))
@@ -718,8 +766,8 @@ class RoundtableService:
                 raise Conflict("That meeting is over.")
             occ_s = occ.key_s
             cur = await self.db.fetchone(
-                "SELECT status, seq FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? AND occ_s = ? "
-                "AND user_id = ?",
+                "SELECT status, seq FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? AND occ_s "
+                "= ? AND user_id = ?",
                 (guild_id, rt.id, occ_s, user_id),
             )
             old = cur["status"] if cur else None
@@ -742,14 +790,15 @@ class RoundtableService:
             changed = new != old
             if changed:
                 seq = await self.db.fetchval(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? "
-                    "AND occ_s = ?",
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM roundtable_rsvps WHERE guild_id = ? AND "
+                    "roundtable_id = ? AND occ_s = ?",
                     (guild_id, rt.id, occ_s),
                 )
                 await self.db.execute(
-                    "INSERT INTO roundtable_rsvps (guild_id, roundtable_id, occ_s, user_id, status, seq, updated_ms) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (roundtable_id, occ_s, user_id) DO UPDATE SET "
-                    "status = excluded.status, seq = excluded.seq, updated_ms = excluded.updated_ms",
+                    "INSERT INTO roundtable_rsvps (guild_id, roundtable_id, occ_s, user_id, status, seq, "
+                    "updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (roundtable_id, occ_s, user_id) DO "
+                    "UPDATE SET status = excluded.status, seq = "
+                    "excluded.seq, updated_ms = excluded.updated_ms",
                     (guild_id, rt.id, occ_s, user_id, new, seq, int(now.timestamp() * 1000)),
                 )
                 if old == "going":
@@ -762,12 +811,14 @@ class RoundtableService:
                 )
             position = None
             if new == "waitlist":
-                position = int(await self.db.fetchval(
-                    "SELECT COUNT(*) FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? AND occ_s = ? "
-                    "AND status = 'waitlist' AND seq <= (SELECT seq FROM roundtable_rsvps WHERE guild_id = ? "
-                    "AND roundtable_id = ? AND occ_s = ? AND user_id = ?)",
-                    (guild_id, rt.id, occ_s, guild_id, rt.id, occ_s, user_id),
-                ))
+                position = int(
+                    await self.db.fetchval(
+                        "SELECT COUNT(*) FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? AND "
+                        "occ_s = ? AND status = 'waitlist' AND seq <= (SELECT seq FROM roundtable_rsvps "
+                        "WHERE guild_id = ? AND roundtable_id = ? AND occ_s = ? AND user_id = ?)",
+                        (guild_id, rt.id, occ_s, guild_id, rt.id, occ_s, user_id),
+                    )
+                )
             counts = await self.counts(guild_id, rt.id, occ.key)
         assert new is not None
         return RsvpResult(rt, occ, new, changed, position, promoted, counts, notice)
@@ -910,9 +961,9 @@ class RoundtableService:
             if move_this:
                 assert occ is not None and start is not None
                 await self.db.execute(
-                    "INSERT INTO roundtable_overrides (guild_id, roundtable_id, occ_s, action, new_start_s, created_ms) "
-                    "VALUES (?, ?, ?, 'move', ?, ?) ON CONFLICT (roundtable_id, occ_s) DO UPDATE SET "
-                    "action = 'move', new_start_s = excluded.new_start_s",
+                    "INSERT INTO roundtable_overrides (guild_id, roundtable_id, occ_s, action, new_start_s, "
+                    "created_ms) VALUES (?, ?, ?, 'move', ?, ?) ON CONFLICT (roundtable_id, occ_s) DO UPDATE "
+                    "SET action = 'move', new_start_s = excluded.new_start_s",
                     (guild_id, before.id, occ.key_s, to_unix(start), int(now.timestamp() * 1000)),
                 )
             if sets:
@@ -926,15 +977,16 @@ class RoundtableService:
             if "start_s" in sets:
                 # the series was re-anchored: old skips/moves no longer name its occurrences
                 await self.db.execute(
-                    "DELETE FROM roundtable_overrides WHERE guild_id = ? AND roundtable_id = ?", (guild_id, rt.id)
+                    "DELETE FROM roundtable_overrides WHERE guild_id = ? AND roundtable_id = ?",
+                    (guild_id, rt.id),
                 )
             rt = await self._set_next(rt, now)
             new_occ = await self.next_occurrence(rt)
             if occ is not None and new_occ is not None and occ.key != new_occ.key:
                 # bring the next occurrence's answers along to the new next occurrence
                 await self.db.execute(
-                    "UPDATE OR REPLACE roundtable_rsvps SET occ_s = ? WHERE guild_id = ? AND roundtable_id = ? "
-                    "AND occ_s = ?",
+                    "UPDATE OR REPLACE roundtable_rsvps SET occ_s = ? WHERE guild_id = ? AND roundtable_id = "
+                    "? AND occ_s = ?",
                     (new_occ.key_s, guild_id, rt.id, occ.key_s),
                 )
             going = tuple(await self.going_ids(guild_id, rt.id, new_occ.key)) if new_occ else ()
@@ -948,10 +1000,19 @@ class RoundtableService:
                 self.db, guild_id=guild_id, actor_id=actor_id, action="roundtable.edit", entity="roundtable",
                 entity_id=rt.id, changes={k: v for k, v in sets.items()} | {"scope": scope}, at=now,
             )
-            notice = await self._enqueue_notice(rt, going=going, changes=changes, whole=not move_this,
-                                                occ=new_occ or going_occ, promoted=promoted, promoted_occ=new_occ,
-                                                channel_id=notify_channel)
-        return ChangeResult(rt, before, new_occ or going_occ, going, promoted, tuple(changes), not move_this, notice)
+            notice = await self._enqueue_notice(
+                rt,
+                going=going,
+                changes=changes,
+                whole=not move_this,
+                occ=new_occ or going_occ,
+                promoted=promoted,
+                promoted_occ=new_occ,
+                channel_id=notify_channel,
+            )
+        return ChangeResult(
+            rt, before, new_occ or going_occ, going, promoted, tuple(changes), not move_this, notice
+        )
 
     # -- cancel --------------------------------------------------------------------
     async def cancel(
@@ -974,7 +1035,8 @@ class RoundtableService:
             whole = scope == "all" or not before.recurring
             if whole:
                 await self.db.execute(
-                    "UPDATE roundtables SET status = 'cancelled', updated_ms = ? WHERE guild_id = ? AND id = ?",
+                    "UPDATE roundtables SET status = 'cancelled', "
+                    "updated_ms = ? WHERE guild_id = ? AND id = ?",
                     (int(now.timestamp() * 1000), guild_id, before.id),
                 )
                 await self._cancel_jobs(before)
@@ -982,9 +1044,9 @@ class RoundtableService:
             else:
                 assert occ is not None
                 await self.db.execute(
-                    "INSERT INTO roundtable_overrides (guild_id, roundtable_id, occ_s, action, new_start_s, created_ms) "
-                    "VALUES (?, ?, ?, 'skip', NULL, ?) ON CONFLICT (roundtable_id, occ_s) DO UPDATE SET "
-                    "action = 'skip', new_start_s = NULL",
+                    "INSERT INTO roundtable_overrides (guild_id, roundtable_id, occ_s, action, new_start_s, "
+                    "created_ms) VALUES (?, ?, ?, 'skip', NULL, ?) ON CONFLICT (roundtable_id, occ_s) DO "
+                    "UPDATE SET action = 'skip', new_start_s = NULL",
                     (guild_id, before.id, occ.key_s, int(now.timestamp() * 1000)),
                 )
                 await self._cancel_jobs(before, occ.key)
@@ -999,10 +1061,17 @@ class RoundtableService:
                 if nxt is not None:
                     await self._schedule_jobs(rt, nxt, now)
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=actor_id, action="roundtable.cancel", entity="roundtable",
+                self.db,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action="roundtable.cancel",
+                entity="roundtable",
                 entity_id=before.id,
-                changes={"scope": "all" if whole else "this", "occurrence": occ.start.isoformat() if occ else None,
-                         "notified": len(going)},
+                changes={
+                    "scope": "all" if whole else "this",
+                    "occurrence": occ.start.isoformat() if occ else None,
+                    "notified": len(going),
+                },
                 at=now,
             )
             notice = await self._enqueue_notice(rt, going=going, changes=("cancelled",), whole=whole, occ=occ,
@@ -1015,7 +1084,9 @@ class RoundtableService:
         Returns the updated roundtable, or None when there was nothing to do."""
         now = self.now()
         async with self.db.transaction():
-            row = await self.db.fetchone("SELECT * FROM roundtables WHERE guild_id = ? AND id = ?", (guild_id, rt_id))
+            row = await self.db.fetchone(
+                "SELECT * FROM roundtables WHERE guild_id = ? AND id = ?", (guild_id, rt_id)
+            )
             if row is None:
                 return None
             rt = _row(row)
@@ -1062,9 +1133,18 @@ class RoundtableService:
             if cur is not None and cur.start <= now:
                 started = cur
             elif rt.last_start is not None:
-                past = [o for o in self._effective(rt, ov, after=rt.last_start - timedelta(seconds=1), limit=3,
-                                                   include_ongoing=False) if o.start <= now]
-                started = past[-1] if past else Occurrence(rt.last_start, rt.last_start, rt.last_start + rt.duration)
+                past = [
+                    o
+                    for o in self._effective(
+                        rt, ov, after=rt.last_start - timedelta(seconds=1), limit=3, include_ongoing=False
+                    )
+                    if o.start <= now
+                ]
+                started = (
+                    past[-1]
+                    if past
+                    else Occurrence(rt.last_start, rt.last_start, rt.last_start + rt.duration)
+                )
             if started is None:
                 if cur is not None:
                     raise InvalidInput("Notes can be added once the meeting has started. It starts {start}.",
@@ -1077,14 +1157,21 @@ class RoundtableService:
                 (guild_id, rt.id, started.key_s, text, actor_id, int(now.timestamp() * 1000)),
             )
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=actor_id, action="roundtable.notes", entity="roundtable",
-                entity_id=rt.id, changes={"occurrence": started.start.isoformat(), "length": len(text)}, at=now,
+                self.db,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action="roundtable.notes",
+                entity="roundtable",
+                entity_id=rt.id,
+                changes={"occurrence": started.start.isoformat(), "length": len(text)},
+                at=now,
             )
         return rt, Note(rt.id, started.key, text, actor_id), started.start
 
     async def notes(self, guild_id: int, rt_id: int, limit: int = 3) -> list[Note]:
         rows = await self.db.fetchall(
-            "SELECT * FROM roundtable_notes WHERE guild_id = ? AND roundtable_id = ? ORDER BY occ_s DESC LIMIT ?",
+            "SELECT * FROM roundtable_notes WHERE guild_id = ? "
+            "AND roundtable_id = ? ORDER BY occ_s DESC LIMIT ?",
             (guild_id, rt_id, limit),
         )
         return [Note(r["roundtable_id"], from_unix(r["occ_s"]), r["text"], r["author_id"]) for r in rows]
@@ -1094,13 +1181,20 @@ class RoundtableService:
         now = self.now()
         async with self.db.transaction():
             await self.db.execute(
-                "INSERT INTO roundtable_reminder_prefs (guild_id, user_id, dm, updated_ms) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (guild_id, user_id) DO UPDATE SET dm = excluded.dm, updated_ms = excluded.updated_ms",
+                "INSERT INTO roundtable_reminder_prefs (guild_id, user_id, dm, updated_ms) VALUES (?, ?, ?, "
+                "?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+                "dm = excluded.dm, updated_ms = excluded.updated_ms",
                 (guild_id, user_id, int(on), int(now.timestamp() * 1000)),
             )
             await audit.record(
-                self.db, guild_id=guild_id, actor_id=user_id, action="roundtable.reminders", entity="roundtable",
-                entity_id=None, changes={"dm": on}, at=now,
+                self.db,
+                guild_id=guild_id,
+                actor_id=user_id,
+                action="roundtable.reminders",
+                entity="roundtable",
+                entity_id=None,
+                changes={"dm": on},
+                at=now,
             )
 
     async def dm_opted_in(self, guild_id: int, user_ids: Sequence[int]) -> set[int]:
@@ -1121,7 +1215,8 @@ class RoundtableService:
     # -- Events-tab mirror state ---------------------------------------------------
     async def mirror_off_reason(self, guild_id: int) -> tuple[str, datetime] | None:
         r = await self.db.fetchone(
-            "SELECT mirror_off_reason, mirror_off_ms FROM roundtable_guild_state WHERE guild_id = ?", (guild_id,)
+            "SELECT mirror_off_reason, mirror_off_ms FROM roundtable_guild_state WHERE guild_id = ?",
+            (guild_id,),
         )
         if r is None or r[0] is None:
             return None
@@ -1137,8 +1232,8 @@ class RoundtableService:
     async def set_mirror_off(self, guild_id: int, reason: str | None) -> None:
         now_ms = int(self.now().timestamp() * 1000)
         await self.db.execute(
-            "INSERT INTO roundtable_guild_state (guild_id, mirror_off_reason, mirror_off_ms) VALUES (?, ?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET mirror_off_reason = excluded.mirror_off_reason, "
+            "INSERT INTO roundtable_guild_state (guild_id, mirror_off_reason, mirror_off_ms) VALUES (?, ?, "
+            "?) ON CONFLICT (guild_id) DO UPDATE SET mirror_off_reason = excluded.mirror_off_reason, "
             "mirror_off_ms = excluded.mirror_off_ms",
             (guild_id, reason, now_ms if reason else None),
         )

@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class Settings(commands.GroupCog, group_name="settings", group_description="Attaché's settings for this server"):
+class Settings(
+    commands.GroupCog, group_name="settings", group_description="Attaché's settings for this server"
+):
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
         super().__init__()
@@ -82,8 +84,12 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
     @app_commands.command(name="review-channel", description="Set the channel where submissions are reviewed")
     @app_commands.describe(channel="Channel for review cards")
     @manage_guild_only()
-    async def review_channel(self, interaction: discord.Interaction[Any], channel: discord.TextChannel) -> None:
-        await self._set(interaction, "review_channel_id", channel.id, f"Review cards will go to {channel.mention}.")
+    async def review_channel(
+        self, interaction: discord.Interaction[Any], channel: discord.TextChannel
+    ) -> None:
+        await self._set(
+            interaction, "review_channel_id", channel.id, f"Review cards will go to {channel.mention}."
+        )
 
     @acknowledge_first()
     @app_commands.command(
@@ -95,7 +101,10 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
         self, interaction: discord.Interaction[Any], channel: discord.TextChannel
     ) -> None:
         await self._set(
-            interaction, "announcements_channel_id", channel.id, f"Announcements will go to {channel.mention}."
+            interaction,
+            "announcements_channel_id",
+            channel.id,
+            f"Announcements will go to {channel.mention}.",
         )
 
     @acknowledge_first()
@@ -109,8 +118,12 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
 
     # -- limits (bot/limits.py) -------------------------------------------------------------------
     @acknowledge_first()
-    @app_commands.command(name="creation-limit", description="How many of one kind a member may create per hour")
-    @app_commands.describe(kind="What is created", per_hour=f"Per member per hour (default {DEFAULT_PER_HOUR}; 0: no limit)")
+    @app_commands.command(
+        name="creation-limit", description="How many of one kind a member may create per hour"
+    )
+    @app_commands.describe(
+        kind="What is created", per_hour=f"Per member per hour (default {DEFAULT_PER_HOUR}; 0: no limit)"
+    )
     @app_commands.choices(kind=[app_commands.Choice(name=k.plural, value=k.key) for k in KINDS.values()])
     @manage_guild_only()
     async def creation_limit(
@@ -124,8 +137,12 @@ class Settings(commands.GroupCog, group_name="settings", group_description="Atta
                         f"Creating {KINDS[kind].plural}: {what} (moderators are exempt).")
 
     @acknowledge_first()
-    @app_commands.command(name="event-slots", description="How many of the server's 100 scheduled events the bot may use")
-    @app_commands.describe(count=f"Events the roundtable mirror may use (default {DEFAULT_EVENT_SLOTS}; 0: none)")
+    @app_commands.command(
+        name="event-slots", description="How many of the server's 100 scheduled events the bot may use"
+    )
+    @app_commands.describe(
+        count=f"Events the roundtable mirror may use (default {DEFAULT_EVENT_SLOTS}; 0: none)"
+    )
     @manage_guild_only()
     async def event_slots(
         self, interaction: discord.Interaction[Any], count: app_commands.Range[int, 0, GUILD_EVENT_SLOTS]

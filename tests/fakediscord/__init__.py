@@ -33,7 +33,8 @@ Behaviours worth knowing:
   allow=, deny=)``); like Discord, ``member.permissions`` and ``app_permissions`` of an interaction
   are computed in its channel with them, and channel payloads carry ``permission_overwrites``.
   Roles change with ``guild.add_member_role`` / ``remove_member_role``: the next interaction
-  carries the member's current roles. Ephemeral responses are kept on the ``InteractionResult`` but are not channel
+  carries the member's current roles. Ephemeral responses are kept on the ``InteractionResult`` but are not
+  channel
   messages. An acknowledgement later than ``ack_deadline`` (3 s) is recorded as a violation.
 * ``fake.on_interaction_callback = hook`` calls ``hook(result, body)`` when an interaction
   callback (deferral, reply, modal…) is accepted, before the bot gets the answer: a test can

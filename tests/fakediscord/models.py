@@ -159,7 +159,8 @@ class Role:
 
 @dataclass(eq=False)
 class Overwrite:
-    """One channel permission overwrite: for a role (type 0; the guild id is @everyone) or a member (type 1)."""
+    """One channel permission overwrite: for a role (type 0; the guild id is @everyone) or a member (type
+    1)."""
 
     id: int
     type: int
@@ -433,7 +434,8 @@ class Guild:
         self, channel: Channel, target: Role | Member, *, allow: int = 0, deny: int = 0
     ) -> Overwrite | None:
         """Set (or, with allow=deny=0, remove) the overwrite of ``target`` (a role, @everyone, or a
-        member) on ``channel``, like Discord's PUT /channels/{id}/permissions/{overwrite}; sends CHANNEL_UPDATE."""
+        member) on ``channel``, like Discord's PUT /channels/{id}/permissions/{overwrite}; sends
+        CHANNEL_UPDATE."""
         otype = 1 if isinstance(target, Member) else 0
         channel.overwrites = [o for o in channel.overwrites if (o.type, o.id) != (otype, target.id)]
         overwrite = None

@@ -107,7 +107,8 @@ class InteractionResult:
 
     @property
     def message(self) -> dict[str, Any] | None:
-        """The response message: @original unless it is still a "thinking…" deferral, else the first followup."""
+        """The response message: @original unless it is still a "thinking…" deferral, else the first
+        followup."""
         original = self.original
         if original is not None and not (int(original.get("flags") or 0) & FLAG_LOADING):
             return original

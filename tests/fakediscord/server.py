@@ -1304,11 +1304,22 @@ class FakeDiscord:
         eid = self.ids.next()
         start = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
         event: JsonDict = {
-            "id": str(eid), "guild_id": str(guild.id), "channel_id": None, "creator_id": None, "name": name,
-            "description": None, "scheduled_start_time": start.isoformat(),
-            "scheduled_end_time": (start + dt.timedelta(hours=1)).isoformat(), "privacy_level": 2, "status": 1,
-            "entity_type": 3, "entity_id": None, "entity_metadata": {"location": "Town hall"}, "user_count": 0,
-            "image": None, "recurrence_rule": None,
+            "id": str(eid),
+            "guild_id": str(guild.id),
+            "channel_id": None,
+            "creator_id": None,
+            "name": name,
+            "description": None,
+            "scheduled_start_time": start.isoformat(),
+            "scheduled_end_time": (start + dt.timedelta(hours=1)).isoformat(),
+            "privacy_level": 2,
+            "status": 1,
+            "entity_type": 3,
+            "entity_id": None,
+            "entity_metadata": {"location": "Town hall"},
+            "user_count": 0,
+            "image": None,
+            "recurrence_rule": None,
         }
         self.scheduled_events[eid] = event
         return event

@@ -1,4 +1,5 @@
-"""Hostile-input generators shared by tests/test_hostile_input.py (hardening issue: "Hostile and broken input").
+"""Hostile-input generators shared by tests/test_hostile_input.py (hardening issue: "Hostile and broken
+input").
 
 `HostileText(rng, victims)` draws member-typed strings a hostile or careless user could send:
 RTL text, combining marks, zero-width characters, emoji with skin tones and ZWJ sequences,
@@ -18,8 +19,25 @@ from hypothesis import strategies as st
 RTL = ["مرحبا بالعالم", "שלום עולם", "\u202eevil.exe\u202c", "\u200fright-to-left\u200e", "اَلْعَرَبِيَّةُ"]
 COMBINING = ["e\u0301\u0301\u0301\u0301", "Z\u0351\u0352\u0357\u0358\u0359\u035a\u035b" * 5, "a\u20dd", "ñ"]
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200b\u200b\u200b"]
-EMOJI = ["👍🏽", "👩🏿‍🚀", "👨‍👩‍👧‍👦", "🏳️‍🌈", "🇫🇷", "\U0001f9d1\U0001f3fb\u200d\U0001f91d\u200d\U0001f9d1\U0001f3ff"]
-CONTROL = ["\x01\x02\x07", "\x1b[31mred\x1b[0m", "\t", "\n\n\n", "\r\n", "\x7f", "\x0b\x0c", "\u0085", "\u2028\u2029"]
+EMOJI = [
+    "👍🏽",
+    "👩🏿‍🚀",
+    "👨‍👩‍👧‍👦",
+    "🏳️‍🌈",
+    "🇫🇷",
+    "\U0001f9d1\U0001f3fb\u200d\U0001f91d\u200d\U0001f9d1\U0001f3ff",
+]
+CONTROL = [
+    "\x01\x02\x07",
+    "\x1b[31mred\x1b[0m",
+    "\t",
+    "\n\n\n",
+    "\r\n",
+    "\x7f",
+    "\x0b\x0c",
+    "\u0085",
+    "\u2028\u2029",
+]
 MARKDOWN = [
     "**bold** __under__ ~~strike~~ ||spoiler||", "```py\nprint('x')\n```", "```", "`", "> quote\n>>> block",
     "# Heading\n- list", "[link](https://example.com)", "\\", "*", "_", "~", "|", "<https://x.y>",
@@ -32,11 +50,34 @@ SQL_FTS = [
 NUMBERS = ["0", "-1", "1e309", "NaN", "inf", "99999999999999999999", "-0", "1.5", "١٢٣"]
 BLANK = ["", " ", "   ", "\u3000", "\u00a0"]
 DATES = [
-    "0001-01-01", "9999-12-31 23:59", "9999-12-31", "0001-01-01 00:00", "0000-00-00", "2024-02-30",
-    "2023-02-29", "25:61", "tomorrow 25:00", "9999-12-31T23:59:59+14:00", "1-1-1", "31/12/9999",
-    "next century", "yesterday", "in 10000 years", "12:00 Mars/Olympus", "9999-12-31 23:59 Pacific/Kiritimati",
-    "0001-01-01 00:00 Etc/GMT+12", "2038-01-19 03:14:08", "1970-01-01", "every 0 weeks", "FREQ=SECONDLY",
-    "FREQ=DAILY;COUNT=100000", "FREQ=WEEKLY;BYDAY=XX", "-5 minutes", "0m", "99999h", "1y",
+    "0001-01-01",
+    "9999-12-31 23:59",
+    "9999-12-31",
+    "0001-01-01 00:00",
+    "0000-00-00",
+    "2024-02-30",
+    "2023-02-29",
+    "25:61",
+    "tomorrow 25:00",
+    "9999-12-31T23:59:59+14:00",
+    "1-1-1",
+    "31/12/9999",
+    "next century",
+    "yesterday",
+    "in 10000 years",
+    "12:00 Mars/Olympus",
+    "9999-12-31 23:59 Pacific/Kiritimati",
+    "0001-01-01 00:00 Etc/GMT+12",
+    "2038-01-19 03:14:08",
+    "1970-01-01",
+    "every 0 weeks",
+    "FREQ=SECONDLY",
+    "FREQ=DAILY;COUNT=100000",
+    "FREQ=WEEKLY;BYDAY=XX",
+    "-5 minutes",
+    "0m",
+    "99999h",
+    "1y",
 ]
 
 
@@ -59,9 +100,22 @@ class Victims:
 
     def mentions(self) -> list[str]:
         return [
-            "@everyone", "@here", "@everyone @here", "@\u200beveryone", f"<@{self.user_id}>", f"<@!{self.user_id}>",
-            f"<@&{self.role_id}>", f"<#{self.channel_id}>", "<@123>", "<@&123>", "<#123>", "<@>", "<@&>",
-            "</practice share:123>", "<t:99999999999:F>", "<a:x:123>",
+            "@everyone",
+            "@here",
+            "@everyone @here",
+            "@\u200beveryone",
+            f"<@{self.user_id}>",
+            f"<@!{self.user_id}>",
+            f"<@&{self.role_id}>",
+            f"<#{self.channel_id}>",
+            "<@123>",
+            "<@&123>",
+            "<#123>",
+            "<@>",
+            "<@&>",
+            "</practice share:123>",
+            "<t:99999999999:F>",
+            "<a:x:123>",
         ]
 
 

@@ -118,7 +118,9 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [s for k, v in value.items() if k not in ("type", "url", "timestamp", "color") for s in _strings(v)]
+        return [
+            s for k, v in value.items() if k not in ("type", "url", "timestamp", "color") for s in _strings(v)
+        ]
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return []

@@ -56,9 +56,15 @@ class Planter:
         """An active agreement expiring in `days` days whose `days`-day expiry reminder is due today
         at the server's reminder hour (the guild's offsets are set to `[days]`)."""
         a = await self.mou.create(
-            guild_id, Actor(owner_id, moderator=True), kind="mou", title=title, parties=["Lyon, FR", "Porto, PT"],
-            signed=(today - timedelta(days=365)).isoformat(), expires=(today + timedelta(days=days)).isoformat(),
-            notice_days=0, owner_ids=[owner_id],
+            guild_id,
+            Actor(owner_id, moderator=True),
+            kind="mou",
+            title=title,
+            parties=["Lyon, FR", "Porto, PT"],
+            signed=(today - timedelta(days=365)).isoformat(),
+            expires=(today + timedelta(days=days)).isoformat(),
+            notice_days=0,
+            owner_ids=[owner_id],
         )
         return a.id
 
@@ -155,7 +161,9 @@ def bot_env(api_base: str, gateway: str) -> dict[str, str]:
     return env
 
 
-async def start_bot_process(cfg: Path, cwd: Path, env: dict[str, str], log_path: Path) -> asyncio.subprocess.Process:
+async def start_bot_process(
+    cfg: Path, cwd: Path, env: dict[str, str], log_path: Path
+) -> asyncio.subprocess.Process:
     fh = log_path.open("ab")
     try:
         return await asyncio.create_subprocess_exec(

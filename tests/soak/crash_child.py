@@ -26,12 +26,15 @@ async def main(path: str, guild_id: int, rt_id: int, mod_id: int, users: list[in
     sys.stdout.flush()
     while True:
         pid = await db.fetchval(
-            "SELECT id FROM practices WHERE guild_id = ? AND status = 'pending' ORDER BY id LIMIT 1", (guild_id,)
+            "SELECT id FROM practices WHERE guild_id = ? AND status = 'pending' ORDER BY id LIMIT 1",
+            (guild_id,),
         )
         if pid is not None:
             await practices.decide(guild_id, pid, actor_id=mod_id, action="approve")
         try:
-            await roundtables.rsvp(guild_id, rt_id, rng.choice(users), rng.choice(("going", "going", "maybe", "declined")))
+            await roundtables.rsvp(
+                guild_id, rt_id, rng.choice(users), rng.choice(("going", "going", "maybe", "declined"))
+            )
         except UserFacingError:
             pass
 
