@@ -156,6 +156,8 @@ async def run(args: argparse.Namespace) -> int:
             await fake.wait_commands_synced()
             cog: Any = bot.get_cog("Roundtables")
             await fake.invoke(guild, owner, "settings announcements-channel", {"channel": announcements.id})
+            # The seeded roundtables count as this hour's creations of their hosts: lift the creation limit.
+            await bot.settings.set(guild.id, "creation_limits", {"roundtable": 0}, actor_id=None)
 
             # Roundtables scheduled through the command, to get announcements with buttons.
             start = datetime.now(UTC) + timedelta(days=3)
