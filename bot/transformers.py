@@ -90,13 +90,10 @@ def parse_timestamp_markup(text: str) -> datetime | None:
     return from_unix(seconds)
 
 
-class When(app_commands.Transformer):
-    """A date/time typed in a zone, or `<t:UNIX>` markup → `Moment`. The zone is the option named
-    `zone_option` when given, else `default_zone(interaction)` (default: the member's zone)."""
+class _TextOption(app_commands.Transformer):
+    """A string option of 1..`max_length` characters (the part every transformer here shares)."""
 
-    def __init__(self, *, zone_option: str = "timezone", default_zone: ZoneDefault | None = None) -> None:
-        self.zone_option = zone_option
-        self.default_zone = default_zone or member_zone
+    max_length = 100
 
     @property
     def type(self) -> discord.AppCommandOptionType:
@@ -108,7 +105,18 @@ class When(app_commands.Transformer):
 
     @property
     def max_value(self) -> int:
-        return WHEN_MAX
+        return self.max_length
+
+
+class When(_TextOption):
+    """A date/time typed in a zone, or `<t:UNIX>` markup → `Moment`. The zone is the option named
+    `zone_option` when given, else `default_zone(interaction)` (default: the member's zone)."""
+
+    max_length = WHEN_MAX
+
+    def __init__(self, *, zone_option: str = "timezone", default_zone: ZoneDefault | None = None) -> None:
+        self.zone_option = zone_option
+        self.default_zone = default_zone or member_zone
 
     async def zone(self, interaction: discord.Interaction[Any]) -> ZoneInfo:
         typed = getattr(interaction.namespace, self.zone_option, None)
@@ -125,24 +133,14 @@ class When(app_commands.Transformer):
         return Moment(instant, zone)
 
 
-class Zone(app_commands.Transformer):
+class Zone(_TextOption):
     """An IANA zone name, case-insensitive → its canonical key; autocomplete with the one ranking.
     `clearable`: "-" (or blank) gives "" (the command clears the zone)."""
 
+    max_length = ZONE_MAX
+
     def __init__(self, *, clearable: bool = False) -> None:
         self.clearable = clearable
-
-    @property
-    def type(self) -> discord.AppCommandOptionType:
-        return discord.AppCommandOptionType.string
-
-    @property
-    def min_value(self) -> int:
-        return 1
-
-    @property
-    def max_value(self) -> int:
-        return ZONE_MAX
 
     async def transform(self, interaction: discord.Interaction[Any], value: Any) -> str:
         text = str(value)
@@ -155,21 +153,11 @@ class Zone(app_commands.Transformer):
         return [app_commands.Choice(name=choice_name(z), value=z) for z in Places.zone_choices(value, 25)]
 
 
-class City(app_commands.Transformer):
+class City(_TextOption):
     """A city as typed (whitespace tidied; resolving it stays with `Places.resolve_city`), with
     autocomplete from the kernel's places: a directory city's choice carries its id."""
 
-    @property
-    def type(self) -> discord.AppCommandOptionType:
-        return discord.AppCommandOptionType.string
-
-    @property
-    def min_value(self) -> int:
-        return 1
-
-    @property
-    def max_value(self) -> int:
-        return CITY_MAX
+    max_length = CITY_MAX
 
     async def transform(self, interaction: discord.Interaction[Any], value: Any) -> str:
         return " ".join(str(value).split())

@@ -10,6 +10,7 @@ from rapidfuzz import fuzz
 from rapidfuzz import process as fuzz_process
 
 from bot import audit
+from bot.clock import to_ms
 from bot.db import placeholders
 from bot.errors import InvalidInput, NotFound
 from bot.text import md_line
@@ -23,7 +24,6 @@ from cogs.directory.records import (
     SeedAgreement,
     _city,
     _clean_text,
-    _now_ms,
     _prefix_bounds,
     check_zone,
     normalise,
@@ -255,7 +255,7 @@ class CityService(GazetteerService):
             await self.db.execute(
                 "INSERT INTO cities (id, guild_id, name, key, country, admin1, admin1_code, timezone, "
                 "population, created_by, created_ms) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, 0, ?, ?)",
-                (new_id, guild_id, clean, key, iso, region_clean, zone, actor_id, _now_ms(self.clock())),
+                (new_id, guild_id, clean, key, iso, region_clean, zone, actor_id, to_ms(self.clock())),
             )
             await self.db.execute(
                 "INSERT INTO city_names (key, city_id, population, "

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.clock import Clock
+from bot.clock import Clock, to_ms
 from bot.db import Database, sqlite_uri
 from cogs.directory.records import (
     _CITY_COLS,
@@ -27,7 +27,6 @@ from cogs.directory.records import (
     SeedReport,
     _city,
     _int_or_none,
-    _now_ms,
     _parse_membership_row,
     _parse_network_row,
     normalise,
@@ -252,7 +251,7 @@ class GazetteerService:
     async def seed_reference(self) -> SeedReport:
         """Upsert the reference CSVs (networks, memberships, agreements, SDGs). Idempotent."""
         unresolved: list[str] = []
-        now = _now_ms(self.clock())
+        now = to_ms(self.clock())
         networks = self._read_seed("networks.csv")
         memberships = self._read_seed("memberships.csv")
         agreements = self._read_seed("agreements.csv")

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot import audit
+from bot.clock import to_ms
 from bot.errors import InvalidInput, NotFound
 from bot.export import unneutralise, write_csv
 from bot.text import md_line
@@ -26,7 +27,6 @@ from cogs.directory.records import (
     ImportResult,
     RowError,
     _csv_text,
-    _now_ms,
     _parse_membership_row,
     _parse_network_row,
     normalise,
@@ -144,7 +144,7 @@ class ImportService(NetworkService):
                             c["member_count_year"],
                             c["source"],
                             c["notes"],
-                            _now_ms(self.clock()),
+                            to_ms(self.clock()),
                             existing,
                         ),
                     )
@@ -199,7 +199,7 @@ class ImportService(NetworkService):
         if errors:
             raise ImportRejected(errors, len(rows))
         created = updated = 0
-        now = _now_ms(self.clock())
+        now = to_ms(self.clock())
         async with self.db.transaction():
             for m, net_id, city_id in clean_rows:
                 if guild_id is None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import audit
+from bot.clock import to_ms
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.text import md_line
 from cogs.directory.profiles import (
@@ -29,7 +30,6 @@ from cogs.directory.records import (
     _city,
     _clean_text,
     _network,
-    _now_ms,
     _parse_network_row,
     normalise,
 )
@@ -273,7 +273,7 @@ class NetworkService(ProfileService):
                 c["notes"],
                 "guild" if guild_id is not None else "seed",
                 actor_id,
-                _now_ms(self.clock()),
+                to_ms(self.clock()),
             ),
         )
 
@@ -420,7 +420,7 @@ class NetworkService(ProfileService):
                 f"**{md_line(city.label, 120)}** is already listed in "
                 f"**{md_line(network.display, 120)}** by the shared seed data."
             )
-        ms = _now_ms(now or self.clock())
+        ms = to_ms(now or self.clock())
         as_of_c = as_of or (now or self.clock()).date().isoformat()
         async with self.db.transaction():
             if existing is not None:

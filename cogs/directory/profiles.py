@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import audit
+from bot.clock import to_ms
 from bot.db import placeholders
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from cogs.directory.cities import (
@@ -25,7 +26,6 @@ from cogs.directory.records import (
     Profile,
     _city,
     _clean_text,
-    _now_ms,
     check_zone,
     normalise,
 )
@@ -103,7 +103,7 @@ class ProfileService(CityService):
             changes["dm_ok"] = 1 if dm_ok else 0
         if not changes:
             raise InvalidInput("Nothing to change: give at least one option (city, title, office, …).")
-        ms = _now_ms(now or self.clock())
+        ms = to_ms(now or self.clock())
         async with self.db.transaction():
             old = await self.db.fetchone(
                 "SELECT * FROM profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
@@ -192,7 +192,7 @@ class ProfileService(CityService):
                 (
                     1 if verified else 0,
                     actor_id if verified else None,
-                    _now_ms(self.clock()) if verified else None,
+                    to_ms(self.clock()) if verified else None,
                     guild_id,
                     user_id,
                 ),

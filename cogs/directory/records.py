@@ -8,11 +8,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from bot import DATA_DIR
-from bot.clock import to_ms
 from bot.errors import InvalidInput
 from bot.text import md_line
 from bot.timeparse import TimeParseError, get_zone
@@ -86,10 +84,6 @@ def normalise(text: str) -> str:
 
 def _prefix_bounds(prefix: str) -> tuple[str, str]:
     return prefix, prefix + "\U0010ffff"
-
-
-def _now_ms(now: datetime) -> int:
-    return to_ms(now)
 
 
 def _fmt_pop(n: int) -> str:
