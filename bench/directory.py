@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import create_bot
+from bot.sandbox.emulation import FakeDiscord, run_bot
 from tests.e2e import configure, make_config, populate
-from tests.fakediscord import FakeDiscord, run_bot
 
 NETWORKS = 2000
 MEMBERSHIPS = 200_000

@@ -33,12 +33,12 @@ import bot.app as app_module  # noqa: E402
 from bot.app import create_bot  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.db import Database  # noqa: E402
+from bot.sandbox.emulation import FakeDiscord, run_bot  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
 from bot.settings import SettingsService  # noqa: E402
 from cogs.mous import embeds as E  # noqa: E402
 from cogs.mous.service import SETTING_SPECS, MouService  # noqa: E402
 from tests.e2e import configure, populate  # noqa: E402
-from tests.fakediscord import FakeDiscord, run_bot  # noqa: E402
 
 TARGET_MS = 100.0
 CITIES = ["Seoul", "Paris", "Lyon", "Kyoto", "Oslo", "Turin", "Quebec", "Porto", "Accra", "Lima", "Perth",

@@ -346,8 +346,8 @@ async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]
     import tempfile
 
     from bot.app import create_bot
+    from bot.sandbox.emulation import FakeDiscord, run_bot
     from tests.e2e import make_config
-    from tests.fakediscord import FakeDiscord, run_bot
 
     logging.disable(logging.WARNING)  # the bot logs every search at DEBUG/INFO
     with tempfile.TemporaryDirectory(prefix="attache-bench-wp-") as tmp:

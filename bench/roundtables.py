@@ -33,7 +33,7 @@ import bot.app as app_module  # noqa: E402
 from bot.app import create_bot  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.db import Database  # noqa: E402
-from tests.fakediscord import FakeDiscord  # noqa: E402
+from bot.sandbox.emulation import FakeDiscord  # noqa: E402
 
 TARGET_MS = 100.0
 

@@ -110,7 +110,7 @@ def loopback_discord_overrides() -> dict[str, str]:
 
 def _point_at_test_discord() -> None:
     """For end-to-end tests of the real process: ATTACHE_DISCORD_API_BASE / ATTACHE_DISCORD_GATEWAY
-    point discord.py at a fake Discord on loopback (see tests/fakediscord); nothing else is accepted."""
+    point discord.py at a fake Discord on loopback (see bot/sandbox/emulation); nothing else is accepted."""
     overrides = loopback_discord_overrides()
     api = overrides.get("ATTACHE_DISCORD_API_BASE")
     gateway = overrides.get("ATTACHE_DISCORD_GATEWAY")

@@ -10,7 +10,7 @@ import pytest
 from bot.config import Config, parse_config
 from bot.db import Database
 from tests.e2e import bot_factory, fake, started_bot  # noqa: F401 - fixtures
-from tests.fakediscord.fixtures import fake_discord  # noqa: F401 - fixture
+from tests.fakediscord_fixtures import fake_discord  # noqa: F401 - fixture
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """End-to-end harness: the real AttacheBot, through discord.py's own HTTP and gateway code,
-against the loopback fake Discord in tests/fakediscord.
+against the loopback fake Discord in bot/sandbox/emulation.
 
     async def test_something(started_bot: World) -> None:
         w = started_bot
@@ -28,11 +28,11 @@ import pytest_asyncio
 
 from bot.app import AttacheBot, create_bot
 from bot.config import Config, parse_config
+from bot.sandbox.emulation import Channel, FakeDiscord, Guild, Member, Perm, Role, run_bot
 from cogs.directory.service import DirectoryService
 from cogs.mous.service import MouService
 from cogs.practices.service import PracticeService
 from cogs.roundtables.service import RoundtableService
-from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Perm, Role, run_bot
 
 
 class MovableClock:

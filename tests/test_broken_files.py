@@ -33,9 +33,9 @@ import pytest
 from bot.__main__ import main as cli_main
 from bot.app import create_bot
 from bot.db import Database, DatabaseError
+from bot.sandbox.emulation import FakeDiscord, FakeDiscordTimeout, run_bot
 from bot.scheduler import Job, Scheduler
 from tests.e2e import World, make_config, populate
-from tests.fakediscord import FakeDiscord, FakeDiscordTimeout, run_bot
 from tests.test_permission_matrix import add_mou, db_path, db_snapshot, share_practice, snapshot_diff
 
 ROOT = Path(__file__).resolve().parent.parent

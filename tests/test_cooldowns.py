@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from bot.checks import EXPORT_LIMIT, FINDTIME_LIMIT, ICS_LIMIT, SEARCH_LIMIT
+from bot.sandbox.emulation import models
 from tests.e2e import World
-from tests.fakediscord import models
 
 SLOW_DOWN = re.compile(r"Slow down: you can use this again <t:(\d+):R>\.")
 

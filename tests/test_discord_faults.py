@@ -20,8 +20,8 @@ import pytest
 import pytest_asyncio
 
 import bot.app as app_module
+from bot.sandbox.emulation import FakeDiscord, Perm
 from tests.e2e import MovableClock, World, start_world
-from tests.fakediscord import FakeDiscord, Perm
 
 EXTENSIONS = ["cogs.settings", "cogs.meta", "cogs.roundtables"]
 CHANNEL_POST = r"^/channels/{cid}/messages$"

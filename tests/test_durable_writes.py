@@ -30,6 +30,7 @@ from discord import app_commands
 
 from bot.db import Database
 from bot.interactions import ACK_EXTRA
+from bot.sandbox.emulation import FakeDiscord, InteractionResult, Member
 from bot.scheduler import Scheduler
 from bot.settings import SettingsService
 from cogs.mous.service import SETTING_SPECS, Actor, MouService
@@ -43,7 +44,6 @@ from tests.e2e import (
     practice_service,
     start_world,
 )
-from tests.fakediscord import FakeDiscord, InteractionResult, Member
 from tests.test_permission_matrix import (
     ANYONE,
     MANAGE,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
+from bot.sandbox.emulation import FakeDiscord
 from tests.e2e import World, make_config, populate
-from tests.fakediscord import FakeDiscord
 
 
 async def test_login_sync_help_and_settings(started_bot: World) -> None:
@@ -96,7 +96,7 @@ async def test_deleted_channel_fails_job_and_shows_in_settings(started_bot: Worl
 
 async def test_restart_fires_overdue_job_exactly_once(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     from bot.app import create_bot
-    from tests.fakediscord import run_bot
+    from bot.sandbox.emulation import run_bot
 
     parts = populate(fake_discord)
     cfg = make_config(tmp_path)
@@ -139,8 +139,8 @@ async def test_interrupted_send_that_already_went_out_is_not_duplicated(
     """The process died after Discord accepted the post but before the job was marked done:
     the resend carries the same nonce and Discord (the fake) drops the duplicate."""
     from bot.app import create_bot
+    from bot.sandbox.emulation import run_bot
     from bot.scheduler import Job, from_ms
-    from tests.fakediscord import run_bot
 
     parts = populate(fake_discord)
     cfg = make_config(tmp_path)
@@ -177,7 +177,7 @@ async def test_second_instance_on_same_database_refuses(fake_discord: FakeDiscor
 
     from bot.app import create_bot
     from bot.db import DatabaseLocked
-    from tests.fakediscord import FakeDiscordTimeout, run_bot
+    from bot.sandbox.emulation import FakeDiscordTimeout, run_bot
 
     populate(fake_discord)
     cfg = make_config(tmp_path)

@@ -40,10 +40,10 @@ from bot.export import (
     unneutralise,
     write_csv,
 )
+from bot.sandbox.emulation import InteractionResult, Perm, StoredFile
 from cogs.mous.service import Actor
 from cogs.practices.service import Draft, Meta
 from tests.e2e import World, directory_service, mou_service, practice_service, roundtable_service
-from tests.fakediscord import InteractionResult, Perm, StoredFile
 from tests.test_practices_e2e import eventually
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fakediscord import (
+from bot.sandbox.emulation import (
     FakeDiscord,
     FakeDiscordTimeout,
     Guild,
@@ -25,7 +25,7 @@ from tests.fakediscord import (
     check_modal,
     run_bot,
 )
-from tests.fakediscord.fixtures import fake_discord  # noqa: F401  (fixture used below)
+from tests.fakediscord_fixtures import fake_discord  # noqa: F401  (fixture used below)
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import icalendar
 
+from bot.sandbox.emulation import Channel, Guild, InteractionResult, Member
 from tests.e2e import World, configure, populate
-from tests.fakediscord import Channel, Guild, InteractionResult, Member
 from tests.test_permission_matrix import add_mou, schedule_rt, share_practice
 
 NOT_FOUND = re.compile(

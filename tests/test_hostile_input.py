@@ -45,6 +45,7 @@ from bot import timeparse
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.places import Places
+from bot.sandbox.emulation import FakeDiscord, FakeDiscordTimeout, InteractionResult, Member
 from bot.scheduler import Scheduler
 from bot.settings import SettingsService
 from bot.timeparse import TimeParseError
@@ -54,7 +55,6 @@ from cogs.practices import service as practices_service
 from cogs.practices.service import Draft, Meta, PracticeService, SearchFilters
 from cogs.roundtables.service import RoundtableService
 from tests.e2e import World, configure, start_world
-from tests.fakediscord import FakeDiscord, FakeDiscordTimeout, InteractionResult, Member
 from tests.hostile import HostileText, Victims, hypothesis_text
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "3"))
@@ -580,7 +580,7 @@ async def test_every_command_modal_button_and_autocomplete_survives_hostile_inpu
 
         untouched = [p for p, _ in commands if not driver.per_command.get(f"/{p}")]
         errors = [f"{r.name}: {r.getMessage()[:300]}" for r in caplog.records
-                  if r.levelno >= logging.ERROR and not r.name.startswith("tests.fakediscord")]
+                  if r.levelno >= logging.ERROR and not r.name.startswith("bot.sandbox.emulation")]
         assert not driver.failures, "\n".join(driver.failures[:40])
         assert not errors, "\n".join(errors[:20])
         assert fake_discord.violations == [], driver.explain(fake_discord.violations[:20])
@@ -671,7 +671,7 @@ async def test_every_date_option_takes_year_1_and_9999(
                 if res.callback_delay is not None and res.callback_delay > EDGE_TIME_LIMIT:
                     failures.append(f"{label}: answered after {res.callback_delay:.2f} s")
         errors = [f"{r.name}: {r.getMessage()[:300]}" for r in caplog.records
-                  if r.levelno >= logging.ERROR and not r.name.startswith("tests.fakediscord")]
+                  if r.levelno >= logging.ERROR and not r.name.startswith("bot.sandbox.emulation")]
         assert not failures + driver.failures, "\n".join(failures + driver.failures)
         assert not errors, "\n".join(errors[:20])
         assert fake_discord.violations == [], fake_discord.violations[:10]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from bot.clock import to_ms
 from bot.places import Places
+from bot.sandbox.emulation import FakeDiscord
 from bot.timeparse import search_zones
 from tests.e2e import MovableClock, World, directory_service, start_world
-from tests.fakediscord import FakeDiscord
 from tests.test_practices_e2e import share
 
 

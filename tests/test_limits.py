@@ -19,8 +19,8 @@ import pytest
 
 from bot.app import create_bot
 from bot.limits import GUILD_EVENT_SLOTS
+from bot.sandbox.emulation import FakeDiscord, Guild, InteractionResult, Member, run_bot
 from tests.e2e import World, configure, populate, start_world
-from tests.fakediscord import FakeDiscord, Guild, InteractionResult, Member, run_bot
 
 OTHER_BOUND = 0.3  # seconds: another member's answer while a hostile rule is being refused
 BAD_BOUND = 1.0  # seconds: the hostile rule's own (error) answer

@@ -20,10 +20,10 @@ import pytest_asyncio
 
 import bot.app as app_module
 from bot.app import create_bot
+from bot.sandbox.emulation import FakeDiscord, run_bot
 from cogs.mous import planning as P
 from cogs.mous.service import Actor, MouService
 from tests.e2e import MovableClock, World, configure, make_config, mou_service, populate
-from tests.fakediscord import FakeDiscord, run_bot
 
 EXTENSIONS = ["cogs.settings", "cogs.meta", "cogs.mous"]
 ZONE = "Europe/Paris"

@@ -32,8 +32,8 @@ from typing import Any
 
 from discord import app_commands
 
+from bot.sandbox.emulation import Channel, InteractionResult, Member, Perm
 from tests.e2e import World, practice_service
-from tests.fakediscord import Channel, InteractionResult, Member, Perm
 
 JsonDict = dict[str, Any]
 

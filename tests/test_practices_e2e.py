@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bot.sandbox.emulation import FakeDiscord, InteractionResult, Member
+from bot.sandbox.emulation.results import message_text
 from tests.e2e import BotFactory, World, configure, populate, practice_service
-from tests.fakediscord import FakeDiscord, InteractionResult, Member
-from tests.fakediscord.results import message_text
 
 JsonDict = dict[str, Any]
 
@@ -432,7 +432,7 @@ async def test_export_and_second_guild_isolation(started_bot: World) -> None:
     assert next(d for d in data if d["id"] == a)["sdgs"] == [6, 11]
 
     # a second guild, with its own moderator, sees none of it
-    from tests.fakediscord import Perm
+    from bot.sandbox.emulation import Perm
 
     g2 = fake.add_guild(name="Elsewhere")
     mods2 = g2.add_role("Mods", permissions=Perm.MANAGE_MESSAGES)

@@ -19,10 +19,10 @@ import pytest_asyncio
 from bot import retention
 from bot.db import Database
 from bot.retention import FORMER_MEMBER
+from bot.sandbox.emulation import FakeDiscord
 from bot.scheduler import Job, Scheduler, to_ms
 from cogs.privacy.service import MEMBER_COLUMNS
 from tests.e2e import MovableClock, World, mou_service, start_world
-from tests.fakediscord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Rain gardens against street flooding"

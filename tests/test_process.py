@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.sandbox.emulation import FakeDiscord
 from tests.e2e import populate
-from tests.fakediscord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parent.parent
 

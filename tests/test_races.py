@@ -18,8 +18,8 @@ import pytest
 import pytest_asyncio
 
 import bot.app as app_module
+from bot.sandbox.emulation import FakeDiscord, InteractionResult
 from tests.e2e import World, practice_service, start_world
-from tests.fakediscord import FakeDiscord, InteractionResult
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

@@ -9,8 +9,8 @@ from typing import Any
 import discord
 import pytest
 
+from bot.sandbox.emulation import InteractionResult, Member, Perm, Role
 from tests.e2e import World, directory_service, practice_service
-from tests.fakediscord import InteractionResult, Member, Perm, Role
 from tests.test_permission_matrix import (
     MOD,
     REFUSAL,

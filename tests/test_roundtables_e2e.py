@@ -24,8 +24,8 @@ import pytest_asyncio
 import bot.app as app_module
 from bot.app import AttacheBot, create_bot
 from bot.config import Config
+from bot.sandbox.emulation import FakeDiscord, Perm, run_bot
 from tests.e2e import MovableClock, World, configure, make_config, populate
-from tests.fakediscord import FakeDiscord, Perm, run_bot
 
 EXTENSIONS = ["cogs.settings", "cogs.meta", "cogs.roundtables"]
 

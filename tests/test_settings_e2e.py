@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import create_bot
+from bot.sandbox.emulation import FakeDiscord, run_bot
 from tests.e2e import configure, make_config, populate
-from tests.fakediscord import FakeDiscord, run_bot
 
 
 def _zone_field(res: object) -> str:

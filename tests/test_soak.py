@@ -35,11 +35,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.db import ProcessLock
+from bot.sandbox.emulation import FakeDiscord
 from bot.scheduler import to_ms
 from bot.timeparse import from_unix
 from cogs.mous.planning import STALE_AFTER
 from cogs.roundtables.service import is_stale
-from tests.fakediscord import FakeDiscord
 from tests.soak import Planter, bot_env, local_zone_for_daytime, read_jobs, start_bot_process, tally, utcnow
 
 pytestmark = pytest.mark.soak

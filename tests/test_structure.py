@@ -14,7 +14,7 @@ from bot.config import Config
 from bot.embeds import CUSTOM_ID_MAX
 from bot.errors import Conflict, InvalidInput
 from bot.interactions import describe_error
-from tests.fakediscord import check_commands
+from bot.sandbox.emulation import check_commands
 
 
 async def test_every_extension_loads_and_commands_fit(config: Config, tmp_path: Path) -> None:

@@ -17,10 +17,10 @@ from discord import app_commands
 import bot.app as app_module
 from bot.interactions import describe_error
 from bot.places import PlaceRef, Places
+from bot.sandbox.emulation import FakeDiscord
 from bot.timeparse import TimeParseError
 from bot.transformers import City, Moment, When, Zone, parse_timestamp_markup
 from tests.e2e import MovableClock, World, start_world
-from tests.fakediscord import FakeDiscord
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 TS = 1796212800  # 2026-12-02 12:00 UTC

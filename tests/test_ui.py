@@ -9,8 +9,8 @@ from typing import Any
 import pytest_asyncio
 from discord import app_commands
 
+from bot.sandbox.emulation import FakeDiscord
 from tests.e2e import World, start_world
-from tests.fakediscord import FakeDiscord
 
 JsonDict = dict[str, Any]
 

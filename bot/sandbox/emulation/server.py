@@ -749,7 +749,7 @@ class FakeDiscord:
     async def _create_dm(self, req: _Req) -> web.Response:
         body = req.body or {}
         try:
-            uid = int(body.get("recipient_id"))
+            uid = int(body.get("recipient_id") or "")
         except (TypeError, ValueError):
             return _error(400, 50035, "Invalid Form Body")
         user = self.users.get(uid)
@@ -1340,11 +1340,18 @@ class FakeDiscord:
         problems = self._event_problems(body, current=None)
         if (bad := self._breach(f"POST {req.path}", problems)) is not None:
             return bad
-        uncompleted = [e for e in self.scheduled_events.values()
-                       if e["guild_id"] == str(guild.id) and e.get("status") in (1, 2)]
+        uncompleted = [
+            e
+            for e in self.scheduled_events.values()
+            if e["guild_id"] == str(guild.id) and e.get("status") in (1, 2)
+        ]
         if len(uncompleted) >= limits.MAX_GUILD_SCHEDULED_EVENTS:
-            return _error(400, 30038, "Maximum number of uncompleted guild scheduled events reached "
-                                      f"({limits.MAX_GUILD_SCHEDULED_EVENTS})")
+            return _error(
+                400,
+                30038,
+                "Maximum number of uncompleted guild scheduled events reached "
+                f"({limits.MAX_GUILD_SCHEDULED_EVENTS})",
+            )
         eid = self.ids.next()
         event: JsonDict = {
             "id": str(eid),
@@ -2123,10 +2130,11 @@ class FakeDiscord:
         if isinstance(value, Member):
             user, member = value.user, value
         else:
-            user = value if isinstance(value, User) else self.users.get(_obj_id(value))
-            if user is None:
+            found = value if isinstance(value, User) else self.users.get(_obj_id(value))
+            if found is None:
                 raise LookupError(f"no user {value!r}")
-            member = guild.get_member(user.id) if guild is not None else None
+            user = found
+            member = guild.get_member(user.id) if guild is not None else None  # type: ignore[assignment]
         resolved.setdefault("users", {})[str(user.id)] = user.to_payload()
         if member is not None:
             resolved.setdefault("members", {})[str(user.id)] = member.to_payload(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import TypeVar
 
 import discord
@@ -65,8 +65,8 @@ async def run_bot(
                 raise
 
 
-async def _race(task: asyncio.Task[None], waiter: object, timeout: float) -> None:
-    fut = asyncio.ensure_future(waiter)  # type: ignore[arg-type]
+async def _race(task: asyncio.Task[None], waiter: Awaitable[object], timeout: float) -> None:
+    fut = asyncio.ensure_future(waiter)
     try:
         done, _ = await asyncio.wait({task, fut}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if fut in done:

@@ -1,6 +1,6 @@
 """pytest fixtures for the fake Discord. In tests/conftest.py:
 
-from tests.fakediscord.fixtures import fake_discord  # noqa: F401
+from tests.fakediscord_fixtures import fake_discord  # noqa: F401
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
-from .server import FakeDiscord
+from bot.sandbox.emulation.server import FakeDiscord
 
 
 @pytest_asyncio.fixture

@@ -64,8 +64,8 @@ def intent_allows(intents: int, event: str, data: dict[str, Any]) -> bool:
     if event in _MESSAGE_EVENTS:
         needed = INTENT_GUILD_MESSAGES if data.get("guild_id") else INTENT_DIRECT_MESSAGES
         return bool(intents & needed)
-    needed = _EVENT_INTENTS.get(event)
-    return needed is None or bool(intents & needed)
+    flag = _EVENT_INTENTS.get(event)
+    return flag is None or bool(intents & flag)
 
 
 @dataclass

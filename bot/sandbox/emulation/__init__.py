@@ -2,7 +2,7 @@
 
 Quick start::
 
-    async def test_ping(fake_discord):            # fixture from tests.fakediscord.fixtures
+    async def test_ping(fake_discord):            # fixture from tests.fakediscord_fixtures
         guild = fake_discord.add_guild(name="Cities")
         alice = guild.add_member(name="alice")
         async with run_bot(fake_discord, make_bot()):   # any discord.Client / commands.Bot

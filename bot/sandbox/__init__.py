@@ -1,0 +1,1 @@
+"""Attaché sandbox: the Discord emulation the tests and `attache sandbox` share."""
