@@ -155,6 +155,9 @@ class FakeDiscord:
         self.token = token
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.default_timeout = default_timeout
+        # Discord's "now" (scheduled events in the past, nonce windows): the wall clock, unless a test or the
+        # sandbox moves time for the bot and points this at the same clock.
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
         self.strict = strict
         self.ack_deadline = ack_deadline
         self.enforce_ack_deadline = enforce_ack_deadline
@@ -1063,7 +1066,7 @@ class FakeDiscord:
             return bad
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
-            now = dt.datetime.now(dt.UTC)
+            now = self.clock()
             for existing in self.channel_messages(cid):
                 if (
                     existing.get("nonce") == nonce
@@ -1267,7 +1270,7 @@ class FakeDiscord:
             problems.append("scheduled_start_time is required")
         elif start.tzinfo is None:
             problems.append(f"scheduled_start_time {start_raw!r} has no timezone")
-        elif "scheduled_start_time" in body and start <= dt.datetime.now(dt.UTC):
+        elif "scheduled_start_time" in body and start <= self.clock():
             problems.append(f"scheduled_start_time {start_raw!r} is in the past")
         if entity_type == 3:
             location = (merged.get("entity_metadata") or {}).get("location")
@@ -1302,7 +1305,7 @@ class FakeDiscord:
         """A scheduled event someone else made (a member), in 30 days: it takes one of the guild's
         `limits.MAX_GUILD_SCHEDULED_EVENTS` slots."""
         eid = self.ids.next()
-        start = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+        start = self.clock() + dt.timedelta(days=30)
         event: JsonDict = {
             "id": str(eid),
             "guild_id": str(guild.id),
