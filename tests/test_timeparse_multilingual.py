@@ -161,7 +161,8 @@ async def test_roundtable_scheduled_with_french_and_spanish_dates(rt_world: Worl
                               {"title": "Logement", "when": "3 décembre 2027 15h", "timezone": PARIS})
     assert res.ephemeral and "<t:" in res.text, res.text
     res = await w.fake.invoke(w.guild, w.alice, "roundtable schedule",
-                              {"title": "Vivienda", "when": "3 de diciembre de 2027 15:00", "timezone": MEXICO})
+                              {"title": "Vivienda", "when": "3 de diciembre de 2027 15:00",
+                               "timezone": MEXICO})
     assert res.ephemeral and "<t:" in res.text, res.text
     starts = {rt.title: rt.start for rt in await svc.list_upcoming(w.guild.id)}
     assert starts == {"Logement": utc(2027, 12, 3, 14), "Vivienda": utc(2027, 12, 3, 21)}
