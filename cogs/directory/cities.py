@@ -32,7 +32,7 @@ from cogs.directory.records import (
 log = logging.getLogger(__name__)
 
 
-# How much larger a city known by an alternate (other-language) name must be than every other candidate to win.
+# How much larger a city known by an alternate (other-language) name must be than any other candidate.
 EXONYM_DOMINANCE = 20
 
 
