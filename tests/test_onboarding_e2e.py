@@ -276,3 +276,27 @@ async def test_help_shows_clickable_mentions_and_only_what_the_member_may_use(st
     choices = await w.fake.autocomplete(w.guild, w.mod, "help", focused="command", value="practice a")
     assert "practice approve" in [c["value"] for c in choices]
     w.fake.assert_clean()
+
+
+async def test_every_command_answers_before_setup(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """No setting made at all: every command without required options still answers (no error id)."""
+    from tests.test_permission_matrix import leaf_commands
+
+    fake = fake_discord
+    async with start_world(fake, tmp_path, configure_settings=False) as w:
+        commands = fake.commands_for()
+        answered = 0
+        for path in leaf_commands(commands):
+            root = next(c for c in commands if c["name"] == path.split()[0])
+            options: list[JsonDict] = list(root.get("options") or [])
+            for part in path.split()[1:]:
+                options = list(next(o for o in options if o["name"] == part).get("options") or [])
+            if any(o.get("required") for o in options) or path == "privacy forget-me":
+                continue
+            for member in (w.alice, w.admin):
+                res = await fake.invoke(w.guild, member, path)
+                assert res.callback_type is not None, path
+                assert "Something went wrong" not in res.text and "Reference:" not in res.text, (path, res.text)
+                answered += 1
+        assert answered >= 30, answered
+        fake.assert_clean()
