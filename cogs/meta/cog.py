@@ -161,7 +161,7 @@ class Meta(commands.Cog):
         if known:
             raise InvalidInput(f"`/{wanted}` is not one you can use here: it is for moderators or members "
                                "with Manage Server. `/help` lists yours.")
-        raise InvalidInput(f"There is no command `/{md_line(wanted, 60)}`. Pick one from the list, or run "
+        raise InvalidInput(f"There is no command “/{md_line(wanted, 60)}”. Pick one from the list, or run "
                            "`/help` for all of yours.")
 
     @help.autocomplete("command")
