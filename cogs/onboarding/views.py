@@ -62,7 +62,8 @@ class SetupView(BaseView):
     every choice."""
 
     def __init__(self, author_id: int) -> None:
-        super().__init__(author_id, timeout=900, guard=require_manager)
+        # Under 15 minutes: the /setup answer can still be edited (disabled) when the view times out.
+        super().__init__(author_id, timeout=840, guard=require_manager)
         zones = search_zones("", limit=ZONE_OPTIONS)
         self.zone.options = [discord.SelectOption(label=z, value=z) for z in zones] + [
             discord.SelectOption(label="Another zone…", value=OTHER_ZONE,
