@@ -286,8 +286,12 @@ class FakeDiscord:
         owner_id: int | None = None,
         bot_permissions: int = Perm.BOT_DEFAULT,
         channels: Sequence[str] = ("general",),
+        announce: bool = True,
     ) -> Guild:
-        """Add a guild with @everyone, the bot's role and member, an owner and text ``channels``."""
+        """Add a guild with @everyone, the bot's role and member, an owner and text ``channels``.
+
+        With ``announce=False`` nothing is sent yet: shape the guild (system channel, overwrites…), then
+        ``add_bot_to_guild(guild)`` sends its GUILD_CREATE, as when the bot is invited (``on_guild_join``)."""
         gid = guild_id or self.ids.next()
         guild = Guild(self, gid, name, owner_id=0)
         # Build quietly, then announce the guild as one GUILD_CREATE.
@@ -314,7 +318,10 @@ class FakeDiscord:
             owner = self.users.setdefault(uid, User(id=uid, name="owner"))
         guild.members[owner.id] = Member(user=owner, guild=guild)
         guild.owner_id = owner.id
-        self.emit("GUILD_CREATE", self._guild_create_payload(guild))
+        if announce:
+            self.emit("GUILD_CREATE", self._join_payload(guild))
+        else:
+            self.left_guilds.add(gid)  # not a member yet: a new session's READY does not list it
         return guild
 
     def add_user(
@@ -351,7 +358,7 @@ class FakeDiscord:
         """The bot is invited back into a guild it left: GUILD_CREATE (discord.py: ``on_guild_join``)."""
         gid = _obj_id(guild)
         self.left_guilds.discard(gid)
-        self.emit("GUILD_CREATE", self._guild_create_payload(self.guilds[gid]))
+        self.emit("GUILD_CREATE", self._join_payload(self.guilds[gid]))
 
     def guild_outage(self, guild: Guild | int) -> None:
         """A Discord outage of one guild: GUILD_DELETE with ``unavailable: true`` (discord.py:
@@ -391,6 +398,13 @@ class FakeDiscord:
         return data
 
     # ================================================================ recorded state
+
+    def _join_payload(self, guild: Guild) -> JsonDict:
+        """GUILD_CREATE for a guild the bot just joined: like Discord, without ``unavailable`` (which
+        discord.py reads as a join, ``on_guild_join``; ``unavailable: false`` is a guild coming back)."""
+        data = self._guild_create_payload(guild)
+        data.pop("unavailable", None)
+        return data
 
     def get_message(self, message_id: int | str) -> JsonDict | None:
         return self._messages.get(int(message_id))
@@ -2222,25 +2236,36 @@ class FakeDiscord:
         member: Member | User | int,
         message: JsonDict | InteractionResult | int | str,
         custom_id: str,
-        values: Sequence[str],
+        values: Sequence[Any],
         *,
         timeout: float | None = None,
         wait: bool = True,
     ) -> InteractionResult:
-        """Pick ``values`` in the string select ``custom_id`` (MESSAGE_COMPONENT, component_type 3)."""
+        """Pick ``values`` in the select ``custom_id`` (MESSAGE_COMPONENT): a string select (type 3) takes
+        option values; a role (6) or channel (8) select takes roles / channels (or their ids), sent as
+        ids with their ``resolved`` data like Discord; a channel select's ``channel_types`` is enforced."""
         current = self._target_message(message)
         component = self._find_component(current, custom_id)
-        if component.get("type") != 3:
-            raise ValueError(f"component {custom_id!r} is type {component.get('type')}, not a string select")
-        offered = [o["value"] for o in component.get("options") or []]
-        unknown = [v for v in values if v not in offered]
-        if unknown:
-            raise ValueError(f"select {custom_id!r} offers {offered}, not {unknown}")
+        ctype = component.get("type")
+        if ctype not in (3, 6, 8):
+            raise ValueError(f"component {custom_id!r} is type {ctype}, not a string, role or channel select")
         low, high = component.get("min_values", 1), component.get("max_values", 1)
         if not low <= len(values) <= high:
             raise ValueError(f"select {custom_id!r} takes {low}..{high} values, got {len(values)}")
         g, actor, channel = self._component_context(guild, member, current)
-        data = {"custom_id": custom_id, "component_type": 3, "values": list(values)}
+        data: JsonDict = {"custom_id": custom_id, "component_type": ctype}
+        if ctype == 3:
+            offered = [o["value"] for o in component.get("options") or []]
+            unknown = [v for v in values if v not in offered]
+            if unknown:
+                raise ValueError(f"select {custom_id!r} offers {offered}, not {unknown}")
+            data["values"] = list(values)
+        else:
+            resolved: JsonDict = {}
+            option = {"type": 8 if ctype == 6 else 7, "name": custom_id,
+                      "channel_types": component.get("channel_types")}
+            data["values"] = [self._option_value(g, option, value, resolved) for value in values]
+            data["resolved"] = resolved
         res = await self._send_interaction(
             3, data, g, actor, channel, message=json.loads(json.dumps(current))
         )
