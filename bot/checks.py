@@ -200,11 +200,8 @@ def moderator_role_problem(role: discord.Role) -> str | None:
     if role.managed:
         return (f"{role.mention} is managed by a bot or an integration, so you can't choose who has it. "
                 "Pick a role your server gives by hand.")
-    elevated = elevated_permissions(role.permissions)
-    if elevated:
-        return (f"{role.mention} carries {', '.join(elevated)}. Pick (or make) a role without elevated "
-                "permissions for Attaché's curators (members with Manage Messages or Manage Server "
-                "server-wide are moderators anyway).")
+    # A role with elevated permissions (a server's usual "Mods" with Kick Members) is fine here: Attaché only
+    # trusts this role, it never hands it out (roles it grants go through role_grant_problem).
     return None
 
 
