@@ -65,7 +65,7 @@ from cogs.roundtables.service import (
     render_offsets,
     validate_offsets,
 )
-from cogs.roundtables.views import RsvpButton, rsvp_view
+from cogs.roundtables.views import RsvpButton, calendar_view, rsvp_view
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -208,7 +208,7 @@ class Roundtables(
         occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
         counts = await self.svc.counts(rt.guild_id, rt.id, occ.key) if occ else Counts()
         embed = E.announcement_embed(rt, occ, counts, await self._local_line(rt, occ))
-        return embed, rsvp_view(rt.id, occ.key_s if occ else None)
+        return embed, rsvp_view(rt.id, occ.key_s if occ else None, calendar=(rt, occ) if occ else None)
 
     async def post_announcement(self, rt: Roundtable, channel_id: int) -> discord.Message:
         embed, view = await self._announcement(rt)
@@ -371,13 +371,15 @@ class Roundtables(
         if dm_text:
             await self._dm_opted(rt, user_ids, dm_text, nonce)
 
-    async def _dm_opted(self, rt: Roundtable, user_ids: Sequence[int], text: str, nonce: str | None) -> int:
+    async def _dm_opted(self, rt: Roundtable, user_ids: Sequence[int], text: str, nonce: str | None,
+                        view: discord.ui.View | None = None) -> int:
         opted = await self.svc.dm_opted_in(rt.guild_id, user_ids)
         sent = 0
         for uid in user_ids:
             if uid not in opted or not await self.bot.features.places.dm_ok(rt.guild_id, uid):
                 continue
-            if await self.bot.dm(uid, text, nonce=None if nonce is None else _sub_nonce(nonce, f"dm{uid}")):
+            if await self.bot.dm(uid, text, nonce=None if nonce is None else _sub_nonce(nonce, f"dm{uid}"),
+                                 view=view):
                 sent += 1
         return sent
 
@@ -443,12 +445,15 @@ class Roundtables(
                         roles=False,
                         replied_user=False,
                     ),
+                    # the channel is public: its buttons carry the link only when the link is public
+                    view=calendar_view(rt, occ, with_link=False) if i == 0 else None,
                 )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise PermanentJobError(f"cannot post in channel {channel_id}: {exc}") from exc
         if going:
             await self._dm_opted(
-                rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce
+                rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce,
+                view=calendar_view(rt, occ, with_link=True),
             )
 
     async def on_notify(self, job: Job) -> None:
@@ -514,8 +519,10 @@ class Roundtables(
         if res.changed:
             self.request_refresh(interaction.guild_id, rt_id)
         self._notify_now(interaction.guild_id, res.notice_key)
+        going = res.status == "going"
+        view = calendar_view(res.roundtable, res.occurrence, with_link=True) if going else None
         await reply(interaction, E.rsvp_reply(res.roundtable, res.occurrence, res.status,
-                                              res.waitlist_position, res.changed))
+                                              res.waitlist_position, res.changed), view=view)
 
     # ------------------------------------------------------------------ autocomplete
     async def rt_autocomplete(
