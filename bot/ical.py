@@ -13,7 +13,8 @@ Contract:
 - A transition that fits no yearly rule (a one-off change, a zone whose dates follow a lunar calendar) is
   its own block with that DTSTART: explicit transitions, only for such zones.
 - A zone without transitions in that span gets one STANDARD block.
-- `DTSTAMP` can be given once for the whole calendar (`stamp`): the feed hashes the body without it.
+- `restamp` sets every DTSTAMP of a calendar built with `STAMP_PLACEHOLDER`: the live feed hashes the
+  content without it, then serves it with the time that content last changed.
 Pure: no I/O, no clock (callers pass `now`), no discord import.
 """
 
@@ -28,7 +29,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Component, Timezone, TimezoneDaylight, TimezoneStandard
 
-__all__ = ["Transition", "transitions", "vtimezone", "write_calendar", "zones_of"]
+__all__ = [
+    "STAMP_PLACEHOLDER", "Transition", "restamp", "transitions", "vtimezone", "write_calendar", "zones_of",
+]
 
 _DAY = timedelta(days=1)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -228,11 +231,9 @@ def write_calendar(
     prodid: str,
     name: str | None,
     now: datetime,
-    stamp: datetime | None = None,
     method: str | None = "PUBLISH",
 ) -> bytes:
-    """The .ics bytes: the calendar's properties, the VTIMEZONEs the events use, then the events. With
-    `stamp`, every event's DTSTAMP becomes that instant (events are built with `STAMP_PLACEHOLDER`)."""
+    """The .ics bytes: the calendar's properties, the VTIMEZONEs the events use, then the events."""
     cal = Calendar()
     cal.add("prodid", prodid)
     cal.add("version", "2.0")
@@ -250,9 +251,13 @@ def write_calendar(
     for ev in events:
         cal.add_component(ev)
     data: bytes = cal.to_ical()
-    if stamp is not None:
-        data = data.replace(
-            b"DTSTAMP:" + STAMP_PLACEHOLDER.strftime("%Y%m%dT%H%M%SZ").encode(),
-            b"DTSTAMP:" + stamp.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ").encode(),
-        )
     return data
+
+
+def restamp(data: bytes, stamp: datetime) -> bytes:
+    """A calendar whose events were built with DTSTAMP `STAMP_PLACEHOLDER`, with `stamp` there instead
+    (the feed hashes its content without the stamp, then serves it with the time that content changed)."""
+    return data.replace(
+        b"DTSTAMP:" + STAMP_PLACEHOLDER.strftime("%Y%m%dT%H%M%SZ").encode(),
+        b"DTSTAMP:" + stamp.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ").encode(),
+    )

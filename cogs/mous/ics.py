@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from icalendar import Event
 
 from bot.ical import write_calendar
-from cogs.mous.service import DueItem, describe_due
+from cogs.mous.service import DueItem, MouService, describe_due
 
 PRODID = "-//Attaché//MOU tracker//EN"
 
@@ -35,3 +35,13 @@ def build_ics(guild_id: int, items: Sequence[DueItem], *, now: datetime, guild_n
         deadline_events(guild_id, items, stamp=now), prodid=PRODID,
         name=f"Agreements{' — ' + guild_name if guild_name else ''}", now=now, method=None,
     )
+
+
+class DeadlineFeed:
+    """The MOU tracker's side of a member's live calendar feed (`bot.contracts.AgreementCalendar`)."""
+
+    def __init__(self, svc: MouService) -> None:
+        self.svc = svc
+
+    async def deadline_events(self, guild_id: int, owner_id: int | None, *, stamp: datetime) -> list[Event]:
+        return deadline_events(guild_id, await self.svc.deadlines(guild_id, owner_id=owner_id), stamp=stamp)

@@ -48,7 +48,7 @@ from bot.transformers import Moment, When, ZoneOption
 from bot.ui import upload
 from cogs.roundtables import embeds as E
 from cogs.roundtables.findtime import find_slots
-from cogs.roundtables.ics import build_ics
+from cogs.roundtables.ics import RoundtableFeed, build_ics
 from cogs.roundtables.service import (
     ADVANCE_KIND,
     DEFAULT_OFFSETS,
@@ -136,6 +136,7 @@ class Roundtables(
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
         self.svc = RoundtableService(bot.db, bot.scheduler, settings=bot.settings, clock=bot.clock)
+        self.feed = RoundtableFeed(self.svc)
         self._dirty: set[int] = set()
         self._refreshers: dict[int, asyncio.Task[None]] = {}
         self._bg: set[asyncio.Task[Any]] = set()
@@ -154,6 +155,7 @@ class Roundtables(
         self.bot.scheduler.register(NOTIFY_KIND, self.on_notify)
         self.bot.add_dynamic_items(RsvpButton)
         self.bot.status_providers.append(self.status_lines)
+        self.bot.features.roundtable_calendar = self.feed  # members' live calendar feeds
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(REMINDER_KIND)
@@ -162,6 +164,8 @@ class Roundtables(
         self.bot.remove_dynamic_items(RsvpButton)
         if self.status_lines in self.bot.status_providers:
             self.bot.status_providers.remove(self.status_lines)
+        if self.bot.features.roundtable_calendar is self.feed:
+            self.bot.features.roundtable_calendar = None
         for t in list(self._refreshers.values()) + list(self._bg):
             t.cancel()
 

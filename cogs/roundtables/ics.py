@@ -14,7 +14,7 @@ from icalendar import Event, vRecur
 
 from bot.ical import write_calendar
 from bot.timeparse import from_unix, get_zone
-from cogs.roundtables.service import Roundtable
+from cogs.roundtables.service import Roundtable, RoundtableService
 
 PRODID = "-//Attache//Roundtables//EN"
 
@@ -90,3 +90,17 @@ def events_for(
             ev.add("sequence", 1)
             moved.append(ev)
     return [main, *moved]
+
+
+class RoundtableFeed:
+    """The roundtables' side of a member's live calendar feed (`bot.contracts.RoundtableCalendar`)."""
+
+    def __init__(self, svc: RoundtableService) -> None:
+        self.svc = svc
+
+    async def feed_events(self, guild_id: int, user_id: int, *, everything: bool, stamp: datetime
+                          ) -> list[Event]:
+        events: list[Event] = []
+        for rt, mine in await self.svc.feed_roundtables(guild_id, user_id, everything=everything):
+            events.extend(events_for(rt, await self.svc.overrides(rt), include_link=mine, stamp=stamp))
+        return events
