@@ -138,7 +138,10 @@ class AttacheBot(commands.Bot):
     async def close(self) -> None:
         try:
             if self.web is not None:
-                await self.web.stop()
+                try:
+                    await self.web.stop()
+                except Exception:
+                    log.exception("could not stop the web endpoint cleanly")
             await self.scheduler.stop()
         finally:
             try:

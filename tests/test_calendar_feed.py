@@ -13,7 +13,9 @@ import aiohttp
 from icalendar import Calendar
 from multidict import CIMultiDict
 
+from bot.config import WebConfig
 from bot.sandbox.emulation import FakeDiscord, Member
+from bot.web import WebRequest, WebResponse, WebServer
 from tests.e2e import World, start_world
 
 WEB = {"listen": "127.0.0.1:0", "public_url": "https://attache.example"}
@@ -152,3 +154,36 @@ async def test_feeds_off_without_web_config(started_bot: World) -> None:
     res = await w.fake.invoke(w.guild, w.carol, "calendar reset", {})
     assert "hasn't enabled" in res.text
     w.fake.assert_clean()
+
+
+async def test_web_endpoint_serves_get_and_head_only_and_hides_failures() -> None:
+    server = WebServer(WebConfig(host="127.0.0.1", port=0, public_url="https://attache.example"))
+    seen: list[WebRequest] = []
+
+    async def ok(request: WebRequest) -> WebResponse:
+        seen.append(request)
+        return WebResponse(200, b"hello", {"Content-Type": "text/plain"})
+
+    async def broken(request: WebRequest) -> WebResponse:
+        raise RuntimeError("secret detail")
+
+    server.route("ok", ok)
+    server.route("/broken/", broken)
+    await server.start()
+    try:
+        assert server.port and server.public_url("/ok/x") == "https://attache.example/ok/x"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{server.local_url}/ok/a/b.ics") as r:
+                assert r.status == 200 and await r.read() == b"hello"
+            async with http.head(f"{server.local_url}/ok/a") as r:
+                assert r.status == 200 and await r.read() == b""
+            async with http.post(f"{server.local_url}/ok/a") as r:
+                assert r.status == 405
+            async with http.get(f"{server.local_url}/broken/x") as r:
+                assert r.status == 500 and b"secret" not in await r.read()
+            server.unroute("ok")
+            async with http.get(f"{server.local_url}/ok/a") as r:
+                assert r.status == 404
+        assert [(q.method, q.path) for q in seen] == [("GET", "a/b.ics"), ("HEAD", "a")]
+    finally:
+        await server.stop()
