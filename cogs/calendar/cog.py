@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import ICS_LIMIT, expensive
 from bot.errors import InvalidInput
 from bot.interactions import acknowledge_first, reply
 from cogs.calendar.service import PREFIX, CalendarFeeds, FeedOptions, Subscription
@@ -87,6 +88,7 @@ class Calendar(commands.GroupCog, group_name="calendar", group_description="Your
     )
     @app_commands.choices(deadlines=[app_commands.Choice(name=n, value=v) for n, v in (
         ("the agreements I own", "mine"), ("every agreement of this server", "all"), ("none", "none"))])
+    @expensive(*ICS_LIMIT)
     async def subscribe(self, interaction: discord.Interaction[Any], all_roundtables: bool | None = None,
                         deadlines: str | None = None) -> None:
         assert interaction.guild_id is not None
@@ -102,6 +104,7 @@ class Calendar(commands.GroupCog, group_name="calendar", group_description="Your
 
     @acknowledge_first()
     @app_commands.command(name="reset", description="A new address for your calendar feed; the old one stops")
+    @expensive(*ICS_LIMIT)
     async def reset(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild_id is not None
         if self.bot.web is None:

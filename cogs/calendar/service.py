@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -151,9 +152,8 @@ class CalendarFeeds:
             return _not_found()
         now = self.clock()
         opts = FeedOptions(bool(row["all_roundtables"]), row["deadlines"])
-        body = write_calendar(await self.events(guild_id, row["user_id"], opts), prodid=PRODID,
-                              name="Attaché", now=now)
-        digest = hashlib.sha256(body).hexdigest()
+        events = await self.events(guild_id, row["user_id"], opts)
+        body, digest = await asyncio.to_thread(_render, events, now)  # CPU work, off the event loop
         modified = from_ms(row["modified_ms"]) if row["modified_ms"] is not None else None
         if digest != row["content_hash"] or modified is None:
             modified = now.replace(microsecond=0)
@@ -170,6 +170,11 @@ class CalendarFeeds:
         headers["Content-Type"] = "text/calendar; charset=utf-8"
         headers["Content-Disposition"] = 'inline; filename="attache.ics"'
         return WebResponse(200, restamp(body, modified), headers)
+
+
+def _render(events: list[Event], now: datetime) -> tuple[bytes, str]:
+    body = write_calendar(events, prodid=PRODID, name="Attaché", now=now)
+    return body, hashlib.sha256(body).hexdigest()
 
 
 def _not_found() -> WebResponse:

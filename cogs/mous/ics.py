@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -44,4 +45,5 @@ class DeadlineFeed:
         self.svc = svc
 
     async def deadline_events(self, guild_id: int, owner_id: int | None, *, stamp: datetime) -> list[Event]:
-        return deadline_events(guild_id, await self.svc.deadlines(guild_id, owner_id=owner_id), stamp=stamp)
+        items = await self.svc.deadlines(guild_id, owner_id=owner_id)
+        return await asyncio.to_thread(deadline_events, guild_id, items, stamp=stamp)  # CPU: off the loop

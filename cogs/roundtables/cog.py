@@ -395,7 +395,9 @@ class Roundtables(
                     f"{discord_ts(occ_start, 'F')}.")
             if rt.link:
                 text += f"\nMeeting link: {clip(rt.link, 500)}"
-            if await self.bot.dm(uid, text, nonce=job.nonce_for(f"promoted:dm:{uid}")):
+            occ = Occurrence(occ_start, occ_start, occ_start + rt.duration)
+            if await self.bot.dm(uid, text, nonce=job.nonce_for(f"promoted:dm:{uid}"),
+                                 view=calendar_view(rt, occ, with_link=True)):
                 continue
             channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
             if channel_id:

@@ -8,6 +8,7 @@ occurrences as EXDATE, and each moved occurrence as an extra VEVENT with the sam
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from icalendar import Event, vRecur
@@ -100,7 +101,10 @@ class RoundtableFeed:
 
     async def feed_events(self, guild_id: int, user_id: int, *, everything: bool, stamp: datetime
                           ) -> list[Event]:
-        events: list[Event] = []
-        for rt, mine in await self.svc.feed_roundtables(guild_id, user_id, everything=everything):
-            events.extend(events_for(rt, await self.svc.overrides(rt), include_link=mine, stamp=stamp))
-        return events
+        rows = [(rt, mine, await self.svc.overrides(rt))
+                for rt, mine in await self.svc.feed_roundtables(guild_id, user_id, everything=everything)]
+
+        def build() -> list[Event]:  # hundreds of components: CPU work, off the event loop
+            return [ev for rt, mine, ov in rows for ev in events_for(rt, ov, include_link=mine, stamp=stamp)]
+
+        return await asyncio.to_thread(build)
