@@ -138,6 +138,16 @@ async def test_feed_over_http(fake_discord: FakeDiscord, tmp_path: Path) -> None
         status, fresh, _ = await fetch(w, m.group(1))
         assert status == 200 and f"roundtable-{gid}-{heat}@attache" in uids(fresh)
 
+        # /privacy forget-me deletes the feed: its address stops working
+        res = await fake.invoke(w.guild, w.carol, "privacy forget-me", {})
+        done = await fake.click(w.guild, w.carol, res, res.custom_ids[0])
+        if done.callback_type == 7:  # "working on it" in place, then the result
+            await done.wait_for_edit()
+        status, _, _ = await fetch(w, m.group(1))
+        assert status == 404
+        assert not await w.bot.db.fetchval(
+            "SELECT COUNT(*) FROM calendar_feeds WHERE guild_id = ? AND user_id = ?", (gid, w.carol.id))
+
         # malformed and unknown paths
         unknown = f"/calendar/{gid}/" + "A" * 43
         for path in ("/calendar/x/y.ics", "/calendar/1/short.ics", "/nothing", unknown, unknown + ".ics"):
