@@ -12,6 +12,7 @@ from bot import audit
 from bot.clock import Clock, system_clock, to_ms
 from bot.db import Database
 from bot.errors import InvalidInput
+from bot.i18n import ENGLISH, LANGUAGE_KEY, N_, Msg, language_name, render, validate_language
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +23,13 @@ ChangeListener = Callable[[int, str], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
     key: str
-    label: str
+    label: str  # English; a message id of the catalogs (bot/i18n.py), shown in the reader's language
     default: Any
     validate: Validator
-    render: Callable[[Any], str] = str
+    # A value as shown: a plain string (a constant one is a message id and is translated) or a bot.i18n.Msg.
+    render: Callable[[Any], str | Msg] = str
     # What shows while the setting is unset, given the guild's settings (e.g. the bot default in effect).
-    render_unset: Callable[[GuildSettings], str] | None = None
+    render_unset: Callable[[GuildSettings], str | Msg] | None = None
 
 
 def _snowflake_or_none(v: Any) -> int | None:
@@ -49,32 +51,40 @@ def _zone(v: Any) -> str | None:
 CORE_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "moderator_role_id",
-        "Moderator role",
+        N_("Moderator role"),
         None,
         _snowflake_or_none,
-        lambda v: f"<@&{v}>" if v else "not set (Manage Messages)",
+        lambda v: f"<@&{v}>" if v else N_("not set (Manage Messages)"),
     ),
     SettingSpec(
         "review_channel_id",
-        "Review channel",
+        N_("Review channel"),
         None,
         _snowflake_or_none,
-        lambda v: f"<#{v}>" if v else "not set",
+        lambda v: f"<#{v}>" if v else N_("not set"),
     ),
     SettingSpec(
         "announcements_channel_id",
-        "Announcements channel",
+        N_("Announcements channel"),
         None,
         _snowflake_or_none,
-        lambda v: f"<#{v}>" if v else "not set",
+        lambda v: f"<#{v}>" if v else N_("not set"),
     ),
     SettingSpec(
         "timezone",
-        "Time zone",
+        N_("Time zone"),
         None,
         _zone,
         str,
-        render_unset=lambda gs: f"{gs.default_timezone} (the bot's default)",
+        render_unset=lambda gs: Msg("{zone} (the bot's default)", zone=gs.default_timezone),
+    ),
+    SettingSpec(
+        LANGUAGE_KEY,
+        N_("Language"),
+        None,
+        validate_language,
+        lambda v: language_name(str(v)),
+        render_unset=lambda gs: Msg("automatic: the server's Discord language"),
     ),
 )
 
@@ -170,11 +180,12 @@ class SettingsService:
         else:
             self._cache.pop(guild_id, None)
 
-    def describe(self, gs: GuildSettings) -> list[tuple[str, str]]:
-        """(label, rendered value) for every known setting, core first. An unset setting with a
+    def describe(self, gs: GuildSettings, lang: str = ENGLISH) -> list[tuple[str, str]]:
+        """(label, rendered value) for every known setting, core first, in `lang`. An unset setting with a
         `render_unset` shows what is in effect instead (the zone the bot falls back to)."""
         out: list[tuple[str, str]] = []
         for s in self.specs.values():
             value = gs.get(s.key, s.default)
-            out.append((s.label, s.render_unset(gs) if value is None and s.render_unset else s.render(value)))
+            shown = s.render_unset(gs) if value is None and s.render_unset else s.render(value)
+            out.append((render(lang, s.label), render(lang, shown)))
         return out

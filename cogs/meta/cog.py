@@ -11,10 +11,12 @@ from discord.ext import commands
 from bot import audit
 from bot.checks import EXPORT_LIMIT, moderator_only
 from bot.embeds import chunk_lines, make_embed, md_line, member_ref
+from bot.i18n import ENGLISH, t
 from bot.interactions import reply
 from bot.member_names import lookup_for
 from bot.paging import paginate
 from bot.timeparse import discord_ts
+from bot.translator import lang_for_interaction
 from bot.ui import upload
 
 if TYPE_CHECKING:
@@ -33,8 +35,9 @@ ENTITY_CHOICES = [
 ]
 
 
-def help_sections(bot: commands.Bot) -> list[tuple[str, list[str]]]:
-    """(feature title, ['`/cmd sub` — description', ...]) for every cog, in load order."""
+def help_sections(bot: commands.Bot, lang: str = ENGLISH) -> list[tuple[str, list[str]]]:
+    """(feature title, ['`/cmd sub` — description', ...]) for every cog, in load order, in `lang` (the
+    English title and descriptions are message ids; command and option names stay English)."""
     sections: list[tuple[str, list[str]]] = []
     for cog in bot.cogs.values():
         lines: list[str] = []
@@ -43,10 +46,11 @@ def help_sections(bot: commands.Bot) -> list[tuple[str, list[str]]]:
                 params = " ".join(
                     f"{p.display_name}" if p.required else f"[{p.display_name}]" for p in cmd.parameters
                 )
-                lines.append(f"`/{cmd.qualified_name}{(' ' + params) if params else ''}` — {cmd.description}")
+                usage = f"`/{cmd.qualified_name}{(' ' + params) if params else ''}`"
+                lines.append(f"{usage} — {t(lang, cmd.description)}")
         if lines:
             title = getattr(cog, "feature_title", None) or cog.qualified_name.title()
-            sections.append((title, lines))
+            sections.append((t(lang, title), lines))
     return sections
 
 
@@ -67,14 +71,16 @@ class Meta(commands.Cog):
 
     @app_commands.command(name="help", description="List Attaché's commands, grouped by feature")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
+        lang = lang_for_interaction(interaction)
         pages: list[discord.Embed] = []
-        for title, lines in help_sections(self.bot):
+        for title, lines in help_sections(self.bot, lang):
             for i, chunk in enumerate(chunk_lines(lines, limit=3900)):
                 pages.append(
                     make_embed(
-                        f"Attaché help — {title}" + (f" ({i + 1})" if i else ""),
+                        t(lang, "Attaché help — {feature}", feature=title) + (f" ({i + 1})" if i else ""),
                         chunk,
-                        footer="Options in [brackets] are optional. Times show in your own time zone.",
+                        footer=t(lang, "Options in [brackets] are optional. "
+                                       "Times show in your own time zone."),
                     )
                 )
         await paginate(interaction, pages)
