@@ -128,19 +128,20 @@ def manage_guild_only() -> Any:
 
 # -- roles the bot hands out or trusts ------------------------------------------------------------
 
-# Permissions a role the bot hands out must not carry (a member must not get them by verification).
+# Permissions a role the bot hands out must not carry (a member must not get them by verification), with
+# their names as Discord shows them (message ids: shown in the reader's language).
 ELEVATED_PERMISSIONS: dict[str, str] = {
-    "administrator": "Administrator",
-    "manage_guild": "Manage Server",
-    "manage_roles": "Manage Roles",
-    "manage_channels": "Manage Channels",
-    "manage_messages": "Manage Messages",
-    "manage_webhooks": "Manage Webhooks",
-    "manage_events": "Manage Events",
-    "ban_members": "Ban Members",
-    "kick_members": "Kick Members",
-    "moderate_members": "Moderate Members",
-    "mention_everyone": "Mention Everyone",
+    "administrator": N_("Administrator"),
+    "manage_guild": N_("Manage Server"),
+    "manage_roles": N_("Manage Roles"),
+    "manage_channels": N_("Manage Channels"),
+    "manage_messages": N_("Manage Messages"),
+    "manage_webhooks": N_("Manage Webhooks"),
+    "manage_events": N_("Manage Events"),
+    "ban_members": N_("Ban Members"),
+    "kick_members": N_("Kick Members"),
+    "moderate_members": N_("Moderate Members"),
+    "mention_everyone": N_("Mention Everyone"),
 }
 
 
@@ -175,7 +176,7 @@ def role_grant_problem(
     if elevated:
         return t(lang, "{role} carries {permissions}: verification would hand that to members. "
                        "Pick (or make) a role without elevated permissions.",
-                 role=role.mention, permissions=", ".join(elevated))
+                 role=role.mention, permissions=", ".join(t(lang, name) for name in elevated))
     if admin is not None and admin.guild.owner_id != admin.id and role >= admin.top_role:
         return t(lang, "{role} is at or above your highest role; you can only pick a role below it.",
                  role=role.mention)

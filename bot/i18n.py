@@ -92,9 +92,7 @@ def validate_language(value: Any) -> str | None:
         return None
     lang = str(value)
     if lang not in available_languages():
-        raise InvalidInput(
-            "Unknown language. Choose one of: " + ", ".join(available_languages()) + "."
-        )
+        raise InvalidInput(N_("Unknown language: pick one of those offered."))
     return lang
 
 

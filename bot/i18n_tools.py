@@ -127,10 +127,10 @@ def template(messages: Iterable[Message]) -> Catalog:
     return catalog
 
 
-def problems(lang: str, messages: Iterable[Message]) -> list[str]:
+def problems(lang: str, messages: Iterable[Message], directory: Path = LOCALES_DIR) -> list[str]:
     """What the `lang` catalog misses or gets wrong: an id without a translation, other placeholders than
     the English, a command text over Discord's limit."""
-    with catalog_path(lang).open("rb") as fh:
+    with catalog_path(lang, directory).open("rb") as fh:
         catalog = read_po(fh, locale=lang, domain=DOMAIN)
     out: list[str] = []
     for m in messages:

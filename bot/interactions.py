@@ -14,7 +14,7 @@ from discord import app_commands
 
 from bot.embeds import COLOUR_ERROR, CONTENT_MAX, clip, fit_embeds, make_embed, md_line
 from bot.errors import Mention, Part, UserFacingError
-from bot.i18n import ENGLISH, t
+from bot.i18n import ENGLISH, N_, t
 from bot.timeparse import TimeParseError
 from bot.translator import lang_for_interaction
 
@@ -173,7 +173,7 @@ def describe_error(error: BaseException, lang: str = ENGLISH) -> tuple[str, bool
     if isinstance(inner, app_commands.NoPrivateMessage):
         return t(lang, "This command only works inside a server."), True
     if isinstance(inner, app_commands.CheckFailure):
-        text = str(inner) or "You can't use this command here."
+        text = str(inner) or N_("You can't use this command here.")
         return t(lang, text), True
     if isinstance(inner, app_commands.TransformerError):
         return t(lang, "I couldn't understand “{value}”.", value=md_line(str(inner.value), 100)), True
@@ -188,11 +188,11 @@ def describe_error(error: BaseException, lang: str = ENGLISH) -> tuple[str, bool
     return "", False
 
 
-STORAGE_FULL = (
+STORAGE_FULL = N_(
     "The bot's storage is full, so I couldn't save that and nothing was changed. "
     "Reading still works; please tell a server admin."
 )
-STORAGE_READ_ONLY = (
+STORAGE_READ_ONLY = N_(
     "The bot's database is read-only right now, so I couldn't save that and nothing was changed. "
     "Reading still works; please tell a server admin."
 )

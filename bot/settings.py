@@ -36,7 +36,7 @@ def _snowflake_or_none(v: Any) -> int | None:
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise InvalidInput("Expected a Discord id.")
+        raise InvalidInput(N_("Expected a Discord id."))
     return v
 
 
@@ -146,7 +146,7 @@ class SettingsService:
     async def set(self, guild_id: int, key: str, value: Any, *, actor_id: int | None) -> GuildSettings:
         spec = self.specs.get(key)
         if spec is None:
-            raise InvalidInput(f"Unknown setting “{key}”.")
+            raise InvalidInput(N_("Unknown setting."))
         clean = spec.validate(value)
         old = (await self.get(guild_id)).get(key)
         now = to_ms(self.clock())

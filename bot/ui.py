@@ -15,7 +15,7 @@ import discord
 
 from bot.checks import Guard
 from bot.export import pack
-from bot.i18n import ENGLISH, t
+from bot.i18n import ENGLISH, N_, t
 from bot.interactions import handle_error
 from bot.translator import lang_for_interaction
 
@@ -124,13 +124,13 @@ class Confirm(BaseView):
         self.yes_button.label = (yes if yes is not None else t(lang, "Go on"))[:80]
         self.no_button.label = (no if no is not None else t(lang, "Stop"))[:80]
 
-    @discord.ui.button(label="Go on", style=discord.ButtonStyle.success)
+    @discord.ui.button(label=N_("Go on"), style=discord.ButtonStyle.success)
     async def yes_button(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
         self.value = True
         self.interaction = interaction
         self.stop()
 
-    @discord.ui.button(label="Stop", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=N_("Stop"), style=discord.ButtonStyle.secondary)
     async def no_button(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
         self.value = False
         self.interaction = interaction

@@ -228,6 +228,7 @@ ACK_RUNS: dict[str, Run] = {
     "settings timezone": Run("admin", _o(zone="Asia/Tokyo")),
     "settings creation-limit": Run("admin", _o(kind="roundtable", per_hour=50)),
     "settings event-slots": Run("admin", _o(count=20)),
+    "settings language": Run("admin", _o(language="es")),
     "settings moderator-role": Run("admin", _o(role="$other_role")),
     "privacy forget-me": Run("dave", _o()),  # last: it deletes the member's data
 }

@@ -71,6 +71,7 @@ MATRIX: dict[str, Case] = {
     "settings timezone": Case(MANAGE, _o(zone="Asia/Tokyo")),
     "settings creation-limit": Case(MANAGE, _o(kind="roundtable", per_hour=5)),
     "settings event-slots": Case(MANAGE, _o(count=20)),
+    "settings language": Case(MANAGE, _o(language="fr")),
     # directory
     "profile set": Case(ANYONE),
     "profile show": Case(READ),

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot import audit
 from bot.checks import EXPORT_LIMIT, moderator_only
 from bot.embeds import chunk_lines, make_embed, md_line, member_ref
-from bot.i18n import ENGLISH, t
+from bot.i18n import ENGLISH, nt, t
 from bot.interactions import reply
 from bot.member_names import lookup_for
 from bot.paging import paginate
@@ -100,6 +100,9 @@ class Meta(commands.Cog):
         file: bool = False,
     ) -> None:
         assert interaction.guild_id is not None
+        lang = lang_for_interaction(interaction)
+        nothing = t(lang, "No audit entries match. Try without a filter.") if member or entity else t(
+            lang, "No audit entries match.")
         if file:
             await interaction.response.defer(ephemeral=True, thinking=True)
             n, data = await audit.export_csv(
@@ -110,12 +113,10 @@ class Meta(commands.Cog):
                 names=lookup_for(interaction.guild),
             )
             if not n:
-                await reply(
-                    interaction,
-                    "No audit entries match." + (" Try without a filter." if member or entity else ""),
-                )
+                await reply(interaction, nothing)
                 return
-            await reply(interaction, f"{n} audit entr{'y' if n == 1 else 'ies'}, newest first (CSV).",
+            await reply(interaction, nt(lang, "{n} audit entry, newest first (CSV).",
+                                        "{n} audit entries, newest first (CSV).", n),
                         file=upload(f"audit-{interaction.guild_id}.csv", data))
             return
         rows = await audit.entries(
@@ -126,10 +127,7 @@ class Meta(commands.Cog):
             limit=500,
         )
         if not rows:
-            await reply(
-                interaction,
-                "No audit entries match." + (" Try without a filter." if member or entity else ""),
-            )
+            await reply(interaction, nothing)
             return
         lines = []
         for e in rows:
@@ -140,7 +138,8 @@ class Meta(commands.Cog):
                 + (f" #{md_line(e.entity_id, 40)}" if e.entity_id else "")
                 + (f" — {detail}" if detail else "")
             )
-        pages = [make_embed("Audit log", chunk) for chunk in chunk_lines(lines, limit=3900, per_page=15)]
+        title = t(lang, "Audit log")
+        pages = [make_embed(title, chunk) for chunk in chunk_lines(lines, limit=3900, per_page=15)]
         await paginate(interaction, pages)
 
     @audit_log.autocomplete("entity")
