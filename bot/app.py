@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import json
@@ -22,6 +23,7 @@ from bot.contracts import Features
 from bot.db import Database, ProcessLock
 from bot.embeds import CONTENT_MAX, clip, fit_embeds
 from bot.i18n import LANGUAGE_KEY, N_, Languages, Msg, language_name, render
+from bot.i18n import preload as preload_catalogs
 from bot.interactions import NO_MENTIONS, AttacheTree
 from bot.limits import SPECS as LIMIT_SPECS
 from bot.limits import CreationLimits
@@ -134,6 +136,7 @@ class AttacheBot(commands.Bot):
         before, after = await self.db.migrate()
         if before != after:
             log.info("database migrated from version %d to %d", before, after)
+        log.info("languages: %s", ", ".join(await asyncio.to_thread(preload_catalogs)))
         await self.tree.set_translator(CatalogTranslator())  # before any sync: localizations
         exts = self.extensions_to_load if self.extensions_to_load is not None else discover_extensions()
         for ext in exts:

@@ -106,6 +106,7 @@ def language_name(lang: str) -> str:
 
 
 # -- catalogs ---------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=8192)
 def placeholders(text: str) -> frozenset[str]:
     """The `{name}` fields of a message (what a translation must keep, no more, no less)."""
     try:
@@ -129,6 +130,14 @@ def _translations(lang: str) -> gettext.NullTranslations:
     buf.seek(0)
     log.debug("compiled the %s catalog (%d messages)", lang, len(catalog))
     return gettext.GNUTranslations(buf)
+
+
+def preload() -> tuple[str, ...]:
+    """Compile every catalog now (the bot does it in a thread at start-up, so no reply waits for it)."""
+    langs = available_languages()
+    for lang in langs:
+        _translations(lang)
+    return langs
 
 
 _warned: set[tuple[str, str]] = set()
@@ -350,6 +359,9 @@ class Languages:
             if stored in available_languages():
                 return str(stored)
         return await self.for_guild(guild_id)
+
+    lang_for_guild = for_guild  # the names the features' code reads best with
+    lang_for_member = for_member
 
     async def remember(self, guild_id: int | None, user_id: int, locale: str | None) -> None:
         """Store the language of a member's interaction (written only when it changed)."""
