@@ -307,7 +307,7 @@ class AttacheBot(commands.Bot):
         key = f"core:language:{to_ms(now)}"
         await self.scheduler.schedule(
             "core.post", now, guild_id=guild_id, target=str(gs.announcements_channel_id), dedupe_key=key,
-            payload={"msg": LANGUAGE_NOTICE, "fmt": {"language": language_name(lang)}},
+            payload={"msg": LANGUAGE_NOTICE, "fmt": {"language": language_name(lang, lang)}},
         )
         await self.scheduler.run_now(guild_id, key)
 

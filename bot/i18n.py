@@ -96,13 +96,15 @@ def validate_language(value: Any) -> str | None:
     return lang
 
 
-def language_name(lang: str) -> str:
-    """A language's name in that language ("English", "Français", "Español"): how a member finds theirs."""
+def language_name(lang: str, in_lang: str | None = None) -> str:
+    """A language's name: in its own language and capitalised, as offered in a list ("English", "Français",
+    "Español": how a member finds theirs); or as written inside a sentence in `in_lang` ("Spanish",
+    "espagnol", "francés")."""
     try:
-        name = Locale.parse(lang).get_display_name(lang) or lang
+        name = Locale.parse(lang).get_display_name(_babel_locale(in_lang or lang)) or lang
     except (UnknownLocaleError, ValueError):
         return lang
-    return name[:1].upper() + name[1:]
+    return name if in_lang else name[:1].upper() + name[1:]
 
 
 # -- catalogs ---------------------------------------------------------------------------------------------

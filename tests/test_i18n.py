@@ -139,6 +139,7 @@ def test_babel_formatting() -> None:
         "décembre", "diciembre", "mardi", "martes")
     assert format_number("fr", 1234.5) == "1\u202f234,5" and format_number("en", 1234.5) == "1,234.5"
     assert [language_name(x) for x in ("en", "fr", "es")] == ["English", "Français", "Español"]
+    assert [language_name("es", x) for x in ("en", "fr", "es")] == ["Spanish", "espagnol", "español"]
 
 
 def test_pseudo_locale_is_longer_accented_and_keeps_markup() -> None:
@@ -419,15 +420,15 @@ async def test_settings_language_changes_the_language_of_posts(started_bot: Worl
     fake = w.fake
     mark = fake.mark()
     res = await fake.invoke(w.guild, w.admin, "settings language", {"language": "fr"})
-    assert "will be in Français" in res.text  # the admin's own reply: their client is English
+    assert "will be in French" in res.text  # the admin's own reply: their client is English
     post = await fake.wait_for_message(w.announcements, after=mark)
-    assert post["content"].startswith("Désormais, Attaché publie dans ce serveur en Français.")
+    assert post["content"].startswith("Désormais, Attaché publie dans ce serveur en français.")
     assert await w.bot.languages.for_guild(w.guild.id) == "fr"
     mark = fake.mark()
     res = await fake.invoke(w.guild, w.admin, "settings language", {"language": "es"}, locale="es-ES")
-    assert "estarán en Español" in res.text
+    assert "estarán en español" in res.text
     post = await fake.wait_for_message(w.announcements, after=mark)
-    assert post["content"].startswith("A partir de ahora, Attaché publica en este servidor en Español.")
+    assert post["content"].startswith("A partir de ahora, Attaché publica en este servidor en español.")
     show = await fake.invoke(w.guild, w.admin, "settings show", locale="fr")
     fields = {f["name"]: f["value"] for f in show.embeds[0]["fields"]}
     assert show.embeds[0]["title"] == "Réglages d'Attaché" and fields["Langue"] == "Español"

@@ -143,9 +143,10 @@ class Settings(
                 "Posts in this server will follow the server's Discord language. Replies always follow each "
                 "member's own Discord language."))
             return
+        shown = language_name(language, lang_for_interaction(interaction))  # "French", "francés"…
         await self._set(interaction, LANGUAGE_KEY, language, Msg(
             "Posts in this server (announcements, reminders, review cards) will be in {language}. Replies "
-            "always follow each member's own Discord language.", language=language_name(language)))
+            "always follow each member's own Discord language.", language=shown))
 
     # -- limits (bot/limits.py) -------------------------------------------------------------------
     @acknowledge_first()
