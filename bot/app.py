@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import json
@@ -16,17 +17,20 @@ from discord.ext import commands
 
 import cogs
 from bot import retention
-from bot.clock import Clock, system_clock
+from bot.clock import Clock, system_clock, to_ms
 from bot.config import Config
 from bot.contracts import Features
 from bot.db import Database, ProcessLock
 from bot.embeds import CONTENT_MAX, clip, fit_embeds
+from bot.i18n import LANGUAGE_KEY, N_, Languages, Msg, language_name, render
+from bot.i18n import preload as preload_catalogs
 from bot.interactions import NO_MENTIONS, AttacheTree
 from bot.limits import SPECS as LIMIT_SPECS
 from bot.limits import CreationLimits
 from bot.places import Places
-from bot.scheduler import ErrorClass, Job, PermanentJobError, Scheduler
+from bot.scheduler import ErrorClass, Job, PermanentJobError, Scheduler, SkipJob
 from bot.settings import SettingsService
+from bot.translator import CatalogTranslator
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -108,14 +112,29 @@ class AttacheBot(commands.Bot):
             self.settings.register(spec)
         # the live calendar feeds' HTTP endpoint (bot/web.py), only with `[web]` in the config
         self.web: WebServer | None = WebServer(config.web) if config.web is not None else None
+        # the language of posts (the server's) and DMs (the recipient's); replies: bot.translator
+        self.languages = Languages(self.db, self.settings, guild_locale=self._guild_locale, clock=self.clock)
         self.extensions_to_load = list(extensions) if extensions is not None else None
         self.force_sync = False
         self.synced: bool | None = None  # None: not attempted; False: unchanged; True: synced
         self.scheduler.register("core.post", self._post_job)
+        self.scheduler.register("core.dm", self._dm_job)
+        self.settings.on_change.append(self._language_changed)
         self.scheduler.register(MAINTENANCE_KIND, self._maintenance_job)
 
     async def _server_zone(self, guild_id: int) -> str:
         return (await self.settings.get(guild_id)).timezone
+
+    def _guild_locale(self, guild_id: int) -> str | None:
+        guild = self.get_guild(guild_id)
+        return guild.preferred_locale.value if guild is not None else None
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Remember the member's client language (DMs to them follow it); written only when it changed."""
+        try:
+            await self.languages.remember(interaction.guild_id, interaction.user.id, interaction.locale.value)
+        except Exception:
+            log.exception("could not store the language of user %s", interaction.user.id)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -124,6 +143,8 @@ class AttacheBot(commands.Bot):
         before, after = await self.db.migrate()
         if before != after:
             log.info("database migrated from version %d to %d", before, after)
+        log.info("languages: %s", ", ".join(await asyncio.to_thread(preload_catalogs)))
+        await self.tree.set_translator(CatalogTranslator())  # before any sync: localizations
         exts = self.extensions_to_load if self.extensions_to_load is not None else discover_extensions()
         for ext in exts:
             await self.load_extension(ext)
@@ -155,11 +176,19 @@ class AttacheBot(commands.Bot):
                 self.process_lock.release()
 
     # -- command sync --------------------------------------------------------------------
-    def command_payload(self) -> list[dict[str, Any]]:
-        return sorted((c.to_dict(self.tree) for c in self.tree.get_commands()), key=lambda d: d["name"])
+    async def command_payload(self) -> list[dict[str, Any]]:
+        """The commands as they are synced: with their localizations when a translator is set."""
+        translator = self.tree.translator
+        if translator is None:
+            payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        else:
+            payload = [await c.get_translated_payload(self.tree, translator)
+                       for c in self.tree.get_commands()]
+        return sorted(payload, key=lambda d: d["name"])
 
-    def command_hash(self) -> str:
-        blob = json.dumps(self.command_payload(), sort_keys=True, separators=(",", ":"), default=str)
+    async def command_hash(self) -> str:
+        """A hash of the synced payload, localizations included: a changed translation is synced."""
+        blob = json.dumps(await self.command_payload(), sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     async def sync_commands_if_needed(self, *, force: bool = False) -> bool:
@@ -169,7 +198,7 @@ class AttacheBot(commands.Bot):
             return False
         guild_id = self.config.sync_guild_id
         key = f"command_hash:{guild_id or 'global'}"
-        digest = self.command_hash()
+        digest = await self.command_hash()
         stored = await self.db.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
         if stored == digest and not force:
             log.info("command tree unchanged since the last sync; not syncing")
@@ -212,7 +241,7 @@ class AttacheBot(commands.Bot):
     async def post(
         self,
         channel_id: int,
-        content: str | None = None,
+        content: str | Msg | None = None,
         *,
         embeds: Sequence[discord.Embed] = (),
         view: discord.ui.View | None = None,
@@ -221,9 +250,12 @@ class AttacheBot(commands.Bot):
         guild_id: int | None = None,
     ) -> discord.Message:
         """Send to a channel by id (no cache needed), within Discord's limits. Pass guild_id when the
-        returned message will be used for guild-only actions such as opening a thread."""
+        returned message will be used for guild-only actions such as opening a thread. A `Msg` is written
+        in the server's language (`guild_id`'s; English without one)."""
         channel = self.get_partial_messageable(channel_id, guild_id=guild_id)
         kwargs: dict[str, Any] = {"allowed_mentions": allowed_mentions}
+        if isinstance(content, Msg):
+            content = render(await self.languages.for_guild(guild_id), content)
         if content:
             kwargs["content"] = clip(content, CONTENT_MAX)
         if embeds:
@@ -235,10 +267,13 @@ class AttacheBot(commands.Bot):
         return await channel.send(**kwargs)
 
     async def dm(
-        self, user_id: int, content: str | None = None, *, embeds: Sequence[discord.Embed] = (),
-        nonce: str | None = None, view: discord.ui.View | None = None,
+        self, user_id: int, content: str | Msg | None = None, *, embeds: Sequence[discord.Embed] = (),
+        nonce: str | None = None, view: discord.ui.View | None = None, guild_id: int | None = None,
     ) -> bool:
-        """DM a user; False when their DMs are closed (403), never raises for that."""
+        """DM a user; False when their DMs are closed (403), never raises for that. A `Msg` is written in
+        the recipient's language (their last interaction in `guild_id`, else that server's language)."""
+        if isinstance(content, Msg):
+            content = render(await self.languages.for_member(guild_id, user_id), content)
         try:
             user = self.get_user(user_id) or await self.fetch_user(user_id)
             channel = user.dm_channel or await user.create_dm()
@@ -260,16 +295,51 @@ class AttacheBot(commands.Bot):
             log.info("DM to user %s failed: unknown user", user_id)
             return False
 
+    @staticmethod
+    def job_message(payload: dict[str, Any]) -> str | Msg:
+        """A job's text: payload['msg'] (a message id, filled from payload['fmt'] in the reader's language
+        when it is sent) or payload['content'] (sent as it is)."""
+        if payload.get("msg"):
+            return Msg(str(payload["msg"]), **dict(payload.get("fmt") or {}))
+        return str(payload.get("content", ""))
+
     async def _post_job(self, job: Job) -> None:
-        """Generic `core.post` job: post payload['content'] to the target channel."""
+        """Generic `core.post` job: post the payload's text (`job_message`) to the target channel, a
+        message id in the server's language as it is when the post goes out."""
         if job.target is None or not job.target.isdigit():
             raise PermanentJobError("core.post job without a channel target")
         try:
-            await self.post(int(job.target), str(job.payload.get("content", "")), nonce=job.nonce)
+            await self.post(int(job.target), self.job_message(job.payload), nonce=job.nonce,
+                            guild_id=job.guild_id)
         except discord.NotFound as exc:
             raise PermanentJobError(f"channel {job.target} not found (deleted?)") from exc
         except discord.Forbidden as exc:
             raise PermanentJobError(f"no permission to post in channel {job.target}") from exc
+
+    async def _dm_job(self, job: Job) -> None:
+        """Generic `core.dm` job: DM payload['user'] the payload's text (`job_message`), a message id in the
+        recipient's language; skipped when their DMs are closed."""
+        user_id = int(job.payload.get("user") or 0)
+        if user_id <= 0:
+            raise PermanentJobError("core.dm job without a user")
+        if not await self.dm(user_id, self.job_message(job.payload), nonce=job.nonce, guild_id=job.guild_id):
+            raise SkipJob(f"user {user_id} does not take DMs")
+
+    async def _language_changed(self, guild_id: int, key: str) -> None:
+        """The server's language changed: say so in the announcements channel, in the new language."""
+        if key != LANGUAGE_KEY:
+            return
+        gs = await self.settings.get(guild_id)
+        if not gs.announcements_channel_id:
+            return
+        lang = self.languages.for_settings(gs)
+        now = self.clock()
+        key = f"core:language:{to_ms(now)}"
+        await self.scheduler.schedule(
+            "core.post", now, guild_id=guild_id, target=str(gs.announcements_channel_id), dedupe_key=key,
+            payload={"msg": LANGUAGE_NOTICE, "fmt": {"language": language_name(lang, lang)}},
+        )
+        await self.scheduler.run_now(guild_id, key)
 
 
     # -- servers joined and left; daily maintenance --------------------------------------------
@@ -330,6 +400,10 @@ class AttacheBot(commands.Bot):
 
 
 MAINTENANCE_KIND = "core.maintenance"
+LANGUAGE_NOTICE = N_(
+    "From now on, Attaché posts in this server in {language}. Each member still gets replies in "
+    "their own Discord language."
+)
 MAINTENANCE_GUILD = 0  # not a server: installation-wide jobs
 MAINTENANCE_HOUR_UTC = 3
 

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import PermissionDenied
+from bot.i18n import ENGLISH, N_, t
 from bot.limits import CreationLimits
 
 if TYPE_CHECKING:
@@ -25,20 +26,22 @@ if TYPE_CHECKING:
 
 class NotModerator(app_commands.CheckFailure):
     def __init__(self) -> None:
-        super().__init__(
+        super().__init__(N_(
             "Only moderators can do that: members with the server's moderator role "
             "(see `/settings show`) or the Manage Messages permission server-wide."
-        )
+        ))
 
 
 class NotManager(app_commands.CheckFailure):
     def __init__(self) -> None:
-        super().__init__("You need the Manage Server permission (server-wide) to change Attaché's settings.")
+        super().__init__(
+            N_("You need the Manage Server permission (server-wide) to change Attaché's settings.")
+        )
 
 
 class NotInGuild(app_commands.CheckFailure):
     def __init__(self) -> None:
-        super().__init__("This command only works inside a server.")
+        super().__init__(N_("This command only works inside a server."))
 
 
 # A right checked when a form or button is USED (raises a UserFacingError / CheckFailure to refuse).
@@ -171,19 +174,20 @@ def manage_guild_only() -> Any:
 
 # -- roles the bot hands out or trusts ------------------------------------------------------------
 
-# Permissions a role the bot hands out must not carry (a member must not get them by verification).
+# Permissions a role the bot hands out must not carry (a member must not get them by verification), with
+# their names as Discord shows them (message ids: shown in the reader's language).
 ELEVATED_PERMISSIONS: dict[str, str] = {
-    "administrator": "Administrator",
-    "manage_guild": "Manage Server",
-    "manage_roles": "Manage Roles",
-    "manage_channels": "Manage Channels",
-    "manage_messages": "Manage Messages",
-    "manage_webhooks": "Manage Webhooks",
-    "manage_events": "Manage Events",
-    "ban_members": "Ban Members",
-    "kick_members": "Kick Members",
-    "moderate_members": "Moderate Members",
-    "mention_everyone": "Mention Everyone",
+    "administrator": N_("Administrator"),
+    "manage_guild": N_("Manage Server"),
+    "manage_roles": N_("Manage Roles"),
+    "manage_channels": N_("Manage Channels"),
+    "manage_messages": N_("Manage Messages"),
+    "manage_webhooks": N_("Manage Webhooks"),
+    "manage_events": N_("Manage Events"),
+    "ban_members": N_("Ban Members"),
+    "kick_members": N_("Kick Members"),
+    "moderate_members": N_("Moderate Members"),
+    "mention_everyone": N_("Mention Everyone"),
 }
 
 
@@ -192,38 +196,41 @@ def elevated_permissions(permissions: discord.Permissions) -> list[str]:
     return [label for flag, label in ELEVATED_PERMISSIONS.items() if getattr(permissions, flag)]
 
 
-def moderator_role_problem(role: discord.Role) -> str | None:
-    """Why `role` can't be the moderator role (None when it can)."""
+def moderator_role_problem(role: discord.Role, lang: str = ENGLISH) -> str | None:
+    """Why `role` can't be the moderator role, in `lang` (None when it can)."""
     if role.is_default():
-        return ("`@everyone` can't be the moderator role: every member would be a moderator. "
-                "Pick a role only your moderators have.")
+        return t(lang, "`@everyone` can't be the moderator role: every member would be a moderator. "
+                       "Pick a role only your moderators have.")
     if role.managed:
-        return (f"{role.mention} is managed by a bot or an integration, so you can't choose who has it. "
-                "Pick a role your server gives by hand.")
+        return t(lang, "{role} is managed by a bot or an integration, so you can't choose who has it. "
+                       "Pick a role your server gives by hand.", role=role.mention)
     # A role with elevated permissions (a server's usual "Mods" with Kick Members) is fine here: Attaché only
     # trusts this role, it never hands it out (roles it grants go through role_grant_problem).
     return None
 
 
 def role_grant_problem(
-    role: discord.Role, *, me: discord.Member | None, admin: discord.Member | None = None
+    role: discord.Role, *, me: discord.Member | None, admin: discord.Member | None = None, lang: str = ENGLISH
 ) -> str | None:
-    """Why the bot must not hand out `role` (None when it is safe): `@everyone`, a managed role, a role
-    carrying an elevated permission, a role at or above the bot's top role (`me`), or, when an admin
+    """Why the bot must not hand out `role`, in `lang` (None when it is safe): `@everyone`, a managed role,
+    a role carrying an elevated permission, a role at or above the bot's top role (`me`), or, when an admin
     picks it, at or above that admin's top role (the server owner is above every role). Pure: no I/O."""
     if role.is_default():
-        return "`@everyone` can't be handed out: every member already has it."
+        return t(lang, "`@everyone` can't be handed out: every member already has it.")
     if role.managed:
-        return f"{role.mention} is managed by a bot or an integration; it can't be handed out."
+        return t(lang, "{role} is managed by a bot or an integration; it can't be handed out.",
+                 role=role.mention)
     elevated = elevated_permissions(role.permissions)
     if elevated:
-        return (f"{role.mention} carries {', '.join(elevated)}: verification would hand that to members. "
-                "Pick (or make) a role without elevated permissions.")
+        return t(lang, "{role} carries {permissions}: verification would hand that to members. "
+                       "Pick (or make) a role without elevated permissions.",
+                 role=role.mention, permissions=", ".join(t(lang, name) for name in elevated))
     if admin is not None and admin.guild.owner_id != admin.id and role >= admin.top_role:
-        return f"{role.mention} is at or above your highest role; you can only pick a role below it."
+        return t(lang, "{role} is at or above your highest role; you can only pick a role below it.",
+                 role=role.mention)
     if me is not None and role >= me.top_role:
-        return (f"{role.mention} is at or above my highest role, so I couldn't give it. "
-                "Move my role above it, or pick a lower role.")
+        return t(lang, "{role} is at or above my highest role, so I couldn't give it. "
+                       "Move my role above it, or pick a lower role.", role=role.mention)
     return None
 
 

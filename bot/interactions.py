@@ -14,7 +14,9 @@ from discord import app_commands
 
 from bot.embeds import COLOUR_ERROR, CONTENT_MAX, clip, fit_embeds, make_embed, md_line
 from bot.errors import Mention, Part, UserFacingError
+from bot.i18n import ENGLISH, N_, t
 from bot.timeparse import TimeParseError
+from bot.translator import lang_for_interaction
 
 log = logging.getLogger(__name__)
 
@@ -135,65 +137,81 @@ def fill_parts(template: str, parts: Mapping[str, Part]) -> str:
     return template.format(**shown)
 
 
-def error_text(error: UserFacingError) -> str:
-    """An error's message as shown in Discord: its named parts as mentions and timestamps."""
-    return fill_parts(error.template, error.parts) if error.parts else error.message
+def error_text(error: UserFacingError, lang: str = ENGLISH) -> str:
+    """An error's message as shown in Discord, in `lang` (its English text is the message id): its named
+    parts as mentions and timestamps."""
+    if error.parts:
+        return fill_parts(t(lang, error.template), error.parts)
+    return t(lang, error.message)
 
 
-def describe_error(error: BaseException) -> tuple[str, bool]:
-    """(message for the user, expected?) for an error raised by a command or view."""
+def _permission_names(names: Sequence[str]) -> str:
+    return ", ".join(p.replace("_", " ").title() for p in names)
+
+
+def describe_error(error: BaseException, lang: str = ENGLISH) -> tuple[str, bool]:
+    """(message for the user in `lang`, expected?) for an error raised by a command or view."""
     inner = error
     if isinstance(inner, app_commands.CommandInvokeError | app_commands.TransformerError):
         cause = inner.__cause__
         inner = cause if cause is not None else getattr(inner, "original", inner)
     if isinstance(inner, UserFacingError):
-        return error_text(inner), True
+        return error_text(inner, lang), True
     if isinstance(inner, TimeParseError):
-        return str(inner), True
+        return t(lang, str(inner)), True
     if isinstance(inner, app_commands.CommandOnCooldown):
-        return (
-            "Slow down: you can use this again "
-            f"<t:{int(discord.utils.utcnow().timestamp() + inner.retry_after) + 1}:R>.",
-            True,
-        )
+        at = int(discord.utils.utcnow().timestamp() + inner.retry_after) + 1
+        when = f"<t:{at}:R>"
+        return t(lang, "Slow down: you can use this again {when}.", when=when), True
     if isinstance(inner, app_commands.MissingPermissions):
-        perms = ", ".join(p.replace("_", " ").title() for p in inner.missing_permissions)
-        return f"You need the {perms} permission for that.", True
+        perms = _permission_names(inner.missing_permissions)
+        return t(lang, "You need the {permissions} permission for that.", permissions=perms), True
     if isinstance(inner, app_commands.BotMissingPermissions):
-        perms = ", ".join(p.replace("_", " ").title() for p in inner.missing_permissions)
-        return f"I need the {perms} permission here for that. Ask a server admin.", True
+        perms = _permission_names(inner.missing_permissions)
+        return t(lang, "I need the {permissions} permission here for that. Ask a server admin.",
+                 permissions=perms), True
     if isinstance(inner, app_commands.NoPrivateMessage):
-        return "This command only works inside a server.", True
+        return t(lang, "This command only works inside a server."), True
     if isinstance(inner, app_commands.CheckFailure):
-        text = str(inner) or "You can't use this command here."
-        return text, True
+        text = str(inner) or N_("You can't use this command here.")
+        return t(lang, text), True
     if isinstance(inner, app_commands.TransformerError):
-        return f"I couldn't understand “{md_line(str(inner.value), 100)}”.", True
+        return t(lang, "I couldn't understand “{value}”.", value=md_line(str(inner.value), 100)), True
     if isinstance(inner, discord.Forbidden):
-        return "Discord refused that: I'm missing a permission in this channel. Ask a server admin.", True
+        return t(lang, "Discord refused that: I'm missing a permission in this channel. "
+                       "Ask a server admin."), True
     if isinstance(inner, sqlite3.OperationalError):
         storage = storage_problem(inner)
         if storage is not None:
             log.error("storage problem: %s", inner)
-            return storage, True
+            return t(lang, storage), True
     return "", False
 
 
+STORAGE_FULL = N_(
+    "The bot's storage is full, so I couldn't save that and nothing was changed. "
+    "Reading still works; please tell a server admin."
+)
+STORAGE_READ_ONLY = N_(
+    "The bot's database is read-only right now, so I couldn't save that and nothing was changed. "
+    "Reading still works; please tell a server admin."
+)
+
+
 def storage_problem(exc: sqlite3.Error) -> str | None:
-    """A user-facing sentence for a database that cannot take writes (disk full, read-only), else None.
-    SQLite rolls the transaction back, so nothing of the action was saved."""
+    """A user-facing sentence (English; a message id) for a database that cannot take writes (disk full,
+    read-only), else None. SQLite rolls the transaction back, so nothing of the action was saved."""
     text = str(exc).lower()
     if "database or disk is full" in text:
-        return ("The bot's storage is full, so I couldn't save that and nothing was changed. "
-                "Reading still works; please tell a server admin.")
+        return STORAGE_FULL
     if "readonly database" in text or "read-only" in text:
-        return ("The bot's database is read-only right now, so I couldn't save that and nothing was changed. "
-                "Reading still works; please tell a server admin.")
+        return STORAGE_READ_ONLY
     return None
 
 
 async def handle_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
-    message, expected = describe_error(error)
+    lang = lang_for_interaction(interaction)
+    message, expected = describe_error(error, lang)
     if not expected:
         ref = secrets.token_hex(4)
         cmd = (
@@ -203,8 +221,10 @@ async def handle_error(interaction: discord.Interaction[Any], error: BaseExcepti
         )
         log.error("unhandled error [ref %s] in %s (guild %s, user %s)", ref, cmd, interaction.guild_id,
                   interaction.user.id, exc_info=error)
-        message = (
-            f"Something went wrong on my side. Nothing was changed unless I said so. Reference: `{ref}`."
+        shown = f"`{ref}`"
+        message = t(
+            lang, "Something went wrong on my side. Nothing was changed unless I said so. Reference: {ref}.",
+            ref=shown,
         )
     try:
         await reply(interaction, embed=error_embed(message), ephemeral=True)

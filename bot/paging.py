@@ -21,7 +21,9 @@ import discord
 
 from bot.checks import Guard
 from bot.embeds import fit_embeds
+from bot.i18n import ENGLISH, t
 from bot.interactions import NO_MENTIONS
+from bot.translator import lang_for_interaction
 from bot.ui import BaseView
 
 log = logging.getLogger(__name__)
@@ -41,9 +43,10 @@ class PageCount:
         return self.exact and self.pages <= 1
 
 
-def page_label(index: int, count: PageCount) -> str:
-    """The one page label: "Page 2/5", or "Page 1/3+" while the count is open."""
-    return f"Page {index + 1}/{count.pages}{'' if count.exact else '+'}"
+def page_label(index: int, count: PageCount, lang: str = ENGLISH) -> str:
+    """The one page label: "Page 2/5", or "Page 1/3+" while the count is open (in `lang`)."""
+    total = f"{count.pages}{'' if count.exact else '+'}"
+    return t(lang, "Page {page}/{pages}", page=index + 1, pages=total)
 
 
 def label_page(page: Page, label: str) -> Page:
@@ -143,6 +146,13 @@ class Paginator(BaseView):
         self.source = source
         self.index = 0
         self._origin: discord.Interaction[Any] | None = None
+        self.lang = ENGLISH  # the author's language, from the interaction that starts the paginator
+
+    def set_language(self, lang: str) -> None:
+        """Label the pages and the buttons in `lang` (`start` does it from the member's client)."""
+        self.lang = lang
+        self.prev.label = t(lang, "‹ Prev")
+        self.next.label = t(lang, "Next ›")
 
     # -- state ------------------------------------------------------------------------------------
     def _sync(self) -> None:
@@ -158,7 +168,7 @@ class Paginator(BaseView):
         if count.single:
             fit_embeds([shown])
             return shown
-        return label_page(shown, page_label(self.index, count))
+        return label_page(shown, page_label(self.index, count, self.lang))
 
     @property
     def _has_extras(self) -> bool:
@@ -167,7 +177,9 @@ class Paginator(BaseView):
     # -- sending ----------------------------------------------------------------------------------
     async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
         """Answer with the first page: a response, or a followup when the interaction was already
-        acknowledged (deferred). The view is left out when there is nothing to press."""
+        acknowledged (deferred), in the member's language. The view is left out when there is nothing to
+        press."""
+        self.set_language(lang_for_interaction(interaction))
         page = await self.source.get_page(0)
         if page is None:
             raise ValueError("a paginator needs at least one page")

@@ -12,6 +12,7 @@ from bot import audit
 from bot.clock import Clock, system_clock, to_ms
 from bot.db import Database
 from bot.errors import InvalidInput
+from bot.i18n import ENGLISH, LANGUAGE_KEY, N_, Msg, language_name, render, validate_language
 
 log = logging.getLogger(__name__)
 
@@ -22,19 +23,20 @@ ChangeListener = Callable[[int, str], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
     key: str
-    label: str
+    label: str  # English; a message id of the catalogs (bot/i18n.py), shown in the reader's language
     default: Any
     validate: Validator
-    render: Callable[[Any], str] = str
+    # A value as shown: a plain string (a constant one is a message id and is translated) or a bot.i18n.Msg.
+    render: Callable[[Any], str | Msg] = str
     # What shows while the setting is unset, given the guild's settings (e.g. the bot default in effect).
-    render_unset: Callable[[GuildSettings], str] | None = None
+    render_unset: Callable[[GuildSettings], str | Msg] | None = None
 
 
 def _snowflake_or_none(v: Any) -> int | None:
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise InvalidInput("Expected a Discord id.")
+        raise InvalidInput(N_("Expected a Discord id."))
     return v
 
 
@@ -49,16 +51,17 @@ def _zone(v: Any) -> str | None:
 # The steps of `/setup` (cogs/onboarding), in order: (setting key, the step's name). A feature that needs
 # one of these settings and finds it missing names the step with `setup_hint(key)`.
 SETUP_STEPS: tuple[tuple[str, str], ...] = (
-    ("announcements_channel_id", "Announcements channel"),
-    ("review_channel_id", "Review channel"),
-    ("moderator_role_id", "Moderator role"),
-    ("timezone", "Time zone"),
+    ("announcements_channel_id", N_("Announcements channel")),
+    ("review_channel_id", N_("Review channel")),
+    ("moderator_role_id", N_("Moderator role")),
+    ("timezone", N_("Time zone")),
 )
 
 
-def setup_hint(key: str) -> str:
-    """Where a missing setting is set: "`/setup` → Review channel"."""
-    return f"`/setup` → {dict(SETUP_STEPS)[key]}"
+def setup_hint(key: str) -> Msg:
+    """Where a missing setting is set: "`/setup` → Review channel" (a `Msg`: in English inside an f-string,
+    in the reader's language through `bot.i18n.render`)."""
+    return Msg("`/setup` → {step}", step=Msg(dict(SETUP_STEPS)[key]))
 
 
 def missing_setup(gs: GuildSettings) -> list[str]:
@@ -69,32 +72,42 @@ def missing_setup(gs: GuildSettings) -> list[str]:
 CORE_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "moderator_role_id",
-        "Moderator role",
+        N_("Moderator role"),
         None,
         _snowflake_or_none,
-        lambda v: f"<@&{v}>" if v else f"not set (Manage Messages) · {setup_hint('moderator_role_id')}",
+        lambda v: f"<@&{v}>" if v else Msg("not set (Manage Messages) · {hint}",
+                                           hint=setup_hint("moderator_role_id")),
     ),
     SettingSpec(
         "review_channel_id",
-        "Review channel",
+        N_("Review channel"),
         None,
         _snowflake_or_none,
-        lambda v: f"<#{v}>" if v else f"**not set** · {setup_hint('review_channel_id')}",
+        lambda v: f"<#{v}>" if v else Msg("**not set** · {hint}", hint=setup_hint("review_channel_id")),
     ),
     SettingSpec(
         "announcements_channel_id",
-        "Announcements channel",
+        N_("Announcements channel"),
         None,
         _snowflake_or_none,
-        lambda v: f"<#{v}>" if v else f"**not set** · {setup_hint('announcements_channel_id')}",
+        lambda v: f"<#{v}>" if v else Msg("**not set** · {hint}",
+                                          hint=setup_hint("announcements_channel_id")),
     ),
     SettingSpec(
         "timezone",
-        "Time zone",
+        N_("Time zone"),
         None,
         _zone,
         str,
-        render_unset=lambda gs: f"{gs.default_timezone} (the bot's default)",
+        render_unset=lambda gs: Msg("{zone} (the bot's default)", zone=gs.default_timezone),
+    ),
+    SettingSpec(
+        LANGUAGE_KEY,
+        N_("Language"),
+        None,
+        validate_language,
+        lambda v: language_name(str(v)),
+        render_unset=lambda gs: Msg("automatic: the server's Discord language"),
     ),
 )
 
@@ -156,7 +169,7 @@ class SettingsService:
     async def set(self, guild_id: int, key: str, value: Any, *, actor_id: int | None) -> GuildSettings:
         spec = self.specs.get(key)
         if spec is None:
-            raise InvalidInput(f"Unknown setting “{key}”.")
+            raise InvalidInput(N_("Unknown setting."))
         clean = spec.validate(value)
         old = (await self.get(guild_id)).get(key)
         now = to_ms(self.clock())
@@ -190,11 +203,12 @@ class SettingsService:
         else:
             self._cache.pop(guild_id, None)
 
-    def describe(self, gs: GuildSettings) -> list[tuple[str, str]]:
-        """(label, rendered value) for every known setting, core first. An unset setting with a
+    def describe(self, gs: GuildSettings, lang: str = ENGLISH) -> list[tuple[str, str]]:
+        """(label, rendered value) for every known setting, core first, in `lang`. An unset setting with a
         `render_unset` shows what is in effect instead (the zone the bot falls back to)."""
         out: list[tuple[str, str]] = []
         for s in self.specs.values():
             value = gs.get(s.key, s.default)
-            out.append((s.label, s.render_unset(gs) if value is None and s.render_unset else s.render(value)))
+            shown = s.render_unset(gs) if value is None and s.render_unset else s.render(value)
+            out.append((render(lang, s.label), render(lang, shown)))
         return out

@@ -15,7 +15,9 @@ import discord
 
 from bot.checks import Guard
 from bot.export import pack
+from bot.i18n import ENGLISH, N_, t
 from bot.interactions import handle_error
+from bot.translator import lang_for_interaction
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,8 @@ class BaseView(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if self.author_id is not None and interaction.user.id != self.author_id:
             await interaction.response.send_message(
-                "These buttons belong to someone else's command. Run it yourself to get your own.",
+                t(lang_for_interaction(interaction),
+                  "These buttons belong to someone else's command. Run it yourself to get your own."),
                 ephemeral=True,
             )
             return False
@@ -110,22 +113,24 @@ def upload(filename: str, data: bytes | str, *, limit: int | None = None) -> dis
 
 
 class Confirm(BaseView):
-    """Yes / No prompt. `await view.wait()` then read `view.value` (None on timeout)."""
+    """Yes / No prompt. `await view.wait()` then read `view.value` (None on timeout). `yes`/`no` are
+    shown as given (already in the member's language); the default labels are translated into `lang`."""
 
-    def __init__(self, author_id: int, *, yes: str = "Go on", no: str = "Stop", timeout: float = 120) -> None:
+    def __init__(self, author_id: int, *, yes: str | None = None, no: str | None = None, timeout: float = 120,
+                 lang: str = ENGLISH) -> None:
         super().__init__(author_id, timeout=timeout)
         self.value: bool | None = None
         self.interaction: discord.Interaction[Any] | None = None
-        self.yes_button.label = yes[:80]
-        self.no_button.label = no[:80]
+        self.yes_button.label = (yes if yes is not None else t(lang, "Go on"))[:80]
+        self.no_button.label = (no if no is not None else t(lang, "Stop"))[:80]
 
-    @discord.ui.button(label="Go on", style=discord.ButtonStyle.success)
+    @discord.ui.button(label=N_("Go on"), style=discord.ButtonStyle.success)
     async def yes_button(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
         self.value = True
         self.interaction = interaction
         self.stop()
 
-    @discord.ui.button(label="Stop", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=N_("Stop"), style=discord.ButtonStyle.secondary)
     async def no_button(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
         self.value = False
         self.interaction = interaction

@@ -231,6 +231,7 @@ ACK_RUNS: dict[str, Run] = {
     "settings timezone": Run("admin", _o(zone="Asia/Tokyo")),
     "settings creation-limit": Run("admin", _o(kind="roundtable", per_hour=50)),
     "settings event-slots": Run("admin", _o(count=20)),
+    "settings language": Run("admin", _o(language="es")),
     "settings moderator-role": Run("admin", _o(role="$other_role")),
     "calendar subscribe": Run("carol", _o(all_roundtables=True, deadlines="all")),
     "calendar reset": Run("carol", _o()),

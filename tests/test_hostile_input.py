@@ -198,8 +198,12 @@ def spoofed_markdown(fake: FakeDiscord, victims: Victims) -> list[str]:
 
 # -- the driver ------------------------------------------------------------------------------
 class Driver:
+    # what the funnel's "unhandled error" answer contains (the pseudo-locale sweep adds its accented form)
+    crash_markers: tuple[str, ...] = (CRASH_TEXT, "Reference:")
+
     def __init__(self, w: World, rng: random.Random, victims: Victims, actors: list[Member]) -> None:
         self.w = w
+        self.examples = EXAMPLES
         self.rng = rng
         self.ht = HostileText(rng, victims)
         self.actors = actors
@@ -350,7 +354,7 @@ class Driver:
     # outcomes
     def judge(self, label: str, res: InteractionResult, what: str) -> str:
         text = res.text
-        if CRASH_TEXT in text or "Reference:" in text:
+        if any(marker in text for marker in self.crash_markers):
             outcome = "crash"
             self.failures.append(f"{label}: unhandled error → {text[:300]!r}")
         elif res.modal is not None:
@@ -423,7 +427,7 @@ class Driver:
         `EXAMPLES` times with hostile values (share/edit forms, the agreement form...)."""
         opts = {o["name"]: self.valid_value(o, path) for o in schema if o.get("required")}
         actor = self.w.mod
-        for _ in range(EXAMPLES):
+        for _ in range(self.examples):
             label = f"/{path} {{{', '.join(f'{k}={v!r:.60}' for k, v in opts.items())}}} as {actor.user.name}"
             res = await self.guarded(label, "command", self.w.fake.invoke(self.w.guild, actor, path, opts,
                                                                           timeout=TIMEOUT))
@@ -432,7 +436,7 @@ class Driver:
             await self.fill_modal(label, actor, res)
 
     async def autocomplete(self, path: str, schema: list[JsonDict]) -> None:
-        for opt in [o for o in schema if o.get("autocomplete")] * EXAMPLES:
+        for opt in [o for o in schema if o.get("autocomplete")] * self.examples:
             actor = self.rng.choice(self.actors)
             typed = self.ht.fit(self.ht.text(), 0, opt.get("max_length") or 6000, required=False)
             if opt["type"] in (4, 10):
@@ -484,7 +488,7 @@ class Driver:
             if res is not None and self.judge(label, res, "component") == "modal":
                 await self.fill_modal(label, actor, res)
                 # a reason form: press it again and again with other hostile reasons, while it is there
-                for _ in range(EXAMPLES - 1):
+                for _ in range(self.examples - 1):
                     current = fake.get_message(message["id"])
                     if current is None or not any(c.get("custom_id") == cid for c in interactive(current)):
                         break
@@ -532,15 +536,27 @@ async def seed_content(w: World) -> None:
 async def test_every_command_modal_button_and_autocomplete_survives_hostile_input(
     fake_discord: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    await hostile_sweep(fake_discord, tmp_path, caplog, examples=EXAMPLES)
+
+
+async def hostile_sweep(
+    fake_discord: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture, *, examples: int,
+    language: str | None = None, crash_markers: tuple[str, ...] = (),
+) -> None:
+    """The sweep: every command, modal, button and autocomplete with hostile input; `language` forces
+    every reply, post and DM into one language (tests/test_i18n.py runs it in the pseudo-locale)."""
     caplog.set_level(logging.WARNING)
     rng = random.Random(SEED)
     async with start_world(fake_discord, tmp_path) as w:
         w.bot.cooldown_scale = 0  # cooldowns have their own test; here they would only hide coverage
+        w.bot.languages.forced = language
         eve = w.guild.add_member(name="eve")  # never acts, never chosen: only hostile text names her
         hidden = w.guild.add_role("Victims", permissions=0)
         secret = w.guild.add_text_channel("secret")
         victims = Victims(user_id=eve.id, role_id=hidden.id, channel_id=secret.id)
         driver = Driver(w, rng, victims, [w.alice, w.mod, w.admin, w.dave])
+        driver.crash_markers = (*Driver.crash_markers, *crash_markers)
+        driver.examples = examples
         await seed_content(w)
 
         commands = leaves(fake_discord.commands_for(None) + fake_discord.commands_for(w.guild))
@@ -550,14 +566,14 @@ async def test_every_command_modal_button_and_autocomplete_survives_hostile_inpu
         for path, schema in commands:
             await driver.refresh_ids()
             await driver.modal_phase(path, schema)
-            for _ in range(EXAMPLES):
+            for _ in range(examples):
                 await driver.invoke(path, schema)
             await driver.autocomplete(path, schema)
         # the settings commands may have made @everyone the moderator role: put the world back, so
         # buttons are pressed with the usual split between moderators and members
         await configure(w.bot, {"guild": w.guild, "admin": w.admin, "reviews": w.reviews,
                                 "announcements": w.announcements, "moderators": w.moderators})
-        await driver.press_buttons(budget=max(40, EXAMPLES * 20))
+        await driver.press_buttons(budget=max(40, examples * 20))
 
         everyone_pings: list[str] = []
         bad_pings: list[str] = []
@@ -569,7 +585,8 @@ async def test_every_command_modal_button_and_autocomplete_survives_hostile_inpu
             if users & {eve.id, 123} or roles:
                 bad_pings.append(f"{where}: users={users} roles={roles}: {body.get('content')!r:.200}")
 
-        summary = {"seed": SEED, "examples_per_command": EXAMPLES, "commands": len(commands),
+        summary = {"seed": SEED, "examples_per_command": examples, "language": language,
+                   "commands": len(commands),
                    "outcomes": dict(sorted(driver.outcomes.items())),
                    "total": sum(driver.outcomes.values()), "failures": len(driver.failures)}
         print("\nHOSTILE E2E SUMMARY:", json.dumps(summary))  # noqa: T201 - the report reads this

@@ -24,7 +24,7 @@ async def test_every_extension_loads_and_commands_fit(config: Config, tmp_path: 
     try:
         for ext in discover_extensions():
             await bot.load_extension(ext)
-        payload = bot.command_payload()
+        payload = await bot.command_payload()
         assert check_commands(payload) == []
         names = [c["name"] for c in payload]
         assert len(names) == len(set(names)) <= 100
@@ -50,7 +50,7 @@ async def test_every_extension_loads_and_commands_fit(config: Config, tmp_path: 
             if cog.get_app_commands():
                 assert getattr(cog, "feature_title", None), cog.qualified_name
         # the hash is stable for the same tree
-        assert bot.command_hash() == bot.command_hash()
+        assert await bot.command_hash() == await bot.command_hash()
     finally:
         for ext in list(bot.extensions):
             await bot.unload_extension(ext)

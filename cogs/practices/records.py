@@ -272,7 +272,7 @@ def parse_topics(text: str | Sequence[str] | None) -> tuple[str, ...]:
             unknown.append(raw.strip())
     if unknown:
         raise InvalidInput(
-            f"Unknown topic{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)[:200]}. "
+            f"Unknown topic{'s' if len(unknown) > 1 else ''}: {md_line(', '.join(unknown), 200)}. "
             f"Choose from: {', '.join(TOPICS)}."
         )
     if not out:

@@ -10,7 +10,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.embeds import make_embed
+from bot.i18n import ENGLISH, nt, t
 from bot.interactions import NO_MENTIONS
+from bot.translator import lang_for_interaction
 from bot.ui import Confirm
 from cogs.privacy.service import Preview, PrivacyService
 
@@ -22,21 +24,28 @@ log = logging.getLogger(__name__)
 VERIFIED_ROLE_KEY = "verified_role_id"  # the directory's setting (cogs/directory/cog.py)
 
 
-def preview_text(p: Preview) -> str:
+def preview_text(p: Preview, lang: str = ENGLISH) -> str:
     lines = [
-        "This deletes, **in this server only** and for good:",
-        f"• your directory profile{'' if p.profile else ' (you have none)'}",
-        f"• your roundtable RSVPs ({p.rsvps}) and reminder "
-        f"preference{'' if p.reminder_prefs else ' (none set)'}",
-        f"• your agreement ownerships ({p.ownerships}), and your “useful” and “adopted” marks",
-        f"• your practice submissions that were not published ({p.submissions})",
-        "• your calendar feed address, if you have one (it stops working)",
-        "• the values you entered, as recorded in the audit log (the log keeps that a change was made)",
+        t(lang, "This deletes, **in this server only** and for good:"),
+        (t(lang, "• your directory profile") if p.profile
+         else t(lang, "• your directory profile (you have none)")),
+        nt(lang, "• your roundtable RSVPs ({n})", "• your roundtable RSVPs ({n})", p.rsvps),
+        (t(lang, "• your reminder preference") if p.reminder_prefs
+         else t(lang, "• your reminder preference (none set)")),
+        nt(lang, "• your agreement ownership ({n}), and your “useful” and “adopted” marks",
+           "• your agreement ownerships ({n}), and your “useful” and “adopted” marks", p.ownerships),
+        nt(lang, "• your practice submission that was not published ({n})",
+           "• your practice submissions that were not published ({n})", p.submissions),
+        t(lang, "• your calendar feed address, if you have one (it stops working)"),
+        t(lang, "• the values you entered, as recorded in the audit log "
+                "(the log keeps that a change was made)"),
         "",
-        f"What you shared with the library ({p.practices_kept} practice(s)) stays, shown as shared by "
-        "“a former member”; a moderator can archive it. "
-        "Roundtables you host stay, hosted by “a former member”.",
-        "Other servers are not affected.",
+        nt(lang, "What you shared with the library ({n} practice) stays, shown as shared by "
+                 "“a former member”; a moderator can archive it.",
+           "What you shared with the library ({n} practices) stays, shown as shared by "
+           "“a former member”; a moderator can archive it.", p.practices_kept),
+        t(lang, "Roundtables you host stay, hosted by “a former member”."),
+        t(lang, "Other servers are not affected."),
     ]
     return "\n".join(lines)
 
@@ -54,45 +63,51 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
     async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild_id is not None
         gid, uid = interaction.guild_id, interaction.user.id
+        lang = lang_for_interaction(interaction)
         preview = await self.svc.preview(gid, uid)
-        view = Confirm(uid, yes="Forget me here", no="Keep my data")
+        view = Confirm(uid, yes=t(lang, "Forget me here"), no=t(lang, "Keep my data"))
         view.yes_button.style = discord.ButtonStyle.danger
         await interaction.response.send_message(
-            embed=make_embed("Forget me in this server?", preview_text(preview)), view=view, ephemeral=True,
-            allowed_mentions=NO_MENTIONS)
+            embed=make_embed(t(lang, "Forget me in this server?"), preview_text(preview, lang)), view=view,
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
         view.message = await interaction.original_response()  # so a timeout disables the buttons
         await view.wait()
         if view.value is not True or view.interaction is None:
             if view.interaction is not None:
                 await view.interaction.response.edit_message(
-                    content="Nothing was deleted.", embed=None, view=None
+                    content=t(lang, "Nothing was deleted."), embed=None, view=None
                 )
             return
         done = view.interaction
-        await done.response.edit_message(content="Forgetting you in this server…", embed=None, view=None)
+        await done.response.edit_message(content=t(lang, "Forgetting you in this server…"), embed=None,
+                                         view=None)
         profiles = self.bot.features.profiles  # None: the directory is not loaded
         verified = profiles is not None and await profiles.profile_verified(gid, uid)
         result = await self.svc.forget(gid, uid, remove_profile=profiles.clear_profile if profiles else None)
         extra = ""
         if verified:
-            extra = await self._remove_verified_role(interaction)
-        await done.edit_original_response(
-            content=f"Done: {result.own_rows} record(s) of yours were deleted here and the audit log no "
-            f"longer holds what you entered. {result.practices_kept} practice(s) you shared stay in the "
-            f"library, shown as shared by “a former member”.{extra}",
-            allowed_mentions=NO_MENTIONS,
-        )
+            extra = await self._remove_verified_role(interaction, lang)
+        self.bot.languages.forget(gid, uid)
+        deleted = nt(lang, "Done: {n} record of yours was deleted here and the audit log no longer holds "
+                           "what you entered.",
+                     "Done: {n} records of yours were deleted here and the audit log no longer holds "
+                     "what you entered.", result.own_rows)
+        kept = nt(lang, "{n} practice you shared stays in the library, shown as shared by “a former member”.",
+                  "{n} practices you shared stay in the library, shown as shared by “a former member”.",
+                  result.practices_kept)
+        await done.edit_original_response(content=f"{deleted} {kept}{extra}", allowed_mentions=NO_MENTIONS)
 
-    async def _remove_verified_role(self, interaction: discord.Interaction[Any]) -> str:
+    async def _remove_verified_role(self, interaction: discord.Interaction[Any], lang: str) -> str:
         member = interaction.user
         if interaction.guild_id is None or not isinstance(member, discord.Member):
             return ""
         role_id = (await self.bot.settings.get(interaction.guild_id)).get(VERIFIED_ROLE_KEY)
         if not role_id:
             return ""
+        role = f"<@&{role_id}>"
         try:
             await member.remove_roles(discord.Object(id=role_id), reason="Member asked to be forgotten")
         except discord.HTTPException:
             log.info("could not remove the verified role %s from a forgotten member", role_id, exc_info=True)
-            return f" I could not remove the <@&{role_id}> role: a moderator can."
-        return f" The <@&{role_id}> role was removed."
+            return " " + t(lang, "I could not remove the {role} role: a moderator can.", role=role)
+        return " " + t(lang, "The {role} role was removed.", role=role)

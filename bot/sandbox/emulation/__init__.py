@@ -36,6 +36,11 @@ Behaviours worth knowing:
   carries the member's current roles. Ephemeral responses are kept on the ``InteractionResult`` but are not
   channel
   messages. An acknowledgement later than ``ack_deadline`` (3 s) is recorded as a violation.
+* Languages: ``invoke``, ``click``, ``select``, ``submit_modal`` and ``autocomplete`` take
+  ``locale=`` (the member's Discord client language, default ``en-US``); ``guild.preferred_locale``
+  (set before the bot connects, or ``guild.set_preferred_locale("fr")`` for a GUILD_UPDATE) is the
+  server's. Synced commands are checked with their ``*_localizations`` (known locales, each text within
+  its field's limit, and the 4,000-character total counted with each field's longest localization).
 * ``fake.on_interaction_callback = hook`` calls ``hook(result, body)`` when an interaction
   callback (deferral, reply, modal…) is accepted, before the bot gets the answer: a test can
   look at the database at the moment the bot acknowledged.

@@ -66,6 +66,12 @@ MAX_CHOICE_VALUE = 100
 MAX_CHAT_INPUT_COMMANDS = 100
 MAX_CONTEXT_MENU_COMMANDS = 5  # per type (user, message)
 MAX_COMMAND_TOTAL_CHARS = 4000  # name + description + every option/choice name, description and value
+# Discord's locales (AvailableLocalesEnum in the API description): the keys of *_localizations.
+LOCALES = frozenset({
+    "ar", "bg", "cs", "da", "de", "el", "en-GB", "en-US", "es-419", "es-ES", "fi", "fr", "he", "hi", "hr",
+    "hu", "id", "it", "ja", "ko", "lt", "nl", "no", "pl", "pt-BR", "ro", "ru", "sv-SE", "th", "tr", "uk",
+    "vi", "zh-CN", "zh-TW",
+})
 
 # -- other bodies -------------------------------------------------------------
 MAX_THREAD_NAME = 100
@@ -432,10 +438,30 @@ def check_choices(choices: Sequence[Mapping[str, Any]], *, where: str = "choices
 # -- application commands -----------------------------------------------------
 
 
+def _longest(obj: Mapping[str, Any], key: str) -> int:
+    """A field's length as Discord counts it toward the total: its longest localization, or itself."""
+    values = [obj.get(key), *dict(obj.get(f"{key}_localizations") or {}).values()]
+    return max(_length(v) for v in values)
+
+
+def _check_localizations(out: list[str], where: str, obj: Mapping[str, Any], key: str, maximum: int) -> None:
+    """`<key>_localizations`: a map from a Discord locale to a text within the field's own limits."""
+    local = obj.get(f"{key}_localizations")
+    if local is None:
+        return
+    if not isinstance(local, Mapping):
+        out.append(f"{where}.{key}_localizations must be an object")
+        return
+    for loc, text in local.items():
+        if loc not in LOCALES:
+            out.append(f"{where}.{key}_localizations: unknown locale {loc!r}")
+        _check_len(out, f"{where}.{key}_localizations[{loc}]", text, maximum, 1)
+
+
 def _option_chars(option: Mapping[str, Any]) -> int:
-    total = _length(option.get("name")) + _length(option.get("description"))
+    total = _longest(option, "name") + _longest(option, "description")
     for choice in option.get("choices") or []:
-        total += _length(choice.get("name")) + len(str(choice.get("value", "")))
+        total += _longest(choice, "name") + len(str(choice.get("value", "")))
     for sub in option.get("options") or []:
         total += _option_chars(sub)
     return total
@@ -458,6 +484,10 @@ def _check_options(out: list[str], where: str, options: Sequence[Mapping[str, An
         _check_len(out, f"{owhere}.description", option.get("description"), MAX_COMMAND_DESCRIPTION, 1)
         if not option.get("description"):
             out.append(f"{owhere}: description is required")
+        _check_localizations(out, owhere, option, "name", MAX_COMMAND_NAME)
+        _check_localizations(out, owhere, option, "description", MAX_COMMAND_DESCRIPTION)
+        for j, choice in enumerate(option.get("choices") or []):
+            _check_localizations(out, f"{owhere}.choices[{j}]", choice, "name", MAX_CHOICE_NAME)
         otype = option.get("type")
         if otype in (1, 2):
             if depth >= 2 or (otype == 2 and depth != 0):
@@ -500,10 +530,14 @@ def check_commands(commands: Sequence[Mapping[str, Any]]) -> list[str]:
             _check_len(out, f"{where}.description", command.get("description"), MAX_COMMAND_DESCRIPTION, 1)
             if not command.get("description"):
                 out.append(f"{where}: description is required")
+            _check_localizations(out, where, command, "name", MAX_COMMAND_NAME)
+            _check_localizations(out, where, command, "description", MAX_COMMAND_DESCRIPTION)
             options = command.get("options") or []
             _check_options(out, where, options, 0)
+            # localized fields count with their longest version (Discord's rule for the total)
             chars = (
-                _length(name) + _length(command.get("description")) + sum(_option_chars(o) for o in options)
+                _longest(command, "name") + _longest(command, "description")
+                + sum(_option_chars(o) for o in options)
             )
             if chars > MAX_COMMAND_TOTAL_CHARS:
                 out.append(f"{where}: {chars} characters in total > {MAX_COMMAND_TOTAL_CHARS}")

@@ -354,6 +354,7 @@ class Guild:
         self.system_channel_id: int | None = None  # where Discord posts join messages (may be unset)
         self.joined_at = iso()
         self._next_position = 1
+        self.preferred_locale = "en-US"  # the server's Discord language (Server Settings > Community)
 
     def __repr__(self) -> str:
         return f"<fake Guild id={self.id} name={self.name!r}>"
@@ -404,6 +405,14 @@ class Guild:
         self.channels.append(channel)
         self._world.emit("CHANNEL_CREATE", channel.to_payload())
         return channel
+
+    def set_preferred_locale(self, locale: str) -> None:
+        """Change the server's Discord language (GUILD_UPDATE), as an admin does in the server settings."""
+        self.preferred_locale = locale
+        payload = self.to_payload()
+        for key in ("channels", "members", "threads", "voice_states", "presences", "guild_scheduled_events"):
+            payload.pop(key, None)
+        self._world.emit("GUILD_UPDATE", payload)
 
     def add_role(
         self, name: str, *, permissions: int = 0, position: int | None = None, managed: bool = False
@@ -531,7 +540,7 @@ class Guild:
             "public_updates_channel_id": None,
             "safety_alerts_channel_id": None,
             "vanity_url_code": None,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.preferred_locale,
             "features": [],
             "max_members": 500000,
             "max_video_channel_users": 25,

@@ -1919,8 +1919,8 @@ class FakeDiscord:
             assert isinstance(actor, Member)
             payload.update(
                 guild_id=str(guild.id),
-                guild={"id": str(guild.id), "locale": "en-US", "features": []},
-                guild_locale="en-US",
+                guild={"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
+                guild_locale=guild.preferred_locale,
                 # like Discord: both computed in the channel, with its permission overwrites
                 member=actor.to_payload(with_permissions=True, channel=channel),
                 app_permissions=str(self._bot_member(guild).permissions_in(channel)),
@@ -2008,6 +2008,7 @@ class FakeDiscord:
         options: Mapping[str, Any] | None = None,
         *,
         channel: Channel | int | None = None,
+        locale: str = "en-US",
         timeout: float | None = None,
     ) -> list[JsonDict]:
         """Type ``value`` into option ``focused`` of ``/name``; return the choices the bot offered."""
@@ -2015,7 +2016,7 @@ class FakeDiscord:
         actor = self._resolve_actor(g, member)
         where = self._resolve_channel(g, actor, channel)
         data = self._command_data(g, name, dict(options or {}), {}, focused=(focused, value))
-        res = await self._send_interaction(4, data, g, actor, where)
+        res = await self._send_interaction(4, data, g, actor, where, locale=locale)
         await res.wait_for_response(timeout)
         return res.choices
 
@@ -2215,10 +2216,12 @@ class FakeDiscord:
         message: JsonDict | InteractionResult | int | str,
         custom_id: str,
         *,
+        locale: str = "en-US",
         timeout: float | None = None,
         wait: bool = True,
     ) -> InteractionResult:
-        """Press the button ``custom_id`` on a message the bot posted (MESSAGE_COMPONENT, type 3)."""
+        """Press the button ``custom_id`` on a message the bot posted (MESSAGE_COMPONENT, type 3);
+        ``locale`` is the member's Discord client language."""
         current = self._target_message(message)
         component = self._find_component(current, custom_id)
         if component.get("type") != 2:
@@ -2226,7 +2229,7 @@ class FakeDiscord:
         g, actor, channel = self._component_context(guild, member, current)
         data = {"custom_id": custom_id, "component_type": 2}
         res = await self._send_interaction(
-            3, data, g, actor, channel, message=json.loads(json.dumps(current))
+            3, data, g, actor, channel, message=json.loads(json.dumps(current)), locale=locale
         )
         return await self._finish(res, timeout, wait)
 
@@ -2238,6 +2241,7 @@ class FakeDiscord:
         custom_id: str,
         values: Sequence[Any],
         *,
+        locale: str = "en-US",
         timeout: float | None = None,
         wait: bool = True,
     ) -> InteractionResult:
@@ -2267,7 +2271,7 @@ class FakeDiscord:
             data["values"] = [self._option_value(g, option, value, resolved) for value in values]
             data["resolved"] = resolved
         res = await self._send_interaction(
-            3, data, g, actor, channel, message=json.loads(json.dumps(current))
+            3, data, g, actor, channel, message=json.loads(json.dumps(current)), locale=locale
         )
         return await self._finish(res, timeout, wait)
 
@@ -2279,6 +2283,7 @@ class FakeDiscord:
         values: Mapping[str, str | Sequence[str]],
         *,
         channel: Channel | int | None = None,
+        locale: str = "en-US",
         timeout: float | None = None,
         wait: bool = True,
     ) -> InteractionResult:
@@ -2307,7 +2312,7 @@ class FakeDiscord:
         if unknown:
             raise LookupError(f"modal {modal_data.get('custom_id')!r} has no inputs {sorted(unknown)}")
         data = {"custom_id": modal_data["custom_id"], "components": components}
-        res = await self._send_interaction(5, data, g, actor, where, message=source_message)
+        res = await self._send_interaction(5, data, g, actor, where, message=source_message, locale=locale)
         return await self._finish(res, timeout, wait)
 
     def _echo_modal_component(
