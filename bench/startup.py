@@ -127,7 +127,9 @@ class BotProcess:
         cfg = self.workdir / "config.toml"
         cfg.write_text(f'database_path = "{self.db_path}"\nlog_level = "WARNING"\n{self.extra_config}',
                        encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+        # As deployed: bytecode is cached (an installed package has its .pyc files), so a start does not
+        # recompile every module.
+        env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "PYTHONDONTWRITEBYTECODE")}
         env.update(DISCORD_TOKEN="bench-token", ATTACHE_DISCORD_API_BASE=self.fake.api_base,
                    ATTACHE_DISCORD_GATEWAY=self.fake.gateway_url, PYTHONPATH=str(ROOT))
         args = [sys.executable, "-m", "bot", "--config", str(cfg), "run"] + (["--sync"] if self.sync else [])

@@ -186,6 +186,9 @@ class FakeDiscord:
         # Called with (interaction, callback body) when an interaction callback is accepted, before
         # the bot gets the answer: a test can look at the bot's state at the moment it acknowledged.
         self.on_interaction_callback: Callable[[InteractionResult, JsonDict], None] | None = None
+        # Called with each new channel or DM message (not ephemeral responses) as it is stored: a benchmark
+        # can time deliveries without polling thousands of channels.
+        self.on_message: Callable[[JsonDict], None] | None = None
         self.identify_payloads: list[JsonDict] = []
         self.presence_updates: list[JsonDict] = []
         self.identify_count = 0
@@ -392,13 +395,11 @@ class FakeDiscord:
 
     def _guild_create_payload(self, guild: Guild) -> JsonDict:
         events = [e for e in self.scheduled_events.values() if int(e["guild_id"]) == guild.id]
-        data = guild.to_payload(scheduled_events=events)
         session = self._session_for_guild(guild.id)
-        if session is not None and not session.intents & INTENT_GUILD_PRESENCES:
-            # Like Discord: without GUILD_PRESENCES only the bot itself (and voice members) come along;
-            # member_count stays the real count, so discord.py chunks when it has GUILD_MEMBERS.
-            data["members"] = [m for m in data["members"] if m["user"]["id"] == str(self.bot_user.id)]
-        return data
+        # Like Discord: without GUILD_PRESENCES only the bot itself (and voice members) come along;
+        # member_count stays the real count, so discord.py chunks when it has GUILD_MEMBERS.
+        only_bot = session is not None and not session.intents & INTENT_GUILD_PRESENCES
+        return guild.to_payload(scheduled_events=events, only_member=self.bot_user.id if only_bot else None)
 
     # ================================================================ recorded state
 
@@ -966,6 +967,8 @@ class FakeDiscord:
         if not flags & limits.FLAG_EPHEMERAL:
             self._channel_messages.setdefault(channel_id, []).append(mid)
             self.emit("MESSAGE_CREATE", self._message_event(message))
+            if self.on_message is not None:
+                self.on_message(message)
         self._notify()
         return message
 
