@@ -99,6 +99,8 @@ class World(Protocol):
 
     def emit(self, event: str, data: dict[str, Any]) -> None: ...
 
+    def listening(self, event: str, guild_id: int | None) -> bool: ...
+
 
 @dataclass(eq=False)
 class User:
@@ -471,7 +473,8 @@ class Guild:
             user.dms_open = dms_open
         member = Member(user=user, guild=self, roles=[self._resolve_role(r) for r in roles or []], nick=nick)
         self.members[user.id] = member
-        self._world.emit("GUILD_MEMBER_ADD", {**member.to_payload(), "guild_id": str(self.id)})
+        if self._world.listening("GUILD_MEMBER_ADD", self.id):  # a world of 500,000 members builds fast
+            self._world.emit("GUILD_MEMBER_ADD", {**member.to_payload(), "guild_id": str(self.id)})
         return member
 
     def add_member_role(self, member: Member, role: Role | int) -> None:

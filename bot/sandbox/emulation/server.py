@@ -1616,6 +1616,11 @@ class FakeDiscord:
             gid = data.get("id")
         return int(gid) if gid else None
 
+    def listening(self, event: str, guild_id: int | None) -> bool:
+        """Whether `emit` would send `event` of this guild anywhere (a session whose intents want it)."""
+        session = self._session_for_guild(guild_id)
+        return session is not None and intent_allows(session.intents, event, {"guild_id": guild_id})
+
     def emit(self, event: str, data: JsonDict) -> None:
         """Send a dispatch event to the gateway session of the guild's shard (buffered for RESUME while
         disconnected); events without a guild (DMs) go to shard 0, like Discord."""
