@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sqlite3
 import sys
 from pathlib import Path
@@ -34,6 +35,9 @@ async def main(db_path: str) -> None:
     async def ping(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("pong", ephemeral=True)
 
+    loop = asyncio.get_running_loop()
+    closing: set[asyncio.Task[None]] = set()
+    loop.add_signal_handler(signal.SIGTERM, lambda: closing.add(loop.create_task(client.close())))
     async with client:
         await client.start(os.environ["DISCORD_TOKEN"])
     conn.close()
