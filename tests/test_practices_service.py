@@ -652,18 +652,16 @@ async def test_vocabulary_kept_loaded_follows_changes(
     assert svc._vocab_task is None
 
 
-async def test_loaded_vocabularies_are_bounded(svc: PracticeService, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_loaded_vocabularies_are_bounded(svc: PracticeService) -> None:
     """At most VOCAB_MAX_TERMS terms stay loaded: the guild that misspelt least recently is dropped first,
     and its lookups go back to the index (still correct)."""
-    from cogs.practices import ranking as service_mod
-
     await approved(svc, "Heat wardens for elderly residents")
     await approved(svc, "Desalination plant", guild=G2, summary="Desalination of sea water.")
     await svc.keep_vocabulary_loaded()
     n1 = await svc.load_vocabulary(G1)
     n2 = await svc.load_vocabulary(G2)
     assert list(svc._vocab_guilds) == [G1, G2] and svc._vocab_terms == n1 + n2
-    monkeypatch.setattr(service_mod, "VOCAB_MAX_TERMS", n1 + n2 - 1)
+    svc.vocab_max_terms = n1 + n2 - 1
     await svc.load_vocabulary(G1)  # G1 again: now the most recent, G2 the oldest
     assert list(svc._vocab_guilds) == [G1] and svc._vocab_terms == n1
     assert (await svc.search(G2, "desalinatoin")).corrected == ("desalination",)

@@ -56,6 +56,7 @@ class SearchMixin:
         self._vocab_guilds: OrderedDict[int, tuple[int, dict[str, list[tuple[str, int]]], int]]
         self._vocab_guilds = OrderedDict()
         self._vocab_terms = 0
+        self.vocab_max_terms = VOCAB_MAX_TERMS
         # guilds whose lookups went to the index (noted by the search thread, loaded by the event loop)
         self._vocab_wanted: set[int] = set()
         self._vocab_keep_loaded = False
@@ -143,7 +144,7 @@ class SearchMixin:
         # stale at once if the library changed meanwhile (the generation read before the scan)
         self._vocab_guilds[guild_id] = (generation, buckets, len(rows))
         self._vocab_terms += len(rows)
-        while self._vocab_terms > VOCAB_MAX_TERMS and len(self._vocab_guilds) > 1:
+        while self._vocab_terms > self.vocab_max_terms and len(self._vocab_guilds) > 1:
             _, dropped = self._vocab_guilds.popitem(last=False)
             self._vocab_terms -= dropped[2]
         return len(rows)
