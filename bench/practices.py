@@ -281,7 +281,8 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
     await db.connect()
     svc = PracticeService(db)
     await svc.open_readers(practices_cog.SEARCH_READERS)  # as the bot does
-    await svc.load_vocabulary()  # as the bot does at start-up (keep_vocabulary_loaded)
+    await svc.keep_vocabulary_loaded()  # as the bot does
+    await svc.load_vocabulary(GUILD)  # as after the server's first misspelt search
     conn = sqlite3.connect(path, isolation_level=None)
     sets = query_sets(n_queries)
     # warm both (page cache, statement caches)

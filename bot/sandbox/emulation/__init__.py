@@ -44,6 +44,11 @@ Behaviours worth knowing:
 * ``fake.on_interaction_callback = hook`` calls ``hook(result, body)`` when an interaction
   callback (deferral, reply, modal…) is accepted, before the bot gets the answer: a test can
   look at the database at the moment the bot acknowledged.
+* Sharding like Discord: ``FakeDiscord(shards=n, max_concurrency=m)`` is what ``GET /gateway/bot``
+  recommends and allows; a client IDENTIFYing with ``[shard_id, shard_count]`` gets, on that session, only
+  the guilds with ``(guild_id >> 22) % shard_count == shard_id`` and their events (DMs on shard 0).
+  ``fake.shard_of(guild)`` says which; ``wait_ready``/``sync_gateway`` wait for every shard.
+* ``fake.on_message = hook`` calls ``hook(message)`` for each new channel or DM message (benchmarks).
 * ``wait_for_message`` returns the first matching message already there or yet to come; pass
   ``after=fake.mark()`` to only look at new ones.
 """

@@ -99,6 +99,8 @@ class World(Protocol):
 
     def emit(self, event: str, data: dict[str, Any]) -> None: ...
 
+    def listening(self, event: str, guild_id: int | None) -> bool: ...
+
 
 @dataclass(eq=False)
 class User:
@@ -481,7 +483,8 @@ class Guild:
             user.dms_open = dms_open
         member = Member(user=user, guild=self, roles=[self._resolve_role(r) for r in roles or []], nick=nick)
         self.members[user.id] = member
-        self._world.emit("GUILD_MEMBER_ADD", {**member.to_payload(), "guild_id": str(self.id)})
+        if self._world.listening("GUILD_MEMBER_ADD", self.id):  # a world of 500,000 members builds fast
+            self._world.emit("GUILD_MEMBER_ADD", {**member.to_payload(), "guild_id": str(self.id)})
         return member
 
     def add_member_role(self, member: Member, role: Role | int) -> None:
@@ -513,8 +516,17 @@ class Guild:
 
     # -- payloads -------------------------------------------------------------
 
-    def to_payload(self, *, scheduled_events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def to_payload(
+        self, *, scheduled_events: list[dict[str, Any]] | None = None, only_member: int | None = None
+    ) -> dict[str, Any]:
+        """``only_member``: list that member alone (what Discord sends without GUILD_PRESENCES), without
+        building every member's payload first (a server of thousands, thousands of times at start-up)."""
         channels = [c for c in self.channels if not c.deleted]
+        if only_member is None:
+            members = [m.to_payload() for m in self.members.values()]
+        else:
+            member = self.members.get(only_member)
+            members = [member.to_payload()] if member is not None else []
         return {
             "id": str(self.id),
             "name": self.name,
@@ -554,7 +566,7 @@ class Guild:
             "large": False,
             "unavailable": False,
             "member_count": len(self.members),
-            "members": [m.to_payload() for m in self.members.values()],
+            "members": members,
             "channels": [c.to_payload() for c in channels if c.type in (0, 2, 4, 5, 13, 15, 16)],
             "threads": [c.to_payload() for c in channels if c.type in (10, 11, 12)],
             "presences": [],

@@ -146,8 +146,15 @@ class FakeDiscord:
         ack_deadline: float | None = ACK_DEADLINE_S,
         enforce_ack_deadline: bool = False,
         disallowed_intents: int = 0,
+        shards: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         self.ids = Snowflakes()
+        # What GET /gateway/bot recommends (`shards`) and allows (`max_concurrency` IDENTIFYs per 5 s).
+        # Like Discord, a client may IDENTIFY with any `[shard_id, shard_count]`: each guild then lives on
+        # shard `(guild_id >> 22) % shard_count`, and its events go to that shard's session only.
+        self.recommended_shards = shards
+        self.max_concurrency = max_concurrency
         self.application_id = self.ids.next()
         self.bot_user = User(id=self.application_id, name=bot_name, bot=True)
         self.app_owner = User(id=self.ids.next(), name="app-owner")
@@ -182,6 +189,9 @@ class FakeDiscord:
         # Called with (interaction, callback body) when an interaction callback is accepted, before
         # the bot gets the answer: a test can look at the bot's state at the moment it acknowledged.
         self.on_interaction_callback: Callable[[InteractionResult, JsonDict], None] | None = None
+        # Called with each new channel or DM message (not ephemeral responses) as it is stored: a benchmark
+        # can time deliveries without polling thousands of channels.
+        self.on_message: Callable[[JsonDict], None] | None = None
         self.identify_payloads: list[JsonDict] = []
         self.presence_updates: list[JsonDict] = []
         self.identify_count = 0
@@ -198,7 +208,9 @@ class FakeDiscord:
             int, InteractionResult
         ] = {}  # message id -> interaction whose @original it is
         self._faults: list[Fault] = []
-        self._session: Session | None = None
+        self._sessions: dict[int, Session] = {}  # shard id (0 without sharding) -> its session
+        self._shard_count = 1  # of the sessions above
+        self._channel_index: dict[int, Channel] = {}  # lookup cache; a miss scans the guilds
         self._conns: list[Connection] = []
         self._invalidate_next_resume = False
         self._changed = Notifier()
@@ -372,9 +384,13 @@ class FakeDiscord:
     def _find_channel(self, cid: int, *, include_deleted: bool = False) -> Channel | None:
         if cid in self.deleted_channels and not include_deleted:
             return None
+        cached = self._channel_index.get(cid)
+        if cached is not None and self.guilds.get(cached.guild_id or 0) is not None:
+            return cached
         for guild in self.guilds.values():
             channel = guild.get_channel(cid)
             if channel is not None:
+                self._channel_index[cid] = channel
                 return channel
         for channel in self.dm_channels.values():
             if channel.id == cid:
@@ -389,13 +405,11 @@ class FakeDiscord:
 
     def _guild_create_payload(self, guild: Guild) -> JsonDict:
         events = [e for e in self.scheduled_events.values() if int(e["guild_id"]) == guild.id]
-        data = guild.to_payload(scheduled_events=events)
-        session = self._session
-        if session is not None and not session.intents & INTENT_GUILD_PRESENCES:
-            # Like Discord: without GUILD_PRESENCES only the bot itself (and voice members) come along;
-            # member_count stays the real count, so discord.py chunks when it has GUILD_MEMBERS.
-            data["members"] = [m for m in data["members"] if m["user"]["id"] == str(self.bot_user.id)]
-        return data
+        session = self._session_for_guild(guild.id)
+        # Like Discord: without GUILD_PRESENCES only the bot itself (and voice members) come along;
+        # member_count stays the real count, so discord.py chunks when it has GUILD_MEMBERS.
+        only_bot = session is not None and not session.intents & INTENT_GUILD_PRESENCES
+        return guild.to_payload(scheduled_events=events, only_member=self.bot_user.id if only_bot else None)
 
     # ================================================================ recorded state
 
@@ -753,12 +767,12 @@ class FakeDiscord:
         return _json(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
                     "reset_after": 14400000,
-                    "max_concurrency": 1,
+                    "max_concurrency": self.max_concurrency,
                 },
             }
         )
@@ -970,6 +984,8 @@ class FakeDiscord:
         if not flags & limits.FLAG_EPHEMERAL:
             self._channel_messages.setdefault(channel_id, []).append(mid)
             self.emit("MESSAGE_CREATE", self._message_event(message))
+            if self.on_message is not None:
+                self.on_message(message)
         self._notify()
         return message
 
@@ -1600,9 +1616,32 @@ class FakeDiscord:
 
     # ================================================================ gateway
 
+    def shard_of(self, guild: Guild | int | None, shard_count: int | None = None) -> int:
+        """The shard a guild's events go to, with `shard_count` shards (default: the bot's current count);
+        events without a guild (DMs) go to shard 0."""
+        if guild is None:
+            return 0
+        return (_obj_id(guild) >> 22) % (shard_count or self._shard_count)
+
+    def _session_for_guild(self, guild_id: int | None) -> Session | None:
+        return self._sessions.get(self.shard_of(guild_id))
+
+    @staticmethod
+    def _event_guild(event: str, data: JsonDict) -> int | None:
+        gid = data.get("guild_id")
+        if gid is None and event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+            gid = data.get("id")
+        return int(gid) if gid else None
+
+    def listening(self, event: str, guild_id: int | None) -> bool:
+        """Whether `emit` would send `event` of this guild anywhere (a session whose intents want it)."""
+        session = self._session_for_guild(guild_id)
+        return session is not None and intent_allows(session.intents, event, {"guild_id": guild_id})
+
     def emit(self, event: str, data: JsonDict) -> None:
-        """Send a dispatch event to the bot's gateway session (buffered for RESUME while disconnected)."""
-        session = self._session
+        """Send a dispatch event to the gateway session of the guild's shard (buffered for RESUME while
+        disconnected); events without a guild (DMs) go to shard 0, like Discord."""
+        session = self._session_for_guild(self._event_guild(event, data))
         if session is None:
             return
         if not intent_allows(session.intents, event, data):
@@ -1612,15 +1651,29 @@ class FakeDiscord:
         if conn is not None and conn.alive and conn.mode != "hello":
             conn.send_raw(frame)
 
-    def _live_connection(self) -> Connection | None:
-        session = self._session
+    @property
+    def _session(self) -> Session | None:
+        """Shard 0's session (the only one without sharding)."""
+        return self._sessions.get(0)
+
+    @property
+    def shard_count(self) -> int:
+        """The shard count of the bot's sessions (1 without sharding)."""
+        return self._shard_count
+
+    def _live_connection(self, shard_id: int = 0) -> Connection | None:
+        session = self._sessions.get(shard_id)
         if session is None or session.conn is None or not session.conn.alive:
             return None
         return session.conn
 
     def _is_ready(self) -> bool | None:
-        conn = self._live_connection()
-        return True if conn is not None and conn.ready else None
+        """Every shard identified (or resumed) and processed its READY and GUILD_CREATEs."""
+        for shard_id in range(self._shard_count):
+            conn = self._live_connection(shard_id)
+            if conn is None or not conn.ready:
+                return None
+        return True
 
     async def wait_ready(self, timeout: float | None = None) -> None:
         """Wait until the bot identified (or resumed) and processed READY and every GUILD_CREATE."""
@@ -1629,25 +1682,29 @@ class FakeDiscord:
         )
 
     async def sync_gateway(self, timeout: float | None = None) -> None:
-        """Return once the bot has processed every dispatch sent so far (uses a requested heartbeat)."""
+        """Return once the bot has processed every dispatch sent so far, on every shard (uses a requested
+        heartbeat)."""
         await self.wait_ready(timeout)
-        conn = self._live_connection()
-        session = self._session
-        assert conn is not None and session is not None
-        target = session.seq
-        conn.send_json({"op": OP_HEARTBEAT, "d": None})
-        await self._changed.wait_for(
-            lambda: True if (conn.client_seq or 0) >= target or not conn.alive else None,
-            timeout or self.default_timeout,
-            f"the bot to process gateway seq {target}",
-        )
+        for shard_id in range(self._shard_count):
+            conn = self._live_connection(shard_id)
+            session = self._sessions.get(shard_id)
+            assert conn is not None and session is not None
+            target = session.seq
+            conn.send_json({"op": OP_HEARTBEAT, "d": None})
+            await self._changed.wait_for(
+                _caught_up(conn, target),
+                timeout or self.default_timeout,
+                f"the bot to process gateway seq {target} on shard {shard_id}",
+            )
 
     async def drop_gateway(
-        self, *, resumable: bool = True, code: int = 4000, wait: bool = True, timeout: float | None = None
+        self, *, resumable: bool = True, code: int = 4000, wait: bool = True, timeout: float | None = None,
+        shard_id: int = 0,
     ) -> str:
-        """Close the bot's websocket. discord.py reconnects and RESUMEs (or, with ``resumable=False``,
-        gets INVALID_SESSION and IDENTIFYs afresh). With ``wait`` return "resumed"/"identified" once done."""
-        conn = self._live_connection()
+        """Close the bot's websocket (of ``shard_id``). discord.py reconnects and RESUMEs (or, with
+        ``resumable=False``, gets INVALID_SESSION and IDENTIFYs afresh). With ``wait`` return
+        "resumed"/"identified" once done."""
+        conn = self._live_connection(shard_id)
         if conn is None:
             raise RuntimeError("the bot is not connected")
         resumes, identifies = self.resume_count, self.identify_count
@@ -1744,19 +1801,38 @@ class FakeDiscord:
             conn.close_soon(4014)
             return
         shard = data.get("shard")
-        old = self._session
+        shard_id, shard_count = 0, 1
+        if shard is not None:
+            try:
+                shard_id, shard_count = int(shard[0]), int(shard[1])
+                if not 0 <= shard_id < shard_count:
+                    raise ValueError(shard)
+            except (TypeError, ValueError, IndexError):
+                conn.close_soon(4010)  # Invalid shard
+                return
+        if shard_count != self._shard_count:
+            # A new shard count: every guild moves, so every session of the old layout ends.
+            for old_session in self._sessions.values():
+                if old_session.conn is not None and old_session.conn is not conn:
+                    old_session.conn.close_soon(4000)
+            self._sessions = {}
+            self._shard_count = shard_count
+        old = self._sessions.get(shard_id)
         if old is not None and old.conn is not None and old.conn is not conn:
             old.conn.close_soon(4000)
         session = Session(id=secrets.token_hex(16), intents=intents, shard=shard)
-        self._session = session
+        self._sessions[shard_id] = session
         session.conn = conn
         conn.session = session
         conn.mode = "identified"
         self.identify_count += 1
+        mine = [
+            g for g in self.guilds.values() if g.id not in self.left_guilds and self.shard_of(g) == shard_id
+        ]
         ready: JsonDict = {
             "v": 10,
             "user": {**self.bot_user.to_payload(), "verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds if g not in self.left_guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in mine],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -1771,17 +1847,16 @@ class FakeDiscord:
         }
         if shard is not None:
             ready["shard"] = shard
-        self.emit("READY", ready)
-        for guild in self.guilds.values():
-            if guild.id in self.left_guilds:
-                continue
+        _, frame = session.next_frame("READY", ready)
+        conn.send_raw(frame)
+        for guild in mine:
             # GUILD_CREATE at startup arrives whatever the intents
             _, frame = session.next_frame("GUILD_CREATE", self._guild_create_payload(guild))
             conn.send_raw(frame)
         self._request_ready_ack(conn, session)
 
     def _resume(self, conn: Connection, data: JsonDict) -> None:
-        session = self._session
+        session = next((s for s in self._sessions.values() if s.id == data.get("session_id")), None)
         seq = data.get("seq") or 0
         oldest = session.buffer[0][0] if session is not None and session.buffer else 0
         if (
@@ -1805,7 +1880,8 @@ class FakeDiscord:
             conn.send_raw(frame)
         self.resume_count += 1
         log.info("fake discord: RESUME of %s from seq %s, replaying %s events", session.id, seq, len(replay))
-        self.emit("RESUMED", {})
+        _, frame = session.next_frame("RESUMED", {})
+        conn.send_raw(frame)
         self._request_ready_ack(conn, session)
 
     def _request_ready_ack(self, conn: Connection, session: Session) -> None:
@@ -2400,7 +2476,7 @@ class FakeDiscord:
         self._messages[mid] = message
         self._channel_messages.setdefault(where.id, []).append(mid)
         event = self._message_event(message)
-        session = self._session
+        session = self._session_for_guild(g.id if g is not None else None)
         mentions_bot = f"<@{self.bot_user.id}>" in content
         if (
             session is not None
@@ -2412,6 +2488,10 @@ class FakeDiscord:
         self.emit("MESSAGE_CREATE", event)
         self._notify()
         return message
+
+
+def _caught_up(conn: Connection, target: int) -> Callable[[], bool | None]:
+    return lambda: True if (conn.client_seq or 0) >= target or not conn.alive else None
 
 
 __all__ = ["FakeDiscord", "FakeDiscordTimeout", "RecordedRequest"]
