@@ -24,24 +24,29 @@ MIN_PREFIX_LEN = 3  # shorter last words match exactly: a 1–2 letter prefix wo
 
 def fold(word: str) -> str:
     """Lower-case and strip accents, like `unicode61 remove_diacritics 2`."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def fold_tokens(text: str | None) -> list[str]:
+    """Every word of a text, folded, in order (repeats kept): what the index holds before stemming,
+    and what a query is made of. (Folded first and split after, so that a character folding into
+    letters and separators, such as a ligature or a fraction, splits the same way everywhere.)"""
+    return WORD.findall(fold(text)) if text else []
+
+
 def words(text: str | None) -> list[str]:
     """The words of user text, folded, in order, at most MAX_QUERY_WORDS (duplicates kept once)."""
-    if not text:
-        return []
     out: list[str] = []
-    for m in WORD.finditer(text):
-        w = fold(m.group(0))[:MAX_WORD_LEN]
-        # Folding can leave separators behind (e.g. ligatures), so split again.
-        for part in WORD.findall(w):
-            if part and part not in out:
-                out.append(part)
-        if len(out) >= MAX_QUERY_WORDS:
-            break
-    return out[:MAX_QUERY_WORDS]
+    for part in fold_tokens(text):
+        w = part[:MAX_WORD_LEN]
+        if w not in out:
+            out.append(w)
+            if len(out) >= MAX_QUERY_WORDS:
+                break
+    return out
 
 
 def _quote(term: str) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -96,14 +96,9 @@ def stem(word: str, language: str) -> str:
     return str(_stemmer(language).stemWord(word)) or word
 
 
-def tokens(text: str | None) -> Iterator[str]:
+def tokens(text: str | None) -> list[str]:
     """Every word of a text, folded, in order (repeats kept): what the index holds, before stemming."""
-    if not text:
-        return
-    for m in fts.WORD.finditer(text):
-        folded = fts.fold(m.group(0))
-        # Folding can leave separators behind (e.g. ligatures, fractions): one token per part.
-        yield from fts.WORD.findall(folded)
+    return fts.fold_tokens(text)
 
 
 def index_text(text: str | None, language: str) -> str:
@@ -166,7 +161,7 @@ def highlight_snippet(columns: Sequence[str], language: str, forms: Forms,
         spans: list[tuple[int, int, bool]] = []
         keys: list[str | None] = []
         for m in fts.WORD.finditer(text):
-            parts = fts.WORD.findall(fts.fold(m.group(0)))
+            parts = fts.fold_tokens(m.group(0))
             hit = next((p for p in parts if forms.matches(stem(p, language))), None)
             spans.append((m.start(), m.end(), hit is not None))
             keys.append(stem(hit, language) if hit is not None else None)
@@ -184,9 +179,9 @@ def highlight_snippet(columns: Sequence[str], language: str, forms: Forms,
     out: list[str] = ["…" if window.start > 0 else ""]
     pos = spans[window.start][0]
     for i in window:
-        s, e, hit = spans[i]
+        s, e, marked = spans[i]
         out.append(text[pos:s])
-        out.append(f"\x02{text[s:e]}\x03" if hit else text[s:e])
+        out.append(f"\x02{text[s:e]}\x03" if marked else text[s:e])
         pos = e
     if window.stop < len(spans):
         out.append("…")
