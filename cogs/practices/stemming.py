@@ -131,7 +131,7 @@ class Forms:
     prefixes: tuple[str, ...]
 
     def matches(self, term: str) -> bool:
-        return term in self.exact or any(term.startswith(p) for p in self.prefixes)
+        return term in self.exact or (bool(self.prefixes) and term.startswith(self.prefixes))
 
 
 def match_forms(*expressions: str | None) -> Forms:
@@ -148,6 +148,12 @@ def match_forms(*expressions: str | None) -> Forms:
     return Forms(frozenset(exact), tuple(dict.fromkeys(prefixes)))
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_forms(word: str, language: str) -> tuple[str, ...]:
+    """The index forms of one word of a text as it stands (folding may split it)."""
+    return tuple(stem(p, language) for p in fts.fold_tokens(word))
+
+
 def highlight_snippet(columns: Sequence[str], language: str, forms: Forms,
                       size: int = SNIPPET_TOKENS) -> str:
     """Like FTS5's snippet(): the window of `size` words, in the column where it holds the most
@@ -161,10 +167,9 @@ def highlight_snippet(columns: Sequence[str], language: str, forms: Forms,
         spans: list[tuple[int, int, bool]] = []
         keys: list[str | None] = []
         for m in fts.WORD.finditer(text):
-            parts = fts.fold_tokens(m.group(0))
-            hit = next((p for p in parts if forms.matches(stem(p, language))), None)
+            hit = next((f for f in _word_forms(m.group(0), language) if forms.matches(f)), None)
             spans.append((m.start(), m.end(), hit is not None))
-            keys.append(stem(hit, language) if hit is not None else None)
+            keys.append(hit)
         for h in (i for i, s in enumerate(spans) if s[2]):
             start = max(0, min(h - 2, len(spans) - size))
             window = range(start, min(len(spans), start + size))
