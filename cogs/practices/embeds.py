@@ -99,7 +99,7 @@ def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | 
     if p.year_started:
         fields.append(("Started", str(p.year_started), True))
     if p.language:
-        fields.append(("Language", md_line(language_label(p.language), 40), True))
+        fields.append(("Language", md_line(_language_label(p.language), 40), True))
     fields.append(("Contact", contact_line(p), True))
     for name, value in (("Approach", p.approach), ("Results and evidence", p.results),
                         ("Lessons for other cities", p.lessons)):
@@ -176,7 +176,7 @@ def decision_message(p: Practice, guild_name: str | None) -> str:
     return clip(head, 1900)
 
 
-def language_label(code: str) -> str:
+def _language_label(code: str) -> str:
     """A practice's language as members read it: the catalog languages by name, others as typed."""
     return LANGUAGE_NAMES.get(code, code)
 
@@ -188,7 +188,7 @@ def hit_lines(result: SearchResult, start: int = 0, stop: int | None = None) -> 
         snippet = highlight(h.snippet, 300) if h.snippet else ""
         out.append(
             f"**#{h.id} · {md_line(h.title, 150)}**\n📍 {where} · {', '.join(h.topics)} · "
-            f"{md_line(language_label(h.language), 40)}"
+            f"{md_line(_language_label(h.language), 40)}"
             + (f"\n> {snippet}" if snippet else "")
         )
     return out
