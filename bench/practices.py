@@ -495,7 +495,26 @@ async def cross_language(svc: PracticeService, sets: dict[str, list[tuple[str, S
             via_glossary += sum(1 for h in res.hits if h.id not in direct)
     print(f"cross-language: {total} hits of the 1- and 3-word queries (all pages), {other} in another "
           f"language than the query's, {via_glossary} found only through the glossary")
-    return {"hits": total, "other_language": other, "glossary_only": via_glossary}
+    # Each 1-word query kept to each other language (the language filter): what it reaches there, and
+    # how much of that only the glossary finds.
+    reach = reach_glossary = searches = 0
+    langs = sorted(set(lang_of.values()))
+    for q, _ in sets["1-word"] if len(langs) > 1 else ():
+        for lang in langs:
+            if lang == lang_of.get(q):
+                continue
+            g = SearchFilters(language=lang)
+            res = await svc.search(GUILD, q, g, first=None)
+            direct = {h.id for h in (await plain.search(GUILD, q, g, first=None)).hits}
+            searches += 1
+            reach += len(res.hits)
+            reach_glossary += sum(1 for h in res.hits if h.id not in direct)
+    if searches:
+        print(f"cross-language, filtered to another language: {searches} searches of 1-word queries, "
+              f"{reach} hits ({reach / searches:.1f} a search), {reach_glossary} of them only through the "
+              "glossary")
+    return {"hits": total, "other_language": other, "glossary_only": via_glossary,
+            "other_language_filtered": {"searches": searches, "hits": reach, "glossary_only": reach_glossary}}
 
 
 async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]], n: int,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database, list_migrations, split_statements
+from bot.errors import InvalidInput
 from cogs.practices import stemming
 from cogs.practices.glossary import Glossary, load_default
 from cogs.practices.service import PracticeService, SearchFilters
@@ -159,6 +160,8 @@ async def test_language_filter_and_guild_isolation(svc: PracticeService) -> None
     assert ids(await svc.search(G1, None, SearchFilters(language="fr"))) == [fr]  # browsing
     assert ids(await svc.search(G1, "huertos", SearchFilters(language="es", topic="climate"))) == [es]
     assert ids(await svc.search(G2, "community gardens")) == [other]
+    with pytest.raises(InvalidInput):
+        await svc.search(G1, "huertos", SearchFilters(language='x" OR "g2002'))
     res = await svc.search(G1, "huertos", SearchFilters(language="es"))
     assert ("language", "es") in res.filters and other not in ids(res)
     # the suggestion vocabulary stays per guild: G2's word is never proposed in G1

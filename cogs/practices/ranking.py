@@ -198,7 +198,7 @@ class SearchMixin:
         tag (`_tag`), and the language's (l<language>g<guild>, migration 009) when filtered by one."""
         tag = f'"{cls._tag(guild_id, f)}"'
         if f.language:
-            tag += f' AND "l{fts.fold(f.language)}g{int(guild_id)}"'
+            tag += f' AND "l{f.language}g{int(guild_id)}"'
         return tag
 
     def _ranked_ids(self, guild_id: int, match: str | None, f: SearchFilters, limit: int,
@@ -376,6 +376,8 @@ class SearchMixin:
             raise InvalidInput(f"Unknown topic “{md_line(f.topic, 40)}”. Choose from: {', '.join(TOPICS)}.")
         if f.sdg is not None and not 1 <= f.sdg <= 17:
             raise InvalidInput("SDGs are numbered 1 to 17.")
+        if f.language is not None and f.language not in stemming.LANGUAGES:
+            raise InvalidInput(f"Choose a language from: {', '.join(stemming.LANGUAGE_NAMES.values())}.")
         # one worker-thread call and one read snapshot for the whole search
         return await self._run(self._search(guild_id, query, f, limit, first))
 
