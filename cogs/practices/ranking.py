@@ -318,7 +318,7 @@ class SearchMixin:
         would show those)."""
         rows = yield SQL_SNIPPET_TEXT + f"({placeholders(len(ids))})", (guild_id, *ids)
         forms = stemming.match_forms(match, expanded)
-        return {r[0]: stemming.highlight_snippet(r[2:], r[1], forms) for r in rows}
+        return {r[0]: stemming.highlight_snippet(r[2:7], r[1], forms, indexed=r[7:12]) for r in rows}
 
     @staticmethod
     def _snippet_steps(guild_id: int, match: str | None, ids: Sequence[int],
@@ -589,6 +589,7 @@ SQL_BROWSE = (
 # Stage 2: the text of the shown hits only, for their highlighted snippets (computed in Python:
 # stemming.highlight_snippet).
 SQL_SNIPPET_TEXT = (
-    "SELECT id, language, title, summary, approach, results, lessons FROM practices "
+    "SELECT id, language, title, summary, approach, results, lessons, "
+    "ix_title, ix_summary, ix_approach, ix_results, ix_lessons FROM practices "
     "WHERE guild_id = ? AND id IN "
 )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -121,6 +122,7 @@ def query_forms(word: str) -> tuple[str, ...]:
 # -- highlights --------------------------------------------------------------------------------
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"(\*?)')
 SNIPPET_TOKENS = 24
+MAX_WINDOWS = 32  # windows tried per column (the first matches of a word matched hundreds of times)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,45 +151,57 @@ def match_forms(*expressions: str | None) -> Forms:
 
 
 @lru_cache(maxsize=1 << 16)
-def _word_forms(word: str, language: str) -> tuple[str, ...]:
-    """The index forms of one word of a text as it stands (folding may split it)."""
-    return tuple(stem(p, language) for p in fts.fold_tokens(word))
+def _word_tokens(word: str) -> int:
+    """How many index tokens one word of a text gives (folding may split it: a ligature, a fraction)."""
+    return len(fts.fold_tokens(word))
 
 
-def highlight_snippet(columns: Sequence[str], language: str, forms: Forms,
-                      size: int = SNIPPET_TOKENS) -> str:
+def highlight_snippet(columns: Sequence[str], language: str, forms: Forms, size: int = SNIPPET_TOKENS,
+                      indexed: Sequence[str | None] | None = None) -> str:
     """Like FTS5's snippet(): the window of `size` words, in the column where it holds the most
     distinct matched terms (then the most matches; earlier columns first), of the original text,
-    with \\x02…\\x03 around each matched word and '…' where the text goes on. Empty when no word
-    of any column matches."""
-    best: tuple[tuple[int, int, int, int], str, list[tuple[int, int, bool]], range] | None = None
+    with \x02…\x03 around each matched word and '…' where the text goes on. Empty when no word
+    of any column matches. `indexed`: the columns as indexed (practices.ix_*), when known: matching
+    then reads their tokens as they are, and only the chosen window is mapped back to the text."""
+    best: tuple[tuple[int, int, int, int], int, list[str], list[int], range] | None = None
     for ci, text in enumerate(columns):
         if not text:
             continue
-        spans: list[tuple[int, int, bool]] = []
-        keys: list[str | None] = []
-        for m in fts.WORD.finditer(text):
-            hit = next((f for f in _word_forms(m.group(0), language) if forms.matches(f)), None)
-            spans.append((m.start(), m.end(), hit is not None))
-            keys.append(hit)
-        for h in (i for i, s in enumerate(spans) if s[2]):
-            start = max(0, min(h - 2, len(spans) - size))
-            window = range(start, min(len(spans), start + size))
-            distinct = len({keys[i] for i in window if keys[i] is not None})
-            count = sum(1 for i in window if spans[i][2])
-            score = (distinct, count, -ci, -start)
+        ix = indexed[ci] if indexed is not None and ci < len(indexed) else None
+        toks = ix.split() if ix is not None else [stem(w, language) for w in fts.fold_tokens(text)]
+        exact, prefixes = forms.exact, forms.prefixes
+        if prefixes:
+            hits = [i for i, t in enumerate(toks) if t in exact or t.startswith(prefixes)]
+        else:
+            hits = [i for i, t in enumerate(toks) if t in exact]
+        for h in hits[:MAX_WINDOWS]:
+            start = max(0, min(h - 2, len(toks) - size))
+            window = range(start, min(len(toks), start + size))
+            inside = hits[bisect_left(hits, window.start):bisect_left(hits, window.stop)]
+            score = (len({toks[i] for i in inside}), len(inside), -ci, -start)
             if best is None or score > best[0]:
-                best = (score, text, spans, window)
+                best = (score, ci, toks, hits, window)
     if best is None:
         return ""
-    _, text, spans, window = best
+    _, ci, toks, hits, window = best
+    text = columns[ci]
+    # the text's words, each with the index tokens it gave, back to character spans
+    spans: list[tuple[int, int]] = []
+    for m in fts.WORD.finditer(text):
+        n = 1 if m.group(0).isascii() else _word_tokens(m.group(0))
+        spans.extend([(m.start(), m.end())] * n)
+        if len(spans) >= window.stop:
+            break
+    if len(spans) < window.stop:  # the stored columns do not match the text (should not happen)
+        return highlight_snippet(columns, language, forms, size)
+    marked = {spans[i] for i in hits if window.start <= i < window.stop}
     out: list[str] = ["…" if window.start > 0 else ""]
     pos = spans[window.start][0]
-    for i in window:
-        s, e, marked = spans[i]
+    for span in dict.fromkeys(spans[i] for i in window):
+        s, e = span
         out.append(text[pos:s])
-        out.append(f"\x02{text[s:e]}\x03" if marked else text[s:e])
+        out.append(f"\x02{text[s:e]}\x03" if span in marked else text[s:e])
         pos = e
-    if window.stop < len(spans):
+    if window.stop < len(toks):
         out.append("…")
     return "".join(out)
