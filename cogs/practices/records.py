@@ -16,6 +16,7 @@ from bot.clock import from_ms
 from bot.errors import InvalidInput, Mention, Moment, Part
 from bot.text import md_line
 from cogs.practices import search as fts
+from cogs.practices.stemming import language_code
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,7 @@ class SearchHit:
     country: str | None
     topics: tuple[str, ...]
     snippet: str  # match markers are \x02 … \x03; the renderer escapes the rest
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,7 @@ class SearchResult:
     filters: tuple[tuple[str, str], ...] = ()
     guild_id: int = 0
     match: str | None = None  # the FTS expression searched (for the snippets of later pages)
+    expanded: str | None = None  # the same with the glossary's alternatives (ranked after `match`'s hits)
     complete: bool = True  # False: only the first pages are ranked yet (PracticeService.complete)
     spec: SearchFilters | None = None
     limit: int = SEARCH_LIMIT
@@ -198,6 +201,7 @@ class SearchFilters:
     city_name: str | None = None
     network_id: int | None = None
     network_name: str | None = None
+    language: str | None = None  # a catalog language (stemming.LANGUAGES)
 
     def describe(self) -> tuple[tuple[str, str], ...]:
         out: list[tuple[str, str]] = []
@@ -209,6 +213,8 @@ class SearchFilters:
             out.append(("city", self.city_name or str(self.city_id)))
         if self.network_id is not None or self.network_name:
             out.append(("network", self.network_name or str(self.network_id)))
+        if self.language:
+            out.append(("language", self.language))
         return tuple(out)
 
 
@@ -370,7 +376,7 @@ def validate_meta(m: Meta, *, now: datetime) -> Meta:
     contact = clean_text(m.contact_text) or None
     if contact and len(contact) > CONTACT_MAX:
         raise InvalidInput(f"The contact is too long (limit {CONTACT_MAX} characters).")
-    language = " ".join(clean_text(m.language).split())[:35] or "en"
+    language = language_code(clean_text(m.language))
     country = (m.country or "").strip().upper() or None
     if country and not re.fullmatch(r"[A-Z]{2}", country):
         raise InvalidInput("The country must be a two-letter ISO code such as FR.")
@@ -428,8 +434,8 @@ _COLUMNS = (
 
 
 def _hit(r: Any, snippet: str) -> SearchHit:
-    """A search hit from a _hit_rows row (id, title, city_name, country, topics_mask)."""
-    return SearchHit(r[0], r[1], r[2], r[3], mask_topics(r[4]), snippet)
+    """A search hit from a _hit_rows row (id, title, city_name, country, topics_mask, language)."""
+    return SearchHit(r[0], r[1], r[2], r[3], mask_topics(r[4]), snippet, r[5])
 
 
 def _row_to_practice(r: Any) -> Practice:

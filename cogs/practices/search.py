@@ -16,7 +16,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 # unicode61 keeps letters, numbers (and marks) together; everything else separates tokens.
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_QUERY_WORDS = 12
 MAX_WORD_LEN = 40
 MIN_PREFIX_LEN = 3  # shorter last words match exactly: a 1–2 letter prefix would match half the index
@@ -24,24 +24,33 @@ MIN_PREFIX_LEN = 3  # shorter last words match exactly: a 1–2 letter prefix wo
 
 def fold(word: str) -> str:
     """Lower-case and strip accents, like `unicode61 remove_diacritics 2`."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def fold_tokens(text: str | None) -> list[str]:
+    """Every word of a text, folded, in order (repeats kept): what the index holds before stemming,
+    and what a query is made of. (Folded first and split after, so that a character folding into
+    letters and separators, such as a ligature or a fraction, splits the same way everywhere.)"""
+    return WORD.findall(fold(text)) if text else []
+
+
 def words(text: str | None) -> list[str]:
     """The words of user text, folded, in order, at most MAX_QUERY_WORDS (duplicates kept once)."""
-    if not text:
-        return []
     out: list[str] = []
-    for m in _WORD.finditer(text):
-        w = fold(m.group(0))[:MAX_WORD_LEN]
-        # Folding can leave separators behind (e.g. ligatures), so split again.
-        for part in _WORD.findall(w):
-            if part and part not in out:
-                out.append(part)
-        if len(out) >= MAX_QUERY_WORDS:
-            break
-    return out[:MAX_QUERY_WORDS]
+    for part in fold_tokens(text):
+        w = part[:MAX_WORD_LEN]
+        if w not in out:
+            out.append(w)
+            if len(out) >= MAX_QUERY_WORDS:
+                break
+    return out
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
 
 
 def match_expression(terms: Sequence[str], *, prefix_last: bool = True) -> str | None:
@@ -49,15 +58,31 @@ def match_expression(terms: Sequence[str], *, prefix_last: bool = True) -> str |
 
     Terms come from `words()`, so they contain only letters and digits; the quoting is
     still done properly (doubling any quote) in case a caller passes something else."""
+    return match_groups([(t,) for t in terms], prefix_last=prefix_last)
+
+
+def group_expression(alternatives: Sequence[str], *, prefix: bool = False) -> str | None:
+    """One word's alternatives (its stems in several languages) ORed, each quoted; as prefixes
+    when `prefix` (one that another alternative starts with makes that one redundant)."""
+    alts = [a for a in dict.fromkeys(alternatives) if a]
+    if prefix:
+        alts = [a for a in alts if len(a) >= MIN_PREFIX_LEN] or alts
+        alts = [a for a in alts if not any(o != a and a.startswith(o) for o in alts)]
+    quoted = [_quote(a) + ("*" if prefix and len(a) >= MIN_PREFIX_LEN else "") for a in alts]
+    if not quoted:
+        return None
+    return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
+
+
+def match_groups(groups: Sequence[Sequence[str]], *, prefix_last: bool = True) -> str | None:
+    """An FTS5 MATCH string that ANDs the groups, each an OR of its alternatives; the last group's
+    alternatives are prefixes when `prefix_last`."""
     parts: list[str] = []
-    for i, t in enumerate(terms):
-        if not t:
-            continue
-        quoted = '"' + t.replace('"', '""') + '"'
-        if prefix_last and i == len(terms) - 1 and len(t) >= MIN_PREFIX_LEN:
-            quoted += "*"
-        parts.append(quoted)
-    return " ".join(parts) if parts else None
+    for i, alts in enumerate(groups):
+        expr = group_expression(alts, prefix=prefix_last and i == len(groups) - 1)
+        if expr is not None:
+            parts.append(expr)
+    return " AND ".join(parts) if parts else None
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

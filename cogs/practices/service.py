@@ -20,6 +20,7 @@ from __future__ import annotations
 from bot.clock import Clock, system_clock
 from bot.db import Database
 from bot.scheduler import Scheduler
+from cogs.practices.glossary import Glossary
 from cogs.practices.library import LibraryMixin
 from cogs.practices.ranking import (
     CANDIDATE_BUDGET,
@@ -31,7 +32,7 @@ from cogs.practices.ranking import (
     SQL_BROWSE,
     SQL_EXISTS,
     SQL_OTHER_GUILDS,
-    SQL_SNIPPETS_HEAD,
+    SQL_SNIPPET_TEXT,
     SQL_TITLE,
     SQL_TITLE_JOINED,
     SQL_VOCAB_BUCKET,
@@ -126,7 +127,7 @@ __all__ = [  # what callers import from here
     "SQL_BROWSE",
     "SQL_EXISTS",
     "SQL_OTHER_GUILDS",
-    "SQL_SNIPPETS_HEAD",
+    "SQL_SNIPPET_TEXT",
     "SQL_TITLE",
     "SQL_TITLE_JOINED",
     "SQL_VOCAB_GUILD",
@@ -172,9 +173,10 @@ class PracticeService(SearchMixin, LibraryMixin):
     `_vocab_changed` makes the vocabulary stale on every change LibraryMixin writes.)"""
 
     def __init__(
-        self, db: Database, *, clock: Clock = system_clock, scheduler: Scheduler | None = None
+        self, db: Database, *, clock: Clock = system_clock, scheduler: Scheduler | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.scheduler = scheduler  # None: no notices are enqueued (tools and tests of the rules alone)
-        self._init_search()
+        self._init_search(glossary)
