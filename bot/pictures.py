@@ -129,12 +129,10 @@ class Kit:
         draw.text(xy, text, font=self.font(size, bold=bold), fill=fill, anchor=anchor)
 
     def png(self, img: Image.Image, *, alt: str, filename: str) -> Picture:
-        # Few colours on a flat background: a palette image encodes faster and smaller than RGB, with
-        # the same look (antialiased text keeps up to 256 shades).
-        from PIL import Image
-
+        # zlib level 1: flat colours compress well already (about 100 KB for a 1400x800 picture), and it
+        # is the fastest encoding measured (a 256-colour palette halves the bytes but doubles the time).
         buf = io.BytesIO()
-        img.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(buf, "PNG", compress_level=6)
+        img.save(buf, "PNG", compress_level=1)
         alt = " ".join(alt.split())
         if len(alt) > ALT_MAX:
             alt = alt[: ALT_MAX - 1].rstrip() + "…"

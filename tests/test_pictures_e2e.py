@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,10 @@ from PIL import Image
 
 from bot.sandbox.emulation import FakeDiscord
 from bot.sandbox.emulation.results import InteractionResult
-from tests.e2e import MovableClock, World, start_world
+from cogs.mous import planning as P
+from cogs.mous.service import Actor
+from tests.e2e import MovableClock, World, mou_service, start_world
+from tests.test_practices_e2e import approve_by_command, share
 
 
 @pytest_asyncio.fixture
@@ -73,7 +76,7 @@ async def test_findtime_grid_poll_and_refusal(pic_world: World) -> None:
     assert len(posted) == 1
     poll = poll_of(posted[0])
     answers = [a["poll_media"]["text"] for a in poll["answers"]]
-    slot_lines = [line for line in alt.split("Best slots, outlined and numbered: ")[1].rstrip(".").split("; ")]
+    slot_lines = alt.split("Best slots, outlined and numbered: ")[1].rstrip(".").split("; ")
     assert answers == slot_lines[: len(answers)] and 1 <= len(answers) <= 10
     assert all(len(a) <= 55 for a in answers) and "When should we meet?" in poll["question"]["text"]
     assert "<t:" in posted[0]["content"]  # the same slots in everyone's own time
@@ -108,5 +111,51 @@ async def test_findtime_hours_and_early_late(pic_world: World) -> None:
     fake.assert_clean()
 
 
-def _unused(_: date, __: timedelta) -> None:  # keep imports honest for later tests in this file
-    return None
+async def test_practice_stats_chart_and_map(pic_world: World) -> None:
+    w = pic_world
+    fake, bot = w.fake, w.bot
+    first = await share(w, w.alice, "Rain gardens in Lyon")
+    await approve_by_command(w, first)
+    res = await fake.invoke(w.guild, w.carol, "practice stats")
+    assert res.ephemeral and "approved practice" in res.text  # the text version stays
+    files = {f.filename: f for f in res.files}
+    assert set(files) == {"library-chart.png", "library-map.png"}
+    chart = Image.open(io.BytesIO(files["library-chart.png"].data))
+    world = Image.open(io.BytesIO(files["library-map.png"].data))
+    assert chart.size == (1416, 560) and world.size == (1440, 676)  # three panels; the 1:110m map at 1400 px
+    assert "gaps" in str(files["library-chart.png"].description).lower()
+    assert "1 city with approved practices" in str(files["library-map.png"].description)
+    # Asked again with nothing changed: the cached pictures, nothing drawn.
+    drawn = bot.pictures.drawn
+    again = await fake.invoke(w.guild, w.bob, "practice stats")
+    assert bot.pictures.drawn == drawn
+    assert {f.data for f in again.files} == {f.data for f in files.values()}
+    # A second approved practice changes what both pictures show: both are drawn again, and differ.
+    second = await share(w, w.bob, "Cool roofs for schools",
+                         options={"city": "Seville, ES", "topic": "climate"})
+    await approve_by_command(w, second)
+    after = await fake.invoke(w.guild, w.bob, "practice stats")
+    assert bot.pictures.drawn == drawn + 2
+    new = {f.filename: f.data for f in after.files}
+    assert all(new[name] != files[name].data for name in files)
+    fake.assert_clean()
+
+
+async def test_mou_upcoming_timeline(pic_world: World) -> None:
+    w = pic_world
+    fake = w.fake
+    svc = mou_service(w.bot)
+    res = await fake.invoke(w.guild, w.alice, "mou upcoming", {})
+    assert "Nothing is due" in res.text and not res.files  # nothing to draw
+    today = P.local_today(w.extra["clock"](), "UTC")
+    a = await svc.create(w.guild.id, Actor(w.alice.id), kind="mou", title="Séville–Lyon coopération",
+                         parties=["Lyon", "Seville"], signed=(today - timedelta(days=300)).isoformat(),
+                         expires=(today + timedelta(days=50)).isoformat(), notice_days=30)
+    await svc.add_milestone(w.guild.id, Actor(w.alice.id), a.id, (today + timedelta(days=10)).isoformat(),
+                            "Joint report")
+    res = await fake.invoke(w.guild, w.alice, "mou upcoming", {"days": 60})
+    assert "Séville" in res.text and "<t:" in res.text  # the text list stays
+    image, alt = png_of(res)
+    assert image.width == 1400 and image.height == 116 + 26 + 56
+    assert f"#{a.id} Séville–Lyon coopération" in alt and "notice deadline" in alt and "1 milestone" in alt
+    fake.assert_clean()

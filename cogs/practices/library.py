@@ -31,6 +31,8 @@ from cogs.practices.records import (
     VISIBLE_TO,
     Counts,
     Draft,
+    LibraryMap,
+    MapPoint,
     Meta,
     Practice,
     Revision,
@@ -685,6 +687,32 @@ class LibraryMixin:
             missing_topics=tuple(t for t, n in topic_n.items() if n == 0),
             missing_regions=tuple(r for r in inhabited if region_n.get(r, 0) == 0),
         )
+
+    async def library_map(self, guild_id: int) -> LibraryMap:
+        """Cities with approved practices, and cities that adopted one, with their counts."""
+        rows = await self.db.fetchall(
+            "SELECT c.name, c.latitude, c.longitude, COUNT(*) AS n FROM practices p "
+            "JOIN cities c ON c.id = p.city_id WHERE p.guild_id = ? AND p.status = 'approved' "
+            "AND c.latitude IS NOT NULL AND c.longitude IS NOT NULL GROUP BY c.id ORDER BY n DESC, c.id",
+            (guild_id,),
+        )
+        adopted = await self.db.fetchall(
+            "SELECT c.name, c.latitude, c.longitude, COUNT(*) AS n FROM practice_adoptions a "
+            "JOIN practices p ON p.id = a.practice_id JOIN cities c ON c.id = a.city_id "
+            "WHERE a.guild_id = ? AND p.status = 'approved' AND c.latitude IS NOT NULL "
+            "AND c.longitude IS NOT NULL GROUP BY c.id ORDER BY n DESC, c.id",
+            (guild_id,),
+        )
+        placed = sum(int(r["n"]) for r in rows)
+        total = int(await self.db.fetchval(
+            "SELECT COUNT(*) FROM practices WHERE guild_id = ? AND status = 'approved'", (guild_id,), 0
+        ) or 0)
+
+        def points(found: Sequence[Any]) -> tuple[MapPoint, ...]:
+            return tuple(MapPoint(r["name"], float(r["latitude"]), float(r["longitude"]), int(r["n"]))
+                         for r in found)
+
+        return LibraryMap(points(rows), points(adopted), total - placed)
 
     async def export_rows(self, guild_id: int) -> list[dict[str, Any]]:
         """The approved library, one dict per practice, topics and SDGs as lists."""

@@ -223,6 +223,23 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class MapPoint:
+    name: str
+    latitude: float
+    longitude: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryMap:
+    """Where the approved practices come from and where they were adopted (cities of the directory)."""
+
+    practices: tuple[MapPoint, ...]
+    adoptions: tuple[MapPoint, ...]
+    unplaced: int  # approved practices whose city has no coordinates (typed as free text)
+
+
+@dataclass(frozen=True, slots=True)
 class Revision:
     actor_id: int | None
     action: str
