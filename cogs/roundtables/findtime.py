@@ -32,8 +32,9 @@ EARLY_LATE = timedelta(hours=2)  # how far before or after the working day "earl
 MIN_HOURS = timedelta(hours=1)
 
 Kind = Literal["work", "edge", "night", "weekend"]
-_HOURS_RE = re.compile(r"^\s*(\d{1,2})(?:[:h.](\d{2}))?\s*(?:-|–|—|to)\s*(\d{1,2})(?:[:h.](\d{2}))?\s*$",
-                       re.IGNORECASE)
+_HOURS_RE = re.compile(
+    r"^\s*(\d{1,2})(?:[:h.](\d{2})|h)?\s*(?:-|–|—|to)\s*(\d{1,2})(?:[:h.](\d{2})|h)?\s*$", re.IGNORECASE
+)
 
 
 def parse_hours(text: str) -> tuple[time, time]:
