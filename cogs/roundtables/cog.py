@@ -899,10 +899,6 @@ class Roundtables(
 
         return post
 
-    async def _resolve_place(self, guild_id: int, text: str) -> tuple[str, str]:
-        """(label, zone) of a directory city or a zone name (bot/places.py)."""
-        return await self.bot.features.places.resolve_place_or_zone(text, guild_id=guild_id)
-
     @acknowledge_first()
     @app_commands.command(name="reminders", description="Turn roundtable reminder DMs on or off for you")
     @app_commands.describe(state="on: DM me before meetings I'm going to; off: channel reminders only")
