@@ -311,7 +311,11 @@ def parse_sdgs(text: str | Sequence[int] | None) -> tuple[int, ...]:
             raise InvalidInput(
                 f"SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{md_line(bad[0], 30)}”)."
             )
-        nums = [int(tok) for tok in re.split(r"[\s,;]+", cleaned) if tok]
+        toks = [tok for tok in re.split(r"[\s,;]+", cleaned) if tok]
+        huge = [tok for tok in toks if len(tok.lstrip("0")) > 2]  # int() refuses 4,301 digits and more
+        if huge:
+            raise InvalidInput(f"There are 17 SDGs: {md_line(huge[0], 10)} is not one of them.")
+        nums = [int(tok) for tok in toks]
     out: list[int] = []
     for n in nums:
         if not 1 <= n <= 17:
