@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from bot import audit
 from bot.clock import Clock, from_ms, to_ms
@@ -54,6 +54,8 @@ from cogs.practices.records import (
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class LibraryMixin:
     """Records and their curation. Needs `db`, `clock` and `scheduler` (set by PracticeService)."""
@@ -61,6 +63,7 @@ class LibraryMixin:
     db: Database
     clock: Clock
     scheduler: Scheduler | None
+    _library_memo: dict[tuple[str, int], tuple[int, Any]]  # (what, guild) -> (library version, value)
 
     def _vocab_changed(self) -> None:
         """The library's text changed (the search vocabulary overrides this to go stale)."""
@@ -649,7 +652,32 @@ class LibraryMixin:
         return row["city_name"] if row else None
 
     # -- stats and export -------------------------------------------------------------------
+    async def library_version(self, guild_id: int) -> int:
+        """A counter the database bumps on every change to the server's practices or adoptions
+        (data/migrations/010-practice-library-version.sql): one row, read in microseconds."""
+        return int(await self.db.fetchval(
+            "SELECT version FROM practice_library_versions WHERE guild_id = ?", (guild_id,), 0) or 0)
+
+    async def _current(self, what: str, guild_id: int, compute: Callable[[int], Awaitable[T]]) -> T:
+        """`compute(guild_id)`, reused while the library's version is unchanged (the counts of 100,000
+        practices take a scan; asking again for the same counts takes one indexed row)."""
+        version = await self.library_version(guild_id)  # read first: a change meanwhile recomputes next time
+        memo = self._library_memo
+        hit = memo.get((what, guild_id))
+        if hit is not None and hit[0] == version:
+            value: T = hit[1]
+            return value
+        value = await compute(guild_id)
+        memo[(what, guild_id)] = (version, value)
+        return value
+
     async def stats(self, guild_id: int) -> Stats:
+        return await self._current("stats", guild_id, self._stats)
+
+    async def library_map(self, guild_id: int) -> LibraryMap:
+        return await self._current("map", guild_id, self._library_map)
+
+    async def _stats(self, guild_id: int) -> Stats:
         # Counted in SQL, one grouping per dimension: the rows that reach Python are the distinct topic
         # sets, SDG sets and countries (a few hundred), not the practices (100,000 at the benchmark size).
         by_topics = await self.db.fetchall(
@@ -694,7 +722,7 @@ class LibraryMixin:
             missing_regions=tuple(r for r in inhabited if region_n.get(r, 0) == 0),
         )
 
-    async def library_map(self, guild_id: int) -> LibraryMap:
+    async def _library_map(self, guild_id: int) -> LibraryMap:
         """Cities with approved practices, and cities that adopted one, with their counts."""
         rows = await self.db.fetchall(
             "SELECT c.name, c.latitude, c.longitude, COUNT(*) AS n FROM practices p "

@@ -181,4 +181,5 @@ class PracticeService(SearchMixin, LibraryMixin):
         self.db = db
         self.clock = clock
         self.scheduler = scheduler  # None: no notices are enqueued (tools and tests of the rules alone)
+        self._library_memo = {}  # stats and map of each server, while its library version holds
         self._init_search()
