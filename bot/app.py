@@ -27,6 +27,7 @@ from bot.i18n import preload as preload_catalogs
 from bot.interactions import NO_MENTIONS, AttacheTree
 from bot.limits import SPECS as LIMIT_SPECS
 from bot.limits import CreationLimits
+from bot.pictures import PictureService
 from bot.places import Places
 from bot.scheduler import ErrorClass, Job, PermanentJobError, Scheduler, SkipJob
 from bot.settings import SettingsService
@@ -101,6 +102,8 @@ class AttacheBot(commands.Bot):
         # What features offer each other (bot/contracts.py): each feature's cog fills its slot in cog_load and
         # empties it in cog_unload; a slot left None (feature not loaded) degrades cleanly.
         self.features = Features(places=Places(server_zone=self._server_zone))
+        # Images drawn on a worker thread, cached until their data changes (bot/pictures.py).
+        self.pictures = PictureService()
         self.status_providers: list[StatusProvider] = []
         # async fn(guild_id): what a feature re-plans when the bot is back in a server it had left
         self.guild_return_hooks: list[GuildHook] = []
@@ -178,6 +181,7 @@ class AttacheBot(commands.Bot):
                 await super().close()
             finally:
                 await self.db.close()
+                self.pictures.close()
                 self.process_lock.release()
 
     # -- command sync --------------------------------------------------------------------
@@ -253,6 +257,8 @@ class AttacheBot(commands.Bot):
         nonce: str | None = None,
         allowed_mentions: discord.AllowedMentions = NO_MENTIONS,
         guild_id: int | None = None,
+        files: Sequence[discord.File] = (),
+        poll: discord.Poll | None = None,
     ) -> discord.Message:
         """Send to a channel by id (no cache needed), within Discord's limits. Pass guild_id when the
         returned message will be used for guild-only actions such as opening a thread. A `Msg` is written
@@ -269,6 +275,10 @@ class AttacheBot(commands.Bot):
             kwargs["view"] = view
         if nonce is not None:
             kwargs["nonce"] = nonce
+        if files:
+            kwargs["files"] = list(files)
+        if poll is not None:
+            kwargs["poll"] = poll
         return await channel.send(**kwargs)
 
     async def dm(

@@ -104,6 +104,7 @@ async def reply(
     view: discord.ui.View | None = None,
     ephemeral: bool = True,
     file: discord.File | None = None,
+    files: Sequence[discord.File] = (),
     allowed_mentions: discord.AllowedMentions = NO_MENTIONS,
 ) -> None:
     """Respond, or follow up when the interaction was already answered (deferred)."""
@@ -117,6 +118,8 @@ async def reply(
         kwargs["view"] = view
     if file is not None:
         kwargs["file"] = file
+    if files:
+        kwargs["files"] = list(files)
     if interaction.response.is_done():
         await interaction.followup.send(**kwargs)
     else:

@@ -175,10 +175,11 @@ class Paginator(BaseView):
         return len(self.children) > self.NAV_BUTTONS
 
     # -- sending ----------------------------------------------------------------------------------
-    async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
+    async def start(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True,
+                    files: Sequence[discord.File] = ()) -> None:
         """Answer with the first page: a response, or a followup when the interaction was already
         acknowledged (deferred), in the member's language. The view is left out when there is nothing to
-        press."""
+        press. `files` (a picture of the whole list) go with the first page and stay while the pages turn."""
         self.set_language(lang_for_interaction(interaction))
         page = await self.source.get_page(0)
         if page is None:
@@ -189,11 +190,12 @@ class Paginator(BaseView):
         view: discord.ui.View = self if show else discord.utils.MISSING
         if interaction.response.is_done():
             self.message = await interaction.followup.send(embed=embed, view=view, ephemeral=ephemeral,
-                                                           allowed_mentions=NO_MENTIONS, wait=True)
+                                                           allowed_mentions=NO_MENTIONS, wait=True,
+                                                           files=list(files))
         else:
             # No GET of the sent message: the timeout edits it through the interaction token (valid 15 min).
             await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral,
-                                                    allowed_mentions=NO_MENTIONS)
+                                                    allowed_mentions=NO_MENTIONS, files=list(files))
             self._origin = interaction
         if not show:
             self.stop()
@@ -251,7 +253,9 @@ class Paginator(BaseView):
 
 
 async def paginate(
-    interaction: discord.Interaction[Any], pages: Sequence[Page], *, ephemeral: bool = True
+    interaction: discord.Interaction[Any], pages: Sequence[Page], *, ephemeral: bool = True,
+    files: Sequence[discord.File] = (),
 ) -> None:
     """Answer with ready pages (the common case)."""
-    await Paginator(StaticPages(pages), interaction.user.id).start(interaction, ephemeral=ephemeral)
+    paginator = Paginator(StaticPages(pages), interaction.user.id)
+    await paginator.start(interaction, ephemeral=ephemeral, files=files)

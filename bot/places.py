@@ -111,22 +111,28 @@ class Places:
     async def resolve_place_or_zone(self, text: str, *, guild_id: int) -> tuple[str, str]:
         """(label, IANA zone) for a city of the directory or a zone name. Otherwise the directory's own
         error (ambiguous city, or unknown with "did you mean"), else NotFound naming what to type."""
+        label, zone, _country = await self.resolve_place_country(text, guild_id=guild_id)
+        return label, zone
+
+    async def resolve_place_country(self, text: str, *, guild_id: int) -> tuple[str, str, str | None]:
+        """`resolve_place_or_zone` with the place's country (ISO 3166-1 alpha-2) when the directory
+        knows the city; None for a zone name."""
         city_error: Exception | None = None
         if self.provider is not None:
             try:
                 ref = await self.provider.find_city(text, guild_id=guild_id)
                 if ref.timezone:
-                    return ref.name, ref.timezone
+                    return ref.name, ref.timezone, ref.country
             except (NotFound, InvalidInput) as exc:
                 city_error = exc
         try:
             zone = get_zone(text)
-            return zone_label(zone), zone.key
+            return zone_label(zone), zone.key, None
         except TimeParseError:
             pass
         found = search_zones(text, 1)  # a zone's city part as people write it: "Los Angeles"
         if found and zone_label(found[0]).lower() == " ".join(text.split()).lower():
-            return zone_label(found[0]), found[0]
+            return zone_label(found[0]), found[0], None
         if city_error is not None:
             raise city_error
         raise NotFound(f"I don't know the city or time zone “{md_line(text, 60)}”. "

@@ -17,6 +17,7 @@ from bot.checks import Guard
 from bot.export import pack
 from bot.i18n import ENGLISH, N_, t
 from bot.interactions import handle_error
+from bot.pictures import Picture
 from bot.translator import lang_for_interaction
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,11 @@ def upload(filename: str, data: bytes | str, *, limit: int | None = None) -> dis
     limit, a clear refusal when even that does not fit). The one place a discord.File is built."""
     packed = pack(filename, data, limit=limit)
     return discord.File(io.BytesIO(packed.data), filename=packed.filename)
+
+
+def picture_file(picture: Picture) -> discord.File:
+    """An image (bot.pictures) as an attachment, its alt text as the attachment's description."""
+    return discord.File(io.BytesIO(picture.png), filename=picture.filename, description=picture.alt)
 
 
 class Confirm(BaseView):

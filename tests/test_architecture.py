@@ -33,12 +33,14 @@ PURE_KERNEL = [
     "bot/errors.py",
     "bot/export.py",
     "bot/limits.py",
+    "bot/pictures.py",
     "bot/places.py",
     "bot/retention.py",
     "bot/scheduler.py",
     "bot/settings.py",
     "bot/text.py",
     "bot/timeparse.py",
+    "bot/workweek.py",
 ]
 
 # `import cogs` finds the feature packages (extensions in bot/app.py, their CLIs in bot/__main__.py).

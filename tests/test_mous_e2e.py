@@ -224,6 +224,10 @@ async def test_weekly_digest_lists_exactly_the_right_rows(mou_world: World) -> N
         w.announcements, lambda x: "Weekly agreements digest" in x["content"], after=mark
     )
     sections = {e["title"].split(" (")[0]: e.get("description", "") for e in msg["embeds"]}
+    # the timeline picture of the coming 90 days goes with it, with its alt text
+    (timeline,) = fake.message_files(msg)
+    assert timeline.filename == "agreements-timeline.png" and timeline.data.startswith(b"\x89PNG")
+    assert timeline.description and f"#{soon.id} Expiring soon" in timeline.description
     day = P.local_today(at, ZONE)
     assert day >= t
     assert set(sections) == {"Expiring in the next 90 days", "Milestones due in the next 30 days",

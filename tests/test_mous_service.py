@@ -435,3 +435,27 @@ def test_find_party_with_non_ascii_digits_is_not_found_not_a_crash() -> None:
     with _pytest.raises(NotFound):  # longer than Python's int-from-text limit
         MouService._find_party(parties, "9" * 4301)
     assert MouService._find_party(parties, "1").city_name == "Tijuana"
+
+
+# -- the timeline picture's data -------------------------------------------------------------
+
+async def test_timeline_rows_soonest_first_capped_and_per_guild(svc: MouService) -> None:
+    today = date(2026, 1, 15)
+    later = await svc.create(G, OWNER, kind="mou", title="Later", parties=["Lyon", "Turin"],
+                             signed="2024-01-01", expires=(today + timedelta(days=80)).isoformat(),
+                             notice_days=30)
+    sooner = await svc.create(G, OWNER, kind="mou", title="Sooner", parties=["Lyon", "Kyoto"],
+                              signed="2024-01-01", expires=(today + timedelta(days=400)).isoformat())
+    await svc.add_milestone(G, OWNER, sooner.id, (today + timedelta(days=5)).isoformat(), "Visit")
+    await svc.create(G, OWNER, kind="mou", title="Far", parties=["Lyon", "Oslo"], signed="2024-01-01",
+                     expires=(today + timedelta(days=900)).isoformat())
+    await svc.create(G + 1, OWNER, kind="mou", title="Elsewhere", parties=["Lyon", "Oslo"],
+                     signed="2024-01-01", expires=(today + timedelta(days=10)).isoformat())
+    tl = await svc.timeline(G, 90, today=today)
+    assert [r.title for r in tl.rows] == ["Sooner", "Later"] and tl.total == 2
+    assert tl.rows[0].milestones == (today + timedelta(days=5),) and tl.rows[0].expires_on is not None
+    assert tl.rows[1].notice_on == today + timedelta(days=50)
+    assert tl.rows[1].expires_on == today + timedelta(days=80)
+    capped = await svc.timeline(G, 90, today=today, limit=1)
+    assert [r.agreement_id for r in capped.rows] == [sooner.id] and capped.total == 2
+    assert later.id not in [r.agreement_id for r in capped.rows]

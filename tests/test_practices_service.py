@@ -487,6 +487,33 @@ async def test_queue_mine_stats_export_similar(svc: PracticeService) -> None:
     assert (await svc.autocomplete(G1, str(a.id)))[0][0] == a.id
 
 
+async def test_stats_reused_until_the_library_changes(svc: PracticeService, db: Database) -> None:
+    """The counts are computed once per library version; every kind of write bumps the version (the
+    database's triggers), whoever writes: the service, another process, a server's purge."""
+    first = await approved(svc, "First", topics=("health",))
+    v1 = await svc.library_version(G1)
+    s1 = await svc.stats(G1)
+    assert await svc.stats(G1) is s1 and await svc.library_version(G1) == v1  # reused, not recomputed
+    assert await svc.library_version(G2) == 0  # another server's counter is its own
+    await approved(svc, "Second", topics=("water",))
+    s2 = await svc.stats(G1)
+    assert s2 is not s1 and s2.total == 2 and dict(s2.by_topic)["water"] == 1
+    # a write outside the service (the CLI import, another process) is seen too
+    await db.execute("UPDATE practices SET topics_mask = 1 WHERE guild_id = ? AND id = ?", (G1, first))
+    assert await svc.library_version(G1) > v1 + 1
+    s3 = await svc.stats(G1)
+    assert s3 is not s2 and dict(s3.by_topic)["health"] == 0
+    # a change of something the counts do not show leaves them be
+    version = await svc.library_version(G1)
+    await db.execute("UPDATE practices SET review_message_id = 5 WHERE guild_id = ?", (G1,))
+    assert await svc.library_version(G1) == version and await svc.stats(G1) is s3
+    await db.execute("DELETE FROM practices WHERE guild_id = ?", (G1,))
+    assert (await svc.stats(G1)).total == 0
+    await db.execute("DELETE FROM practice_library_versions WHERE guild_id = ?", (G1,))
+    await db.execute("DELETE FROM practices WHERE guild_id = ?", (G1,))  # a purge leaves no counter row
+    assert await db.fetchval("SELECT COUNT(*) FROM practice_library_versions WHERE guild_id = ?", (G1,)) == 0
+
+
 async def test_search_through_read_connections_sees_committed_writes(svc: PracticeService) -> None:
     await svc.open_readers(2)
     try:

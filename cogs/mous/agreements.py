@@ -31,6 +31,7 @@ from cogs.mous.records import (
     MILESTONE_MAX,
     REASON_MAX,
     SUMMARY_MAX,
+    TIMELINE_ROWS,
     UPCOMING_LIMIT,
     Activity,
     Actor,
@@ -44,6 +45,8 @@ from cogs.mous.records import (
     MouParts,
     Party,
     Term,
+    Timeline,
+    TimelineRow,
     _agreement,
     _d,
     _milestone,
@@ -240,6 +243,47 @@ class AgreementsMixin(MouParts):
                                  r["description"], r["id"]))
         items.sort(key=lambda i: (i.on, i.agreement_id, i.what, i.milestone_id or 0))
         return items[:limit], total
+
+    async def timeline(self, guild_id: int, days: int, *, today: date | None = None,
+                       limit: int = TIMELINE_ROWS) -> Timeline:
+        """The agreements with an expiry, a renewal-notice deadline or an open milestone from today to
+        today + days (or a notice period running through today), soonest first, at most `limit` rows."""
+        today = today or await self.today(guild_id)
+        until = today + timedelta(days=days)
+        t, u = today.isoformat(), until.isoformat()
+        rows = await self.db.fetchall(
+            f"SELECT id, title, expires_on, notice_on, notice_days FROM mou_agreements "
+            f"WHERE guild_id = ? AND status IN {IN_FORCE_SQL} AND expires_on BETWEEN ? AND ? "
+            f"UNION SELECT id, title, expires_on, notice_on, notice_days FROM mou_agreements "
+            f"WHERE guild_id = ? AND status IN {IN_FORCE_SQL} AND notice_on BETWEEN ? AND ?",
+            (guild_id, t, u, guild_id, t, u),
+        )
+        ms = await self.db.fetchall(
+            f"SELECT m.agreement_id, m.due_on, a.title, a.expires_on, a.notice_on, a.notice_days "
+            f"FROM mou_milestones m JOIN mou_agreements a ON a.id = m.agreement_id "
+            f"WHERE m.guild_id = ? AND m.done_ms IS NULL AND m.due_on BETWEEN ? AND ? AND a.status IN "
+            f"{LIVE_SQL} ORDER BY m.due_on, m.id LIMIT ?",
+            (guild_id, t, u, UPCOMING_LIMIT),
+        )
+        found: dict[int, dict[str, Any]] = {}
+        for r in rows:
+            found[r["id"]] = {"title": r["title"], "expires": _d(r["expires_on"]),
+                              "notice": _d(r["notice_on"]) if r["notice_days"] else None, "ms": []}
+        for r in ms:
+            entry = found.setdefault(r["agreement_id"], {
+                "title": r["title"], "expires": _d(r["expires_on"]),
+                "notice": _d(r["notice_on"]) if r["notice_days"] else None, "ms": []})
+            entry["ms"].append(date.fromisoformat(r["due_on"]))
+
+        def first(item: tuple[int, dict[str, Any]]) -> tuple[date, int]:
+            aid, e = item
+            dates = [d for d in (e["notice"], e["expires"], *e["ms"]) if d is not None and d >= today]
+            return (min(dates) if dates else until, aid)
+
+        ordered = sorted(found.items(), key=first)
+        out = tuple(TimelineRow(aid, e["title"], e["expires"], e["notice"], tuple(e["ms"]))
+                    for aid, e in ordered[:limit])
+        return Timeline(today, until, out, len(found))
 
     async def digest(self, guild_id: int, *, today: date | None = None) -> Digest:
         cfg = await self.config(guild_id)

@@ -25,10 +25,11 @@ from bot.member_names import lookup_for
 from bot.paging import paginate
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.settings import setup_hint
-from bot.ui import upload
+from bot.ui import picture_file, upload
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
 from cogs.mous.ics import DeadlineFeed, build_ics
+from cogs.mous.pictures import draw_timeline
 from cogs.mous.service import KIND_LABELS, OWNER_NOTICE_KIND, SETTING_SPECS, Actor, MouService
 from cogs.mous.views import AddModal, LeaveOwnerButton, owner_notice_view
 
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from bot.app import AttacheBot
 
 log = logging.getLogger(__name__)
+
+TIMELINE_MIN_DAYS = 90  # the timeline shows at least the coming three months
+DIGEST_TIMELINE_DAYS = 90  # the digest's timeline: what expires in the next 90 days, as the digest lists
 
 KIND_CHOICES = [app_commands.Choice(name=KIND_LABELS[k], value=k) for k in P.KINDS]
 STATUS_CHOICES = [app_commands.Choice(name=s, value=s) for s in P.STATUSES]
@@ -465,10 +469,18 @@ class Mous(
     async def upcoming(self, interaction: discord.Interaction[Any],
                        days: app_commands.Range[int, 1, 3650] = 30) -> None:
         gid = self.gid(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         cfg = await self.svc.config(gid)
         today = P.local_today(self.svc.now(), cfg.zone)
         items, total = await self.svc.upcoming(gid, days, today=today)
-        await paginate(interaction, E.upcoming_pages(items, days, today, cfg.zone, total))
+        files = []
+        if items:
+            timeline = await self.svc.timeline(gid, max(days, TIMELINE_MIN_DAYS), today=today)
+            picture = await self.bot.pictures.render(
+                "mou-timeline", gid, E.timeline_data(timeline), draw_timeline
+            )
+            files.append(picture_file(picture))
+        await paginate(interaction, E.upcoming_pages(items, days, today, cfg.zone, total), files=files)
 
     # -- export / ics ----------------------------------------------------------------------
     @app_commands.command(name="export", description="Moderators: download every agreement as CSV or JSON")
@@ -632,9 +644,16 @@ class Mous(
         if dg.empty:
             return  # nothing to report: no post
         embeds = E.digest_embeds(dg, cfg.zone, cfg.dormant_months)
+        timeline = await self.svc.timeline(gid, DIGEST_TIMELINE_DAYS, today=dg.today)
+        files = []
+        if timeline.rows:
+            picture = await self.bot.pictures.render(
+                "mou-digest", gid, E.timeline_data(timeline), draw_timeline
+            )
+            files.append(picture_file(picture))
         try:
             await self.bot.post(
-                cfg.channel_id, "📋 **Weekly agreements digest**", embeds=embeds, nonce=job.nonce
+                cfg.channel_id, "📋 **Weekly agreements digest**", embeds=embeds, nonce=job.nonce, files=files
             )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise PermanentJobError(f"announcements channel {cfg.channel_id}: {exc}") from exc

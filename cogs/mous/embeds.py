@@ -17,8 +17,10 @@ from bot.embeds import (
     md,
     md_line,
     member_ref,
+    one_line,
 )
 from cogs.mous import planning as P
+from cogs.mous.pictures import TimelineBar, TimelineData
 from cogs.mous.service import (
     KIND_LABELS,
     AgreementDetail,
@@ -26,6 +28,7 @@ from cogs.mous.service import (
     DueItem,
     ListRow,
     ReminderContext,
+    Timeline,
     describe_due,
 )
 
@@ -233,3 +236,35 @@ def reminder_text(ctx: ReminderContext, *, mention: bool = True) -> str:
         body = (f"📌 Milestone due today for {head}: {md_line(ctx.milestone.description, 300)}. "
                 f"Mark it with `/mou milestone done {a.id} {ctx.milestone.id}`.")
     return clip(f"{who} {body}".strip(), 2000)
+
+
+# -- the timeline picture (plain text: drawn in an image, or an attachment's alt text) ------------------
+TIMELINE_LEGEND = ("Renewal-notice period", "Notice deadline", "Expiry", "Milestone", "today")
+
+
+def timeline_data(tl: Timeline) -> TimelineData:
+    bars = tuple(TimelineBar(f"#{r.agreement_id} {one_line(r.title, 80)}", r.expires_on, r.notice_on,
+                             r.milestones) for r in tl.rows)
+    more = tl.total - len(tl.rows)
+    events: list[str] = []
+    for r in tl.rows[:12]:
+        parts = []
+        if r.notice_on is not None and tl.today <= r.notice_on <= tl.until:
+            parts.append(f"notice deadline {r.notice_on:%d %b %Y}")
+        if r.expires_on is not None and tl.today <= r.expires_on <= tl.until:
+            parts.append(f"expires {r.expires_on:%d %b %Y}")
+        if r.milestones:
+            parts.append(f"{len(r.milestones)} milestone{'s' if len(r.milestones) != 1 else ''} "
+                         f"(first {min(r.milestones):%d %b %Y})")
+        what = ", ".join(parts) or "notice period running"
+        events.append(f"#{r.agreement_id} {one_line(r.title, 60)}: {what}")
+    alt = (f"Timeline from {tl.today:%d %b %Y} (today) to {tl.until:%d %b %Y}: {tl.total} agreement"
+           f"{'s' if tl.total != 1 else ''} with a deadline. " + ("; ".join(events) + "." if events else ""))
+    return TimelineData(
+        title="Agreements: what falls due",
+        subtitle=f"{tl.today:%d %b %Y} to {tl.until:%d %b %Y} · {tl.total} agreement"
+                 f"{'s' if tl.total != 1 else ''} with a deadline or an open milestone",
+        today=tl.today, until=tl.until, bars=bars,
+        more=f"+ {more} more agreement{'s' if more != 1 else ''}: see the list" if more > 0 else "",
+        legend=TIMELINE_LEGEND, alt=alt,
+    )

@@ -72,6 +72,7 @@ AGREEMENT_COLUMNS: list[Column | str] = [
     "last_activity_on",
     "summary",
 ]
+TIMELINE_ROWS = 25  # agreements drawn on the timeline picture (the text lists every item)
 IN_FORCE_SQL = "('signed', 'active', 'expiring', 'renewed')"
 
 
@@ -241,6 +242,25 @@ class DueItem:
     title: str
     detail: str = ""
     milestone_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One agreement on the timeline: its expiry, renewal-notice deadline and open milestones."""
+
+    agreement_id: int
+    title: str
+    expires_on: date | None
+    notice_on: date | None  # the renewal-notice deadline; the notice period runs from it to the expiry
+    milestones: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    today: date
+    until: date
+    rows: tuple[TimelineRow, ...]
+    total: int  # agreements with something in the window (rows are capped)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,9 +37,10 @@ from bot.paging import paginate
 from bot.retention import FORMER_MEMBER
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.settings import setup_hint
-from bot.ui import Confirm, upload
+from bot.ui import Confirm, picture_file, upload
 from cogs.practices import embeds as render
 from cogs.practices.glossary import load_default as load_glossary
+from cogs.practices.pictures import draw_chart, draw_map
 from cogs.practices.service import (
     ANNOUNCE_KIND,
     NOTICE_KIND,
@@ -702,8 +703,15 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @guild_only_check()
     async def stats(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild is not None
-        s = await self.service.stats(interaction.guild.id)
-        await reply(interaction, embed=render.stats_embed(s, interaction.guild.name))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        gid, name = interaction.guild.id, interaction.guild.name
+        s = await self.service.stats(gid)
+        where = await self.service.library_map(gid)
+        pictures = self.bot.pictures
+        chart = await pictures.render("practice-chart", gid, render.stats_chart_data(s, name), draw_chart)
+        world = await pictures.render("practice-map", gid, render.stats_map_data(where, name), draw_map)
+        await reply(interaction, embed=render.stats_embed(s, name),
+                    files=[picture_file(chart), picture_file(world)])
 
     # -- autocomplete ---------------------------------------------------------------------------
     async def _id_choices(self, interaction: discord.Interaction[Any], current: str,

@@ -20,14 +20,17 @@ from bot.embeds import (
     md,
     md_line,
     member_ref,
+    one_line,
 )
 
 __all__ = ["md", "md_line"]  # the kernel's escape (bot.embeds), re-exported for the practice views
 from bot.interactions import fill_parts
+from cogs.practices.pictures import ChartData, MapData
 from cogs.practices.service import (
     PAGE_SIZE,
     STATUS_LABELS,
     Counts,
+    LibraryMap,
     Practice,
     SearchResult,
     Stats,
@@ -271,6 +274,57 @@ def stats_embed(s: Stats, guild_name: str | None = None) -> discord.Embed:
         "Best-practice library" + (f" — {md_line(guild_name, 100)}" if guild_name else ""),
         f"**{s.total}** approved practice{'s' if s.total != 1 else ''} · {s.open} waiting for review",
         fields=fields,
+    )
+
+
+# -- the library's pictures (plain text: drawn in an image, or an attachment's alt text) ----------------
+INHABITED = ("Africa", "Asia", "Europe", "North America", "South America", "Oceania")
+
+
+def stats_chart_data(s: Stats, guild_name: str | None = None) -> ChartData:
+    gaps_t, gaps_r = set(s.missing_topics), set(s.missing_regions)
+    topics = tuple((t, n, t in gaps_t) for t, n in sorted(s.by_topic, key=lambda kv: (-kv[1], kv[0])))
+    sdgs = tuple((f"SDG {k}", n, False) for k, n in sorted(s.by_sdg))
+    counted = dict(s.by_region)
+    regions = tuple(sorted(((r, counted.get(r, 0), r in gaps_r) for r in (*INHABITED, *(
+        r for r in counted if r not in INHABITED))), key=lambda x: (-x[1], x[0])))
+    named = [*s.missing_topics, *s.missing_regions]
+    gap_note = ("Gaps (no approved practice yet): " + ", ".join(named)) if named else ""
+    where = f" — {one_line(guild_name, 80)}" if guild_name else ""
+    alt = (f"Bar charts of the {s.total} approved practices{where}: by topic, by SDG and by region. "
+           + "Most practices: " + ", ".join(f"{t} {n}" for t, n, _g in topics[:3] if n) + ". "
+           + (f"Highlighted gaps: {', '.join(named)}." if named else "No topic or region is missing."))
+    return ChartData(
+        title=f"Best-practice library{where}",
+        subtitle=f"{s.total:,} approved practice{'s' if s.total != 1 else ''} · {s.open:,} waiting for "
+                 "review · a practice counts once under each of its topics and SDGs",
+        panels=(("By topic", topics), ("By SDG", sdgs), ("By region", regions)),
+        gap_note=gap_note, alt=alt,
+    )
+
+
+def _cities(n: int) -> str:
+    return f"{n:,} cit{'y' if n == 1 else 'ies'}"
+
+
+def stats_map_data(m: LibraryMap, guild_name: str | None = None) -> MapData:
+    where = f" — {one_line(guild_name, 80)}" if guild_name else ""
+    n_p, n_a = sum(p.count for p in m.practices), sum(p.count for p in m.adoptions)
+    top = ", ".join(f"{one_line(p.name, 40)} ({p.count})" for p in m.practices[:5])
+    unplaced = (f" {m.unplaced} practice{'s' if m.unplaced != 1 else ''} from cities typed as free text "
+                "are not on the map." if m.unplaced else "")
+    alt = (f"World map{where}: {_cities(len(m.practices))} with approved practices (blue dots sized by count"
+           + (f"; most: {top}" if top else "") + f") and {_cities(len(m.adoptions))} that adopted one "
+           f"(orange rings).{unplaced}")
+    return MapData(
+        title=f"Where the practices come from{where}",
+        subtitle=f"{n_p:,} approved practice{'s' if n_p != 1 else ''} in {_cities(len(m.practices))} · "
+                 f"{n_a:,} adoption{'s' if n_a != 1 else ''} in {_cities(len(m.adoptions))}"
+                 + (f" · {m.unplaced:,} without a directory city" if m.unplaced else "")
+                 + " · base map: Natural Earth",
+        practices=m.practices, adoptions=m.adoptions,
+        legend=("Approved practices from the city (dot size: how many)", "Adoptions by the city"),
+        alt=alt,
     )
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from bot import audit
 from bot.clock import Clock, from_ms, to_ms
@@ -32,6 +32,8 @@ from cogs.practices.records import (
     VISIBLE_TO,
     Counts,
     Draft,
+    LibraryMap,
+    MapPoint,
     Meta,
     Practice,
     Revision,
@@ -54,6 +56,8 @@ from cogs.practices.stemming import index_columns
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 async def _stemmed(d: Draft, language: str) -> tuple[str, str, str, str, str]:
     """The practice's indexed columns (stemming.index_columns), computed in a worker thread: a long
@@ -68,6 +72,7 @@ class LibraryMixin:
     db: Database
     clock: Clock
     scheduler: Scheduler | None
+    _library_memo: dict[tuple[str, int], tuple[int, Any]]  # (what, guild) -> (library version, value)
 
     def _vocab_changed(self) -> None:
         """The library's text changed (the search vocabulary overrides this to go stale)."""
@@ -663,12 +668,43 @@ class LibraryMixin:
         return row["city_name"] if row else None
 
     # -- stats and export -------------------------------------------------------------------
+    async def library_version(self, guild_id: int) -> int:
+        """A counter the database bumps on every change to the server's practices or adoptions
+        (data/migrations/010-practice-library-version.sql): one row, read in microseconds."""
+        return int(await self.db.fetchval(
+            "SELECT version FROM practice_library_versions WHERE guild_id = ?", (guild_id,), 0) or 0)
+
+    async def _current(self, what: str, guild_id: int, compute: Callable[[int], Awaitable[T]]) -> T:
+        """`compute(guild_id)`, reused while the library's version is unchanged (the counts of 100,000
+        practices take a scan; asking again for the same counts takes one indexed row)."""
+        version = await self.library_version(guild_id)  # read first: a change meanwhile recomputes next time
+        memo = self._library_memo
+        hit = memo.get((what, guild_id))
+        if hit is not None and hit[0] == version:
+            value: T = hit[1]
+            return value
+        value = await compute(guild_id)
+        memo[(what, guild_id)] = (version, value)
+        return value
+
     async def stats(self, guild_id: int) -> Stats:
-        rows = await self.db.fetchall(
-            "SELECT topics_mask, sdgs_mask, country FROM "
-            "practices WHERE guild_id = ? AND status = 'approved'",
-            (guild_id,),
-        )
+        return await self._current("stats", guild_id, self._stats)
+
+    async def library_map(self, guild_id: int) -> LibraryMap:
+        return await self._current("map", guild_id, self._library_map)
+
+    async def _stats(self, guild_id: int) -> Stats:
+        # Counted in SQL, one grouping per dimension: the rows that reach Python are the distinct topic
+        # sets, SDG sets and countries (a few hundred), not the practices (100,000 at the benchmark size).
+        by_topics = await self.db.fetchall(
+            "SELECT topics_mask AS k, COUNT(*) AS n FROM practices "
+            "WHERE guild_id = ? AND status = 'approved' GROUP BY topics_mask", (guild_id,))
+        by_sdgs = await self.db.fetchall(
+            "SELECT sdgs_mask AS k, COUNT(*) AS n FROM practices "
+            "WHERE guild_id = ? AND status = 'approved' GROUP BY sdgs_mask", (guild_id,))
+        by_country = await self.db.fetchall(
+            "SELECT country AS k, COUNT(*) AS n FROM practices "
+            "WHERE guild_id = ? AND status = 'approved' GROUP BY country", (guild_id,))
         open_count = await self.db.fetchval(
             "SELECT COUNT(*) FROM practices WHERE guild_id = "
             "? AND status IN ('pending', 'changes_requested')",
@@ -679,21 +715,21 @@ class LibraryMixin:
         sdg_n = dict.fromkeys(range(1, 18), 0)
         country_n: dict[str, int] = {}
         region_n: dict[str, int] = {}
-        region_cache: dict[str | None, str] = {}
-        for r in rows:
-            for t in mask_topics(r["topics_mask"]):
-                topic_n[t] += 1
-            for s in mask_sdgs(r["sdgs_mask"]):
-                sdg_n[s] += 1
-            cc = r["country"] or "??"
-            country_n[cc] = country_n.get(cc, 0) + 1
-            if r["country"] not in region_cache:
-                region_cache[r["country"]] = region_of(r["country"])
-            reg = region_cache[r["country"]]
-            region_n[reg] = region_n.get(reg, 0) + 1
+        total = sum(int(r["n"]) for r in by_topics)
+        for r in by_topics:
+            for t in mask_topics(r["k"]):
+                topic_n[t] += int(r["n"])
+        for r in by_sdgs:
+            for s in mask_sdgs(r["k"]):
+                sdg_n[s] += int(r["n"])
+        for r in by_country:
+            cc = r["k"] or "??"
+            country_n[cc] = country_n.get(cc, 0) + int(r["n"])
+            reg = region_of(r["k"])
+            region_n[reg] = region_n.get(reg, 0) + int(r["n"])
         inhabited = ("Africa", "Asia", "Europe", "North America", "South America", "Oceania")
         return Stats(
-            total=len(rows), open=int(open_count),
+            total=total, open=int(open_count),
             by_topic=tuple(sorted(topic_n.items(), key=lambda kv: (-kv[1], kv[0]))),
             by_sdg=tuple(sorted(sdg_n.items(), key=lambda kv: (-kv[1], kv[0]))),
             by_country=tuple(sorted(country_n.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -701,6 +737,32 @@ class LibraryMixin:
             missing_topics=tuple(t for t, n in topic_n.items() if n == 0),
             missing_regions=tuple(r for r in inhabited if region_n.get(r, 0) == 0),
         )
+
+    async def _library_map(self, guild_id: int) -> LibraryMap:
+        """Cities with approved practices, and cities that adopted one, with their counts."""
+        rows = await self.db.fetchall(
+            "SELECT c.name, c.latitude, c.longitude, COUNT(*) AS n FROM practices p "
+            "JOIN cities c ON c.id = p.city_id WHERE p.guild_id = ? AND p.status = 'approved' "
+            "AND c.latitude IS NOT NULL AND c.longitude IS NOT NULL GROUP BY c.id ORDER BY n DESC, c.id",
+            (guild_id,),
+        )
+        adopted = await self.db.fetchall(
+            "SELECT c.name, c.latitude, c.longitude, COUNT(*) AS n FROM practice_adoptions a "
+            "JOIN practices p ON p.id = a.practice_id JOIN cities c ON c.id = a.city_id "
+            "WHERE a.guild_id = ? AND p.status = 'approved' AND c.latitude IS NOT NULL "
+            "AND c.longitude IS NOT NULL GROUP BY c.id ORDER BY n DESC, c.id",
+            (guild_id,),
+        )
+        placed = sum(int(r["n"]) for r in rows)
+        total = int(await self.db.fetchval(
+            "SELECT COUNT(*) FROM practices WHERE guild_id = ? AND status = 'approved'", (guild_id,), 0
+        ) or 0)
+
+        def points(found: Sequence[Any]) -> tuple[MapPoint, ...]:
+            return tuple(MapPoint(r["name"], float(r["latitude"]), float(r["longitude"]), int(r["n"]))
+                         for r in found)
+
+        return LibraryMap(points(rows), points(adopted), total - placed)
 
     async def export_rows(self, guild_id: int) -> list[dict[str, Any]]:
         """The approved library, one dict per practice, topics and SDGs as lists."""

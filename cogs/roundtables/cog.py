@@ -45,10 +45,11 @@ from bot.timeparse import (
     zone_label,
 )
 from bot.transformers import Moment, When, ZoneOption
-from bot.ui import upload
+from bot.ui import picture_file, upload
 from cogs.roundtables import embeds as E
-from cogs.roundtables.findtime import find_slots
+from cogs.roundtables.findtime import DAY_END, DAY_START, Slot, find_slots, parse_hours, place_weekend
 from cogs.roundtables.ics import RoundtableFeed, build_ics
+from cogs.roundtables.pictures import draw_findtime, grid_data, shown_days
 from cogs.roundtables.service import (
     ADVANCE_KIND,
     DEFAULT_OFFSETS,
@@ -65,7 +66,7 @@ from cogs.roundtables.service import (
     render_offsets,
     validate_offsets,
 )
-from cogs.roundtables.views import RsvpButton, calendar_view, rsvp_view
+from cogs.roundtables.views import FindtimePollView, PollPoster, RsvpButton, calendar_view, rsvp_view
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -78,6 +79,7 @@ MIRROR_OFF_REASON = (
     "grant the permission and I'll mirror the next change (retrying at most hourly)."
 )
 PAGE_SIZE = 10
+POLL_HOURS_MAX = 168  # a findtime poll stays open until the first slot, at most a week
 REPEAT_CHOICES = [
     ("once (no repeat)", "none"),
     ("weekly", "weekly"),
@@ -843,6 +845,8 @@ class Roundtables(
     @app_commands.describe(
         cities="2–10 cities or IANA zones, separated by `;` (or commas), e.g. `Seoul; Paris; Los Angeles`",
         duration="Meeting length (default 1 h)", within_days="How many days ahead to look (default 14)",
+        hours="Working hours in every city, 24-hour clock (default 09-18), e.g. `08:30-17:00`",
+        allow_early_late="Also offer times up to 2 hours before or after the working hours",
     )
     @expensive(*FINDTIME_LIMIT)
     async def findtime(
@@ -851,20 +855,66 @@ class Roundtables(
         cities: app_commands.Range[str, 1, 500],
         duration: app_commands.Range[str, 1, 40] | None = None,
         within_days: app_commands.Range[int, 1, 30] = 14,
+        hours: app_commands.Range[str, 1, 20] | None = None,
+        allow_early_late: bool = False,
     ) -> None:
         assert interaction.guild_id is not None
         parts = [p.strip() for p in (cities.split(";") if ";" in cities else cities.split(",")) if p.strip()]
         if not 2 <= len(parts) <= 10:
             raise InvalidInput("Give two to ten cities or time zones, separated by `;`, e.g. `Seoul; Paris`.")
-        places = [await self._resolve_place(interaction.guild_id, p) for p in parts]
+        window = parse_hours(hours) if hours else (DAY_START, DAY_END)
+        found = [await self.bot.features.places.resolve_place_country(p, guild_id=interaction.guild_id)
+                 for p in parts]
         minutes = self._minutes(duration) if duration else 60
-        slots = find_slots([tz for _, tz in places], duration=timedelta(minutes=minutes), now=self.svc.now(),
-                           within_days=within_days)
-        await reply(interaction, embed=E.findtime_embed(places, slots, minutes, within_days))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.svc.now()
+        weekends = [place_weekend(zone, country) for _label, zone, country in found]
+        places = [(label, zone) for label, zone, _country in found]
+        slots = find_slots([tz for _, tz in places], duration=timedelta(minutes=minutes), now=now,
+                           within_days=within_days, weekends=weekends, hours=window,
+                           allow_early_late=allow_early_late)
+        grid = grid_data(
+            [(E.findtime_row_label(label, zone), zone, w)
+             for (label, zone), w in zip(places, weekends, strict=True)],
+            slots, now=now, within_days=within_days, hours=window,
+            title=E.findtime_picture_title(places),
+            subtitle=E.findtime_picture_subtitle(window, within_days, shown_days(within_days)),
+            alt=E.findtime_alt(places, slots, shown_days(within_days), window),
+        )
+        picture = await self.bot.pictures.render(
+            f"findtime:{interaction.user.id}", interaction.guild_id, grid, draw_findtime
+        )
+        embed = E.findtime_embed(
+            places, slots, minutes, within_days, hours=window, early_late=allow_early_late
+        )
+        embed.set_image(url=f"attachment://{picture.filename}")
+        view = None
+        if slots:
+            view = FindtimePollView(interaction.user.id, self._poll_poster(places, slots[:10]))
+        await reply(interaction, embed=embed, file=picture_file(picture), view=view)
 
-    async def _resolve_place(self, guild_id: int, text: str) -> tuple[str, str]:
-        """(label, zone) of a directory city or a zone name (bot/places.py)."""
-        return await self.bot.features.places.resolve_place_or_zone(text, guild_id=guild_id)
+    def _poll_poster(self, places: Sequence[tuple[str, str]], slots: Sequence[Slot]) -> PollPoster:
+        """What "Post as poll" does: the top slots as a Discord poll in the channel, open until the first
+        slot begins (at least an hour, at most a week)."""
+
+        async def post(interaction: discord.Interaction[Any]) -> str:
+            assert interaction.guild_id is not None and interaction.channel_id is not None
+            until_first = min(s.start for s in slots) - self.svc.now()
+            hours = max(1, min(POLL_HOURS_MAX, int(until_first.total_seconds() // 3600)))
+            poll = discord.Poll(
+                question=E.poll_question(places), duration=timedelta(hours=hours), multiple=True
+            )
+            for answer in E.poll_answers(slots):
+                poll.add_answer(text=answer)
+            try:
+                await self.bot.post(interaction.channel_id, E.poll_content(slots, interaction.user.id),
+                                    poll=poll, guild_id=interaction.guild_id)
+            except discord.Forbidden as exc:
+                raise InvalidInput("I can't post a poll in this channel (I need Send Messages and Send Polls "
+                                   "here). Ask a moderator, or run findtime in another channel.") from exc
+            return E.poll_posted(interaction.channel_id, hours)
+
+        return post
 
     @acknowledge_first()
     @app_commands.command(name="reminders", description="Turn roundtable reminder DMs on or off for you")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 
 import discord
 
-from bot.embeds import COLOUR, COLOUR_WARN, clip, make_embed, md, md_line, member_ref
+from bot.embeds import COLOUR, COLOUR_WARN, clip, make_embed, md, md_line, member_ref, one_line
 from bot.timeparse import discord_ts, discord_ts_pair, format_local, humanize_duration, zone_label
-from cogs.roundtables.findtime import Slot
+from cogs.roundtables.findtime import DAY_END, DAY_START, Slot
 from cogs.roundtables.service import Attendee, Counts, Note, Occurrence, Roundtable
 
 FORMAT_LABEL = {"virtual": "Virtual", "in-person": "In person", "hybrid": "Hybrid"}
@@ -191,15 +191,25 @@ def notes_embed(rt: Roundtable, note: Note, occ_start: datetime) -> discord.Embe
     )
 
 
+def hours_text(hours: tuple[time, time]) -> str:
+    return f"{hours[0]:%H:%M}–{hours[1]:%H:%M}"
+
+
 def findtime_embed(
-    places: Sequence[tuple[str, str]], slots: Sequence[Slot], minutes: int, days: int
+    places: Sequence[tuple[str, str]], slots: Sequence[Slot], minutes: int, days: int, *,
+    hours: tuple[time, time] = (DAY_START, DAY_END), early_late: bool = False,
 ) -> discord.Embed:
     names = ", ".join(md_line(p[0], 40) for p in places)
+    window = hours_text(hours)
     if not slots:
+        advice = ("Try a shorter meeting, fewer cities or wider `hours`." if early_late else
+                  "Try a shorter meeting, fewer cities, wider `hours`, or `allow_early_late: True` "
+                  "(up to 2 hours before or after the working day).")
         return make_embed(
             "No common working time",
-            f"There is no {minutes}-minute slot in the next {days} days when {names} are all between 09:00 "
-            "and 18:00 on a weekday. Try a shorter meeting, fewer cities, or accept early/late hours.",
+            f"There is no {minutes}-minute slot in the next {days} days when {names} are all between "
+            f"{window}{' (give or take 2 hours)' if early_late else ''} on one of their working days. "
+            + advice,
             colour=COLOUR_WARN,
         )
     lines = []
@@ -207,12 +217,68 @@ def findtime_embed(
         local = " · ".join(
             f"{format_local(s.start, tz)} {md_line(label, 40)}" for label, tz in places
         )
-        window = ""
+        span = ""
         if s.window_end > s.window_start:
             start, end = discord_ts(s.window_start, "t"), discord_ts(s.window_end, "t")
-            window = f"\n  any start from {start} to {end} works"
-        lines.append(f"**{i}.** {discord_ts(s.start, 'F')}\n  {local}{window}")
-    return make_embed(
-        f"Best times for {clip(names, 200)}", "\n".join(lines)[:4000],
-        footer=f"{minutes} min · working hours 09:00–18:00 Mon–Fri in every city · next {days} days",
-    )
+            span = f"\n  any start from {start} to {end} works"
+        early = " (early or late for someone)" if s.margin_min < 0 else ""
+        lines.append(f"**{i}.** {discord_ts(s.start, 'F')}{early}\n  {local}{span}")
+    footer = (f"{minutes} min · working hours {window} on each city's working days (its country's "
+              f"weekend) · next {days} days")
+    if early_late:
+        footer += " · early/late allowed (2 h either side)"
+    return make_embed(f"Best times for {clip(names, 200)}", "\n".join(lines)[:4000], footer=footer)
+
+
+# -- the findtime picture and poll (plain text: image labels, alt text, poll answers) ------------------
+def findtime_picture_title(places: Sequence[tuple[str, str]]) -> str:
+    return "Best times for " + ", ".join(one_line(p[0], 40) for p in places)
+
+
+def findtime_picture_subtitle(hours: tuple[time, time], days: int, shown_days: int) -> str:
+    more = f" (first {shown_days} of {days} days shown; the list has every slot)" if days > shown_days else ""
+    return (f"Columns: half hours in UTC{more} · shading: each city's local time, working hours "
+            f"{hours_text(hours)} on its working days")
+
+
+def findtime_row_label(label: str, zone: str) -> str:
+    name, city = one_line(label, 40), zone_label(zone)
+    return name if name == city else f"{name} ({city})"
+
+
+def slot_text(start: datetime, end: datetime) -> str:
+    """A slot as plain text in UTC (poll answers cannot show Discord timestamps): at most 55 characters."""
+    return f"{start:%a %d %b %H:%M}–{end:%H:%M} UTC"
+
+
+def findtime_alt(places: Sequence[tuple[str, str]], slots: Sequence[Slot], days: int,
+                 hours: tuple[time, time]) -> str:
+    names = ", ".join(one_line(p[0], 40) for p in places)
+    best = "; ".join(f"{i}. {slot_text(s.start, s.end)}" for i, s in enumerate(slots, start=1))
+    return (f"Grid of the next {days} days in UTC, one row per city ({names}), each half hour shaded as "
+            f"working hours ({hours_text(hours)} local), early or late, night, or weekend. "
+            + (f"Best slots, outlined and numbered: {best}." if slots else "No slot suits every city."))
+
+
+POLL_ANSWER_MAX = 55
+POLL_QUESTION_MAX = 300
+
+
+def poll_question(places: Sequence[tuple[str, str]]) -> str:
+    names = ", ".join(one_line(p[0], 40) for p in places)
+    return clip(f"When should we meet? ({names})", POLL_QUESTION_MAX)
+
+
+def poll_answers(slots: Sequence[Slot]) -> list[str]:
+    return [clip(f"{i}. {slot_text(s.start, s.end)}", POLL_ANSWER_MAX) for i, s in enumerate(slots, start=1)]
+
+
+def poll_content(slots: Sequence[Slot], author_id: int) -> str:
+    lines = [f"{member_ref(author_id)} asks when to meet; each option in your own time:"]
+    lines += [f"**{i}.** {discord_ts(s.start, 'F')} ({discord_ts(s.start, 'R')})"
+              for i, s in enumerate(slots, start=1)]
+    return "\n".join(lines)
+
+
+def poll_posted(channel_id: int, hours: int) -> str:
+    return f"Poll posted in <#{channel_id}>, open for {hours} hour{'s' if hours != 1 else ''}."

@@ -1,16 +1,17 @@
-"""Persistent Going / Maybe / Can't go buttons (DynamicItem: they work after a restart), and the
-"Google Calendar" / "Outlook" link buttons of one meeting."""
+"""Persistent Going / Maybe / Can't go buttons (DynamicItem: they work after a restart), the
+"Google Calendar" / "Outlook" link buttons of one meeting, and the findtime answer's "Post as poll" button."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.calendar_links import CalendarEvent, google_url, outlook_url
 from bot.interactions import handle_error
-from bot.ui import persistent_view
+from bot.ui import BaseView, persistent_view
 
 if TYPE_CHECKING:
     from cogs.roundtables.cog import Roundtables
@@ -85,3 +86,27 @@ def rsvp_view(rt_id: int, occ_s: int | None, *, calendar: tuple[Roundtable, Occu
         return persistent_view()
     links = calendar_buttons(*calendar, with_link=False, row=1) if calendar is not None else []
     return persistent_view(*(RsvpButton(rt_id, occ_s, choice) for choice in ("going", "maybe", "no")), *links)
+
+
+PollPoster = Callable[[discord.Interaction[Any]], Awaitable[str]]
+
+
+class FindtimePollView(BaseView):
+    """"Post as poll" under a findtime answer: only the member who ran findtime may press it (the author
+    lock of BaseView, checked on every press). It posts once, then shows itself disabled."""
+
+    def __init__(self, author_id: int, post: PollPoster, *, timeout: float = 900) -> None:
+        super().__init__(author_id, timeout=timeout)
+        self._post = post
+        self.posted = False
+
+    @discord.ui.button(label="Post as poll", style=discord.ButtonStyle.primary, custom_id="rt:findtime:poll")
+    async def post_poll(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        if self.posted:
+            await interaction.response.send_message("This poll is already posted.", ephemeral=True)
+            return
+        done = await self._post(interaction)  # raises (shown through the error funnel) when it cannot post
+        self.posted = True
+        button.disabled = True
+        await interaction.response.edit_message(view=self)
+        await interaction.followup.send(done, ephemeral=True)

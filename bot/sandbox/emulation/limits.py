@@ -18,6 +18,14 @@ MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 MAX_NONCE = 25
 MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_DESCRIPTION = 1024  # alt text (MessageAttachmentRequest.description)
+# Polls (docs: Poll resource, "Poll Create Request Object"): question text <= 300, 1..10 answers, each
+# answer's text <= 55, duration 1..768 hours (32 days). The OpenAPI spec states 300 for every poll text
+# (one shared PollMediaCreateRequest); Discord refuses answers over 55, so the fake checks the stricter.
+MAX_POLL_QUESTION = 300
+MAX_POLL_ANSWERS = 10
+MAX_POLL_ANSWER = 55
+MAX_POLL_HOURS = 768
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # bytes, per upload request, for an unboosted guild
 
 # -- embeds -------------------------------------------------------------------
@@ -343,6 +351,13 @@ def check_message_limits(
     if isinstance(nonce, str) and len(nonce) > MAX_NONCE:
         out.append(f"nonce length {len(nonce)} > {MAX_NONCE}")
     attachments = body.get("attachments") or []
+    for i, attachment in enumerate(attachments):
+        if isinstance(attachment, Mapping):
+            _check_len(out, f"attachments[{i}].description", attachment.get("description"),
+                       MAX_ATTACHMENT_DESCRIPTION)
+    poll = body.get("poll")
+    if poll is not None:
+        out.extend(check_poll(poll))
     count = max(files, len(attachments))
     if count > MAX_ATTACHMENTS:
         out.append(f"attachments: {count} files > {MAX_ATTACHMENTS}")
@@ -353,6 +368,35 @@ def check_message_limits(
         content or embeds or components or files or attachments or body.get("sticker_ids") or body.get("poll")
     ):
         out.append("empty message (no content, embeds, components or files)")
+    return out
+
+
+def check_poll(poll: Any) -> list[str]:
+    """Check a message's ``poll`` (PollCreateRequest)."""
+    out: list[str] = []
+    if not isinstance(poll, Mapping):
+        return ["poll must be an object"]
+    question = poll.get("question")
+    text = question.get("text") if isinstance(question, Mapping) else None
+    if not text:
+        out.append("poll.question.text is required")
+    _check_len(out, "poll.question.text", text, MAX_POLL_QUESTION, 1)
+    answers = poll.get("answers")
+    if not isinstance(answers, list) or not 1 <= len(answers) <= MAX_POLL_ANSWERS:
+        n = len(answers) if isinstance(answers, list) else "no"
+        out.append(f"poll.answers: {n} answers, must be 1..{MAX_POLL_ANSWERS}")
+        answers = answers if isinstance(answers, list) else []
+    for i, answer in enumerate(answers):
+        media = answer.get("poll_media") if isinstance(answer, Mapping) else None
+        atext = media.get("text") if isinstance(media, Mapping) else None
+        if not atext and not (isinstance(media, Mapping) and media.get("emoji")):
+            out.append(f"poll.answers[{i}].poll_media needs text or an emoji")
+        _check_len(out, f"poll.answers[{i}].poll_media.text", atext, MAX_POLL_ANSWER, 1)
+    duration = poll.get("duration")
+    whole = (isinstance(duration, int | float) and not isinstance(duration, bool)
+             and float(duration).is_integer())
+    if duration is not None and not (whole and 1 <= duration <= MAX_POLL_HOURS):
+        out.append(f"poll.duration {duration!r} out of range 1..{MAX_POLL_HOURS} hours")
     return out
 
 

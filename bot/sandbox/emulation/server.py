@@ -960,7 +960,7 @@ class FakeDiscord:
         if body.get("nonce") is not None:
             message["nonce"] = body["nonce"]
         if body.get("poll"):
-            message["poll"] = body["poll"]
+            message["poll"] = self._poll_payload(body["poll"])
         reference = body.get("message_reference")
         if isinstance(reference, Mapping) and reference.get("message_id"):
             message["type"] = 19
@@ -988,6 +988,21 @@ class FakeDiscord:
                 self.on_message(message)
         self._notify()
         return message
+
+    @staticmethod
+    def _poll_payload(poll: Mapping[str, Any]) -> JsonDict:
+        """A created poll as Discord returns it: answers numbered from 1, an expiry, empty results."""
+        hours = float(poll.get("duration") or 24)
+        expiry = dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)
+        return {
+            "question": dict(poll.get("question") or {}),
+            "answers": [{"answer_id": i, "poll_media": dict(a.get("poll_media") or {})}
+                        for i, a in enumerate(poll.get("answers") or [], start=1)],
+            "expiry": expiry.isoformat(),
+            "allow_multiselect": bool(poll.get("allow_multiselect")),
+            "layout_type": int(poll.get("layout_type") or 1),
+            "results": {"is_finalized": False, "answer_counts": []},
+        }
 
     def _interaction_user(self, interaction: InteractionResult) -> JsonDict:
         member = interaction.payload.get("member")
