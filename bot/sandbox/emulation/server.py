@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 API_PREFIX_RE = re.compile(r"^/api(?:/v\d+)?(?=/)")
 NONCE_WINDOW_S = 5 * 60  # Discord dedupes enforce_nonce messages for "a few minutes"
 ACK_DEADLINE_S = 3.0  # an interaction must be acknowledged within 3 s
+TOKEN_LIFETIME_S = 15 * 60.0  # its token then works for followups and edits for 15 minutes
 
 JsonDict = dict[str, Any]
 
@@ -179,6 +180,9 @@ class FakeDiscord:
         # Called with (interaction, callback body) when an interaction callback is accepted, before
         # the bot gets the answer: a test can look at the bot's state at the moment it acknowledged.
         self.on_interaction_callback: Callable[[InteractionResult, JsonDict], None] | None = None
+        # Called (no arguments) after every change the fake records: the sandbox page listens here.
+        self.change_listeners: list[Callable[[], None]] = []
+        self.token_lifetime = TOKEN_LIFETIME_S
         self.identify_payloads: list[JsonDict] = []
         self.presence_updates: list[JsonDict] = []
         self.identify_count = 0
@@ -452,6 +456,11 @@ class FakeDiscord:
 
     def _notify(self) -> None:
         self._changed.notify()
+        for listener in list(self.change_listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("fake discord: a change listener failed")
 
     async def wait_for_message(
         self,
@@ -1517,6 +1526,11 @@ class FakeDiscord:
             return _error(
                 404, 10015, "Unknown Webhook"
             )  # no followups before the interaction is acknowledged
+        age = asyncio.get_running_loop().time() - res.created_at
+        if age > self.token_lifetime:  # like Discord: the token is dead after 15 minutes
+            self.violations.append(f"interaction {res.id}: token used {age:.0f}s after the interaction "
+                                   f"(Discord allows {self.token_lifetime:.0f}s)")
+            return _error(401, 50027, "Invalid Webhook Token")
         return res
 
     def _webhook_message(self, req: _Req, res: InteractionResult) -> JsonDict | web.Response:
