@@ -217,6 +217,8 @@ async def test_main_path_through_the_page_api(client: TestClient[Any, Any]) -> N
         {"member": MOD, "message": card["id"], "custom_id": buttons(card)["Approve"]},
     )
     await wait_view(client, MOD, ANNOUNCEMENTS, lambda ms: any(MODAL_TEXT["title"] in text_of(m) for m in ms))
+    decided = await wait_view(client, MOD, REVIEW, lambda ms: any("Approved by" in text_of(m) for m in ms))
+    assert all(":r>" not in text_of(m) for m in decided)  # Discord timestamp styles are case-sensitive
 
     # anyone finds it
     await post(

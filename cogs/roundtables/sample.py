@@ -32,6 +32,8 @@ async def seed_sample(ctx: SampleContext) -> list[str]:
     )
     for key, answer in ANSWERS.items():
         await svc.rsvp(ctx.guild_id, rt.id, demo.member(key).id, answer)
+        if answer == "going":
+            await svc.set_reminders(ctx.guild_id, demo.member(key).id, True)  # reminder DMs, to watch them
     return [f"roundtable #{rt.id}: a weekly series of 6 from {start.isoformat()} with {len(ANSWERS)} answers"]
 
 

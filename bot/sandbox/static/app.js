@@ -2,7 +2,7 @@
 "use strict";
 
 const S = { world: null, member: null, channel: null, view: null, entries: [], command: null, active: -1,
-  modal: null, refreshing: false, again: false };
+  modal: null, refreshing: false, again: false, choices: {} };
 const $ = (sel) => document.querySelector(sel);
 
 function el(tag, attrs, ...kids) {
@@ -201,7 +201,6 @@ function renderView() {
   list.append(el("li", { class: "dm" }, dm ? el("button", { type: "button", "aria-current": String(S.channel === dm.id),
     onclick: () => pickChannel(dm.id) }, "✉ " + dm.name) : el("span", { class: "help", text: "No direct messages yet" })));
   const current = v.channels.find((c) => c.id === v.channel);
-  S.channel = v.channel;
   $("#channel-title").textContent = current ? (current.kind === "dm" ? current.name : `# ${current.name}`) : "";
   const box = $("#messages");
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
@@ -229,8 +228,11 @@ async function refresh() {
   try {
     do {
       S.again = false;
-      const q = new URLSearchParams({ member: S.member, channel: S.channel || "" });
-      S.view = await api(`/api/view?${q}`);
+      const asked = { member: S.member, channel: S.channel || "" };
+      const view = await api(`/api/view?${new URLSearchParams(asked)}`);
+      if (S.member !== asked.member || (S.channel || "") !== asked.channel) { S.again = true; continue; }  // a newer pick
+      S.view = view;
+      S.channel = view.channel;  // the server falls back to #general when the channel is not this member's
       renderView();
     } while (S.again);
   } catch (e) {
@@ -358,7 +360,7 @@ function optionField(entry, o) {
   } else if (o.type === 11) {
     input = el("input", { id, type: "file", required: !!o.required });
   } else {
-    const isNum = o.type === 4 || o.type === 10;
+    const isNum = (o.type === 4 || o.type === 10) && !o.autocomplete;  // suggestions are names, not numbers
     input = el("input", { id, type: isNum ? "number" : "text", required: !!o.required, step: o.type === 10 ? "any" : null,
       min: o.min_value, max: o.max_value, minlength: o.min_length, maxlength: o.max_length });
     if (o.autocomplete) {
@@ -381,7 +383,9 @@ async function autocomplete(entry, o, input, listId) {
   try {
     const res = await api("/api/autocomplete", { member: S.member, channel: S.channel, name: entry.path, focused: o.name,
       value: input.value, options: collectOptions(o.name, true) });
-    $(`#${listId}`).replaceChildren(...res.choices.map((c) => el("option", { value: String(c.value), label: c.name }, c.name)));
+    // Like Discord: the person sees and picks a choice's name; the command receives its value.
+    S.choices[o.name] = new Map(res.choices.map((c) => [c.name, c.value]));
+    $(`#${listId}`).replaceChildren(...res.choices.map((c) => el("option", { value: c.name })));
   } catch (e) {
     notice(e.message);
   }
@@ -389,6 +393,7 @@ async function autocomplete(entry, o, input, listId) {
 
 function chooseCommand(entry) {
   S.command = entry;
+  S.choices = {};
   $("#composer").value = `/${entry.path}`;
   $("#palette").hidden = true;
   $("#composer").setAttribute("aria-expanded", "false");
@@ -419,6 +424,8 @@ function collectOptions(skip, lenient) {
     const input = $(`#opt-${o.name}`);
     if (!input || input.value === "") continue;
     const t = o.type;
+    const picked = S.choices[o.name];
+    if (picked && picked.has(input.value)) { out[o.name] = picked.get(input.value); continue; }
     out[o.name] = t === 4 ? parseInt(input.value, 10) : t === 10 ? parseFloat(input.value) : t === 5 ? input.value === "true" : input.value;
     if (lenient && (t === 4 || t === 10) && Number.isNaN(out[o.name])) delete out[o.name];
   }
