@@ -301,3 +301,17 @@ async def test_reset_returns_to_the_seed(client: TestClient[Any, Any], tmp_path:
     world = await (await client.get("/api/world")).json()
     assert any("sample practices" in line for line in world["seed"])
     assert datetime.fromisoformat(after["clock"]["now"]) - datetime.now(UTC) < timedelta(minutes=1)
+
+
+def test_the_page_ships_in_the_wheel() -> None:
+    """Every static file of the page matches a package-data pattern (the wheel carries only those)."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    static = root / "bot" / "sandbox" / "static"
+    files = sorted(p.relative_to(static.parent).as_posix() for p in static.iterdir())
+    assert {"static/index.html", "static/app.js", "static/app.css"} <= set(files)
+    for name in files:
+        assert any(fnmatch.fnmatch(name, pat) for pat in patterns["bot.sandbox"]), name
