@@ -257,8 +257,14 @@ async def test_main_path_through_the_page_api(client: TestClient[Any, Any]) -> N
         ANNOUNCEMENTS,
         lambda ms: any("Climate adaptation" in text_of(m) and NIA in text_of(m) for m in ms),
     )
-    assert reminders
+    alarms = [m for m in reminders if "⏰" in m["content"]]
+    assert len(alarms) == 2  # 24 h and 15 min before: the clock stopped at each, none was late or skipped
+    assert datetime.fromisoformat(alarms[0]["at"]) < start - timedelta(hours=23)
     assert (await post(client, "/api/clock", {"minutes": -15}, status=400))["error"]
+
+    # the sample roundtable is mirrored in the server's Events tab, which the page lists
+    events = (await view(client, NIA, GENERAL))["events"]
+    assert [e["name"] for e in events] == ["Climate adaptation peer exchange (sample)"]
 
     # violations the emulation saw are part of the view (none on this path)
     assert (await view(client, NIA, GENERAL))["violations"] == []

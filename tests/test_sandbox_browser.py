@@ -147,7 +147,7 @@ async def test_main_path_in_chromium(require_browser: None, page_url: str) -> No
             local = (start - timedelta(minutes=10)).astimezone(ZoneInfo(ZONE))
             await page.locator("#clock-date").fill(local.strftime("%Y-%m-%dT%H:%M"))
             await page.get_by_role("button", name="Go", exact=True).click()
-            reminder = page.locator("li.msg", has_text="⏰").filter(has_text="in 10 minutes")
+            reminder = page.locator("li.msg", has_text="⏰").filter(has_text="in 10 minutes").last
             await expect(reminder).to_be_visible()
             await expect(reminder).to_contain_text("@Nia Newcomer")
             await page.screenshot(path=str(SHOTS / "sandbox-reminder.png"))

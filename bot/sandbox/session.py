@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import AttacheBot, create_bot
+from bot.clock import from_ms, to_ms
 from bot.config import Config, parse_config
 from bot.db import Database
 from bot.sandbox import demo
@@ -33,6 +34,7 @@ from bot.sandbox.seed import after_start, seed
 log = logging.getLogger(__name__)
 
 CLOCK_KEY = "sandbox.clock_offset_s"
+MAX_CLOCK_STEPS = 500  # due jobs run one due time after another while the clock moves
 ANSWER_TIMEOUT = 10.0  # seconds the page waits for the bot's first answer to an interaction
 
 
@@ -319,13 +321,37 @@ class Sandbox:
         self.fake_or_fail().post_user_message(guild, actor, channel, text)
 
     async def move_clock(self, *, delta: timedelta | None = None, to: datetime | None = None) -> datetime:
-        now = self.clock.advance(delta) if delta is not None else self.clock.move_to(to)  # type: ignore[arg-type]
-        bot = self.bot
-        if bot is not None:
+        """Move "now" forward, stopping at each job due on the way so it runs on time, as if the hours had
+        passed (a reminder reached a day late would rightly be skipped as stale by the bot)."""
+        async with self._lock:
+            bot = self.bot
+            if bot is None:
+                raise ActionError("The sandbox is restarting; try again in a moment.")
+            if delta is not None:
+                target = self.clock() + delta
+            elif to is not None:
+                target = to
+            else:
+                raise ActionError("Say how far to move the clock.")
+            check = SandboxClock(self.clock.offset)
+            check.move_to(target)  # the same refusals (backwards, too far) before anything moves
+            for _ in range(MAX_CLOCK_STEPS):
+                due_ms = await bot.db.fetchval(
+                    "SELECT MIN(due_ms) FROM jobs WHERE status = 'pending' AND due_ms <= ?", (to_ms(target),)
+                )
+                if due_ms is None:
+                    break
+                step = from_ms(int(due_ms))
+                if step > self.clock():
+                    self.clock.move_to(step)
+                await bot.scheduler.run_due(self.clock())
+                self._changed()
+            if target > self.clock():
+                self.clock.move_to(target)
             await bot.db.execute(MARK_SQL, (CLOCK_KEY, str(self.clock.offset.total_seconds())))
-            bot.scheduler.wake()  # due jobs (reminders, digests, status changes) run now
-        self._changed()
-        return now
+            bot.scheduler.wake()
+            self._changed()
+            return self.clock()
 
 
 def build_demo_server(fake: FakeDiscord) -> Guild:

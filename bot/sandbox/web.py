@@ -170,8 +170,20 @@ async def view(request: web.Request) -> web.Response:
     if channel_id not in known:
         channel_id = demo.channel("general").id
     now = sb.clock()
+    events = [
+        {
+            "id": str(e["id"]),
+            "name": e.get("name"),
+            "start": e.get("scheduled_start_time"),
+            "status": e.get("status"),
+            "location": (e.get("entity_metadata") or {}).get("location"),
+        }
+        for e in fake.scheduled_events.values()
+        if str(e.get("guild_id")) == str(guild.id)
+    ]
     return _json(
         {
+            "events": sorted(events, key=lambda e: str(e["start"])),
             "version": sb.version,
             "member": str(member_id),
             "channel": str(channel_id),

@@ -39,11 +39,13 @@ async def seed_sample(ctx: SampleContext) -> list[str]:
 
 async def after_start(bot: Any, ctx: StartContext) -> list[str]:
     """Every sandbox start: post each upcoming roundtable's card with its RSVP buttons in #announcements (the
-    emulation keeps messages in memory only, so a restart would otherwise leave no card to press)."""
+    emulation keeps messages in memory only, so a restart would otherwise leave no card to press), and mirror
+    it in the server's Events tab."""
     cog = bot.get_cog("Roundtables")
     if cog is None:
         return []
     upcoming = await cog.svc.list_upcoming(ctx.guild_id)
     for rt in upcoming:
         await cog.post_announcement(rt, ctx.announcements_channel_id)
+        await cog.sync_mirror(rt)
     return [f"{len(upcoming)} roundtable card(s) posted in #announcements"]

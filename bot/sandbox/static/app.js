@@ -200,6 +200,10 @@ function renderView() {
   const dm = v.channels.find((c) => c.kind === "dm");
   list.append(el("li", { class: "dm" }, dm ? el("button", { type: "button", "aria-current": String(S.channel === dm.id),
     onclick: () => pickChannel(dm.id) }, "✉ " + dm.name) : el("span", { class: "help", text: "No direct messages yet" })));
+  const STATUS = { 1: "scheduled", 2: "active", 3: "completed", 4: "cancelled" };
+  $("#event-list").replaceChildren(...(v.events.length ? v.events.map((e) => el("li", {}, e.name,
+    el("time", { datetime: e.start, text: `${new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }).format(new Date(e.start))} · ${STATUS[e.status] || ""}` })))
+    : [el("li", { class: "help", text: "None (roundtables appear here when mirrored)" })]));
   const current = v.channels.find((c) => c.id === v.channel);
   $("#channel-title").textContent = current ? (current.kind === "dm" ? current.name : `# ${current.name}`) : "";
   const box = $("#messages");
