@@ -208,7 +208,18 @@ function renderView() {
   $("#channel-title").textContent = current ? (current.kind === "dm" ? current.name : `# ${current.name}`) : "";
   const box = $("#messages");
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
-  box.replaceChildren(...v.messages.map(renderMessage));
+  // Keyed update: only new or changed messages are rebuilt, so a screen reader announces just those.
+  const old = new Map(Array.from(box.children).map((li) => [li.dataset.id, li]));
+  const wanted = v.messages.map((m) => {
+    const key = JSON.stringify(m) + v.clock.now.slice(0, 16);  // relative times follow the sandbox clock
+    const li = old.get(m.id);
+    if (li && li.dataset.key === key) return li;
+    const fresh = renderMessage(m);
+    fresh.dataset.key = key;
+    return fresh;
+  });
+  wanted.forEach((li, i) => { if (box.children[i] !== li) box.insertBefore(li, box.children[i] || null); });
+  while (box.children.length > wanted.length) box.lastElementChild.remove();
   if (atBottom || S.scrollDown) { box.scrollTop = box.scrollHeight; S.scrollDown = false; }
   const vlist = $("#violation-list");
   vlist.replaceChildren(...v.violations.map((x) => el("li", { text: x })));
