@@ -4,6 +4,7 @@ end to end over real HTTP (aiohttp's test client) against the real bot on the em
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -321,3 +322,59 @@ def test_the_page_ships_in_the_wheel() -> None:
     assert {"static/index.html", "static/app.js", "static/app.css"} <= set(files)
     for name in files:
         assert any(fnmatch.fnmatch(name, pat) for pat in patterns["bot.sandbox"]), name
+
+
+async def test_the_cli_serves_the_page_and_keeps_its_data_across_restarts(tmp_path: Path) -> None:
+    """`attache sandbox` as a real process: ready line, the page over HTTP, a clean stop on Ctrl+C (SIGINT),
+    and a second start on the same database that does not seed again."""
+    import signal
+    import socket
+    import sys
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    async def run_once() -> str:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "sandbox",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--db",
+            "demo.db",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        assert proc.stdout is not None
+        seen = ""
+        try:
+            async with asyncio.timeout(120):
+                while "ready at" not in seen:
+                    line = await proc.stdout.readline()
+                    assert line, f"the sandbox stopped before it was ready:\n{seen}"
+                    seen += line.decode()
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/") as resp:
+                    assert resp.status == 200 and "Attaché sandbox" in await resp.text()
+                async with http.get(f"http://127.0.0.1:{port}/api/world") as resp:
+                    assert (await resp.json())["guild"]["name"] == demo.GUILD_NAME
+        finally:
+            proc.send_signal(signal.SIGINT)
+            rest, _ = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, seen + rest.decode()
+        return seen
+
+    first = await run_once()
+    assert "Sample data:" in first and f"http://127.0.0.1:{port}/" in first
+    assert has_marker(tmp_path / "demo.db")
+    second = await run_once()
+    assert "Sample data:" not in second  # the same database: seeded once

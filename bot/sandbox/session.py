@@ -25,7 +25,16 @@ from bot.config import Config, parse_config
 from bot.db import Database
 from bot.sandbox import demo
 from bot.sandbox.clock import SandboxClock
-from bot.sandbox.emulation import Channel, FakeDiscord, Guild, InteractionResult, Member, Perm, run_bot
+from bot.sandbox.emulation import (
+    Channel,
+    FakeDiscord,
+    FakeDiscordTimeout,
+    Guild,
+    InteractionResult,
+    Member,
+    Perm,
+    run_bot,
+)
 from bot.sandbox.emulation.limits import FLAG_EPHEMERAL
 from bot.sandbox.emulation.results import FLAG_LOADING
 from bot.sandbox.guard import MARK_SQL, MARKER_KEY, MARKER_VALUE, delete_database
@@ -228,7 +237,7 @@ class Sandbox:
         self._tracked.append(Tracked(member_id, channel_id, res))
         try:
             await res.wait_for_response(ANSWER_TIMEOUT)
-        except AssertionError:
+        except FakeDiscordTimeout:
             return {"ok": False, "error": "The bot did not answer within 10 seconds (see the violations)."}
         finally:
             self._changed()
