@@ -100,6 +100,12 @@ async def serve(
         if sandbox.seed_report:
             _say("Sample data: " + "; ".join(sandbox.seed_report))
         _say(f"Attaché sandbox ready at {url}  (Ctrl+C to stop)")
+        from bot.__main__ import is_loopback_url  # here: `python -m bot` runs that module as __main__
+
+        shown = f"[{host}]" if ":" in host else host
+        if not is_loopback_url(f"http://{shown}/", ("http",)):
+            _say(f"Note: the page is served on {host}, so anyone who can reach this machine can use it "
+                 "(it has no login). Use the default --host 127.0.0.1 to keep it to yourself.", sys.stderr)
         if open_browser:
             await asyncio.to_thread(webbrowser.open, url)
         await stop.wait()

@@ -41,6 +41,9 @@ Behaviours worth knowing:
   look at the database at the moment the bot acknowledged.
 * ``wait_for_message`` returns the first matching message already there or yet to come; pass
   ``after=fake.mark()`` to only look at new ones.
+* ``fake.change_listeners`` are called after every change the fake records (the sandbox page refreshes
+  from them). An interaction token works for followups and edits for ``fake.token_lifetime`` (15 min, as
+  on Discord); later ones answer 401/50027 and are recorded as violations.
 """
 
 from .harness import run_bot
