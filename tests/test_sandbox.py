@@ -263,6 +263,19 @@ async def test_main_path_through_the_page_api(client: TestClient[Any, Any]) -> N
     assert datetime.fromisoformat(alarms[0]["at"]) < start - timedelta(hours=23)
     assert (await post(client, "/api/clock", {"minutes": -15}, status=400))["error"]
 
+    # attachments download from the page: the roundtable's calendar file
+    await post(
+        client,
+        "/api/invoke",
+        {"member": NIA, "channel": GENERAL, "name": "roundtable ics", "options": {"id": 1}},
+    )
+    with_file = await wait_view(client, NIA, GENERAL, lambda ms: any(m["attachments"] for m in ms))
+    attachment = next(a for m in with_file for a in m["attachments"])
+    assert attachment["filename"].endswith(".ics")
+    download = await client.get(attachment["url"])
+    assert download.status == 200 and "attachment" in download.headers["Content-Disposition"]
+    assert (await download.text()).startswith("BEGIN:VCALENDAR")
+
     # the sample roundtable is mirrored in the server's Events tab, which the page lists
     events = (await view(client, NIA, GENERAL))["events"]
     assert [e["name"] for e in events] == ["Climate adaptation peer exchange (sample)"]
