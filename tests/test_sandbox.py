@@ -227,9 +227,10 @@ async def test_main_path_through_the_page_api(client: TestClient[Any, Any]) -> N
         "/api/invoke",
         {"member": NIA, "channel": GENERAL, "name": "practice search", "options": {"query": "night buses"}},
     )
-    await wait_view(
+    found = await wait_view(
         client, NIA, GENERAL, lambda ms: any(m["ephemeral"] and "Night buses" in text_of(m) for m in ms)
     )
+    assert next(m for m in found if "Night buses" in text_of(m))["command"] == "practice search"
 
     # the newcomer answers Going on the sample roundtable's card
     shown = await wait_view(client, NIA, ANNOUNCEMENTS, lambda ms: any("Going" in buttons(m) for m in ms))

@@ -75,6 +75,7 @@ class Sandbox:
     _tracked: list[Tracked] = field(default_factory=list)
     _modals: dict[str, InteractionResult] = field(default_factory=dict)
     _seen_at: dict[int, str] = field(default_factory=dict)
+    _command_of: dict[int, str] = field(default_factory=dict)  # message id -> "practice search"
     _bot_cm: contextlib.AbstractAsyncContextManager[AttacheBot] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -137,6 +138,7 @@ class Sandbox:
         self._tracked.clear()
         self._modals.clear()
         self._seen_at.clear()
+        self._command_of.clear()
 
     async def reset(self) -> None:
         """Back to the seed: a new database, a new emulation, the clock at the wall clock."""
@@ -161,8 +163,11 @@ class Sandbox:
             for message in self.fake_or_fail().channel_messages(channel_id):
                 self._seen_at.setdefault(int(message["id"]), now)
         for item in self._tracked:
+            path = command_path(item.result.payload) if item.result.type == 2 else None
             for message in item.result.all_messages:
                 self._seen_at.setdefault(int(message["id"]), now)
+                if path:
+                    self._command_of[int(message["id"])] = path
 
     # -- the world, as the page sees it ------------------------------------------------------
     def fake_or_fail(self) -> FakeDiscord:
@@ -224,6 +229,10 @@ class Sandbox:
 
     def seen_at(self, message_id: int) -> str | None:
         return self._seen_at.get(message_id)
+
+    def command_of(self, message_id: int) -> str | None:
+        """The full command ("practice search") a response answers, as Discord shows above it."""
+        return self._command_of.get(message_id)
 
     # -- acting ------------------------------------------------------------------------------
     def _where(self, member_id: int, channel_id: int) -> tuple[Guild | None, Member | int, Channel]:
@@ -361,6 +370,17 @@ class Sandbox:
             bot.scheduler.wake()
             self._changed()
             return self.clock()
+
+
+def command_path(payload: Mapping[str, Any]) -> str:
+    """ "practice search" from an application-command interaction's data (subcommand groups included)."""
+    data = payload.get("data") or {}
+    parts = [str(data.get("name", ""))]
+    options = data.get("options") or []
+    while options and options[0].get("type") in (1, 2):
+        parts.append(str(options[0]["name"]))
+        options = options[0].get("options") or []
+    return " ".join(parts)
 
 
 def build_demo_server(fake: FakeDiscord) -> Guild:

@@ -116,7 +116,8 @@ def _message_view(sb: Sandbox, message: dict[str, Any]) -> dict[str, Any]:
         "loading": bool(flags & FLAG_LOADING),
         "edited": message.get("edited_timestamp") is not None,
         "at": sb.seen_at(int(message["id"])) or message.get("timestamp"),
-        "command": (message.get("interaction_metadata") or {}).get("name"),
+        "command": sb.command_of(int(message["id"]))
+        or (message.get("interaction_metadata") or {}).get("name"),
         "command_user": ((message.get("interaction_metadata") or {}).get("user") or {}).get("global_name"),
     }
 
