@@ -195,6 +195,46 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+# -- invite ---------------------------------------------------------------------------------
+def cmd_invite(args: argparse.Namespace, config: Config) -> int:
+    """Print the OAuth2 URL that adds the bot to a server with exactly the permissions it needs."""
+    from bot.invite import PERMISSIONS, client_id_from_token, invite_url
+
+    client_id: int | None
+    if args.client_id is not None:
+        raw = str(args.client_id).strip()
+        client_id = int(raw) if raw.isdigit() and 0 < int(raw) < 2**64 else None
+        if client_id is None:
+            print(f"{raw!r} is not an application id: copy the Application ID from the developer portal's "
+                  "General Information page.", file=sys.stderr)
+            return 2
+    else:
+        token = config.resolve_token()
+        if not token:
+            print("No client id: pass --client-id (the Application ID on the developer portal's General "
+                  "Information page), or set DISCORD_TOKEN so it can be read from the token.",
+                  file=sys.stderr)
+            return 2
+        client_id = client_id_from_token(token)
+        if client_id is None:
+            print("The token does not start with an application id (is it a bot token?). Pass --client-id "
+                  "(the Application ID on the developer portal's General Information page).", file=sys.stderr)
+            return 2
+    guild_id: int | None = None
+    if args.guild is not None:
+        raw = str(args.guild).strip()
+        if not raw.isdigit() or not 0 < int(raw) < 2**64:
+            print(f"{raw!r} is not a server id (right-click the server, Copy Server ID).", file=sys.stderr)
+            return 2
+        guild_id = int(raw)
+    print(invite_url(client_id, guild_id=guild_id))
+    if args.explain:
+        print("\nPermissions asked for, and why:", file=sys.stderr)
+        for flag, why in PERMISSIONS:
+            print(f"  {flag.replace('_', ' ')}: {why}", file=sys.stderr)
+    return 0
+
+
 # -- db -------------------------------------------------------------------------------------
 async def _migrate(config: Config) -> tuple[int, int]:
     db = Database(config.database_path)
@@ -282,6 +322,13 @@ def build_parser(feature_modules: Sequence[Any] = ()) -> argparse.ArgumentParser
     p_run = sub.add_parser("run", help="start the bot (token from DISCORD_TOKEN)")
     p_run.add_argument("--sync", action="store_true", help="sync slash commands now even if unchanged")
     p_run.set_defaults(handler=cmd_run)
+
+    p_invite = sub.add_parser("invite", help="print the link that adds the bot to a server")
+    p_invite.add_argument("--client-id", help="the application id (default: read from the token)")
+    p_invite.add_argument("--guild", metavar="ID", help="preselect this server in Discord's dialog")
+    p_invite.add_argument("--explain", action="store_true",
+                          help="also list each permission and why it is needed (on stderr)")
+    p_invite.set_defaults(handler=cmd_invite)
 
     p_db = sub.add_parser("db", help="database maintenance (works offline)")
     db_sub = p_db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

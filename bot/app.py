@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 StatusProvider = Callable[[discord.Guild], Awaitable[list[tuple[str, str]]]]
 GuildHook = Callable[[int], Awaitable[object]]
+GuildJoinHook = Callable[[discord.Guild], Awaitable[object]]
 
 
 def discover_extensions() -> list[str]:
@@ -97,6 +98,9 @@ class AttacheBot(commands.Bot):
         self.status_providers: list[StatusProvider] = []
         # async fn(guild_id): what a feature re-plans when the bot is back in a server it had left
         self.guild_return_hooks: list[GuildHook] = []
+        # async fn(guild): what a feature does when the bot is added to a server (after the return hooks)
+        self.guild_join_hooks: list[GuildJoinHook] = []
+        self._command_ids: dict[str, int] | None = None  # top-level command name -> id, once known
         # creations per member and the Events-tab share (bot/limits.py), one mechanism for every feature
         self.limits = CreationLimits(self.db, self.settings, clock=self.clock)
         for spec in LIMIT_SPECS:
@@ -167,6 +171,7 @@ class AttacheBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
         else:
             synced = await self.tree.sync()
+        self._command_ids = {c.name: c.id for c in synced}
         await self.db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON "
             "CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -177,6 +182,21 @@ class AttacheBot(commands.Bot):
         )
         self.synced = True
         return True
+
+    async def command_ids(self) -> dict[str, int]:
+        """{top-level command name: its id on Discord} for command mentions (`</practice search:ID>`):
+        from the last sync, else fetched once; {} when Discord can't be asked (mentions fall back to text)."""
+        if self._command_ids is None:
+            guild_id = self.config.sync_guild_id
+            try:
+                fetched = await self.tree.fetch_commands(
+                    guild=discord.Object(id=guild_id) if guild_id else None
+                )
+            except discord.HTTPException:
+                log.warning("could not fetch the application commands' ids", exc_info=True)
+                return {}
+            self._command_ids = {c.name: c.id for c in fetched}
+        return self._command_ids
 
     # -- delivery ------------------------------------------------------------------------
     async def post(
@@ -253,6 +273,11 @@ class AttacheBot(commands.Bot):
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self._guild_back(guild)
+        for hook in list(self.guild_join_hooks):  # e.g. the welcome message (cogs/onboarding)
+            try:
+                await hook(guild)
+            except Exception:
+                log.exception("guild join hook failed for guild %s", guild.id)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         await self._guild_back(guild)  # added back while the bot was offline

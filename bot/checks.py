@@ -90,6 +90,52 @@ async def require_moderator(interaction: discord.Interaction[Any]) -> None:
         raise PermissionDenied(str(NotModerator()))
 
 
+async def require_manager(interaction: discord.Interaction[Any]) -> None:
+    """A Guard: refuses anyone without Manage Server (server-wide) now."""
+    if interaction.guild_id is None:
+        raise PermissionDenied(str(NotInGuild()))
+    if not has_manage_server(interaction):
+        raise PermissionDenied(str(NotManager()))
+
+
+# The right a command's runtime check demands, marked on the check itself so `/help` can hide what a
+# member may not use (`command_right`); the decorators below set it.
+Right = str
+EVERYONE, MODERATOR, MANAGER = "everyone", "moderator", "manager"
+_RIGHT_ATTR = "attache_right"
+
+
+def _mark(predicate: Any, right: Right) -> Any:
+    setattr(predicate, _RIGHT_ATTR, right)
+    return predicate
+
+
+def command_right(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> Right:
+    """MANAGER, MODERATOR or EVERYONE: the strongest right the checks of `command` (and its groups)
+    demand. Commands open to owners and moderators (edit your own practice…) count as EVERYONE."""
+    rights: set[str] = set()
+    node: Any = command
+    while node is not None:
+        rights.update(getattr(check, _RIGHT_ATTR, EVERYONE) for check in getattr(node, "checks", []))
+        node = getattr(node, "parent", None)
+    for right in (MANAGER, MODERATOR):
+        if right in rights:
+            return right
+    return EVERYONE
+
+
+async def member_rights(interaction: discord.Interaction[Any]) -> set[Right]:
+    """The rights the member has here, now (EVERYONE always; in a server also MODERATOR / MANAGER)."""
+    rights = {EVERYONE}
+    if interaction.guild_id is None:
+        return rights
+    if has_manage_server(interaction):
+        rights.add(MANAGER)
+    if await is_moderator(interaction):
+        rights.add(MODERATOR)
+    return rights
+
+
 def guild_only_check() -> Any:
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
         if interaction.guild_id is None:
@@ -109,7 +155,7 @@ def moderator_only() -> Any:
             raise NotModerator()
         return True
 
-    return app_commands.check(predicate)
+    return app_commands.check(_mark(predicate, MODERATOR))
 
 
 def manage_guild_only() -> Any:
@@ -120,7 +166,7 @@ def manage_guild_only() -> Any:
             raise NotManager()
         return True
 
-    return app_commands.check(predicate)
+    return app_commands.check(_mark(predicate, MANAGER))
 
 
 # -- roles the bot hands out or trusts ------------------------------------------------------------
@@ -154,6 +200,8 @@ def moderator_role_problem(role: discord.Role) -> str | None:
     if role.managed:
         return (f"{role.mention} is managed by a bot or an integration, so you can't choose who has it. "
                 "Pick a role your server gives by hand.")
+    # A role with elevated permissions (a server's usual "Mods" with Kick Members) is fine here: Attaché only
+    # trusts this role, it never hands it out (roles it grants go through role_grant_problem).
     return None
 
 

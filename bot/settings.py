@@ -46,27 +46,47 @@ def _zone(v: Any) -> str | None:
     return str(get_zone(str(v)).key)
 
 
+# The steps of `/setup` (cogs/onboarding), in order: (setting key, the step's name). A feature that needs
+# one of these settings and finds it missing names the step with `setup_hint(key)`.
+SETUP_STEPS: tuple[tuple[str, str], ...] = (
+    ("announcements_channel_id", "Announcements channel"),
+    ("review_channel_id", "Review channel"),
+    ("moderator_role_id", "Moderator role"),
+    ("timezone", "Time zone"),
+)
+
+
+def setup_hint(key: str) -> str:
+    """Where a missing setting is set: "`/setup` → Review channel"."""
+    return f"`/setup` → {dict(SETUP_STEPS)[key]}"
+
+
+def missing_setup(gs: GuildSettings) -> list[str]:
+    """The names of the `/setup` steps this server has not done yet, in order."""
+    return [label for key, label in SETUP_STEPS if gs.get(key) is None]
+
+
 CORE_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "moderator_role_id",
         "Moderator role",
         None,
         _snowflake_or_none,
-        lambda v: f"<@&{v}>" if v else "not set (Manage Messages)",
+        lambda v: f"<@&{v}>" if v else f"not set (Manage Messages) · {setup_hint('moderator_role_id')}",
     ),
     SettingSpec(
         "review_channel_id",
         "Review channel",
         None,
         _snowflake_or_none,
-        lambda v: f"<#{v}>" if v else "not set",
+        lambda v: f"<#{v}>" if v else f"**not set** · {setup_hint('review_channel_id')}",
     ),
     SettingSpec(
         "announcements_channel_id",
         "Announcements channel",
         None,
         _snowflake_or_none,
-        lambda v: f"<#{v}>" if v else "not set",
+        lambda v: f"<#{v}>" if v else f"**not set** · {setup_hint('announcements_channel_id')}",
     ),
     SettingSpec(
         "timezone",

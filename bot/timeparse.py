@@ -69,6 +69,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot.clock import system_clock
 from bot.text import md_line
+from bot.timewords import to_english
 
 __all__ = [
     "DISCORD_STYLES",
@@ -741,7 +742,7 @@ def parse_duration(text: str) -> timedelta:
     Result is rounded to whole seconds; must be > 0 and at most ~10 years.
     """
     s = _normalize(text, DURATION_HINT, "a duration")
-    low = _strip_filler(s.lower())
+    low = _strip_filler(to_english(s.lower()))
     if low.startswith("-"):
         raise TimeParseError(f"A duration can't be negative. {DURATION_HINT}")
     if low.startswith("for "):
@@ -822,7 +823,7 @@ _WEEKDAY_RE_PART = (
     r"|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
 )
 _DAYWORD = (
-    r"(?P<day>today|tonight|tomorrow|tomorow|tommorow|tmrw|tmr"
+    r"(?P<day>today|tonight|(?:the\s+)?day\s+after\s+tomorrow|overmorrow|tomorrow|tomorow|tommorow|tmrw|tmr"
     rf"|(?:(?P<mod>next|this|coming)\s+)?{_WEEKDAY_RE_PART})"
 )
 _DAY_FIRST_RE = re.compile(rf"{_DAYWORD}(?:(?:\s*,\s*|\s+)(?:at\s+|@\s*)?(?P<clock>.+))?")
@@ -1169,7 +1170,7 @@ def parse_when(text: str, zone: ZoneInfo | str, *, now: datetime) -> datetime:
 
 
 def _parse_when(s: str, tz: tzinfo, now_utc: datetime, text: str) -> datetime:
-    low = _strip_filler(s.lower())
+    low = _strip_filler(to_english(s.lower()))
     if low in ("now", "right now"):
         return now_utc
 
@@ -1233,6 +1234,8 @@ def _parse_dayword(rest: str, now_local: datetime) -> datetime | None:
             clock = time(20)
         elif clock == time(0):
             day = today + timedelta(days=1)
+    elif day_word.endswith("after tomorrow") or day_word == "overmorrow":
+        day = today + timedelta(days=2)
     else:  # tomorrow and its misspellings
         day = today + timedelta(days=1)
     return datetime.combine(day, clock or time(0))
@@ -1284,9 +1287,11 @@ def parse_date(text: str, *, today: date) -> date:
 
 
 def _parse_date(s: str, today: date, text: str) -> date:
-    low = _strip_filler(s.lower())
+    low = _strip_filler(to_english(s.lower()))
     if low == "today":
         return today
+    if low in ("day after tomorrow", "the day after tomorrow", "overmorrow"):
+        return today + timedelta(days=2)
     if low in ("tomorrow", "tomorow", "tommorow", "tmrw", "tmr"):
         return today + timedelta(days=1)
     m = _WEEKDAY_ONLY_RE.fullmatch(low)

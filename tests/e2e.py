@@ -178,6 +178,7 @@ async def start_world(
     kwargs: dict[str, Any] = {}
     if scheduler_clock is not None:
         kwargs["scheduler_clock"] = scheduler_clock
+        fake_discord.clock = scheduler_clock  # Discord's "now" moves with the bot's
     if extensions is not None:
         kwargs["extensions"] = extensions
     bot = create_bot(cfg, **kwargs)

@@ -47,6 +47,7 @@ from tests.e2e import (
 from tests.test_permission_matrix import (
     ANYONE,
     MANAGE,
+    MANAGE_READ,
     MATRIX,
     MOD,
     MOD_READ,
@@ -141,6 +142,8 @@ OPENS_MODAL = {"practice share", "practice edit", "mou add"}
 # Commands that ask first (a Confirm prompt): the confirming press acknowledges before writing.
 ASKS_FIRST = {"privacy forget-me"}
 WAITS_FOR_EDIT = {f"/{name} confirmed" for name in ASKS_FIRST}
+# A silent deferred update whose result is an edit of the pressed message, not a followup.
+UPDATES_IN_PLACE = {"setup view channel", "setup view role", "setup view zone", "setup zone form"}
 MODAL_VALUES: dict[str, Callable[[str], dict[str, str]]] = {
     "practice share": lambda t: {
         "title": f"{t} acknowledged",
@@ -234,7 +237,8 @@ ACK_RUNS: dict[str, Run] = {
 
 
 def _writing() -> set[str]:
-    unknown = {case.kind for case in MATRIX.values()} - WRITING_KINDS - {READ, MOD_READ, OWNER_READ}
+    unknown = {case.kind for case in MATRIX.values()} - WRITING_KINDS - {READ, MOD_READ, OWNER_READ,
+                                                                          MANAGE_READ}
     assert not unknown, f"a new kind of command in MATRIX: say whether it writes (WRITING_KINDS): {unknown}"
     return {name for name, case in MATRIX.items() if case.kind in WRITING_KINDS}
 
@@ -276,6 +280,8 @@ async def _wrote_after_ack(w: World, obs: AckObserver, what: str, act: Callable[
     res: InteractionResult = await act()
     if res.callback_type == 5:
         await res.wait_for_message()
+    elif res.callback_type == 6 and what in UPDATES_IN_PLACE:  # the pressed message is edited
+        await res.wait_for_edit()
     elif res.callback_type == 6:  # a silent deferred update: the answer is the followup
         await res.wait_for_followup()
     elif res.callback_type == 7 and what in WAITS_FOR_EDIT:  # "working on it" in place, then the result
@@ -425,6 +431,18 @@ async def _acknowledged_first(w: World, clock: MovableClock) -> None:
         going = next(c for c in custom_ids(msg) if c.endswith(":going"))
         await _wrote_after_ack(w, obs, "RSVP Going button", lambda: fake.click(w.guild, w.carol, msg, going),
                                failures)
+        # the setup view (/setup): every choice is saved after the silent acknowledgement
+        view = await fake.invoke(w.guild, w.admin, "setup")
+        await _wrote_after_ack(w, obs, "setup view channel", lambda: fake.select(
+            w.guild, w.admin, view, "onb:ann", [w.announcements]), failures)
+        await _wrote_after_ack(w, obs, "setup view role", lambda: fake.select(
+            w.guild, w.admin, view, "onb:mod", [ctx["reps_role"]]), failures)
+        await _wrote_after_ack(w, obs, "setup view zone", lambda: fake.select(
+            w.guild, w.admin, view, "onb:tz", ["Europe/Paris"]), failures)
+        form = await fake.select(w.guild, w.admin, view, "onb:tz", ["other"])
+        assert form.modal is not None, form.text
+        await _wrote_after_ack(w, obs, "setup zone form", lambda: fake.submit_modal(
+            w.guild, w.admin, form, {"onb:zone": "Africa/Nairobi"}), failures)
     finally:
         fake.on_interaction_callback = None
     assert not failures, "\n".join(failures)

@@ -971,10 +971,12 @@ async def test_directory_service_takes_hostile_text(
 def _builders() -> dict[str, Callable[[], Any]]:
     """Every embed builder of cogs/*/embeds.py, called with member text (`PAYLOAD`) in every field."""
     from bot.contracts import AgreementLine
+    from bot.settings import GuildSettings
     from cogs.directory import embeds as D
     from cogs.directory import service as DS
     from cogs.mous import embeds as M
     from cogs.mous import service as MS
+    from cogs.onboarding import embeds as O
     from cogs.practices import embeds as PE
     from cogs.practices import service as PS
     from cogs.roundtables import embeds as R
@@ -1061,6 +1063,7 @@ def _builders() -> dict[str, Callable[[], Any]]:
         "cogs.directory.embeds.member_city_line": lambda: D.member_city_line(ms),
         "cogs.directory.embeds.shared_line": lambda: D.shared_line(net, city, ms, city, ms),
         "cogs.directory.embeds.gaps_pages": lambda: D.gaps_pages(DS.Gaps([4242], [4243], [(city, 3)])),
+        "cogs.onboarding.embeds.welcome_embed": lambda: O.welcome_embed(PAYLOAD, GuildSettings(1, "UTC", {})),
     }
 
 
@@ -1075,6 +1078,13 @@ NO_MEMBER_TEXT = {
     "cogs.directory.embeds.local_time": "a time and an IANA zone",
     "cogs.directory.embeds.pages": "pages of lines the callers built with md()",
     "cogs.directory.embeds.fit_lines": "joins lines the callers built with md() into one field",
+    "cogs.onboarding.embeds.checklist": "step names, channel and role mentions, validated IANA zones",
+    "cogs.onboarding.embeds.step_value": "a channel or role mention, or a validated IANA zone (md_line)",
+    "cogs.onboarding.embeds.setup_embed": "the checklist and the cog's own notes about channel ids",
+    "cogs.meta.embeds.help_line": "a command's mention and the bot's own description",
+    "cogs.meta.embeds.help_pages": "the bot's own command names and descriptions",
+    "cogs.meta.embeds.option_line": "the bot's own option names, descriptions and choices",
+    "cogs.meta.embeds.command_embed": "the bot's own command, its options and a generated example",
 }
 
 

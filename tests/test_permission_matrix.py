@@ -6,7 +6,8 @@ open to everyone, a member without the right role runs it with valid options aga
 
 * `MOD` — moderators only: a plain member is refused;
 * `OWNER` — the owner / host / submitter, or a moderator: a plain member who is not the owner is refused;
-* `MANAGE` — Manage Server: a moderator without Manage Server is refused (and a plain member too).
+* `MANAGE` — Manage Server: a moderator without Manage Server is refused (and a plain member too);
+  `MANAGE_READ` the same for a command that writes nothing itself (`/setup` opens a form).
 
 Each refusal must be an ephemeral message that says who may do it, and the whole database must be
 unchanged: every table's row count and a checksum of every row (the `audit` and `jobs` bookkeeping
@@ -45,6 +46,7 @@ MOD_READ = "moderator read"  # changes nothing, but only moderators may see it (
 OWNER = "owner"
 OWNER_READ = "owner read"  # changes nothing, but only the owner / host or moderators may see it (attendees)
 MANAGE = "manage"
+MANAGE_READ = "manage read"  # changes nothing itself, but only Manage Server may open it (/setup)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def _o(**kw: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
 MATRIX: dict[str, Case] = {
     # core
     "help": Case(READ),
+    "setup": Case(MANAGE_READ, _o()),
     "audit": Case(MOD_READ, _o()),
     "settings show": Case(MOD_READ, _o()),
     "settings moderator-role": Case(MANAGE, _o(role="$other_role")),
@@ -146,6 +149,7 @@ REFUSAL = {
     OWNER: re.compile(r"only the (owners|host|submitter)", re.I),
     OWNER_READ: re.compile(r"only the (owners|host|submitter)", re.I),
     MANAGE: re.compile(r"manage server", re.I),
+    MANAGE_READ: re.compile(r"manage server", re.I),
 }
 
 
@@ -316,7 +320,7 @@ def _channel_perms(res: InteractionResult) -> int:
 
 
 # The runtime checks of bot.checks, by the name of their predicate, and the kinds that test them.
-CHECK_KINDS = {"moderator_only": (MOD, MOD_READ), "manage_guild_only": (MANAGE,)}
+CHECK_KINDS = {"moderator_only": (MOD, MOD_READ), "manage_guild_only": (MANAGE, MANAGE_READ)}
 
 
 def _runtime_checks(command: Any) -> set[str]:
@@ -379,7 +383,7 @@ def _actors(w: World, kind: str) -> list[Member]:
         return [w.alice, *channel_only]
     if kind in (OWNER, OWNER_READ):
         return [w.carol, *channel_only]  # plain members who are not the owner / host / submitter
-    if kind == MANAGE:
+    if kind in (MANAGE, MANAGE_READ):
         return [w.mod, w.alice, *channel_only]  # a moderator without Manage Server; plain members
     return []
 

@@ -108,6 +108,7 @@ class Sandbox:
     async def start(self) -> None:
         await self.prepare_database()
         fake = FakeDiscord(bot_name="Attaché")
+        fake.clock = self.clock  # Discord's "now" (events in the past, nonce windows) moves with the bot's
         await fake.start()
         fake.install()
         self.fake = fake

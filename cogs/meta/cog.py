@@ -9,13 +9,23 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import audit
-from bot.checks import EXPORT_LIMIT, moderator_only
+from bot.checks import (
+    EVERYONE,
+    EXPORT_LIMIT,
+    MANAGER,
+    MODERATOR,
+    command_right,
+    member_rights,
+    moderator_only,
+)
 from bot.embeds import chunk_lines, make_embed, md_line, member_ref
+from bot.errors import InvalidInput
 from bot.interactions import reply
 from bot.member_names import lookup_for
 from bot.paging import paginate
 from bot.timeparse import discord_ts
 from bot.ui import upload
+from cogs.meta.embeds import HelpEntry, HelpOption, command_embed, help_pages
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -33,20 +43,86 @@ ENTITY_CHOICES = [
 ]
 
 
-def help_sections(bot: commands.Bot) -> list[tuple[str, list[str]]]:
-    """(feature title, ['`/cmd sub` — description', ...]) for every cog, in load order."""
-    sections: list[tuple[str, list[str]]] = []
+OPTION_KINDS: dict[discord.AppCommandOptionType, str] = {
+    discord.AppCommandOptionType.string: "text",
+    discord.AppCommandOptionType.integer: "whole number",
+    discord.AppCommandOptionType.number: "number",
+    discord.AppCommandOptionType.boolean: "True/False",
+    discord.AppCommandOptionType.user: "member",
+    discord.AppCommandOptionType.channel: "channel",
+    discord.AppCommandOptionType.role: "role",
+    discord.AppCommandOptionType.mentionable: "member or role",
+    discord.AppCommandOptionType.attachment: "file",
+}
+
+# Sample values for the generated example of `/help command:`, by option name, then by type.
+SAMPLE_BY_NAME: dict[str, str] = {
+    "city": "Seoul", "city_a": "Seoul", "city_b": "Paris", "cities": "Seoul; Paris; Nairobi",
+    "zone": "Europe/Paris", "timezone": "Europe/Paris", "query": "flood resilience", "id": "12",
+    "when": "2026-03-10 15:00", "title": "Coastal resilience exchange", "network": "ICLEI",
+    "network_a": "ICLEI", "network_b": "C40", "name": "Lisbon", "country": "PT", "reason": "Add the results",
+    "text": "We agreed on a joint pilot", "date": "2026-06-01", "new_expiry": "2030-12-31",
+    "offsets": "180,90,30", "description": "Joint festival", "times": "24h, 15m", "of": "7",
+}
+SAMPLE_BY_TYPE: dict[discord.AppCommandOptionType, str] = {
+    discord.AppCommandOptionType.string: "text",
+    discord.AppCommandOptionType.integer: "1",
+    discord.AppCommandOptionType.number: "1.5",
+    discord.AppCommandOptionType.boolean: "True",
+    discord.AppCommandOptionType.user: "@member",
+    discord.AppCommandOptionType.channel: "#general",
+    discord.AppCommandOptionType.role: "@Curators",
+    discord.AppCommandOptionType.mentionable: "@member",
+    discord.AppCommandOptionType.attachment: "(attach a file)",
+}
+WHO = {EVERYONE: "everyone", MODERATOR: "moderators", MANAGER: "members with Manage Server"}
+
+
+def _sample(param: app_commands.Parameter) -> str:
+    if param.choices:
+        return str(param.choices[0].value)
+    if param.type is discord.AppCommandOptionType.integer and param.min_value is not None:
+        return str(max(int(param.min_value), 1))
+    return SAMPLE_BY_NAME.get(param.name, SAMPLE_BY_TYPE.get(param.type, "text"))
+
+
+def example(command: app_commands.Command[Any, ..., Any]) -> str:
+    """`command.extras["example"]` when the feature wrote one, else the command with sample values for
+    its required options."""
+    given = command.extras.get("example")
+    if isinstance(given, str) and given:
+        return given
+    parts = [f"/{command.qualified_name}"]
+    parts += [f"{p.display_name}:{_sample(p)}" for p in command.parameters if p.required]
+    return " ".join(parts)
+
+
+def help_entries(
+    bot: commands.Bot, ids: dict[str, int], rights: set[str]
+) -> list[tuple[str, list[HelpEntry]]]:
+    """(feature title, entries) for every cog, in load order: the commands a member with `rights` may
+    use, with a clickable mention when the command's id is known."""
+    sections: list[tuple[str, list[HelpEntry]]] = []
     for cog in bot.cogs.values():
-        lines: list[str] = []
+        title = getattr(cog, "feature_title", None) or cog.qualified_name.title()
+        entries: list[HelpEntry] = []
         for cmd in cog.walk_app_commands():
-            if isinstance(cmd, app_commands.Command):
-                params = " ".join(
-                    f"{p.display_name}" if p.required else f"[{p.display_name}]" for p in cmd.parameters
-                )
-                lines.append(f"`/{cmd.qualified_name}{(' ' + params) if params else ''}` — {cmd.description}")
-        if lines:
-            title = getattr(cog, "feature_title", None) or cog.qualified_name.title()
-            sections.append((title, lines))
+            if not isinstance(cmd, app_commands.Command):
+                continue
+            right = command_right(cmd)
+            if right not in rights:
+                continue
+            root = cmd.root_parent.name if cmd.root_parent is not None else cmd.name
+            mention = f"</{cmd.qualified_name}:{ids[root]}>" if root in ids else f"`/{cmd.qualified_name}`"
+            options = tuple(
+                HelpOption(p.display_name, p.description, p.required, OPTION_KINDS.get(p.type, "value"),
+                           tuple(c.name for c in p.choices))
+                for p in cmd.parameters
+            )
+            entries.append(HelpEntry(cmd.qualified_name, cmd.description, mention, title, options,
+                                     example(cmd), WHO[right]))
+        if entries:
+            sections.append((title, entries))
     return sections
 
 
@@ -65,19 +141,38 @@ class Meta(commands.Cog):
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="help", description="List Attaché's commands, grouped by feature")
-    async def help(self, interaction: discord.Interaction[Any]) -> None:
-        pages: list[discord.Embed] = []
-        for title, lines in help_sections(self.bot):
-            for i, chunk in enumerate(chunk_lines(lines, limit=3900)):
-                pages.append(
-                    make_embed(
-                        f"Attaché help — {title}" + (f" ({i + 1})" if i else ""),
-                        chunk,
-                        footer="Options in [brackets] are optional. Times show in your own time zone.",
-                    )
-                )
-        await paginate(interaction, pages)
+    async def _entries(self, interaction: discord.Interaction[Any]) -> list[tuple[str, list[HelpEntry]]]:
+        return help_entries(self.bot, await self.bot.command_ids(), await member_rights(interaction))
+
+    @app_commands.command(name="help", description="The commands you can use, grouped by feature")
+    @app_commands.describe(command="One command's options and an example")
+    async def help(self, interaction: discord.Interaction[Any], command: str | None = None) -> None:
+        sections = await self._entries(interaction)
+        if command is None:
+            await paginate(interaction, help_pages(sections))
+            return
+        wanted = " ".join(command.strip().lstrip("/").lower().split())
+        for _, entries in sections:
+            for entry in entries:
+                if entry.path == wanted:
+                    await reply(interaction, embed=command_embed(entry))
+                    return
+        known = any(c.qualified_name == wanted for c in self.bot.tree.walk_commands())
+        if known:
+            raise InvalidInput(f"`/{wanted}` is not one you can use here: it is for moderators or members "
+                               "with Manage Server. `/help` lists yours.")
+        raise InvalidInput(f"There is no command “/{md_line(wanted, 60)}”. Pick one from the list, or run "
+                           "`/help` for all of yours.")
+
+    @help.autocomplete("command")
+    async def help_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        cur = " ".join(current.strip().lstrip("/").lower().split())
+        paths = [e.path for _, entries in await self._entries(interaction) for e in entries]
+        ranked = [p for p in paths if p.startswith(cur)]
+        ranked += [p for p in paths if cur in p and not p.startswith(cur)]
+        return [app_commands.Choice(name=f"/{p}", value=p) for p in ranked[:25]]
 
     @app_commands.command(name="audit", description="Moderators: who changed what, newest first")
     @app_commands.describe(member="Only this member's actions", entity="Only this kind of record",

@@ -24,6 +24,7 @@ from bot.interactions import acknowledge_first, reply
 from bot.member_names import lookup_for
 from bot.paging import paginate
 from bot.scheduler import Job, PermanentJobError, SkipJob
+from bot.settings import setup_hint
 from bot.ui import upload
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
@@ -545,7 +546,8 @@ class Mous(
         ch = gs.announcements_channel_id
         lines.append(
             "Posts go to: "
-            f"{f'<#{ch}>' if ch else 'no announcements channel set (`/settings announcements-channel`)'}"
+            + (f"<#{ch}>" if ch
+               else f"no announcements channel set ({setup_hint('announcements_channel_id')})")
         )
         await reply(
             interaction,
@@ -586,7 +588,8 @@ class Mous(
         if not posted and not dm_sent:
             if channel_error:
                 raise PermanentJobError(channel_error)
-            raise SkipJob("no announcements channel set and no owner accepts DMs")
+            raise SkipJob("no announcements channel set and no owner accepts DMs "
+                          f"({setup_hint('announcements_channel_id')})")
 
     async def _owner_notice_job(self, job: Job) -> None:
         """DM a member who was made an owner, with a button to remove themselves; nothing if DMs are
@@ -620,7 +623,7 @@ class Mous(
             raise SkipJob("digest more than a day late; the next one is scheduled")
         cfg = await self.svc.config(gid)
         if cfg.channel_id is None:
-            raise SkipJob("no announcements channel set")
+            raise SkipJob(f"no announcements channel set ({setup_hint('announcements_channel_id')})")
         dg = await self.svc.digest(gid)
         if dg.empty:
             return  # nothing to report: no post

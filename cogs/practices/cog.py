@@ -34,6 +34,7 @@ from bot.member_names import member_names
 from bot.paging import paginate
 from bot.retention import FORMER_MEMBER
 from bot.scheduler import Job, PermanentJobError, SkipJob
+from bot.settings import setup_hint
 from bot.ui import Confirm, upload
 from cogs.practices import embeds as render
 from cogs.practices.service import (
@@ -124,7 +125,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         gs = await self.bot.settings.get(guild.id)
         line = f"{open_n} waiting for review"
         if gs.review_channel_id is None:
-            line += " · no review channel set (`/settings review-channel`)"
+            line += f" · no review channel set ({setup_hint('review_channel_id')})"
         return [("Best practices", line)]
 
     # -- helpers -----------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         gs = await self.bot.settings.get(guild.id)
         if gs.review_channel_id is None:
             return ("Moderators have no review channel yet, so they will find it with `/practice queue` "
-                    "(an admin can set one with `/settings review-channel`).")
+                    f"(an admin sets one with {setup_hint('review_channel_id')}).")
         similar = await self.service.similar(guild.id, p.title, city_id=p.city_id, city_name=p.city_name,
                                              exclude_id=p.id)
         try:
@@ -245,7 +246,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         target = (await self.bot.settings.get(job.guild_id)).review_channel_id
         if not target:
             raise SkipJob(
-                "I couldn't reach the submitter: their DMs are closed and there is no review channel."
+                "I couldn't reach the submitter: their DMs are closed and there is no review channel "
+                f"({setup_hint('review_channel_id')})."
             )
         try:
             await self.bot.post(
@@ -270,7 +272,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         channel_id = (await self.bot.settings.get(job.guild_id)).announcements_channel_id
         if channel_id is None:
             raise SkipJob("No announcements channel is set, so it was not announced "
-                          "(`/settings announcements-channel`).")
+                          f"({setup_hint('announcements_channel_id')}).")
         try:
             msg = await self.bot.post(channel_id, embeds=[render.announcement_embed(p)], view=vote_view(p.id),
                                       nonce=job.nonce_for(f"channel:{channel_id}"))

@@ -34,7 +34,7 @@ from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.member_names import lookup_for
 from bot.paging import FetchedPages, Paginator
 from bot.scheduler import Job, PermanentJobError, SkipJob
-from bot.settings import SettingSpec
+from bot.settings import SettingSpec, setup_hint
 from bot.timeparse import (
     discord_ts,
     from_unix,
@@ -425,7 +425,8 @@ class Roundtables(
         going = await self.svc.going_ids(rt.guild_id, rt.id, occ.key)
         channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
         if channel_id is None:
-            raise PermanentJobError("no announcements channel set")
+            raise PermanentJobError(
+                f"no announcements channel set ({setup_hint('announcements_channel_id')})")
         head = E.reminder_text(rt, occ, "")
         if not going:
             head += " Nobody has said they're going yet."
@@ -603,10 +604,13 @@ class Roundtables(
             )
         channel_id = await self._announce_channel(gid, interaction.channel_id)
         posted = ""
+        if channel_id and channel_id == interaction.channel_id and not await self._announce_channel(gid):
+            posted = (" No announcements channel is set, so it is announced here "
+                      f"({setup_hint('announcements_channel_id')} picks one).")
         if channel_id:
             try:
                 msg = await self.post_announcement(rt, channel_id)
-                posted = f" Announced in <#{channel_id}> ({msg.jump_url})."
+                posted = f" Announced in <#{channel_id}> ({msg.jump_url}).{posted}"
             except discord.HTTPException as exc:
                 log.warning("could not announce roundtable %s: %s", rt.id, exc)
                 posted = (f" I couldn't post the announcement in <#{channel_id}> ({exc.text or exc.status}); "

@@ -21,6 +21,7 @@ from bot.limits import (
     KINDS,
     LIMITS_KEY,
 )
+from bot.settings import missing_setup
 from bot.timeparse import discord_ts, from_unix
 from bot.transformers import ZoneOption
 
@@ -49,9 +50,15 @@ class Settings(
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild is not None
         gs = await self.bot.settings.get(interaction.guild.id)
-        fields: list[tuple[str, str, bool]] = [
-            (label, value, True) for label, value in self.bot.settings.describe(gs)
-        ]
+        missing = missing_setup(gs)
+        setup_line = (
+            "Every step is done; `/setup` changes them."
+            if not missing
+            else "Missing: " + ", ".join(f"**{m}**" for m in missing)
+            + ". Run `/setup` (Manage Server) to finish; everything else already works."
+        )
+        fields: list[tuple[str, str, bool]] = [("Setup", setup_line, False)]
+        fields.extend((label, value, True) for label, value in self.bot.settings.describe(gs))
         for provider in self.bot.status_providers:
             try:
                 fields.extend((n, v, False) for n, v in await provider(interaction.guild))

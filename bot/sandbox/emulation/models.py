@@ -351,6 +351,7 @@ class Guild:
         self.channels: list[Channel] = []
         self.members: dict[int, Member] = {}
         self.bot_role: Role | None = None
+        self.system_channel_id: int | None = None  # where Discord posts join messages (may be unset)
         self.joined_at = iso()
         self._next_position = 1
 
@@ -528,7 +529,7 @@ class Guild:
             "premium_tier": 0,
             "premium_subscription_count": 0,
             "premium_progress_bar_enabled": False,
-            "system_channel_id": None,
+            "system_channel_id": None if self.system_channel_id is None else str(self.system_channel_id),
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,

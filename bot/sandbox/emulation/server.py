@@ -156,6 +156,9 @@ class FakeDiscord:
         self.token = token
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.default_timeout = default_timeout
+        # Discord's "now" (scheduled events in the past, nonce windows): the wall clock, unless a test or the
+        # sandbox moves time for the bot and points this at the same clock.
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
         self.strict = strict
         self.ack_deadline = ack_deadline
         self.enforce_ack_deadline = enforce_ack_deadline
@@ -287,8 +290,12 @@ class FakeDiscord:
         owner_id: int | None = None,
         bot_permissions: int = Perm.BOT_DEFAULT,
         channels: Sequence[str] = ("general",),
+        announce: bool = True,
     ) -> Guild:
-        """Add a guild with @everyone, the bot's role and member, an owner and text ``channels``."""
+        """Add a guild with @everyone, the bot's role and member, an owner and text ``channels``.
+
+        With ``announce=False`` nothing is sent yet: shape the guild (system channel, overwrites…), then
+        ``add_bot_to_guild(guild)`` sends its GUILD_CREATE, as when the bot is invited (``on_guild_join``)."""
         gid = guild_id or self.ids.next()
         guild = Guild(self, gid, name, owner_id=0)
         # Build quietly, then announce the guild as one GUILD_CREATE.
@@ -315,7 +322,10 @@ class FakeDiscord:
             owner = self.users.setdefault(uid, User(id=uid, name="owner"))
         guild.members[owner.id] = Member(user=owner, guild=guild)
         guild.owner_id = owner.id
-        self.emit("GUILD_CREATE", self._guild_create_payload(guild))
+        if announce:
+            self.emit("GUILD_CREATE", self._join_payload(guild))
+        else:
+            self.left_guilds.add(gid)  # not a member yet: a new session's READY does not list it
         return guild
 
     def add_user(
@@ -352,7 +362,7 @@ class FakeDiscord:
         """The bot is invited back into a guild it left: GUILD_CREATE (discord.py: ``on_guild_join``)."""
         gid = _obj_id(guild)
         self.left_guilds.discard(gid)
-        self.emit("GUILD_CREATE", self._guild_create_payload(self.guilds[gid]))
+        self.emit("GUILD_CREATE", self._join_payload(self.guilds[gid]))
 
     def guild_outage(self, guild: Guild | int) -> None:
         """A Discord outage of one guild: GUILD_DELETE with ``unavailable: true`` (discord.py:
@@ -392,6 +402,13 @@ class FakeDiscord:
         return data
 
     # ================================================================ recorded state
+
+    def _join_payload(self, guild: Guild) -> JsonDict:
+        """GUILD_CREATE for a guild the bot just joined: like Discord, without ``unavailable`` (which
+        discord.py reads as a join, ``on_guild_join``; ``unavailable: false`` is a guild coming back)."""
+        data = self._guild_create_payload(guild)
+        data.pop("unavailable", None)
+        return data
 
     def get_message(self, message_id: int | str) -> JsonDict | None:
         return self._messages.get(int(message_id))
@@ -1072,7 +1089,7 @@ class FakeDiscord:
             return bad
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
-            now = dt.datetime.now(dt.UTC)
+            now = self.clock()
             for existing in self.channel_messages(cid):
                 if (
                     existing.get("nonce") == nonce
@@ -1276,7 +1293,7 @@ class FakeDiscord:
             problems.append("scheduled_start_time is required")
         elif start.tzinfo is None:
             problems.append(f"scheduled_start_time {start_raw!r} has no timezone")
-        elif "scheduled_start_time" in body and start <= dt.datetime.now(dt.UTC):
+        elif "scheduled_start_time" in body and start <= self.clock():
             problems.append(f"scheduled_start_time {start_raw!r} is in the past")
         if entity_type == 3:
             location = (merged.get("entity_metadata") or {}).get("location")
@@ -1311,7 +1328,7 @@ class FakeDiscord:
         """A scheduled event someone else made (a member), in 30 days: it takes one of the guild's
         `limits.MAX_GUILD_SCHEDULED_EVENTS` slots."""
         eid = self.ids.next()
-        start = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+        start = self.clock() + dt.timedelta(days=30)
         event: JsonDict = {
             "id": str(eid),
             "guild_id": str(guild.id),
@@ -2233,25 +2250,36 @@ class FakeDiscord:
         member: Member | User | int,
         message: JsonDict | InteractionResult | int | str,
         custom_id: str,
-        values: Sequence[str],
+        values: Sequence[Any],
         *,
         timeout: float | None = None,
         wait: bool = True,
     ) -> InteractionResult:
-        """Pick ``values`` in the string select ``custom_id`` (MESSAGE_COMPONENT, component_type 3)."""
+        """Pick ``values`` in the select ``custom_id`` (MESSAGE_COMPONENT): a string select (type 3) takes
+        option values; a role (6) or channel (8) select takes roles / channels (or their ids), sent as
+        ids with their ``resolved`` data like Discord; a channel select's ``channel_types`` is enforced."""
         current = self._target_message(message)
         component = self._find_component(current, custom_id)
-        if component.get("type") != 3:
-            raise ValueError(f"component {custom_id!r} is type {component.get('type')}, not a string select")
-        offered = [o["value"] for o in component.get("options") or []]
-        unknown = [v for v in values if v not in offered]
-        if unknown:
-            raise ValueError(f"select {custom_id!r} offers {offered}, not {unknown}")
+        ctype = component.get("type")
+        if ctype not in (3, 6, 8):
+            raise ValueError(f"component {custom_id!r} is type {ctype}, not a string, role or channel select")
         low, high = component.get("min_values", 1), component.get("max_values", 1)
         if not low <= len(values) <= high:
             raise ValueError(f"select {custom_id!r} takes {low}..{high} values, got {len(values)}")
         g, actor, channel = self._component_context(guild, member, current)
-        data = {"custom_id": custom_id, "component_type": 3, "values": list(values)}
+        data: JsonDict = {"custom_id": custom_id, "component_type": ctype}
+        if ctype == 3:
+            offered = [o["value"] for o in component.get("options") or []]
+            unknown = [v for v in values if v not in offered]
+            if unknown:
+                raise ValueError(f"select {custom_id!r} offers {offered}, not {unknown}")
+            data["values"] = list(values)
+        else:
+            resolved: JsonDict = {}
+            option = {"type": 8 if ctype == 6 else 7, "name": custom_id,
+                      "channel_types": component.get("channel_types")}
+            data["values"] = [self._option_value(g, option, value, resolved) for value in values]
+            data["resolved"] = resolved
         res = await self._send_interaction(
             3, data, g, actor, channel, message=json.loads(json.dumps(current))
         )
