@@ -27,6 +27,7 @@ from bot.limits import CreationLimits
 from bot.places import Places
 from bot.scheduler import ErrorClass, Job, PermanentJobError, Scheduler
 from bot.settings import SettingsService
+from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class AttacheBot(commands.Bot):
         self.limits = CreationLimits(self.db, self.settings, clock=self.clock)
         for spec in LIMIT_SPECS:
             self.settings.register(spec)
+        # the live calendar feeds' HTTP endpoint (bot/web.py), only with `[web]` in the config
+        self.web: WebServer | None = WebServer(config.web) if config.web is not None else None
         self.extensions_to_load = list(extensions) if extensions is not None else None
         self.force_sync = False
         self.synced: bool | None = None  # None: not attempted; False: unchanged; True: synced
@@ -126,6 +129,8 @@ class AttacheBot(commands.Bot):
             await self.load_extension(ext)
             log.info("loaded extension %s", ext)
         await self.scheduler.start()
+        if self.web is not None:
+            await self.web.start()
         await self.ensure_maintenance()
         await self.sync_commands_if_needed(force=self.force_sync)
         # What is loaded by now (modules, commands, cogs, caches) lives as long as the process: move it
@@ -136,6 +141,11 @@ class AttacheBot(commands.Bot):
 
     async def close(self) -> None:
         try:
+            if self.web is not None:
+                try:
+                    await self.web.stop()
+                except Exception:
+                    log.exception("could not stop the web endpoint cleanly")
             await self.scheduler.stop()
         finally:
             try:

@@ -252,7 +252,7 @@ def expensive(rate: int, per: float) -> Any:
 SEARCH_LIMIT = (5, 10.0)  # /practice search
 EXPORT_LIMIT = (2, 60.0)  # /practice export, /mou export, /network export (CSV then JSON is fine)
 FINDTIME_LIMIT = (3, 30.0)  # /roundtable findtime
-ICS_LIMIT = (3, 30.0)  # /roundtable ics, /mou ics
+ICS_LIMIT = (3, 30.0)  # /roundtable ics, /mou ics, /calendar subscribe and reset
 
 
 # -- creation limits (the rules and SQL are bot.limits.CreationLimits) --------------------------

@@ -34,6 +34,15 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """`[web]`: the HTTP endpoint of the live calendar feeds (off unless configured)."""
+
+    host: str
+    port: int  # 0: any free port (tests)
+    public_url: str  # how members' calendar apps reach it, e.g. "https://attache.example.org"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database_path: Path
     sync_commands: str = "global"
@@ -43,6 +52,7 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     config_path: Path | None = None
+    web: WebConfig | None = None
 
     @property
     def sync_guild_id(self) -> int | None:
@@ -65,9 +75,11 @@ _TOP_KEYS = {
     "token",
     "scheduler",
     "retention",
+    "web",
 }
 _SCHED_KEYS = {"batch_size", "per_target_batch", "max_attempts", "concurrency"}
 _RETENTION_KEYS = {"jobs_days", "audit_days", "departed_guild_days"}
+_WEB_KEYS = {"listen", "public_url"}
 
 
 def _check_int(section: str, key: str, value: Any, lo: int, hi: int) -> int:
@@ -146,6 +158,7 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
         ),
     )
     retention = _parse_retention(raw.get("retention", {}))
+    web = _parse_web(raw["web"]) if "web" in raw else None
     return Config(
         database_path=db_path,
         sync_commands=sync,
@@ -155,6 +168,7 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path, config_path: Path | Non
         scheduler=sched,
         retention=retention,
         config_path=config_path,
+        web=web,
     )
 
 
@@ -174,6 +188,30 @@ def token_file_warning(config: Config) -> str | None:
         f"(mode {mode & 0o777:03o}). Run `chmod 600 {config.config_path}`, or remove `token` from it "
         "and set DISCORD_TOKEN instead."
     )
+
+
+def _parse_web(raw: Any) -> WebConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("web: must be a table ([web]).")
+    unknown = sorted(set(raw) - _WEB_KEYS)
+    if unknown:
+        raise ConfigError(f"web.{unknown[0]}: unknown key. Allowed: {', '.join(sorted(_WEB_KEYS))}.")
+    listen = raw.get("listen")
+    host, _, port_text = listen.rpartition(":") if isinstance(listen, str) else ("", "", "")
+    host = host.strip("[]")
+    if not host or not port_text.isascii() or not port_text.isdigit() or int(port_text) > 65_535:
+        raise ConfigError(
+            f"web.listen: must be \"host:port\", such as \"127.0.0.1:8080\" (behind a reverse proxy); "
+            f"got {listen!r}."
+        )
+    public = raw.get("public_url")
+    if (not isinstance(public, str) or not public.startswith(("https://", "http://")) or len(public) > 200
+            or any(c.isspace() for c in public) or "?" in public or "#" in public):
+        raise ConfigError(
+            "web.public_url: must be the address members' calendar apps reach the feeds at, such as "
+            f"\"https://attache.example.org\" (no query or fragment); got {public!r}."
+        )
+    return WebConfig(host=host, port=int(port_text), public_url=public.rstrip("/"))
 
 
 def _parse_retention(raw: Any) -> RetentionConfig:

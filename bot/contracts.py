@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
+
+from icalendar import Event
 
 from bot.places import PlaceProvider, Places
 
@@ -70,6 +72,25 @@ class MemberProfiles(Protocol):
         ...
 
 
+class RoundtableCalendar(Protocol):
+    """Offered by roundtables: a member's part of their live calendar feed."""
+
+    async def feed_events(self, guild_id: int, user_id: int, *, everything: bool, stamp: datetime
+                          ) -> list[Event]:
+        """The VEVENTs (series with their moved meetings) of the roundtables the member hosts or answered
+        Going to, or of every roundtable of the server when `everything`; the meeting link only where
+        the member may see it. Cancelled ones stay a while, marked CANCELLED, so calendars drop them."""
+        ...
+
+
+class AgreementCalendar(Protocol):
+    """Offered by the MOU tracker: agreement deadlines for a member's live calendar feed."""
+
+    async def deadline_events(self, guild_id: int, owner_id: int | None, *, stamp: datetime) -> list[Event]:
+        """All-day VEVENTs of the deadlines of the agreements this member owns (every agreement: None)."""
+        ...
+
+
 @dataclass
 class Features:
     """The registry of cross-feature capabilities. `places` always exists (it works without the directory)."""
@@ -79,6 +100,8 @@ class Features:
     profiles: MemberProfiles | None = None
     agreements: CityAgreements | None = None
     practices: CityPractices | None = None
+    roundtable_calendar: RoundtableCalendar | None = None
+    agreement_calendar: AgreementCalendar | None = None
 
     def provide_places(self, provider: PlaceProvider | None) -> None:
         self.places.provider = provider

@@ -171,10 +171,12 @@ async def start_world(
     scheduler_clock: Callable[[], datetime] | None = None,
     extensions: list[str] | None = None,
     configure_settings: bool = True,
+    config_overrides: dict[str, Any] | None = None,
 ) -> AsyncIterator[World]:
-    """Like the `started_bot` fixture, with options (an injected clock, a subset of extensions)."""
+    """Like the `started_bot` fixture, with options (an injected clock, a subset of extensions, config keys
+    such as `web`)."""
     parts = populate(fake_discord)
-    cfg = make_config(tmp_path)
+    cfg = make_config(tmp_path, **(config_overrides or {}))
     kwargs: dict[str, Any] = {}
     if scheduler_clock is not None:
         kwargs["scheduler_clock"] = scheduler_clock

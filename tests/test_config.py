@@ -57,6 +57,13 @@ def test_config_is_immutable(tmp_path: Path) -> None:
         ("[scheduler]\nbatch_size = 0", "scheduler.batch_size"),
         ("[scheduler]\nspeed = 3", "scheduler.speed"),
         ("[scheduler]\nmax_attempts = true", "scheduler.max_attempts"),
+        ("[web]\nlisten = '8080'\npublic_url = 'https://a.example'", "web.listen"),
+        ("[web]\nlisten = '127.0.0.1:99999'\npublic_url = 'https://a.example'", "web.listen"),
+        ("[web]\nlisten = '127.0.0.1:8080'", "web.public_url"),
+        ("[web]\nlisten = '127.0.0.1:8080'\npublic_url = 'webcal://a.example'", "web.public_url"),
+        ("[web]\nlisten = '127.0.0.1:8080'\npublic_url = 'https://a.example/?x=1'", "web.public_url"),
+        ("[web]\nport = 8080", "web.port"),
+        ("web = 1", "web"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, key: str) -> None:
@@ -89,3 +96,17 @@ def test_example_config_is_valid(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "config.example.toml"
     cfg = load_config(example)
     assert cfg.sync_commands == "global"
+
+
+def test_web_section_turns_feeds_on(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")).web is None
+    cfg = load_config(write(tmp_path, """
+[web]
+listen = "127.0.0.1:8080"
+public_url = "https://attache.example.org/feeds/"
+"""))
+    assert cfg.web is not None
+    assert (cfg.web.host, cfg.web.port, cfg.web.public_url) == ("127.0.0.1", 8080,
+                                                               "https://attache.example.org/feeds")
+    ipv6 = load_config(write(tmp_path, "[web]\nlisten = '[::1]:8080'\npublic_url = 'https://a.example'")).web
+    assert ipv6 is not None and ipv6.host == "::1"

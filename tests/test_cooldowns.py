@@ -60,6 +60,8 @@ async def prepare(w: World, command: str) -> dict[str, Any]:
         "practice export": {"format": "csv"},
         "mou export": {"format": "csv"},
         "mou ics": {},
+        "calendar subscribe": {},
+        "calendar reset": {},
         "network export": {"what": "networks"},
         "roundtable findtime": {"cities": "Europe/Paris; America/New_York", "within_days": 3},
     }[command]
@@ -73,6 +75,8 @@ CASES = [
     ("roundtable findtime", FINDTIME_LIMIT, "member"),
     ("roundtable ics", ICS_LIMIT, "member"),
     ("mou ics", ICS_LIMIT, "member"),
+    ("calendar subscribe", ICS_LIMIT, "member"),
+    ("calendar reset", ICS_LIMIT, "member"),
 ]
 
 

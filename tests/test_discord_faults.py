@@ -43,7 +43,8 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for row in message.get("components") or []:
         for c in row.get("components") or []:
-            out[c["custom_id"].rsplit(":", 1)[-1]] = c["custom_id"]
+            if c.get("custom_id"):  # link buttons (add to calendar) have a url instead
+                out[c["custom_id"].rsplit(":", 1)[-1]] = c["custom_id"]
     return out
 
 

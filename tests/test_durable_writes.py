@@ -232,6 +232,8 @@ ACK_RUNS: dict[str, Run] = {
     "settings creation-limit": Run("admin", _o(kind="roundtable", per_hour=50)),
     "settings event-slots": Run("admin", _o(count=20)),
     "settings moderator-role": Run("admin", _o(role="$other_role")),
+    "calendar subscribe": Run("carol", _o(all_roundtables=True, deadlines="all")),
+    "calendar reset": Run("carol", _o()),
     "privacy forget-me": Run("dave", _o()),  # last: it deletes the member's data
 }
 
@@ -350,7 +352,8 @@ async def test_every_writing_command_acknowledges_before_it_writes(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
     clock = MovableClock()
-    async with start_world(fake_discord, tmp_path, scheduler_clock=clock) as w:
+    web = {"listen": "127.0.0.1:0", "public_url": "https://attache.example"}  # /calendar writes only with it
+    async with start_world(fake_discord, tmp_path, scheduler_clock=clock, config_overrides={"web": web}) as w:
         await _acknowledged_first(w, clock)
 
 

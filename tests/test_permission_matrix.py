@@ -79,6 +79,8 @@ MATRIX: dict[str, Case] = {
     "profile show": Case(READ),
     "profile clear": Case(ANYONE),
     "privacy forget-me": Case(ANYONE),
+    "calendar subscribe": Case(ANYONE),  # the member's own feed
+    "calendar reset": Case(ANYONE),
     "profile verify": Case(MOD, _o(member="$bob")),
     "city show": Case(READ),
     "city add": Case(MOD, _o(name="Permtown Heights", country="US", timezone="America/Denver")),

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import pytest_asyncio
@@ -49,8 +50,19 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
     out = {}
     for row in message.get("components") or []:
         for c in row.get("components") or []:
-            out[c["custom_id"].rsplit(":", 1)[-1]] = c["custom_id"]
+            if c.get("custom_id"):  # link buttons (add to calendar) have a url instead
+                out[c["custom_id"].rsplit(":", 1)[-1]] = c["custom_id"]
     return out
+
+
+def links(message: dict[str, Any]) -> dict[str, str]:
+    """The link buttons of a message: label -> url."""
+    return {c["label"]: c["url"] for row in message.get("components") or []
+            for c in row.get("components") or [] if c.get("url")}
+
+
+def link_query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 def field(message: dict[str, Any], name: str) -> str:
@@ -98,6 +110,15 @@ async def test_schedule_rsvp_remind_cancel(rt_world: World) -> None:
     assert "@\u200beveryone" in field(msg, "Agenda")
     assert set(buttons(msg)) == {"going", "maybe", "no"}
     assert all(len(cid) <= 100 for cid in buttons(msg).values())
+    # add-to-calendar links on the public announcement: times in UTC, the place, never the private link
+    cal = links(msg)
+    assert set(cal) == {"Google Calendar", "Outlook"} and all(len(u) <= 512 for u in cal.values())
+    g, o = link_query(cal["Google Calendar"]), link_query(cal["Outlook"])
+    end = start_local.astimezone(UTC) + timedelta(hours=1)
+    assert g["text"] == "Heat action plans" and g["location"] == "Seoul City Hall"
+    assert g["dates"] == (f"{start_local.astimezone(UTC):%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}")
+    assert o["startdt"] == f"{start_local.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}" and o["subject"] == g["text"]
+    assert "Share @everyone plans" in g["details"] and "Share @everyone plans" in o["body"]
 
     choices = await fake.autocomplete(w.guild, w.carol, "roundtable show", focused="id", value="heat")
     assert choices and choices[0]["value"] == rt_id and len(choices) <= 25
@@ -117,6 +138,12 @@ async def test_schedule_rsvp_remind_cancel(rt_world: World) -> None:
         assert res.ephemeral
     assert "https://meet.example/heat" in res_a.text and "https://meet.example/heat" in res_b.text
     assert "meet.example" not in res_c.text
+    # the Going reply (seen only by the member) carries the link in its calendar buttons too
+    going_links = {c["label"]: c["url"] for row in res_a.components for c in row["components"]}
+    assert set(going_links) == {"Google Calendar", "Outlook"}
+    assert "https://meet.example/heat" in link_query(going_links["Google Calendar"])["details"]
+    assert "https://meet.example/heat" in link_query(going_links["Outlook"])["body"]
+    assert not res_c.components  # a "maybe" gets no calendar buttons
     await cog.wait_idle()
     current = fake.get_message(msg["id"])
     assert current is not None
@@ -140,6 +167,7 @@ async def test_schedule_rsvp_remind_cancel(rt_world: World) -> None:
     reminder = await fake.wait_for_message(w.announcements, lambda m: "⏰" in m["content"], after=mark)
     assert f"<@{w.alice.id}>" in reminder["content"] and f"<@{w.bob.id}>" in reminder["content"]
     assert f"<@{w.carol.id}>" not in reminder["content"]
+    assert set(links(reminder)) == {"Google Calendar", "Outlook"} and "meet.example" not in str(reminder)
     sent = [
         r
         for r in fake.requests
@@ -153,6 +181,7 @@ async def test_schedule_rsvp_remind_cancel(rt_world: World) -> None:
     assert allowed["parse"] == [] and sent[0].json.get("nonce")
     dm = await fake.wait_for_dm(w.bob, lambda m: "Reminder" in m["content"])
     assert "https://meet.example/heat" in dm["content"]  # going members get the link in their reminder
+    assert "https://meet.example/heat" in link_query(links(dm)["Outlook"])["body"]
     assert fake.dms(w.alice) == []  # alice did not opt in
     for _ in range(100):  # the scheduler records results in batches just after the send
         if await bot.scheduler.job_status(w.guild.id, f"rt:{rt_id}:occ:{occ_s}:r1440") == "done":

@@ -28,7 +28,7 @@ from bot.settings import setup_hint
 from bot.ui import upload
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
-from cogs.mous.ics import build_ics
+from cogs.mous.ics import DeadlineFeed, build_ics
 from cogs.mous.service import KIND_LABELS, OWNER_NOTICE_KIND, SETTING_SPECS, Actor, MouService
 from cogs.mous.views import AddModal, LeaveOwnerButton, owner_notice_view
 
@@ -65,11 +65,13 @@ class Mous(
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
         self.svc = MouService(bot.db, bot.scheduler, bot.settings, places=bot.features.places)
+        self.feed = DeadlineFeed(self.svc)
         self._startup: asyncio.Task[None] | None = None
         super().__init__()
 
     async def cog_load(self) -> None:
         self.bot.features.agreements = self.svc  # the city card lists this server's agreements
+        self.bot.features.agreement_calendar = self.feed  # deadlines in members' live calendar feeds
         self.bot.guild_return_hooks.append(self.svc.replan_guild)
         for spec in SETTING_SPECS:
             self.bot.settings.register(spec)
@@ -118,6 +120,8 @@ class Mous(
             self.bot.status_providers.remove(self._status_lines)
         if self.bot.features.agreements is self.svc:
             self.bot.features.agreements = None
+        if self.bot.features.agreement_calendar is self.feed:
+            self.bot.features.agreement_calendar = None
         if self.svc.replan_guild in self.bot.guild_return_hooks:
             self.bot.guild_return_hooks.remove(self.svc.replan_guild)
 

@@ -30,6 +30,7 @@ def preview_text(p: Preview) -> str:
         f"preference{'' if p.reminder_prefs else ' (none set)'}",
         f"• your agreement ownerships ({p.ownerships}), and your “useful” and “adopted” marks",
         f"• your practice submissions that were not published ({p.submissions})",
+        "• your calendar feed address, if you have one (it stops working)",
         "• the values you entered, as recorded in the audit log (the log keeps that a change was made)",
         "",
         f"What you shared with the library ({p.practices_kept} practice(s)) stays, shown as shared by "

@@ -48,7 +48,7 @@ from bot.transformers import Moment, When, ZoneOption
 from bot.ui import upload
 from cogs.roundtables import embeds as E
 from cogs.roundtables.findtime import find_slots
-from cogs.roundtables.ics import build_ics
+from cogs.roundtables.ics import RoundtableFeed, build_ics
 from cogs.roundtables.service import (
     ADVANCE_KIND,
     DEFAULT_OFFSETS,
@@ -65,7 +65,7 @@ from cogs.roundtables.service import (
     render_offsets,
     validate_offsets,
 )
-from cogs.roundtables.views import RsvpButton, rsvp_view
+from cogs.roundtables.views import RsvpButton, calendar_view, rsvp_view
 
 if TYPE_CHECKING:
     from bot.app import AttacheBot
@@ -136,6 +136,7 @@ class Roundtables(
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
         self.svc = RoundtableService(bot.db, bot.scheduler, settings=bot.settings, clock=bot.clock)
+        self.feed = RoundtableFeed(self.svc)
         self._dirty: set[int] = set()
         self._refreshers: dict[int, asyncio.Task[None]] = {}
         self._bg: set[asyncio.Task[Any]] = set()
@@ -154,6 +155,7 @@ class Roundtables(
         self.bot.scheduler.register(NOTIFY_KIND, self.on_notify)
         self.bot.add_dynamic_items(RsvpButton)
         self.bot.status_providers.append(self.status_lines)
+        self.bot.features.roundtable_calendar = self.feed  # members' live calendar feeds
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(REMINDER_KIND)
@@ -162,6 +164,8 @@ class Roundtables(
         self.bot.remove_dynamic_items(RsvpButton)
         if self.status_lines in self.bot.status_providers:
             self.bot.status_providers.remove(self.status_lines)
+        if self.bot.features.roundtable_calendar is self.feed:
+            self.bot.features.roundtable_calendar = None
         for t in list(self._refreshers.values()) + list(self._bg):
             t.cancel()
 
@@ -208,7 +212,7 @@ class Roundtables(
         occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
         counts = await self.svc.counts(rt.guild_id, rt.id, occ.key) if occ else Counts()
         embed = E.announcement_embed(rt, occ, counts, await self._local_line(rt, occ))
-        return embed, rsvp_view(rt.id, occ.key_s if occ else None)
+        return embed, rsvp_view(rt.id, occ.key_s if occ else None, calendar=(rt, occ) if occ else None)
 
     async def post_announcement(self, rt: Roundtable, channel_id: int) -> discord.Message:
         embed, view = await self._announcement(rt)
@@ -371,13 +375,15 @@ class Roundtables(
         if dm_text:
             await self._dm_opted(rt, user_ids, dm_text, nonce)
 
-    async def _dm_opted(self, rt: Roundtable, user_ids: Sequence[int], text: str, nonce: str | None) -> int:
+    async def _dm_opted(self, rt: Roundtable, user_ids: Sequence[int], text: str, nonce: str | None,
+                        view: discord.ui.View | None = None) -> int:
         opted = await self.svc.dm_opted_in(rt.guild_id, user_ids)
         sent = 0
         for uid in user_ids:
             if uid not in opted or not await self.bot.features.places.dm_ok(rt.guild_id, uid):
                 continue
-            if await self.bot.dm(uid, text, nonce=None if nonce is None else _sub_nonce(nonce, f"dm{uid}")):
+            if await self.bot.dm(uid, text, nonce=None if nonce is None else _sub_nonce(nonce, f"dm{uid}"),
+                                 view=view):
                 sent += 1
         return sent
 
@@ -389,7 +395,9 @@ class Roundtables(
                     f"{discord_ts(occ_start, 'F')}.")
             if rt.link:
                 text += f"\nMeeting link: {clip(rt.link, 500)}"
-            if await self.bot.dm(uid, text, nonce=job.nonce_for(f"promoted:dm:{uid}")):
+            occ = Occurrence(occ_start, occ_start, occ_start + rt.duration)
+            if await self.bot.dm(uid, text, nonce=job.nonce_for(f"promoted:dm:{uid}"),
+                                 view=calendar_view(rt, occ, with_link=True)):
                 continue
             channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
             if channel_id:
@@ -444,12 +452,15 @@ class Roundtables(
                         roles=False,
                         replied_user=False,
                     ),
+                    # the channel is public: its buttons carry the link only when the link is public
+                    view=calendar_view(rt, occ, with_link=False) if i == 0 else None,
                 )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise PermanentJobError(f"cannot post in channel {channel_id}: {exc}") from exc
         if going:
             await self._dm_opted(
-                rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce
+                rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce,
+                view=calendar_view(rt, occ, with_link=True),
             )
 
     async def on_notify(self, job: Job) -> None:
@@ -515,8 +526,10 @@ class Roundtables(
         if res.changed:
             self.request_refresh(interaction.guild_id, rt_id)
         self._notify_now(interaction.guild_id, res.notice_key)
+        going = res.status == "going"
+        view = calendar_view(res.roundtable, res.occurrence, with_link=True) if going else None
         await reply(interaction, E.rsvp_reply(res.roundtable, res.occurrence, res.status,
-                                              res.waitlist_position, res.changed))
+                                              res.waitlist_position, res.changed), view=view)
 
     # ------------------------------------------------------------------ autocomplete
     async def rt_autocomplete(

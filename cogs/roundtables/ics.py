@@ -1,18 +1,21 @@
 """iCalendar (RFC 5545) export of a roundtable, built with the `icalendar` library.
 
 One VEVENT per roundtable with a stable UID; DTSTART/DTEND carry TZID = the planned zone
-(with its VTIMEZONE), the series' RRULE (UNTIL in UTC), skipped occurrences as EXDATE, and
-each moved occurrence as an extra VEVENT with the same UID and a RECURRENCE-ID.
+(its VTIMEZONE in yearly-rule form, written by `bot.ical`), the series' RRULE (UNTIL in UTC), skipped
+occurrences as EXDATE, and each moved occurrence as an extra VEVENT with the same UID and a RECURRENCE-ID.
+`events_for` gives the components (the live feed combines several roundtables in one calendar).
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
-from icalendar import Calendar, Event, vRecur
+from icalendar import Event, vRecur
 
+from bot.ical import write_calendar
 from bot.timeparse import from_unix, get_zone
-from cogs.roundtables.service import Roundtable
+from cogs.roundtables.service import Roundtable, RoundtableService
 
 PRODID = "-//Attache//Roundtables//EN"
 
@@ -41,14 +44,19 @@ def build_ics(
     include_link: bool,
     now: datetime,
 ) -> bytes:
-    zone = get_zone(rt.tz)
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", rt.title)
+    events = events_for(rt, overrides, include_link=include_link, stamp=now)
+    return write_calendar(events, prodid=PRODID, name=rt.title, now=now)
 
+
+def events_for(
+    rt: Roundtable,
+    overrides: dict[int, tuple[str, int | None]],
+    *,
+    include_link: bool,
+    stamp: datetime,
+) -> list[Event]:
+    """The VEVENTs of one roundtable: the series (or the single meeting), then each moved occurrence."""
+    zone = get_zone(rt.tz)
     uid = uid_for(rt)
     start = rt.start.astimezone(zone)
     location = rt.place or (rt.link if rt.link and (include_link or rt.link_public) else None)
@@ -56,7 +64,7 @@ def build_ics(
     def base_event(dtstart: datetime) -> Event:
         ev = Event()
         ev.add("uid", uid)
-        ev.add("dtstamp", now)
+        ev.add("dtstamp", stamp)
         ev.add("summary", rt.title)
         ev.add("dtstart", dtstart)
         ev.add("dtend", dtstart + rt.duration)
@@ -82,8 +90,21 @@ def build_ics(
             ev.add("recurrence-id", from_unix(key_s).astimezone(zone))
             ev.add("sequence", 1)
             moved.append(ev)
-    cal.add_component(main)
-    for ev in moved:
-        cal.add_component(ev)
-    cal.add_missing_timezones()
-    return cal.to_ical()
+    return [main, *moved]
+
+
+class RoundtableFeed:
+    """The roundtables' side of a member's live calendar feed (`bot.contracts.RoundtableCalendar`)."""
+
+    def __init__(self, svc: RoundtableService) -> None:
+        self.svc = svc
+
+    async def feed_events(self, guild_id: int, user_id: int, *, everything: bool, stamp: datetime
+                          ) -> list[Event]:
+        rows = [(rt, mine, await self.svc.overrides(rt))
+                for rt, mine in await self.svc.feed_roundtables(guild_id, user_id, everything=everything)]
+
+        def build() -> list[Event]:  # hundreds of components: CPU work, off the event loop
+            return [ev for rt, mine, ov in rows for ev in events_for(rt, ov, include_link=mine, stamp=stamp)]
+
+        return await asyncio.to_thread(build)

@@ -59,6 +59,8 @@ ADVANCE_KIND = "roundtable.advance"
 # the change's transaction, so a crash right after the commit still delivers it, once (its nonces).
 # The cog runs it at once (`Scheduler.run_now`); the grace only delays the dispatcher's own attempt.
 NOTIFY_KIND = "roundtable.notify"
+FEED_LIMIT = 500  # roundtables in one member's live calendar feed
+FEED_KEEP_DAYS = 30  # a cancelled or finished roundtable stays in feeds this long after its last change
 NOTIFY_GRACE = timedelta(seconds=15)
 LATE_LIMIT = timedelta(hours=1)
 PLAN_AHEAD_TEXT = "at most 10 years ahead"
@@ -649,6 +651,24 @@ class RoundtableService:
             (guild_id, guild_id, user_id, guild_id, user_id, limit, offset),
         )
         return [_row(r) for r in rows]
+
+    async def feed_roundtables(
+        self, guild_id: int, user_id: int, *, everything: bool, limit: int = FEED_LIMIT
+    ) -> list[tuple[Roundtable, bool]]:
+        """A member's live calendar feed: (roundtable, may see its link) for those they host or answered
+        Going to (any meeting: the whole series is theirs), or every roundtable of the server when
+        `everything`. Cancelled or finished ones stay FEED_KEEP_DAYS after their last change, so calendars
+        that already hold them learn of it. Newest first when there are more than `limit`."""
+        since_ms = to_unix(self.now() - timedelta(days=FEED_KEEP_DAYS)) * 1000
+        mine = ("r.host_id = :u OR EXISTS (SELECT 1 FROM roundtable_rsvps v WHERE v.guild_id = :g "
+                "AND v.roundtable_id = r.id AND v.user_id = :u AND v.status = 'going')")
+        rows = await self.db.fetchall(
+            f"SELECT r.*, ({mine}) AS mine FROM roundtables r WHERE r.guild_id = :g "
+            f"AND (r.status = 'scheduled' OR r.updated_ms >= :since) AND (:all OR {mine}) "
+            "ORDER BY r.id DESC LIMIT :limit",
+            {"g": guild_id, "u": user_id, "since": since_ms, "all": int(everything), "limit": limit},
+        )
+        return [(_row(r), bool(r["mine"])) for r in reversed(rows)]
 
     async def search(self, guild_id: int, query: str, *, limit: int = 25) -> list[Roundtable]:
         """Autocomplete: by id or title substring, upcoming first."""
