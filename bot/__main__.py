@@ -1,4 +1,5 @@
-"""Command line: `attache run | db migrate | db backup PATH | db check | ...` (also `python -m bot`)."""
+"""Command line: `attache run | sandbox | db migrate | db backup PATH | db check | ...`
+(also `python -m bot`)."""
 
 from __future__ import annotations
 
@@ -345,6 +346,9 @@ def build_parser(feature_modules: Sequence[Any] = ()) -> argparse.ArgumentParser
     p_purge.add_argument("guild_id", metavar="ID", help="the server (guild) id")
     p_purge.set_defaults(handler=cmd_db_purge_guild)
 
+    from bot.sandbox.runner import register as register_sandbox
+
+    register_sandbox(sub)
     for mod in feature_modules:
         mod.register_cli(sub, db_sub)
     return parser

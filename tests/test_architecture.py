@@ -43,8 +43,9 @@ PURE_KERNEL = [
     "bot/workweek.py",
 ]
 
-# `import cogs` finds the feature packages (extensions in bot/app.py, their CLIs in bot/__main__.py).
-DISCOVERY = {("bot/app.py", "cogs"), ("bot/__main__.py", "cogs")}
+# `import cogs` finds the feature packages (extensions in bot/app.py, their CLIs in bot/__main__.py, their
+# sandbox sample data in bot/sandbox/seed.py).
+DISCOVERY = {("bot/app.py", "cogs"), ("bot/__main__.py", "cogs"), ("bot/sandbox/seed.py", "cogs")}
 
 # Violations in the code today, as "file: what" (no line numbers, so edits elsewhere don't matter).
 # Removed by the kernel work: once they are gone this test fails until the entry is deleted here.

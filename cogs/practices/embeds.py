@@ -153,7 +153,8 @@ def describe_decision(p: Practice) -> str:
 def decided_card(p: Practice) -> discord.Embed:
     """The review card after a decision: who decided what, when, and why."""
     e = practice_embed(p, heading=STATUS_LABELS[p.status].capitalize())
-    text = f"**{describe_decision(p).capitalize()}**"
+    phrase = describe_decision(p)  # not .capitalize(): it would lower-case <t:…:R> into an invalid <t:…:r>
+    text = f"**{phrase[:1].upper()}{phrase[1:]}**"
     if p.reason:
         text += f"\nReason: {md(p.reason, 1000)}"
     e.description = clip(text + "\n\n" + (e.description or ""), 1800)

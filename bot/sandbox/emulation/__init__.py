@@ -51,6 +51,9 @@ Behaviours worth knowing:
 * ``fake.on_message = hook`` calls ``hook(message)`` for each new channel or DM message (benchmarks).
 * ``wait_for_message`` returns the first matching message already there or yet to come; pass
   ``after=fake.mark()`` to only look at new ones.
+* ``fake.change_listeners`` are called after every change the fake records (the sandbox page refreshes
+  from them). An interaction token works for followups and edits for ``fake.token_lifetime`` (15 min, as
+  on Discord); later ones answer 401/50027 and are recorded as violations.
 """
 
 from .harness import run_bot

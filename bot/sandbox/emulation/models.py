@@ -395,9 +395,12 @@ class Guild:
 
     # -- changes --------------------------------------------------------------
 
-    def add_text_channel(self, name: str, *, topic: str | None = None) -> Channel:
+    def add_text_channel(
+        self, name: str, *, topic: str | None = None, channel_id: int | None = None
+    ) -> Channel:
+        """A text channel; ``channel_id`` fixes its id (the sandbox keeps ids stable across restarts)."""
         channel = Channel(
-            id=self._world.ids.next(),
+            id=channel_id or self._world.ids.next(),
             name=name,
             type=0,
             guild_id=self.id,
@@ -417,13 +420,14 @@ class Guild:
         self._world.emit("GUILD_UPDATE", payload)
 
     def add_role(
-        self, name: str, *, permissions: int = 0, position: int | None = None, managed: bool = False
+        self, name: str, *, permissions: int = 0, position: int | None = None, managed: bool = False,
+        role_id: int | None = None,
     ) -> Role:
         if position is None:
             position = self._next_position
             self._next_position += 1
         role = Role(
-            id=self._world.ids.next(),
+            id=role_id or self._world.ids.next(),
             guild_id=self.id,
             name=name,
             permissions=permissions,

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 API_PREFIX_RE = re.compile(r"^/api(?:/v\d+)?(?=/)")
 NONCE_WINDOW_S = 5 * 60  # Discord dedupes enforce_nonce messages for "a few minutes"
 ACK_DEADLINE_S = 3.0  # an interaction must be acknowledged within 3 s
+TOKEN_LIFETIME_S = 15 * 60.0  # its token then works for followups and edits for 15 minutes
 
 JsonDict = dict[str, Any]
 
@@ -192,6 +193,9 @@ class FakeDiscord:
         # Called with each new channel or DM message (not ephemeral responses) as it is stored: a benchmark
         # can time deliveries without polling thousands of channels.
         self.on_message: Callable[[JsonDict], None] | None = None
+        # Called (no arguments) after every change the fake records: the sandbox page listens here.
+        self.change_listeners: list[Callable[[], None]] = []
+        self.token_lifetime = TOKEN_LIFETIME_S
         self.identify_payloads: list[JsonDict] = []
         self.presence_updates: list[JsonDict] = []
         self.identify_count = 0
@@ -483,6 +487,11 @@ class FakeDiscord:
 
     def _notify(self) -> None:
         self._changed.notify()
+        for listener in list(self.change_listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("fake discord: a change listener failed")
 
     async def wait_for_message(
         self,
@@ -1565,6 +1574,11 @@ class FakeDiscord:
             return _error(
                 404, 10015, "Unknown Webhook"
             )  # no followups before the interaction is acknowledged
+        age = asyncio.get_running_loop().time() - res.created_at
+        if age > self.token_lifetime:  # like Discord: the token is dead after 15 minutes
+            self.violations.append(f"interaction {res.id}: token used {age:.0f}s after the interaction "
+                                   f"(Discord allows {self.token_lifetime:.0f}s)")
+            return _error(401, 50027, "Invalid Webhook Token")
         return res
 
     def _webhook_message(self, req: _Req, res: InteractionResult) -> JsonDict | web.Response:
