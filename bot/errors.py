@@ -1,10 +1,11 @@
 """Domain errors shown to users. No discord import: services raise these.
 
 A message that names a member or a time carries them as data, not markup: the message is a
-`str.format` template and the named parts are `Mention`/`Moment` values, e.g.
+`str.format` template and the named parts are `Mention`/`Moment`/`Text` values, e.g.
 `Conflict("Practice #3 was approved by {who} {when}.", who=Mention(7), when=Moment(at))`.
 `message` reads them in plain words (logs, the command line); the interaction layer
-(`bot.interactions.error_text`) renders them as Discord mentions and timestamps."""
+(`bot.interactions.error_text`) renders them as Discord mentions and timestamps, `Text` as it is
+(`NotFound("There is no agreement #{id}.", id=Text("12"))`: the template is the catalog id)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,18 @@ class Moment:
         return self.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-Part = Mention | Moment
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A value named in a message as it is (a number, a name, a date): the template is translated and
+    the value filled in unchanged."""
+
+    value: str
+
+    def plain(self) -> str:
+        return self.value
+
+
+Part = Mention | Moment | Text
 
 
 class UserFacingError(Exception):
