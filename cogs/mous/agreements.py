@@ -424,7 +424,7 @@ class AgreementsMixin(MouParts):
     ) -> Agreement:
         summary = clean_text(summary, SUMMARY_MAX, "summary")
         link_list = parse_links(links)
-        focus = clean_text(focus_areas, FOCUS_MAX, "focus areas")
+        focus = clean_text(focus_areas, FOCUS_MAX, "focus_areas")
         owners = list(dict.fromkeys(owner_ids or [actor.id]))[:MAX_OWNERS]
         now = self.now()
         cfg = await self.config(guild_id)
@@ -606,7 +606,7 @@ class AgreementsMixin(MouParts):
         if summary is not None:
             put("summary", clean_text(summary, SUMMARY_MAX, "summary"), a.summary)
         if focus_areas is not None:
-            put("focus_areas", clean_text(focus_areas, FOCUS_MAX, "focus areas"), a.focus_areas)
+            put("focus_areas", clean_text(focus_areas, FOCUS_MAX, "focus_areas"), a.focus_areas)
         if links is not None:
             ls = parse_links(links)
             if ls != a.links:
@@ -779,7 +779,7 @@ class AgreementsMixin(MouParts):
                            on: str | None = None) -> Activity:
         a = await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
-        body = clean_text(text, LOG_MAX, "activity note", required=True)
+        body = clean_text(text, LOG_MAX, "activity_note", required=True)
         today = await self.today(guild_id)
         d = parse_day(on, today) if on else today
         if d > today + timedelta(days=1):
@@ -809,7 +809,7 @@ class AgreementsMixin(MouParts):
             raise InvalidInput(N_("Agreement #{id} is {status}; renew it before planning milestones."),
                                id=Text(str(agreement_id)), status=Text(a.status))
         desc = clean_text(
-            " ".join(description.split()), MILESTONE_MAX, "milestone description", required=True
+            " ".join(description.split()), MILESTONE_MAX, "milestone_description", required=True
         )
         d = parse_day(on, await self.today(guild_id))
         async with self.db.transaction():

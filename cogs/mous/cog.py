@@ -608,7 +608,7 @@ class Mous(
         lines.append(t(lang, "Server time zone: **{zone}** (`/settings timezone`)", zone=gs.timezone))
         ch = gs.announcements_channel_id
         lines.append(
-            t(lang, "Posts go to: {channel}", channel=f"<#{ch}>") if ch
+            t(lang, "Posts go to: {channel}", channel="<#" + str(ch) + ">") if ch
             else t(lang, "Posts go to: no announcements channel set ({hint})",
                    hint=render(lang, setup_hint("announcements_channel_id")))
         )
@@ -622,7 +622,7 @@ class Mous(
             raise SkipJob(ctx)
         cfg = await self.svc.config(job.guild_id)
         posted = False
-        channel_error: str | None = None
+        channel_error: Exception | None = None
         if cfg.channel_id is not None:
             mentions = discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
                                                users=[discord.Object(id=o) for o in ctx.owners])
@@ -634,12 +634,13 @@ class Mous(
                 )
                 posted = True
             except (discord.NotFound, discord.Forbidden) as exc:
-                channel_error = f"announcements channel {cfg.channel_id}: {exc}"
+                channel_error = exc
                 log.warning(
-                    "mou reminder %s (guild %s): cannot post in %s",
+                    "mou reminder %s (guild %s): cannot post in announcements channel %s: %s",
                     job.dedupe_key,
                     job.guild_id,
-                    channel_error,
+                    cfg.channel_id,
+                    exc,
                 )
         dm_sent = 0
         for uid in ctx.owners:
@@ -651,7 +652,7 @@ class Mous(
                 )  # one nonce per send
         if not posted and not dm_sent:
             if channel_error:
-                raise PermanentJobError(channel_error)
+                raise PermanentJobError(f"announcements channel {cfg.channel_id}: {channel_error}")
             raise SkipJob("no announcements channel set and no owner accepts DMs "
                           f"({setup_hint('announcements_channel_id')})")
 

@@ -58,6 +58,15 @@ def short_date(lang: str, d: date) -> str:
     return f"{d.day:02d} {month_name(lang, d.month, 'abbreviated')} {d.year}"
 
 
+def stamp(d: date, zone: str, style: str = "D") -> str:
+    """A Discord timestamp of a calendar day in the server's zone (each client shows it in its language)."""
+    return f"<t:{P.date_ts(d, zone)}:{style}>"
+
+
+def mention(user_id: int) -> str:
+    return f"<@{user_id}>"
+
+
 def day(d: date | None, zone: str, *, relative: bool = True) -> str:
     if d is None:
         return "—"
@@ -133,7 +142,7 @@ def detail_embed(d: AgreementDetail, lang: str = ENGLISH) -> discord.Embed:
         ms = []
         for m in d.milestones[:12]:
             mark = "✅" if m.done else ("⚠️" if m.due_on < d.today else "◻️")
-            extra = (" — " + t(lang, "done by {member}", member=f"<@{m.done_by}>")
+            extra = (" — " + t(lang, "done by {member}", member=mention(m.done_by))
                      if m.done and m.done_by else "")
             ms.append(f"{mark} `#{m.id}` <t:{P.date_ts(m.due_on, z)}:D> {md_line(m.description, 120)}{extra}")
         if len(d.milestones) > 12:
@@ -176,11 +185,11 @@ def list_pages(
     lines = []
     for r in rows:
         nxt = (
-            " · " + t(lang, "next {day} ({left})", day=f"<t:{P.date_ts(r.next_on, zone)}:D>",
+            " · " + t(lang, "next {day} ({left})", day=stamp(r.next_on, zone),
                       left=days_left(r.next_on, today, lang))
             if r.next_on else ""
         )
-        exp = (" · " + t(lang, "expires {day}", day=f"<t:{P.date_ts(r.expires_on, zone)}:D>")
+        exp = (" · " + t(lang, "expires {day}", day=stamp(r.expires_on, zone))
                if r.expires_on else "")
         lines.append(f"{STATUS_ICON.get(r.status, '')} `#{r.id}` **{md_line(r.title, 80)}** — "
                      f"{md_line(r.parties, 80)} · {t(lang, r.status)}{exp}{nxt}")
@@ -256,7 +265,7 @@ def digest_embeds(dg: Digest, zone: str, dormant_months: int, lang: str = ENGLIS
           months=format_number(lang, dormant_months), count=format_number(lang, n_dorm)),
         [
             f"`#{aid}` **{md_line(title, 80)}** — "
-            + (t(lang, "last activity {day}", day=f"<t:{P.date_ts(last, zone)}:D>") if last
+            + (t(lang, "last activity {day}", day=stamp(last, zone)) if last
                else t(lang, "last activity never logged"))
             for aid, title, last in dg.dormant
         ],
@@ -279,14 +288,14 @@ def reminder_text(ctx: ReminderContext, *, mention: bool = True, lang: str = ENG
         assert a.expires_on is not None
         body = nt(lang, "⏳ {head} expires {day} ({when}) — {n} day to go.",
                   "⏳ {head} expires {day} ({when}) — {n} days to go.", ctx.offset or 0, head=head,
-                  day=f"<t:{P.date_ts(a.expires_on, z)}:D>", when=f"<t:{P.date_ts(a.expires_on, z)}:R>")
+                  day=stamp(a.expires_on, z), when=stamp(a.expires_on, z, "R"))
         if a.notice_on is not None and a.notice_days:
-            body += " " + t(lang, "Renewal notice is due by {day}.", day=f"<t:{P.date_ts(a.notice_on, z)}:D>")
+            body += " " + t(lang, "Renewal notice is due by {day}.", day=stamp(a.notice_on, z))
         body += " " + t(lang, "Renew with `/mou renew {id}`.", id=a.id)
     elif ctx.what == "notice":
         assert a.expires_on is not None
         body = t(lang, "📮 Today is the renewal-notice deadline of {head}: it expires {day}.", head=head,
-                 day=f"<t:{P.date_ts(a.expires_on, z)}:D>")
+                 day=stamp(a.expires_on, z))
         body += " " + (t(lang, "It renews automatically unless notice is given.") if a.auto_renew
                        else t(lang, "Decide now: `/mou renew {id}` or `/mou terminate {id}`.", id=a.id))
     else:

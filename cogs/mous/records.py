@@ -42,11 +42,11 @@ UPCOMING_LIMIT = 300
 DIGEST_ROWS = 50
 
 KIND_LABELS = {
-    "mou": "MOU",
-    "sister-city": "Sister-city agreement",
-    "friendship-city": "Friendship-city agreement",
-    "cooperation-agreement": "Cooperation agreement",
-    "other": "Agreement",
+    "mou": N_("MOU"),
+    "sister-city": N_("Sister-city agreement"),
+    "friendship-city": N_("Friendship-city agreement"),
+    "cooperation-agreement": N_("Cooperation agreement"),
+    "other": N_("Agreement"),
 }
 
 LIVE_SQL = "('draft', 'negotiating', 'signed', 'active', 'expiring', 'renewed')"
@@ -312,18 +312,18 @@ _URL = re.compile(r"^https?://\S{3,}$", re.I)
 EMPTY_TEXT = {  # clean_text's refusals, one catalog id per field it checks
     "title": N_("The title can't be empty."),
     "reason": N_("The reason can't be empty."),
-    "activity note": N_("The activity note can't be empty."),
-    "milestone description": N_("The milestone description can't be empty."),
+    "activity_note": N_("The activity note can't be empty."),
+    "milestone_description": N_("The milestone description can't be empty."),
 }
 LONG_TEXT = {
     "title": N_("The title is {length} characters long; the limit is {limit}. Nothing was saved."),
     "reason": N_("The reason is {length} characters long; the limit is {limit}. Nothing was saved."),
     "summary": N_("The summary is {length} characters long; the limit is {limit}. Nothing was saved."),
-    "focus areas": N_("The focus areas are {length} characters long; the limit is {limit}. Nothing was "
+    "focus_areas": N_("The focus areas are {length} characters long; the limit is {limit}. Nothing was "
                       "saved."),
-    "activity note": N_("The activity note is {length} characters long; the limit is {limit}. Nothing was "
+    "activity_note": N_("The activity note is {length} characters long; the limit is {limit}. Nothing was "
                         "saved."),
-    "milestone description": N_("The milestone description is {length} characters long; the limit is "
+    "milestone_description": N_("The milestone description is {length} characters long; the limit is "
                                 "{limit}. Nothing was saved."),
 }
 
@@ -441,9 +441,9 @@ class GuildPlanConfig:
 
 def describe_due(item: DueItem) -> str:
     if item.what == "expiry":
-        return "expires"
+        return N_("expires")
     if item.what == "notice":
-        return "renewal-notice deadline"
+        return N_("renewal-notice deadline")
     return f"milestone: {item.detail}"
 
 
