@@ -49,7 +49,7 @@ class AddModal(BaseModal):
             placeholder=t(lang, "e.g. culture, youth exchange, climate"),
         )
         self.links: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
-            label=t(lang, "Links to documents (one per line)"),
+            label=t(lang, "Document links (one per line)"),
             custom_id="mou_add_links",
             style=discord.TextStyle.paragraph,
             required=False,
