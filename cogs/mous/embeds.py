@@ -52,18 +52,18 @@ def field_name(lang: str, key: str) -> str:
     return t(lang, FIELD_NAMES[key]) if key in FIELD_NAMES else key.replace("_", " ")
 
 
-def short_date(lang: str, d: date) -> str:
+def _short_date(lang: str, d: date) -> str:
     """15 Jan 2026 / 15 janv. 2026 / 15 ene 2026: for text drawn in a picture or its alt text (no
     Discord timestamps there)."""
     return f"{d.day:02d} {month_name(lang, d.month, 'abbreviated')} {d.year}"
 
 
-def stamp(d: date, zone: str, style: str = "D") -> str:
+def _stamp(d: date, zone: str, style: str = "D") -> str:
     """A Discord timestamp of a calendar day in the server's zone (each client shows it in its language)."""
     return f"<t:{P.date_ts(d, zone)}:{style}>"
 
 
-def mention(user_id: int) -> str:
+def _mention(user_id: int) -> str:
     return f"<@{user_id}>"
 
 
@@ -83,7 +83,7 @@ def days_left(d: date, today: date, lang: str = ENGLISH) -> str:
     return nt(lang, "{n} day ago", "{n} days ago", -n)
 
 
-def kind_label(lang: str, kind: str) -> str:
+def _kind_label(lang: str, kind: str) -> str:
     return t(lang, KIND_LABELS.get(kind, kind))
 
 
@@ -91,7 +91,7 @@ def detail_embed(d: AgreementDetail, lang: str = ENGLISH) -> discord.Embed:
     a = d.agreement
     z = d.zone
     lines = [t(lang, "{icon} **{status}** · {kind} · term {term}", icon=STATUS_ICON.get(a.status, ""),
-               status=t(lang, a.status), kind=kind_label(lang, a.kind), term=a.term).strip()]
+               status=t(lang, a.status), kind=_kind_label(lang, a.kind), term=a.term).strip()]
     if d.dormant:
         lines.append(t(lang, "💤 **Dormant**: no activity logged for a long time. `/mou log` records one."))
     if a.status == "terminated" and a.terminated_reason:
@@ -142,7 +142,7 @@ def detail_embed(d: AgreementDetail, lang: str = ENGLISH) -> discord.Embed:
         ms = []
         for m in d.milestones[:12]:
             mark = "✅" if m.done else ("⚠️" if m.due_on < d.today else "◻️")
-            extra = (" — " + t(lang, "done by {member}", member=mention(m.done_by))
+            extra = (" — " + t(lang, "done by {member}", member=_mention(m.done_by))
                      if m.done and m.done_by else "")
             ms.append(f"{mark} `#{m.id}` <t:{P.date_ts(m.due_on, z)}:D> {md_line(m.description, 120)}{extra}")
         if len(d.milestones) > 12:
@@ -185,11 +185,11 @@ def list_pages(
     lines = []
     for r in rows:
         nxt = (
-            " · " + t(lang, "next {day} ({left})", day=stamp(r.next_on, zone),
+            " · " + t(lang, "next {day} ({left})", day=_stamp(r.next_on, zone),
                       left=days_left(r.next_on, today, lang))
             if r.next_on else ""
         )
-        exp = (" · " + t(lang, "expires {day}", day=stamp(r.expires_on, zone))
+        exp = (" · " + t(lang, "expires {day}", day=_stamp(r.expires_on, zone))
                if r.expires_on else "")
         lines.append(f"{STATUS_ICON.get(r.status, '')} `#{r.id}` **{md_line(r.title, 80)}** — "
                      f"{md_line(r.parties, 80)} · {t(lang, r.status)}{exp}{nxt}")
@@ -204,7 +204,7 @@ def list_pages(
     return [make_embed(title, chunk, footer=footer) for chunk in chunk_lines(lines, limit=3900, per_page=12)]
 
 
-def describe_due(item: DueItem, lang: str = ENGLISH) -> str:
+def _describe_due(item: DueItem, lang: str = ENGLISH) -> str:
     if item.what == "expiry":
         return t(lang, "expires")
     if item.what == "notice":
@@ -214,7 +214,7 @@ def describe_due(item: DueItem, lang: str = ENGLISH) -> str:
 
 def _due_line(i: DueItem, zone: str, today: date, lang: str = ENGLISH) -> str:
     return (f"<t:{P.date_ts(i.on, zone)}:D> ({days_left(i.on, today, lang)}) · `#{i.agreement_id}` "
-            f"**{md_line(i.title, 70)}** — {md_line(describe_due(i, lang), 120)}")
+            f"**{md_line(i.title, 70)}** — {md_line(_describe_due(i, lang), 120)}")
 
 
 def upcoming_pages(items: Sequence[DueItem], days: int, today: date, zone: str,
@@ -265,7 +265,7 @@ def digest_embeds(dg: Digest, zone: str, dormant_months: int, lang: str = ENGLIS
           months=format_number(lang, dormant_months), count=format_number(lang, n_dorm)),
         [
             f"`#{aid}` **{md_line(title, 80)}** — "
-            + (t(lang, "last activity {day}", day=stamp(last, zone)) if last
+            + (t(lang, "last activity {day}", day=_stamp(last, zone)) if last
                else t(lang, "last activity never logged"))
             for aid, title, last in dg.dormant
         ],
@@ -288,14 +288,14 @@ def reminder_text(ctx: ReminderContext, *, mention: bool = True, lang: str = ENG
         assert a.expires_on is not None
         body = nt(lang, "⏳ {head} expires {day} ({when}) — {n} day to go.",
                   "⏳ {head} expires {day} ({when}) — {n} days to go.", ctx.offset or 0, head=head,
-                  day=stamp(a.expires_on, z), when=stamp(a.expires_on, z, "R"))
+                  day=_stamp(a.expires_on, z), when=_stamp(a.expires_on, z, "R"))
         if a.notice_on is not None and a.notice_days:
-            body += " " + t(lang, "Renewal notice is due by {day}.", day=stamp(a.notice_on, z))
+            body += " " + t(lang, "Renewal notice is due by {day}.", day=_stamp(a.notice_on, z))
         body += " " + t(lang, "Renew with `/mou renew {id}`.", id=a.id)
     elif ctx.what == "notice":
         assert a.expires_on is not None
         body = t(lang, "📮 Today is the renewal-notice deadline of {head}: it expires {day}.", head=head,
-                 day=stamp(a.expires_on, z))
+                 day=_stamp(a.expires_on, z))
         body += " " + (t(lang, "It renews automatically unless notice is given.") if a.auto_renew
                        else t(lang, "Decide now: `/mou renew {id}` or `/mou terminate {id}`.", id=a.id))
     else:
@@ -321,17 +321,17 @@ def timeline_data(tl: Timeline, lang: str = ENGLISH) -> TimelineData:
     for r in tl.rows[:12]:
         parts = []
         if r.notice_on is not None and tl.today <= r.notice_on <= tl.until:
-            parts.append(t(lang, "notice deadline {date}", date=short_date(lang, r.notice_on)))
+            parts.append(t(lang, "notice deadline {date}", date=_short_date(lang, r.notice_on)))
         if r.expires_on is not None and tl.today <= r.expires_on <= tl.until:
-            parts.append(t(lang, "expires {date}", date=short_date(lang, r.expires_on)))
+            parts.append(t(lang, "expires {date}", date=_short_date(lang, r.expires_on)))
         if r.milestones:
             parts.append(nt(lang, "{n} milestone (first {date})", "{n} milestones (first {date})",
-                            len(r.milestones), date=short_date(lang, min(r.milestones))))
+                            len(r.milestones), date=_short_date(lang, min(r.milestones))))
         what = ", ".join(parts) or t(lang, "notice period running")
         events.append(f"#{r.agreement_id} {one_line(r.title, 60)}: {what}")
     alt = nt(lang, "Timeline from {start} (today) to {end}: {n} agreement with a deadline.",
              "Timeline from {start} (today) to {end}: {n} agreements with a deadline.", tl.total,
-             start=short_date(lang, tl.today), end=short_date(lang, tl.until))
+             start=_short_date(lang, tl.today), end=_short_date(lang, tl.until))
     if events:
         alt += " " + "; ".join(events) + "."
     legend = tuple(t(lang, x) for x in TIMELINE_LEGEND)
@@ -339,7 +339,7 @@ def timeline_data(tl: Timeline, lang: str = ENGLISH) -> TimelineData:
         title=t(lang, "Agreements: what falls due"),
         subtitle=nt(lang, "{start} to {end} · {n} agreement with a deadline or an open milestone",
                     "{start} to {end} · {n} agreements with a deadline or an open milestone", tl.total,
-                    start=short_date(lang, tl.today), end=short_date(lang, tl.until)),
+                    start=_short_date(lang, tl.today), end=_short_date(lang, tl.until)),
         today=tl.today, until=tl.until, bars=bars,
         more=nt(lang, "+ {n} more agreement: see the list", "+ {n} more agreements: see the list", more)
         if more > 0 else "",
