@@ -156,7 +156,9 @@ class Mous(
         if interaction.guild_id is None:
             return []
         rows = await self.svc.search(interaction.guild_id, current)
-        return [app_commands.Choice(name=choice_name(f"#{i} {t} ({s})"), value=i) for i, t, s in rows]
+        lang = lang_for_interaction(interaction)
+        return [app_commands.Choice(name=choice_name(f"#{i} {title} ({t(lang, s)})"), value=i)
+                for i, title, s in rows]
 
     async def city_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
@@ -550,7 +552,7 @@ class Mous(
             await reply(interaction, text)
             return
         data = build_ics(gid, items, now=self.svc.now(),
-                         guild_name=interaction.guild.name if interaction.guild else "")
+                         guild_name=interaction.guild.name if interaction.guild else "", lang=lang)
         await reply(interaction, nt(lang, "{n} deadline. Import this file into your calendar.",
                                     "{n} deadlines. Import this file into your calendar.", len(items)),
                     file=upload("agreements.ics", data))

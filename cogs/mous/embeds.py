@@ -21,6 +21,7 @@ from bot.embeds import (
 )
 from bot.i18n import ENGLISH, N_, format_list, format_number, month_name, nt, t
 from cogs.mous import planning as P
+from cogs.mous.ics import due_text
 from cogs.mous.pictures import TimelineBar, TimelineData
 from cogs.mous.service import (
     KIND_LABELS,
@@ -204,17 +205,9 @@ def list_pages(
     return [make_embed(title, chunk, footer=footer) for chunk in chunk_lines(lines, limit=3900, per_page=12)]
 
 
-def _describe_due(item: DueItem, lang: str = ENGLISH) -> str:
-    if item.what == "expiry":
-        return t(lang, "expires")
-    if item.what == "notice":
-        return t(lang, "renewal-notice deadline")
-    return t(lang, "milestone: {description}", description=item.detail)
-
-
 def _due_line(i: DueItem, zone: str, today: date, lang: str = ENGLISH) -> str:
     return (f"<t:{P.date_ts(i.on, zone)}:D> ({days_left(i.on, today, lang)}) · `#{i.agreement_id}` "
-            f"**{md_line(i.title, 70)}** — {md_line(_describe_due(i, lang), 120)}")
+            f"**{md_line(i.title, 70)}** — {md_line(due_text(i, lang), 120)}")
 
 
 def upcoming_pages(items: Sequence[DueItem], days: int, today: date, zone: str,
