@@ -78,6 +78,7 @@ from bot.i18n import (
     format_duration,
     format_list,
     month_name,
+    nt,
     render,
     t,
     weekday_name,
@@ -922,20 +923,21 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=rounded)
 
 
-def humanize_duration(td: timedelta) -> str:
-    """``1 h 30 min``, ``2 days``, ``1 day 3 h``, ``45 min``, ``1 min 30 s``, ``20 s``.
+def humanize_duration(td: timedelta, lang: str = ENGLISH) -> str:
+    """``1 h 30 min``, ``2 days``, ``1 day 3 h``, ``45 min``, ``1 min 30 s``, ``20 s``; the days in
+    ``lang`` ("2 jours", "2 días"; h, min and s are written so in all three).
 
     Seconds are only shown below one hour; negative durations get a leading ``-``.
     """
     total = int(td.total_seconds())
     if total < 0:
-        return "-" + humanize_duration(timedelta(seconds=-total))
+        return "-" + humanize_duration(timedelta(seconds=-total), lang)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
     parts: list[str] = []
     if days:
-        parts.append(f"{days} day" if days == 1 else f"{days} days")
+        parts.append(nt(lang, "{n} day", "{n} days", days, n=days))
     if hours:
         parts.append(f"{hours} h")
     if minutes:

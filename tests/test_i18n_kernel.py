@@ -4,7 +4,7 @@ their fix-it, hints, month and weekday names through Babel), the creation limits
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,14 @@ from bot.export import Column, json_records, write_csv
 from bot.i18n import PSEUDO, render
 from bot.limits import render_limits
 from bot.retention import FORMER_MEMBER
-from bot.timeparse import TimeParseError, format_local, local_times_line, parse_date, parse_when
+from bot.timeparse import (
+    TimeParseError,
+    format_local,
+    humanize_duration,
+    local_times_line,
+    parse_date,
+    parse_when,
+)
 from tests.e2e import World
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -82,6 +89,9 @@ def test_day_markers_limits_and_former_members_in_each_language() -> None:
         "08:30 Seoul (next day)")
     assert format_local(at, "UTC", with_day=True) == "Thu 3 Dec 23:30"
     assert format_local(at, "UTC", with_day=True, lang="fr") == "jeu. 3 déc. 23:30"
+    assert humanize_duration(timedelta(days=2, hours=3)) == "2 days 3 h"
+    assert humanize_duration(timedelta(days=2, hours=3), "fr") == "2 jours 3 h"
+    assert humanize_duration(timedelta(days=1), "es") == "1 día"
     assert render("en", render_limits({"practice": 0})).endswith(
         "practices no limit · agreements 10/h · milestones 10/h per member (moderators exempt)")
     assert render("fr", render_limits(None)).startswith("tables rondes 10/h · pratiques 10/h")
