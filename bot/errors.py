@@ -46,16 +46,16 @@ class UserFacingError(Exception):
     """An expected error: its message is shown to the user, ephemerally, as is."""
 
     def __init__(self, message: str | Msg, **parts: Part) -> None:
+        self.parts: dict[str, Part] = dict(parts)
+        plain = {k: v.plain() for k, v in parts.items()}
         if not isinstance(message, str):  # a bot.i18n.Msg: rendered in the reader's language
             self.msg: Msg | None = message
             self.template = message.msgid
-            self.parts: dict[str, Part] = {}
-            self.message = str(message)
+            self.message = message.english(**plain)
         else:
             self.msg = None
             self.template = message
-            self.parts = dict(parts)
-            self.message = message.format(**{k: v.plain() for k, v in parts.items()}) if parts else message
+            self.message = message.format(**plain) if parts else message
         super().__init__(self.message)
 
 

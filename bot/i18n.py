@@ -225,6 +225,14 @@ class Msg:
     def __str__(self) -> str:
         return t(ENGLISH, self.msgid, **self.fmt)
 
+    def english(self, **more: Any) -> str:
+        """The English text, with `more` values (e.g. the plain words of an error's parts) filled too."""
+        return t(ENGLISH, self.msgid, **self.fmt, **more) if more else str(self)
+
+    def with_values(self, **more: Any) -> Msg:
+        """The same message with more values filled in."""
+        return Msg(self.msgid, **self.fmt, **more)
+
 
 def render(lang: str, text: str | Msg) -> str:
     """A `Msg` in `lang`; a plain string is looked up as a message id (constant English text is

@@ -153,3 +153,18 @@ async def test_the_creation_limit_refusal_and_the_limits_setting_in_the_members_
     assert fields["Limites de création"].startswith("tables rondes 2/h · pratiques 10/h"), fields
     assert fields["Limites de création"].endswith("par membre (modérateurs exemptés)")
     assert fake.violations == [] and fake.unhandled == []
+
+
+def test_a_msg_error_can_name_members_and_times_too() -> None:
+    from bot.errors import Conflict, Mention, Moment
+    from bot.i18n import N_, Msg
+    from bot.interactions import error_text
+
+    at = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    error = Conflict(Msg(N_("{text} isn't a real date: {month} has only {days} days. {hint}"),
+                         text="“x”", month="February", days=28, hint="Try again."))
+    assert error.message == "“x” isn't a real date: February has only 28 days. Try again."
+    # parts beside values: plain words in English for logs, mentions and timestamps for members
+    named = InvalidInput(Msg("{who} {when} {n}", n=3), who=Mention(7), when=Moment(at))
+    assert named.message == "member 7 2026-12-03 09:00 UTC 3"
+    assert error_text(named, "fr") == f"<@7> <t:{int(at.timestamp())}:R> 3"
