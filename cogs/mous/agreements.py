@@ -16,8 +16,8 @@ from typing import Any
 
 from bot import audit
 from bot.clock import from_ms, to_ms
-from bot.errors import InvalidInput, Mention, NotFound, PermissionDenied, Text
-from bot.i18n import N_
+from bot.errors import InvalidInput, Mention, NotFound, PermissionDenied
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from cogs.mous import planning as P
 from cogs.mous.records import (
@@ -79,21 +79,22 @@ def transition_error(old: str, new: str, *, nothing_saved: bool = False) -> Inva
     """The refusal of a status move old -> new that is not allowed (planning.transition_error's sentence,
     as a catalog template)."""
     allowed = P.allowed_transitions(old)
-    fmt = {"status": Text(old), "allowed": Text(", ".join(f"`{s}`" for s in allowed)), "new": Text(new)}
     if not allowed and nothing_saved:
-        return InvalidInput(
+        return InvalidInput(Msg(
             N_("This agreement is **{status}**; its status can no longer change. Nothing was saved."),
-            status=fmt["status"],
-        )
+            status=old,
+        ))
     if not allowed:
-        return InvalidInput(N_("This agreement is **{status}**; its status can no longer change."),
-                            status=fmt["status"])
+        return InvalidInput(Msg(N_("This agreement is **{status}**; its status can no longer change."),
+                                status=old))
+    names = ", ".join(f"`{s}`" for s in allowed)
     if nothing_saved:
-        return InvalidInput(
+        return InvalidInput(Msg(
             N_("An agreement that is **{status}** can move to {allowed}, not `{new}`. Nothing was saved."),
-            **fmt,
-        )
-    return InvalidInput(N_("An agreement that is **{status}** can move to {allowed}, not `{new}`."), **fmt)
+            status=old, allowed=names, new=new,
+        ))
+    return InvalidInput(Msg(N_("An agreement that is **{status}** can move to {allowed}, not `{new}`."),
+                            status=old, allowed=names, new=new))
 
 
 class AgreementsMixin(MouParts):
@@ -104,8 +105,10 @@ class AgreementsMixin(MouParts):
         r = await self.db.fetchone("SELECT * FROM mou_agreements WHERE guild_id = ? AND id = ?",
                                    (guild_id, agreement_id))
         if r is None:
-            raise NotFound(N_("There is no agreement #{id} on this server. `/mou list` shows them."),
-                           id=Text(str(agreement_id)))
+            raise NotFound(Msg(
+                N_("There is no agreement #{id} on this server. `/mou list` shows them."),
+                id=agreement_id,
+            ))
         return r
 
     async def get(self, guild_id: int, agreement_id: int) -> Agreement:
@@ -186,7 +189,7 @@ class AgreementsMixin(MouParts):
         params: dict[str, Any] = {"g": guild_id, "today": today.isoformat(), "limit": limit}
         if status:
             if status not in P.STATUSES:
-                raise InvalidInput(N_("Unknown status. Use one of: {choices}."), choices=Text(STATUS_NAMES))
+                raise InvalidInput(Msg(N_("Unknown status. Use one of: {choices}."), choices=STATUS_NAMES))
             where.append("a.status = :status")
             params["status"] = status
         if expiring_within_days is not None:
@@ -375,7 +378,7 @@ class AgreementsMixin(MouParts):
         owners = await self.owners(guild_id, agreement_id)
         if actor.id not in owners:
             named = {f"owner{i}": Mention(o) for i, o in enumerate(owners[:5])}
-            raise PermissionDenied(ONLY_OWNERS[len(named)], id=Text(str(agreement_id)), **named)
+            raise PermissionDenied(Msg(ONLY_OWNERS[len(named)], id=agreement_id), **named)
 
     # -- writes -------------------------------------------------------------------------------
     async def _audit(self, guild_id: int, actor_id: int | None, action: str, agreement_id: int,
@@ -400,7 +403,7 @@ class AgreementsMixin(MouParts):
     ) -> dict[str, Any]:
         """Validate everything typed in `/mou add` before the modal opens (nothing is written)."""
         if kind not in P.KINDS:
-            raise InvalidInput(N_("Unknown kind. Use one of: {choices}."), choices=Text(KIND_NAMES))
+            raise InvalidInput(Msg(N_("Unknown kind. Use one of: {choices}."), choices=KIND_NAMES))
         today = await self.today(guild_id)
         resolved = [await self.resolve_party(guild_id, p) for p in parties]
         keys = {(p.city_id, p.name.casefold(), p.country) for p in resolved}
@@ -413,8 +416,10 @@ class AgreementsMixin(MouParts):
         if not 0 <= nd <= 3650:
             raise InvalidInput(N_("Notice days must be between 0 and 3650."))
         if x is not None and e is not None and x <= e:
-            raise InvalidInput(N_("The expiry ({expiry}) must come after the start ({start})."),
-                               expiry=Text(x.isoformat()), start=Text(e.isoformat()))
+            raise InvalidInput(Msg(
+                N_("The expiry ({expiry}) must come after the start ({start})."),
+                expiry=x.isoformat(), start=e.isoformat(),
+            ))
         return {"kind": kind, "title": clean_title(title), "parties": resolved, "signed": s, "effective": e,
                 "expires": x, "notice_days": nd}
 
@@ -477,10 +482,12 @@ class AgreementsMixin(MouParts):
         existing = await self.parties(guild_id, agreement_id)
         if any((p.city_id is not None and e.city_id == p.city_id)
                or (e.city_name.casefold() == p.name.casefold() and e.country == p.country) for e in existing):
-            raise InvalidInput(N_("{city} is already a party to agreement #{id}."),
-                               city=Text(md_line(p.name, 100)), id=Text(str(agreement_id)))
+            raise InvalidInput(Msg(
+                N_("{city} is already a party to agreement #{id}."),
+                city=md_line(p.name, 100), id=agreement_id,
+            ))
         if len(existing) >= MAX_PARTIES:
-            raise InvalidInput(N_("An agreement can have at most {max} parties."), max=Text(str(MAX_PARTIES)))
+            raise InvalidInput(Msg(N_("An agreement can have at most {max} parties."), max=MAX_PARTIES))
         async with self.db.transaction():
             if ours:
                 await self.db.execute(
@@ -511,8 +518,10 @@ class AgreementsMixin(MouParts):
         ps = await self.parties(guild_id, agreement_id)
         target = self._find_party(ps, party)
         if esign is not None and esign not in P.ESIGN_STATUSES:
-            raise InvalidInput(N_("E-signature status must be one of: {choices}."),
-                               choices=Text(", ".join(P.ESIGN_STATUSES)))
+            raise InvalidInput(Msg(
+                N_("E-signature status must be one of: {choices}."),
+                choices=", ".join(P.ESIGN_STATUSES),
+            ))
         if ours is None and esign is None:
             raise InvalidInput(N_("Say what to change: `ours` and/or `esign`."))
         async with self.db.transaction():
@@ -549,8 +558,10 @@ class AgreementsMixin(MouParts):
             if p.city_name.casefold() == name:
                 return p
         names = ", ".join(f"{p.position}. {md_line(p.city_name, 60)}" for p in parties)
-        raise NotFound(N_("No party “{party}” on this agreement. Parties: {names}."),
-                       party=Text(md_line(t, 50)), names=Text(names))
+        raise NotFound(Msg(
+            N_("No party “{party}” on this agreement. Parties: {names}."),
+            party=md_line(t, 50), names=names,
+        ))
 
     async def _touch(self, guild_id: int, agreement_id: int) -> None:
         await self.db.execute("UPDATE mou_agreements SET updated_ms = ? WHERE guild_id = ? AND id = ?",
@@ -601,7 +612,7 @@ class AgreementsMixin(MouParts):
             put("title", clean_title(title), a.title)
         if kind is not None:
             if kind not in P.KINDS:
-                raise InvalidInput(N_("Unknown kind. Use one of: {choices}."), choices=Text(KIND_NAMES))
+                raise InvalidInput(Msg(N_("Unknown kind. Use one of: {choices}."), choices=KIND_NAMES))
             put("kind", kind, a.kind)
         if summary is not None:
             put("summary", clean_text(summary, SUMMARY_MAX, "summary"), a.summary)
@@ -614,8 +625,10 @@ class AgreementsMixin(MouParts):
                 changes["links"] = {"from": list(a.links), "to": list(ls)}
         if signature_mode is not None:
             if signature_mode not in P.SIGNATURE_MODES:
-                raise InvalidInput(N_("Signature mode must be one of: {choices}."),
-                                   choices=Text(", ".join(P.SIGNATURE_MODES)))
+                raise InvalidInput(Msg(
+                    N_("Signature mode must be one of: {choices}."),
+                    choices=", ".join(P.SIGNATURE_MODES),
+                ))
             put("signature_mode", signature_mode, a.signature_mode)
         if auto_renew is not None:
             put("auto_renew", int(auto_renew), int(a.auto_renew))
@@ -636,10 +649,10 @@ class AgreementsMixin(MouParts):
         if not 0 <= nd <= 3650:
             raise InvalidInput(N_("Notice days must be between 0 and 3650."))
         if x is not None and e is not None and x <= e:
-            raise InvalidInput(
+            raise InvalidInput(Msg(
                 N_("The expiry ({expiry}) must come after the start ({start}). Nothing was saved."),
-                expiry=Text(x.isoformat()), start=Text(e.isoformat()),
-            )
+                expiry=x.isoformat(), start=e.isoformat(),
+            ))
         put("signed_on", P.iso(s), P.iso(a.signed_on))
         put("effective_on", P.iso(e), P.iso(a.effective_on))
         put("expires_on", P.iso(x), P.iso(a.expires_on))
@@ -647,7 +660,7 @@ class AgreementsMixin(MouParts):
         new_status = a.status
         if status is not None:
             if status not in P.STATUSES:
-                raise InvalidInput(N_("Unknown status. Use one of: {choices}."), choices=Text(STATUS_NAMES))
+                raise InvalidInput(Msg(N_("Unknown status. Use one of: {choices}."), choices=STATUS_NAMES))
             if status == "renewed":
                 raise InvalidInput(N_("Use `/mou renew` to renew: it records the new term and its expiry."))
             if status == "terminated":
@@ -693,14 +706,15 @@ class AgreementsMixin(MouParts):
         cfg = await self.config(guild_id)
         today = P.local_today(self.now(), cfg.zone)
         if a.status not in P.IN_FORCE and a.status != "expired":
-            raise InvalidInput(
+            raise InvalidInput(Msg(
                 N_("Only an agreement that is signed, active, expiring, renewed or expired can be renewed; "
-                   "#{id} is **{status}**."), id=Text(str(a.id)), status=Text(a.status)
-            )
+                   "#{id} is **{status}**."),
+                id=a.id, status=a.status,
+            ))
         x = new_expiry if isinstance(new_expiry, date) else parse_day(new_expiry, today)
         floor = max(d for d in (a.expires_on, today) if d is not None)
         if x <= floor:
-            raise InvalidInput(N_("The new expiry must be after {floor}."), floor=Text(floor.isoformat()))
+            raise InvalidInput(Msg(N_("The new expiry must be after {floor}."), floor=floor.isoformat()))
         starts = (
             (a.expires_on + timedelta(days=1))
             if a.expires_on is not None and a.expires_on >= today
@@ -757,8 +771,10 @@ class AgreementsMixin(MouParts):
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         reason = clean_text(reason, REASON_MAX, "reason", required=True)
         if a.status == "terminated":
-            raise InvalidInput(N_("Agreement #{id} is already terminated; its status can no longer change."),
-                               id=Text(str(agreement_id)))
+            raise InvalidInput(Msg(
+                N_("Agreement #{id} is already terminated; its status can no longer change."),
+                id=agreement_id,
+            ))
         if not P.can_transition(a.status, "terminated"):
             raise transition_error(a.status, "terminated")
         async with self.db.transaction():
@@ -806,8 +822,10 @@ class AgreementsMixin(MouParts):
         a = await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         if a.status in ("terminated", "expired"):
-            raise InvalidInput(N_("Agreement #{id} is {status}; renew it before planning milestones."),
-                               id=Text(str(agreement_id)), status=Text(a.status))
+            raise InvalidInput(Msg(
+                N_("Agreement #{id} is {status}; renew it before planning milestones."),
+                id=agreement_id, status=a.status,
+            ))
         desc = clean_text(
             " ".join(description.split()), MILESTONE_MAX, "milestone_description", required=True
         )
@@ -834,12 +852,16 @@ class AgreementsMixin(MouParts):
             (guild_id, agreement_id, milestone_id),
         )
         if r is None:
-            raise NotFound(N_("Agreement #{id} has no milestone #{milestone}. `/mou show` lists them."),
-                           id=Text(str(agreement_id)), milestone=Text(str(milestone_id)))
+            raise NotFound(Msg(
+                N_("Agreement #{id} has no milestone #{milestone}. `/mou show` lists them."),
+                id=agreement_id, milestone=milestone_id,
+            ))
         m = _milestone(r)
         if m.done:
-            raise InvalidInput(N_("Milestone #{milestone} was already marked done."),
-                               milestone=Text(str(milestone_id)))
+            raise InvalidInput(Msg(
+                N_("Milestone #{milestone} was already marked done."),
+                milestone=milestone_id,
+            ))
         now = self.now()
         async with self.db.transaction():
             await self.db.execute(

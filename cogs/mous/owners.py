@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import to_ms
-from bot.errors import InvalidInput, Mention, NotFound, PermissionDenied, Text
-from bot.i18n import N_
+from bot.errors import InvalidInput, Mention, NotFound, PermissionDenied
+from bot.i18n import N_, Msg
 from cogs.mous.records import (
     MAX_OWNERS,
     OWNER_NOTICE_KIND,
@@ -31,10 +31,10 @@ class OwnersMixin(MouParts):
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         owners = await self.owners(guild_id, agreement_id)
         if user_id in owners:
-            raise InvalidInput(N_("{member} already owns agreement #{id}."), member=Mention(user_id),
-                               id=Text(str(agreement_id)))
+            raise InvalidInput(Msg(N_("{member} already owns agreement #{id}."), id=agreement_id),
+                               member=Mention(user_id))
         if len(owners) >= MAX_OWNERS:
-            raise InvalidInput(N_("An agreement can have at most {max} owners."), max=Text(str(MAX_OWNERS)))
+            raise InvalidInput(Msg(N_("An agreement can have at most {max} owners."), max=MAX_OWNERS))
         async with self.db.transaction():
             now = self.now()
             await self.db.execute(
@@ -80,10 +80,10 @@ class OwnersMixin(MouParts):
                 "DELETE FROM mou_owners WHERE guild_id = ? AND agreement_id = ? AND user_id = ?",
                 (guild_id, agreement_id, user_id))
             if not n:
-                raise PermissionDenied(
+                raise PermissionDenied(Msg(
                     N_("You are not an owner of agreement #{id}, so there is nothing to remove you from."),
-                    id=Text(str(agreement_id)),
-                )
+                    id=agreement_id,
+                ))
             await self._audit(guild_id, user_id, "mou.owner.leave", agreement_id, {"owner": user_id})
         return a
 
@@ -94,8 +94,8 @@ class OwnersMixin(MouParts):
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         owners = await self.owners(guild_id, agreement_id)
         if user_id not in owners:
-            raise InvalidInput(N_("{member} is not an owner of agreement #{id}."), member=Mention(user_id),
-                               id=Text(str(agreement_id)))
+            raise InvalidInput(Msg(N_("{member} is not an owner of agreement #{id}."), id=agreement_id),
+                               member=Mention(user_id))
         if len(owners) == 1:
             raise InvalidInput(N_("An agreement needs at least one owner: add the new owner first."))
         async with self.db.transaction():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_ms
 from bot.db import Database
-from bot.errors import InvalidInput, Text
+from bot.errors import InvalidInput
 from bot.export import Column
 from bot.i18n import N_, Msg
 from bot.scheduler import Scheduler
@@ -82,7 +82,7 @@ IN_FORCE_SQL = "('signed', 'active', 'expiring', 'renewed')"
 def _int_range(lo: int, hi: int, what: str) -> Callable[[Any], int]:
     def validate(v: Any) -> int:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise InvalidInput(what, low=Text(str(lo)), high=Text(str(hi)))
+            raise InvalidInput(Msg(what, low=lo, high=hi))
         return v
     return validate
 
@@ -335,7 +335,7 @@ def clean_text(text: str | None, limit: int, what: str, *, required: bool = Fals
     if len(t) > limit:
         template = LONG_TEXT.get(what, N_("This text is {length} characters long; the limit is {limit}. "
                                           "Nothing was saved."))
-        raise InvalidInput(template, length=Text(str(len(t))), limit=Text(str(limit)))
+        raise InvalidInput(Msg(template, length=len(t), limit=limit))
     return t
 
 
@@ -350,15 +350,15 @@ def parse_links(text: str | None) -> tuple[str, ...]:
     out: list[str] = []
     for p in parts:
         if not _URL.match(p) or len(p) > LINK_MAX:
-            raise InvalidInput(
+            raise InvalidInput(Msg(
                 N_("“{link}” is not a web link. Links must start with http:// or https://. "
                    "Nothing was saved."),
-                link=Text(md_line(p, 60)),
-            )
+                link=md_line(p, 60),
+            ))
         if p not in out:
             out.append(p)
     if len(out) > LINKS_MAX:
-        raise InvalidInput(N_("At most {max} links, please. Nothing was saved."), max=Text(str(LINKS_MAX)))
+        raise InvalidInput(Msg(N_("At most {max} links, please. Nothing was saved."), max=LINKS_MAX))
     return tuple(out)
 
 
@@ -374,13 +374,14 @@ def parse_day(text: str, today: date) -> date:
     try:
         day = parse_date(text, today=today)
     except TimeParseError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput(exc.msg) from None
     # Reminders and notice deadlines are computed up to ten years either side of these dates:
     # year 1 or 9999 would overflow `date` (and no agreement is that old or that long).
     if not DAY_MIN <= day <= DAY_MAX:
-        raise InvalidInput(N_("{day} is out of range: agreement dates go from {first} to {last}. Nothing was "
-                              "saved."), day=Text(day.isoformat()), first=Text(str(DAY_MIN.year)),
-                           last=Text(str(DAY_MAX.year)))
+        raise InvalidInput(Msg(
+            N_("{day} is out of range: agreement dates go from {first} to {last}. Nothing was saved."),
+            day=day.isoformat(), first=DAY_MIN.year, last=DAY_MAX.year,
+        ))
     return day
 
 
