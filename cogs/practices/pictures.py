@@ -45,6 +45,7 @@ class ChartData:
     panels: tuple[tuple[str, tuple[tuple[str, int, bool], ...]], ...]  # (heading, (label, count, is a gap))
     gap_note: str
     alt: str
+    gap_label: str = "gap"  # drawn beside a gap's empty bar (the reader's word for it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ def draw_chart(kit: Kit, c: ChartData) -> Picture:
                 d.rectangle([bx, y, bx + max(2.0, bar_w * n / most), y + bar_h], fill=ACCENT)
             elif is_gap:
                 d.rectangle([bx, y, bx + bar_w, y + bar_h], fill=WARN_SOFT, outline=WARN)
-            kit.text(d, (bx + bar_w + 6, y + bar_h / 2), f"{n:,}" if n or not is_gap else "gap",
+            kit.text(d, (bx + bar_w + 6, y + bar_h / 2), f"{n:,}" if n or not is_gap else c.gap_label,
                      size=12, fill=WARN if is_gap else MUTED, bold=is_gap, anchor="lm")
     if c.gap_note:
         d.rectangle([margin, height - 36, margin + 18, height - 22], fill=WARN_SOFT, outline=WARN)
