@@ -312,7 +312,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         """Announce an approved practice in the announcements channel, with a thread for questions."""
         p = await self._decided(job)
         if p.announce_message_id:  # posted and recorded before the process stopped
-            return Msg("Announced in {channel}.", channel=f"<#{p.announce_channel_id}>")
+            posted_in = f"<#{p.announce_channel_id}>"
+            return Msg("Announced in {channel}.", channel=posted_in)
         channel_id = (await self.bot.settings.get(job.guild_id)).announcements_channel_id
         if channel_id is None:
             raise SkipJob(str(NO_ANNOUNCEMENTS_CHANNEL))
@@ -325,7 +326,8 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             log.warning("announcement of practice %s failed", p.id, exc_info=True)
             raise PermanentJobError(str(ANNOUNCEMENT_REFUSED)) from exc
         thread_id: int | None = None
-        note = Msg("Announced in {channel}.", channel=f"<#{channel_id}>")
+        posted_in = f"<#{channel_id}>"
+        note = Msg("Announced in {channel}.", channel=posted_in)
         try:
             # bot.post() sends through a PartialMessageable without guild info, and discord.py refuses
             # to open a thread on such a message: address the same message with its guild attached.
@@ -347,7 +349,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         except discord.HTTPException:
             log.info("could not open a thread on the announcement of practice %s", p.id, exc_info=True)
             note = Msg("Announced in {channel}. I couldn't open a thread on it "
-                       "(missing Create Public Threads?).", channel=f"<#{channel_id}>")
+                       "(missing Create Public Threads?).", channel=posted_in)
         await self.service.set_announcement(job.guild_id, p.id, msg.channel.id, msg.id, thread_id)
         return note
 
