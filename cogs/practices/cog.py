@@ -788,8 +788,13 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         s = await self.service.stats(gid)
         where = await self.service.library_map(gid)
         pictures = self.bot.pictures
-        chart = await pictures.render("practice-chart", gid, draw.stats_chart_data(s, name, lang), draw_chart)
-        world = await pictures.render("practice-map", gid, draw.stats_map_data(where, name, lang), draw_map)
+        # one cached picture per language (English keeps the plain kind): members reading in different
+        # languages don't redraw each other's
+        suffix = "" if lang == "en" else f":{lang}"
+        chart = await pictures.render(f"practice-chart{suffix}", gid, draw.stats_chart_data(s, name, lang),
+                                      draw_chart)
+        world = await pictures.render(f"practice-map{suffix}", gid, draw.stats_map_data(where, name, lang),
+                                      draw_map)
         await reply(interaction, embed=draw.stats_embed(s, name, lang),
                     files=[picture_file(chart), picture_file(world)])
 

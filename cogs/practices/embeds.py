@@ -375,7 +375,7 @@ def stats_chart_data(s: Stats, guild_name: str | None = None, lang: str = ENGLIS
                     "{n} approved practices · {open} waiting for review · a practice counts once under "
                     "each of its topics and SDGs", s.total, open=format_number(lang, s.open)),
         panels=((t(lang, "By topic"), topics), (t(lang, "By SDG"), sdgs), (t(lang, "By region"), regions)),
-        gap_note=gap_note, alt=alt, gap_label=t(lang, "gap"),
+        gap_note=gap_note, alt=alt, gap_label=t(lang, "gap"), lang=lang,
     )
 
 
