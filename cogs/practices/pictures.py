@@ -88,7 +88,8 @@ def draw_chart(kit: Kit, c: ChartData) -> Picture:
             elif is_gap:
                 d.rectangle([bx, y, bx + bar_w, y + bar_h], fill=WARN_SOFT, outline=WARN)
             count = format_number(c.lang, n) if n or not is_gap else c.gap_label
-            kit.text(d, (bx + bar_w + 6, y + bar_h / 2), count, size=12, fill=WARN if is_gap else MUTED, bold=is_gap, anchor="lm")
+            kit.text(d, (bx + bar_w + 6, y + bar_h / 2), count, size=12, fill=WARN if is_gap else MUTED,
+                     bold=is_gap, anchor="lm")
     if c.gap_note:
         d.rectangle([margin, height - 36, margin + 18, height - 22], fill=WARN_SOFT, outline=WARN)
         kit.text(d, (margin + 26, height - 29), c.gap_note, size=13, fill=INK, anchor="lm",
