@@ -274,7 +274,9 @@ async def test_translator_leaves_names_and_english_alone() -> None:
 CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py", "bot/settings.py",
              "cogs/meta/cog.py", "cogs/privacy/cog.py", "cogs/settings/cog.py",
              "bot/timeparse.py", "bot/transformers.py", "bot/places.py", "bot/embeds.py", "bot/export.py",
-             "bot/limits.py", "bot/app.py", "bot/errors.py"]
+             "bot/limits.py", "bot/app.py", "bot/errors.py",
+             "cogs/practices/cog.py", "cogs/practices/embeds.py", "cogs/practices/views.py",
+             "cogs/practices/pictures.py"]
 MARKERS = {"t", "nt", "N_", "Msg"}
 # Calls whose text is not shown to members here: logs, programming errors, Discord's audit-log reason, and
 # the command metadata (descriptions, choice names), which the catalog test reads from the command tree.
