@@ -275,6 +275,8 @@ CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py
              "cogs/meta/cog.py", "cogs/privacy/cog.py", "cogs/settings/cog.py",
              "bot/timeparse.py", "bot/transformers.py", "bot/places.py", "bot/embeds.py", "bot/export.py",
              "bot/limits.py", "bot/app.py", "bot/errors.py",
+             "cogs/practices/cog.py", "cogs/practices/embeds.py", "cogs/practices/views.py",
+             "cogs/practices/pictures.py",
              "cogs/mous/cog.py", "cogs/mous/embeds.py", "cogs/mous/views.py", "cogs/mous/pictures.py",
              "cogs/mous/exports.py", "cogs/mous/service.py", "cogs/mous/records.py", "cogs/calendar/cog.py"]
 MARKERS = {"t", "nt", "N_", "Msg"}
