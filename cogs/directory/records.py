@@ -250,6 +250,7 @@ class ImportRejected(InvalidInput):
 
     def __init__(self, errors: Sequence[RowError], total: int) -> None:
         self.errors = list(errors)
+        self.total = total
         shown = "\n".join(f"• {e}" for e in self.errors[:30])
         more = f"\n… and {len(self.errors) - 30} more." if len(self.errors) > 30 else ""
         super().__init__(

@@ -73,7 +73,7 @@ class Onboarding(commands.Cog):
         else:
             log.info("joined guild %s again: it was welcomed before", guild.id)
 
-    async def _welcome_job(self, job: Job) -> str:
+    async def _welcome_job(self, job: Job) -> int:
         guild = self.bot.get_guild(job.guild_id)
         if guild is None:
             await self.welcomes.release(job.guild_id)
@@ -93,7 +93,7 @@ class Onboarding(commands.Cog):
             await self.welcomes.release(guild.id)
             raise PermanentJobError(f"could not post the welcome message in channel {channel.id}") from exc
         await self.welcomes.posted(guild.id, channel.id, msg.id)
-        return f"Welcome posted in <#{channel.id}>."
+        return channel.id  # where it went (for run_now)
 
     # -- /setup and the setup view ------------------------------------------------------------------
     @app_commands.command(name="setup",
@@ -137,7 +137,7 @@ class Onboarding(commands.Cog):
         lang = lang_for_interaction(interaction)
         problem = moderator_role_problem(role, lang)
         if problem is not None:
-            raise InvalidInput(f"{problem} {t(lang, 'The moderator role is unchanged.')}")
+            raise InvalidInput(problem + " " + t(lang, "The moderator role is unchanged."))
         await self.choose(interaction, "moderator_role_id", role.id)
 
     async def choose_language(self, interaction: discord.Interaction[Any], language: str | None) -> None:
