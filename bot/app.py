@@ -36,7 +36,7 @@ from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
-StatusProvider = Callable[[discord.Guild], Awaitable[list[tuple[str, str | Msg]]]]  # a Msg: translated
+StatusProvider = Callable[[discord.Guild], Awaitable[Sequence[tuple[str, str | Msg]]]]  # a Msg: translated
 GuildHook = Callable[[int], Awaitable[object]]
 GuildJoinHook = Callable[[discord.Guild], Awaitable[object]]
 

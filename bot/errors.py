@@ -4,12 +4,18 @@ A message that names a member or a time carries them as data, not markup: the me
 `str.format` template and the named parts are `Mention`/`Moment` values, e.g.
 `Conflict("Practice #3 was approved by {who} {when}.", who=Mention(7), when=Moment(at))`.
 `message` reads them in plain words (logs, the command line); the interaction layer
-(`bot.interactions.error_text`) renders them as Discord mentions and timestamps."""
+(`bot.interactions.error_text`) renders them as Discord mentions and timestamps. A message whose parts are
+other values (a quoted input, a month, a hint) is a `bot.i18n.Msg` (`InvalidInput(exc.msg)` passes a
+bot.timeparse.TimeParseError on), rendered in the reader's language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.i18n import Msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +45,17 @@ Part = Mention | Moment
 class UserFacingError(Exception):
     """An expected error: its message is shown to the user, ephemerally, as is."""
 
-    def __init__(self, message: str, **parts: Part) -> None:
-        self.template = message
-        self.parts: dict[str, Part] = dict(parts)
-        self.message = message.format(**{k: v.plain() for k, v in parts.items()}) if parts else message
+    def __init__(self, message: str | Msg, **parts: Part) -> None:
+        if not isinstance(message, str):  # a bot.i18n.Msg: rendered in the reader's language
+            self.msg: Msg | None = message
+            self.template = message.msgid
+            self.parts: dict[str, Part] = {}
+            self.message = str(message)
+        else:
+            self.msg = None
+            self.template = message
+            self.parts = dict(parts)
+            self.message = message.format(**{k: v.plain() for k, v in parts.items()}) if parts else message
         super().__init__(self.message)
 
 

@@ -14,7 +14,7 @@ from discord import app_commands
 
 from bot.embeds import COLOUR_ERROR, CONTENT_MAX, clip, fit_embeds, make_embed, md_line
 from bot.errors import Mention, Part, UserFacingError
-from bot.i18n import ENGLISH, N_, t
+from bot.i18n import ENGLISH, N_, render, t
 from bot.timeparse import TimeParseError
 from bot.translator import lang_for_interaction
 
@@ -143,6 +143,8 @@ def fill_parts(template: str, parts: Mapping[str, Part]) -> str:
 def error_text(error: UserFacingError, lang: str = ENGLISH) -> str:
     """An error's message as shown in Discord, in `lang` (its English text is the message id): its named
     parts as mentions and timestamps."""
+    if error.msg is not None:
+        return render(lang, error.msg)
     if error.parts:
         return fill_parts(t(lang, error.template), error.parts)
     return t(lang, error.message)

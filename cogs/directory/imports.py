@@ -13,6 +13,7 @@ from bot import audit
 from bot.clock import to_ms
 from bot.errors import InvalidInput, NotFound
 from bot.export import unneutralise, write_csv
+from bot.i18n import N_
 from bot.text import md_line
 from cogs.directory.networks import (
     NetworkService,
@@ -48,10 +49,9 @@ class ImportService(NetworkService):
             return "memberships"
         if {"slug", "name"} <= cols:
             return "networks"
-        raise InvalidInput(
+        raise InvalidInput(N_(
             "I can't tell what this file holds. Networks need the columns `slug,name,…` and memberships "
-            "`city,country_iso2,network_slug,…` (see `/network export` for the exact format)."
-        )
+            "`city,country_iso2,network_slug,…` (see `/network export` for the exact format)."))
 
     @staticmethod
     def _rows(

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot import DATA_DIR
 from bot.errors import InvalidInput
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from bot.timeparse import TimeParseError, get_zone
 
@@ -331,7 +332,8 @@ def _clean_text(value: str | None, limit: int, what: str) -> str | None:
         return None
     value = " ".join(value.split())
     if len(value) > limit:
-        raise InvalidInput(f"{what} is too long: {len(value)} characters, at most {limit}.")
+        raise InvalidInput(Msg("{what} is too long: {n} characters, at most {limit}.", what=Msg(what),
+                               n=len(value), limit=limit))
     return value or None
 
 
@@ -340,11 +342,12 @@ def _csv_text(data: bytes | str) -> str:
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InvalidInput("The file is not UTF-8 text. Save it as CSV (UTF-8) and try again.") from exc
+            raise InvalidInput(
+                N_("The file is not UTF-8 text. Save it as CSV (UTF-8) and try again.")) from exc
     if "\x00" in data:  # a binary or UTF-16 file; a NUL would otherwise end up inside a stored name
         line = data.count("\n", 0, data.index("\x00")) + 1
-        raise InvalidInput(f"The file contains a NUL byte (line {line}), so it is not plain CSV text. "
-                           "Save it as CSV (UTF-8) and try again.")
+        raise InvalidInput(Msg("The file contains a NUL byte (line {line}), so it is not plain CSV text. "
+                               "Save it as CSV (UTF-8) and try again.", line=line))
     return data
 
 
