@@ -13,7 +13,7 @@ from bot import audit
 from bot.clock import to_ms
 from bot.errors import InvalidInput, NotFound
 from bot.export import unneutralise, write_csv
-from bot.i18n import N_
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from cogs.directory.networks import (
     NetworkService,
@@ -62,15 +62,16 @@ class ImportService(NetworkService):
         try:  # reading the header row parses CSV too (a lone "\r" in it is a csv.Error)
             header = [h.strip() for h in (reader.fieldnames or [])]
         except csv.Error as exc:
-            raise InvalidInput(f"The file is not valid CSV in its header row: {exc}.") from exc
+            raise InvalidInput(Msg("The file is not valid CSV in its header row: {error}.",
+                                   error=str(exc))) from exc
         missing = [c for c in required if c not in header]
         if missing:
-            raise InvalidInput(
-                f"The header row lacks the column(s) {', '.join(missing)}. Expected: {', '.join(known)}."
-            )
+            raise InvalidInput(Msg("The header row lacks the column(s) {missing}. Expected: {known}.",
+                                   missing=", ".join(missing), known=", ".join(known)))
         unknown = [c for c in header if c and c not in known]
         if unknown:
-            raise InvalidInput(f"Unknown column(s) {', '.join(unknown[:5])}. Allowed: {', '.join(known)}.")
+            raise InvalidInput(Msg("Unknown column(s) {unknown}. Allowed: {known}.",
+                                   unknown=", ".join(unknown[:5]), known=", ".join(known)))
         reader.fieldnames = header
         out: list[tuple[int, dict[str, str]]] = []
         try:
@@ -81,11 +82,12 @@ class ImportService(NetworkService):
                 out.append((reader.line_num, {k: unneutralise(v or "").strip() if isinstance(v, str) else ""
                                               for k, v in row.items() if k is not None}))
                 if len(out) > IMPORT_MAX_ROWS:
-                    raise InvalidInput(f"Too many rows: at most {IMPORT_MAX_ROWS} per file.")
+                    raise InvalidInput(Msg("Too many rows: at most {n} per file.", n=IMPORT_MAX_ROWS))
         except csv.Error as exc:
-            raise InvalidInput(f"The file is not valid CSV near line {reader.line_num}: {exc}.") from exc
+            raise InvalidInput(Msg("The file is not valid CSV near line {line}: {error}.",
+                                   line=reader.line_num, error=str(exc))) from exc
         if not out:
-            raise InvalidInput("The file has a header but no rows.")
+            raise InvalidInput(N_("The file has a header but no rows."))
         return out
 
     async def import_networks(
