@@ -56,3 +56,21 @@ async def test_directory_replies_and_service_errors_follow_the_member(started_bo
     assert res.embeds[0]["title"].startswith("Quién representa a Seoul"), res.embeds[0]
     assert "Aquí nadie ha indicado todavía Seoul como su ciudad." in _desc(res)
     assert fake.violations == [] and fake.unhandled == []
+
+
+async def test_a_rejected_csv_import_in_spanish_and_its_report_in_french(started_bot: World) -> None:
+    """Row errors are templates too: the reply and the attached report in the moderator's language."""
+    w = started_bot
+    fake = w.fake
+    bad = b"city,country_iso2,network_slug,since_year\nAtlantis,GR,c40,2020\nLima,PE,nope,2020\n"
+    res = await fake.invoke(w.guild, w.mod, "network import", {"file": "bad.csv"},
+                            attachments={"file": ("bad.csv", bad)}, locale="es-ES")
+    embed = res.embeds[0]
+    assert embed["title"] == "Importación rechazada: no se ha guardado nada", embed
+    assert embed["description"].startswith("No se ha importado nada: 2 de 2 filas tienen problemas.")
+    assert "línea 3: network_slug desconocido “nope”" in embed["description"], embed["description"]
+    res = await fake.invoke(w.guild, w.mod, "network import", {"file": "bad.csv"},
+                            attachments={"file": ("bad.csv", bad)}, locale="fr")
+    report = next(f for f in res.files if f.filename == "import-errors.txt").text
+    assert "ligne 2 : la ville « Atlantis » n'est pas dans l'annuaire" in report, report
+    assert fake.violations == [] and fake.unhandled == []

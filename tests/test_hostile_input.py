@@ -1112,6 +1112,8 @@ NO_MEMBER_TEXT = {
     "cogs.directory.embeds.fit_lines": "joins lines the callers built with md() into one field",
     "cogs.directory.embeds.country": "a country name from Babel's CLDR data or the gazetteer",
     "cogs.directory.embeds.import_rejected": "counts and the row errors the import built with md_line",
+    "cogs.directory.embeds.row_error": "a line number and a row error the import built with md_line",
+    "cogs.directory.embeds.import_report": "the row errors (row_error), in an attached text file",
     "cogs.onboarding.embeds.language_line": "a language's name from the catalogs",
     "cogs.onboarding.embeds.checklist": "step names, channel and role mentions, validated IANA zones",
     "cogs.onboarding.embeds.step_value": "a channel or role mention, or a validated IANA zone (md_line)",

@@ -542,7 +542,7 @@ class Directory(commands.Cog):
             else:
                 res = await self.svc.import_memberships(data, guild_id=gid, actor_id=interaction.user.id)
         except ImportRejected as exc:
-            report = "\n".join(str(e) for e in exc.errors)
+            report = render.import_report(exc, lang)
             await reply(interaction, embed=make_embed(t(lang, "Import rejected — nothing was written"),
                                                       render.import_rejected(exc, lang)),
                         file=upload("import-errors.txt", report))

@@ -12,8 +12,8 @@ import discord
 
 from bot.contracts import AgreementLine
 from bot.embeds import COLOUR, COLOUR_WARN, FIELD_VALUE_MAX, chunk_lines, clip, make_embed, md, md_line
-from bot.i18n import ENGLISH, N_, country_name, format_number, nt, t, weekday_name
-from cogs.directory.records import CATEGORIES, ImportRejected
+from bot.i18n import ENGLISH, N_, country_name, format_number, nt, render, t, weekday_name
+from cogs.directory.records import CATEGORIES, ImportRejected, RowError
 from cogs.directory.service import (
     City,
     Gaps,
@@ -202,13 +202,13 @@ def _source_link(source: str | None) -> str:
 def tracked_agreement_line(a: AgreementLine, lang: str = ENGLISH) -> str:
     """One agreement this server tracks (from the MOU tracker): id, kind, the other parties, status, expiry
     (a Discord date at local noon in the server's zone, so viewers near it see the same day)."""
-    line = f"• #{a.id} {md_line(a.kind_label, 40)}"
+    line = f"• #{a.id} {md_line(t(lang, a.kind_label), 40)}"  # the tracker's labels are catalog ids
     others = list(a.partners)
     if others:
         names = ", ".join(md_line(p, 100) for p in others[:3]) + (
             f" +{len(others) - 3}" if len(others) > 3 else "")
         line += " " + t(lang, "with {partners}", partners=names)
-    line += f" · {md_line(a.status, 40)}"
+    line += f" · {md_line(t(lang, a.status), 40)}"
     if a.expires_on is not None:
         noon = datetime.combine(a.expires_on, time(12), tzinfo=ZoneInfo(a.zone))
         line += " · " + t(lang, "expires {date}", date=f"<t:{int(noon.timestamp())}:D>")
@@ -316,9 +316,19 @@ def gaps_pages(gaps: Gaps, lang: str = ENGLISH) -> list[discord.Embed]:
     )
 
 
+def row_error(e: RowError, lang: str = ENGLISH) -> str:
+    """One bad row of a CSV import, in `lang`."""
+    return t(lang, "line {line}: {problem}", line=e.line, problem=render(lang, e.message))
+
+
+def import_report(exc: ImportRejected, lang: str = ENGLISH) -> str:
+    """Every bad row of a rejected import (the attached file), in `lang`."""
+    return "\n".join(row_error(e, lang) for e in exc.errors)
+
+
 def import_rejected(exc: ImportRejected, lang: str = ENGLISH) -> str:
     """Why a CSV import wrote nothing, with the first bad rows (the full list goes in the attached file)."""
-    shown = "\n".join(f"• {e}" for e in exc.errors[:30])
+    shown = "\n".join(f"• {row_error(e, lang)}" for e in exc.errors[:30])
     more = "\n" + _and_more(len(exc.errors) - 30, lang) if len(exc.errors) > 30 else ""
     head = t(lang, "Nothing was imported: {bad} of {total} rows have problems. Fix them and try again.",
              bad=format_number(lang, len(exc.errors)), total=format_number(lang, exc.total))

@@ -27,6 +27,7 @@ from cogs.directory.records import (
     ImportRejected,
     ImportResult,
     RowError,
+    RowProblem,
     _csv_text,
     _parse_membership_row,
     _parse_network_row,
@@ -102,18 +103,17 @@ class ImportService(NetworkService):
         for line, row in rows:
             try:
                 c = _parse_network_row(row)
-            except ValueError as exc:
-                errors.append(RowError(line, str(exc)))
+            except RowProblem as exc:
+                errors.append(RowError(line, exc.msg))
                 continue
             if c["slug"] in seen:
-                errors.append(RowError(line, f"slug `{c['slug']}` appears twice in the file"))
+                errors.append(RowError(line, Msg("slug `{slug}` appears twice in the file", slug=c["slug"])))
                 continue
             seen.add(c["slug"])
             if guild_id is not None and await self.db.fetchval(
                     "SELECT 1 FROM networks WHERE slug = ? AND guild_id IS NULL", (c["slug"],)):
-                errors.append(
-                    RowError(line, f"slug `{c['slug']}` is a shared seed network; use another slug")
-                )
+                errors.append(RowError(line, Msg("slug `{slug}` is a shared seed network; use another slug",
+                                                 slug=c["slug"])))
                 continue
             hq_id = None
             if c["hq_city"] and c["hq_country"]:
@@ -171,30 +171,37 @@ class ImportService(NetworkService):
         for line, row in rows:
             try:
                 m = _parse_membership_row(row)
-            except ValueError as exc:
-                errors.append(RowError(line, str(exc)))
+            except RowProblem as exc:
+                errors.append(RowError(line, exc.msg))
                 continue
             net = index.get(m["network_slug"])
             if net is None:
-                errors.append(RowError(line, f"unknown network_slug “{md_line(m['network_slug'], 60)}”"))
+                errors.append(RowError(line, Msg("unknown network_slug “{slug}”",
+                                                 slug=md_line(m["network_slug"], 60))))
                 continue
             city_id: int | None = None
             if m["member_kind"] == "city":
                 try:
                     city = await self.resolve_city(f"{m['city']}, {m['country']}", guild_id=guild_id)
-                except (NotFound, InvalidInput) as exc:
-                    msg = exc.message.split(" Pick")[0].replace("**", "")
-                    errors.append(RowError(line, f"city: {msg}"))
+                except NotFound:
+                    errors.append(RowError(line, Msg(
+                        "city “{city}” is not in the directory (a moderator can add it with `/city add`)",
+                        city=md_line(m["city"], 60))))
+                    continue
+                except InvalidInput:
+                    errors.append(RowError(line, Msg("city “{city}” could be several cities in {country}",
+                                                     city=md_line(m["city"], 60),
+                                                     country=md_line(m["country"], 10))))
                     continue
                 if city.country != m["country"]:
-                    errors.append(
-                        RowError(line, f"city {md_line(m['city'], 60)} is not in {md_line(m['country'], 10)}")
-                    )
+                    errors.append(RowError(line, Msg("city {city} is not in {country}",
+                                                     city=md_line(m["city"], 60),
+                                                     country=md_line(m["country"], 10))))
                     continue
                 city_id = city.id
             k = (net.id, city_id if city_id is not None else normalise(m["city"]), m["country"])
             if k in seen:
-                errors.append(RowError(line, "the same city and network appear twice in the file"))
+                errors.append(RowError(line, Msg("the same city and network appear twice in the file")))
                 continue
             seen.add(k)
             clean_rows.append((m, net.id, city_id))

@@ -28,6 +28,7 @@ from cogs.directory.records import (
     Membership,
     Network,
     Profile,
+    RowProblem,
     _city,
     _clean_text,
     _network,
@@ -220,8 +221,8 @@ class NetworkService(ProfileService):
             row["hq_city"], row["hq_country_iso2"] = hq.name, hq.country
         try:
             clean = _parse_network_row(row)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)[:1].upper() + str(exc)[1:] + ".") from exc
+        except RowProblem as exc:
+            raise InvalidInput(Msg("Not saved: {problem}.", problem=exc.msg)) from exc
         if await self.db.fetchval(
             "SELECT id FROM networks WHERE slug = ? AND (guild_id IS NULL OR guild_id = ?)",
             (clean["slug"], guild_id),
