@@ -171,7 +171,7 @@ def city_embed(
     fields.append((t(lang, "Documented agreements ({n})", n=format_number(lang, n_doc)), fit_lines(
         [documented_agreement_line(a, city, lang) for a in documented], total=n_doc, lang=lang), False))
     fields.append((t(lang, "Members here ({n})", n=format_number(lang, len(members))), fit_lines(
-        [profile_line(p, lang) for p in members[:15]], total=len(members), empty=t(lang, "none yet"),
+        [profile_line(p, lang) for p in members[:15]], total=len(members), empty=t(lang, "nobody yet"),
         lang=lang,
         more=lambda n: t(lang, "… and {n} more (`/whois`)", n=format_number(lang, n))), False))
     if practices is not None:
@@ -257,7 +257,7 @@ def network_embed(
     fields.append((
         t(lang, "Members of this server from those cities ({n})", n=format_number(lang, len(present))),
         "\n".join(profile_line(p, lang, with_city=True) for p in present[:10]) if present
-        else t(lang, "none yet"),
+        else t(lang, "nobody yet"),
         False,
     ))
     if net.source:
