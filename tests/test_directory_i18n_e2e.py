@@ -39,7 +39,7 @@ async def test_directory_replies_and_service_errors_follow_the_member(started_bo
     assert "Profil enregistré." in res.text, res.text
     assert "non vérifiée" in res.text
     fields = {f["name"]: f["value"] for f in res.embeds[0]["fields"]}
-    assert fields["Fonction"] == "Conseillère" and fields["Ville"].startswith("Paris")
+    assert fields["Titre"] == "Conseillère" and fields["Ville"].startswith("Paris")
     # a service error built from what the member typed (a Msg template), in Spanish
     res = await fake.invoke(w.guild, w.bob, "city show", {"city": "Xqzvlle"}, locale="es-ES")
     assert res.ephemeral and "No conozco ninguna ciudad llamada “Xqzvlle”" in res.text, res.text
