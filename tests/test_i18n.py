@@ -276,7 +276,9 @@ CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py
              "bot/timeparse.py", "bot/transformers.py", "bot/places.py", "bot/embeds.py", "bot/export.py",
              "bot/limits.py", "bot/app.py", "bot/errors.py",
              "cogs/practices/cog.py", "cogs/practices/embeds.py", "cogs/practices/views.py",
-             "cogs/practices/pictures.py"]
+             "cogs/practices/pictures.py",
+             "cogs/directory/cog.py", "cogs/directory/embeds.py",
+             "cogs/onboarding/cog.py", "cogs/onboarding/embeds.py", "cogs/onboarding/views.py"]
 MARKERS = {"t", "nt", "N_", "Msg"}
 # Calls whose text is not shown to members here: logs, programming errors, Discord's audit-log reason, and
 # the command metadata (descriptions, choice names), which the catalog test reads from the command tree.
