@@ -33,7 +33,18 @@ class Moment:
         return self.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-Part = Mention | Moment
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A plain value named in a message (a number, a title, a limit): shown as it is, so the sentence
+    around it stays one catalog template (`InvalidInput("Keep it to {n} characters.", n=Value("100"))`)."""
+
+    text: str
+
+    def plain(self) -> str:
+        return self.text
+
+
+Part = Mention | Moment | Value
 
 
 class UserFacingError(Exception):

@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.embeds import COLOUR_ERROR, CONTENT_MAX, clip, fit_embeds, make_embed, md_line
-from bot.errors import Mention, Part, UserFacingError
+from bot.errors import Mention, Moment, Part, UserFacingError
 from bot.i18n import ENGLISH, N_, t
 from bot.timeparse import TimeParseError
 from bot.translator import lang_for_interaction
@@ -135,7 +135,8 @@ def fill_parts(template: str, parts: Mapping[str, Part]) -> str:
     as Discord mentions and timestamps."""
     if not parts:
         return template
-    shown = {k: f"<@{v.user_id}>" if isinstance(v, Mention) else f"<t:{int(v.at.timestamp())}:{v.style}>"
+    shown = {k: f"<@{v.user_id}>" if isinstance(v, Mention)
+             else f"<t:{int(v.at.timestamp())}:{v.style}>" if isinstance(v, Moment) else v.plain()
              for k, v in parts.items()}
     return template.format(**shown)
 
