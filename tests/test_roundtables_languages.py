@@ -137,3 +137,16 @@ async def test_findtime_in_the_members_language(rt_world: World) -> None:
     res = await fake.invoke(w.guild, w.bob, "roundtable findtime", {"cities": "Paris"}, locale="es-ES")
     assert "Indica de dos a diez ciudades o zonas horarias" in str(res.embeds)
     fake.assert_clean()
+
+
+def test_the_repeat_wording_in_each_language() -> None:
+    from cogs.roundtables.recurrence import describe
+
+    tuesday = datetime(2027, 3, 30, 9, 0, tzinfo=UTC).replace(tzinfo=None)  # naive local, a last Tuesday
+    assert describe("weekly", "FREQ=WEEKLY;BYDAY=TU", tuesday) == "weekly on Tuesday"
+    assert describe("weekly", "FREQ=WEEKLY;BYDAY=TU", tuesday, "fr") == "chaque semaine le mardi"
+    assert describe("monthly-last", "FREQ=MONTHLY;BYDAY=-1TU;COUNT=6", tuesday, "es") == (
+        "el último martes de cada mes, 6 veces")
+    assert describe("monthly", "FREQ=MONTHLY;BYDAY=+1TU;COUNT=1", tuesday, "fr") == (
+        "le premier mardi de chaque mois, 1 fois")
+    assert describe("none", None, tuesday, "es") == "una sola vez"

@@ -437,12 +437,13 @@ class Roundtables(
                 continue
             channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
             if channel_id:
+                member = f"<@{uid}>"
                 await self.bot.post(
                     channel_id,
                     nonce=job.nonce_for(f"promoted:channel:{uid}"),
                     content=Msg("{member} a place opened up: you're now going to **{title}** on {when}. "
                                 "Press **Going** again on the announcement to see the link.",
-                                member=f"<@{uid}>", title=title, when=when),
+                                member=member, title=title, when=when),
                     guild_id=rt.guild_id,
                     allowed_mentions=discord.AllowedMentions(
                         users=[discord.Object(uid)], everyone=False, roles=False
@@ -586,10 +587,12 @@ class Roundtables(
         if interaction.guild_id is None:
             return []
         rts = await self.svc.search(interaction.guild_id, current, limit=25)
+        lang = lang_for_interaction(interaction)
+        tags = {"cancelled": f" ({t(lang, 'cancelled')})", "done": f" ({t(lang, 'finished')})"}
         out = []
         for rt in rts:
             when = rt.next_start or rt.last_start or rt.start
-            tag = "" if rt.status == "scheduled" else f" ({rt.status})"
+            tag = tags.get(rt.status, "")
             out.append(app_commands.Choice(
                 name=choice_name(f"#{rt.id} {rt.title} — {when:%Y-%m-%d %H:%M} UTC{tag}"), value=rt.id
             ))
@@ -674,21 +677,22 @@ class Roundtables(
             posted = " " + t(lang, "No announcements channel is set, so it is announced here "
                                    "({hint} picks one).",
                              hint=render(lang, setup_hint("announcements_channel_id")))
+        channel = f"<#{channel_id}>"
         if channel_id:
             try:
                 msg = await self.post_announcement(rt, channel_id)
-                posted = " " + t(lang, "Announced in {channel} ({link}).", channel=f"<#{channel_id}>",
+                posted = " " + t(lang, "Announced in {channel} ({link}).", channel=channel,
                                  link=msg.jump_url) + posted
             except discord.HTTPException as exc:
                 log.warning("could not announce roundtable %s: %s", rt.id, exc)
                 posted = " " + t(lang, "I couldn't post the announcement in {channel} ({error}); check my "
-                                       "permissions there.", channel=f"<#{channel_id}>",
+                                       "permissions there.", channel=channel,
                                  error=exc.text or exc.status)
         await self.sync_mirror(await self.svc.get(gid, rt.id))
         rt = await self.svc.get(gid, rt.id)
         occ = await self.svc.next_occurrence(rt)
         first = discord_ts(occ.start, "F") if occ else discord_ts(rt.start, "F")
-        repeat_shown = md_line(rt.repeat_text, 300)
+        repeat_shown = md_line(rt.repeat_in(lang), 300)
         text = t(lang, "Scheduled **{title}** for {first} ({repeat}, planned in {zone}).",
                  title=E.title_line(rt), first=first, repeat=repeat_shown, zone=rt.tz) + posted
         if rt.link and not rt.link_public:
@@ -864,15 +868,16 @@ class Roundtables(
         channel_id = await self._announce_channel(rt.guild_id, rt.channel_id or interaction.channel_id)
         lang, title = lang_for_interaction(interaction), E.title_line(rt)
         text = t(lang, "Notes saved for **{title}**.", title=title)
+        channel = f"<#{channel_id}>"
         if channel_id:
             post_lang = await self.bot.languages.for_guild(rt.guild_id)
             try:
                 await self.bot.post(channel_id, embeds=[E.notes_embed(rt, note, occ_start, lang=post_lang)])
                 text = t(lang, "Notes saved for **{title}** and posted in {channel}.", title=title,
-                         channel=f"<#{channel_id}>")
+                         channel=channel)
             except discord.HTTPException as exc:
                 text = t(lang, "Notes saved for **{title}**; I couldn't post them in {channel} ({error}).",
-                         title=title, channel=f"<#{channel_id}>", error=exc.status)
+                         title=title, channel=channel, error=exc.status)
         await reply(interaction, text)
 
     @app_commands.command(

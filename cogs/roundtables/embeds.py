@@ -75,7 +75,7 @@ def announcement_embed(
     fields.append((t(lang, "Where"), where_text(rt, show_link=False, lang=lang), True))
     fields.append((t(lang, "Host"), member_ref(rt.host_id), True))
     if rt.recurring:
-        fields.append((t(lang, "Repeats"), md(rt.repeat_text, 1024), True))
+        fields.append((t(lang, "Repeats"), md(rt.repeat_in(lang), 1024), True))
     if rt.agenda:
         fields.append((t(lang, "Agenda"), md(rt.agenda, 1024), False))
     if rt.status == "scheduled" and occ is not None:
@@ -142,7 +142,7 @@ def show_embed(
     capacity = format_number(lang, rt.capacity) if rt.capacity else t(lang, "no limit")
     fields.append((t(lang, "Capacity"), capacity, True))
     if rt.recurring:
-        fields.append((t(lang, "Repeats"), md(rt.repeat_text, 1024), False))
+        fields.append((t(lang, "Repeats"), md(rt.repeat_in(lang), 1024), False))
         if len(upcoming) > 1:
             moved = " " + t(lang, "(moved)")
             dates = "\n".join(discord_ts(o.start, "f") + (moved if o.moved else "") for o in upcoming[:5])
@@ -329,6 +329,7 @@ def poll_content(slots: Sequence[Slot], author_id: int, *, lang: str = ENGLISH) 
 
 
 def poll_posted(channel_id: int, hours: int, *, lang: str = ENGLISH) -> str:
+    channel = f"<#{channel_id}>"
     return nt(lang, "Poll posted in {channel}, open for {n} hour.",
               "Poll posted in {channel}, open for {n} hours.",
-              hours, channel=f"<#{channel_id}>")
+              hours, channel=channel)

@@ -39,7 +39,7 @@ import dateutil.rrule as _du_rrule
 from dateutil.rrule import rrule, rrulestr
 
 from bot.errors import InvalidInput, Value
-from bot.i18n import N_
+from bot.i18n import ENGLISH, N_, nt, t, weekday_name
 from bot.timeparse import get_zone, resolve_local
 
 REPEAT_KINDS = ("none", "weekly", "biweekly", "monthly", "monthly-last", "rrule")
@@ -61,8 +61,13 @@ REPEAT_ALIASES = {
     "last": "monthly-last",
 }
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+# "monthly on the first Tuesday": one whole sentence per weekday position (the ordinal agrees with the
+# weekday in French and Spanish, and its place in the sentence differs)
+_MONTHLY = {
+    1: N_("monthly on the first {day}"), 2: N_("monthly on the second {day}"),
+    3: N_("monthly on the third {day}"), 4: N_("monthly on the fourth {day}"),
+    -1: N_("monthly on the last {day}"),
+}
 _FORBIDDEN_FREQ = ("SECONDLY", "MINUTELY", "HOURLY")
 _FORBIDDEN_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND", "DTSTART", "BYSETPOS=0")
 _UNTIL_RE = re.compile(r"UNTIL=(\d{8})(?:T(\d{6})(Z?))?", re.IGNORECASE)
@@ -386,24 +391,26 @@ def count_or_until(rule: str | None) -> tuple[int | None, str | None]:
     return (int(count.group(1)) if count else None), (until.group(1) if until else None)
 
 
-def describe(kind: str, rule: str | None, local_start: datetime) -> str:
-    """Human wording of the recurrence: 'weekly on Tuesday', 'monthly on the last Friday'."""
-    day = _DAY_NAMES[local_start.weekday()]
+def describe(kind: str, rule: str | None, local_start: datetime, lang: str = ENGLISH) -> str:
+    """Human wording of the recurrence in `lang`: 'weekly on Tuesday', 'monthly on the last Friday'."""
+    day = weekday_name(lang, local_start.weekday())
     if kind == "none" or not rule:
-        return "once"
+        return t(lang, "once")
     if kind == "weekly":
-        text = f"weekly on {day}"
+        text = t(lang, "weekly on {day}", day=day)
     elif kind == "biweekly":
-        text = f"every 2 weeks on {day}"
+        text = t(lang, "every 2 weeks on {day}", day=day)
     elif kind in ("monthly", "monthly-last"):
         m = re.search(r"BYDAY=([+-]?\d)", rule)
         pos = int(m.group(1)) if m else monthly_position(local_start)
-        text = f"monthly on the {_ORDINALS.get(pos, str(pos))} {day}"
+        text = t(lang, _MONTHLY.get(pos, _MONTHLY[-1]), day=day)
     else:
-        text = f"custom rule `{_strip_end(rule)[:150]}`"
+        shown = "`" + _strip_end(rule)[:150] + "`"
+        text = t(lang, "custom rule {rule}", rule=shown)
     count, until = count_or_until(rule)
     if count:
-        text += f", {count} times"
+        text = nt(lang, "{repeat}, {n} time", "{repeat}, {n} times", count, repeat=text)
     elif until:
-        text += f", until {until[:4]}-{until[4:6]}-{until[6:8]}"
+        end = "-".join((until[:4], until[4:6], until[6:8]))
+        text = t(lang, "{repeat}, until {date}", repeat=text, date=end)
     return text

@@ -33,7 +33,7 @@ from bot.clock import Clock, from_ms, system_clock
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, Mention, Moment, NotFound, PermissionDenied, Value
 from bot.export import Column, NameLookup, member_ids, write_csv
-from bot.i18n import N_, Msg
+from bot.i18n import ENGLISH, N_, Msg
 from bot.scheduler import Scheduler
 from bot.text import md_line
 from bot.timeparse import from_unix, get_zone, to_unix
@@ -132,8 +132,12 @@ class Roundtable:
 
     @property
     def repeat_text(self) -> str:
+        return self.repeat_in(ENGLISH)
+
+    def repeat_in(self, lang: str) -> str:
+        """How it repeats, in `lang` ("weekly on Tuesday", "chaque semaine le mardi")."""
         local = self.start.astimezone(get_zone(self.tz)).replace(tzinfo=None)
-        return recurrence.describe(self.repeat, self.rrule, local)
+        return recurrence.describe(self.repeat, self.rrule, local, lang)
 
     @property
     def where_text(self) -> str:
