@@ -274,7 +274,8 @@ async def test_translator_leaves_names_and_english_alone() -> None:
 CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py", "bot/settings.py",
              "cogs/meta/cog.py", "cogs/privacy/cog.py", "cogs/settings/cog.py",
              "cogs/roundtables/cog.py", "cogs/roundtables/embeds.py", "cogs/roundtables/views.py",
-             "cogs/roundtables/pictures.py", "cogs/roundtables/findtime.py", "bot/calendar_links.py"]
+             "cogs/roundtables/pictures.py", "cogs/roundtables/findtime.py", "cogs/roundtables/ics.py",
+             "bot/calendar_links.py"]
 MARKERS = {"t", "nt", "N_", "Msg"}
 # Calls whose text is not shown to members here: logs, programming errors, Discord's audit-log reason, and
 # the command metadata (descriptions, choice names), which the catalog test reads from the command tree.

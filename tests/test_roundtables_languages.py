@@ -63,6 +63,12 @@ async def test_replies_posts_and_dms_each_in_their_language(rt_world: World) -> 
                             locale="es-ES")
     assert "Una mesa redonda dura de 5 minutos a 12 horas (indicaste 780 minutos)." in str(res.embeds)
 
+    # a calendar file for a French member: its description in French (iCalendar folds long lines)
+    res = await fake.invoke(w.guild, w.bob, "roundtable ics", {"id": rt_id}, locale="fr")
+    assert res.text.startswith("Fichier d'agenda pour **#1 · Vivienda**")
+    ics = res.files[0].text.replace("\r\n ", "")
+    assert "Format : En ligne" in ics and "Lien : https://meet.example/v" in ics, ics
+
     # the member's show and list in their language
     res = await fake.invoke(w.guild, w.alice, "roundtable show", {"id": rt_id}, locale="es-ES")
     assert res.embeds[0]["description"].startswith("**Programada** · próxima:")

@@ -155,7 +155,7 @@ class Roundtables(
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
         self.svc = RoundtableService(bot.db, bot.scheduler, settings=bot.settings, clock=bot.clock)
-        self.feed = RoundtableFeed(self.svc)
+        self.feed = RoundtableFeed(self.svc, language=bot.languages.for_member)
         self._dirty: set[int] = set()
         self._refreshers: dict[int, asyncio.Task[None]] = {}
         self._bg: set[asyncio.Task[Any]] = set()
@@ -916,6 +916,7 @@ class Roundtables(
             await self.svc.overrides(rt),
             include_link=going or interaction.user.id == rt.host_id,
             now=self.svc.now(),
+            lang=lang_for_interaction(interaction),
         )
         file = upload(f"roundtable-{rt.id}.ics", data)
         await reply(interaction, t(lang_for_interaction(interaction),

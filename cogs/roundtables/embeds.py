@@ -13,9 +13,8 @@ from bot.i18n import ENGLISH, N_, format_list, format_number, month_name, nt, t,
 from bot.timeparse import discord_ts, discord_ts_pair, format_local, humanize_duration, zone_label
 from cogs.roundtables.findtime import DAY_END, DAY_START, Slot
 from cogs.roundtables.pictures import LEGEND
-from cogs.roundtables.service import Attendee, Counts, Note, Occurrence, Roundtable
+from cogs.roundtables.service import FORMAT_LABEL, Attendee, Counts, Note, Occurrence, Roundtable
 
-FORMAT_LABEL = {"virtual": N_("Virtual"), "in-person": N_("In person"), "hybrid": N_("Hybrid")}
 STATUS_LABEL = {"going": N_("Going"), "waitlist": N_("On the waitlist"), "maybe": N_("Maybe"),
                 "declined": N_("Can't go")}
 STATE_LABEL = {"scheduled": N_("Scheduled"), "cancelled": N_("Cancelled"), "done": N_("Finished")}

@@ -42,6 +42,7 @@ from cogs.roundtables import recurrence
 log = logging.getLogger(__name__)
 
 FORMATS = ("virtual", "in-person", "hybrid")
+FORMAT_LABEL = {"virtual": N_("Virtual"), "in-person": N_("In person"), "hybrid": N_("Hybrid")}  # shown
 RESPONSES = ("going", "maybe", "declined")
 TITLE_MAX = 100
 AGENDA_MAX = 2000
