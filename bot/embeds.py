@@ -7,6 +7,7 @@ from datetime import datetime
 
 import discord
 
+from bot.i18n import ENGLISH, t
 from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
 from bot.text import clip, md, md_line, one_line, user_text
 
@@ -46,6 +47,7 @@ def make_embed(
     url: str | None = None,
     timestamp: datetime | None = None,
     author: str | None = None,
+    lang: str = ENGLISH,
 ) -> discord.Embed:
     """Build an embed clipped to every per-field limit and to 6,000 characters overall.
 
@@ -65,7 +67,7 @@ def make_embed(
     if dropped:
         all_fields = all_fields[: FIELDS_MAX]
         footer = f"{footer} · " if footer else ""
-        footer += f"{dropped} more not shown"
+        footer += t(lang, "{n} more not shown", n=dropped)
     for name, value, inline in all_fields:
         embed.add_field(
             name=clip(name, FIELD_NAME_MAX) or "\u200b",
@@ -135,10 +137,10 @@ def choice_name(text: str) -> str:
     return clip(" ".join(text.split()), CHOICE_NAME_MAX) or "—"
 
 
-def member_ref(user_id: int | None, *, missing: str = "—") -> str:
-    """A member mention, or "a former member" for a row whose member asked to be forgotten."""
+def member_ref(user_id: int | None, *, missing: str = "—", lang: str = ENGLISH) -> str:
+    """A member mention, or "a former member" (in `lang`) for a row whose member asked to be forgotten."""
     if user_id is None:
         return missing
     if user_id == FORMER_MEMBER:
-        return FORMER_MEMBER_LABEL
+        return t(lang, FORMER_MEMBER_LABEL)
     return f"<@{user_id}>"

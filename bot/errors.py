@@ -4,12 +4,18 @@ A message that names a member or a time carries them as data, not markup: the me
 `str.format` template and the named parts are `Mention`/`Moment` values, e.g.
 `Conflict("Practice #3 was approved by {who} {when}.", who=Mention(7), when=Moment(at))`.
 `message` reads them in plain words (logs, the command line); the interaction layer
-(`bot.interactions.error_text`) renders them as Discord mentions and timestamps."""
+(`bot.interactions.error_text`) renders them as Discord mentions and timestamps. A message whose parts are
+other values (a quoted input, a month, a hint) is a `bot.i18n.Msg` (`InvalidInput(exc.msg)` passes a
+bot.timeparse.TimeParseError on), rendered in the reader's language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.i18n import Msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,27 +39,23 @@ class Moment:
         return self.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
-    """A plain value named in a message (a number, a title, a limit): shown as it is, so the sentence
-    around it stays one catalog template (`InvalidInput("Keep it to {n} characters.", n=Value("100"))`)."""
-
-    text: str
-
-    def plain(self) -> str:
-        return self.text
-
-
-Part = Mention | Moment | Value
+Part = Mention | Moment
 
 
 class UserFacingError(Exception):
     """An expected error: its message is shown to the user, ephemerally, as is."""
 
-    def __init__(self, message: str, **parts: Part) -> None:
-        self.template = message
+    def __init__(self, message: str | Msg, **parts: Part) -> None:
         self.parts: dict[str, Part] = dict(parts)
-        self.message = message.format(**{k: v.plain() for k, v in parts.items()}) if parts else message
+        plain = {k: v.plain() for k, v in parts.items()}
+        if not isinstance(message, str):  # a bot.i18n.Msg: rendered in the reader's language
+            self.msg: Msg | None = message
+            self.template = message.msgid
+            self.message = message.english(**plain)
+        else:
+            self.msg = None
+            self.template = message
+            self.message = message.format(**plain) if parts else message
         super().__init__(self.message)
 
 

@@ -42,12 +42,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.errors import UserFacingError
+from bot.i18n import ENGLISH, N_, t
 from bot.retention import FORMER_MEMBER, FORMER_MEMBER_LABEL
 
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 QUOTE = "'"
 ID_PREFIX = "id:"
-UNKNOWN_MEMBER = "unknown member"
+UNKNOWN_MEMBER = N_("unknown member")
 BOM = "\ufeff"
 
 Kind = Literal["text", "id", "member"]
@@ -155,8 +156,11 @@ def _cell(value: Any) -> str:
 
 
 def write_csv(columns: Sequence[Column | str], rows: Iterable[Mapping[str, Any]], *,
-              names: Mapping[int, str] | None = None) -> bytes:
-    """The CSV file (UTF-8 with BOM, CRLF) of `rows`: dicts keyed by the columns' keys."""
+              names: Mapping[int, str] | None = None, lang: str = ENGLISH) -> bytes:
+    """The CSV file (UTF-8 with BOM, CRLF) of `rows`: dicts keyed by the columns' keys. Headers are the
+    column keys (machine-readable, read back by the imports); the "a former member" / "unknown member"
+    labels are in `lang` (the member who asked for the file)."""
+    former, unknown = t(lang, FORMER_MEMBER_LABEL), t(lang, UNKNOWN_MEMBER)
     cols = [_column(c) for c in columns]
     names = names or {}
     buf = io.StringIO()
@@ -176,7 +180,7 @@ def write_csv(columns: Sequence[Column | str], rows: Iterable[Mapping[str, Any]]
                 out.append(
                     neutralise(
                         "; ".join(
-                            FORMER_MEMBER_LABEL if i == FORMER_MEMBER else names.get(i) or UNKNOWN_MEMBER
+                            former if i == FORMER_MEMBER else names.get(i) or unknown
                             for i in ids
                         )
                     )
@@ -201,12 +205,13 @@ def read_csv(data: bytes | str) -> list[dict[str, str]]:
 
 
 def json_records(columns: Sequence[Column | str], rows: Iterable[Mapping[str, Any]], *,
-                 names: Mapping[int, str] | None = None) -> list[dict[str, Any]]:
+                 names: Mapping[int, str] | None = None, lang: str = ENGLISH) -> list[dict[str, Any]]:
     """The rows as JSON-ready dicts, keyed by the columns: ids as strings (a list of ids as a list), a
     member column followed by its `…_name` (None when unknown; a forgotten member has no id and the name
     "a former member"); other values as they are (JSON has types: no formula rule)."""
     cols = [_column(c) for c in columns]
     names = names or {}
+    former = t(lang, FORMER_MEMBER_LABEL)
     out: list[dict[str, Any]] = []
     for row in rows:
         o: dict[str, Any] = {}
@@ -220,7 +225,7 @@ def json_records(columns: Sequence[Column | str], rows: Iterable[Mapping[str, An
             shown = [None if i == FORMER_MEMBER else id_text(i) for i in ids]
             o[c.key] = shown if many else (shown[0] if shown else None)
             if c.kind == "member":
-                labels = [FORMER_MEMBER_LABEL if i == FORMER_MEMBER else names.get(i) for i in ids]
+                labels = [former if i == FORMER_MEMBER else names.get(i) for i in ids]
                 o[name_column(c.key)] = labels if many else (labels[0] if labels else None)
         out.append(o)
     return out
@@ -238,8 +243,8 @@ UPLOAD_LIMIT = 8 * 1024 * 1024
 
 class ExportTooLarge(UserFacingError):
     def __init__(self) -> None:
-        super().__init__("The export is larger than Discord's attachment limit even compressed. "
-                         "Ask the operator for a database export.")
+        super().__init__(N_("The export is larger than Discord's attachment limit even compressed. "
+                            "Ask the operator for a database export."))
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,6 +188,22 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+class Localized:
+    """A value shown inside a message in the reader's language (a month, a weekday, a date, a length of
+    time): `render` calls `localize(lang)`; `str()` is its English form."""
+
+    __slots__ = ()
+
+    def localize(self, lang: str) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.localize(ENGLISH)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 class Msg:
     """A message to show later in the reader's language: `render(lang, Msg("Hello {name}", name=…))`. A
     value that is itself a `Msg` is rendered in the same language."""
@@ -209,12 +225,21 @@ class Msg:
     def __str__(self) -> str:
         return t(ENGLISH, self.msgid, **self.fmt)
 
+    def english(self, **more: Any) -> str:
+        """The English text, with `more` values (e.g. the plain words of an error's parts) filled too."""
+        return t(ENGLISH, self.msgid, **self.fmt, **more) if more else str(self)
+
+    def with_values(self, **more: Any) -> Msg:
+        """The same message with more values filled in."""
+        return Msg(self.msgid, **self.fmt, **more)
+
 
 def render(lang: str, text: str | Msg) -> str:
     """A `Msg` in `lang`; a plain string is looked up as a message id (constant English text is
     translated, anything else, a name or a mention, comes back as it is)."""
     if isinstance(text, Msg):
-        fmt = {k: render(lang, v) if isinstance(v, Msg) else v for k, v in text.fmt.items()}
+        fmt = {k: render(lang, v) if isinstance(v, Msg)
+               else v.localize(lang) if isinstance(v, Localized) else v for k, v in text.fmt.items()}
         return t(lang, text.msgid, **fmt)
     return t(lang, text)
 

@@ -13,8 +13,8 @@ import discord
 from discord import app_commands
 
 from bot.embeds import COLOUR_ERROR, CONTENT_MAX, clip, fit_embeds, make_embed, md_line
-from bot.errors import Mention, Moment, Part, UserFacingError
-from bot.i18n import ENGLISH, N_, t
+from bot.errors import Mention, Part, UserFacingError
+from bot.i18n import ENGLISH, N_, render, t
 from bot.timeparse import TimeParseError
 from bot.translator import lang_for_interaction
 
@@ -130,20 +130,25 @@ def error_embed(message: str) -> discord.Embed:
     return make_embed(description=message, colour=COLOUR_ERROR)
 
 
+def shown_parts(parts: Mapping[str, Part]) -> dict[str, str]:
+    """Named members and times (bot.errors Mention/Moment) as Discord mentions and timestamps."""
+    return {k: f"<@{v.user_id}>" if isinstance(v, Mention) else f"<t:{int(v.at.timestamp())}:{v.style}>"
+            for k, v in parts.items()}
+
+
 def fill_parts(template: str, parts: Mapping[str, Part]) -> str:
-    """A message template (str.format) with its named members and times (bot.errors Mention/Moment)
-    as Discord mentions and timestamps."""
+    """A message template (str.format) with its named members and times as Discord mentions and
+    timestamps."""
     if not parts:
         return template
-    shown = {k: f"<@{v.user_id}>" if isinstance(v, Mention)
-             else f"<t:{int(v.at.timestamp())}:{v.style}>" if isinstance(v, Moment) else v.plain()
-             for k, v in parts.items()}
-    return template.format(**shown)
+    return template.format(**shown_parts(parts))
 
 
 def error_text(error: UserFacingError, lang: str = ENGLISH) -> str:
     """An error's message as shown in Discord, in `lang` (its English text is the message id): its named
     parts as mentions and timestamps."""
+    if error.msg is not None:
+        return render(lang, error.msg.with_values(**shown_parts(error.parts)))
     if error.parts:
         return fill_parts(t(lang, error.template), error.parts)
     return t(lang, error.message)
@@ -162,7 +167,7 @@ def describe_error(error: BaseException, lang: str = ENGLISH) -> tuple[str, bool
     if isinstance(inner, UserFacingError):
         return error_text(inner, lang), True
     if isinstance(inner, TimeParseError):
-        return t(lang, str(inner)), True
+        return inner.text(lang), True
     if isinstance(inner, app_commands.CommandOnCooldown):
         at = int(discord.utils.utcnow().timestamp() + inner.retry_after) + 1
         when = f"<t:{at}:R>"

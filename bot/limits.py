@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from bot.clock import Clock, system_clock
 from bot.db import Database
 from bot.errors import InvalidInput, UserFacingError
+from bot.i18n import N_, Localized, Msg, t
 from bot.settings import SettingSpec
 
 log = logging.getLogger(__name__)
@@ -42,52 +43,40 @@ DEFAULT_EVENT_SLOTS = 50
 @dataclass(frozen=True, slots=True)
 class Kind:
     key: str
-    plural: str
-    sql: str  # creation times (ms) of this member's rows in the window, newest first
+    plural: str  # a catalog id ("roundtables"), shown in the reader's language
+    table: str  # the rows of this kind, with their creator column and `created_ms`
+    creator: str
+    refusal: str  # the catalog id of the message when the limit is reached ({n}, {when})
 
 
-# One query per kind: the literal SQL, the member's rows since the cutoff, newest first. Each walks an
-# index on (guild_id, creator…) where one exists; agreements and milestones are filtered per server.
+# Each kind's rows are read newest first from the window (index on (guild_id, creator…) where one exists;
+# agreements and milestones are filtered per server).
 KINDS: dict[str, Kind] = {
     k.key: k
     for k in (
-        Kind(
-            "roundtable",
-            "roundtables",
-            "SELECT created_ms FROM roundtables WHERE guild_id = ? AND host_id = ? AND created_ms >= ? "
-            "ORDER BY created_ms DESC LIMIT ?",
-        ),
-        Kind(
-            "practice",
-            "practices",
-            "SELECT created_ms FROM practices WHERE guild_id = ? AND submitter_id = ? AND created_ms >= ? "
-            "ORDER BY created_ms DESC LIMIT ?",
-        ),
-        Kind(
-            "agreement",
-            "agreements",
-            "SELECT created_ms FROM mou_agreements WHERE guild_id = ? AND created_by = ? AND created_ms >= ? "
-            "ORDER BY created_ms DESC LIMIT ?",
-        ),
-        Kind(
-            "milestone",
-            "milestones",
-            "SELECT created_ms FROM mou_milestones WHERE guild_id = ? AND created_by = ? AND created_ms >= ? "
-            "ORDER BY created_ms DESC LIMIT ?",
-        ),
+        Kind("roundtable", N_("roundtables"), "roundtables", "host_id",
+             N_("You've created {n} roundtables in the last hour, the most this server allows. "
+                "You can create another {when}. Nothing was saved.")),
+        Kind("practice", N_("practices"), "practices", "submitter_id",
+             N_("You've created {n} practices in the last hour, the most this server allows. "
+                "You can create another {when}. Nothing was saved.")),
+        Kind("agreement", N_("agreements"), "mou_agreements", "created_by",
+             N_("You've created {n} agreements in the last hour, the most this server allows. "
+                "You can create another {when}. Nothing was saved.")),
+        Kind("milestone", N_("milestones"), "mou_milestones", "created_by",
+             N_("You've created {n} milestones in the last hour, the most this server allows. "
+                "You can create another {when}. Nothing was saved.")),
     )
 }
 
 
 class TooManyCreations(UserFacingError):
-    """Shown to the member as is (ephemeral)."""
+    """Shown to the member in their language (ephemeral)."""
 
     def __init__(self, kind: Kind, per_hour: int, retry_at: datetime) -> None:
         self.retry_at = retry_at
-        super().__init__(
-            f"You've created {per_hour} {kind.plural} in the last hour, the most this server allows. "
-            f"You can create another <t:{int(retry_at.timestamp())}:R>. Nothing was saved."
-        )
+        when = f"<t:{int(retry_at.timestamp())}:R>"
+        super().__init__(Msg(kind.refusal, n=per_hour, when=when))
 
 
 # --------------------------------------------------------------------------- settings
@@ -98,43 +87,58 @@ def validate_limits(value: Any) -> dict[str, int] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise InvalidInput("Creation limits are a number per kind.")
+        raise InvalidInput(N_("Creation limits are a number per kind."))
     out: dict[str, int] = {}
     for k, v in value.items():
         if k not in KINDS:
-            raise InvalidInput(f"Unknown kind “{str(k)[:30]}”: use one of {', '.join(KINDS)}.")
+            raise InvalidInput(Msg(N_("Unknown kind “{kind}”: use one of {kinds}."), kind=str(k)[:30],
+                                   kinds=", ".join(KINDS)))
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_PER_HOUR:
-            raise InvalidInput(f"A limit is a whole number from 0 (no limit) to {MAX_PER_HOUR} per hour.")
+            raise InvalidInput(Msg(N_("A limit is a whole number from 0 (no limit) to {max} per hour."),
+                                   max=MAX_PER_HOUR))
         if v != DEFAULT_PER_HOUR:
             out[k] = v
     return out or None
 
 
-def render_limits(value: Any) -> str:
-    vals = value or {}
-    parts = []
-    for k in KINDS.values():
-        n = vals.get(k.key, DEFAULT_PER_HOUR)
-        parts.append(f"{k.plural} {'no limit' if n == 0 else f'{n}/h'}")
-    return " · ".join(parts) + " per member (moderators exempt)"
+class _LimitsShown(Localized):
+    """"roundtables 10/h · practices no limit · …", each kind's name in the reader's language."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[str, int]) -> None:
+        self.values = values
+
+    def localize(self, lang: str) -> str:
+        parts = []
+        for k in KINDS.values():
+            n = self.values.get(k.key, DEFAULT_PER_HOUR)
+            kind = t(lang, k.plural)
+            parts.append(t(lang, "{kind} no limit", kind=kind) if n == 0 else f"{kind} {n}/h")
+        return " · ".join(parts)
+
+
+def render_limits(value: Any) -> Msg:
+    return Msg(N_("{limits} per member (moderators exempt)"), limits=_LimitsShown(dict(value or {})))
 
 
 def validate_event_slots(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= GUILD_EVENT_SLOTS:
-        raise InvalidInput(f"Give a number of event slots from 0 (no mirror) to {GUILD_EVENT_SLOTS}.")
+        raise InvalidInput(Msg(N_("Give a number of event slots from 0 (no mirror) to {max}."),
+                               max=GUILD_EVENT_SLOTS))
     return None if value == DEFAULT_EVENT_SLOTS else value
 
 
-def render_event_slots(value: Any) -> str:
+def render_event_slots(value: Any) -> Msg:
     n = DEFAULT_EVENT_SLOTS if value is None else int(value)
-    return f"at most {n} of the server's {GUILD_EVENT_SLOTS} scheduled events"
+    return Msg(N_("at most {n} of the server's {total} scheduled events"), n=n, total=GUILD_EVENT_SLOTS)
 
 
 SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec(LIMITS_KEY, "Creation limits", None, validate_limits, render_limits),
-    SettingSpec(EVENT_SLOTS_KEY, "Events-tab share", None, validate_event_slots, render_event_slots),
+    SettingSpec(LIMITS_KEY, N_("Creation limits"), None, validate_limits, render_limits),
+    SettingSpec(EVENT_SLOTS_KEY, N_("Events-tab share"), None, validate_event_slots, render_event_slots),
 )
 
 
@@ -167,7 +171,9 @@ class CreationLimits:
             return
         now = self.clock()
         cutoff = int((now - WINDOW).timestamp() * 1000)
-        rows = await self.db.fetchall(spec.sql, (guild_id, user_id, cutoff, limit))
+        rows = await self.db.fetchall(
+            f"SELECT created_ms FROM {spec.table} WHERE guild_id = ? AND {spec.creator} = ? "
+            "AND created_ms >= ? ORDER BY created_ms DESC LIMIT ?", (guild_id, user_id, cutoff, limit))
         if len(rows) >= limit:
             oldest_counted = int(rows[limit - 1][0])  # the creation that frees a place when it ages out
             retry_at = datetime.fromtimestamp(oldest_counted / 1000, UTC) + WINDOW

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from bot.timeparse import TimeParseError, get_zone, search_zones, zone_label
 
@@ -83,9 +84,9 @@ class Places:
         """A directory city, else the text as typed ("Name" or "Name, CC"). Ambiguity is an error."""
         raw = " ".join((text or "").split())
         if not raw:
-            raise InvalidInput("Name a city.")
+            raise InvalidInput(N_("Name a city."))
         if len(raw) > CITY_TEXT_MAX:
-            raise InvalidInput(f"A city name is at most {CITY_TEXT_MAX} characters.")
+            raise InvalidInput(Msg(N_("A city name is at most {limit} characters."), limit=CITY_TEXT_MAX))
         if self.provider is not None:
             try:
                 return await self.provider.find_city(raw, guild_id=guild_id)
@@ -135,8 +136,9 @@ class Places:
             return zone_label(found[0]), found[0], None
         if city_error is not None:
             raise city_error
-        raise NotFound(f"I don't know the city or time zone “{md_line(text, 60)}”. "
-                       "Use an IANA zone such as `Asia/Seoul`, or a city name.")
+        raise NotFound(Msg(N_("I don't know the city or time zone “{text}”. "
+                              "Use an IANA zone such as `Asia/Seoul`, or a city name."),
+                           text=md_line(text, 60)))
 
     async def member_zone(self, guild_id: int, user_id: int) -> str:
         """The member's zone from their profile, else the server's."""

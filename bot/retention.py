@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import to_ms
 from bot.db import Database
+from bot.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ BATCH = 1000
 # that must hold a member (practices.submitter_id, roundtables.host_id, audit.actor_id…) get this id,
 # which renders as "a former member". Discord never issues snowflake 0.
 FORMER_MEMBER = 0
-FORMER_MEMBER_LABEL = "a former member"
+FORMER_MEMBER_LABEL = N_("a former member")  # a catalog id: shown with t(lang, …)
 
 Pause = Callable[[], Awaitable[None]]
 

@@ -64,10 +64,25 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_skeleton
 from dateutil import parser as du_parser
 from dateutil.relativedelta import relativedelta
 
 from bot.clock import system_clock
+from bot.i18n import (
+    ENGLISH,
+    N_,
+    PSEUDO,
+    Localized,
+    Msg,
+    format_duration,
+    format_list,
+    month_name,
+    nt,
+    render,
+    t,
+    weekday_name,
+)
 from bot.text import md_line
 from bot.timewords import to_english
 
@@ -105,11 +120,37 @@ MIN_OFFSET = timedelta(hours=12)  # ... and -12:00
 DISCORD_STYLES = frozenset("tTdDfFR")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-WHEN_HINT = "Try `2026-12-03 15:00`, `3 Dec 2026 3pm`, `tomorrow 09:30` or `in 2 hours`."
-DATE_HINT = "Try `2026-12-03`, `3 Dec 2026`, `tomorrow` or `in 30 days`."
-DURATION_HINT = "Try `90` (minutes), `90m`, `1h30`, `1:30`, `1.5h` or `2 hours`."
-ZONE_HINT = "Use an IANA name such as Europe/Paris or America/Los_Angeles."
-RANGE_MESSAGE = "That's too far in the past or future: I can only handle years 1 to 9999."
+# Messages are catalog ids (bot/i18n.py): a TimeParseError carries a `Msg` whose parts (the member's text,
+# a month, a weekday, a hint) are rendered in the reader's language by the error funnel.
+WHEN_HINT = N_("Try `2026-12-03 15:00`, `3 Dec 2026 3pm`, `tomorrow 09:30` or `in 2 hours`.")
+DATE_HINT = N_("Try `2026-12-03`, `3 Dec 2026`, `tomorrow` or `in 30 days`.")
+DURATION_HINT = N_("Try `90` (minutes), `90m`, `1h30`, `1:30`, `1.5h` or `2 hours`.")
+ZONE_HINT = N_("Use an IANA name such as Europe/Paris or America/Los_Angeles.")
+RANGE_MESSAGE = N_("That's too far in the past or future: I can only handle years 1 to 9999.")
+# What the member was asked for ("date", "when", "duration"): one whole sentence each.
+_UNREADABLE = {
+    "date": N_("I couldn't read {text} as a date. {hint}"),
+    "when": N_("I couldn't read {text} as a date or time. {hint}"),
+    "duration": N_("I couldn't read {text} as a duration. {hint}"),
+}
+_PLEASE_TYPE = {
+    "date": N_("Please type a date. {hint}"),
+    "when": N_("Please type a date or time. {hint}"),
+    "duration": N_("Please type a duration. {hint}"),
+}
+_TOO_LONG = {
+    "date": N_("That's too long for a date (at most {limit} characters). {hint}"),
+    "when": N_("That's too long for a date or time (at most {limit} characters). {hint}"),
+    "duration": N_("That's too long for a duration (at most {limit} characters). {hint}"),
+}
+_WHOLE = {
+    "years": N_("{text}: please use a whole number of years. {hint}"),
+    "months": N_("{text}: please use a whole number of months. {hint}"),
+    "weeks": N_("{text}: please use a whole number of weeks. {hint}"),
+    "days": N_("{text}: please use a whole number of days. {hint}"),
+}
+_BAD_CLOCK = N_("{text} isn't a valid time: hours go from 00 to 23 and minutes from 00 to 59. {hint}")
+_DID_YOU_MEAN_IN = N_("Did you mean `in {rest}`? {hint}")
 
 _MONTH_NAMES = (
     "January",
@@ -141,11 +182,101 @@ _WRAPPED_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class TimeParseError(ValueError):
-    """A problem with what the user typed.  ``str(exc)`` is a user-facing sentence."""
+    """A problem with what the user typed.  ``str(exc)`` is the user-facing sentence in English;
+    ``exc.msg`` is the same message as a catalog template with its parts, ``exc.text(lang)`` it in `lang`."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Msg) -> None:
+        self.msg = message if isinstance(message, Msg) else Msg(message)
+        self.message = str(self.msg)
+        super().__init__(self.message)
+
+    def text(self, lang: str) -> str:
+        return render(lang, self.msg)
+
+
+def _english(lang: str) -> bool:
+    """English words as this module always wrote them (the pseudo-locale too: it shows the layout)."""
+    return lang in (ENGLISH, PSEUDO)
+
+
+class _Month(Localized):
+    """A month's name ("March", "mars", "marzo"), with its year when given."""
+
+    __slots__ = ("month", "year")
+
+    def __init__(self, month: int, year: int | None = None) -> None:
+        self.month = month
+        self.year = year
+
+    def localize(self, lang: str) -> str:
+        if _english(lang):
+            return _MONTH_NAMES[self.month - 1] + (f" {self.year}" if self.year is not None else "")
+        if self.year is None:
+            return month_name(lang, self.month)
+        return str(format_skeleton("yMMMM", date(self.year, self.month, 1), locale=lang))
+
+
+class _Weekday(Localized):
+    __slots__ = ("weekday",)
+
+    def __init__(self, weekday: int) -> None:
+        self.weekday = weekday
+
+    def localize(self, lang: str) -> str:
+        if _english(lang):
+            return _WEEKDAY_NAMES[self.weekday]
+        return weekday_name(lang, self.weekday)
+
+
+class _DayMonth(Localized):
+    """A day of a month without a year: "3 December" (or "December 3" when `month_first`), "3 décembre"."""
+
+    __slots__ = ("day", "month", "month_first")
+
+    def __init__(self, day: int, month: int, *, month_first: bool = False) -> None:
+        self.day, self.month, self.month_first = day, month, month_first
+
+    def localize(self, lang: str) -> str:
+        if _english(lang):
+            name = _MONTH_NAMES[self.month - 1]
+            return f"{name} {self.day}" if self.month_first else f"{self.day} {name}"
+        return str(format_skeleton("MMMMd", date(2000, self.month, self.day), locale=lang))
+
+
+class _Date(Localized):
+    """A calendar date: "3 December 2026", "3 décembre 2026", "3 de diciembre de 2026"."""
+
+    __slots__ = ("day",)
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+
+    def localize(self, lang: str) -> str:
+        if _english(lang):
+            return f"{self.day.day} {_MONTH_NAMES[self.day.month - 1]} {self.day.year}"
+        return str(format_date(self.day, "long", locale=lang))
+
+
+class _Span(Localized):
+    """A DST jump: "an hour", "half an hour", else its length ("1 h 30 min", "1 heure et 30 minutes")."""
+
+    __slots__ = ("span",)
+
+    def __init__(self, span: timedelta) -> None:
+        self.span = span
+
+    def localize(self, lang: str) -> str:
+        if self.span == timedelta(hours=1):
+            return t(lang, N_("an hour"))
+        if self.span == timedelta(minutes=30):
+            return t(lang, N_("half an hour"))
+        if _english(lang):
+            return humanize_duration(self.span)
+        hours, rest = divmod(int(abs(self.span.total_seconds())), 3600)
+        pieces = [format_duration(lang, timedelta(hours=hours))] if hours else []
+        if rest // 60 or not pieces:
+            pieces.append(format_duration(lang, timedelta(minutes=rest // 60)))
+        return format_list(lang, pieces)
 
 
 # --------------------------------------------------------------------------- #
@@ -164,8 +295,19 @@ def _quote(text: object, limit: int = 40) -> str:
     return f"“{cleaned}”"
 
 
-def _unreadable(text: object, hint: str, what: str = "a date") -> TimeParseError:
-    return TimeParseError(f"I couldn't read {_quote(text)} as {what}. {hint}")
+def _unreadable(text: object, hint: str, what: str = "date") -> TimeParseError:
+    return TimeParseError(Msg(_UNREADABLE[what], text=_quote(text), hint=Msg(hint)))
+
+
+def _hinted(template: str, hint: str) -> TimeParseError:
+    return TimeParseError(Msg(template, hint=Msg(hint)))
+
+
+def _error(template: str, text: object, hint: str | None = None, **fmt: Any) -> TimeParseError:
+    """A message about the member's `text` (quoted as {text}), with its {hint} when given."""
+    if hint is not None:
+        fmt["hint"] = Msg(hint)
+    return TimeParseError(Msg(template, text=_quote(text), **fmt))
 
 
 def _range_error() -> TimeParseError:
@@ -190,10 +332,10 @@ _DASHES = str.maketrans(
 def _normalize(text: object, hint: str, what: str) -> str:
     """Validate and normalise raw user text (length, Unicode, digits, whitespace)."""
     if not isinstance(text, str) or not text.strip():
-        raise TimeParseError(f"Please type {what}. {hint}")
+        raise _hinted(_PLEASE_TYPE[what], hint)
     stripped = text.strip()
     if len(stripped) > MAX_INPUT_LENGTH:
-        raise TimeParseError(f"That's too long for {what} (at most {MAX_INPUT_LENGTH} characters). {hint}")
+        raise TimeParseError(Msg(_TOO_LONG[what], limit=MAX_INPUT_LENGTH, hint=Msg(hint)))
     s = unicodedata.normalize("NFKC", stripped).translate(_DASHES)
     chars: list[str] = []
     for ch in s:
@@ -208,9 +350,9 @@ def _normalize(text: object, hint: str, what: str) -> str:
             chars.append(ch)
     s = " ".join("".join(chars).split())
     if not s:
-        raise TimeParseError(f"Please type {what}. {hint}")
+        raise _hinted(_PLEASE_TYPE[what], hint)
     if len(s) > MAX_INPUT_LENGTH:
-        raise TimeParseError(f"That's too long for {what} (at most {MAX_INPUT_LENGTH} characters). {hint}")
+        raise TimeParseError(Msg(_TOO_LONG[what], limit=MAX_INPUT_LENGTH, hint=Msg(hint)))
     return s
 
 
@@ -261,15 +403,10 @@ def _fmt_offset(offset: timedelta) -> str:
     return text
 
 
-def _fmt_span(span: timedelta) -> str:
-    if span == timedelta(hours=1):
-        return "an hour"
-    if span == timedelta(minutes=30):
-        return "half an hour"
-    return humanize_duration(span)
-
-
-def _fmt_day(d: date) -> str:
+def _fmt_day(d: date, lang: str = ENGLISH) -> str:
+    """Thu 3 Dec / jeu. 3 déc. / jue, 3 dic."""
+    if not _english(lang):
+        return str(format_skeleton("MMMEd", d, locale=lang))
     return f"{_WEEKDAY_NAMES[d.weekday()][:3]} {d.day} {_MONTH_NAMES[d.month - 1][:3]}"
 
 
@@ -385,22 +522,23 @@ def get_zone(name: str) -> ZoneInfo:
     Raises :class:`TimeParseError` with up to three suggestions for unknown names.
     """
     if not isinstance(name, str) or not name.strip():
-        raise TimeParseError(f"Please give a time zone. {ZONE_HINT}")
+        raise _hinted(N_("Please give a time zone. {hint}"), ZONE_HINT)
     raw = name.strip()
     if len(raw) > MAX_ZONE_NAME_LENGTH:
-        raise TimeParseError(f"That time zone name is too long. {ZONE_HINT}")
+        raise _hinted(N_("That time zone name is too long. {hint}"), ZONE_HINT)
     cleaned = "_".join(re.sub(r"\s*/\s*", "/", raw).split())
     key = _zone_keys().get(cleaned.lower()) if _ZONE_CHARS_RE.fullmatch(cleaned) else None
     if key is None:
-        message = f"Unknown time zone {_quote(raw)}. {ZONE_HINT}"
         suggestions = _suggest_zones(raw)
         if suggestions:
-            message += " Did you mean " + ", ".join(f"`{s}`" for s in suggestions) + "?"
-        raise TimeParseError(message)
+            shown = ", ".join(f"`{s}`" for s in suggestions)
+            raise _error(N_("Unknown time zone {text}. {hint} Did you mean {zones}?"), raw, ZONE_HINT,
+                         zones=shown)
+        raise _error(N_("Unknown time zone {text}. {hint}"), raw, ZONE_HINT)
     try:
         return ZoneInfo(key)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:  # pragma: no cover - broken tzdata
-        raise TimeParseError(f"Time zone {_quote(raw)} is not available here. {ZONE_HINT}") from exc
+        raise _error(N_("Time zone {text} is not available here. {hint}"), raw, ZONE_HINT) from exc
 
 
 def search_zones(query: str, limit: int = 25) -> list[str]:
@@ -486,27 +624,29 @@ def is_ambiguous(naive: datetime, zone: ZoneInfo) -> bool:
     return before != after and not is_nonexistent(wall, zone)
 
 
-def _gap_message(wall: datetime, zone: tzinfo) -> str:
+def _gap_message(wall: datetime, zone: tzinfo) -> Msg:
     before, after = _offsets(wall, zone)
     jump = (after - before) if before is not None and after is not None else timedelta(hours=1)
     try:
         suggestion = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     except OverflowError:
         suggestion = wall + jump
-    return (
-        f"{_fmt_wall(wall)} doesn't exist in {_zone_name(zone)}: the clocks jump forward "
-        f"{_fmt_span(jump)} there, so that time is skipped. Try `{_fmt_wall(suggestion)}` instead."
+    return Msg(
+        N_("{wall} doesn't exist in {zone}: the clocks jump forward {span} there, so that time is skipped. "
+           "Try `{suggestion}` instead."),
+        wall=_fmt_wall(wall), zone=_zone_name(zone), span=_Span(jump), suggestion=_fmt_wall(suggestion),
     )
 
 
-def _fold_message(wall: datetime, zone: tzinfo) -> str:
+def _fold_message(wall: datetime, zone: tzinfo) -> Msg:
     first, second = _offsets(wall, zone)
     assert first is not None and second is not None
     stamp = _fmt_wall(wall)
-    return (
-        f"{stamp} happens twice in {_zone_name(zone)} because the clocks go back "
-        f"{_fmt_span(first - second)} there. Add the UTC offset to pick one: "
-        f"`{stamp}{_fmt_offset(first)}` (the first) or `{stamp}{_fmt_offset(second)}` (the second)."
+    return Msg(
+        N_("{wall} happens twice in {zone} because the clocks go back {span} there. Add the UTC offset to "
+           "pick one: `{first}` (the first) or `{second}` (the second)."),
+        wall=stamp, zone=_zone_name(zone), span=_Span(first - second),
+        first=stamp + _fmt_offset(first), second=stamp + _fmt_offset(second),
     )
 
 
@@ -587,15 +727,15 @@ def discord_ts_pair(dt: datetime) -> str:
 # --------------------------------------------------------------------------- #
 
 
-def _day_suffix(local_day: date, reference_day: date) -> str:
+def _day_suffix(local_day: date, reference_day: date, lang: str = ENGLISH) -> str:
     diff = (local_day - reference_day).days
     if diff == 0:
         return ""
     if diff == 1:
-        return " (next day)"
+        return " " + t(lang, N_("(next day)"))
     if diff == -1:
-        return " (previous day)"
-    return f" ({_fmt_day(local_day)})"
+        return " " + t(lang, N_("(previous day)"))
+    return f" ({_fmt_day(local_day, lang)})"
 
 
 def format_local(
@@ -604,13 +744,15 @@ def format_local(
     *,
     with_day: bool = False,
     relative_to: datetime | None = None,
+    lang: str = ENGLISH,
 ) -> str:
     """Wall time of ``dt`` in ``zone`` as ``HH:MM`` (24 h).
 
     ``with_day`` prefixes the day: ``Thu 3 Dec 09:00``.  If ``relative_to`` is
     given, `` (next day)``/`` (previous day)`` (or the day, for larger gaps) is
     appended when the local calendar date differs from ``relative_to``'s own
-    calendar date (taken in ``relative_to``'s tzinfo, or as-is if naive).
+    calendar date (taken in ``relative_to``'s tzinfo, or as-is if naive).  Day names and markers are
+    in ``lang``.
     """
     _require_aware(dt)
     tz = _coerce_zone(zone)
@@ -620,13 +762,15 @@ def format_local(
         raise _range_error() from exc
     text = f"{local.hour:02d}:{local.minute:02d}"
     if with_day:
-        text = f"{_fmt_day(local.date())} {text}"
+        text = f"{_fmt_day(local.date(), lang)} {text}"
     if relative_to is not None:
-        text += _day_suffix(local.date(), relative_to.date())
+        text += _day_suffix(local.date(), relative_to.date(), lang)
     return text
 
 
-def local_times_line(dt: datetime, places: Sequence[tuple[str, str]], *, reference_zone: str) -> str:
+def local_times_line(
+    dt: datetime, places: Sequence[tuple[str, str]], *, reference_zone: str, lang: str = ENGLISH
+) -> str:
     """``09:00 Seoul · 02:00 Paris · 17:00 Los Angeles (previous day)``.
 
     ``places`` are (label, IANA zone) pairs; order is kept, repeated labels are
@@ -656,7 +800,8 @@ def local_times_line(dt: datetime, places: Sequence[tuple[str, str]], *, referen
             local = dt.astimezone(tz)
         except OverflowError as exc:
             raise _range_error() from exc
-        parts.append(f"{local.hour:02d}:{local.minute:02d} {shown}{_day_suffix(local.date(), reference_day)}")
+        suffix = _day_suffix(local.date(), reference_day, lang)
+        parts.append(f"{local.hour:02d}:{local.minute:02d} {shown}{suffix}")
     return " · ".join(parts)
 
 
@@ -741,10 +886,10 @@ def parse_duration(text: str) -> timedelta:
 
     Result is rounded to whole seconds; must be > 0 and at most ~10 years.
     """
-    s = _normalize(text, DURATION_HINT, "a duration")
+    s = _normalize(text, DURATION_HINT, "duration")
     low = _strip_filler(to_english(s.lower()))
     if low.startswith("-"):
-        raise TimeParseError(f"A duration can't be negative. {DURATION_HINT}")
+        raise _hinted(N_("A duration can't be negative. {hint}"), DURATION_HINT)
     if low.startswith("for "):
         low = low[4:].strip()
     seconds: Fraction
@@ -754,43 +899,45 @@ def parse_duration(text: str) -> timedelta:
         elif (hms := _HMS_RE.fullmatch(low)) is not None:
             minutes, secs = int(hms.group("m")), int(hms.group("s") or 0)
             if minutes > 59 or secs > 59:
-                raise _unreadable(text, DURATION_HINT, "a duration")
+                raise _unreadable(text, DURATION_HINT, "duration")
             seconds = Fraction(int(hms.group("h")) * 3600 + minutes * 60 + secs)
         else:
             components = _parse_components(low)
             if components is None:
-                raise _unreadable(text, DURATION_HINT, "a duration")
+                raise _unreadable(text, DURATION_HINT, "duration")
             if "months" in components or "years" in components:
-                raise TimeParseError(
-                    f"Months and years vary in length, so use days or weeks for a duration. {DURATION_HINT}"
-                )
+                raise TimeParseError(Msg(
+                    N_("Months and years vary in length, so use days or weeks for a duration. {hint}"),
+                    hint=Msg(DURATION_HINT),
+                ))
             seconds = _exact_seconds(components)
         rounded = round(seconds)
     except TimeParseError:
         raise
     except _WRAPPED_ERRORS as exc:
-        raise _unreadable(text, DURATION_HINT, "a duration") from exc
+        raise _unreadable(text, DURATION_HINT, "duration") from exc
     if rounded <= 0:
-        raise TimeParseError(f"A duration has to be longer than zero. {DURATION_HINT}")
+        raise _hinted(N_("A duration has to be longer than zero. {hint}"), DURATION_HINT)
     if rounded > MAX_DURATION.total_seconds():
-        raise TimeParseError("That's too long: a duration can be at most 10 years.")
+        raise TimeParseError(N_("That's too long: a duration can be at most 10 years."))
     return timedelta(seconds=rounded)
 
 
-def humanize_duration(td: timedelta) -> str:
-    """``1 h 30 min``, ``2 days``, ``1 day 3 h``, ``45 min``, ``1 min 30 s``, ``20 s``.
+def humanize_duration(td: timedelta, lang: str = ENGLISH) -> str:
+    """``1 h 30 min``, ``2 days``, ``1 day 3 h``, ``45 min``, ``1 min 30 s``, ``20 s``; the days in
+    ``lang`` ("2 jours", "2 días"; h, min and s are written so in all three).
 
     Seconds are only shown below one hour; negative durations get a leading ``-``.
     """
     total = int(td.total_seconds())
     if total < 0:
-        return "-" + humanize_duration(timedelta(seconds=-total))
+        return "-" + humanize_duration(timedelta(seconds=-total), lang)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
     parts: list[str] = []
     if days:
-        parts.append(f"{days} day" if days == 1 else f"{days} days")
+        parts.append(nt(lang, "{n} day", "{n} days", days, n=days))
     if hours:
         parts.append(f"{hours} h")
     if minutes:
@@ -867,17 +1014,13 @@ def _parse_clock(text: str, *, bare_ok: bool, evening: bool = False) -> time | N
     second = int(m.group("s") or 0)
     if ampm:
         if not 1 <= hour <= 12:
-            raise TimeParseError(
-                f"{_quote(text)} isn't a valid time: with am/pm the hour goes from 1 to 12. {WHEN_HINT}"
-            )
+            raise _error(N_("{text} isn't a valid time: with am/pm the hour goes from 1 to 12. {hint}"),
+                         text, WHEN_HINT)
         hour = hour % 12 + (12 if ampm.startswith("p") else 0)
     elif evening and 1 <= hour <= 11:
         hour += 12
     if hour > 23 or minute > 59 or second > 59:
-        raise TimeParseError(
-            f"{_quote(text)} isn't a valid time: hours go from "
-            f"00 to 23 and minutes from 00 to 59. {WHEN_HINT}"
-        )
+        raise _error(_BAD_CLOCK, text, WHEN_HINT)
     return time(hour, minute, second)
 
 
@@ -903,9 +1046,8 @@ _ABBREVIATIONS = frozenset(
 def _fixed_offset(sign: str, hours: str, minutes: str | None, text: object) -> tzinfo:
     offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
     if int(minutes or 0) > 59 or offset > (MAX_OFFSET if sign == "+" else MIN_OFFSET):
-        raise TimeParseError(
-            f"{_quote(text)} has a UTC offset I can't use: offsets go from -12:00 to +14:00. {WHEN_HINT}"
-        )
+        raise _error(N_("{text} has a UTC offset I can't use: offsets go from -12:00 to +14:00. {hint}"),
+                     text, WHEN_HINT)
     if offset == timedelta(0):
         return UTC
     return timezone(-offset if sign == "-" else offset)
@@ -919,7 +1061,7 @@ def _extract_zone(low: str, text: object) -> tuple[str, tzinfo | None]:
         bare = token.strip(",;()")
         if _IANA_TOKEN_RE.fullmatch(bare):
             if found is not None:
-                raise TimeParseError(f"{_quote(text)} names more than one time zone. {WHEN_HINT}")
+                raise _error(N_("{text} names more than one time zone. {hint}"), text, WHEN_HINT)
             found = get_zone(bare)
         else:
             kept.append(token)
@@ -937,9 +1079,8 @@ def _extract_zone(low: str, text: object) -> tuple[str, tzinfo | None]:
         rest = rest[: m.start()].strip(" ,")
     if offset is not None:
         if found is not None:
-            raise TimeParseError(
-                f"{_quote(text)} has both a time zone and a UTC offset; give only one. {WHEN_HINT}"
-            )
+            raise _error(N_("{text} has both a time zone and a UTC offset; give only one. {hint}"),
+                         text, WHEN_HINT)
         found = offset
     return rest, found
 
@@ -947,10 +1088,11 @@ def _extract_zone(low: str, text: object) -> tuple[str, tzinfo | None]:
 def _reject_abbreviations(rest: str, text: object) -> None:
     for word in re.findall(r"[a-z]+", rest):
         if word in _ABBREVIATIONS:
-            raise TimeParseError(
-                f"Time zone abbreviations like “{word.upper()}” are ambiguous. Use a UTC offset "
-                f"(`15:00-08:00`, `15:00 UTC+9`) or an IANA name (`15:00 America/Los_Angeles`)."
-            )
+            raise TimeParseError(Msg(
+                N_("Time zone abbreviations like “{abbreviation}” are ambiguous. Use a UTC offset "
+                   "(`15:00-08:00`, `15:00 UTC+9`) or an IANA name (`15:00 America/Los_Angeles`)."),
+                abbreviation=word.upper(),
+            ))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1014,9 +1156,10 @@ def _numeric_day_first(low: str, text: object, hint: str) -> bool:
     for m in _NUMERIC_DATE_RE.finditer(low):
         a, b = int(m.group("a")), int(m.group("b"))
         if 1 <= a <= 12 and 1 <= b <= 12 and a != b:
-            raise TimeParseError(
-                f"{_quote(text)} could mean {a} {_MONTH_NAMES[b - 1]} or {_MONTH_NAMES[a - 1]} {b}. "
-                f"Write the date as year-month-day (`2026-12-03`) or with the month's name (`3 Dec 2026`)."
+            raise _error(
+                N_("{text} could mean {first} or {second}. Write the date as year-month-day (`2026-12-03`) "
+                   "or with the month's name (`3 Dec 2026`)."),
+                text, first=_DayMonth(a, b), second=_DayMonth(b, a, month_first=True),
             )
         if a > 12:
             day_first = True
@@ -1051,14 +1194,14 @@ def _check_day_month(f: _Fields, text: object, hint: str) -> tuple[int, int]:
     month, day = f.month, f.day
     assert month is not None and day is not None
     if not 1 <= month <= 12:
-        raise TimeParseError(f"{_quote(text)}: there's no month {month}. {hint}")
+        raise _error(N_("{text}: there's no month {month}. {hint}"), text, hint, month=month)
     if f.year is not None and not 1 <= f.year <= 9999:
         raise _range_error()
     leap_ok_year = f.year if f.year is not None else 2000  # year-less: allow 29 Feb
     last_day = _days_in_month(leap_ok_year, month)
     if not 1 <= day <= last_day:
-        where = f"{_MONTH_NAMES[month - 1]} {f.year}" if f.year is not None else _MONTH_NAMES[month - 1]
-        raise TimeParseError(f"{_quote(text)} isn't a real date: {where} has only {last_day} days. {hint}")
+        raise _error(N_("{text} isn't a real date: {month} has only {days} days. {hint}"), text, hint,
+                     month=_Month(month, f.year), days=last_day)
     return month, day
 
 
@@ -1073,10 +1216,7 @@ def _clock_from_fields(f: _Fields, text: object) -> time:
         raise _unreadable(text, WHEN_HINT)
     hour, minute, second = f.hour, f.minute or 0, f.second or 0
     if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
-        raise TimeParseError(
-            f"{_quote(text)} isn't a valid time: hours go from "
-            f"00 to 23 and minutes from 00 to 59. {WHEN_HINT}"
-        )
+        raise _error(_BAD_CLOCK, text, WHEN_HINT)
     return time(hour, minute, second, f.microsecond or 0)
 
 
@@ -1090,13 +1230,13 @@ def _next_clock(clock: time, now_local: datetime) -> datetime:
 def _build_wall(f: _Fields, now_local: datetime, text: object, *, date_only: bool) -> datetime:
     """Turn dateutil fields into a naive wall datetime (00:00 if no time was typed)."""
     hint = DATE_HINT if date_only else WHEN_HINT
-    what = "a date" if date_only else "a date or time"
+    what = "date" if date_only else "when"
     if f.tzname is not None or f.tzoffset is not None:
         if f.tzname is not None and f.tzname.lower() not in ("utc", "gmt", "z"):
             _reject_abbreviations(f.tzname.lower(), text)
         raise _unreadable(text, hint, what)
     if date_only and f.has_time:
-        raise TimeParseError(f"{_quote(text)} has a time in it, but I only need a date. {hint}")
+        raise _error(N_("{text} has a time in it, but I only need a date. {hint}"), text, hint)
     if not f.has_date:
         if date_only:
             raise _unreadable(text, hint, what)
@@ -1104,14 +1244,13 @@ def _build_wall(f: _Fields, now_local: datetime, text: object, *, date_only: boo
     if f.month is None or f.day is None:
         if f.month is not None and f.year is not None and not f.century_specified:
             # "32 Dec": dateutil reads 32 as a two-digit year
-            raise TimeParseError(
-                f"{_quote(text)} isn't a real date: {_MONTH_NAMES[f.month - 1]} has no day {f.year}. {hint}"
-            )
+            raise _error(N_("{text} isn't a real date: {month} has no day {day}. {hint}"), text, hint,
+                         month=_Month(f.month), day=f.year)
         if f.month is not None:
-            raise TimeParseError(f"{_quote(text)} needs a day of the month too, e.g. `3 Dec 2026`. {hint}")
+            raise _error(N_("{text} needs a day of the month too, e.g. `3 Dec 2026`. {hint}"), text, hint)
         raise _unreadable(text, hint, what)
     if f.year is not None and not f.century_specified:
-        raise TimeParseError(f"{_quote(text)}: please write the year with four digits, e.g. `2026`. {hint}")
+        raise _error(N_("{text}: please write the year with four digits, e.g. `2026`. {hint}"), text, hint)
     month, day = _check_day_month(f, text, hint)
     clock = _clock_from_fields(f, text) if f.has_time else time(0)
     if f.year is not None:
@@ -1119,10 +1258,10 @@ def _build_wall(f: _Fields, now_local: datetime, text: object, *, date_only: boo
     else:
         result = _next_yearless(month, day, clock, now_local, has_time=f.has_time)
     if f.weekday is not None and result.weekday() != f.weekday:
-        raise TimeParseError(
-            f"{result.day} {_MONTH_NAMES[result.month - 1]} {result.year} is a "
-            f"{_WEEKDAY_NAMES[result.weekday()]}, not a {_WEEKDAY_NAMES[f.weekday]}. {hint}"
-        )
+        raise TimeParseError(Msg(
+            N_("{date} is a {weekday}, not a {other}. {hint}"), date=_Date(result.date()),
+            weekday=_Weekday(result.weekday()), other=_Weekday(f.weekday), hint=Msg(hint),
+        ))
     return result
 
 
@@ -1157,7 +1296,7 @@ def parse_when(text: str, zone: ZoneInfo | str, *, now: datetime) -> datetime:
     """
     tz = _coerce_zone(zone)
     now_utc = _require_aware(now, "now")
-    s = _normalize(text, WHEN_HINT, "a date or time")
+    s = _normalize(text, WHEN_HINT, "when")
     try:
         now_utc = now_utc.astimezone(UTC)
         return _parse_when(s, tz, now_utc, text)
@@ -1166,7 +1305,7 @@ def parse_when(text: str, zone: ZoneInfo | str, *, now: datetime) -> datetime:
     except OverflowError as exc:
         raise _range_error() from exc
     except _WRAPPED_ERRORS as exc:
-        raise _unreadable(text, WHEN_HINT, "a date or time") from exc
+        raise _unreadable(text, WHEN_HINT, "when") from exc
 
 
 def _parse_when(s: str, tz: tzinfo, now_utc: datetime, text: str) -> datetime:
@@ -1178,7 +1317,7 @@ def _parse_when(s: str, tz: tzinfo, now_utc: datetime, text: str) -> datetime:
     if body is not None:
         components = _parse_components(body)
         if components is None:
-            raise _unreadable(text, WHEN_HINT, "a date or time")
+            raise _unreadable(text, WHEN_HINT, "when")
         return _apply_relative(components, tz, now_utc, text)
 
     rest, override = _extract_zone(low, text)
@@ -1186,8 +1325,8 @@ def _parse_when(s: str, tz: tzinfo, now_utc: datetime, text: str) -> datetime:
     zone = override if override is not None else tz
     if not rest:
         if override is None:
-            raise _unreadable(text, WHEN_HINT, "a date or time")
-        raise TimeParseError(f"{_quote(text)} has a time zone but no date or time. {WHEN_HINT}")
+            raise _unreadable(text, WHEN_HINT, "when")
+        raise _error(N_("{text} has a time zone but no date or time. {hint}"), text, WHEN_HINT)
     _reject_abbreviations(rest, text)
     now_local = now_utc.astimezone(zone).replace(tzinfo=None)
 
@@ -1198,8 +1337,8 @@ def _parse_when(s: str, tz: tzinfo, now_utc: datetime, text: str) -> datetime:
             wall = _next_clock(clock, now_local)
     if wall is None:
         if _parse_components(rest) is not None:
-            raise TimeParseError(f"Did you mean `in {rest}`? {WHEN_HINT}")
-        fields = _dateutil_fields(rest, text, WHEN_HINT, "a date or time")
+            raise TimeParseError(Msg(_DID_YOU_MEAN_IN, rest=rest, hint=Msg(WHEN_HINT)))
+        fields = _dateutil_fields(rest, text, WHEN_HINT, "when")
         wall = _build_wall(fields, now_local, text, date_only=False)
     return _finish(wall, zone)
 
@@ -1234,7 +1373,7 @@ def _parse_dayword(rest: str, now_local: datetime) -> datetime | None:
             clock = time(20)
         elif clock == time(0):
             day = today + timedelta(days=1)
-    elif day_word.endswith("after tomorrow") or day_word == "overmorrow":
+    elif day_word.split()[-2:-1] == ["after"] or day_word == "overmorrow":  # the day after tomorrow
         day = today + timedelta(days=2)
     else:  # tomorrow and its misspellings
         day = today + timedelta(days=1)
@@ -1243,7 +1382,7 @@ def _parse_dayword(rest: str, now_local: datetime) -> datetime | None:
 
 def _whole(amount: Fraction, unit: str, text: object, hint: str) -> int:
     if amount.denominator != 1:
-        raise TimeParseError(f"{_quote(text)}: please use a whole number of {unit}. {hint}")
+        raise _error(_WHOLE[unit], text, hint)
     return int(amount)
 
 
@@ -1275,7 +1414,7 @@ def parse_date(text: str, *, today: date) -> date:
         today = today.date()
     if not isinstance(today, date):
         raise TypeError("today must be a date")
-    s = _normalize(text, DATE_HINT, "a date")
+    s = _normalize(text, DATE_HINT, "date")
     try:
         return _parse_date(s, today, text)
     except TimeParseError:
@@ -1307,7 +1446,7 @@ def _parse_date(s: str, today: date, text: str) -> date:
         if components is None:
             raise _unreadable(text, DATE_HINT)
         if any(unit in components for unit in ("seconds", "minutes", "hours")):
-            raise TimeParseError(f"For a date, count in days, weeks, months or years. {DATE_HINT}")
+            raise _hinted(N_("For a date, count in days, weeks, months or years. {hint}"), DATE_HINT)
         amounts = {
             unit: _whole(components.get(unit, Fraction(0)), unit, text, DATE_HINT)
             for unit in ("days", "weeks", "months", "years")
@@ -1320,7 +1459,7 @@ def _parse_date(s: str, today: date, text: str) -> date:
             raise _range_error() from exc
 
     if _parse_components(low) is not None:
-        raise TimeParseError(f"Did you mean `in {low}`? {DATE_HINT}")
-    fields = _dateutil_fields(low, text, DATE_HINT, "a date")
+        raise TimeParseError(Msg(_DID_YOU_MEAN_IN, rest=low, hint=Msg(DATE_HINT)))
+    fields = _dateutil_fields(low, text, DATE_HINT, "date")
     now_local = datetime.combine(today, time(0))
     return _build_wall(fields, now_local, text, date_only=True).date()

@@ -29,6 +29,7 @@ import discord
 from discord import app_commands
 
 from bot.embeds import choice_name
+from bot.i18n import N_, Msg
 from bot.places import Places
 from bot.timeparse import TimeParseError, from_unix, get_zone, parse_when
 
@@ -86,7 +87,8 @@ def parse_timestamp_markup(text: str) -> datetime | None:
         return None
     seconds = int(m.group(1))
     if not _TS_MIN <= seconds <= _TS_MAX:
-        raise TimeParseError(f"“{text.strip()[:40]}” is not a date I can use (it is outside 1970–9999).")
+        raise TimeParseError(Msg(N_("{text} is not a date I can use (it is outside 1970–9999)."),
+                                 text=f"“{text.strip()[:40]}”"))
     return from_unix(seconds)
 
 

@@ -273,6 +273,8 @@ async def test_translator_leaves_names_and_english_alone() -> None:
 # -- no English bypasses the catalogs in the converted modules ---------------------------------------------
 CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py", "bot/settings.py",
              "cogs/meta/cog.py", "cogs/privacy/cog.py", "cogs/settings/cog.py",
+             "bot/timeparse.py", "bot/transformers.py", "bot/places.py", "bot/embeds.py", "bot/export.py",
+             "bot/limits.py", "bot/app.py", "bot/errors.py",
              "cogs/roundtables/cog.py", "cogs/roundtables/embeds.py", "cogs/roundtables/views.py",
              "cogs/roundtables/pictures.py", "cogs/roundtables/findtime.py", "cogs/roundtables/ics.py",
              "bot/calendar_links.py"]

@@ -313,7 +313,7 @@ def check_zone(text: str) -> str:
     try:
         return get_zone(text).key
     except TimeParseError as exc:
-        raise InvalidInput(exc.message) from exc
+        raise InvalidInput(exc.msg) from exc
 
 
 def _int_or_none(value: str, what: str, lo: int, hi: int) -> int | None:

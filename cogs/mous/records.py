@@ -349,7 +349,7 @@ def parse_day(text: str, today: date) -> date:
     try:
         day = parse_date(text, today=today)
     except TimeParseError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput(exc.msg) from None
     # Reminders and notice deadlines are computed up to ten years either side of these dates:
     # year 1 or 9999 would overflow `date` (and no agreement is that old or that long).
     if not DAY_MIN <= day <= DAY_MAX:

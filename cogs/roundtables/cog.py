@@ -30,7 +30,7 @@ from bot.checks import (
     manage_guild_only,
 )
 from bot.embeds import CONTENT_MAX, choice_name, clip, md, md_line, one_line
-from bot.errors import InvalidInput, NotFound, Value
+from bot.errors import InvalidInput, NotFound
 from bot.i18n import N_, Msg, nt, render, t
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.member_names import lookup_for
@@ -210,9 +210,13 @@ class Roundtables(
         """The member's zone from their profile, else the server's (bot/places.py)."""
         return await self.bot.features.places.member_zone(guild_id, user_id)
 
-    async def _local_line(self, rt: Roundtable, occ: Occurrence | None) -> str | None:
+    async def _local_line(self, rt: Roundtable, occ: Occurrence | None, lang: str) -> str | None:
         if occ is None:
             return None
+        return local_times_line(occ.start, await self._local_places(rt, occ), reference_zone=rt.tz, lang=lang)
+
+    async def _local_places(self, rt: Roundtable, occ: Occurrence) -> list[tuple[str, str]]:
+        """Where the host and those going are (their profiles' places), else the planned zone: at most 25."""
         places: list[tuple[str, str]] = []
         known = self.bot.features.places
         if known.provider is not None:  # without the directory nobody has a place: skip the query
@@ -220,7 +224,7 @@ class Roundtables(
             places = await known.member_places(rt.guild_id, [rt.host_id, *going[:60]])
         if not places:
             places = [(zone_label(rt.tz), rt.tz)]
-        return local_times_line(occ.start, places[:25], reference_zone=rt.tz)
+        return places[:25]
 
     async def _announce_channel(self, guild_id: int, fallback: int | None = None) -> int | None:
         return (await self.bot.settings.get(guild_id)).announcements_channel_id or fallback
@@ -233,7 +237,7 @@ class Roundtables(
         lang = await self.bot.languages.for_guild(rt.guild_id)
         occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
         counts = await self.svc.counts(rt.guild_id, rt.id, occ.key) if occ else Counts()
-        embed = E.announcement_embed(rt, occ, counts, await self._local_line(rt, occ), lang=lang)
+        embed = E.announcement_embed(rt, occ, counts, await self._local_line(rt, occ, lang), lang=lang)
         return embed, rsvp_view(rt.id, occ.key_s if occ else None, calendar=(rt, occ) if occ else None,
                                 lang=lang)
 
@@ -497,9 +501,14 @@ class Roundtables(
         except (discord.NotFound, discord.Forbidden) as exc:
             raise PermanentJobError(f"cannot post in channel {channel_id}: {exc}") from exc
         if going:
-            local_line = await self._local_line(rt, occ)
+            places = await self._local_places(rt, occ)
+
+            def dm_text(lang: str) -> str:
+                local = local_times_line(occ.start, places, reference_zone=rt.tz, lang=lang)
+                return E.reminder_dm(rt, occ, local, lang=lang)
+
             await self._dm_opted(
-                rt, going, lambda lang: E.reminder_dm(rt, occ, local_line, lang=lang), job.nonce,
+                rt, going, dm_text, job.nonce,
                 view=lambda lang: calendar_view(rt, occ, with_link=True, lang=lang),
             )
 
@@ -706,9 +715,10 @@ class Roundtables(
         if td.total_seconds() % 60:
             raise InvalidInput(N_("Give the duration in whole minutes."))
         if not 5 <= minutes <= 720:
-            raise InvalidInput(N_("A roundtable lasts from {min} minutes to {max} hours "
-                                  "(you gave {given} minutes)."),
-                               min=Value("5"), max=Value("12"), given=Value(str(minutes)))
+            raise InvalidInput(
+                Msg("A roundtable lasts from {min} minutes to {max} hours (you gave {given} minutes).",
+                    min=5, max=12, given=minutes)
+            )
         return minutes
 
     @app_commands.command(name="list", description="Upcoming, past, or your roundtables")
@@ -754,9 +764,9 @@ class Roundtables(
         attendees = await self.svc.attendees(rt.guild_id, rt.id, occ.key) if occ else []
         mine = next((a.status for a in attendees if a.user_id == interaction.user.id), None)
         notes = await self.svc.notes(rt.guild_id, rt.id)
-        embed = E.show_embed(rt, occ, upcoming, attendees, notes, await self._local_line(rt, occ),
-                             show_link=mine == "going" or interaction.user.id == rt.host_id,
-                             lang=lang_for_interaction(interaction))
+        lang = lang_for_interaction(interaction)
+        embed = E.show_embed(rt, occ, upcoming, attendees, notes, await self._local_line(rt, occ, lang),
+                             show_link=mine == "going" or interaction.user.id == rt.host_id, lang=lang)
         await reply(interaction, embed=embed)
 
     @acknowledge_first()

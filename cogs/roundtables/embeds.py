@@ -65,7 +65,7 @@ def announcement_embed(
         desc = t(lang, "This roundtable is over.") if rt.status == "done" else t(lang, "No upcoming meeting.")
         colour = COLOUR_WARN
     else:
-        desc = f"{discord_ts_pair(occ.start)} · {humanize_duration(occ.end - occ.start)}"
+        desc = f"{discord_ts_pair(occ.start)} · {humanize_duration(occ.end - occ.start, lang)}"
         if occ.moved:
             desc += "\n" + t(lang, "*Moved from {when}.*", when=discord_ts(occ.key, "f"))
         colour = COLOUR
@@ -133,7 +133,7 @@ def show_embed(
     desc = f"**{t(lang, STATE_LABEL[rt.status])}**"
     if occ is not None and rt.status == "scheduled":
         desc += " · " + t(lang, "next: {when} · {length}", when=discord_ts_pair(occ.start),
-                          length=humanize_duration(occ.end - occ.start))
+                          length=humanize_duration(occ.end - occ.start, lang))
     if local_line and occ is not None:
         fields.append((t(lang, "Local times"), md(local_line, 1024), False))
     fields.append((t(lang, "Where"), where_text(rt, show_link=show_link, lang=lang), True))
@@ -157,7 +157,8 @@ def show_embed(
                 fields.append((f"{t(lang, STATUS_LABEL[key])} ({len(groups[key])})",
                                mention_list(groups[key], lang=lang), False))
     for n in notes[:2]:
-        fields.append((t(lang, "Notes — {when} ({zone})", when=format_local(n.occ, rt.tz, with_day=True),
+        when = format_local(n.occ, rt.tz, with_day=True, lang=lang)
+        fields.append((t(lang, "Notes — {when} ({zone})", when=when,
                          zone=zone_label(rt.tz)), md(n.text, 1024), False))
     return make_embed(title_line(rt), desc, fields=fields, footer=t(lang, "Planned in {zone}", zone=rt.tz))
 
@@ -243,7 +244,7 @@ def findtime_embed(
     lines = []
     for i, s in enumerate(slots, start=1):
         local = " · ".join(
-            f"{format_local(s.start, tz)} {md_line(label, 40)}" for label, tz in places
+            f"{format_local(s.start, tz, lang=lang)} {md_line(label, 40)}" for label, tz in places
         )
         span = ""
         if s.window_end > s.window_start:

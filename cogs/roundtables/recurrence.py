@@ -38,8 +38,8 @@ from zoneinfo import ZoneInfo
 import dateutil.rrule as _du_rrule
 from dateutil.rrule import rrule, rrulestr
 
-from bot.errors import InvalidInput, Value
-from bot.i18n import ENGLISH, N_, nt, t, weekday_name
+from bot.errors import InvalidInput
+from bot.i18n import ENGLISH, N_, Msg, nt, t, weekday_name
 from bot.timeparse import get_zone, resolve_local
 
 REPEAT_KINDS = ("none", "weekly", "biweekly", "monthly", "monthly-last", "rrule")
@@ -118,10 +118,12 @@ def parse_repeat(text: str | None) -> tuple[str, str | None]:
         up = up[6:]
     if "FREQ=" in up:
         return "rrule", up.replace(" ", "")
-    raise InvalidInput(N_("I don't know the repeat “{raw}”. "
+    raise InvalidInput(
+        Msg("I don't know the repeat “{raw}”. "
                           "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
                           "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
-                          "`FREQ=WEEKLY;BYDAY=TU,TH`."), raw=Value(raw[:60]))
+                          "`FREQ=WEEKLY;BYDAY=TU,TH`.", raw=raw[:60])
+    )
 
 
 def monthly_position(local: datetime) -> int:
@@ -142,10 +144,12 @@ def base_rule(kind: str, local_start: datetime) -> str | None:
         return f"FREQ=MONTHLY;BYDAY={monthly_position(local_start):+d}{day}"
     if kind == "monthly-last":
         return f"FREQ=MONTHLY;BYDAY=-1{day}"
-    raise InvalidInput(N_("Unknown repeat kind “{kind}”. "
+    raise InvalidInput(
+        Msg("Unknown repeat kind “{kind}”. "
                           "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
                           "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
-                          "`FREQ=WEEKLY;BYDAY=TU,TH`."), kind=Value(kind[:60]))
+                          "`FREQ=WEEKLY;BYDAY=TU,TH`.", kind=kind[:60])
+    )
 
 
 def _strip_end(rule: str) -> str:
@@ -253,10 +257,10 @@ def normalise_user_rule(text: str) -> str:
         rule = rule[6:]
     if not rule or len(rule) > MAX_RULE_LENGTH:
         raise InvalidInput(
-            N_("That RRULE is empty or too long (at most {max} characters). "
+            Msg("That RRULE is empty or too long (at most {max} characters). "
                "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
                "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
-               "`FREQ=WEEKLY;BYDAY=TU,TH`."), max=Value(str(MAX_RULE_LENGTH))
+               "`FREQ=WEEKLY;BYDAY=TU,TH`.", max=MAX_RULE_LENGTH)
         )
     if "\n" in text or not _RULE_CHARS_RE.match(rule):
         raise InvalidInput(N_(
@@ -271,9 +275,9 @@ def normalise_user_rule(text: str) -> str:
                               "`FREQ=WEEKLY;BYDAY=TU,TH`."))
     if freq.group(1) in _FORBIDDEN_FREQ:
         raise InvalidInput(
-            N_("FREQ={freq} would make a roundtable more often than once a day. "
-               "Roundtables can repeat daily at most: use DAILY, WEEKLY, MONTHLY or YEARLY."),
-            freq=Value(freq.group(1)),
+            Msg("FREQ={freq} would make a roundtable more often than once a day. "
+                "Roundtables can repeat daily at most: use DAILY, WEEKLY, MONTHLY or YEARLY.",
+                freq=freq.group(1))
         )
     for part in _FORBIDDEN_PARTS:
         if part in rule:
@@ -281,8 +285,8 @@ def normalise_user_rule(text: str) -> str:
             if name == "BYSETPOS":
                 raise InvalidInput(N_("BYSETPOS=0 is not valid in an RRULE."))
             raise InvalidInput(
-                N_("Leave {name} out of the RRULE: the time of day and first date come from `when`."),
-                name=Value(name),
+                Msg("Leave {name} out of the RRULE: the time of day and first date come from `when`.",
+                    name=name)
             )
     if "COUNT=" in rule and "UNTIL=" in rule:
         raise InvalidInput(N_("An RRULE can have COUNT or UNTIL, not both."))
@@ -299,11 +303,12 @@ def validate(rule: str, local_start: datetime, zone: ZoneInfo, *, now: datetime)
     try:
         compiled = compile_rule(rule, local_start, zone, stop=horizon)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise InvalidInput(N_("I couldn't read that RRULE ({error}). "
+        raise InvalidInput(
+            Msg("I couldn't read that RRULE ({error}). "
                               "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
                               "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
-                              "`FREQ=WEEKLY;BYDAY=TU,TH`."),
-                           error=Value(str(exc)[:120])) from exc
+                              "`FREQ=WEEKLY;BYDAY=TU,TH`.", error=str(exc)[:120])
+        ) from exc
     first: datetime | None = None
     previous: datetime | None = None
     now_local = now.astimezone(zone).replace(tzinfo=None)
@@ -326,10 +331,10 @@ def validate(rule: str, local_start: datetime, zone: ZoneInfo, *, now: datetime)
                 break
     except (ValueError, OverflowError) as exc:  # e.g. a date past year 9999
         raise InvalidInput(
-            N_("That RRULE runs past the end of the calendar ({error}). "
+            Msg("That RRULE runs past the end of the calendar ({error}). "
                "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
                "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
-               "`FREQ=WEEKLY;BYDAY=TU,TH`."), error=Value(str(exc)[:80])
+               "`FREQ=WEEKLY;BYDAY=TU,TH`.", error=str(exc)[:80])
         ) from exc
     if first is None or not seen_future:
         raise InvalidInput(N_(

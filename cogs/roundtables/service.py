@@ -31,7 +31,7 @@ from typing import Any, Literal, Protocol
 from bot import audit
 from bot.clock import Clock, from_ms, system_clock
 from bot.db import Database, placeholders
-from bot.errors import Conflict, InvalidInput, Mention, Moment, NotFound, PermissionDenied, Value
+from bot.errors import Conflict, InvalidInput, Mention, Moment, NotFound, PermissionDenied
 from bot.export import Column, NameLookup, member_ids, write_csv
 from bot.i18n import ENGLISH, N_, Msg
 from bot.scheduler import Scheduler
@@ -232,9 +232,13 @@ def split_where(where: str | None) -> tuple[str | None, str | None]:
     if link:
         place = (text[: m.start()] + text[m.end():]).strip(" ,;-·|") if m else text
     if link and len(link) > LINK_MAX:
-        raise InvalidInput(N_("That link is too long (at most {n} characters)."), n=Value(str(LINK_MAX)))
+        raise InvalidInput(
+            Msg("That link is too long (at most {n} characters).", n=LINK_MAX)
+        )
     if place and len(place) > PLACE_MAX:
-        raise InvalidInput(N_("The place is too long (at most {n} characters)."), n=Value(str(PLACE_MAX)))
+        raise InvalidInput(
+            Msg("The place is too long (at most {n} characters).", n=PLACE_MAX)
+        )
     return link, (place or None)
 
 
@@ -314,8 +318,9 @@ class RoundtableService:
             "SELECT * FROM roundtables WHERE guild_id = ? AND id = ?", (guild_id, rt_id)
         )
         if r is None:
-            raise NotFound(N_("There's no roundtable #{id} in this server. `/roundtable list` shows them."),
-                               id=Value(str(rt_id)))
+            raise NotFound(
+                Msg("There's no roundtable #{id} in this server. `/roundtable list` shows them.", id=rt_id)
+            )
         return _row(r)
 
     async def overrides(self, rt: Roundtable) -> dict[int, tuple[str, int | None]]:
@@ -501,15 +506,19 @@ class RoundtableService:
         if not title:
             raise InvalidInput(N_("Give the roundtable a title."))
         if len(title) > TITLE_MAX:
-            raise InvalidInput(N_("The title is {n} characters long; keep it to {max}."),
-                               n=Value(str(len(title))), max=Value(str(TITLE_MAX)))
+            raise InvalidInput(
+                Msg("The title is {n} characters long; keep it to {max}.", n=len(title), max=TITLE_MAX)
+            )
         agenda = (agenda or "").strip() or None
         if agenda and len(agenda) > AGENDA_MAX:
-            raise InvalidInput(N_("The agenda is {n} characters long; keep it to {max}."),
-                               n=Value(str(len(agenda))), max=Value(str(AGENDA_MAX)))
+            raise InvalidInput(
+                Msg("The agenda is {n} characters long; keep it to {max}.", n=len(agenda), max=AGENDA_MAX)
+            )
         self._check_duration(duration_min)
         if format not in FORMATS:
-            raise InvalidInput(N_("Format must be one of: {formats}."), formats=Value(", ".join(FORMATS)))
+            raise InvalidInput(
+                Msg("Format must be one of: {formats}.", formats=", ".join(FORMATS))
+            )
         self._check_capacity(capacity)
         zone = get_zone(tz)
         if start.tzinfo is None:
@@ -535,8 +544,9 @@ class RoundtableService:
         else:
             rule = recurrence.base_rule(kind, local_start)
         if count is not None and not 1 <= count <= MAX_COUNT:
-            raise InvalidInput(N_("The number of occurrences must be from 1 to {max}."),
-                               max=Value(str(MAX_COUNT)))
+            raise InvalidInput(
+                Msg("The number of occurrences must be from 1 to {max}.", max=MAX_COUNT)
+            )
         until_utc: datetime | None = None
         if until is not None:
             if until > (start + recurrence.HORIZON).date():
@@ -614,15 +624,16 @@ class RoundtableService:
     def _check_duration(minutes: int) -> None:
         if not MIN_DURATION <= minutes <= MAX_DURATION:
             raise InvalidInput(
-                N_("A roundtable lasts from {min} minutes to {max} hours (you gave {given} minutes)."),
-                min=Value(str(MIN_DURATION)), max=Value(str(MAX_DURATION // 60)), given=Value(str(minutes)),
+                Msg("A roundtable lasts from {min} minutes to {max} hours (you gave {given} minutes).",
+                    min=MIN_DURATION, max=MAX_DURATION // 60, given=minutes)
             )
 
     @staticmethod
     def _check_capacity(capacity: int | None) -> None:
         if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
-            raise InvalidInput(N_("Capacity must be from 1 to {max} (or leave it empty for no limit)."),
-                               max=Value(str(MAX_CAPACITY)))
+            raise InvalidInput(
+                Msg("Capacity must be from 1 to {max} (or leave it empty for no limit).", max=MAX_CAPACITY)
+            )
 
     async def set_message(
         self, guild_id: int, rt_id: int, channel_id: int | None, message_id: int | None
@@ -790,16 +801,19 @@ class RoundtableService:
         async with self.db.transaction():
             rt = await self.get(guild_id, rt_id)
             if rt.status == "cancelled":
-                raise Conflict(N_("**{title}** was cancelled."), title=Value(md_line(rt.title, 100)))
+                raise Conflict(
+                    Msg("**{title}** was cancelled.", title=md_line(rt.title, 100))
+                )
             occ = await self.next_occurrence(rt)
             if occ is None or rt.status != "scheduled":
-                raise Conflict(N_("**{title}** has no upcoming meeting to answer for."),
-                               title=Value(md_line(rt.title, 100)))
+                raise Conflict(
+                    Msg("**{title}** has no upcoming meeting to answer for.", title=md_line(rt.title, 100))
+                )
             if occ_key is not None and occ_key != occ.key:
                 raise Conflict(
-                    N_("Those buttons are for a meeting that has passed or was cancelled. "
+                    Msg("Those buttons are for a meeting that has passed or was cancelled. "
                        "The next one is {next}; use the buttons on the current announcement "
-                       "or `/roundtable rsvp {id}`."), next=Moment(occ.start, "F"), id=Value(str(rt.id)),
+                       "or `/roundtable rsvp {id}`.", id=rt.id), next=Moment(occ.start, "F")
                 )
             if occ.end <= now:
                 raise Conflict(N_("That meeting is over."))
@@ -926,22 +940,26 @@ class RoundtableService:
             if before.status != "scheduled":
                 cannot = (N_("**{title}** is cancelled; it can't be edited.") if before.status == "cancelled"
                           else N_("**{title}** is over; it can't be edited."))
-                raise Conflict(cannot, title=Value(md_line(before.title, 100)))
+                raise Conflict(
+                    Msg(cannot, title=md_line(before.title, 100))
+                )
             occ = await self.next_occurrence(before)
             sets: dict[str, Any] = {}
             changes: list[str] = []
             if title is not None:
                 t = " ".join(title.split())
                 if not t or len(t) > TITLE_MAX:
-                    raise InvalidInput(N_("The title must be 1 to {max} characters."),
-                                       max=Value(str(TITLE_MAX)))
+                    raise InvalidInput(
+                        Msg("The title must be 1 to {max} characters.", max=TITLE_MAX)
+                    )
                 sets["title"] = t
                 changes.append("title")
             if agenda is not None:
                 a = agenda.strip()
                 if len(a) > AGENDA_MAX:
-                    raise InvalidInput(N_("The agenda is {n} characters long; keep it to {max}."),
-                                       n=Value(str(len(a))), max=Value(str(AGENDA_MAX)))
+                    raise InvalidInput(
+                        Msg("The agenda is {n} characters long; keep it to {max}.", n=len(a), max=AGENDA_MAX)
+                    )
                 sets["agenda"] = a or None
                 changes.append("agenda")
             if duration_min is not None:
@@ -1069,10 +1087,13 @@ class RoundtableService:
             before = await self.get(guild_id, rt_id)
             self._require_host(before, actor_id, is_moderator, "cancel")
             if before.status == "cancelled":
-                raise Conflict(N_("**{title}** is already cancelled."),
-                               title=Value(md_line(before.title, 100)))
+                raise Conflict(
+                    Msg("**{title}** is already cancelled.", title=md_line(before.title, 100))
+                )
             if before.status == "done":
-                raise Conflict(N_("**{title}** is already over."), title=Value(md_line(before.title, 100)))
+                raise Conflict(
+                    Msg("**{title}** is already over.", title=md_line(before.title, 100))
+                )
             occ = await self.next_occurrence(before)
             going = tuple(await self.going_ids(guild_id, before.id, occ.key)) if occ else ()
             whole = scope == "all" or not before.recurring
@@ -1165,8 +1186,9 @@ class RoundtableService:
         if not text:
             raise InvalidInput(N_("Write the notes in `text`."))
         if len(text) > NOTES_MAX:
-            raise InvalidInput(N_("Notes are {n} characters long; keep them to {max}."),
-                               n=Value(str(len(text))), max=Value(str(NOTES_MAX)))
+            raise InvalidInput(
+                Msg("Notes are {n} characters long; keep them to {max}.", n=len(text), max=NOTES_MAX)
+            )
         async with self.db.transaction():
             rt = await self.get(guild_id, rt_id)
             self._require_host(rt, actor_id, is_moderator, "notes")
