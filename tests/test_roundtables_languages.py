@@ -6,9 +6,10 @@ buttons and the channel reminder in the server's, and each reminder DM in the re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.i18n import weekday_name
 from tests.e2e import MovableClock, World
 from tests.test_roundtables_e2e import buttons, field, links, rt_world, when_text
 
@@ -156,3 +157,26 @@ def test_the_repeat_wording_in_each_language() -> None:
     assert describe("monthly", "FREQ=MONTHLY;BYDAY=+1TU;COUNT=1", tuesday, "fr") == (
         "le premier mardi de chaque mois, 1 fois")
     assert describe("none", None, tuesday, "es") == "una sola vez"
+
+
+async def test_a_french_member_schedules_with_a_french_date(rt_world: World) -> None:
+    w = rt_world
+    fake = w.fake
+    year = datetime.now(UTC).year + 1
+    res = await fake.invoke(w.guild, w.bob, "roundtable schedule",
+                            {"title": "Inondations", "when": f"3 décembre {year} 15h",
+                             "timezone": "Europe/Paris", "repeat": "weekly", "occurrences": 4}, locale="fr")
+    start = datetime(year, 12, 3, 14, 0, tzinfo=UTC)  # 15:00 in Paris (winter time)
+    day = weekday_name("fr", start.weekday())
+    expected = (f"**#1 · Inondations** est programmée pour le <t:{int(start.timestamp())}:F> "
+                f"(chaque semaine le {day}, 4 fois, planifiée en Europe/Paris). Annoncée dans")
+    assert expected in res.text, res.text
+    # a time the clocks skip, refused with the fix-it in the member's language (Spanish)
+    gap = date(year + 1, 3, 31)
+    gap -= timedelta(days=(gap.weekday() - 6) % 7)  # the last Sunday of March: 02:00 → 03:00 in Madrid
+    res = await fake.invoke(w.guild, w.alice, "roundtable schedule",
+                            {"title": "Hueco", "when": f"{gap.day} de marzo de {gap.year} 02:30",
+                             "timezone": "Europe/Madrid"}, locale="es-ES")
+    assert "Hueco" not in str(fake.channel_messages(w.announcements)) and res.ephemeral
+    assert f"{gap:%Y-%m-%d} 02:30 no existe en la zona Europe/Madrid" in str(res.embeds), res.embeds
+    fake.assert_clean()
