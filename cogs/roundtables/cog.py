@@ -364,8 +364,9 @@ class Roundtables(
         return event if event is not None else await guild.fetch_scheduled_event(event_id, with_counts=False)
 
     async def status_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
-        """`/settings show`: a line about the Events-tab mirror (the name is a catalog id; the value is
-        written in the server's language, the language `/settings show` has no say over here)."""
+        """`/settings show`: a line about the Events-tab mirror. The name is a catalog id (shown in the
+        reader's language); the value is written in the server's language, since a status provider is
+        given only the guild."""
         lang = await self.bot.languages.for_guild(guild.id)
         off = await self.svc.mirror_off_reason(guild.id)
         share = await self.bot.limits.event_slots(guild.id)
