@@ -36,7 +36,8 @@ from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
-StatusProvider = Callable[[discord.Guild], Awaitable[list[tuple[str, str]]]]
+# (name, value) lines for /settings show; a Msg value is shown in the reader's language
+StatusProvider = Callable[[discord.Guild], Awaitable[Sequence[tuple[str, "str | Msg"]]]]
 GuildHook = Callable[[int], Awaitable[object]]
 GuildJoinHook = Callable[[discord.Guild], Awaitable[object]]
 

@@ -2,7 +2,9 @@
 
 A message that names a member or a time carries them as data, not markup: the message is a
 `str.format` template and the named parts are `Mention`/`Moment` values, e.g.
-`Conflict("Practice #3 was approved by {who} {when}.", who=Mention(7), when=Moment(at))`.
+`Conflict("Practice #3 was approved by {who} {when}.", who=Mention(7), when=Moment(at))`; a plain value
+is a `Value` ("There is no practice #{id} here.", id=Value("3")) and a sentence part with parts of its own
+a `Phrase`, so the whole template is the catalog id and each language can move the words.
 `message` reads them in plain words (logs, the command line); the interaction layer
 (`bot.interactions.error_text`) renders them as Discord mentions and timestamps. A message whose parts are
 other values (a quoted input, a month, a hint) is a `bot.i18n.Msg` (`InvalidInput(exc.msg)` passes a
@@ -39,7 +41,33 @@ class Moment:
         return self.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-Part = Mention | Moment
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A value named in a message (a number, a title, a list of names): shown as it is, in any language."""
+
+    text: str
+
+    def plain(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A message inside a message ("approved by {decider} {when}"): a catalog template with its own named
+    parts, shown in the reader's language like the message around it."""
+
+    template: str
+    parts: tuple[tuple[str, Part], ...] = ()
+
+    @classmethod
+    def of(cls, template: str, **parts: Part) -> Phrase:
+        return cls(template, tuple(parts.items()))
+
+    def plain(self) -> str:
+        return self.template.format(**{k: v.plain() for k, v in self.parts}) if self.parts else self.template
+
+
+Part = Mention | Moment | Value | Phrase
 
 
 class UserFacingError(Exception):

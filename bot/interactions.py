@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.embeds import COLOUR_ERROR, CONTENT_MAX, clip, fit_embeds, make_embed, md_line
-from bot.errors import Mention, Part, UserFacingError
+from bot.errors import Mention, Moment, Part, UserFacingError, Value
 from bot.i18n import ENGLISH, N_, render, t
 from bot.timeparse import TimeParseError
 from bot.translator import lang_for_interaction
@@ -130,27 +130,38 @@ def error_embed(message: str) -> discord.Embed:
     return make_embed(description=message, colour=COLOUR_ERROR)
 
 
-def shown_parts(parts: Mapping[str, Part]) -> dict[str, str]:
-    """Named members and times (bot.errors Mention/Moment) as Discord mentions and timestamps."""
-    return {k: f"<@{v.user_id}>" if isinstance(v, Mention) else f"<t:{int(v.at.timestamp())}:{v.style}>"
-            for k, v in parts.items()}
-
-
-def fill_parts(template: str, parts: Mapping[str, Part]) -> str:
-    """A message template (str.format) with its named members and times as Discord mentions and
-    timestamps."""
+def fill_parts(template: str, parts: Mapping[str, Part], lang: str = ENGLISH) -> str:
+    """A message template (str.format) with its named parts (bot.errors) filled in: members and times as
+    Discord mentions and timestamps, values as they are, phrases translated into `lang` (the template
+    itself is translated by the caller)."""
     if not parts:
         return template
-    return template.format(**shown_parts(parts))
+    return template.format(**{k: _part(v, lang) for k, v in parts.items()})
+
+
+def _part(part: Part, lang: str) -> str:
+    if isinstance(part, Mention):
+        return f"<@{part.user_id}>"
+    if isinstance(part, Moment):
+        return f"<t:{int(part.at.timestamp())}:{part.style}>"
+    if isinstance(part, Value):
+        return part.text
+    return fill_parts(t(lang, part.template), dict(part.parts), lang)
+
+
+def shown_parts(parts: Mapping[str, Part], lang: str = ENGLISH) -> dict[str, str]:
+    """Named parts as shown in `lang`: members and times as Discord mentions and timestamps, values as they
+    are, phrases translated."""
+    return {k: _part(v, lang) for k, v in parts.items()}
 
 
 def error_text(error: UserFacingError, lang: str = ENGLISH) -> str:
     """An error's message as shown in Discord, in `lang` (its English text is the message id): its named
-    parts as mentions and timestamps."""
+    parts as mentions, timestamps, values and translated phrases."""
     if error.msg is not None:
-        return render(lang, error.msg.with_values(**shown_parts(error.parts)))
+        return render(lang, error.msg.with_values(**shown_parts(error.parts, lang)))
     if error.parts:
-        return fill_parts(t(lang, error.template), error.parts)
+        return fill_parts(t(lang, error.template), error.parts, lang)
     return t(lang, error.message)
 
 

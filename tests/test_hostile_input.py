@@ -1089,6 +1089,8 @@ NO_MEMBER_TEXT = {
     "cogs.practices.embeds.ts": "a Discord timestamp",
     "cogs.practices.embeds.describe_decision": "a status label, a mention and a timestamp",
     "cogs.practices.embeds.search_page_count": "a number",
+    "cogs.practices.embeds.status_label": "a status name from the catalogs",
+    "cogs.practices.embeds.topics_line": "topic names from the fixed list, in the reader's language",
     "cogs.roundtables.embeds.counts_text": "counts and a capacity",
     "cogs.roundtables.embeds.mention_list": "the bot's own mentions of member ids",
     # The findtime picture and poll: plain text where Discord renders no markdown (text drawn in a PNG,

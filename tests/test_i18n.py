@@ -275,6 +275,8 @@ CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py
              "cogs/meta/cog.py", "cogs/privacy/cog.py", "cogs/settings/cog.py",
              "bot/timeparse.py", "bot/transformers.py", "bot/places.py", "bot/embeds.py", "bot/export.py",
              "bot/limits.py", "bot/app.py", "bot/errors.py",
+             "cogs/practices/cog.py", "cogs/practices/embeds.py", "cogs/practices/views.py",
+             "cogs/practices/pictures.py",
              "cogs/roundtables/cog.py", "cogs/roundtables/embeds.py", "cogs/roundtables/views.py",
              "cogs/roundtables/pictures.py", "cogs/roundtables/findtime.py", "cogs/roundtables/ics.py",
              "bot/calendar_links.py"]

@@ -2,7 +2,7 @@
 
 Why this file is over 700 lines: it is the Discord side of fourteen subcommands plus the decision
 notices and announcements they enqueue; every rule, query and piece of text lives elsewhere (library.py,
-ranking.py, embeds.py, views.py). Each command is a few lines of parse, check, call and render."""
+ranking.py, embeds.py, views.py). Each command is a few lines of parse, check, call and draw."""
 
 from __future__ import annotations
 
@@ -29,23 +29,24 @@ from bot.checks import (
     require_moderator,
 )
 from bot.embeds import choice_name, clip, make_embed
-from bot.errors import InvalidInput, NotFound, UserFacingError
+from bot.errors import InvalidInput, NotFound, UserFacingError, Value
 from bot.export import Column, json_records, member_ids, write_csv, write_json
+from bot.i18n import N_, Msg, nt, render, t
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.member_names import member_names
 from bot.paging import paginate
 from bot.retention import FORMER_MEMBER
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.settings import setup_hint
+from bot.translator import lang_for_interaction
 from bot.ui import Confirm, picture_file, upload
-from cogs.practices import embeds as render
+from cogs.practices import embeds as draw
 from cogs.practices.glossary import load_default as load_glossary
 from cogs.practices.pictures import draw_chart, draw_map
 from cogs.practices.service import (
     ANNOUNCE_KIND,
     NOTICE_KIND,
     OPEN_STATUSES,
-    STATUS_LABELS,
     TOPICS,
     Draft,
     Meta,
@@ -82,6 +83,38 @@ log = logging.getLogger(__name__)
 _MENTION = re.compile(r"^\s*<@!?([0-9]{15,19})>\s*(?:[,;:-]\s*(.*))?$", re.S)  # a snowflake fits in int64
 # Read-only connections that serve /practice search in parallel (one per core, at most 4).
 SEARCH_READERS = min(4, os.cpu_count() or 2)
+
+CITY_AS_TYPED = N_("The city is kept as you typed it (it isn't in the directory).")
+# What a job the decision enqueued says when it can't deliver (the moderator reads it in their language;
+# the scheduler keeps the English text).
+NO_REVIEW_CHANNEL_TO_REACH = Msg(
+    "I couldn't reach the submitter: their DMs are closed and there is no review channel ({hint}).",
+    hint=setup_hint("review_channel_id"))
+SUBMITTER_UNREACHABLE = Msg("I couldn't reach the submitter (DMs closed, review channel unavailable).")
+NO_ANNOUNCEMENTS_CHANNEL = Msg("No announcements channel is set, so it was not announced ({hint}).",
+                               hint=setup_hint("announcements_channel_id"))
+ANNOUNCEMENT_REFUSED = Msg(
+    "I couldn't post the announcement (check my permissions in the announcements channel).")
+JOB_REASONS = (NO_REVIEW_CHANNEL_TO_REACH, SUBMITTER_UNREACHABLE, NO_ANNOUNCEMENTS_CHANNEL,
+               ANNOUNCEMENT_REFUSED)
+# How a job run at once went, per job: (still sending, Discord refused for now).
+DELIVERY_NOTES = {
+    "notice": (N_("I'm sending the submitter's notice in the background."),
+               N_("Discord didn't take the submitter's notice yet; I'll retry it shortly.")),
+    "announcement": (N_("I'm sending the announcement in the background."),
+                     N_("Discord didn't take the announcement yet; I'll retry it shortly.")),
+}
+
+
+def job_note(lang: str, detail: object) -> str:
+    """A job's result or the reason it did not deliver, in `lang` (a known reason is translated)."""
+    if isinstance(detail, Msg):
+        return render(lang, detail)
+    text = str(detail or "").removeprefix("PermanentJobError: ")
+    for known in JOB_REASONS:
+        if text == str(known):
+            return render(lang, known)
+    return t(lang, text) if text else ""
 
 
 def _member_mention_or_text(text: str | None) -> tuple[int | None, str | None]:
@@ -126,21 +159,21 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         if self._status in self.bot.status_providers:
             self.bot.status_providers.remove(self._status)
 
-    async def _status(self, guild: discord.Guild) -> list[tuple[str, str]]:
+    async def _status(self, guild: discord.Guild) -> list[tuple[str, str | Msg]]:
         open_n = len(await self.service.queue(guild.id))
         gs = await self.bot.settings.get(guild.id)
-        line = f"{open_n} waiting for review"
-        if gs.review_channel_id is None:
-            line += f" · no review channel set ({setup_hint('review_channel_id')})"
-        return [("Best practices", line)]
+        line = (Msg("{n} waiting for review", n=open_n) if gs.review_channel_id is not None
+                else Msg("{n} waiting for review · no review channel set ({hint})", n=open_n,
+                         hint=setup_hint("review_channel_id")))
+        return [(N_("Best practices"), line)]
 
     # -- helpers -----------------------------------------------------------------------------
     async def _city(self, guild_id: int, text: str) -> tuple[int | None, str, str | None, str]:
-        """(city_id, name, country, note): the directory's city, else the text as typed (bot/places.py)."""
+        """(city_id, name, country, note): the directory's city, else the text as typed (bot/places.py);
+        the note is a catalog id ("" when there is nothing to say)."""
         places = self.bot.features.places
         ref = await places.resolve_city(clean_text(text), guild_id=guild_id)
-        note = (" The city is kept as you typed it (it isn't in the directory)."
-                if not ref.known and places.provider is not None else "")
+        note = CITY_AS_TYPED if not ref.known and places.provider is not None else ""
         return ref.city_id, ref.name, ref.country, note
 
     async def _network(self, guild_id: int, text: str | None) -> tuple[int | None, str | None]:
@@ -171,25 +204,28 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         # Check every option now, before the member types the long texts.
         return validate_meta(meta, now=self.bot.clock()), note
 
-    async def _post_review_card(self, guild: discord.Guild, p: Practice, *, resubmitted: bool = False) -> str:
-        """Post the review card; returns a note for the submitter."""
+    async def _post_review_card(self, guild: discord.Guild, p: Practice, lang: str, *,
+                                resubmitted: bool = False) -> str:
+        """Post the review card (in the server's language); returns a note for the submitter (in `lang`)."""
         gs = await self.bot.settings.get(guild.id)
         if gs.review_channel_id is None:
-            return ("Moderators have no review channel yet, so they will find it with `/practice queue` "
-                    f"(an admin sets one with {setup_hint('review_channel_id')}).")
+            return t(lang, "Moderators have no review channel yet, so they will find it with "
+                           "`/practice queue` (an admin sets one with {hint}).",
+                     hint=render(lang, setup_hint("review_channel_id")))
         similar = await self.service.similar(guild.id, p.title, city_id=p.city_id, city_name=p.city_name,
                                              exclude_id=p.id)
+        server = await self.bot.languages.for_guild(guild.id)
         try:
-            msg = await self.bot.post(gs.review_channel_id, embeds=[render.review_card(p, similar=similar,
-                                                                                      resubmitted=resubmitted)],
-                                      view=review_view(p))
+            msg = await self.bot.post(gs.review_channel_id, embeds=[draw.review_card(
+                p, similar=similar, resubmitted=resubmitted, lang=server)], view=review_view(p, server))
         except discord.HTTPException:
             log.warning(
                 "could not post review card for practice %s in guild %s", p.id, guild.id, exc_info=True
             )
-            return "I couldn't post it in the review channel; moderators will find it with `/practice queue`."
+            return t(lang, "I couldn't post it in the review channel; moderators will find it with "
+                           "`/practice queue`.")
         await self.service.set_review_message(guild.id, p.id, msg.channel.id, msg.id)
-        return "Moderators have been notified in the review channel."
+        return t(lang, "Moderators have been notified in the review channel.")
 
     # -- decisions ---------------------------------------------------------------------------
     async def run_decision(self, interaction: discord.Interaction[Any], practice_id: int, action: str, *,
@@ -199,39 +235,43 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         await acknowledge(interaction)  # buttons and reason forms come here too
         p = await self.service.decide(interaction.guild.id, practice_id, actor_id=interaction.user.id,
                                       action=action, reason=reason, expected_version=version)
-        notes = await self.after_decision(interaction.guild, p)
-        await reply(interaction, f"Practice #{p.id} is now **{STATUS_LABELS[p.status]}**. {notes}".strip())
+        lang = lang_for_interaction(interaction)
+        notes = await self.after_decision(interaction.guild, p, lang)
+        await reply(interaction, t(lang, "Practice #{id} is now **{status}**. {notes}", id=p.id,
+                                   status=draw.status_label(p.status, lang), notes=notes).strip())
 
-    async def after_decision(self, guild: discord.Guild, p: Practice) -> str:
-        """Update the review card, then deliver what the decision enqueued (the submitter's notice, the
-        announcement of an approval) at once. Returns notes for the moderator."""
+    async def after_decision(self, guild: discord.Guild, p: Practice, lang: str) -> str:
+        """Update the review card (in the server's language), then deliver what the decision enqueued (the
+        submitter's notice, the announcement of an approval) at once. Returns notes for the moderator, in
+        `lang`."""
         if p.review_channel_id and p.review_message_id:
+            server = await self.bot.languages.for_guild(guild.id)
             try:
                 await self.bot.get_partial_messageable(p.review_channel_id).get_partial_message(
-                    p.review_message_id).edit(embeds=[render.decided_card(p)], view=None,
+                    p.review_message_id).edit(embeds=[draw.decided_card(p, server)], view=None,
                                               allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
                 log.info("could not update review card of practice %s", p.id, exc_info=True)
         notes = [
-            await self._deliver_now(guild.id, notice_key(p.id, p.version), "the submitter's notice")
+            await self._deliver_now(guild.id, notice_key(p.id, p.version), "notice", lang)
             if p.submitter_id != FORMER_MEMBER
-            else "Its submitter is a former member, so nobody was told."
+            else t(lang, "Its submitter is a former member, so nobody was told.")
         ]
         if p.status == "approved":
-            notes.append(await self._deliver_now(guild.id, announce_key(p.id, p.version), "the announcement"))
+            key = announce_key(p.id, p.version)
+            notes.append(await self._deliver_now(guild.id, key, "announcement", lang))
         return " ".join(n for n in notes if n)
 
-    async def _deliver_now(self, guild_id: int, key: str, what: str) -> str:
-        """Run a job the decision enqueued now; a note saying how it went."""
+    async def _deliver_now(self, guild_id: int, key: str, what: str, lang: str) -> str:
+        """Run a job the decision enqueued now; a note saying how it went (in `lang`)."""
         outcome = await self.bot.scheduler.run_now(guild_id, key)
+        sending, later = DELIVERY_NOTES[what]
         if outcome is None:
-            return f"I'm sending {what} in the background."
+            return t(lang, sending)
         status, detail = outcome
-        if status == "done":
-            return str(detail or "")
         if status == "retry":
-            return f"Discord didn't take {what} yet; I'll retry it shortly."
-        return str(detail)
+            return t(lang, later)
+        return job_note(lang, detail)
 
     async def _decided(self, job: Job) -> Practice:
         try:
@@ -242,53 +282,52 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             raise SkipJob("the practice changed again since this decision")
         return p
 
-    async def _notice_job(self, job: Job) -> str:
+    async def _notice_job(self, job: Job) -> Msg:
         """Tell the submitter the decision: by DM, else with a mention in the review channel."""
         p = await self._decided(job)
         guild = self.bot.get_guild(job.guild_id)
-        text = render.decision_message(p, guild.name if guild is not None else "the server")
+        name = guild.name if guild is not None else None
+        theirs = await self.bot.languages.for_member(job.guild_id, p.submitter_id)
+        text = draw.decision_message(p, name, theirs)
         if await self.bot.dm(p.submitter_id, text, nonce=job.nonce_for(f"dm:{p.submitter_id}")):
-            return "The submitter was told by DM."
+            return Msg("The submitter was told by DM.")
         target = (await self.bot.settings.get(job.guild_id)).review_channel_id
         if not target:
-            raise SkipJob(
-                "I couldn't reach the submitter: their DMs are closed and there is no review channel "
-                f"({setup_hint('review_channel_id')})."
-            )
+            raise SkipJob(str(NO_REVIEW_CHANNEL_TO_REACH))
+        server = await self.bot.languages.for_guild(job.guild_id)
         try:
             await self.bot.post(
                 target,
-                f"<@{p.submitter_id}> {text}",
+                f"<@{p.submitter_id}> {draw.decision_message(p, name, server)}",
                 nonce=job.nonce_for(f"channel:{target}"),
                 allowed_mentions=discord.AllowedMentions(
                     everyone=False, roles=False, users=[discord.Object(p.submitter_id)]
                 ),
             )
         except (discord.NotFound, discord.Forbidden) as exc:
-            raise PermanentJobError(
-                "I couldn't reach the submitter (DMs closed, review channel unavailable)."
-            ) from exc
-        return "The submitter's DMs are closed, so I mentioned them in the review channel."
+            raise PermanentJobError(str(SUBMITTER_UNREACHABLE)) from exc
+        return Msg("The submitter's DMs are closed, so I mentioned them in the review channel.")
 
-    async def _announce_job(self, job: Job) -> str:
+    async def _announce_job(self, job: Job) -> Msg:
         """Announce an approved practice in the announcements channel, with a thread for questions."""
         p = await self._decided(job)
         if p.announce_message_id:  # posted and recorded before the process stopped
-            return f"Announced in <#{p.announce_channel_id}>."
+            posted_in = f"<#{p.announce_channel_id}>"
+            return Msg("Announced in {channel}.", channel=posted_in)
         channel_id = (await self.bot.settings.get(job.guild_id)).announcements_channel_id
         if channel_id is None:
-            raise SkipJob("No announcements channel is set, so it was not announced "
-                          f"({setup_hint('announcements_channel_id')}).")
+            raise SkipJob(str(NO_ANNOUNCEMENTS_CHANNEL))
+        server = await self.bot.languages.for_guild(job.guild_id)
         try:
-            msg = await self.bot.post(channel_id, embeds=[render.announcement_embed(p)], view=vote_view(p.id),
+            msg = await self.bot.post(channel_id, embeds=[draw.announcement_embed(p, server)],
+                                      view=vote_view(p.id, lang=server),
                                       nonce=job.nonce_for(f"channel:{channel_id}"))
         except (discord.NotFound, discord.Forbidden) as exc:
             log.warning("announcement of practice %s failed", p.id, exc_info=True)
-            raise PermanentJobError(
-                "I couldn't post the announcement (check my permissions in the announcements channel)."
-            ) from exc
+            raise PermanentJobError(str(ANNOUNCEMENT_REFUSED)) from exc
         thread_id: int | None = None
-        note = f"Announced in <#{channel_id}>."
+        posted_in = f"<#{channel_id}>"
+        note = Msg("Announced in {channel}.", channel=posted_in)
         try:
             # bot.post() sends through a PartialMessageable without guild info, and discord.py refuses
             # to open a thread on such a message: address the same message with its guild attached.
@@ -303,12 +342,14 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                     raise
                 thread = self.bot.get_partial_messageable(msg.id, guild_id=job.guild_id)  # it shares the id
             thread_id = msg.id
-            contact = f"<@{p.contact_user_id}>" if p.contact_user_id else render.contact_line(p)
-            await thread.send(f"Questions about this practice? Ask here. Contact: {contact}",
+            contact = f"<@{p.contact_user_id}>" if p.contact_user_id else draw.contact_line(p, server)
+            await thread.send(t(server, "Questions about this practice? Ask here. Contact: {contact}",
+                                contact=contact),
                               allowed_mentions=NO_MENTIONS, nonce=job.nonce_for("thread"))
         except discord.HTTPException:
             log.info("could not open a thread on the announcement of practice %s", p.id, exc_info=True)
-            note += " I couldn't open a thread on it (missing Create Public Threads?)."
+            note = Msg("Announced in {channel}. I couldn't open a thread on it "
+                       "(missing Create Public Threads?).", channel=posted_in)
         await self.service.set_announcement(job.guild_id, p.id, msg.channel.id, msg.id, thread_id)
         return note
 
@@ -324,19 +365,25 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             None,
             discord.InteractionResponseType.deferred_message_update,
         ):
-            embed = render.practice_embed(p, counts)
-            if msg.embeds and (msg.embeds[0].title or "").startswith("New practice"):
-                embed = render.announcement_embed(p)
+            # the pressed message keeps its language: a post (the announcement, a public /practice show) the
+            # server's, an answer only its reader sees the reader's
+            announced = msg.id == p.announce_message_id
+            lang = (lang_for_interaction(interaction) if msg.flags.ephemeral and not announced
+                    else await self.bot.languages.for_guild(interaction.guild_id))
+            embed = (draw.announcement_embed(p, lang) if announced
+                     else draw.practice_embed(p, counts, lang=lang))
+            view = vote_view(practice_id, counts, lang)
             if interaction.response.is_done():  # acknowledged before the write: edit the pressed message
-                await interaction.edit_original_response(embed=embed, view=vote_view(practice_id, counts))
+                await interaction.edit_original_response(embed=embed, view=view)
             else:
-                await interaction.response.edit_message(embed=embed, view=vote_view(practice_id, counts))
+                await interaction.response.edit_message(embed=embed, view=view)
             await interaction.followup.send(note, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
             await reply(interaction, note)
             if msg is not None:
+                lang = await self.bot.languages.for_guild(interaction.guild_id)
                 try:
-                    await msg.edit(view=vote_view(practice_id, counts))
+                    await msg.edit(view=vote_view(practice_id, counts, lang))
                 except discord.HTTPException:
                     log.debug("could not refresh vote counts", exc_info=True)
 
@@ -344,16 +391,20 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def vote_useful(self, interaction: discord.Interaction[Any], practice_id: int) -> None:
         assert interaction.guild_id is not None
         added, counts = await self.service.endorse(interaction.guild_id, practice_id, interaction.user.id)
-        note = ("Thanks: marked as useful." if added else "You already marked this practice as useful.") + \
-            f" {counts.useful} member{'s' if counts.useful != 1 else ''} found it useful."
+        lang = lang_for_interaction(interaction)
+        note = (t(lang, "Thanks: marked as useful.") if added else
+                t(lang, "You already marked this practice as useful.")) + " " + \
+            nt(lang, "{n} member found it useful.", "{n} members found it useful.", counts.useful)
         await self._refresh_votes(interaction, practice_id, note)
 
     async def vote_adopt(self, interaction: discord.Interaction[Any], practice_id: int) -> None:
         assert interaction.guild_id is not None
         gid = interaction.guild_id
+        lang = lang_for_interaction(interaction)
         existing = await self.service.adoption_of(gid, practice_id, interaction.user.id)
         if existing:
-            await reply(interaction, f"You already recorded that {render.md_line(existing, 100)} adopted it.")
+            await reply(interaction, t(lang, "You already recorded that {city} adopted it.",
+                                       city=draw.md_line(existing, 100)))
             return
         await self.service.require_approved(gid, practice_id)
         city = await self.bot.features.places.member_city(gid, interaction.user.id)
@@ -367,16 +418,18 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                 city_name=city.name,
                 country=city.country,
             )
-            await self._refresh_votes(interaction, practice_id,
-                                      f"Recorded: {render.md_line(city.label, 100)} adopted it "
-                                      f"(from your profile). {counts.adopted} adoption(s) so far.")
+            await self._refresh_votes(interaction, practice_id, nt(
+                lang, "Recorded: {city} adopted it (from your profile). {n} adoption so far.",
+                "Recorded: {city} adopted it (from your profile). {n} adoptions so far.", counts.adopted,
+                city=draw.md_line(city.label, 100)))
             return
         known = await self.service.known_cities(gid, "", limit=25)
         if known:
-            await reply(interaction, "Which city adopted it? (Set your city in your profile to skip this.)",
-                        view=CityPick(self, practice_id, interaction.user.id, known))
+            await reply(interaction,
+                        t(lang, "Which city adopted it? (Set your city in your profile to skip this.)"),
+                        view=CityPick(self, practice_id, interaction.user.id, known, lang))
         else:
-            await interaction.response.send_modal(city_modal(self, practice_id))
+            await interaction.response.send_modal(city_modal(self, practice_id, lang))
 
     @acknowledge_first()
     async def record_adoption(
@@ -386,10 +439,12 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         city_id, name, country, _ = await self._city(interaction.guild_id, city)
         added, counts = await self.service.adopt(interaction.guild_id, practice_id, interaction.user.id,
                                                  city_id=city_id, city_name=name, country=country)
-        where = render.md_line(f"{name}, {country}" if country else name, 100)
-        text = (f"Recorded: {where} adopted practice #{practice_id}." if added
-                else "You had already recorded an adoption of this practice.")
-        await reply(interaction, f"{text} {counts.adopted} adoption(s) so far.")
+        where = draw.md_line(f"{name}, {country}" if country else name, 100)
+        lang = lang_for_interaction(interaction)
+        text = (t(lang, "Recorded: {city} adopted practice #{id}.", city=where, id=practice_id) if added
+                else t(lang, "You had already recorded an adoption of this practice."))
+        so_far = nt(lang, "{n} adoption so far.", "{n} adoptions so far.", counts.adopted)
+        await reply(interaction, f"{text} {so_far}")
 
     # -- commands: sharing and editing ------------------------------------------------------
     @app_commands.command(name="share", description="Share a practice from your city (opens a form)")
@@ -425,11 +480,14 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         async def submitted(inter: discord.Interaction[Any], draft: Draft) -> None:
             await self._share_submitted(inter, draft, meta, note)
 
-        await interaction.response.send_modal(PracticeModal(heading="Share a practice", on_done=submitted))
+        lang = lang_for_interaction(interaction)
+        await interaction.response.send_modal(
+            PracticeModal(heading=t(lang, "Share a practice"), on_done=submitted, lang=lang))
 
     async def _share_submitted(self, interaction: discord.Interaction[Any], draft: Draft, meta: Meta,
                                note: str) -> None:
         assert interaction.guild is not None
+        lang = lang_for_interaction(interaction)
         d = validate_draft(draft)
         # another member's practices still under review stay hidden from a member who is not a moderator
         viewer = None if await is_moderator(interaction) else interaction.user.id
@@ -437,14 +495,14 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                              city_name=meta.city_name, viewer_id=viewer)
         target = interaction
         if similar:
-            lines = "\n".join(f"• #{p.id} {render.md_line(p.title, 120)} ({STATUS_LABELS[p.status]})"
+            lines = "\n".join(f"• #{p.id} {draw.md_line(p.title, 120)} ({draw.status_label(p.status, lang)})"
                               for p in similar)
-            view = Confirm(interaction.user.id, yes="Go on, it's different", no="Stop")
+            view = Confirm(interaction.user.id, yes=t(lang, "Go on, it's different"), lang=lang)
             await interaction.response.send_message(
                 embed=make_embed(
-                    "Possible duplicates",
-                    f"These practices from {render.md_line(meta.city_name, 100)} look similar:\n{lines}"
-                    "\n\nSave yours anyway?",
+                    t(lang, "Possible duplicates"),
+                    t(lang, "These practices from {city} look similar:\n{lines}\n\nSave yours anyway?",
+                      city=draw.md_line(meta.city_name, 100), lines=lines),
                 ),
                 view=view,
                 ephemeral=True,
@@ -455,19 +513,21 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             if view.value is not True or view.interaction is None:
                 if view.interaction is not None:
                     await view.interaction.response.edit_message(
-                        content="Stopped: nothing was saved.", embed=None, view=None)
+                        content=t(lang, "Stopped: nothing was saved."), embed=None, view=None)
                 return
             target = view.interaction
-            await target.response.edit_message(content="Saving…", embed=None, view=None)
+            await target.response.edit_message(content=t(lang, "Saving…"), embed=None, view=None)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
         async with creation_limit(interaction, "practice"):
             p = await self.service.submit(interaction.guild.id, interaction.user.id, d, meta)
-        review_note = await self._post_review_card(interaction.guild, p)
+        review_note = await self._post_review_card(interaction.guild, p, lang)
+        notes = " ".join(n for n in (review_note, t(lang, note) if note else "") if n)
         await reply(
             target,
-            f"Thanks! Practice **#{p.id}** “{render.md_line(p.title, 150)}” is saved and waiting "
-            f"for review. {review_note}{note} You can follow it with `/practice mine`.",
+            t(lang, "Thanks! Practice **#{id}** “{title}” is saved and waiting for review. {notes} "
+                    "You can follow it with `/practice mine`.", id=p.id, title=draw.md_line(p.title, 150),
+              notes=notes),
         )
 
     @app_commands.command(
@@ -532,32 +592,39 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         @acknowledge_first()
         async def submitted(inter: discord.Interaction[Any], draft: Draft) -> None:
             assert inter.guild is not None
+            lang = lang_for_interaction(inter)
             new, resubmitted = await self.service.edit(inter.guild.id, id, actor_id=inter.user.id,
                                                        is_moderator=await is_moderator(inter), draft=draft,
                                                        meta=meta, expected_version=version)
             extra = ""
+            server = await self.bot.languages.for_guild(inter.guild.id)
             if resubmitted:
-                extra = " It is back in the review queue. " + await self._post_review_card(
-                    inter.guild, new, resubmitted=True)
+                extra = t(lang, "It is back in the review queue.") + " " + await self._post_review_card(
+                    inter.guild, new, lang, resubmitted=True)
             elif new.is_open and new.review_channel_id and new.review_message_id:
                 # keep the card's buttons on the current version, so they decide what the moderator reads
                 try:
                     await self.bot.get_partial_messageable(new.review_channel_id).get_partial_message(
-                        new.review_message_id).edit(embeds=[render.review_card(new, edited=True)],
-                                                    view=review_view(new), allowed_mentions=NO_MENTIONS)
+                        new.review_message_id).edit(
+                            embeds=[draw.review_card(new, edited=True, lang=server)],
+                            view=review_view(new, server), allowed_mentions=NO_MENTIONS)
                 except discord.HTTPException:
                     log.info("could not refresh the review card of practice %s", new.id, exc_info=True)
             elif new.status == "approved" and new.announce_channel_id and new.announce_message_id:
                 try:
                     await self.bot.get_partial_messageable(new.announce_channel_id).get_partial_message(
-                        new.announce_message_id).edit(embeds=[render.announcement_embed(new)])
+                        new.announce_message_id).edit(embeds=[draw.announcement_embed(new, server)])
                 except discord.HTTPException:
                     log.info("could not update announcement of practice %s", new.id, exc_info=True)
-            await reply(inter, f"Practice #{new.id} updated.{extra}{note}")
+            done = " ".join(n for n in (t(lang, "Practice #{id} updated.", id=new.id), extra,
+                                        t(lang, note) if note else "") if n)
+            await reply(inter, done)
 
+        lang = lang_for_interaction(interaction)
         await interaction.response.send_modal(
             PracticeModal(
-                heading=f"Edit practice #{p.id}", on_done=submitted, draft=p.draft, guard=still_allowed
+                heading=t(lang, "Edit practice #{id}", id=p.id), on_done=submitted, draft=p.draft,
+                guard=still_allowed, lang=lang,
             )
         )
 
@@ -567,10 +634,11 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def queue(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild_id is not None
         items = await self.service.queue(interaction.guild_id)
+        lang = lang_for_interaction(interaction)
         if not items:
-            await reply(interaction, "The review queue is empty. 🎉")
+            await reply(interaction, t(lang, "The review queue is empty. 🎉"))
             return
-        pages = [render.review_card(p) for p in items]
+        pages = [draw.review_card(p, lang=lang) for p in items]
         await QueuePaginator(pages, items, interaction.user.id).start(interaction)
 
     @acknowledge_first()
@@ -605,8 +673,10 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def duplicate(self, interaction: discord.Interaction[Any], id: int, of: int) -> None:
         assert interaction.guild is not None
         p = await self.service.mark_duplicate(interaction.guild.id, id, of, actor_id=interaction.user.id)
-        notes = await self.after_decision(interaction.guild, p)
-        await reply(interaction, f"Practice #{p.id} is closed as a duplicate of #{of}. {notes}")
+        lang = lang_for_interaction(interaction)
+        notes = await self.after_decision(interaction.guild, p, lang)
+        await reply(interaction, t(lang, "Practice #{id} is closed as a duplicate of #{original}. {notes}",
+                                   id=p.id, original=of, notes=notes).strip())
 
     @acknowledge_first()
     @app_commands.command(
@@ -617,8 +687,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def archive(self, interaction: discord.Interaction[Any], id: int) -> None:
         assert interaction.guild_id is not None
         p = await self.service.archive(interaction.guild_id, id, actor_id=interaction.user.id)
-        await reply(interaction, f"Practice #{p.id} “{render.md_line(p.title, 150)}” is archived: "
-                                 "it no longer shows in search.")
+        await reply(interaction, t(lang_for_interaction(interaction),
+                                   "Practice #{id} “{title}” is archived: it no longer shows in search.",
+                                   id=p.id, title=draw.md_line(p.title, 150)))
 
     @app_commands.command(name="export", description="Moderators: the approved library as a CSV or JSON file")
     @app_commands.describe(format="csv or json")
@@ -630,13 +701,15 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         rows = await self.service.export_rows(interaction.guild_id)
+        lang = lang_for_interaction(interaction)
         if not rows:
-            await reply(interaction, "The library has no approved practice to export yet.")
+            await reply(interaction, t(lang, "The library has no approved practice to export yet."))
             return
         names = await member_names(interaction.guild, member_ids(rows, PRACTICE_COLUMNS)) \
             if interaction.guild is not None else {}
         file = upload(f"practices-{interaction.guild_id}.{format}", export_bytes(rows, format, names))
-        await reply(interaction, f"{len(rows)} approved practice{'s' if len(rows) != 1 else ''}.", file=file)
+        await reply(interaction, nt(lang, "{n} approved practice.", "{n} approved practices.", len(rows)),
+                    file=file)
 
     # -- commands: everyone ----------------------------------------------------------------------
     @app_commands.command(name="search", description="Search the approved practices")
@@ -663,10 +736,11 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             n_id, n_name = await self._network(interaction.guild_id, network)
             filters = replace(filters, network_id=n_id, network_name=n_name)
         result = await self.service.search(interaction.guild_id, query, filters)
+        lang = lang_for_interaction(interaction)
         if not result.hits:
-            await reply(interaction, render.no_results_message(query, result))
+            await reply(interaction, draw.no_results_message(query, result, lang))
             return
-        await search_paginator(self.service, result, query, interaction.user.id).start(interaction)
+        await search_paginator(self.service, result, query, interaction.user.id, lang).start(interaction)
 
     @app_commands.command(name="show", description="Show a practice in full, with Useful / Adopted buttons")
     @app_commands.describe(
@@ -681,10 +755,14 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             and p.submitter_id != interaction.user.id
             and not await is_moderator(interaction)
         ):
-            raise NotFound(f"Practice #{id} is not in the library (it may be under review or archived).")
+            raise NotFound(N_("Practice #{id} is not in the library (it may be under review or archived)."),
+                           id=Value(str(id)))
         counts = await self.service.counts(interaction.guild_id, id)
-        view = vote_view(p.id, counts) if p.status == "approved" else None
-        await reply(interaction, embed=render.practice_embed(p, counts), view=view,
+        shown = public and p.status == "approved"
+        lang = (await self.bot.languages.for_guild(interaction.guild_id) if shown
+                else lang_for_interaction(interaction))
+        view = vote_view(p.id, counts, lang) if p.status == "approved" else None
+        await reply(interaction, embed=draw.practice_embed(p, counts, lang=lang), view=view,
                     ephemeral=not (public and p.status == "approved"))
 
     @app_commands.command(name="mine", description="Your submissions and their status")
@@ -692,10 +770,11 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def mine(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild_id is not None
         items = await self.service.mine(interaction.guild_id, interaction.user.id)
+        lang = lang_for_interaction(interaction)
         if not items:
-            await reply(interaction, "You haven't shared a practice yet. Use `/practice share`.")
+            await reply(interaction, t(lang, "You haven't shared a practice yet. Use `/practice share`."))
             return
-        await paginate(interaction, render.list_pages("Your practices", items))
+        await paginate(interaction, draw.list_pages(t(lang, "Your practices"), items, lang=lang))
 
     @app_commands.command(
         name="stats", description="What the library holds by topic, SDG, country and region"
@@ -705,12 +784,18 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         assert interaction.guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         gid, name = interaction.guild.id, interaction.guild.name
+        lang = lang_for_interaction(interaction)
         s = await self.service.stats(gid)
         where = await self.service.library_map(gid)
         pictures = self.bot.pictures
-        chart = await pictures.render("practice-chart", gid, render.stats_chart_data(s, name), draw_chart)
-        world = await pictures.render("practice-map", gid, render.stats_map_data(where, name), draw_map)
-        await reply(interaction, embed=render.stats_embed(s, name),
+        # one cached picture per language (English keeps the plain kind): members reading in different
+        # languages don't redraw each other's
+        suffix = "" if lang == "en" else f":{lang}"
+        chart = await pictures.render(f"practice-chart{suffix}", gid, draw.stats_chart_data(s, name, lang),
+                                      draw_chart)
+        world = await pictures.render(f"practice-map{suffix}", gid, draw.stats_map_data(where, name, lang),
+                                      draw_map)
+        await reply(interaction, embed=draw.stats_embed(s, name, lang),
                     files=[picture_file(chart), picture_file(world)])
 
     # -- autocomplete ---------------------------------------------------------------------------
@@ -723,8 +808,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         rows = await self.service.autocomplete(
             interaction.guild_id, current, statuses=statuses, viewer_id=viewer
         )
-        return [app_commands.Choice(name=choice_name(f"#{pid} {title} ({STATUS_LABELS[st]})"), value=pid)
-                for pid, title, st in rows]
+        lang = lang_for_interaction(interaction)
+        return [app_commands.Choice(name=choice_name(f"#{pid} {title} ({draw.status_label(st, lang)})"),
+                                    value=pid) for pid, title, st in rows]
 
     @approve.autocomplete("id")
     @reject.autocomplete("id")
@@ -782,14 +868,14 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     async def topic_autocomplete(self, interaction: discord.Interaction[Any],
                                  current: str) -> list[app_commands.Choice[str]]:
         head, _, last = current.rpartition(",")
-        chosen = [t.strip() for t in head.split(",") if t.strip()]
+        chosen = [x.strip() for x in head.split(",") if x.strip()]
         prefix = ", ".join(chosen)
         last = last.strip().lower()
         out = []
-        for t in TOPICS:
-            if t in chosen or (last and last not in t):
+        for topic in TOPICS:
+            if topic in chosen or (last and last not in topic):
                 continue
-            value = f"{prefix}, {t}" if prefix else t
+            value = f"{prefix}, {topic}" if prefix else topic
             if len(value) <= 100:
                 out.append(app_commands.Choice(name=choice_name(value), value=value))
         return out[:25]
@@ -810,5 +896,5 @@ def export_bytes(rows: list[dict[str, Any]], fmt: str, names: dict[int, str] | N
     if fmt == "json":
         return write_json(json_records(PRACTICE_COLUMNS, rows, names=names))
     if fmt != "csv":
-        raise InvalidInput("Export format is csv or json.")
+        raise InvalidInput(N_("Export format is csv or json."))
     return write_csv(PRACTICE_COLUMNS, rows, names=names)

@@ -1,4 +1,7 @@
-"""Pure render functions for the best-practice library: every embed fits Discord's limits."""
+"""Pure render functions for the best-practice library: every embed fits Discord's limits.
+
+Every function takes the reader's language (`lang`): a reply's is the member's, a post's (review card,
+announcement) the server's, a DM's the recipient's. Member text (titles, cities, reasons) shows as typed."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from bot.embeds import (
 )
 
 __all__ = ["md", "md_line"]  # the kernel's escape (bot.embeds), re-exported for the practice views
+from bot.i18n import ENGLISH, N_, format_number, language_name, nt, t
 from bot.interactions import fill_parts
 from cogs.practices.pictures import ChartData, MapData
 from cogs.practices.service import (
@@ -81,47 +85,65 @@ def city_line(p: Practice) -> str:
     return md_line(p.city_label, 120)
 
 
-def contact_line(p: Practice) -> str:
+def contact_line(p: Practice, lang: str = ENGLISH) -> str:
     if p.contact_user_id:
         return f"<@{p.contact_user_id}>" + (f" ({md_line(p.contact_text, 150)})" if p.contact_text else "")
     if p.contact_text:
         return md_line(p.contact_text, 200)
-    return f"the submitter, {member_ref(p.submitter_id)}"
+    return t(lang, "the submitter, {member}", member=member_ref(p.submitter_id))
 
 
-def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | None = None) -> discord.Embed:
-    """The full practice (show, announcement, review card)."""
+def status_label(status: str, lang: str = ENGLISH) -> str:
+    return t(lang, STATUS_LABELS.get(status, status))
+
+
+def topics_line(topics: Sequence[str], lang: str = ENGLISH) -> str:
+    """Topics by their names in `lang` (the same names as the command's topic choices)."""
+    return ", ".join(t(lang, topic) for topic in topics)
+
+
+# The regions of the library's statistics (records.region_of), marked for the catalogs.
+REGION_NAMES = (N_("Africa"), N_("Asia"), N_("Europe"), N_("North America"), N_("South America"),
+                N_("Oceania"), N_("Antarctica"), N_("Unknown"))
+
+
+def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | None = None,
+                   lang: str = ENGLISH) -> discord.Embed:
+    """The full practice (show, announcement, review card); `heading` is a catalog id ("New practice")."""
     fields: list[tuple[str, str, bool]] = [
-        ("City", city_line(p), True),
-        ("Topics", ", ".join(p.topics), True),
+        (t(lang, "City"), city_line(p), True),
+        (t(lang, "Topics"), topics_line(p.topics, lang), True),
     ]
     if p.sdgs:
-        fields.append(("SDGs", ", ".join(str(s) for s in p.sdgs), True))
+        fields.append((t(lang, "SDGs"), ", ".join(str(s) for s in p.sdgs), True))
     if p.network_name:
-        fields.append(("Network", md_line(p.network_name, 200), True))
+        fields.append((t(lang, "Network"), md_line(p.network_name, 200), True))
     if p.year_started:
-        fields.append(("Started", str(p.year_started), True))
+        fields.append((t(lang, "Started"), str(p.year_started), True))
     if p.language:
-        fields.append(("Language", md_line(_language_label(p.language), 40), True))
-    fields.append(("Contact", contact_line(p), True))
-    for name, value in (("Approach", p.approach), ("Results and evidence", p.results),
-                        ("Lessons for other cities", p.lessons)):
+        fields.append((t(lang, "Language"), md_line(_language_label(p.language, lang), 40), True))
+    fields.append((t(lang, "Contact"), contact_line(p, lang), True))
+    for name, value in ((N_("Approach"), p.approach), (N_("Results and evidence"), p.results),
+                        (N_("Lessons for other cities"), p.lessons)):
         if value:
-            fields.append((name, md(value, FIELD_VALUE_MAX), False))
+            fields.append((t(lang, name), md(value, FIELD_VALUE_MAX), False))
     if p.links:
-        fields.append(("Links", "\n".join(md_line(u, 200) for u in p.links), False))
+        fields.append((t(lang, "Links"), "\n".join(md_line(u, 200) for u in p.links), False))
     if counts is not None:
-        cities = "city" if counts.adopted == 1 else "cities"
-        line = f"👍 {counts.useful} found it useful · 🏙️ adopted in {counts.adopted} {cities}"
+        useful = nt(lang, "👍 {n} found it useful", "👍 {n} found it useful", counts.useful)
+        adopted = nt(lang, "🏙️ adopted in {n} city", "🏙️ adopted in {n} cities", counts.adopted)
+        line = f"{useful} · {adopted}"
         if counts.adopting_cities:
             line += ": " + md_line(", ".join(counts.adopting_cities), 600)
-        fields.append(("Community", line, False))
-    footer = f"Practice #{p.id} · {STATUS_LABELS[p.status]}"
+        fields.append((t(lang, "Community"), line, False))
     if p.status == "rejected" and p.duplicate_of:
-        footer += f" · duplicate of #{p.duplicate_of}"
+        footer = t(lang, "Practice #{id} · {status} · duplicate of #{original}", id=p.id,
+                   status=status_label(p.status, lang), original=p.duplicate_of)
+    else:
+        footer = t(lang, "Practice #{id} · {status}", id=p.id, status=status_label(p.status, lang))
     title = md_line(p.title, 240)
     return make_embed(
-        f"{heading}: {title}" if heading else title,
+        t(lang, "{heading}: {title}", heading=t(lang, heading), title=title) if heading else title,
         md(p.summary, 1500),
         fields=fields,
         footer=footer,
@@ -131,68 +153,96 @@ def practice_embed(p: Practice, counts: Counts | None = None, *, heading: str | 
 
 
 def review_card(p: Practice, *, similar: Sequence[Practice] = (), resubmitted: bool = False,
-                edited: bool = False) -> discord.Embed:
-    e = practice_embed(
-        p, heading="Resubmitted" if resubmitted else "Edited, to review" if edited else "To review"
-    )
-    e.description = clip(
-        f"Submitted by {member_ref(p.submitter_id)} {ts(p.created_at)}\n\n" + (e.description or ""), 1800
-    )
+                edited: bool = False, lang: str = ENGLISH) -> discord.Embed:
+    heading = N_("Resubmitted") if resubmitted else N_("Edited, to review") if edited else N_("To review")
+    e = practice_embed(p, heading=heading, lang=lang)
+    submitted = t(lang, "Submitted by {member} {when}", member=member_ref(p.submitter_id),
+                  when=ts(p.created_at))
+    e.description = clip(submitted + "\n\n" + (e.description or ""), 1800)
     if similar:
-        e.add_field(name="Possible duplicates",
-                    value=clip("\n".join(f"#{s.id} {md_line(s.title, 120)} ({STATUS_LABELS[s.status]})"
+        e.add_field(name=t(lang, "Possible duplicates"),
+                    value=clip("\n".join(f"#{s.id} {md_line(s.title, 120)} ({status_label(s.status, lang)})"
                                          for s in similar), FIELD_VALUE_MAX), inline=False)
     return e
 
 
-def describe_decision(p: Practice) -> str:
+def describe_decision(p: Practice, lang: str = ENGLISH) -> str:
     """'approved by <@1> <t:…:R>' — the latest decision on a practice."""
-    return fill_parts(*decision_phrase(p))
+    template, parts = decision_phrase(p)
+    return fill_parts(t(lang, template), parts, lang)
 
 
-def decided_card(p: Practice) -> discord.Embed:
+def decided_card(p: Practice, lang: str = ENGLISH) -> discord.Embed:
     """The review card after a decision: who decided what, when, and why."""
-    e = practice_embed(p, heading=STATUS_LABELS[p.status].capitalize())
-    phrase = describe_decision(p)  # not .capitalize(): it would lower-case <t:…:R> into an invalid <t:…:r>
+    label = status_label(p.status, lang)
+    e = practice_embed(p, heading=label[:1].upper() + label[1:], lang=lang)
+    # not .capitalize(): it would lower-case <t:…:R> into an invalid <t:…:r>
+    phrase = describe_decision(p, lang)
     text = f"**{phrase[:1].upper()}{phrase[1:]}**"
     if p.reason:
-        text += f"\nReason: {md(p.reason, 1000)}"
+        text += "\n" + t(lang, "Reason: {reason}", reason=md(p.reason, 1000))
     e.description = clip(text + "\n\n" + (e.description or ""), 1800)
     return e
 
 
-def decision_message(p: Practice, guild_name: str | None) -> str:
-    where = f" on **{md_line(guild_name, 100)}**" if guild_name else ""
-    title = md_line(p.title, 150)
-    if p.status == "approved":
-        head = f"✅ Your practice #{p.id} “{title}”{where} was approved and is now in the library."
-    elif p.status == "changes_requested":
-        head = (f"✏️ A moderator asked for changes to your practice #{p.id} “{title}”{where}. "
-                f"Use `/practice edit id:{p.id}` to update it; it goes back to review when you save.")
-    elif p.status == "rejected" and p.duplicate_of:
-        head = f"Your practice #{p.id} “{title}”{where} was closed as a duplicate of #{p.duplicate_of}."
-    elif p.status == "rejected":
-        head = f"Your practice #{p.id} “{title}”{where} was not accepted."
-    else:
-        head = f"Your practice #{p.id} “{title}”{where} is now {STATUS_LABELS[p.status]}."
+# What the submitter is told of a decision: (in a named server, without one), one whole message per case.
+_DECISION_MESSAGES = {
+    "approved": (
+        N_("✅ Your practice #{id} “{title}” on **{server}** was approved and is now in the library."),
+        N_("✅ Your practice #{id} “{title}” was approved and is now in the library."),
+    ),
+    "changes_requested": (
+        N_("✏️ A moderator asked for changes to your practice #{id} “{title}” on **{server}**. "
+           "Use `/practice edit id:{id}` to update it; it goes back to review when you save."),
+        N_("✏️ A moderator asked for changes to your practice #{id} “{title}”. "
+           "Use `/practice edit id:{id}` to update it; it goes back to review when you save."),
+    ),
+    "duplicate": (
+        N_("Your practice #{id} “{title}” on **{server}** was closed as a duplicate of #{original}."),
+        N_("Your practice #{id} “{title}” was closed as a duplicate of #{original}."),
+    ),
+    "rejected": (
+        N_("Your practice #{id} “{title}” on **{server}** was not accepted."),
+        N_("Your practice #{id} “{title}” was not accepted."),
+    ),
+    "other": (
+        N_("Your practice #{id} “{title}” on **{server}** is now {status}."),
+        N_("Your practice #{id} “{title}” is now {status}."),
+    ),
+}
+
+
+def decision_message(p: Practice, guild_name: str | None, lang: str = ENGLISH) -> str:
+    case = ("duplicate" if p.status == "rejected" and p.duplicate_of
+            else p.status if p.status in _DECISION_MESSAGES else "other")
+    named, unnamed = _DECISION_MESSAGES[case]
+    fmt = {"id": p.id, "title": md_line(p.title, 150), "original": p.duplicate_of,
+           "status": status_label(p.status, lang)}
+    head = t(lang, named, server=md_line(guild_name, 100), **fmt) if guild_name else t(lang, unnamed, **fmt)
     if p.reason and not p.duplicate_of:
-        head += f"\nReason: {md(p.reason, 1000)}"
+        head += "\n" + t(lang, "Reason: {reason}", reason=md(p.reason, 1000))
     return clip(head, 1900)
 
 
-def _language_label(code: str) -> str:
-    """A practice's language as members read it: the catalog languages by name, others as typed."""
-    return LANGUAGE_NAMES.get(code, code)
+def _language_label(code: str, lang: str = ENGLISH) -> str:
+    """A practice's language as members read it: the catalog languages by name (in the reader's language),
+    others as typed."""
+    if code not in LANGUAGE_NAMES:
+        return code
+    name = language_name(code, lang)
+    return name[:1].upper() + name[1:]
 
 
-def hit_lines(result: SearchResult, start: int = 0, stop: int | None = None) -> list[str]:
+def hit_lines(
+    result: SearchResult, start: int = 0, stop: int | None = None, lang: str = ENGLISH
+) -> list[str]:
     out = []
     for h in result.hits[start:stop]:
         where = md_line(f"{h.city_name}, {h.country}" if h.country else h.city_name, 80)
         snippet = highlight(h.snippet, 300) if h.snippet else ""
         out.append(
-            f"**#{h.id} · {md_line(h.title, 150)}**\n📍 {where} · {', '.join(h.topics)} · "
-            f"{md_line(_language_label(h.language), 40)}"
+            f"**#{h.id} · {md_line(h.title, 150)}**\n📍 {where} · {topics_line(h.topics, lang)} · "
+            f"{md_line(_language_label(h.language, lang), 40)}"
             + (f"\n> {snippet}" if snippet else "")
         )
     return out
@@ -202,43 +252,50 @@ def search_page_count(result: SearchResult) -> int:
     return -(-len(result.hits) // PAGE_SIZE)
 
 
-def search_page(result: SearchResult, query: str | None, index: int) -> discord.Embed:
+def search_page(result: SearchResult, query: str | None, index: int, lang: str = ENGLISH) -> discord.Embed:
     """Page `index` (five hits) of the results; pages are rendered when first shown."""
     filters = ", ".join(f"{k}: {md_line(v, 60)}" for k, v in result.filters)
     head = ""
     if result.corrected is not None:
-        corrected = md_line(" ".join(result.corrected), 100)
-        head = f"No results for “{md_line(query, 100)}”. Showing results for **{corrected}**.\n\n"
-    title = f"Practices matching “{md_line(query, 80)}”" if result.terms else "Approved practices"
-    plus = (
-        "+" if result.more or not result.complete else ""
-    )  # not complete: only the first pages are ranked yet
-    footer_bits = [f"{len(result.hits)}{plus} result{'s' if len(result.hits) != 1 or plus else ''}"]
+        head = t(lang, "No results for “{query}”. Showing results for **{corrected}**.",
+                 query=md_line(query, 100), corrected=md_line(" ".join(result.corrected), 100)) + "\n\n"
+    title = (t(lang, "Practices matching “{query}”", query=md_line(query, 80)) if result.terms
+             else t(lang, "Approved practices"))
+    n = len(result.hits)
+    if result.more or not result.complete:  # not complete: only the first pages are ranked yet
+        footer_bits = [t(lang, "{n}+ results", n=format_number(lang, n))]
+    else:
+        footer_bits = [nt(lang, "{n} result", "{n} results", n)]
     if filters:
-        footer_bits.append(f"filters: {filters}")
+        footer_bits.append(t(lang, "filters: {filters}", filters=filters))
     if result.more:
-        footer_bits.append("refine the query to see the rest")
+        footer_bits.append(t(lang, "refine the query to see the rest"))
     footer = " · ".join(footer_bits)
-    lines = hit_lines(result, index * PAGE_SIZE, (index + 1) * PAGE_SIZE)
+    lines = hit_lines(result, index * PAGE_SIZE, (index + 1) * PAGE_SIZE, lang)
     return make_embed(title, head + "\n\n".join(lines), footer=footer)
 
 
-def search_pages(result: SearchResult, query: str | None) -> list[discord.Embed]:
-    return [search_page(result, query, i) for i in range(search_page_count(result))]
+def search_pages(result: SearchResult, query: str | None, lang: str = ENGLISH) -> list[discord.Embed]:
+    return [search_page(result, query, i, lang) for i in range(search_page_count(result))]
 
 
-def no_results_message(query: str | None, result: SearchResult) -> str:
-    what = f"No approved practice matches “{md_line(query, 100)}”" if result.terms else "No approved practice"
+def no_results_message(query: str | None, result: SearchResult, lang: str = ENGLISH) -> str:
+    q = md_line(query, 100)
     if result.filters:
         names = ", ".join(f"`{k}`" for k, _ in result.filters)
-        return f"{what} with these filters. Try removing a filter ({names}) or using fewer words."
+        if result.terms:
+            return t(lang, "No approved practice matches “{query}” with these filters. Try removing a filter "
+                           "({names}) or using fewer words.", query=q, names=names)
+        return t(lang, "No approved practice with these filters. Try removing a filter ({names}) or using "
+                       "fewer words.", names=names)
     if result.terms:
-        return f"{what}. Try fewer or different words, or browse with `/practice search` and a topic."
-    return f"{what} yet. Share one with `/practice share`."
+        return t(lang, "No approved practice matches “{query}”. Try fewer or different words, or browse with "
+                       "`/practice search` and a topic.", query=q)
+    return t(lang, "No approved practice yet. Share one with `/practice share`.")
 
 
 def list_pages(
-    title: str, practices: Sequence[Practice], *, footer: str | None = None
+    title: str, practices: Sequence[Practice], *, footer: str | None = None, lang: str = ENGLISH
 ) -> list[discord.Embed]:
     lines = []
     for p in practices:
@@ -246,92 +303,123 @@ def list_pages(
         if p.status in ("changes_requested", "rejected") and p.reason:
             extra = f"\n  ↳ {md_line(p.reason, 150)}"
         lines.append(
-            f"**#{p.id}** {md_line(p.title, 120)} · {city_line(p)} · *{STATUS_LABELS[p.status]}* "
+            f"**#{p.id}** {md_line(p.title, 120)} · {city_line(p)} · *{status_label(p.status, lang)}* "
             f"{ts(p.updated_at)}{extra}"
         )
     return [make_embed(title, chunk, footer=footer) for chunk in chunk_lines(lines, limit=3800, per_page=10)]
 
 
-def _bars(items: Sequence[tuple[str, int]], limit: int = 1000) -> str:
-    lines = [f"{md_line(name, 100)}: **{n}**" for name, n in items if n]
-    return clip("\n".join(lines), limit) or "none yet"
+def _bars(items: Sequence[tuple[str, int]], lang: str, limit: int = 1000) -> str:
+    lines = [f"{md_line(name, 100)}: **{format_number(lang, n)}**" for name, n in items if n]
+    return clip("\n".join(lines), limit) or t(lang, "none yet")
 
 
-def stats_embed(s: Stats, guild_name: str | None = None) -> discord.Embed:
+def _sdg(lang: str, n: int) -> str:
+    return t(lang, "SDG {n}", n=n)
+
+
+def stats_embed(s: Stats, guild_name: str | None = None, lang: str = ENGLISH) -> discord.Embed:
     fields = [
-        ("By topic", _bars(s.by_topic), True),
-        ("By SDG", _bars([(f"SDG {n}", c) for n, c in s.by_sdg]), True),
-        ("By region", _bars(s.by_region), True),
-        ("By country", _bars(s.by_country[:30]), True),
+        (t(lang, "By topic"), _bars([(t(lang, k), n) for k, n in s.by_topic], lang), True),
+        (t(lang, "By SDG"), _bars([(_sdg(lang, k), n) for k, n in s.by_sdg], lang), True),
+        (t(lang, "By region"), _bars([(t(lang, k), n) for k, n in s.by_region], lang), True),
+        (t(lang, "By country"), _bars(s.by_country[:30], lang), True),
     ]
     gaps = []
     if s.missing_topics:
-        gaps.append("Topics with no practice: " + ", ".join(s.missing_topics))
+        gaps.append(t(lang, "Topics with no practice: {topics}", topics=topics_line(s.missing_topics, lang)))
     if s.missing_regions:
-        gaps.append("Regions with no practice: " + ", ".join(s.missing_regions))
+        gaps.append(t(lang, "Regions with no practice: {regions}",
+                      regions=", ".join(t(lang, r) for r in s.missing_regions)))
     if gaps:
-        fields.append(("What the library lacks", clip("\n".join(gaps), 1000), False))
+        fields.append((t(lang, "What the library lacks"), clip("\n".join(gaps), 1000), False))
+    title = (t(lang, "Best-practice library — {server}", server=md_line(guild_name, 100)) if guild_name
+             else t(lang, "Best-practice library"))
     return make_embed(
-        "Best-practice library" + (f" — {md_line(guild_name, 100)}" if guild_name else ""),
-        f"**{s.total}** approved practice{'s' if s.total != 1 else ''} · {s.open} waiting for review",
+        title,
+        nt(lang, "**{n}** approved practice · {open} waiting for review",
+           "**{n}** approved practices · {open} waiting for review", s.total,
+           open=format_number(lang, s.open)),
         fields=fields,
     )
 
 
 # -- the library's pictures (plain text: drawn in an image, or an attachment's alt text) ----------------
-INHABITED = ("Africa", "Asia", "Europe", "North America", "South America", "Oceania")
+INHABITED = (N_("Africa"), N_("Asia"), N_("Europe"), N_("North America"), N_("South America"), N_("Oceania"))
 
 
-def stats_chart_data(s: Stats, guild_name: str | None = None) -> ChartData:
+def stats_chart_data(s: Stats, guild_name: str | None = None, lang: str = ENGLISH) -> ChartData:
     gaps_t, gaps_r = set(s.missing_topics), set(s.missing_regions)
-    topics = tuple((t, n, t in gaps_t) for t, n in sorted(s.by_topic, key=lambda kv: (-kv[1], kv[0])))
-    sdgs = tuple((f"SDG {k}", n, False) for k, n in sorted(s.by_sdg))
+    by_topic = sorted(s.by_topic, key=lambda kv: (-kv[1], kv[0]))
+    topics = tuple((t(lang, k), n, k in gaps_t) for k, n in by_topic)
+    sdgs = tuple((_sdg(lang, k), n, False) for k, n in sorted(s.by_sdg))
     counted = dict(s.by_region)
-    regions = tuple(sorted(((r, counted.get(r, 0), r in gaps_r) for r in (*INHABITED, *(
+    regions = tuple(sorted(((t(lang, r), counted.get(r, 0), r in gaps_r) for r in (*INHABITED, *(
         r for r in counted if r not in INHABITED))), key=lambda x: (-x[1], x[0])))
-    named = [*s.missing_topics, *s.missing_regions]
-    gap_note = ("Gaps (no approved practice yet): " + ", ".join(named)) if named else ""
+    named = [*(t(lang, k) for k in s.missing_topics), *(t(lang, r) for r in s.missing_regions)]
+    gap_note = t(lang, "Gaps (no approved practice yet): {gaps}", gaps=", ".join(named)) if named else ""
     where = f" — {one_line(guild_name, 80)}" if guild_name else ""
-    alt = (f"Bar charts of the {s.total} approved practices{where}: by topic, by SDG and by region. "
-           + "Most practices: " + ", ".join(f"{t} {n}" for t, n, _g in topics[:3] if n) + ". "
-           + (f"Highlighted gaps: {', '.join(named)}." if named else "No topic or region is missing."))
+    most = ", ".join(f"{k} {format_number(lang, n)}" for k, n, _g in topics[:3] if n)
+    alt = " ".join([
+        nt(lang, "Bar charts of the {n} approved practice{where}: by topic, by SDG and by region.",
+           "Bar charts of the {n} approved practices{where}: by topic, by SDG and by region.", s.total,
+           where=where),
+        t(lang, "Most practices: {most}.", most=most),
+        t(lang, "Highlighted gaps: {gaps}.", gaps=", ".join(named)) if named
+        else t(lang, "No topic or region is missing."),
+    ])
     return ChartData(
-        title=f"Best-practice library{where}",
-        subtitle=f"{s.total:,} approved practice{'s' if s.total != 1 else ''} · {s.open:,} waiting for "
-                 "review · a practice counts once under each of its topics and SDGs",
-        panels=(("By topic", topics), ("By SDG", sdgs), ("By region", regions)),
-        gap_note=gap_note, alt=alt,
+        title=t(lang, "Best-practice library{where}", where=where),
+        subtitle=nt(lang, "{n} approved practice · {open} waiting for review · a practice counts once under "
+                          "each of its topics and SDGs",
+                    "{n} approved practices · {open} waiting for review · a practice counts once under "
+                    "each of its topics and SDGs", s.total, open=format_number(lang, s.open)),
+        panels=((t(lang, "By topic"), topics), (t(lang, "By SDG"), sdgs), (t(lang, "By region"), regions)),
+        gap_note=gap_note, alt=alt, gap_label=t(lang, "gap"), lang=lang,
     )
 
 
-def _cities(n: int) -> str:
-    return f"{n:,} cit{'y' if n == 1 else 'ies'}"
+def _cities(lang: str, n: int) -> str:
+    return nt(lang, "{n} city", "{n} cities", n)
 
 
-def stats_map_data(m: LibraryMap, guild_name: str | None = None) -> MapData:
+def stats_map_data(m: LibraryMap, guild_name: str | None = None, lang: str = ENGLISH) -> MapData:
     where = f" — {one_line(guild_name, 80)}" if guild_name else ""
     n_p, n_a = sum(p.count for p in m.practices), sum(p.count for p in m.adoptions)
-    top = ", ".join(f"{one_line(p.name, 40)} ({p.count})" for p in m.practices[:5])
-    unplaced = (f" {m.unplaced} practice{'s' if m.unplaced != 1 else ''} from cities typed as free text "
-                "are not on the map." if m.unplaced else "")
-    alt = (f"World map{where}: {_cities(len(m.practices))} with approved practices (blue dots sized by count"
-           + (f"; most: {top}" if top else "") + f") and {_cities(len(m.adoptions))} that adopted one "
-           f"(orange rings).{unplaced}")
+    top = ", ".join(f"{one_line(p.name, 40)} ({format_number(lang, p.count)})" for p in m.practices[:5])
+    practiced, adopting = _cities(lang, len(m.practices)), _cities(lang, len(m.adoptions))
+    if top:
+        alt = t(lang, "World map{where}: {cities} with approved practices (blue dots sized by count; most: "
+                      "{top}) and {adopting} that adopted one (orange rings).", where=where, cities=practiced,
+                top=top, adopting=adopting)
+    else:
+        alt = t(lang, "World map{where}: {cities} with approved practices (blue dots sized by count) and "
+                      "{adopting} that adopted one (orange rings).", where=where, cities=practiced,
+                adopting=adopting)
+    if m.unplaced:
+        alt += " " + nt(lang, "{n} practice from cities typed as free text is not on the map.",
+                        "{n} practices from cities typed as free text are not on the map.", m.unplaced)
+    bits = [
+        nt(lang, "{n} approved practice in {cities}", "{n} approved practices in {cities}", n_p,
+           cities=practiced),
+        nt(lang, "{n} adoption in {cities}", "{n} adoptions in {cities}", n_a, cities=adopting),
+    ]
+    if m.unplaced:
+        bits.append(t(lang, "{n} without a directory city", n=format_number(lang, m.unplaced)))
+    bits.append(t(lang, "base map: Natural Earth"))
     return MapData(
-        title=f"Where the practices come from{where}",
-        subtitle=f"{n_p:,} approved practice{'s' if n_p != 1 else ''} in {_cities(len(m.practices))} · "
-                 f"{n_a:,} adoption{'s' if n_a != 1 else ''} in {_cities(len(m.adoptions))}"
-                 + (f" · {m.unplaced:,} without a directory city" if m.unplaced else "")
-                 + " · base map: Natural Earth",
+        title=t(lang, "Where the practices come from{where}", where=where),
+        subtitle=" · ".join(bits),
         practices=m.practices, adoptions=m.adoptions,
-        legend=("Approved practices from the city (dot size: how many)", "Adoptions by the city"),
+        legend=(t(lang, "Approved practices from the city (dot size: how many)"),
+                t(lang, "Adoptions by the city")),
         alt=alt,
     )
 
 
-def announcement_embed(p: Practice) -> discord.Embed:
-    e = practice_embed(p, heading="New practice")
+def announcement_embed(p: Practice, lang: str = ENGLISH) -> discord.Embed:
+    e = practice_embed(p, heading=N_("New practice"), lang=lang)
     e.description = clip(
-        (e.description or "") + "\n\nQuestions for the contact? Ask in the thread below.", 2000
+        (e.description or "") + "\n\n" + t(lang, "Questions for the contact? Ask in the thread below."), 2000
     )
     return e

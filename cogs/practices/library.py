@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from bot import audit
 from bot.clock import Clock, from_ms, to_ms
 from bot.db import Database, placeholders
-from bot.errors import Conflict, InvalidInput, Moment, NotFound, PermissionDenied
+from bot.errors import Conflict, InvalidInput, Moment, NotFound, PermissionDenied, Phrase, Value
+from bot.i18n import N_
 from bot.retention import FORMER_MEMBER
 from bot.scheduler import Scheduler
 from cogs.practices.records import (
@@ -56,6 +57,16 @@ from cogs.practices.stemming import index_columns
 
 log = logging.getLogger(__name__)
 
+# What a refused decision did not do (a whole clause per action: each language words it its own way).
+NOT_DONE = {
+    "approve": N_("I did not approve it"),
+    "request changes on": N_("I did not request changes on it"),
+    "reject": N_("I did not reject it"),
+    "close": N_("I did not close it"),
+    "archive": N_("I did not archive it"),
+    "edit": N_("I did not edit it"),
+}
+
 T = TypeVar("T")
 
 
@@ -82,7 +93,7 @@ class LibraryMixin:
             f"SELECT {_COLUMNS} FROM practices WHERE guild_id = ? AND id = ?", (guild_id, practice_id)
         )
         if row is None:
-            raise NotFound(f"There is no practice #{practice_id} in this server.")
+            raise NotFound(N_("There is no practice #{id} in this server."), id=Value(str(practice_id)))
         return _row_to_practice(row)
 
     async def counts(self, guild_id: int, practice_id: int) -> Counts:
@@ -292,15 +303,15 @@ class LibraryMixin:
         if p.status == "pending" and (p.decided_by is None or (p.decided_at and p.updated_at > p.decided_at)):
             # still open, but not the version the moderator looked at: it was edited meanwhile
             return Conflict(
-                f"Practice #{p.id} was edited {{edited}}, after the version you saw, so I did not "
-                f"{attempted} it. Read the latest version (`/practice show id:{p.id}`) and decide again.",
-                edited=Moment(p.updated_at),
+                N_("Practice #{id} was edited {edited}, after the version you saw, so {not_done}. "
+                   "Read the latest version (`/practice show id:{id}`) and decide again."),
+                id=Value(str(p.id)), edited=Moment(p.updated_at), not_done=Phrase(NOT_DONE[attempted]),
             )
         phrase, parts = decision_phrase(p)
         return Conflict(
-            f"Practice #{p.id} was already {phrase}, so I did not {attempted} it. "
-            f"Reload it (`/practice show id:{p.id}`) and decide again if you still want to.",
-            **parts,
+            N_("Practice #{id} was already {phrase}, so {not_done}. "
+               "Reload it (`/practice show id:{id}`) and decide again if you still want to."),
+            id=Value(str(p.id)), phrase=Phrase.of(phrase, **parts), not_done=Phrase(NOT_DONE[attempted]),
         )
 
     async def decide(
@@ -309,13 +320,14 @@ class LibraryMixin:
     ) -> Practice:
         """approve / request_changes / reject an open practice (moderators; the cog checks)."""
         if action not in DECISIONS:
-            raise InvalidInput(f"Unknown decision “{action}”.")
+            raise InvalidInput(N_("Unknown decision “{action}”."), action=Value(action[:40]))
         new_status, needs_reason, audit_action = DECISIONS[action]
         reason = clean_text(reason) or None
         if needs_reason and not reason:
-            raise InvalidInput("Give a reason: the submitter will read it.")
+            raise InvalidInput(N_("Give a reason: the submitter will read it."))
         if reason and len(reason) > REASON_MAX:
-            raise InvalidInput(f"The reason is {len(reason)} characters; the limit is {REASON_MAX}.")
+            raise InvalidInput(N_("The reason is {n} characters; the limit is {limit}."),
+                               n=Value(str(len(reason))), limit=Value(str(REASON_MAX)))
         verb = {"approve": "approve", "request_changes": "request changes on", "reject": "reject"}[action]
         now_dt = self.clock()
         now = to_ms(now_dt)
@@ -381,7 +393,7 @@ class LibraryMixin:
         expected_version: int | None = None,
     ) -> Practice:
         if practice_id == of_id:
-            raise InvalidInput("A practice can't be a duplicate of itself.")
+            raise InvalidInput(N_("A practice can't be a duplicate of itself."))
         now_dt = self.clock()
         now = to_ms(now_dt)
         async with self.db.transaction():
@@ -389,8 +401,10 @@ class LibraryMixin:
             original = await self.get(guild_id, of_id)
             if original.status == "rejected":
                 raise InvalidInput(
-                    f"#{of_id} is rejected{' (itself a duplicate)' if original.duplicate_of else ''}; "
-                    "point to the practice that stays open."
+                    N_("#{id} is rejected (itself a duplicate); point to the practice that stays open.")
+                    if original.duplicate_of
+                    else N_("#{id} is rejected; point to the practice that stays open."),
+                    id=Value(str(of_id)),
                 )
             version = current.version if expected_version is None else expected_version
             reason = f"Duplicate of #{of_id}: {original.title}"[:REASON_MAX]
@@ -433,8 +447,8 @@ class LibraryMixin:
                 if current.status == "archived":
                     raise await self._conflict(guild_id, practice_id, "archive")
                 raise InvalidInput(
-                    "Only approved practices can be archived; "
-                    f"#{practice_id} is {STATUS_LABELS[current.status]}."
+                    N_("Only approved practices can be archived; #{id} is {status}."),
+                    id=Value(str(practice_id)), status=Phrase(STATUS_LABELS[current.status]),
                 )
             version = current.version if expected_version is None else expected_version
             n = await self.db.execute(
@@ -458,11 +472,12 @@ class LibraryMixin:
         if is_moderator:
             return
         if p.submitter_id != actor_id:
-            raise PermissionDenied("Only the submitter or a moderator can edit this practice.")
+            raise PermissionDenied(N_("Only the submitter or a moderator can edit this practice."))
         if not p.is_open:
             raise PermissionDenied(
-                f"This practice is {STATUS_LABELS[p.status]}; only moderators can edit it now. "
-                "Ask one if something needs fixing."
+                N_("This practice is {status}; only moderators can edit it now. "
+                   "Ask one if something needs fixing."),
+                status=Phrase(STATUS_LABELS[p.status]),
             )
 
     async def edit(
@@ -486,9 +501,9 @@ class LibraryMixin:
             if expected_version is not None and expected_version != p.version:
                 phrase, parts = decision_phrase(p)
                 raise Conflict(
-                    f"Practice #{p.id} changed while you were editing it (it is now {phrase}). "
-                    "Run `/practice edit` again to start from the latest version.",
-                    **parts,
+                    N_("Practice #{id} changed while you were editing it (it is now {phrase}). "
+                       "Run `/practice edit` again to start from the latest version."),
+                    id=Value(str(p.id)), phrase=Phrase.of(phrase, **parts),
                 )
             d = validate_draft(draft) if draft is not None else p.draft
             m = validate_meta(meta, now=now_dt) if meta is not None else None
@@ -520,7 +535,7 @@ class LibraryMixin:
                     new_vals[name] = new
             resubmitted = p.status == "changes_requested"
             if not changes and not resubmitted:
-                raise InvalidInput("Nothing changed.")
+                raise InvalidInput(N_("Nothing changed."))
             status = "pending" if resubmitted else p.status
             if resubmitted:
                 changes["status"] = [p.status, status]
@@ -604,7 +619,8 @@ class LibraryMixin:
         p = await self.get(guild_id, practice_id)
         if p.status != "approved":
             raise InvalidInput(
-                f"Practice #{p.id} is {STATUS_LABELS[p.status]}; only approved practices take votes."
+                N_("Practice #{id} is {status}; only approved practices take votes."),
+                id=Value(str(p.id)), status=Phrase(STATUS_LABELS[p.status]),
             )
         return p
 
@@ -633,9 +649,10 @@ class LibraryMixin:
         """Record that this member's city adopted the practice; (False, counts) when already recorded."""
         city = " ".join(clean_text(city_name).split())
         if not city:
-            raise InvalidInput("Tell me which city adopted it.")
+            raise InvalidInput(N_("Tell me which city adopted it."))
         if len(city) > CITY_MAX:
-            raise InvalidInput(f"The city name is too long (limit {CITY_MAX} characters).")
+            raise InvalidInput(N_("The city name is too long (limit {limit} characters)."),
+                               limit=Value(str(CITY_MAX)))
         now_dt = self.clock()
         async with self.db.transaction():
             await self.require_approved(guild_id, practice_id)

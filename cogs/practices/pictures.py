@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import DATA_DIR
+from bot.i18n import format_number
 from bot.pictures import (
     ACCENT,
     ACCENT_SOFT,
@@ -45,6 +46,8 @@ class ChartData:
     panels: tuple[tuple[str, tuple[tuple[str, int, bool], ...]], ...]  # (heading, (label, count, is a gap))
     gap_note: str
     alt: str
+    gap_label: str = "gap"  # drawn beside a gap's empty bar (the reader's word for it)
+    lang: str = "en"  # the reader's language: how the counts are written (1,234 / 1 234)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +87,9 @@ def draw_chart(kit: Kit, c: ChartData) -> Picture:
                 d.rectangle([bx, y, bx + max(2.0, bar_w * n / most), y + bar_h], fill=ACCENT)
             elif is_gap:
                 d.rectangle([bx, y, bx + bar_w, y + bar_h], fill=WARN_SOFT, outline=WARN)
-            kit.text(d, (bx + bar_w + 6, y + bar_h / 2), f"{n:,}" if n or not is_gap else "gap",
-                     size=12, fill=WARN if is_gap else MUTED, bold=is_gap, anchor="lm")
+            count = format_number(c.lang, n) if n or not is_gap else c.gap_label
+            kit.text(d, (bx + bar_w + 6, y + bar_h / 2), count, size=12, fill=WARN if is_gap else MUTED,
+                     bold=is_gap, anchor="lm")
     if c.gap_note:
         d.rectangle([margin, height - 36, margin + 18, height - 22], fill=WARN_SOFT, outline=WARN)
         kit.text(d, (margin + 26, height - 29), c.gap_note, size=13, fill=INK, anchor="lm",

@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.db import Database, ReadPool, ReadSteps, placeholders
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, Value
+from bot.i18n import N_
 from bot.text import md_line
 from cogs.practices import search as fts
 from cogs.practices import stemming
@@ -402,11 +403,13 @@ class SearchMixin:
         first=None ranks up to `limit` at once."""
         f = filters or SearchFilters()
         if f.topic and f.topic not in TOPICS:
-            raise InvalidInput(f"Unknown topic “{md_line(f.topic, 40)}”. Choose from: {', '.join(TOPICS)}.")
+            raise InvalidInput(N_("Unknown topic “{topic}”. Choose from: {topics}."),
+                               topic=Value(md_line(f.topic, 40)), topics=Value(", ".join(TOPICS)))
         if f.sdg is not None and not 1 <= f.sdg <= 17:
-            raise InvalidInput("SDGs are numbered 1 to 17.")
+            raise InvalidInput(N_("SDGs are numbered 1 to 17."))
         if f.language is not None and f.language not in stemming.LANGUAGES:
-            raise InvalidInput(f"Choose a language from: {', '.join(stemming.LANGUAGE_NAMES.values())}.")
+            raise InvalidInput(N_("Choose a language from: {languages}."),
+                               languages=Value(", ".join(stemming.LANGUAGE_NAMES.values())))
         # one worker-thread call and one read snapshot for the whole search
         try:
             return await self._run(self._search(guild_id, query, f, limit, first))

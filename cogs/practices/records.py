@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.clock import from_ms
-from bot.errors import InvalidInput, Mention, Moment, Part
+from bot.errors import InvalidInput, Mention, Moment, Part, Phrase, Value
+from bot.i18n import N_
 from bot.text import md_line
 from cogs.practices import search as fts
 from cogs.practices.stemming import language_code
@@ -28,11 +29,11 @@ TOPICS: tuple[str, ...] = (
 STATUSES: tuple[str, ...] = ("pending", "changes_requested", "approved", "rejected", "archived")
 OPEN_STATUSES = ("pending", "changes_requested")
 STATUS_LABELS = {
-    "pending": "pending review",
-    "changes_requested": "changes requested",
-    "approved": "approved",
-    "rejected": "rejected",
-    "archived": "archived",
+    "pending": N_("pending review"),
+    "changes_requested": N_("changes requested"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "archived": N_("archived"),
 }
 
 TITLE_MAX = 150
@@ -298,11 +299,12 @@ def parse_topics(text: str | Sequence[str] | None) -> tuple[str, ...]:
             unknown.append(raw.strip())
     if unknown:
         raise InvalidInput(
-            f"Unknown topic{'s' if len(unknown) > 1 else ''}: {md_line(', '.join(unknown), 200)}. "
-            f"Choose from: {', '.join(TOPICS)}."
+            N_("Unknown topic: {unknown}. Choose from: {topics}.") if len(unknown) == 1
+            else N_("Unknown topics: {unknown}. Choose from: {topics}."),
+            unknown=Value(md_line(", ".join(unknown), 200)), topics=Value(", ".join(TOPICS)),
         )
     if not out:
-        raise InvalidInput(f"Give at least one topic, from: {', '.join(TOPICS)}.")
+        raise InvalidInput(N_("Give at least one topic, from: {topics}."), topics=Value(", ".join(TOPICS)))
     return tuple(out)
 
 
@@ -317,17 +319,19 @@ def parse_sdgs(text: str | Sequence[int] | None) -> tuple[int, ...]:
         bad = [tok for tok in re.split(r"[\s,;]+", cleaned) if tok and not (tok.isascii() and tok.isdigit())]
         if bad:
             raise InvalidInput(
-                f"SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{md_line(bad[0], 30)}”)."
+                N_("SDGs are numbers from 1 to 17, such as `11, 13` (I couldn't read “{text}”)."),
+                text=Value(md_line(bad[0], 30)),
             )
         toks = [tok for tok in re.split(r"[\s,;]+", cleaned) if tok]
         huge = [tok for tok in toks if len(tok.lstrip("0")) > 2]  # int() refuses 4,301 digits and more
         if huge:
-            raise InvalidInput(f"There are 17 SDGs: {md_line(huge[0], 10)} is not one of them.")
+            raise InvalidInput(N_("There are 17 SDGs: {n} is not one of them."),
+                               n=Value(md_line(huge[0], 10)))
         nums = [int(tok) for tok in toks]
     out: list[int] = []
     for n in nums:
         if not 1 <= n <= 17:
-            raise InvalidInput(f"There are 17 SDGs: {n} is not one of them.")
+            raise InvalidInput(N_("There are 17 SDGs: {n} is not one of them."), n=Value(str(n)))
         if n not in out:
             out.append(n)
     return tuple(sorted(out))
@@ -348,11 +352,13 @@ def parse_links(text: str | Sequence[str] | None) -> tuple[str, ...]:
         if parts.scheme not in ("http", "https") or "." not in host or len(url) > URL_MAX or any(
             c.isspace() for c in url
         ):
-            raise InvalidInput(f"“{md_line(url, 80)}” is not a valid http(s) link (like https://example.org/page).")
+            raise InvalidInput(N_("“{url}” is not a valid http(s) link (like https://example.org/page)."),
+                               url=Value(md_line(url, 80)))
         if url not in out:
             out.append(url)
     if len(out) > LINKS_MAX:
-        raise InvalidInput(f"At most {LINKS_MAX} links, please (you gave {len(out)}).")
+        raise InvalidInput(N_("At most {limit} links, please (you gave {n})."), limit=Value(str(LINKS_MAX)),
+                           n=Value(str(len(out))))
     return tuple(out)
 
 
@@ -371,37 +377,41 @@ def validate_draft(d: Draft) -> Draft:
         title, clean_text(d.summary), clean_text(d.approach), clean_text(d.results), clean_text(d.lessons)
     )
     for name, value, limit, required in (
-        ("Title", out.title, TITLE_MAX, True),
-        ("Summary", out.summary, SUMMARY_MAX, True),
-        ("Approach", out.approach, APPROACH_MAX, True),
-        ("Results", out.results, RESULTS_MAX, False),
-        ("Lessons", out.lessons, LESSONS_MAX, False),
+        (N_("Title"), out.title, TITLE_MAX, True),
+        (N_("Summary"), out.summary, SUMMARY_MAX, True),
+        (N_("Approach"), out.approach, APPROACH_MAX, True),
+        (N_("Results"), out.results, RESULTS_MAX, False),
+        (N_("Lessons"), out.lessons, LESSONS_MAX, False),
     ):
         if required and not value:
-            raise InvalidInput(f"{name} can't be empty.")
+            raise InvalidInput(N_("{field} can't be empty."), field=Phrase(name))
         if len(value) > limit:
-            raise InvalidInput(f"{name} is {len(value)} characters; the limit is {limit}.")
+            raise InvalidInput(N_("{field} is {n} characters; the limit is {limit}."), field=Phrase(name),
+                               n=Value(str(len(value))), limit=Value(str(limit)))
     return out
 
 
 def validate_meta(m: Meta, *, now: datetime) -> Meta:
     city = " ".join(clean_text(m.city_name).split())
     if not city:
-        raise InvalidInput("Give the practice's city.")
+        raise InvalidInput(N_("Give the practice's city."))
     if len(city) > CITY_MAX:
-        raise InvalidInput(f"The city name is too long (limit {CITY_MAX} characters).")
+        raise InvalidInput(N_("The city name is too long (limit {limit} characters)."),
+                           limit=Value(str(CITY_MAX)))
     topics = parse_topics(list(m.topics))
     sdgs = parse_sdgs(list(m.sdgs))
     links = parse_links(list(m.links))
     if m.year_started is not None and not 1800 <= m.year_started <= now.year + 1:
-        raise InvalidInput(f"The year started should be between 1800 and {now.year + 1}.")
+        raise InvalidInput(N_("The year started should be between 1800 and {last}."),
+                           last=Value(str(now.year + 1)))
     contact = clean_text(m.contact_text) or None
     if contact and len(contact) > CONTACT_MAX:
-        raise InvalidInput(f"The contact is too long (limit {CONTACT_MAX} characters).")
+        raise InvalidInput(N_("The contact is too long (limit {limit} characters)."),
+                           limit=Value(str(CONTACT_MAX)))
     language = language_code(clean_text(m.language))
     country = (m.country or "").strip().upper() or None
     if country and not re.fullmatch(r"[A-Z]{2}", country):
-        raise InvalidInput("The country must be a two-letter ISO code such as FR.")
+        raise InvalidInput(N_("The country must be a two-letter ISO code such as FR."))
     network_name = " ".join(clean_text(m.network_name).split())[:120] or None
     return replace(
         m, city_name=city, topics=topics, sdgs=sdgs, links=links, contact_text=contact, language=language,
@@ -506,20 +516,26 @@ def _row_to_practice(r: Any) -> Practice:
     )
 
 
+# The latest decision on a practice, one whole template per case (each language moves its words).
+_DECIDED = {
+    "approved": (N_("approved {when}"), N_("approved by {decider} {when}")),
+    "changes_requested": (N_("changes requested {when}"), N_("changes requested by {decider} {when}")),
+    "rejected": (N_("rejected {when}"), N_("rejected by {decider} {when}")),
+    "archived": (N_("archived {when}"), N_("archived by {decider} {when}")),
+    "duplicate": (N_("closed as a duplicate of #{original} {when}"),
+                  N_("closed as a duplicate of #{original} by {decider} {when}")),
+    "pending": (N_("pending {when}"), N_("resubmitted for review by {decider} {when}")),
+}
+
+
 def decision_phrase(p: Practice) -> tuple[str, dict[str, Part]]:
     """('approved by {decider} {when}', parts) — the latest decision on a practice, as a message
-    template and its named parts (bot.errors), for Conflict messages."""
+    template (a catalog id) and its named parts (bot.errors), for Conflict messages and review cards."""
     parts: dict[str, Part] = {"when": Moment(p.decided_at or p.updated_at)}
-    who = ""
     if p.decided_by:
-        who = " by {decider}"
         parts["decider"] = Mention(p.decided_by)
-    if p.status == "rejected" and p.duplicate_of:
-        what = f"closed as a duplicate of #{p.duplicate_of}"
-    elif p.status == "pending" and p.decided_by is None:
-        what = "pending"
-    else:
-        what = STATUS_LABELS.get(p.status, p.status)
-        if p.status == "pending":
-            what = "resubmitted for review"
-    return f"{what}{who} {{when}}", parts
+    case = "duplicate" if p.status == "rejected" and p.duplicate_of else p.status
+    if case == "duplicate":
+        parts["original"] = Value(str(p.duplicate_of))
+    without, with_decider = _DECIDED.get(case, (p.status + " {when}", p.status + " by {decider} {when}"))
+    return (with_decider if p.decided_by else without), parts

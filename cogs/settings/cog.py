@@ -72,7 +72,8 @@ class Settings(
         fields.extend((label, value, True) for label, value in self.bot.settings.describe(gs, lang))
         for provider in self.bot.status_providers:
             try:
-                fields.extend((render(lang, n), v, False) for n, v in await provider(interaction.guild))
+                provided = await provider(interaction.guild)
+                fields.extend((render(lang, n), render(lang, v), False) for n, v in provided)
             except Exception:
                 log.exception("status provider failed")
         failures = await self.bot.scheduler.recent_failures(interaction.guild.id)
