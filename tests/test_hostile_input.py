@@ -1105,6 +1105,8 @@ NO_MEMBER_TEXT = {
     "cogs.roundtables.embeds.poll_answers": "poll answers: UTC time spans",
     "cogs.roundtables.embeds.poll_content": "the bot's mention of the author and Discord timestamps",
     "cogs.roundtables.embeds.poll_posted": "a channel mention and a number",
+    "cogs.roundtables.embeds.change_names": "the service's names of the changed fields, as a list",
+    "cogs.roundtables.embeds.findtime_legend": "the picture's fixed legend",
     "cogs.practices.embeds.stats_chart_data": "text drawn in an image and alt text (no markdown there)",
     "cogs.practices.embeds.stats_map_data": "text drawn in an image and alt text (no markdown there)",
     "cogs.mous.embeds.timeline_data": "text drawn in an image and alt text (no markdown there)",

@@ -278,7 +278,10 @@ CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py
              "cogs/practices/cog.py", "cogs/practices/embeds.py", "cogs/practices/views.py",
              "cogs/practices/pictures.py",
              "cogs/directory/cog.py", "cogs/directory/embeds.py",
-             "cogs/onboarding/cog.py", "cogs/onboarding/embeds.py", "cogs/onboarding/views.py"]
+             "cogs/onboarding/cog.py", "cogs/onboarding/embeds.py", "cogs/onboarding/views.py",
+             "cogs/roundtables/cog.py", "cogs/roundtables/embeds.py", "cogs/roundtables/views.py",
+             "cogs/roundtables/pictures.py", "cogs/roundtables/findtime.py", "cogs/roundtables/ics.py",
+             "bot/calendar_links.py"]
 MARKERS = {"t", "nt", "N_", "Msg"}
 # Calls whose text is not shown to members here: logs, programming errors, Discord's audit-log reason, and
 # the command metadata (descriptions, choice names), which the catalog test reads from the command tree.
