@@ -277,6 +277,11 @@ CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py
              "bot/limits.py", "bot/app.py", "bot/errors.py",
              "cogs/practices/cog.py", "cogs/practices/embeds.py", "cogs/practices/views.py",
              "cogs/practices/pictures.py",
+             "cogs/directory/cog.py", "cogs/directory/embeds.py",
+             "cogs/onboarding/cog.py", "cogs/onboarding/embeds.py", "cogs/onboarding/views.py",
+             "cogs/roundtables/cog.py", "cogs/roundtables/embeds.py", "cogs/roundtables/views.py",
+             "cogs/roundtables/pictures.py", "cogs/roundtables/findtime.py", "cogs/roundtables/ics.py",
+             "bot/calendar_links.py",
              "cogs/mous/cog.py", "cogs/mous/embeds.py", "cogs/mous/views.py", "cogs/mous/pictures.py",
              "cogs/mous/exports.py", "cogs/mous/service.py", "cogs/mous/records.py", "cogs/calendar/cog.py"]
 MARKERS = {"t", "nt", "N_", "Msg"}

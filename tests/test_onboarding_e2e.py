@@ -308,3 +308,59 @@ async def test_every_command_answers_before_setup(fake_discord: FakeDiscord, tmp
                 answered += 1
         assert answered >= 30, answered
         fake.assert_clean()
+
+
+async def test_welcome_in_the_servers_language_and_a_language_step_in_the_members(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """The welcome is a post: the server's language (here its Discord language, French). The setup view is
+    a reply: the member's (Spanish). Its language select saves the `language` setting like `/settings
+    language`, Manage Server re-checked on the choice; the change is announced in the new language."""
+    fake = fake_discord
+    async with start_world(fake, tmp_path, configure_settings=False) as w:
+        g = fake.add_guild(name="Réseau francophone", channels=("general", "annonces"), announce=False)
+        g.preferred_locale = "fr"
+        managers = g.add_role("Admins", permissions=Perm.MANAGE_GUILD)
+        boss = g.add_member(name="boss", roles=[managers])
+        await _joined(fake, w.bot, g)
+        welcome = await fake.wait_for_message(g.channel("general"), lambda m: bool(m.get("components")))
+        assert welcome["embeds"][0]["title"] == "Merci d'avoir ajouté Attaché"
+        text = str(welcome["embeds"])
+        assert "Liste de configuration" in text and "Salon des annonces" in text and "non défini" in text
+        assert _select_id(welcome, "onb:setup")["label"] == "Configurer"
+
+        view = await fake.click(g, boss, welcome, "onb:setup", locale="es-ES")
+        assert view.ephemeral and "Configurar Attaché" in view.text and "Falta:" in view.text, view.text
+        options = _select_id(view, "onb:lang")["options"]
+        assert [o["label"] for o in options][:3] == ["English", "Español", "Français"]
+        assert options[3]["value"] == "auto" and options[3]["label"].startswith("Automático")
+        assert _select_id(view, "onb:tz")["placeholder"] == "4. Zona horaria…"
+
+        async def pick(custom_id: str, values: list[Any]) -> InteractionResult:
+            done = await fake.select(g, boss, view, custom_id, values, locale="es-ES")
+            if done.callback_type == 6 and not done.followup_ids:
+                await done.wait_for_edit()
+            return done
+
+        await pick("onb:ann", [g.channel("annonces")])
+        # Manage Server is checked when the choice is made: lost since the view opened, nothing is saved
+        g.remove_member_role(boss, managers)
+        refused = await fake.select(g, boss, view, "onb:lang", ["es"], locale="es-ES")
+        assert refused.ephemeral and (await w.bot.settings.get(g.id)).get("language") is None
+        g.add_member_role(boss, managers)
+        mark = fake.mark()
+        await pick("onb:lang", ["es"])
+        assert (await w.bot.settings.get(g.id)).get("language") == "es"
+        assert await w.bot.languages.for_guild(g.id) == "es"
+        post = await fake.wait_for_message(g.channel("annonces"), after=mark)
+        assert post["content"].startswith("A partir de ahora, Attaché publica en este servidor en español.")
+        current = fake.get_message(view.message["id"]) if view.message else None
+        assert current is not None and "🌐 **Idioma de las publicaciones**: Español" in str(current["embeds"])
+        # Automatic: back to the server's Discord language
+        await pick("onb:lang", ["auto"])
+        assert (await w.bot.settings.get(g.id)).get("language") is None
+        assert await w.bot.languages.for_guild(g.id) == "fr"
+        n = await w.bot.db.fetchval(
+            "SELECT count(*) FROM audit WHERE guild_id = ? AND action = 'settings.set'", (g.id,))
+        assert n == 3  # the channel and the language twice
+        fake.assert_clean()

@@ -13,6 +13,7 @@ from bot import audit
 from bot.clock import to_ms
 from bot.db import placeholders
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from cogs.directory.gazetteer import (
     GazetteerService,
@@ -165,15 +166,15 @@ class CityService(GazetteerService):
         raw = (text or "").strip()
         gid = guild_id if guild_id is not None else -1
         if not raw:
-            raise InvalidInput("Type a city name, for example `Seoul` or `Portland, Oregon`.")
+            raise InvalidInput(N_("Type a city name, for example `Seoul` or `Portland, Oregon`."))
         if raw.isascii() and raw.isdigit():  # an autocomplete id ("²" or 30 digits are not)
             city = await self.get_city(int(raw)) if len(raw) <= 18 else None
             if city is not None and (city.guild_id is None or city.guild_id == guild_id):
                 return city
-            raise NotFound("That city is not in the directory any more. Pick it again from the list.")
+            raise NotFound(N_("That city is not in the directory any more. Pick it again from the list."))
         key = normalise(raw)
         if not key:
-            raise InvalidInput("Type a city name with letters in it, for example `São Paulo`.")
+            raise InvalidInput(N_("Type a city name with letters in it, for example `São Paulo`."))
         candidates = self._pick(await self._exact(key, gid))
         if not candidates:
             # "Portland, Oregon", "Portland, US", "Portland Maine", "San Jose CA".
@@ -196,20 +197,19 @@ class CityService(GazetteerService):
             return candidates[0]
         if len(candidates) > 1:
             listed = "; ".join(f"**{md_line(c.label, 120)}**" for c in candidates[:8])
-            raise InvalidInput(
-                f"“{md_line(raw, 60)}” could be several cities: {listed}. Pick one from the list, or add the "
-                f"region or country (e.g. {md_line(candidates[0].label, 120)})."
-            )
+            raise InvalidInput(Msg(
+                "“{text}” could be several cities: {cities}. Pick one from the list, or add the region or "
+                "country (e.g. {example}).", text=md_line(raw, 60), cities=listed,
+                example=md_line(candidates[0].label, 120)))
         suggestions = await self._suggest(key, gid)
-        hint = (
-            f" Did you mean {', '.join(f'**{md_line(c.label, 120)}**' for c in suggestions)}?"
-            if suggestions
-            else ""
-        )
-        raise NotFound(
-            f"I don't know a city called “{md_line(raw, 60)}”.{hint} Pick from the list as you type; a "
-            "moderator can add a missing city with `/city add`."
-        )
+        if suggestions:
+            raise NotFound(Msg(
+                "I don't know a city called “{text}”. Did you mean {cities}? Pick from the list as you type; "
+                "a moderator can add a missing city with `/city add`.", text=md_line(raw, 60),
+                cities=", ".join(f"**{md_line(c.label, 120)}**" for c in suggestions)))
+        raise NotFound(Msg(
+            "I don't know a city called “{text}”. Pick from the list as you type; a moderator can add a "
+            "missing city with `/city add`.", text=md_line(raw, 60)))
 
     async def _suggest(self, key: str, gid: int) -> list[City]:
         """"Did you mean": the cities whose primary name is closest to `key` (rapidfuzz over the cached
@@ -239,24 +239,23 @@ class CityService(GazetteerService):
         self, guild_id: int, actor_id: int, name: str, country: str, timezone: str, region: str | None = None
     ) -> City:
         """A moderator adds a city the gazetteer lacks, for this guild only."""
-        clean = _clean_text(name, 100, "The city name")
+        clean = _clean_text(name, 100, N_("The city name"))
         if not clean:
-            raise InvalidInput("Give the city's name.")
+            raise InvalidInput(N_("Give the city's name."))
         iso = self.parse_country(country)
         if iso is None:
             raise InvalidInput(
-                f"“{md_line(country, 60)}” is not a country I know. Use a two-letter code such as `FR`."
+                Msg("“{country}” is not a country I know. Use a two-letter code such as `FR`.",
+                    country=md_line(country, 60))
             )
         zone = check_zone(timezone)
-        region_clean = _clean_text(region, 100, "The region")
+        region_clean = _clean_text(region, 100, N_("The region"))
         key = normalise(clean)
         existing = [c for c, _ in await self._exact(key, guild_id) if c.country == iso]
         if existing and (region_clean is None or any(
                 c.admin1 and normalise(c.admin1) == normalise(region_clean) for c in existing)):
-            raise InvalidInput(
-                f"**{md_line(existing[0].label, 120)}** is already "
-                "in the directory; pick it from the list instead."
-            )
+            raise InvalidInput(Msg("**{city}** is already in the directory; pick it from the list instead.",
+                                   city=md_line(existing[0].label, 120)))
         async with self.db.transaction():
             new_id = int(await self.db.fetchval(
                 "SELECT MAX(id) FROM cities WHERE id >= ?", (CUSTOM_CITY_BASE,), default=None

@@ -13,10 +13,12 @@ from bot.checks import EXPORT_LIMIT, expensive, manage_guild_only, moderator_onl
 from bot.contracts import AgreementLine
 from bot.embeds import COLOUR_OK, choice_name, make_embed, md_line
 from bot.errors import InvalidInput
+from bot.i18n import N_, Msg, format_number, nt, t
 from bot.interactions import acknowledge_first, reply
 from bot.paging import paginate
 from bot.settings import SettingSpec
 from bot.transformers import Zone, ZoneOption
+from bot.translator import lang_for_interaction
 from bot.ui import upload
 from cogs.directory import embeds as render
 from cogs.directory.service import (
@@ -42,13 +44,13 @@ def _role_id(v: Any) -> int | None:
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise InvalidInput("Expected a role id.")
+        raise InvalidInput(N_("Expected a role id."))
     return v
 
 
 def _gid(interaction: discord.Interaction[Any]) -> int:
     if interaction.guild_id is None:
-        raise InvalidInput("This command only works inside a server.")
+        raise InvalidInput(N_("This command only works inside a server."))
     return interaction.guild_id
 
 
@@ -75,8 +77,8 @@ class Directory(commands.Cog):
         self.bot.features.networks = self.svc
         self.bot.features.profiles = self.svc
         self.bot.settings.register(SettingSpec(
-            VERIFIED_ROLE_KEY, "Verified representative role", None, _role_id,
-            lambda v: f"<@&{v}>" if v else "not set (verification grants no role)",
+            VERIFIED_ROLE_KEY, N_("Verified representative role"), None, _role_id,
+            lambda v: f"<@&{v}>" if v else N_("not set (verification grants no role)"),
         ))
         self.bot.status_providers.append(self._status)
         report = await self.svc.ensure_seeded()
@@ -94,11 +96,10 @@ class Directory(commands.Cog):
         if self._status in self.bot.status_providers:
             self.bot.status_providers.remove(self._status)
 
-    async def _status(self, guild: discord.Guild) -> list[tuple[str, str]]:
+    async def _status(self, guild: discord.Guild) -> list[tuple[str, str | Msg]]:
         n, v = await self.svc.profile_counts(guild.id)
-        return [
-            ("Directory", f"{n} profiles, {v} verified · {await self.svc.gazetteer_size():,} cities known")
-        ]
+        return [(N_("Directory"), Msg("{profiles} profiles, {verified} verified · {cities} cities known",
+                                      profiles=n, verified=v, cities=await self.svc.gazetteer_size()))]
 
     # -- autocomplete ---------------------------------------------------------------------------
     async def city_autocomplete(self, interaction: discord.Interaction[Any], current: str
@@ -155,13 +156,15 @@ class Directory(commands.Cog):
             timezone=timezone,
             dm_ok=dms,
         )
-        note = ""
+        lang = lang_for_interaction(interaction)
+        lines = [t(lang, "Profile saved.")]
         if city is not None and p.city is not None and not p.verified:
-            note = "\nYour claim to represent this city shows as unverified until a moderator verifies it."
+            lines.append(t(lang, "Your claim to represent this city shows as unverified until a moderator "
+                                 "verifies it."))
         if city is not None and not p.verified:  # a new city resets the verification: the role follows it
-            note += await self._drop_verified_role(interaction, interaction.user)
-        await reply(interaction, f"Profile saved.{note}",
-                    embed=render.profile_embed(p, interaction.user.display_name, self.bot.clock()))
+            lines.append(await self._drop_verified_role(interaction, interaction.user))
+        await reply(interaction, "\n".join(x for x in lines if x),
+                    embed=render.profile_embed(p, interaction.user.display_name, self.bot.clock(), lang))
 
     profile_set.autocomplete("city")(city_autocomplete)
 
@@ -170,29 +173,31 @@ class Directory(commands.Cog):
     async def profile_show(
         self, interaction: discord.Interaction[Any], member: discord.Member | None = None
     ) -> None:
+        lang = lang_for_interaction(interaction)
         target = member or interaction.user
         p = await self.svc.get_profile(_gid(interaction), target.id)
         if p is None:
-            who = (
-                "You have" if target.id == interaction.user.id else f"{md_line(target.display_name, 80)} has"
-            )
-            await reply(interaction, f"{who} no directory profile yet. Create one with `/profile set`.")
+            if target.id == interaction.user.id:
+                await reply(interaction, t(lang, "You have no directory profile yet. Create one with "
+                                                 "`/profile set`."))
+            else:
+                await reply(interaction, t(lang, "{member} has no directory profile yet. Create one with "
+                                                 "`/profile set`.", member=md_line(target.display_name, 80)))
             return
-        await reply(interaction, embed=render.profile_embed(p, target.display_name, self.bot.clock()))
+        await reply(interaction, embed=render.profile_embed(p, target.display_name, self.bot.clock(), lang))
 
     @acknowledge_first()
     @profile.command(name="clear", description="Delete your directory profile from this server")
     async def profile_clear(self, interaction: discord.Interaction[Any]) -> None:
         gid = _gid(interaction)
+        lang = lang_for_interaction(interaction)
         if not await self.svc.clear_profile(gid, interaction.user.id):
-            await reply(interaction, "You have no directory profile here; nothing to delete.")
+            await reply(interaction, t(lang, "You have no directory profile here; nothing to delete."))
             return
         extra = await self._drop_verified_role(interaction, interaction.user)  # no claim left, no role
-        await reply(
-            interaction,
-            "Your directory profile here is deleted: city, title, office, languages, expertise, "
-            f"time zone and DM preference.{extra}",
-        )
+        done = t(lang, "Your directory profile here is deleted: city, title, office, languages, expertise, "
+                       "time zone and DM preference.")
+        await reply(interaction, "\n".join(x for x in (done, extra) if x))
 
     @acknowledge_first()
     @profile.command(
@@ -208,11 +213,12 @@ class Directory(commands.Cog):
                                           verified=not withdraw)
         assert p.city is not None
         extra = await self._set_verified_role(interaction, member, grant=not withdraw)
-        verb = "no longer verified" if withdraw else "verified"
-        await reply(
-            interaction,
-            f"{member.mention} is {verb} as representing **{md_line(p.city.label, 150)}**.{extra}",
-        )
+        lang = lang_for_interaction(interaction)
+        city = md_line(p.city.label, 150)
+        done = (t(lang, "{member} is no longer verified as representing **{city}**.", member=member.mention,
+                  city=city) if withdraw else
+                t(lang, "{member} is verified as representing **{city}**.", member=member.mention, city=city))
+        await reply(interaction, "\n".join(x for x in (done, extra) if x))
 
     async def _check_verified_role(self, interaction: discord.Interaction[Any]) -> None:
         """Before granting: the configured role must still be safe to hand out (its permissions or
@@ -224,17 +230,16 @@ class Directory(commands.Cog):
         if not role_id:
             return
         role = guild.get_role(role_id)
+        lang = lang_for_interaction(interaction)
         if role is None:
-            raise InvalidInput(
-                f"The verified-representative role (<@&{role_id}>) no longer exists. Nothing was "
-                "changed; ask an admin to pick another with `/directory verified-role`."
-            )
-        problem = role_grant_problem(role, me=guild.me)
+            raise InvalidInput(t(
+                lang, "The verified-representative role ({role}) no longer exists. Nothing was changed; ask "
+                      "an admin to pick another with `/directory verified-role`.", role=f"<@&{role_id}>"))
+        problem = role_grant_problem(role, me=guild.me, lang=lang)
         if problem is not None:
-            raise InvalidInput(
-                f"I won't verify anyone with that role now: {problem} Nothing was changed; an admin "
-                "can fix it with `/directory verified-role`."
-            )
+            raise InvalidInput(t(
+                lang, "I won't verify anyone with that role now: {problem} Nothing was changed; an admin can "
+                      "fix it with `/directory verified-role`.", problem=problem))
 
     async def _drop_verified_role(
         self, interaction: discord.Interaction[Any], member: discord.abc.User
@@ -255,6 +260,8 @@ class Directory(commands.Cog):
         if not role_id:
             return ""
         role = discord.Object(id=role_id)
+        lang = lang_for_interaction(interaction)
+        mention = f"<@&{role_id}>"
         try:
             if grant:
                 await member.add_roles(role, reason=f"Directory verification by {interaction.user}")
@@ -262,11 +269,13 @@ class Directory(commands.Cog):
                 await member.remove_roles(role, reason="Directory verification withdrawn or profile cleared")
         except discord.HTTPException:
             log.info("could not change the verified role %s on %s", role_id, member.id, exc_info=True)
-            return (
-                f"\nI could not {'give' if grant else 'remove'} the <@&{role_id}> role: I need Manage Roles "
-                "and a role above it."
-            )
-        return f"\nRole <@&{role_id}> {'given' if grant else 'removed'}."
+            if grant:
+                return t(lang, "I could not give the {role} role: I need Manage Roles and a role above it.",
+                         role=mention)
+            return t(lang, "I could not remove the {role} role: I need Manage Roles and a role above it.",
+                     role=mention)
+        return (t(lang, "Role {role} given.", role=mention) if grant
+                else t(lang, "Role {role} removed.", role=mention))
 
     # -- /whois ---------------------------------------------------------------------------------
     @app_commands.command(name="whois", description="Members who represent a city, with title and office")
@@ -276,9 +285,11 @@ class Directory(commands.Cog):
         gid = _gid(interaction)
         c = await self.svc.resolve_city(city, guild_id=gid)
         members = await self.svc.members_in_city(gid, c.id)
-        lines = [render.profile_line(p) for p in members]
-        pages = render.pages(f"Who represents {md_line(c.label, 150)}", lines,
-                             empty=f"Nobody here has set {md_line(c.name, 100)} as their city yet.")
+        lang = lang_for_interaction(interaction)
+        lines = [render.profile_line(p, lang) for p in members]
+        pages = render.pages(t(lang, "Who represents {city}", city=md_line(c.label, 150)), lines,
+                             empty=t(lang, "Nobody here has set {city} as their city yet.",
+                                     city=md_line(c.name, 100)))
         await paginate(interaction, pages)
 
     whois.autocomplete("city")(member_city_autocomplete)
@@ -303,10 +314,11 @@ class Directory(commands.Cog):
         practices = None  # None: the practice library is not loaded
         if features.practices is not None:
             practices = await features.practices.approved_count_for_city(gid, c.id, c.name)
+        lang = lang_for_interaction(interaction)
         await reply(interaction, embed=render.city_embed(
-            c, self.svc.country_name(c.country), self.bot.clock(), memberships, documented,
-            tracked[:TRACKED_FETCH] if tracked is not None else None, members, practices,
-            total_networks=total, total_documented=n_documented, tracked_capped=capped))
+            c, render.country(lang, c.country, self.svc.country_name(c.country)), self.bot.clock(),
+            memberships, documented, tracked[:TRACKED_FETCH] if tracked is not None else None, members,
+            practices, total_networks=total, total_documented=n_documented, tracked_capped=capped, lang=lang))
 
     city_show.autocomplete("city")(city_autocomplete)
 
@@ -319,9 +331,9 @@ class Directory(commands.Cog):
                        country: app_commands.Range[str, 2, 60], timezone: ZoneOption,
                        region: app_commands.Range[str, 1, 100] | None = None) -> None:
         c = await self.svc.add_city(_gid(interaction), interaction.user.id, name, country, timezone, region)
-        await reply(
-            interaction, f"Added **{md_line(c.label, 150)}** ({c.timezone}) to this server's directory."
-        )
+        await reply(interaction, t(lang_for_interaction(interaction),
+                                   "Added **{city}** ({zone}) to this server's directory.",
+                                   city=md_line(c.label, 150), zone=c.timezone))
 
     # -- /network -------------------------------------------------------------------------------
     @network.command(name="list", description="Networks in the directory, optionally by focus or scope")
@@ -330,10 +342,13 @@ class Directory(commands.Cog):
     async def network_list(self, interaction: discord.Interaction[Any], focus: str | None = None,
                            scope: str | None = None) -> None:
         nets = await self.svc.list_networks(_gid(interaction), focus=focus, scope=scope)
-        lines = [render.network_line(n) for n in nets]
+        lang = lang_for_interaction(interaction)
+        lines = [render.network_line(n, lang) for n in nets]
         what = md_line(" · ".join(x for x in (focus, scope) if x), 100)
-        pages = render.pages(f"Networks{f' ({what})' if what else ''} — {len(nets)}", lines,
-                             empty="No network matches.")
+        n = format_number(lang, len(nets))
+        title = (t(lang, "Networks ({filter}) — {n}", filter=what, n=n) if what
+                 else t(lang, "Networks — {n}", n=n))
+        pages = render.pages(title, lines, empty=t(lang, "No network matches."))
         await paginate(interaction, pages)
 
     network_list.autocomplete("focus")(focus_autocomplete)
@@ -347,7 +362,8 @@ class Directory(commands.Cog):
         total = await self.svc.count_network_members(gid, net.id)
         present = await self.svc.members_present(gid, net.id)
         hq = f"{net.hq_city}, {net.hq_country}" if net.hq_city else None
-        await reply(interaction, embed=render.network_embed(net, hq, members, total, present))
+        await reply(interaction, embed=render.network_embed(net, hq, members, total, present,
+                                                            lang_for_interaction(interaction)))
 
     network_show.autocomplete("network")(network_autocomplete)
 
@@ -358,11 +374,15 @@ class Directory(commands.Cog):
         gid = _gid(interaction)
         net = await self.svc.resolve_network(network, guild_id=gid)
         members = await self.svc.network_members(gid, net.id, country=country)
-        lines = [render.member_city_line(m) for m in members]
-        title = f"{md_line(net.display, 200)} — members" + (
-            f" in {md_line(country.upper() if len(country) == 2 else country, 60)}" if country else "")
-        pages = render.pages(title, lines, empty="No member cities recorded.",
-                             footer="A sample from dated public sources, plus this server's additions.")
+        lang = lang_for_interaction(interaction)
+        lines = [render.member_city_line(m, lang) for m in members]
+        name = md_line(net.display, 200)
+        title = (t(lang, "{network} — members in {country}", network=name,
+                   country=md_line(country.upper() if len(country) == 2 else country, 60)) if country
+                 else t(lang, "{network} — members", network=name))
+        pages = render.pages(title, lines, empty=t(lang, "No member cities recorded."),
+                             footer=t(lang, "A sample from dated public sources, plus this server's "
+                                            "additions."))
         await paginate(interaction, pages)
 
     network_members.autocomplete("network")(network_autocomplete)
@@ -374,9 +394,12 @@ class Directory(commands.Cog):
         a = await self.svc.resolve_city(city_a, guild_id=gid)
         b = await self.svc.resolve_city(city_b, guild_id=gid)
         shared = await self.svc.shared_networks(gid, a.id, b.id)
-        lines = [render.shared_line(net, a, ma, b, mb) for net, ma, mb in shared]
-        pages = render.pages(f"Networks shared by {md_line(a.label, 100)} and {md_line(b.label, 100)}", lines,
-                             empty="No shared network recorded (seed data plus this server's additions).")
+        lang = lang_for_interaction(interaction)
+        lines = [render.shared_line(net, a, ma, b, mb, lang) for net, ma, mb in shared]
+        pages = render.pages(t(lang, "Networks shared by {a} and {b}", a=md_line(a.label, 100),
+                               b=md_line(b.label, 100)), lines,
+                             empty=t(lang, "No shared network recorded (seed data plus this server's "
+                                           "additions)."))
         await paginate(interaction, pages)
 
     network_shared.autocomplete("city_a")(city_autocomplete)
@@ -391,10 +414,11 @@ class Directory(commands.Cog):
         na = await self.svc.resolve_network(network_a, guild_id=gid)
         nb = await self.svc.resolve_network(network_b, guild_id=gid)
         cities = await self.svc.overlap(gid, na.id, nb.id)
+        lang = lang_for_interaction(interaction)
         pages = render.pages(
-            f"In both {md_line(na.display, 100)} and {md_line(nb.display, 100)}",
+            t(lang, "In both {a} and {b}", a=md_line(na.display, 100), b=md_line(nb.display, 100)),
             [f"• {md_line(c.label, 150)}" for c in cities],
-            empty="No city is recorded in both.",
+            empty=t(lang, "No city is recorded in both."),
         )
         await paginate(interaction, pages)
 
@@ -435,10 +459,9 @@ class Directory(commands.Cog):
             hq_city=hq,
             source=source,
         )
-        await reply(
-            interaction,
-            f"Added **{md_line(net.display, 200)}** (id `{net.slug}`) to this server's directory.",
-        )
+        await reply(interaction, t(lang_for_interaction(interaction),
+                                   "Added **{network}** (id `{id}`) to this server's directory.",
+                                   network=md_line(net.display, 200), id=net.slug))
 
     network_add.autocomplete("hq")(city_autocomplete)
 
@@ -472,9 +495,12 @@ class Directory(commands.Cog):
         m = await self.svc.add_membership(
             gid, interaction.user.id, net, c, since=since, category=role, source=source, left=left
         )
-        bits = render.membership_bits(m)
-        await reply(interaction, f"Recorded **{md_line(c.label, 150)}** in **{md_line(net.display, 200)}**"
-                                 + (f" ({bits})" if bits else "") + " for this server.")
+        lang = lang_for_interaction(interaction)
+        bits = render.membership_bits(m, lang)
+        city, name = md_line(c.label, 150), md_line(net.display, 200)
+        await reply(interaction, t(lang, "Recorded **{city}** in **{network}** ({details}) for this server.",
+                                   city=city, network=name, details=bits) if bits else
+                    t(lang, "Recorded **{city}** in **{network}** for this server.", city=city, network=name))
 
     network_add_member.autocomplete("network")(network_autocomplete)
     network_add_member.autocomplete("city")(city_autocomplete)
@@ -490,10 +516,9 @@ class Directory(commands.Cog):
         net = await self.svc.resolve_network(network, guild_id=gid)
         c = await self.svc.resolve_city(city, guild_id=gid)
         await self.svc.remove_membership(gid, interaction.user.id, net, c)
-        await reply(
-            interaction,
-            f"Removed **{md_line(c.label, 150)}** from **{md_line(net.display, 200)}** in this server.",
-        )
+        await reply(interaction, t(lang_for_interaction(interaction),
+                                   "Removed **{city}** from **{network}** in this server.",
+                                   city=md_line(c.label, 150), network=md_line(net.display, 200)))
 
     network_remove_member.autocomplete("network")(network_autocomplete)
     network_remove_member.autocomplete("city")(member_city_autocomplete)
@@ -504,10 +529,11 @@ class Directory(commands.Cog):
     @moderator_only()
     async def network_import(self, interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
         gid = _gid(interaction)
+        lang = lang_for_interaction(interaction)
         if file.size > IMPORT_MAX_BYTES:
-            raise InvalidInput(
-                f"That file is {file.size:,} bytes; the limit is {IMPORT_MAX_BYTES:,}. Split it."
-            )
+            raise InvalidInput(t(lang, "That file is {size} bytes; the limit is {limit}. Split it.",
+                                 size=format_number(lang, file.size),
+                                 limit=format_number(lang, IMPORT_MAX_BYTES)))
         data = await file.read()
         kind = self.svc.detect_kind(data)
         try:
@@ -516,15 +542,18 @@ class Directory(commands.Cog):
             else:
                 res = await self.svc.import_memberships(data, guild_id=gid, actor_id=interaction.user.id)
         except ImportRejected as exc:
-            report = "\n".join(str(e) for e in exc.errors)
-            await reply(interaction, embed=make_embed("Import rejected — nothing was written", exc.message),
+            report = render.import_report(exc, lang)
+            await reply(interaction, embed=make_embed(t(lang, "Import rejected — nothing was written"),
+                                                      render.import_rejected(exc, lang)),
                         file=upload("import-errors.txt", report))
             return
+        what = (t(lang, "Networks") if res.kind == "networks" else t(lang, "Memberships"))
         await reply(
             interaction,
             embed=make_embed(
-                "Import done",
-                f"{res.kind.title()}: {res.created} added, {res.updated} updated (this server only).",
+                t(lang, "Import done"),
+                t(lang, "{what}: {created} added, {updated} updated (this server only).", what=what,
+                  created=format_number(lang, res.created), updated=format_number(lang, res.updated)),
                 colour=COLOUR_OK,
             ),
         )
@@ -541,11 +570,14 @@ class Directory(commands.Cog):
             self.svc.export_memberships(gid) if what == "memberships" else self.svc.export_networks(gid)
         )
         rows = max(0, text.count("\n") - 1)
-        await reply(
-            interaction,
-            f"{rows} {what} (the shared seed plus this server's additions), in the import format.",
-            file=upload(f"{what}.csv", text),
-        )
+        lang = lang_for_interaction(interaction)
+        shown = (nt(lang, "{n} membership (the shared seed plus this server's additions), in the import "
+                          "format.", "{n} memberships (the shared seed plus this server's additions), in the "
+                                     "import format.", rows) if what == "memberships" else
+                 nt(lang, "{n} network (the shared seed plus this server's additions), in the import "
+                          "format.", "{n} networks (the shared seed plus this server's additions), in the "
+                                     "import format.", rows))
+        await reply(interaction, shown, file=upload(f"{what}.csv", text))
 
     # -- /directory -----------------------------------------------------------------------------
     @directory.command(
@@ -554,7 +586,7 @@ class Directory(commands.Cog):
     @moderator_only()
     async def directory_gaps(self, interaction: discord.Interaction[Any]) -> None:
         gaps = await self.svc.gaps(_gid(interaction))
-        await paginate(interaction, render.gaps_pages(gaps))
+        await paginate(interaction, render.gaps_pages(gaps, lang_for_interaction(interaction)))
 
     @acknowledge_first()
     @directory.command(name="verified-role", description="Set the role given to verified representatives")
@@ -562,12 +594,13 @@ class Directory(commands.Cog):
     @manage_guild_only()
     async def directory_verified_role(self, interaction: discord.Interaction[Any],
                                       role: discord.Role | None = None) -> None:
+        lang = lang_for_interaction(interaction)
         if role is not None and interaction.guild is not None:
             admin = interaction.user if isinstance(interaction.user, discord.Member) else None
-            problem = role_grant_problem(role, me=interaction.guild.me, admin=admin)
+            problem = role_grant_problem(role, me=interaction.guild.me, admin=admin, lang=lang)
             if problem is not None:
-                raise InvalidInput(f"{problem} The verified role is unchanged.")
+                raise InvalidInput(problem + " " + t(lang, "The verified role is unchanged."))
         await self.bot.settings.set(_gid(interaction), VERIFIED_ROLE_KEY, role.id if role else None,
                                     actor_id=interaction.user.id)
-        await reply(interaction, f"Verified representatives will get {role.mention}." if role else
-                    "Verification no longer grants a role.")
+        await reply(interaction, t(lang, "Verified representatives will get {role}.", role=role.mention)
+                    if role else t(lang, "Verification no longer grants a role."))

@@ -13,6 +13,7 @@ from bot import audit
 from bot.clock import to_ms
 from bot.errors import InvalidInput, NotFound
 from bot.export import unneutralise, write_csv
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from cogs.directory.networks import (
     NetworkService,
@@ -26,6 +27,7 @@ from cogs.directory.records import (
     ImportRejected,
     ImportResult,
     RowError,
+    RowProblem,
     _csv_text,
     _parse_membership_row,
     _parse_network_row,
@@ -48,10 +50,9 @@ class ImportService(NetworkService):
             return "memberships"
         if {"slug", "name"} <= cols:
             return "networks"
-        raise InvalidInput(
+        raise InvalidInput(N_(
             "I can't tell what this file holds. Networks need the columns `slug,name,…` and memberships "
-            "`city,country_iso2,network_slug,…` (see `/network export` for the exact format)."
-        )
+            "`city,country_iso2,network_slug,…` (see `/network export` for the exact format)."))
 
     @staticmethod
     def _rows(
@@ -62,15 +63,16 @@ class ImportService(NetworkService):
         try:  # reading the header row parses CSV too (a lone "\r" in it is a csv.Error)
             header = [h.strip() for h in (reader.fieldnames or [])]
         except csv.Error as exc:
-            raise InvalidInput(f"The file is not valid CSV in its header row: {exc}.") from exc
+            raise InvalidInput(Msg("The file is not valid CSV in its header row: {error}.",
+                                   error=str(exc))) from exc
         missing = [c for c in required if c not in header]
         if missing:
-            raise InvalidInput(
-                f"The header row lacks the column(s) {', '.join(missing)}. Expected: {', '.join(known)}."
-            )
+            raise InvalidInput(Msg("The header row lacks the column(s) {missing}. Expected: {known}.",
+                                   missing=", ".join(missing), known=", ".join(known)))
         unknown = [c for c in header if c and c not in known]
         if unknown:
-            raise InvalidInput(f"Unknown column(s) {', '.join(unknown[:5])}. Allowed: {', '.join(known)}.")
+            raise InvalidInput(Msg("Unknown column(s) {unknown}. Allowed: {known}.",
+                                   unknown=", ".join(unknown[:5]), known=", ".join(known)))
         reader.fieldnames = header
         out: list[tuple[int, dict[str, str]]] = []
         try:
@@ -81,11 +83,12 @@ class ImportService(NetworkService):
                 out.append((reader.line_num, {k: unneutralise(v or "").strip() if isinstance(v, str) else ""
                                               for k, v in row.items() if k is not None}))
                 if len(out) > IMPORT_MAX_ROWS:
-                    raise InvalidInput(f"Too many rows: at most {IMPORT_MAX_ROWS} per file.")
+                    raise InvalidInput(Msg("Too many rows: at most {n} per file.", n=IMPORT_MAX_ROWS))
         except csv.Error as exc:
-            raise InvalidInput(f"The file is not valid CSV near line {reader.line_num}: {exc}.") from exc
+            raise InvalidInput(Msg("The file is not valid CSV near line {line}: {error}.",
+                                   line=reader.line_num, error=str(exc))) from exc
         if not out:
-            raise InvalidInput("The file has a header but no rows.")
+            raise InvalidInput(N_("The file has a header but no rows."))
         return out
 
     async def import_networks(
@@ -100,18 +103,17 @@ class ImportService(NetworkService):
         for line, row in rows:
             try:
                 c = _parse_network_row(row)
-            except ValueError as exc:
-                errors.append(RowError(line, str(exc)))
+            except RowProblem as exc:
+                errors.append(RowError(line, exc.msg))
                 continue
             if c["slug"] in seen:
-                errors.append(RowError(line, f"slug `{c['slug']}` appears twice in the file"))
+                errors.append(RowError(line, Msg("slug `{slug}` appears twice in the file", slug=c["slug"])))
                 continue
             seen.add(c["slug"])
             if guild_id is not None and await self.db.fetchval(
                     "SELECT 1 FROM networks WHERE slug = ? AND guild_id IS NULL", (c["slug"],)):
-                errors.append(
-                    RowError(line, f"slug `{c['slug']}` is a shared seed network; use another slug")
-                )
+                errors.append(RowError(line, Msg("slug `{slug}` is a shared seed network; use another slug",
+                                                 slug=c["slug"])))
                 continue
             hq_id = None
             if c["hq_city"] and c["hq_country"]:
@@ -169,30 +171,37 @@ class ImportService(NetworkService):
         for line, row in rows:
             try:
                 m = _parse_membership_row(row)
-            except ValueError as exc:
-                errors.append(RowError(line, str(exc)))
+            except RowProblem as exc:
+                errors.append(RowError(line, exc.msg))
                 continue
             net = index.get(m["network_slug"])
             if net is None:
-                errors.append(RowError(line, f"unknown network_slug “{md_line(m['network_slug'], 60)}”"))
+                errors.append(RowError(line, Msg("unknown network_slug “{slug}”",
+                                                 slug=md_line(m["network_slug"], 60))))
                 continue
             city_id: int | None = None
             if m["member_kind"] == "city":
                 try:
                     city = await self.resolve_city(f"{m['city']}, {m['country']}", guild_id=guild_id)
-                except (NotFound, InvalidInput) as exc:
-                    msg = exc.message.split(" Pick")[0].replace("**", "")
-                    errors.append(RowError(line, f"city: {msg}"))
+                except NotFound:
+                    errors.append(RowError(line, Msg(
+                        "city “{city}” is not in the directory (a moderator can add it with `/city add`)",
+                        city=md_line(m["city"], 60))))
+                    continue
+                except InvalidInput:
+                    errors.append(RowError(line, Msg("city “{city}” could be several cities in {country}",
+                                                     city=md_line(m["city"], 60),
+                                                     country=md_line(m["country"], 10))))
                     continue
                 if city.country != m["country"]:
-                    errors.append(
-                        RowError(line, f"city {md_line(m['city'], 60)} is not in {md_line(m['country'], 10)}")
-                    )
+                    errors.append(RowError(line, Msg("city {city} is not in {country}",
+                                                     city=md_line(m["city"], 60),
+                                                     country=md_line(m["country"], 10))))
                     continue
                 city_id = city.id
             k = (net.id, city_id if city_id is not None else normalise(m["city"]), m["country"])
             if k in seen:
-                errors.append(RowError(line, "the same city and network appear twice in the file"))
+                errors.append(RowError(line, Msg("the same city and network appear twice in the file")))
                 continue
             seen.add(k)
             clean_rows.append((m, net.id, city_id))

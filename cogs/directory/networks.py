@@ -13,6 +13,7 @@ from typing import Any
 from bot import audit
 from bot.clock import to_ms
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from cogs.directory.profiles import (
     ProfileService,
@@ -27,6 +28,7 @@ from cogs.directory.records import (
     Membership,
     Network,
     Profile,
+    RowProblem,
     _city,
     _clean_text,
     _network,
@@ -132,7 +134,7 @@ class NetworkService(ProfileService):
     async def resolve_network(self, text: str, *, guild_id: int | None) -> Network:
         raw = (text or "").strip()
         if not raw:
-            raise InvalidInput("Name a network, for example `C40` or `Eurocities`.")
+            raise InvalidInput(N_("Name a network, for example `C40` or `Eurocities`."))
         if raw.isascii() and raw.isdigit() and len(raw) <= 18:  # an autocomplete id
             net = await self.get_network(int(raw), guild_id=guild_id)
             if net is not None:
@@ -146,35 +148,30 @@ class NetworkService(ProfileService):
             own = [n for n in exact if n.guild_id is not None]
             if len(own) == 1:
                 return own[0]
-            raise InvalidInput(
-                "Several networks match “"
-                + md_line(raw, 60)
-                + "”: "
-                + "; ".join(f"**{md_line(n.display, 120)}** (`{n.slug}`)" for n in exact[:8])
-                + ". Pick one from the list."
-            )
+            raise InvalidInput(Msg(
+                "Several networks match “{text}”: {networks}. Pick one from the list.", text=md_line(raw, 60),
+                networks="; ".join(f"**{md_line(n.display, 120)}** (`{n.slug}`)" for n in exact[:8])))
         found = await self.search_networks(raw, 5, guild_id=guild_id)
         if len(found) == 1:
             return found[0]
-        hint = (
-            f" Did you mean {', '.join(f'**{md_line(n.display, 120)}**' for n in found[:3])}?"
-            if found
-            else ""
-        )
-        raise NotFound(
-            f"I don't know a network called “{md_line(raw, 60)}”.{hint} Pick one from the list as you type."
-        )
+        if found:
+            raise NotFound(Msg(
+                "I don't know a network called “{text}”. Did you mean {networks}? Pick one from the list as "
+                "you type.", text=md_line(raw, 60),
+                networks=", ".join(f"**{md_line(n.display, 120)}**" for n in found[:3])))
+        raise NotFound(Msg("I don't know a network called “{text}”. Pick one from the list as you type.",
+                           text=md_line(raw, 60)))
 
     async def list_networks(
         self, guild_id: int | None, *, focus: str | None = None, scope: str | None = None
     ) -> list[Network]:
         gid = guild_id if guild_id is not None else -1
         if focus is not None and focus not in FOCUS_TOPICS:
-            raise InvalidInput(
-                f"Unknown focus “{md_line(focus, 40)}”. Choose one of: {', '.join(FOCUS_TOPICS)}."
-            )
+            raise InvalidInput(Msg("Unknown focus “{focus}”. Choose one of: {topics}.",
+                                   focus=md_line(focus, 40), topics=", ".join(FOCUS_TOPICS)))
         if scope is not None and scope not in SCOPES:
-            raise InvalidInput(f"Unknown scope “{md_line(scope, 40)}”. Choose global, regional or national.")
+            raise InvalidInput(Msg("Unknown scope “{scope}”. Choose global, regional or national.",
+                                   scope=md_line(scope, 40)))
         rows = await self.db.fetchall(
             f"SELECT {_NET_COLS} FROM networks n WHERE (n.guild_id IS NULL OR n.guild_id = ?) "
             "AND (? IS NULL OR n.focus LIKE '%;' || ? || ';%') "
@@ -199,9 +196,9 @@ class NetworkService(ProfileService):
         source: str | None = None,
         notes: str | None = None,
     ) -> Network:
-        name_c = _clean_text(name, 200, "The network name")
+        name_c = _clean_text(name, 200, N_("The network name"))
         if not name_c:
-            raise InvalidInput("Give the network's name.")
+            raise InvalidInput(N_("Give the network's name."))
         slug_c = (slug or re.sub(r"[^a-z0-9]+", "-", normalise(acronym or name_c)).strip("-"))[:63]
         row = {
             "slug": slug_c,
@@ -224,15 +221,14 @@ class NetworkService(ProfileService):
             row["hq_city"], row["hq_country_iso2"] = hq.name, hq.country
         try:
             clean = _parse_network_row(row)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)[:1].upper() + str(exc)[1:] + ".") from exc
+        except RowProblem as exc:
+            raise InvalidInput(Msg("Not saved: {problem}.", problem=exc.msg)) from exc
         if await self.db.fetchval(
             "SELECT id FROM networks WHERE slug = ? AND (guild_id IS NULL OR guild_id = ?)",
             (clean["slug"], guild_id),
         ):
-            raise InvalidInput(
-                f"A network with the id `{clean['slug']}` already exists; pick another name or slug."
-            )
+            raise InvalidInput(Msg("A network with the id `{id}` already exists; pick another name or slug.",
+                                   id=clean["slug"]))
         async with self.db.transaction():
             new_id = await self._insert_network(guild_id, actor_id, clean, hq.id if hq else None)
             await audit.record(
@@ -328,9 +324,9 @@ class NetworkService(ProfileService):
         if country:
             iso = self.parse_country(country)
             if iso is None:
-                raise InvalidInput(
-                    f"“{md_line(country, 60)}” is not a country I know. Use a two-letter code such as `FR`."
-                )
+                raise InvalidInput(Msg(
+                    "“{country}” is not a country I know. Use a two-letter code such as `FR`.",
+                    country=md_line(country, 60)))
             return await self._memberships(
                 "m.network_id = ? AND m.country = ?", (network_id, iso), guild_id, limit
             )
@@ -347,7 +343,7 @@ class NetworkService(ProfileService):
     ) -> list[tuple[Network, Membership, Membership]]:
         """Networks both cities belong to (seed + this guild), with each side's membership."""
         if city_a == city_b:
-            raise InvalidInput("Pick two different cities.")
+            raise InvalidInput(N_("Pick two different cities."))
         gid = guild_id if guild_id is not None else -1
         both = ("m.network_id IN (SELECT network_id FROM memberships WHERE city_id = ? "
                 "AND (guild_id IS NULL OR guild_id = ?))")
@@ -370,7 +366,7 @@ class NetworkService(ProfileService):
     async def overlap(self, guild_id: int | None, network_a: int, network_b: int) -> list[City]:
         """Cities in both networks."""
         if network_a == network_b:
-            raise InvalidInput("Pick two different networks.")
+            raise InvalidInput(N_("Pick two different networks."))
         gid = guild_id if guild_id is not None else -1
         rows = await self.db.fetchall(
             f"SELECT {_CITY_COLS} FROM cities c WHERE c.id IN ("
@@ -402,24 +398,24 @@ class NetworkService(ProfileService):
     ) -> Membership:
         cat = (category or "member").strip().casefold()
         if cat not in CATEGORIES:
-            raise InvalidInput(f"Unknown role “{md_line(cat, 40)}”. Choose one of: {', '.join(CATEGORIES)}.")
+            raise InvalidInput(Msg("Unknown role “{role}”. Choose one of: {roles}.", role=md_line(cat, 40),
+                                   roles=", ".join(CATEGORIES)))
         year_now = (now or self.clock()).year
-        for y, what in ((since, "The joining year"), (left, "The leaving year")):
+        for y, what in ((since, N_("The joining year")), (left, N_("The leaving year"))):
             if y is not None and not 1800 <= y <= year_now + 1:
-                raise InvalidInput(f"{what} must be between 1800 and {year_now + 1}.")
+                raise InvalidInput(Msg("{what} must be between 1800 and {last}.", what=Msg(what),
+                                       last=year_now + 1))
         if since and left and left < since:
-            raise InvalidInput("The leaving year is before the joining year.")
-        src = _clean_text(source, 500, "The source")
+            raise InvalidInput(N_("The leaving year is before the joining year."))
+        src = _clean_text(source, 500, N_("The source"))
         existing = await self.db.fetchone(
             "SELECT id, guild_id FROM memberships WHERE network_id = ? AND city_id = ? AND "
             "(guild_id IS NULL OR guild_id = ?) ORDER BY guild_id IS NULL LIMIT 1",
             (network.id, city.id, guild_id),
         )
         if existing is not None and existing["guild_id"] is None:
-            raise InvalidInput(
-                f"**{md_line(city.label, 120)}** is already listed in "
-                f"**{md_line(network.display, 120)}** by the shared seed data."
-            )
+            raise InvalidInput(Msg("**{city}** is already listed in **{network}** by the shared seed data.",
+                                   city=md_line(city.label, 120), network=md_line(network.display, 120)))
         ms = to_ms(now or self.clock())
         as_of_c = as_of or (now or self.clock()).date().isoformat()
         async with self.db.transaction():
@@ -491,15 +487,13 @@ class NetworkService(ProfileService):
         own = [r for r in rows if r["guild_id"] == guild_id]
         if not own:
             if rows:
-                raise PermissionDenied(
-                    f"**{md_line(city.label, 120)}** in **{md_line(network.display, 120)}** comes from the "
-                    "shared seed data, which every server sees; it can't be removed "
-                    "here. Record a change with `/network add-member` and a leaving year."
-                )
-            raise NotFound(
-                f"**{md_line(city.label, 120)}** is not listed as a "
-                f"member of **{md_line(network.display, 120)}** here."
-            )
+                raise PermissionDenied(Msg(
+                    "**{city}** in **{network}** comes from the shared seed data, which every server sees; "
+                    "it can't be removed here. Record a change with `/network add-member` and a leaving "
+                    "year.",
+                    city=md_line(city.label, 120), network=md_line(network.display, 120)))
+            raise NotFound(Msg("**{city}** is not listed as a member of **{network}** here.",
+                               city=md_line(city.label, 120), network=md_line(network.display, 120)))
         async with self.db.transaction():
             await self.db.execute(
                 "DELETE FROM memberships WHERE id = ? AND guild_id = ?", (own[0]["id"], guild_id)

@@ -12,6 +12,7 @@ from bot import audit
 from bot.clock import to_ms
 from bot.db import placeholders
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.i18n import N_
 from cogs.directory.cities import (
     CityService,
 )
@@ -90,19 +91,19 @@ class ProfileService(CityService):
             changes["city_id"] = None if city.strip() in ("", "-") else (
                 await self.resolve_city(city, guild_id=guild_id)).id
         if title is not _UNSET and title is not None:
-            changes["title"] = text(title, TITLE_MAX, "The title")
+            changes["title"] = text(title, TITLE_MAX, N_("The title"))
         if office is not _UNSET and office is not None:
-            changes["office"] = text(office, OFFICE_MAX, "The office")
+            changes["office"] = text(office, OFFICE_MAX, N_("The office"))
         if languages is not _UNSET and languages is not None:
-            changes["languages"] = text(languages, LIST_MAX, "The languages")
+            changes["languages"] = text(languages, LIST_MAX, N_("The languages"))
         if expertise is not _UNSET and expertise is not None:
-            changes["expertise"] = text(expertise, LIST_MAX, "The expertise")
+            changes["expertise"] = text(expertise, LIST_MAX, N_("The expertise"))
         if timezone is not _UNSET and timezone is not None:
             changes["timezone"] = None if timezone.strip() in ("", "-") else check_zone(timezone)
         if dm_ok is not _UNSET and dm_ok is not None:
             changes["dm_ok"] = 1 if dm_ok else 0
         if not changes:
-            raise InvalidInput("Nothing to change: give at least one option (city, title, office, …).")
+            raise InvalidInput(N_("Nothing to change: give at least one option (city, title, office, …)."))
         ms = to_ms(now or self.clock())
         async with self.db.transaction():
             old = await self.db.fetchone(
@@ -180,11 +181,10 @@ class ProfileService(CityService):
     ) -> Profile:
         prof = await self.get_profile(guild_id, user_id)
         if prof is None or prof.city is None:
-            raise NotFound(
-                "That member has not set a city with `/profile set city:` yet, so there is nothing to verify."
-            )
+            raise NotFound(N_("That member has not set a city with `/profile set city:` yet, so there is "
+                              "nothing to verify."))
         if actor_id == user_id and verified:
-            raise PermissionDenied("You can't verify your own claim; ask another moderator.")
+            raise PermissionDenied(N_("You can't verify your own claim; ask another moderator."))
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE profiles SET verified = ?, verified_by = ?, "

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot import DATA_DIR
 from bot.errors import InvalidInput
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from bot.timeparse import TimeParseError, get_zone
 
@@ -236,10 +237,19 @@ class SeedReport:
     unresolved: tuple[str, ...] = ()
 
 
+class RowProblem(ValueError):
+    """What is wrong with one CSV row: a message (bot.i18n.Msg) shown in the reader's language; `str()` is
+    its English text (logs, the command line, the seed loader)."""
+
+    def __init__(self, msg: Msg) -> None:
+        self.msg = msg
+        super().__init__(str(msg))
+
+
 @dataclass(frozen=True)
 class RowError:
     line: int
-    message: str
+    message: str | Msg
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
@@ -250,6 +260,7 @@ class ImportRejected(InvalidInput):
 
     def __init__(self, errors: Sequence[RowError], total: int) -> None:
         self.errors = list(errors)
+        self.total = total
         shown = "\n".join(f"• {e}" for e in self.errors[:30])
         more = f"\n… and {len(self.errors) - 30} more." if len(self.errors) > 30 else ""
         super().__init__(
@@ -321,7 +332,8 @@ def _int_or_none(value: str, what: str, lo: int, hi: int) -> int | None:
     if not value:
         return None
     if not (value.isascii() and value.isdigit()) or not lo <= int(value) <= hi:
-        raise ValueError(f"{what} must be a whole number from {lo} to {hi} (got “{md_line(value, 20)}”)")
+        raise RowProblem(Msg("{column} must be a whole number from {lo} to {hi} (got “{value}”)", column=what,
+                             lo=lo, hi=hi, value=md_line(value, 20)))
     return int(value)
 
 
@@ -330,7 +342,8 @@ def _clean_text(value: str | None, limit: int, what: str) -> str | None:
         return None
     value = " ".join(value.split())
     if len(value) > limit:
-        raise InvalidInput(f"{what} is too long: {len(value)} characters, at most {limit}.")
+        raise InvalidInput(Msg("{what} is too long: {n} characters, at most {limit}.", what=Msg(what),
+                               n=len(value), limit=limit))
     return value or None
 
 
@@ -339,11 +352,12 @@ def _csv_text(data: bytes | str) -> str:
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InvalidInput("The file is not UTF-8 text. Save it as CSV (UTF-8) and try again.") from exc
+            raise InvalidInput(
+                N_("The file is not UTF-8 text. Save it as CSV (UTF-8) and try again.")) from exc
     if "\x00" in data:  # a binary or UTF-16 file; a NUL would otherwise end up inside a stored name
         line = data.count("\n", 0, data.index("\x00")) + 1
-        raise InvalidInput(f"The file contains a NUL byte (line {line}), so it is not plain CSV text. "
-                           "Save it as CSV (UTF-8) and try again.")
+        raise InvalidInput(Msg("The file contains a NUL byte (line {line}), so it is not plain CSV text. "
+                               "Save it as CSV (UTF-8) and try again.", line=line))
     return data
 
 
@@ -351,33 +365,35 @@ def _parse_network_row(row: dict[str, str]) -> dict[str, Any]:
     """Validate one networks.csv row; ValueError with a readable reason."""
     g = {k: (row.get(k) or "").strip() for k in NETWORK_COLUMNS}
     if not g["slug"]:
-        raise ValueError("slug is empty")
+        raise RowProblem(Msg("slug is empty"))
     if not _SLUG_RE.match(g["slug"]):
-        raise ValueError(
-            f"slug “{md_line(g['slug'], 40)}” must be lowercase letters, digits and hyphens (max 63)"
-        )
+        raise RowProblem(Msg("slug “{slug}” must be lowercase letters, digits and hyphens (max 63)",
+                             slug=md_line(g["slug"], 40)))
     if not g["name"]:
-        raise ValueError("name is empty")
+        raise RowProblem(Msg("name is empty"))
     if len(g["name"]) > 200:
-        raise ValueError("name is longer than 200 characters")
+        raise RowProblem(Msg("name is longer than 200 characters"))
     if len(g["acronym"]) > 30:
-        raise ValueError("acronym is longer than 30 characters")
+        raise RowProblem(Msg("acronym is longer than 30 characters"))
     topics = [t.strip().casefold() for t in g["focus"].split(";") if t.strip()]
     bad = [t for t in topics if t not in FOCUS_TOPICS]
     if bad:
-        raise ValueError(f"unknown focus topic(s) {', '.join(bad[:3])}; allowed: {', '.join(FOCUS_TOPICS)}")
+        raise RowProblem(Msg("unknown focus topic(s) {topics}; allowed: {allowed}",
+                             topics=md_line(", ".join(bad[:3]), 100), allowed=", ".join(FOCUS_TOPICS)))
     scope = g["scope"].casefold() or None
     if scope and scope not in SCOPES:
-        raise ValueError(f"scope must be global, regional or national (got “{md_line(scope, 20)}”)")
+        raise RowProblem(Msg("scope must be global, regional or national (got “{scope}”)",
+                             scope=md_line(scope, 20)))
     cc = g["hq_country_iso2"].upper() or None
     if cc and not _ISO2_RE.match(cc):
-        raise ValueError(f"hq_country_iso2 must be a two-letter code (got “{md_line(cc, 10)}”)")
+        raise RowProblem(Msg("hq_country_iso2 must be a two-letter code (got “{code}”)",
+                             code=md_line(cc, 10)))
     if g["hq_city"] and not cc:
         # An HQ city without a country cannot be placed: keep it unknown rather than guess.
         g["hq_city"] = ""
     website = g["website"] or None
     if website and not re.match(r"^https?://\S+$", website):
-        raise ValueError("website must start with http:// or https://")
+        raise RowProblem(Msg("website must start with http:// or https://"))
     return {
         "slug": g["slug"], "name": g["name"], "acronym": g["acronym"] or None,
         "founded_year": _int_or_none(g["founded_year"], "founded_year", 1800, 2100),
@@ -392,30 +408,31 @@ def _parse_network_row(row: dict[str, str]) -> dict[str, Any]:
 def _parse_membership_row(row: dict[str, str]) -> dict[str, Any]:
     g = {k: (row.get(k) or "").strip() for k in MEMBERSHIP_COLUMNS}
     if not g["city"]:
-        raise ValueError("city is empty")
+        raise RowProblem(Msg("city is empty"))
     if len(g["city"]) > 100:
-        raise ValueError("city is longer than 100 characters")
+        raise RowProblem(Msg("city is longer than 100 characters"))
     cc = g["country_iso2"].upper()
     if not _ISO2_RE.match(cc):
-        raise ValueError(f"country_iso2 must be a two-letter code such as FR (got “{md_line(cc, 10)}”)")
+        raise RowProblem(Msg("country_iso2 must be a two-letter code such as FR (got “{code}”)",
+                             code=md_line(cc, 10)))
     if not g["network_slug"]:
-        raise ValueError("network_slug is empty")
+        raise RowProblem(Msg("network_slug is empty"))
     kind = g["member_kind"].casefold() or ("state" if g["notes"].startswith("STATE") else "city")
     if kind not in ("city", "state"):
-        raise ValueError("member_kind must be city or state")
+        raise RowProblem(Msg("member_kind must be city or state"))
     cat = g["category"].casefold() or "member"
     if cat not in CATEGORIES:
-        raise ValueError(f"category must be one of: {', '.join(CATEGORIES)}")
+        raise RowProblem(Msg("category must be one of: {categories}", categories=", ".join(CATEGORIES)))
     joined = _int_or_none(g["since_year"], "since_year", 1800, 2100)
     left = _int_or_none(g["left_year"], "left_year", 1800, 2100)
     if joined and left and left < joined:
-        raise ValueError("left_year is before since_year")
+        raise RowProblem(Msg("left_year is before since_year"))
     status = g["status"].casefold() or ("unverified" if "UNVERIFIED" in g["notes"] else
                                         "former" if left else "current")
     if status not in STATUSES:
-        raise ValueError("status must be current, former or unverified")
+        raise RowProblem(Msg("status must be current, former or unverified"))
     if g["as_of"] and not re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", g["as_of"]):
-        raise ValueError("as_of must be a date like 2019, 2019-03 or 2019-03-28")
+        raise RowProblem(Msg("as_of must be a date like 2019, 2019-03 or 2019-03-28"))
     return {"city": g["city"], "country": cc, "network_slug": g["network_slug"], "member_kind": kind,
             "category": cat, "joined_year": joined, "left_year": left, "status": status,
             "source": g["source"] or None, "as_of": g["as_of"] or None, "notes": g["notes"] or None}

@@ -16,8 +16,10 @@ from discord.ext import commands
 
 from bot.checks import manage_guild_only, moderator_role_problem
 from bot.errors import InvalidInput
+from bot.i18n import LANGUAGE_KEY, Msg, t
 from bot.interactions import reply
 from bot.scheduler import Job, PermanentJobError, SkipJob
+from bot.translator import lang_for_interaction
 from cogs.onboarding.embeds import setup_embed, welcome_embed
 from cogs.onboarding.service import WELCOME_KIND, WelcomeService
 from cogs.onboarding.views import SetupButton, SetupView, welcome_view
@@ -71,7 +73,7 @@ class Onboarding(commands.Cog):
         else:
             log.info("joined guild %s again: it was welcomed before", guild.id)
 
-    async def _welcome_job(self, job: Job) -> str:
+    async def _welcome_job(self, job: Job) -> int:
         guild = self.bot.get_guild(job.guild_id)
         if guild is None:
             await self.welcomes.release(job.guild_id)
@@ -83,14 +85,15 @@ class Onboarding(commands.Cog):
             await self.welcomes.release(guild.id)
             raise SkipJob("No channel where the bot may post the welcome message.")
         gs = await self.bot.settings.get(guild.id)
+        lang = await self.bot.languages.for_guild(guild.id)  # a post: the server's language
         try:
-            msg = await self.bot.post(channel.id, embeds=[welcome_embed(guild.name, gs)], view=welcome_view(),
-                                      nonce=job.nonce)
+            msg = await self.bot.post(channel.id, embeds=[welcome_embed(guild.name, gs, lang)],
+                                      view=welcome_view(lang), nonce=job.nonce)
         except (discord.NotFound, discord.Forbidden) as exc:
             await self.welcomes.release(guild.id)
             raise PermanentJobError(f"could not post the welcome message in channel {channel.id}") from exc
         await self.welcomes.posted(guild.id, channel.id, msg.id)
-        return f"Welcome posted in <#{channel.id}>."
+        return channel.id  # where it went (for run_now)
 
     # -- /setup and the setup view ------------------------------------------------------------------
     @app_commands.command(name="setup",
@@ -105,17 +108,18 @@ class Onboarding(commands.Cog):
         """The setup view, to this member only (Manage Server is checked before, and on every choice)."""
         assert interaction.guild_id is not None
         gs = await self.bot.settings.get(interaction.guild_id)
-        view = SetupView(interaction.user.id)
-        await reply(interaction, embed=setup_embed(gs), view=view)
+        lang = lang_for_interaction(interaction)
+        view = SetupView(interaction.user.id, lang, gs.get(LANGUAGE_KEY))
+        await reply(interaction, embed=setup_embed(gs, lang), view=view)
         view.message = await interaction.original_response()
 
-    def _channel_note(self, guild: discord.Guild | None, channel_id: int) -> str | None:
+    def _channel_note(self, guild: discord.Guild | None, channel_id: int) -> Msg | None:
         if guild is None or guild.me is None:
             return None
         channel = guild.get_channel(channel_id)
         if channel is not None and not can_post(channel, guild.me):
-            return (f"⚠️ I can't post in <#{channel_id}> yet: give me View Channel, Send Messages and "
-                    "Embed Links there.")
+            return Msg("⚠️ I can't post in {channel} yet: give me View Channel, Send Messages and Embed Links "
+                       "there.", channel=f"<#{channel_id}>")
         return None
 
     async def choose(self, interaction: discord.Interaction[Any], key: str, value: Any) -> None:
@@ -126,10 +130,17 @@ class Onboarding(commands.Cog):
             await interaction.response.defer()  # a silent update of the setup message
         gs = await self.bot.settings.set(interaction.guild_id, key, value, actor_id=interaction.user.id)
         note = self._channel_note(interaction.guild, int(value)) if key.endswith("_channel_id") else None
-        await interaction.edit_original_response(embed=setup_embed(gs, [note] if note else []))
+        await interaction.edit_original_response(
+            embed=setup_embed(gs, lang_for_interaction(interaction), [note] if note else []))
 
     async def choose_role(self, interaction: discord.Interaction[Any], role: discord.Role) -> None:
-        problem = moderator_role_problem(role)
+        lang = lang_for_interaction(interaction)
+        problem = moderator_role_problem(role, lang)
         if problem is not None:
-            raise InvalidInput(f"{problem} The moderator role is unchanged.")
+            raise InvalidInput(problem + " " + t(lang, "The moderator role is unchanged."))
         await self.choose(interaction, "moderator_role_id", role.id)
+
+    async def choose_language(self, interaction: discord.Interaction[Any], language: str | None) -> None:
+        """The language of the server's posts (None: automatic, the server's Discord language), as
+        `/settings language` saves it; Manage Server was checked on this choice (the view's guard)."""
+        await self.choose(interaction, LANGUAGE_KEY, language)

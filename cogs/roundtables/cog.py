@@ -9,9 +9,10 @@ and splitting the delivery into a mixin would only spread that shared state over
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -30,6 +31,7 @@ from bot.checks import (
 )
 from bot.embeds import CONTENT_MAX, choice_name, clip, md, md_line, one_line
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import N_, Msg, nt, render, t
 from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.member_names import lookup_for
 from bot.paging import FetchedPages, Paginator
@@ -45,6 +47,7 @@ from bot.timeparse import (
     zone_label,
 )
 from bot.transformers import Moment, When, ZoneOption
+from bot.translator import lang_for_interaction
 from bot.ui import picture_file, upload
 from cogs.roundtables import embeds as E
 from cogs.roundtables.findtime import DAY_END, DAY_START, Slot, find_slots, parse_hours, place_weekend
@@ -74,19 +77,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIRROR_RETRY = timedelta(hours=1)
-MIRROR_OFF_REASON = (
+MIRROR_OFF_REASON = N_(
     "Discord refused to create the event: I lack the **Manage Events** permission. Roundtables still work; "
     "grant the permission and I'll mirror the next change (retrying at most hourly)."
 )
 PAGE_SIZE = 10
 POLL_HOURS_MAX = 168  # a findtime poll stays open until the first slot, at most a week
 REPEAT_CHOICES = [
-    ("once (no repeat)", "none"),
-    ("weekly", "weekly"),
-    ("every 2 weeks", "biweekly"),
-    ("monthly, same weekday position (e.g. first Tuesday)", "monthly"),
-    ("monthly, last weekday of the month (e.g. last Friday)", "monthly-last"),
+    (N_("once (no repeat)"), "none"),
+    (N_("weekly"), "weekly"),
+    (N_("every 2 weeks"), "biweekly"),
+    (N_("monthly, same weekday position (e.g. first Tuesday)"), "monthly"),
+    (N_("monthly, last weekday of the month (e.g. last Friday)"), "monthly-last"),
 ]
+LIST_TITLE = {"past": N_("Past roundtables"), "mine": N_("Your upcoming roundtables"),
+              "upcoming": N_("Upcoming roundtables")}
+LIST_EMPTY = {"past": N_("No past roundtables yet."),
+              "mine": N_("You're not hosting or attending any upcoming roundtable."),
+              "upcoming": N_("No upcoming roundtables. Start one with `/roundtable schedule`.")}
 
 
 def _sub_nonce(nonce: str, extra: str) -> str:
@@ -111,6 +119,15 @@ async def _planned_zone(interaction: discord.Interaction[Any]) -> str:
     assert interaction.guild_id is not None
     rt = await _cog(interaction).svc.get(interaction.guild_id, int(interaction.namespace.id))
     return rt.tz
+
+
+def _change_notice(lang: str, *, title: str, changes: Sequence[str], next_when: str | None) -> str:
+    """Those going are told what an edit changed, in `lang`."""
+    what = E.change_names(lang, changes)
+    if next_when:
+        return t(lang, "✏️ **{title}** was updated ({what}). Next meeting: {when}.", title=title, what=what,
+                 when=next_when)
+    return t(lang, "✏️ **{title}** was updated ({what}).", title=title, what=what)
 
 
 def _mention_chunks(ids: Sequence[int], head: str, limit: int = CONTENT_MAX) -> list[tuple[str, list[int]]]:
@@ -138,7 +155,7 @@ class Roundtables(
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
         self.svc = RoundtableService(bot.db, bot.scheduler, settings=bot.settings, clock=bot.clock)
-        self.feed = RoundtableFeed(self.svc)
+        self.feed = RoundtableFeed(self.svc, language=bot.languages.for_member)
         self._dirty: set[int] = set()
         self._refreshers: dict[int, asyncio.Task[None]] = {}
         self._bg: set[asyncio.Task[Any]] = set()
@@ -149,7 +166,8 @@ class Roundtables(
     async def cog_load(self) -> None:
         self.bot.settings.register(
             SettingSpec(
-                OFFSETS_KEY, "Roundtable reminders", list(DEFAULT_OFFSETS), validate_offsets, render_offsets
+                OFFSETS_KEY, N_("Roundtable reminders"), list(DEFAULT_OFFSETS), validate_offsets,
+                render_offsets,
             )
         )
         self.bot.scheduler.register(REMINDER_KIND, self.on_reminder, stale=self._reminder_stale)
@@ -168,8 +186,8 @@ class Roundtables(
             self.bot.status_providers.remove(self.status_lines)
         if self.bot.features.roundtable_calendar is self.feed:
             self.bot.features.roundtable_calendar = None
-        for t in list(self._refreshers.values()) + list(self._bg):
-            t.cancel()
+        for task in list(self._refreshers.values()) + list(self._bg):
+            task.cancel()
 
     async def wait_idle(self) -> None:
         """Tests/bench: wait for announcement refreshes and notifications in flight."""
@@ -192,9 +210,13 @@ class Roundtables(
         """The member's zone from their profile, else the server's (bot/places.py)."""
         return await self.bot.features.places.member_zone(guild_id, user_id)
 
-    async def _local_line(self, rt: Roundtable, occ: Occurrence | None) -> str | None:
+    async def _local_line(self, rt: Roundtable, occ: Occurrence | None, lang: str) -> str | None:
         if occ is None:
             return None
+        return local_times_line(occ.start, await self._local_places(rt, occ), reference_zone=rt.tz, lang=lang)
+
+    async def _local_places(self, rt: Roundtable, occ: Occurrence) -> list[tuple[str, str]]:
+        """Where the host and those going are (their profiles' places), else the planned zone: at most 25."""
         places: list[tuple[str, str]] = []
         known = self.bot.features.places
         if known.provider is not None:  # without the directory nobody has a place: skip the query
@@ -202,7 +224,7 @@ class Roundtables(
             places = await known.member_places(rt.guild_id, [rt.host_id, *going[:60]])
         if not places:
             places = [(zone_label(rt.tz), rt.tz)]
-        return local_times_line(occ.start, places[:25], reference_zone=rt.tz)
+        return places[:25]
 
     async def _announce_channel(self, guild_id: int, fallback: int | None = None) -> int | None:
         return (await self.bot.settings.get(guild_id)).announcements_channel_id or fallback
@@ -211,10 +233,13 @@ class Roundtables(
         return await is_moderator(interaction)
 
     async def _announcement(self, rt: Roundtable) -> tuple[discord.Embed, discord.ui.View]:
+        """The announcement and its buttons, in the server's language (a post)."""
+        lang = await self.bot.languages.for_guild(rt.guild_id)
         occ = await self.svc.next_occurrence(rt) if rt.status == "scheduled" else None
         counts = await self.svc.counts(rt.guild_id, rt.id, occ.key) if occ else Counts()
-        embed = E.announcement_embed(rt, occ, counts, await self._local_line(rt, occ))
-        return embed, rsvp_view(rt.id, occ.key_s if occ else None, calendar=(rt, occ) if occ else None)
+        embed = E.announcement_embed(rt, occ, counts, await self._local_line(rt, occ, lang), lang=lang)
+        return embed, rsvp_view(rt.id, occ.key_s if occ else None, calendar=(rt, occ) if occ else None,
+                                lang=lang)
 
     async def post_announcement(self, rt: Roundtable, channel_id: int) -> discord.Message:
         embed, view = await self._announcement(rt)
@@ -277,13 +302,14 @@ class Roundtables(
                     await self.svc.set_event(rt.guild_id, rt.id, None)
                 return
             location = rt.place or (rt.link if rt.link and rt.link_public else None)
+            lang = await self.bot.languages.for_guild(rt.guild_id)
             location = location or (
-                "Online (link for those going)" if rt.format != "in-person" else "To be announced"
+                t(lang, "Online (link for those going)") if rt.format != "in-person"
+                else t(lang, "To be announced")
             )
-            description = clip(
-                md(rt.agenda) + f"\n\nRSVP with the buttons in the announcement or /roundtable rsvp {rt.id}.",
-                1000,
-            ).strip()
+            rsvp_hint = t(
+                lang, "RSVP with the buttons in the announcement or /roundtable rsvp {id}.", id=rt.id)
+            description = clip(md(rt.agenda) + "\n\n" + rsvp_hint, 1000).strip()
             name, location = one_line(rt.title, 100), clip(location, 100)
             event_id = rt.event_id
             if event_id:
@@ -338,33 +364,39 @@ class Roundtables(
         return event if event is not None else await guild.fetch_scheduled_event(event_id, with_counts=False)
 
     async def status_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
+        """`/settings show`: a line about the Events-tab mirror. The name is a catalog id (shown in the
+        reader's language); the value is written in the server's language, since a status provider is
+        given only the guild."""
+        lang = await self.bot.languages.for_guild(guild.id)
         off = await self.svc.mirror_off_reason(guild.id)
         share = await self.bot.limits.event_slots(guild.id)
         used = await self.svc.mirrored_count(guild.id)
         if off is None and used >= share:
-            value = (
-                f"**full**: {used} of the {share} scheduled events the bot may use (out of the server's 100) "
-                "are taken; new roundtables are still created but not shown in the Events tab "
-                "(`/settings event-slots` changes the share)"
-            )
+            value = t(lang, "**full**: {used} of the {share} scheduled events the bot may use (out of the "
+                            "server's 100) are taken; new roundtables are still created but not shown in the "
+                            "Events tab (`/settings event-slots` changes the share)", used=used, share=share)
         elif off is None:
-            value = (f"on: the next meeting of each roundtable shows in the server's Events tab "
-                     f"({used} of {share} event slots used)")
+            value = t(lang, "on: the next meeting of each roundtable shows in the server's Events tab "
+                            "({used} of {share} event slots used)", used=used, share=share)
         else:
-            value = f"**off** since {discord_ts(off[1], 'f')}: {off[0]}"
-        return [("Roundtable events mirror", value)]
+            value = t(lang, "**off** since {when}: {reason}", when=discord_ts(off[1], "f"),
+                      reason=t(lang, off[0]))
+        return [(N_("Roundtable events mirror"), value)]
 
     # ------------------------------------------------------------------ notifications
     async def notify_going(
-        self, rt: Roundtable, user_ids: Sequence[int], head: str, *, nonce: str | None = None,
-        dm_text: str | None = None, fallback_channel: int | None = None,
+        self, rt: Roundtable, user_ids: Sequence[int], head: Callable[[str], str], *,
+        nonce: str | None = None, dm_text: Callable[[str], str] | None = None,
+        fallback_channel: int | None = None,
     ) -> None:
-        """Channel post mentioning only these members, plus DMs to those who opted in."""
+        """Channel post (in the server's language) mentioning only these members, plus DMs (each in the
+        recipient's language) to those who opted in. `head` and `dm_text` write the text in a language."""
         if not user_ids:
             return
         channel_id = await self._announce_channel(rt.guild_id, rt.channel_id or fallback_channel)
         if channel_id:
-            for i, (content, ids) in enumerate(_mention_chunks(list(user_ids), head)):
+            text = head(await self.bot.languages.for_guild(rt.guild_id))
+            for i, (content, ids) in enumerate(_mention_chunks(list(user_ids), text)):
                 mentions = discord.AllowedMentions(
                     users=[discord.Object(u) for u in ids], everyone=False, roles=False, replied_user=False
                 )
@@ -377,38 +409,47 @@ class Roundtables(
         if dm_text:
             await self._dm_opted(rt, user_ids, dm_text, nonce)
 
-    async def _dm_opted(self, rt: Roundtable, user_ids: Sequence[int], text: str, nonce: str | None,
-                        view: discord.ui.View | None = None) -> int:
+    async def _dm_opted(self, rt: Roundtable, user_ids: Sequence[int], text: Callable[[str], str],
+                        nonce: str | None,
+                        view: Callable[[str], discord.ui.View | None] | None = None) -> int:
+        """DM those who opted in, each in their own language: `text` and `view` build the message and its
+        buttons in a language."""
         opted = await self.svc.dm_opted_in(rt.guild_id, user_ids)
         sent = 0
         for uid in user_ids:
             if uid not in opted or not await self.bot.features.places.dm_ok(rt.guild_id, uid):
                 continue
-            if await self.bot.dm(uid, text, nonce=None if nonce is None else _sub_nonce(nonce, f"dm{uid}"),
-                                 view=view):
+            lang = await self.bot.languages.for_member(rt.guild_id, uid)
+            body = text(lang)
+            if await self.bot.dm(uid, body, nonce=None if nonce is None else _sub_nonce(nonce, f"dm{uid}"),
+                                 view=view(lang) if view else None):
                 sent += 1
         return sent
 
     async def tell_promoted(
         self, rt: Roundtable, occ_start: datetime, user_ids: Sequence[int], job: Job
     ) -> None:
+        title, when = md_line(rt.title, 100), discord_ts(occ_start, "F")
         for uid in user_ids:
-            text = (f"🎉 A place opened up: you're now **going** to **{md_line(rt.title, 100)}** on "
-                    f"{discord_ts(occ_start, 'F')}.")
+            lang = await self.bot.languages.for_member(rt.guild_id, uid)
+            text = t(lang, "🎉 A place opened up: you're now **going** to **{title}** on {when}.",
+                     title=title, when=when)
             if rt.link:
-                text += f"\nMeeting link: {clip(rt.link, 500)}"
+                text += "\n" + t(lang, "Meeting link: {link}", link=clip(rt.link, 500))
             occ = Occurrence(occ_start, occ_start, occ_start + rt.duration)
             if await self.bot.dm(uid, text, nonce=job.nonce_for(f"promoted:dm:{uid}"),
-                                 view=calendar_view(rt, occ, with_link=True)):
+                                 view=calendar_view(rt, occ, with_link=True, lang=lang)):
                 continue
             channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
             if channel_id:
+                member = f"<@{uid}>"
                 await self.bot.post(
                     channel_id,
                     nonce=job.nonce_for(f"promoted:channel:{uid}"),
-                    content=f"<@{uid}> a place opened up: you're now going to **{md_line(rt.title, 100)}** "
-                    f"on {discord_ts(occ_start, 'F')}. Press **Going** "
-                    "again on the announcement to see the link.",
+                    content=Msg("{member} a place opened up: you're now going to **{title}** on {when}. "
+                                "Press **Going** again on the announcement to see the link.",
+                                member=member, title=title, when=when),
+                    guild_id=rt.guild_id,
                     allowed_mentions=discord.AllowedMentions(
                         users=[discord.Object(uid)], everyone=False, roles=False
                     ),
@@ -437,9 +478,10 @@ class Roundtables(
         if channel_id is None:
             raise PermanentJobError(
                 f"no announcements channel set ({setup_hint('announcements_channel_id')})")
-        head = E.reminder_text(rt, occ, "")
+        lang = await self.bot.languages.for_guild(rt.guild_id)
+        head = E.reminder_text(rt, occ, "", lang=lang)
         if not going:
-            head += " Nobody has said they're going yet."
+            head += " " + t(lang, "Nobody has said they're going yet.")
         try:
             for i, (content, ids) in enumerate(
                 _mention_chunks(going, head + "\n") if going else [(head, [])]
@@ -455,14 +497,20 @@ class Roundtables(
                         replied_user=False,
                     ),
                     # the channel is public: its buttons carry the link only when the link is public
-                    view=calendar_view(rt, occ, with_link=False) if i == 0 else None,
+                    view=calendar_view(rt, occ, with_link=False, lang=lang) if i == 0 else None,
                 )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise PermanentJobError(f"cannot post in channel {channel_id}: {exc}") from exc
         if going:
+            places = await self._local_places(rt, occ)
+
+            def dm_text(lang: str) -> str:
+                local = local_times_line(occ.start, places, reference_zone=rt.tz, lang=lang)
+                return E.reminder_dm(rt, occ, local, lang=lang)
+
             await self._dm_opted(
-                rt, going, E.reminder_dm(rt, occ, await self._local_line(rt, occ)), job.nonce,
-                view=calendar_view(rt, occ, with_link=True),
+                rt, going, dm_text, job.nonce,
+                view=lambda lang: calendar_view(rt, occ, with_link=True, lang=lang),
             )
 
     async def on_notify(self, job: Job) -> None:
@@ -478,19 +526,27 @@ class Roundtables(
         occ_start = from_unix(int(p["occ"])) if p.get("occ") is not None else None
         try:
             if going:
+                title = md_line(rt.title, 100)
+                head: Callable[[str], str]
                 if "cancelled" in changes:
+                    nxt = None if p.get("whole", True) else await self.svc.next_occurrence(rt)
                     if p.get("whole", True):
-                        head = f"❌ **{md_line(rt.title, 100)}** has been cancelled."
+                        msg = Msg("❌ **{title}** has been cancelled.", title=title)
+                    elif occ_start is None:
+                        msg = Msg("❌ The next meeting of **{title}** is cancelled.", title=title)
+                    elif nxt:
+                        msg = Msg("❌ The {when} meeting of **{title}** is cancelled. "
+                                  "The next one is {next}.",
+                                   when=discord_ts(occ_start, "F"), title=title,
+                                   next=discord_ts(nxt.start, "F"))
                     else:
-                        when = discord_ts(occ_start, "F") if occ_start else "the next meeting"
-                        head = f"❌ The {when} meeting of **{md_line(rt.title, 100)}** is cancelled."
-                        nxt = await self.svc.next_occurrence(rt)
-                        if nxt:
-                            head += f" The next one is {discord_ts(nxt.start, 'F')}."
+                        msg = Msg("❌ The {when} meeting of **{title}** is cancelled.",
+                                  when=discord_ts(occ_start, "F"), title=title)
+                    head = functools.partial(render, text=msg)
                 else:
                     nxt = await self.svc.next_occurrence(rt)
-                    when = f" Next meeting: {discord_ts(nxt.start, 'F')}." if nxt else ""
-                    head = f"✏️ **{md_line(rt.title, 100)}** was updated ({', '.join(changes)}).{when}"
+                    head = functools.partial(_change_notice, title=title, changes=changes,
+                                             next_when=discord_ts(nxt.start, "F") if nxt else None)
                 await self.notify_going(rt, going, head, nonce=job.nonce, dm_text=head,
                                         fallback_channel=p.get("channel"))
             promoted = [int(u) for u in p.get("promoted") or []]
@@ -519,7 +575,7 @@ class Roundtables(
         self, interaction: discord.Interaction[Any], rt_id: int, response: str, *, occ_s: int | None = None
     ) -> None:
         if interaction.guild_id is None:
-            raise InvalidInput("Roundtables live in servers.")
+            raise InvalidInput(N_("Roundtables live in servers."))
         await acknowledge(interaction)  # the RSVP buttons come here too
         res = await self.svc.rsvp(
             interaction.guild_id, rt_id, interaction.user.id, response,
@@ -528,10 +584,11 @@ class Roundtables(
         if res.changed:
             self.request_refresh(interaction.guild_id, rt_id)
         self._notify_now(interaction.guild_id, res.notice_key)
+        lang = lang_for_interaction(interaction)
         going = res.status == "going"
-        view = calendar_view(res.roundtable, res.occurrence, with_link=True) if going else None
+        view = calendar_view(res.roundtable, res.occurrence, with_link=True, lang=lang) if going else None
         await reply(interaction, E.rsvp_reply(res.roundtable, res.occurrence, res.status,
-                                              res.waitlist_position, res.changed), view=view)
+                                              res.waitlist_position, res.changed, lang=lang), view=view)
 
     # ------------------------------------------------------------------ autocomplete
     async def rt_autocomplete(
@@ -540,10 +597,12 @@ class Roundtables(
         if interaction.guild_id is None:
             return []
         rts = await self.svc.search(interaction.guild_id, current, limit=25)
+        lang = lang_for_interaction(interaction)
+        tags = {"cancelled": f" ({t(lang, 'cancelled')})", "done": f" ({t(lang, 'finished')})"}
         out = []
         for rt in rts:
             when = rt.next_start or rt.last_start or rt.start
-            tag = "" if rt.status == "scheduled" else f" ({rt.status})"
+            tag = tags.get(rt.status, "")
             out.append(app_commands.Choice(
                 name=choice_name(f"#{rt.id} {rt.title} — {when:%Y-%m-%d %H:%M} UTC{tag}"), value=rt.id
             ))
@@ -553,7 +612,10 @@ class Roundtables(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         cur = current.strip()
-        out = [app_commands.Choice(name=n, value=v) for n, v in REPEAT_CHOICES if cur.lower() in n.lower()]
+        lang = lang_for_interaction(interaction)
+        named = [(t(lang, n), v) for n, v in REPEAT_CHOICES]
+        out = [app_commands.Choice(name=choice_name(n), value=v)
+               for n, v in named if cur.lower() in n.lower()]
         if cur and "=" in cur:
             out.insert(0, app_commands.Choice(name=choice_name(f"RRULE: {cur}"), value=cur[:100]))
         return out[:25]
@@ -576,7 +638,8 @@ class Roundtables(
         public_link="Show the meeting link to everyone (default: only to those going)",
     )
     @app_commands.choices(format=[app_commands.Choice(name=n, value=v) for n, v in
-                                  (("Virtual", "virtual"), ("In person", "in-person"), ("Hybrid", "hybrid"))])
+                                  ((N_("Virtual"), "virtual"), (N_("In person"), "in-person"),
+                                   (N_("Hybrid"), "hybrid"))])
     @app_commands.autocomplete(repeat=repeat_autocomplete)
     async def schedule(
         self,
@@ -617,27 +680,33 @@ class Roundtables(
                 until=until_date,
                 link_public=public_link,
             )
+        lang = lang_for_interaction(interaction)
         channel_id = await self._announce_channel(gid, interaction.channel_id)
         posted = ""
         if channel_id and channel_id == interaction.channel_id and not await self._announce_channel(gid):
-            posted = (" No announcements channel is set, so it is announced here "
-                      f"({setup_hint('announcements_channel_id')} picks one).")
+            posted = " " + t(lang, "No announcements channel is set, so it is announced here "
+                                   "({hint} picks one).",
+                             hint=render(lang, setup_hint("announcements_channel_id")))
+        channel = f"<#{channel_id}>"
         if channel_id:
             try:
                 msg = await self.post_announcement(rt, channel_id)
-                posted = f" Announced in <#{channel_id}> ({msg.jump_url}).{posted}"
+                posted = " " + t(lang, "Announced in {channel} ({link}).", channel=channel,
+                                 link=msg.jump_url) + posted
             except discord.HTTPException as exc:
                 log.warning("could not announce roundtable %s: %s", rt.id, exc)
-                posted = (f" I couldn't post the announcement in <#{channel_id}> ({exc.text or exc.status}); "
-                          "check my permissions there.")
+                posted = " " + t(lang, "I couldn't post the announcement in {channel} ({error}); check my "
+                                       "permissions there.", channel=channel,
+                                 error=exc.text or exc.status)
         await self.sync_mirror(await self.svc.get(gid, rt.id))
         rt = await self.svc.get(gid, rt.id)
         occ = await self.svc.next_occurrence(rt)
         first = discord_ts(occ.start, "F") if occ else discord_ts(rt.start, "F")
-        repeat_shown = md_line(rt.repeat_text, 300)
-        text = f"Scheduled **{E.title_line(rt)}** for {first} ({repeat_shown}, planned in {rt.tz}).{posted}"
+        repeat_shown = md_line(rt.repeat_in(lang), 300)
+        text = t(lang, "Scheduled **{title}** for {first} ({repeat}, planned in {zone}).",
+                 title=E.title_line(rt), first=first, repeat=repeat_shown, zone=rt.tz) + posted
         if rt.link and not rt.link_public:
-            text += "\nThe meeting link is shown only to members who answer Going."
+            text += "\n" + t(lang, "The meeting link is shown only to members who answer Going.")
         await reply(interaction, text)
 
     @staticmethod
@@ -645,9 +714,12 @@ class Roundtables(
         td = parse_duration(text)
         minutes = int(td.total_seconds() // 60)
         if td.total_seconds() % 60:
-            raise InvalidInput("Give the duration in whole minutes.")
+            raise InvalidInput(N_("Give the duration in whole minutes."))
         if not 5 <= minutes <= 720:
-            raise InvalidInput(f"A roundtable lasts from 5 minutes to 12 hours (you gave {minutes} minutes).")
+            raise InvalidInput(
+                Msg("A roundtable lasts from {min} minutes to {max} hours (you gave {given} minutes).",
+                    min=5, max=12, given=minutes)
+            )
         return minutes
 
     @app_commands.command(name="list", description="Upcoming, past, or your roundtables")
@@ -656,9 +728,8 @@ class Roundtables(
     async def list_cmd(self, interaction: discord.Interaction[Any], when: str = "upcoming") -> None:
         assert interaction.guild_id is not None
         gid, uid = interaction.guild_id, interaction.user.id
-        title = {"past": "Past roundtables", "mine": "Your upcoming roundtables"}.get(
-            when, "Upcoming roundtables"
-        )
+        lang = lang_for_interaction(interaction)
+        title = t(lang, LIST_TITLE.get(when, LIST_TITLE["upcoming"]))
 
         async def fetch(page: int) -> tuple[discord.Embed | None, bool]:
             offset = page * PAGE_SIZE
@@ -673,15 +744,11 @@ class Roundtables(
             has_next = len(rts) > PAGE_SIZE
             rts = rts[:PAGE_SIZE]
             counts = await self.svc.going_counts(gid, rts) if when != "past" else {}
-            return E.list_page(title, rts, counts, past=when == "past"), has_next
+            return E.list_page(title, rts, counts, past=when == "past", lang=lang), has_next
 
         source = FetchedPages(fetch)
         if await source.first() is None:
-            empty = {
-                "past": "No past roundtables yet.",
-                "mine": "You're not hosting or attending any upcoming roundtable.",
-            }.get(when, "No upcoming roundtables. Start one with `/roundtable schedule`.")
-            await reply(interaction, empty)
+            await reply(interaction, t(lang, LIST_EMPTY.get(when, LIST_EMPTY["upcoming"])))
             return
         await Paginator(source, uid).start(interaction)
 
@@ -698,8 +765,9 @@ class Roundtables(
         attendees = await self.svc.attendees(rt.guild_id, rt.id, occ.key) if occ else []
         mine = next((a.status for a in attendees if a.user_id == interaction.user.id), None)
         notes = await self.svc.notes(rt.guild_id, rt.id)
-        embed = E.show_embed(rt, occ, upcoming, attendees, notes, await self._local_line(rt, occ),
-                             show_link=mine == "going" or interaction.user.id == rt.host_id)
+        lang = lang_for_interaction(interaction)
+        embed = E.show_embed(rt, occ, upcoming, attendees, notes, await self._local_line(rt, occ, lang),
+                             show_link=mine == "going" or interaction.user.id == rt.host_id, lang=lang)
         await reply(interaction, embed=embed)
 
     @acknowledge_first()
@@ -729,7 +797,8 @@ class Roundtables(
     )
     @app_commands.autocomplete(id=rt_autocomplete)
     @app_commands.choices(occurrence=[app_commands.Choice(name=n, value=v) for n, v in
-                                      (("only the next meeting", "this"), ("the whole series", "all"))])
+                                      ((N_("only the next meeting"), "this"),
+                                       (N_("the whole series"), "all"))])
     async def edit(
         self,
         interaction: discord.Interaction[Any],
@@ -754,9 +823,11 @@ class Roundtables(
             link_public=public_link, scope=occurrence, notify_channel=interaction.channel_id,
         )
         await self._after_change(res, interaction)
-        what = ", ".join(res.changes)
-        await reply(interaction, f"Updated **{E.title_line(res.roundtable)}** ({what}). "
-                                 f"{len(res.going)} member(s) going were notified.")
+        lang = lang_for_interaction(interaction)
+        await reply(interaction, nt(lang, "Updated **{title}** ({what}). {n} member going was notified.",
+                                    "Updated **{title}** ({what}). {n} members going were notified.",
+                                    len(res.going), title=E.title_line(res.roundtable),
+                                    what=E.change_names(lang, res.changes)))
 
     async def _after_change(self, res: ChangeResult, interaction: discord.Interaction[Any]) -> None:
         rt = res.roundtable
@@ -771,16 +842,28 @@ class Roundtables(
     @app_commands.describe(id="The roundtable", occurrence="Only the next meeting, or all")
     @app_commands.autocomplete(id=rt_autocomplete)
     @app_commands.choices(occurrence=[app_commands.Choice(name=n, value=v) for n, v in
-                                      (("only the next meeting", "this"), ("the whole roundtable", "all"))])
+                                      ((N_("only the next meeting"), "this"),
+                                       (N_("the whole roundtable"), "all"))])
     async def cancel(self, interaction: discord.Interaction[Any], id: int, occurrence: str = "all") -> None:
         assert interaction.guild_id is not None
         res = await self.svc.cancel(interaction.guild_id, id, interaction.user.id,
                                     is_moderator=await self._is_mod(interaction), scope=occurrence,
                                     notify_channel=interaction.channel_id)
         await self._after_change(res, interaction)
-        scope = "the whole roundtable" if res.whole_series else "the next meeting"
-        await reply(interaction, f"Cancelled {scope} of **{E.title_line(res.roundtable)}**; "
-                                 f"{len(res.going)} member(s) going were notified and its reminders are off.")
+        lang, n, title = lang_for_interaction(interaction), len(res.going), E.title_line(res.roundtable)
+        if res.whole_series:
+            text = nt(lang, "Cancelled the whole roundtable **{title}**; {n} member going was notified and "
+                            "its "
+                            "reminders are off.",
+                      "Cancelled the whole roundtable **{title}**; {n} members going were notified and its "
+                      "reminders are off.", n, title=title)
+        else:
+            text = nt(lang, "Cancelled the next meeting of **{title}**; {n} member going was notified and "
+                            "its "
+                            "reminders are off.",
+                      "Cancelled the next meeting of **{title}**; {n} members going were notified and its "
+                      "reminders are off.", n, title=title)
+        await reply(interaction, text)
 
     @acknowledge_first()
     @app_commands.command(name="notes", description="Host or moderator: store and post the meeting's summary")
@@ -794,14 +877,19 @@ class Roundtables(
             interaction.guild_id, id, interaction.user.id, text, is_moderator=await self._is_mod(interaction)
         )
         channel_id = await self._announce_channel(rt.guild_id, rt.channel_id or interaction.channel_id)
-        posted = ""
+        lang, title = lang_for_interaction(interaction), E.title_line(rt)
+        text = t(lang, "Notes saved for **{title}**.", title=title)
+        channel = f"<#{channel_id}>"
         if channel_id:
+            post_lang = await self.bot.languages.for_guild(rt.guild_id)
             try:
-                await self.bot.post(channel_id, embeds=[E.notes_embed(rt, note, occ_start)])
-                posted = f" and posted in <#{channel_id}>"
+                await self.bot.post(channel_id, embeds=[E.notes_embed(rt, note, occ_start, lang=post_lang)])
+                text = t(lang, "Notes saved for **{title}** and posted in {channel}.", title=title,
+                         channel=channel)
             except discord.HTTPException as exc:
-                posted = f"; I couldn't post them in <#{channel_id}> ({exc.status})"
-        await reply(interaction, f"Notes saved for **{E.title_line(rt)}**{posted}.")
+                text = t(lang, "Notes saved for **{title}**; I couldn't post them in {channel} ({error}).",
+                         title=title, channel=channel, error=exc.status)
+        await reply(interaction, text)
 
     @app_commands.command(
         name="attendees", description="Host or moderator: every answer to every meeting, as CSV"
@@ -815,10 +903,13 @@ class Roundtables(
         await interaction.response.defer(ephemeral=True, thinking=True)
         rt, n, data = await self.svc.attendee_export(interaction.guild_id, id, interaction.user.id,
                                                      is_moderator=is_mod, names=lookup_for(interaction.guild))
+        lang = lang_for_interaction(interaction)
         if not n:
-            await reply(interaction, f"Nobody has answered **{E.title_line(rt)}** yet.")
+            await reply(interaction, t(lang, "Nobody has answered **{title}** yet.", title=E.title_line(rt)))
             return
-        await reply(interaction, f"{n} answer{'s' if n != 1 else ''} to **{E.title_line(rt)}** (CSV).",
+        await reply(interaction, nt(lang, "{n} answer to **{title}** (CSV).",
+                                    "{n} answers to **{title}** (CSV).",
+                                    n, title=E.title_line(rt)),
                     file=upload(f"roundtable-{rt.id}-attendees.csv", data))
 
     @app_commands.command(name="ics", description="Download a calendar file (.ics) for a roundtable")
@@ -836,10 +927,12 @@ class Roundtables(
             await self.svc.overrides(rt),
             include_link=going or interaction.user.id == rt.host_id,
             now=self.svc.now(),
+            lang=lang_for_interaction(interaction),
         )
         file = upload(f"roundtable-{rt.id}.ics", data)
-        await reply(interaction, f"Calendar file for **{E.title_line(rt)}** (import it in Google Calendar, "
-                                 "Outlook or Apple Calendar).", file=file)
+        await reply(interaction, t(lang_for_interaction(interaction),
+                                   "Calendar file for **{title}** (import it in Google Calendar, Outlook or "
+                                   "Apple Calendar).", title=E.title_line(rt)), file=file)
 
     @app_commands.command(name="findtime", description="Find times when every city is within working hours")
     @app_commands.describe(
@@ -861,7 +954,8 @@ class Roundtables(
         assert interaction.guild_id is not None
         parts = [p.strip() for p in (cities.split(";") if ";" in cities else cities.split(",")) if p.strip()]
         if not 2 <= len(parts) <= 10:
-            raise InvalidInput("Give two to ten cities or time zones, separated by `;`, e.g. `Seoul; Paris`.")
+            raise InvalidInput(
+                N_("Give two to ten cities or time zones, separated by `;`, e.g. `Seoul; Paris`."))
         window = parse_hours(hours) if hours else (DAY_START, DAY_END)
         found = [await self.bot.features.places.resolve_place_country(p, guild_id=interaction.guild_id)
                  for p in parts]
@@ -873,24 +967,26 @@ class Roundtables(
         slots = find_slots([tz for _, tz in places], duration=timedelta(minutes=minutes), now=now,
                            within_days=within_days, weekends=weekends, hours=window,
                            allow_early_late=allow_early_late)
+        lang = lang_for_interaction(interaction)
         grid = grid_data(
             [(E.findtime_row_label(label, zone), zone, w)
              for (label, zone), w in zip(places, weekends, strict=True)],
             slots, now=now, within_days=within_days, hours=window,
-            title=E.findtime_picture_title(places),
-            subtitle=E.findtime_picture_subtitle(window, within_days, shown_days(within_days)),
-            alt=E.findtime_alt(places, slots, shown_days(within_days), window),
+            title=E.findtime_picture_title(places, lang=lang),
+            subtitle=E.findtime_picture_subtitle(window, within_days, shown_days(within_days), lang=lang),
+            alt=E.findtime_alt(places, slots, shown_days(within_days), window, lang=lang),
+            legend=E.findtime_legend(lang=lang),
         )
         picture = await self.bot.pictures.render(
             f"findtime:{interaction.user.id}", interaction.guild_id, grid, draw_findtime
         )
         embed = E.findtime_embed(
-            places, slots, minutes, within_days, hours=window, early_late=allow_early_late
+            places, slots, minutes, within_days, hours=window, early_late=allow_early_late, lang=lang
         )
         embed.set_image(url=f"attachment://{picture.filename}")
         view = None
         if slots:
-            view = FindtimePollView(interaction.user.id, self._poll_poster(places, slots[:10]))
+            view = FindtimePollView(interaction.user.id, self._poll_poster(places, slots[:10]), lang=lang)
         await reply(interaction, embed=embed, file=picture_file(picture), view=view)
 
     def _poll_poster(self, places: Sequence[tuple[str, str]], slots: Sequence[Slot]) -> PollPoster:
@@ -901,18 +997,21 @@ class Roundtables(
             assert interaction.guild_id is not None and interaction.channel_id is not None
             until_first = min(s.start for s in slots) - self.svc.now()
             hours = max(1, min(POLL_HOURS_MAX, int(until_first.total_seconds() // 3600)))
+            lang = await self.bot.languages.for_guild(interaction.guild_id)  # a post: the server's language
             poll = discord.Poll(
-                question=E.poll_question(places), duration=timedelta(hours=hours), multiple=True
+                question=E.poll_question(places, lang=lang), duration=timedelta(hours=hours), multiple=True
             )
-            for answer in E.poll_answers(slots):
+            for answer in E.poll_answers(slots, lang=lang):
                 poll.add_answer(text=answer)
             try:
-                await self.bot.post(interaction.channel_id, E.poll_content(slots, interaction.user.id),
+                await self.bot.post(interaction.channel_id,
+                                    E.poll_content(slots, interaction.user.id, lang=lang),
                                     poll=poll, guild_id=interaction.guild_id)
             except discord.Forbidden as exc:
-                raise InvalidInput("I can't post a poll in this channel (I need Send Messages and Send Polls "
-                                   "here). Ask a moderator, or run findtime in another channel.") from exc
-            return E.poll_posted(interaction.channel_id, hours)
+                raise InvalidInput(N_("I can't post a poll in this channel (I need Send Messages and Send "
+                                      "Polls here). Ask a moderator, or run findtime in another "
+                                      "channel.")) from exc
+            return E.poll_posted(interaction.channel_id, hours, lang=lang_for_interaction(interaction))
 
         return post
 
@@ -923,16 +1022,18 @@ class Roundtables(
     async def reminders(self, interaction: discord.Interaction[Any], state: str) -> None:
         assert interaction.guild_id is not None
         await self.svc.set_reminders(interaction.guild_id, interaction.user.id, state == "on")
+        lang = lang_for_interaction(interaction)
         offs = ", ".join(offset_label(o) for o in await self.svc.offsets(interaction.guild_id))
         if state == "on":
             await reply(
                 interaction,
-                f"Reminder DMs are **on**: I'll DM you {offs} before meetings you're going to "
-                "(make sure your DMs from server members are open).",
+                t(lang, "Reminder DMs are **on**: I'll DM you {times} before meetings you're going to "
+                        "(make sure your DMs from server members are open).", times=offs),
             )
         else:
             await reply(
-                interaction, "Reminder DMs are **off**. You'll still be mentioned in the channel reminder."
+                interaction,
+                t(lang, "Reminder DMs are **off**. You'll still be mentioned in the channel reminder."),
             )
 
     @acknowledge_first()
@@ -954,7 +1055,11 @@ class Roundtables(
         for rt in await self.svc.list_upcoming(interaction.guild_id, limit=10_000):
             await self.svc.reschedule_jobs(rt)
             n += 1
+        lang = lang_for_interaction(interaction)
         offs = ", ".join(offset_label(o) for o in await self.svc.offsets(interaction.guild_id))
         await reply(
-            interaction, f"Reminders now go out {offs} before each meeting ({n} roundtable(s) rescheduled)."
+            interaction, nt(lang, "Reminders now go out {times} before each meeting "
+                                  "({n} roundtable rescheduled).",
+                            "Reminders now go out {times} before each meeting ({n} roundtables rescheduled).",
+                            n, times=offs)
         )

@@ -22,6 +22,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput
+from bot.i18n import N_
 from bot.timeparse import get_zone
 from bot.workweek import weekend_days, zone_country
 
@@ -40,17 +41,18 @@ _HOURS_RE = re.compile(
 def parse_hours(text: str) -> tuple[time, time]:
     """`09-18`, `8:30–17:00`, `9h-17h30`: the working window, at least an hour, within one day."""
     m = _HOURS_RE.match(text)
-    problem = "Give working hours as start-end in 24-hour time, e.g. `09-18` or `08:30-17:00`."
     if not m:
-        raise InvalidInput(problem)
+        raise InvalidInput(N_("Give working hours as start-end in 24-hour time, e.g. `09-18` or "
+                              "`08:30-17:00`."))
     h1, m1, h2, m2 = (int(g) if g else 0 for g in m.groups())
     if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2) or m1 % 30 or m2 % 30:
-        raise InvalidInput(problem + " Minutes are :00 or :30.")
+        raise InvalidInput(N_("Give working hours as start-end in 24-hour time, e.g. `09-18` or "
+                              "`08:30-17:00`. Minutes are :00 or :30."))
     start = time(h1, m1)
     end = time(23, 59) if h2 == 24 else time(h2, m2)
     if datetime.combine(date.min, end) - datetime.combine(date.min, start) < MIN_HOURS:
-        raise InvalidInput("The working hours must start before they end and span at least one hour, "
-                           "e.g. `09-18`.")
+        raise InvalidInput(N_("The working hours must start before they end and span at least one hour, "
+                              "e.g. `09-18`."))
     return start, end
 
 

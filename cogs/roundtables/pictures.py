@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from bot.i18n import N_
 from bot.pictures import ACCENT, INK, MUTED, RULE, Colour, Kit, Picture
 from cogs.roundtables.findtime import STEP, Kind, Slot, hour_kinds
 
@@ -24,12 +25,11 @@ KIND_COLOURS: dict[Kind, Colour] = {
     "night": (62, 80, 110),
     "weekend": (196, 196, 206),
 }
-LEGEND: tuple[tuple[Kind, str], ...] = (
-    ("work", "Working hours"),
-    ("edge", "Early / late"),
-    ("night", "Night"),
-    ("weekend", "Weekend"),
-)
+LEGEND_KINDS: tuple[Kind, ...] = ("work", "edge", "night", "weekend")
+# The legend's texts in English (the cog passes them in the member's language: embeds.findtime_legend):
+# one per kind above, then the outlined best slots.
+LEGEND = (N_("Working hours"), N_("Early / late"), N_("Night"), N_("Weekend"),
+          N_("Best slots (numbered as in the list)"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +50,19 @@ class FindtimeGrid:
     now: datetime
     hours: tuple[time, time]
     alt: str
+    legend: tuple[str, ...] = LEGEND
 
 
 def grid_data(places: Sequence[tuple[str, str, frozenset[int]]], slots: Sequence[Slot], *, now: datetime,
               within_days: int, hours: tuple[time, time], title: str, subtitle: str,
-              alt: str) -> FindtimeGrid:
+              alt: str, legend: tuple[str, ...] = LEGEND) -> FindtimeGrid:
     """(row label, zone, weekend) per place → the picture's data, from the current UTC hour on."""
     start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     days = shown_days(within_days)
     rows = tuple(GridRow(label, zone, frozenset(weekend)) for label, zone, weekend in places)
     end = start + days * 48 * STEP
     shown = tuple((i, s.start, s.end) for i, s in enumerate(slots, start=1) if s.start < end)
-    return FindtimeGrid(title, subtitle, start, days, rows, shown, now, hours, alt)
+    return FindtimeGrid(title, subtitle, start, days, rows, shown, now, hours, alt, legend)
 
 
 def shown_days(within_days: int) -> int:
@@ -124,12 +125,12 @@ def draw_findtime(kit: Kit, g: FindtimeGrid) -> Picture:
     # legend
     ly = grid_bottom + 24
     lx = float(margin)
-    for kind, text in LEGEND:
+    for kind, text in zip(LEGEND_KINDS, g.legend, strict=False):
         d.rectangle([lx, ly, lx + 18, ly + 14], fill=KIND_COLOURS[kind], outline=RULE)
         kit.text(d, (lx + 24, ly + 7), text, size=13, anchor="lm")
         lx += 24 + kit.text_width(text, 13) + 22
     d.rectangle([lx, ly - 1, lx + 18, ly + 15], outline=INK, width=3)
-    kit.text(d, (lx + 24, ly + 7), "Best slots (numbered as in the list)", size=13, anchor="lm")
+    kit.text(d, (lx + 24, ly + 7), g.legend[-1], size=13, anchor="lm")
     return kit.png(img, alt=g.alt, filename=FILENAME)
 
 

@@ -39,6 +39,7 @@ import dateutil.rrule as _du_rrule
 from dateutil.rrule import rrule, rrulestr
 
 from bot.errors import InvalidInput
+from bot.i18n import ENGLISH, N_, Msg, nt, t, weekday_name
 from bot.timeparse import get_zone, resolve_local
 
 REPEAT_KINDS = ("none", "weekly", "biweekly", "monthly", "monthly-last", "rrule")
@@ -60,8 +61,13 @@ REPEAT_ALIASES = {
     "last": "monthly-last",
 }
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+# "monthly on the first Tuesday": one whole sentence per weekday position (the ordinal agrees with the
+# weekday in French and Spanish, and its place in the sentence differs)
+_MONTHLY = {
+    1: N_("monthly on the first {day}"), 2: N_("monthly on the second {day}"),
+    3: N_("monthly on the third {day}"), 4: N_("monthly on the fourth {day}"),
+    -1: N_("monthly on the last {day}"),
+}
 _FORBIDDEN_FREQ = ("SECONDLY", "MINUTELY", "HOURLY")
 _FORBIDDEN_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND", "DTSTART", "BYSETPOS=0")
 _UNTIL_RE = re.compile(r"UNTIL=(\d{8})(?:T(\d{6})(Z?))?", re.IGNORECASE)
@@ -72,11 +78,6 @@ HORIZON = timedelta(days=3653)  # never look further than ~10 years ahead
 MAX_RULE_LENGTH = 300
 SCAN_LIMIT = 5000
 
-
-RRULE_HINT = (
-    "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, e.g. first Tuesday), "
-    "`monthly-last` (e.g. last Friday) or an RRULE such as `FREQ=WEEKLY;BYDAY=TU,TH`."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,12 @@ def parse_repeat(text: str | None) -> tuple[str, str | None]:
         up = up[6:]
     if "FREQ=" in up:
         return "rrule", up.replace(" ", "")
-    raise InvalidInput(f"I don't know the repeat “{raw[:60]}”. {RRULE_HINT}")
+    raise InvalidInput(
+        Msg("I don't know the repeat “{raw}”. "
+                          "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
+                          "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
+                          "`FREQ=WEEKLY;BYDAY=TU,TH`.", raw=raw[:60])
+    )
 
 
 def monthly_position(local: datetime) -> int:
@@ -138,7 +144,12 @@ def base_rule(kind: str, local_start: datetime) -> str | None:
         return f"FREQ=MONTHLY;BYDAY={monthly_position(local_start):+d}{day}"
     if kind == "monthly-last":
         return f"FREQ=MONTHLY;BYDAY=-1{day}"
-    raise InvalidInput(f"Unknown repeat kind “{kind}”. {RRULE_HINT}")
+    raise InvalidInput(
+        Msg("Unknown repeat kind “{kind}”. "
+                          "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
+                          "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
+                          "`FREQ=WEEKLY;BYDAY=TU,TH`.", kind=kind[:60])
+    )
 
 
 def _strip_end(rule: str) -> str:
@@ -151,7 +162,7 @@ def with_end(rule: str, *, count: int | None, until_utc: datetime | None) -> str
     if count is None and until_utc is None:
         return rule
     if count is not None and until_utc is not None:
-        raise InvalidInput("Give either a number of occurrences or an end date, not both.")
+        raise InvalidInput(N_("Give either a number of occurrences or an end date, not both."))
     body = _strip_end(rule)
     if count is not None:
         return f"{body};COUNT={count}"
@@ -246,30 +257,39 @@ def normalise_user_rule(text: str) -> str:
         rule = rule[6:]
     if not rule or len(rule) > MAX_RULE_LENGTH:
         raise InvalidInput(
-            f"That RRULE is empty or too long (at most {MAX_RULE_LENGTH} characters). {RRULE_HINT}"
+            Msg("That RRULE is empty or too long (at most {max} characters). "
+               "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
+               "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
+               "`FREQ=WEEKLY;BYDAY=TU,TH`.", max=MAX_RULE_LENGTH)
         )
     if "\n" in text or not _RULE_CHARS_RE.match(rule):
-        raise InvalidInput(
+        raise InvalidInput(N_(
             "An RRULE is one line of `NAME=VALUE` parts separated by `;`, for example "
             "`FREQ=MONTHLY;BYDAY=+1TU;COUNT=6`. Don't include DTSTART, EXDATE or line breaks."
-        )
+        ))
     freq = re.search(r"(?:^|;)FREQ=([A-Z]+)", rule)
     if freq is None:
-        raise InvalidInput(f"That RRULE has no FREQ. {RRULE_HINT}")
+        raise InvalidInput(N_("That RRULE has no FREQ. "
+                              "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
+                              "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
+                              "`FREQ=WEEKLY;BYDAY=TU,TH`."))
     if freq.group(1) in _FORBIDDEN_FREQ:
         raise InvalidInput(
-            f"FREQ={freq.group(1)} would make a roundtable more often than once a day. "
-            "Roundtables can repeat daily at most: use DAILY, WEEKLY, MONTHLY or YEARLY."
+            Msg("FREQ={freq} would make a roundtable more often than once a day. "
+                "Roundtables can repeat daily at most: use DAILY, WEEKLY, MONTHLY or YEARLY.",
+                freq=freq.group(1))
         )
     for part in _FORBIDDEN_PARTS:
         if part in rule:
             name = part.split("=")[0]
+            if name == "BYSETPOS":
+                raise InvalidInput(N_("BYSETPOS=0 is not valid in an RRULE."))
             raise InvalidInput(
-                f"Leave {name} out of the RRULE: the time of day and first date come from `when`."
-                if name != "BYSETPOS" else "BYSETPOS=0 is not valid in an RRULE."
+                Msg("Leave {name} out of the RRULE: the time of day and first date come from `when`.",
+                    name=name)
             )
     if "COUNT=" in rule and "UNTIL=" in rule:
-        raise InvalidInput("An RRULE can have COUNT or UNTIL, not both.")
+        raise InvalidInput(N_("An RRULE can have COUNT or UNTIL, not both."))
     return rule
 
 
@@ -283,7 +303,12 @@ def validate(rule: str, local_start: datetime, zone: ZoneInfo, *, now: datetime)
     try:
         compiled = compile_rule(rule, local_start, zone, stop=horizon)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise InvalidInput(f"I couldn't read that RRULE ({str(exc)[:120]}). {RRULE_HINT}") from exc
+        raise InvalidInput(
+            Msg("I couldn't read that RRULE ({error}). "
+                              "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
+                              "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
+                              "`FREQ=WEEKLY;BYDAY=TU,TH`.", error=str(exc)[:120])
+        ) from exc
     first: datetime | None = None
     previous: datetime | None = None
     now_local = now.astimezone(zone).replace(tzinfo=None)
@@ -295,10 +320,10 @@ def validate(rule: str, local_start: datetime, zone: ZoneInfo, *, now: datetime)
             if first is None:
                 first = occ
             if previous is not None and occ - previous < timedelta(hours=23):
-                raise InvalidInput(
+                raise InvalidInput(N_(
                     "That RRULE repeats more often than once a day (e.g. several times on one day). "
                     "Roundtables can repeat daily at most."
-                )
+                ))
             previous = occ
             if occ > now_local:
                 seen_future = True
@@ -306,13 +331,16 @@ def validate(rule: str, local_start: datetime, zone: ZoneInfo, *, now: datetime)
                 break
     except (ValueError, OverflowError) as exc:  # e.g. a date past year 9999
         raise InvalidInput(
-            f"That RRULE runs past the end of the calendar ({str(exc)[:80]}). {RRULE_HINT}"
+            Msg("That RRULE runs past the end of the calendar ({error}). "
+               "Use `weekly`, `every 2 weeks`, `monthly` (same weekday position, "
+               "e.g. first Tuesday), `monthly-last` (e.g. last Friday) or an RRULE such as "
+               "`FREQ=WEEKLY;BYDAY=TU,TH`.", error=str(exc)[:80])
         ) from exc
     if first is None or not seen_future:
-        raise InvalidInput(
+        raise InvalidInput(N_(
             "That RRULE gives no upcoming occurrence in the next 10 years from the start you gave (check "
             "COUNT, UNTIL and BY… parts: e.g. BYMONTH=2;BYMONTHDAY=30 never happens)."
-        )
+        ))
     return first
 
 
@@ -368,24 +396,26 @@ def count_or_until(rule: str | None) -> tuple[int | None, str | None]:
     return (int(count.group(1)) if count else None), (until.group(1) if until else None)
 
 
-def describe(kind: str, rule: str | None, local_start: datetime) -> str:
-    """Human wording of the recurrence: 'weekly on Tuesday', 'monthly on the last Friday'."""
-    day = _DAY_NAMES[local_start.weekday()]
+def describe(kind: str, rule: str | None, local_start: datetime, lang: str = ENGLISH) -> str:
+    """Human wording of the recurrence in `lang`: 'weekly on Tuesday', 'monthly on the last Friday'."""
+    day = weekday_name(lang, local_start.weekday())
     if kind == "none" or not rule:
-        return "once"
+        return t(lang, "once")
     if kind == "weekly":
-        text = f"weekly on {day}"
+        text = t(lang, "weekly on {day}", day=day)
     elif kind == "biweekly":
-        text = f"every 2 weeks on {day}"
+        text = t(lang, "every 2 weeks on {day}", day=day)
     elif kind in ("monthly", "monthly-last"):
         m = re.search(r"BYDAY=([+-]?\d)", rule)
         pos = int(m.group(1)) if m else monthly_position(local_start)
-        text = f"monthly on the {_ORDINALS.get(pos, str(pos))} {day}"
+        text = t(lang, _MONTHLY.get(pos, _MONTHLY[-1]), day=day)
     else:
-        text = f"custom rule `{_strip_end(rule)[:150]}`"
+        shown = "`" + _strip_end(rule)[:150] + "`"
+        text = t(lang, "custom rule {rule}", rule=shown)
     count, until = count_or_until(rule)
     if count:
-        text += f", {count} times"
+        text = nt(lang, "{repeat}, {n} time", "{repeat}, {n} times", count, repeat=text)
     elif until:
-        text += f", until {until[:4]}-{until[4:6]}-{until[6:8]}"
+        end = "-".join((until[:4], until[4:6], until[6:8]))
+        text = t(lang, "{repeat}, until {date}", repeat=text, date=end)
     return text

@@ -26,13 +26,14 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bot import audit
 from bot.clock import Clock, from_ms, system_clock
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, Mention, Moment, NotFound, PermissionDenied
 from bot.export import Column, NameLookup, member_ids, write_csv
+from bot.i18n import ENGLISH, N_, Msg
 from bot.scheduler import Scheduler
 from bot.text import md_line
 from bot.timeparse import from_unix, get_zone, to_unix
@@ -41,6 +42,7 @@ from cogs.roundtables import recurrence
 log = logging.getLogger(__name__)
 
 FORMATS = ("virtual", "in-person", "hybrid")
+FORMAT_LABEL = {"virtual": N_("Virtual"), "in-person": N_("In person"), "hybrid": N_("Hybrid")}  # shown
 RESPONSES = ("going", "maybe", "declined")
 TITLE_MAX = 100
 AGENDA_MAX = 2000
@@ -63,7 +65,14 @@ FEED_LIMIT = 500  # roundtables in one member's live calendar feed
 FEED_KEEP_DAYS = 30  # a cancelled or finished roundtable stays in feeds this long after its last change
 NOTIFY_GRACE = timedelta(seconds=15)
 LATE_LIMIT = timedelta(hours=1)
-PLAN_AHEAD_TEXT = "at most 10 years ahead"
+# Who may change a roundtable: one whole sentence per action (a catalog id each).
+HostAction = Literal["edit", "cancel", "export", "notes"]
+HOST_ONLY: dict[str, str] = {
+    "edit": N_("Only the host ({host}) or a moderator can edit this roundtable."),
+    "cancel": N_("Only the host ({host}) or a moderator can cancel this roundtable."),
+    "export": N_("Only the host ({host}) or a moderator can export the attendees of this roundtable."),
+    "notes": N_("Only the host ({host}) or a moderator can add notes to this roundtable."),
+}
 _URL_RE = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
 
 # The columns of a roundtable's attendee export (bot.export writes it: member ids as text, names beside).
@@ -124,8 +133,12 @@ class Roundtable:
 
     @property
     def repeat_text(self) -> str:
+        return self.repeat_in(ENGLISH)
+
+    def repeat_in(self, lang: str) -> str:
+        """How it repeats, in `lang` ("weekly on Tuesday", "chaque semaine le mardi")."""
         local = self.start.astimezone(get_zone(self.tz)).replace(tzinfo=None)
-        return recurrence.describe(self.repeat, self.rrule, local)
+        return recurrence.describe(self.repeat, self.rrule, local, lang)
 
     @property
     def where_text(self) -> str:
@@ -219,9 +232,13 @@ def split_where(where: str | None) -> tuple[str | None, str | None]:
     if link:
         place = (text[: m.start()] + text[m.end():]).strip(" ,;-·|") if m else text
     if link and len(link) > LINK_MAX:
-        raise InvalidInput(f"That link is too long (at most {LINK_MAX} characters).")
+        raise InvalidInput(
+            Msg("That link is too long (at most {n} characters).", n=LINK_MAX)
+        )
     if place and len(place) > PLACE_MAX:
-        raise InvalidInput(f"The place is too long (at most {PLACE_MAX} characters).")
+        raise InvalidInput(
+            Msg("The place is too long (at most {n} characters).", n=PLACE_MAX)
+        )
     return link, (place or None)
 
 
@@ -230,19 +247,19 @@ def validate_offsets(value: Any) -> list[int] | None:
     if value is None:
         return None
     if not isinstance(value, list | tuple) or not 1 <= len(value) <= 4:
-        raise InvalidInput("Give one to four reminder times, such as `24h, 15m`.")
+        raise InvalidInput(N_("Give one to four reminder times, such as `24h, 15m`."))
     out: list[int] = []
     for v in value:
         if isinstance(v, bool) or not isinstance(v, int) or not 5 <= v <= 7 * 1440:
-            raise InvalidInput("Each reminder must be from 5 minutes to 7 days before the start.")
+            raise InvalidInput(N_("Each reminder must be from 5 minutes to 7 days before the start."))
         if v not in out:
             out.append(v)
     return sorted(out, reverse=True)
 
 
-def render_offsets(value: Any) -> str:
+def render_offsets(value: Any) -> Msg:
     vals = value or list(DEFAULT_OFFSETS)
-    return ", ".join(offset_label(v) for v in vals) + " before"
+    return Msg("{times} before", times=", ".join(offset_label(v) for v in vals))
 
 
 def offset_label(minutes: int) -> str:
@@ -301,7 +318,9 @@ class RoundtableService:
             "SELECT * FROM roundtables WHERE guild_id = ? AND id = ?", (guild_id, rt_id)
         )
         if r is None:
-            raise NotFound(f"There's no roundtable #{rt_id} in this server. `/roundtable list` shows them.")
+            raise NotFound(
+                Msg("There's no roundtable #{id} in this server. `/roundtable list` shows them.", id=rt_id)
+            )
         return _row(r)
 
     async def overrides(self, rt: Roundtable) -> dict[int, tuple[str, int | None]]:
@@ -485,15 +504,21 @@ class RoundtableService:
         now = self.now()
         title = " ".join((title or "").split())
         if not title:
-            raise InvalidInput("Give the roundtable a title.")
+            raise InvalidInput(N_("Give the roundtable a title."))
         if len(title) > TITLE_MAX:
-            raise InvalidInput(f"The title is {len(title)} characters long; keep it to {TITLE_MAX}.")
+            raise InvalidInput(
+                Msg("The title is {n} characters long; keep it to {max}.", n=len(title), max=TITLE_MAX)
+            )
         agenda = (agenda or "").strip() or None
         if agenda and len(agenda) > AGENDA_MAX:
-            raise InvalidInput(f"The agenda is {len(agenda)} characters long; keep it to {AGENDA_MAX}.")
+            raise InvalidInput(
+                Msg("The agenda is {n} characters long; keep it to {max}.", n=len(agenda), max=AGENDA_MAX)
+            )
         self._check_duration(duration_min)
         if format not in FORMATS:
-            raise InvalidInput(f"Format must be one of: {', '.join(FORMATS)}.")
+            raise InvalidInput(
+                Msg("Format must be one of: {formats}.", formats=", ".join(FORMATS))
+            )
         self._check_capacity(capacity)
         zone = get_zone(tz)
         if start.tzinfo is None:
@@ -502,10 +527,10 @@ class RoundtableService:
         if start <= now:
             if start.year >= 1970:
                 raise InvalidInput(
-                    "That time is in the past (it was {start}). Pick a time that is still ahead.",
+                    N_("That time is in the past (it was {start}). Pick a time that is still ahead."),
                     start=Moment(start),
                 )
-            raise InvalidInput("That time is in the past. Pick a time that is still ahead.")
+            raise InvalidInput(N_("That time is in the past. Pick a time that is still ahead."))
         self._check_ahead(start, now)
         link, place = split_where(where)
         if format == "in-person" and link and not place:
@@ -519,16 +544,18 @@ class RoundtableService:
         else:
             rule = recurrence.base_rule(kind, local_start)
         if count is not None and not 1 <= count <= MAX_COUNT:
-            raise InvalidInput(f"The number of occurrences must be from 1 to {MAX_COUNT}.")
+            raise InvalidInput(
+                Msg("The number of occurrences must be from 1 to {max}.", max=MAX_COUNT)
+            )
         until_utc: datetime | None = None
         if until is not None:
             if until > (start + recurrence.HORIZON).date():
-                raise InvalidInput("The end date can be at most 10 years after the first meeting.")
+                raise InvalidInput(N_("The end date can be at most 10 years after the first meeting."))
             until_utc = recurrence.localize(datetime.combine(until, time(23, 59, 59)), zone)
             if until_utc < start:
-                raise InvalidInput("The end date is before the first meeting.")
+                raise InvalidInput(N_("The end date is before the first meeting."))
         if rule is None and (count is not None or until is not None):
-            raise InvalidInput("An end (occurrences or until) only makes sense with `repeat`.")
+            raise InvalidInput(N_("An end (occurrences or until) only makes sense with `repeat`."))
         if rule is not None:
             rule = recurrence.with_end(rule, count=count, until_utc=until_utc)
             first_local = recurrence.validate(rule, local_start, zone, now=now)
@@ -591,20 +618,22 @@ class RoundtableService:
     def _check_ahead(start: datetime, now: datetime) -> None:
         """Refuse a start further ahead than the expansion horizon (and year-9999 overflows)."""
         if start - now > recurrence.HORIZON:
-            raise InvalidInput(f"That's too far ahead: roundtables can be planned {PLAN_AHEAD_TEXT}.")
+            raise InvalidInput(N_("That's too far ahead: roundtables can be planned at most 10 years ahead."))
 
     @staticmethod
     def _check_duration(minutes: int) -> None:
         if not MIN_DURATION <= minutes <= MAX_DURATION:
             raise InvalidInput(
-                f"A roundtable lasts from {MIN_DURATION} minutes to {MAX_DURATION // 60} hours "
-                f"(you gave {minutes} minutes)."
+                Msg("A roundtable lasts from {min} minutes to {max} hours (you gave {given} minutes).",
+                    min=MIN_DURATION, max=MAX_DURATION // 60, given=minutes)
             )
 
     @staticmethod
     def _check_capacity(capacity: int | None) -> None:
         if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
-            raise InvalidInput(f"Capacity must be from 1 to {MAX_CAPACITY} (or leave it empty for no limit).")
+            raise InvalidInput(
+                Msg("Capacity must be from 1 to {max} (or leave it empty for no limit).", max=MAX_CAPACITY)
+            )
 
     async def set_message(
         self, guild_id: int, rt_id: int, channel_id: int | None, message_id: int | None
@@ -767,23 +796,27 @@ class RoundtableService:
     ) -> RsvpResult:
         """One press: going / maybe / declined, atomically (capacity, waitlist, promotion)."""
         if response not in RESPONSES:
-            raise InvalidInput("Answer going, maybe or declined.")
+            raise InvalidInput(N_("Answer going, maybe or declined."))
         now = self.now()
         async with self.db.transaction():
             rt = await self.get(guild_id, rt_id)
             if rt.status == "cancelled":
-                raise Conflict(f"**{md_line(rt.title, 100)}** was cancelled.")
+                raise Conflict(
+                    Msg("**{title}** was cancelled.", title=md_line(rt.title, 100))
+                )
             occ = await self.next_occurrence(rt)
             if occ is None or rt.status != "scheduled":
-                raise Conflict(f"**{md_line(rt.title, 100)}** has no upcoming meeting to answer for.")
+                raise Conflict(
+                    Msg("**{title}** has no upcoming meeting to answer for.", title=md_line(rt.title, 100))
+                )
             if occ_key is not None and occ_key != occ.key:
                 raise Conflict(
-                    "Those buttons are for a meeting that has passed or was cancelled. "
-                    "The next one is {next}; use the buttons on the current announcement "
-                    f"or `/roundtable rsvp {rt.id}`.", next=Moment(occ.start, "F"),
+                    Msg("Those buttons are for a meeting that has passed or was cancelled. "
+                       "The next one is {next}; use the buttons on the current announcement "
+                       "or `/roundtable rsvp {id}`.", id=rt.id), next=Moment(occ.start, "F")
                 )
             if occ.end <= now:
-                raise Conflict("That meeting is over.")
+                raise Conflict(N_("That meeting is over."))
             occ_s = occ.key_s
             cur = await self.db.fetchone(
                 "SELECT status, seq FROM roundtable_rsvps WHERE guild_id = ? AND roundtable_id = ? AND occ_s "
@@ -849,7 +882,7 @@ class RoundtableService:
         """(roundtable, rows, CSV bytes): every answer to every meeting of the roundtable, with the
         member's profile city, title and office. Host or moderators only (answers are personal data)."""
         rt = await self.get(guild_id, rt_id)
-        self._require_host(rt, actor_id, is_moderator, "export the attendees of")
+        self._require_host(rt, actor_id, is_moderator, "export")
         rows = await self.db.fetchall(
             "SELECT r.occ_s, o.new_start_s, r.user_id, r.status, r.seq, r.updated_ms, c.name AS city, "
             "c.country, p.title, p.office FROM roundtable_rsvps r "
@@ -873,10 +906,9 @@ class RoundtableService:
 
     # -- permissions ---------------------------------------------------------------
     @staticmethod
-    def _require_host(rt: Roundtable, actor_id: int, is_moderator: bool, what: str) -> None:
+    def _require_host(rt: Roundtable, actor_id: int, is_moderator: bool, what: HostAction) -> None:
         if actor_id != rt.host_id and not is_moderator:
-            raise PermissionDenied(f"Only the host ({{host}}) or a moderator can {what} this roundtable.",
-                                   host=Mention(rt.host_id))
+            raise PermissionDenied(HOST_ONLY[what], host=Mention(rt.host_id))
 
     # -- edit ----------------------------------------------------------------------
     async def edit(
@@ -901,25 +933,33 @@ class RoundtableService:
         `notify_channel`: where to tell those going when no announcements channel is known."""
         now = self.now()
         if scope not in ("this", "all"):
-            raise InvalidInput("Occurrence must be `this` or `all`.")
+            raise InvalidInput(N_("Occurrence must be `this` or `all`."))
         async with self.db.transaction():
             before = await self.get(guild_id, rt_id)
             self._require_host(before, actor_id, is_moderator, "edit")
             if before.status != "scheduled":
-                raise Conflict(f"**{md_line(before.title, 100)}** is {before.status}; it can't be edited.")
+                cannot = (N_("**{title}** is cancelled; it can't be edited.") if before.status == "cancelled"
+                          else N_("**{title}** is over; it can't be edited."))
+                raise Conflict(
+                    Msg(cannot, title=md_line(before.title, 100))
+                )
             occ = await self.next_occurrence(before)
             sets: dict[str, Any] = {}
             changes: list[str] = []
             if title is not None:
                 t = " ".join(title.split())
                 if not t or len(t) > TITLE_MAX:
-                    raise InvalidInput(f"The title must be 1 to {TITLE_MAX} characters.")
+                    raise InvalidInput(
+                        Msg("The title must be 1 to {max} characters.", max=TITLE_MAX)
+                    )
                 sets["title"] = t
                 changes.append("title")
             if agenda is not None:
                 a = agenda.strip()
                 if len(a) > AGENDA_MAX:
-                    raise InvalidInput(f"The agenda is {len(a)} characters long; keep it to {AGENDA_MAX}.")
+                    raise InvalidInput(
+                        Msg("The agenda is {n} characters long; keep it to {max}.", n=len(a), max=AGENDA_MAX)
+                    )
                 sets["agenda"] = a or None
                 changes.append("agenda")
             if duration_min is not None:
@@ -947,11 +987,11 @@ class RoundtableService:
             if start is not None:
                 start = start.astimezone(UTC).replace(second=0, microsecond=0)
                 if start <= now:
-                    raise InvalidInput("That time is in the past. Pick a time that is still ahead.")
+                    raise InvalidInput(N_("That time is in the past. Pick a time that is still ahead."))
                 self._check_ahead(start, now)
                 if scope == "this" and before.recurring:
                     if occ is None:
-                        raise Conflict("There is no upcoming occurrence to move.")
+                        raise Conflict(N_("There is no upcoming occurrence to move."))
                     move_this = True
                     changes.append("time (this occurrence)")
                 else:
@@ -960,7 +1000,7 @@ class RoundtableService:
                 # keep the same instant; the series now repeats in the new zone's wall-clock time
                 start = before.start
             if not changes:
-                raise InvalidInput("Nothing to change: give at least one option to edit.")
+                raise InvalidInput(N_("Nothing to change: give at least one option to edit."))
 
             # Re-anchor a series (or move a one-off) when the start or zone changes.
             if start is not None and not move_this:
@@ -1042,14 +1082,18 @@ class RoundtableService:
         """Cancel the whole roundtable, or (scope="this") only its next occurrence (a skip)."""
         now = self.now()
         if scope not in ("this", "all"):
-            raise InvalidInput("Occurrence must be `this` or `all`.")
+            raise InvalidInput(N_("Occurrence must be `this` or `all`."))
         async with self.db.transaction():
             before = await self.get(guild_id, rt_id)
             self._require_host(before, actor_id, is_moderator, "cancel")
             if before.status == "cancelled":
-                raise Conflict(f"**{md_line(before.title, 100)}** is already cancelled.")
+                raise Conflict(
+                    Msg("**{title}** is already cancelled.", title=md_line(before.title, 100))
+                )
             if before.status == "done":
-                raise Conflict(f"**{md_line(before.title, 100)}** is already over.")
+                raise Conflict(
+                    Msg("**{title}** is already over.", title=md_line(before.title, 100))
+                )
             occ = await self.next_occurrence(before)
             going = tuple(await self.going_ids(guild_id, before.id, occ.key)) if occ else ()
             whole = scope == "all" or not before.recurring
@@ -1140,12 +1184,14 @@ class RoundtableService:
         now = self.now()
         text = (text or "").strip()
         if not text:
-            raise InvalidInput("Write the notes in `text`.")
+            raise InvalidInput(N_("Write the notes in `text`."))
         if len(text) > NOTES_MAX:
-            raise InvalidInput(f"Notes are {len(text)} characters long; keep them to {NOTES_MAX}.")
+            raise InvalidInput(
+                Msg("Notes are {n} characters long; keep them to {max}.", n=len(text), max=NOTES_MAX)
+            )
         async with self.db.transaction():
             rt = await self.get(guild_id, rt_id)
-            self._require_host(rt, actor_id, is_moderator, "add notes to")
+            self._require_host(rt, actor_id, is_moderator, "notes")
             ov = await self.overrides(rt)
             # the most recent occurrence that has started
             started: Occurrence | None = None
@@ -1167,9 +1213,10 @@ class RoundtableService:
                 )
             if started is None:
                 if cur is not None:
-                    raise InvalidInput("Notes can be added once the meeting has started. It starts {start}.",
-                                       start=Moment(cur.start))
-                raise InvalidInput("Notes can be added once the meeting has started.")
+                    raise InvalidInput(
+                        N_("Notes can be added once the meeting has started. It starts {start}."),
+                        start=Moment(cur.start))
+                raise InvalidInput(N_("Notes can be added once the meeting has started."))
             await self.db.execute(
                 "INSERT INTO roundtable_notes (guild_id, roundtable_id, occ_s, text, author_id, at_ms) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (roundtable_id, occ_s) DO UPDATE SET "
