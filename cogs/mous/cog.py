@@ -591,6 +591,8 @@ class Mous(
                       if any(job.nonce_for(f"dm:{o}") in sent for o in ctx.owners)}
         channel_error: list[str] = []
 
+        errors: dict[int, BaseException] = {}  # reminders a send failed for: retried (or failed) alone
+
         async def deliver(dest: str, todo: list[tuple[Job, ReminderContext]], send: Any) -> None:
             for msg in E.reminder_messages([c for _, c in todo], channel=dest == "post"):
                 group = [todo[i][0] for i in msg.indices]
@@ -598,7 +600,13 @@ class Mous(
                 nonce = group[0].nonce_for(dest) if len(group) == 1 else message_nonce(dest, item_nonces)
                 if dest == "post" and len(group) == 1:
                     nonce = group[0].nonce  # as a lone reminder always was
-                if not await send(msg, nonce):
+                try:
+                    if not await send(msg, nonce):
+                        return
+                except Exception as exc:  # noqa: BLE001 - this message and the rest of this destination
+                    for j, _ in todo[msg.indices[0]:]:  # messages keep the order of `todo`
+                        errors.setdefault(j.id, exc)
+                    log.warning("mou reminders (guild %s): a combined send to %s failed: %s", gid, dest, exc)
                     return
                 await self.deliveries.record(gid, item_nonces)
                 delivered.update(j.id for j in group)
@@ -632,13 +640,12 @@ class Mous(
             todo = [(j, c) for j, c in items if j.nonce_for("post") not in sent]
             if todo:
                 tasks.append(deliver("post", todo, post))
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks)
         await self.deliveries.prune(gid)
-        for res in results:
-            if isinstance(res, BaseException):
-                raise res  # every reminder of the batch is retried; what was recorded is not sent again
         for job, _ in items:
-            if job.id in delivered:
+            if job.id in errors:  # retried: what was recorded is not sent again
+                outcomes[job.id] = errors[job.id]
+            elif job.id in delivered:
                 outcomes[job.id] = None
             elif channel_error:
                 outcomes[job.id] = PermanentJobError(channel_error[0])
