@@ -116,7 +116,9 @@ async def test_replan_never_overwrites_a_concurrent_update(mou_svc: MouService, 
         await svc.update(G, MOU_OWNER, a.id, expires="2031-06-30")
         updated.append("done")
 
-    replan = svc.replan_guild(G, reconcile=False) if which == "replan_guild" else svc.replan(G, a.id)
+    # force: plan even though the inputs look unchanged (the re-plan must read, pause, then write)
+    replan = (svc.replan_guild(G, reconcile=False, force=True) if which == "replan_guild"
+              else svc.replan(G, a.id))
     writer = asyncio.create_task(update())  # created outside the re-plan's transaction
     await asyncio.gather(replan, writer)
     svc._pending_map = original  # type: ignore[method-assign]

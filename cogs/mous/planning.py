@@ -320,14 +320,13 @@ def config_signature(zone: str, hour: int, default_offsets: Sequence[int], chann
     return f"v{PLAN_VERSION}|{zone}|{hour}|{','.join(map(str, default_offsets))}|{channel_id}"
 
 
-def plan_fingerprint(config: str, a: PlanAgreement, milestones: str) -> str:
-    """A short digest of everything `plan_agreement` reads except `now`: the server's signature, the
-    agreement's dated fields and its open milestones (`milestones`: "id@YYYY-MM-DD,…" in a stable order).
-    Equal fingerprints mean the pending jobs are still the plan (items only drop out of a plan as they
-    become stale, and the stale rule skips those when they run)."""
-    offsets = "" if a.offsets is None else ",".join(map(str, a.offsets))
-    raw = (f"{config}|{a.id}|{a.term}|{a.status}|{iso(a.effective)}|{iso(a.expires)}|{a.notice_days}|"
-           f"{offsets}|{int(a.auto_renew)}|{milestones}")
+def plan_fingerprint(config: str, inputs: Sequence[object]) -> str:
+    """A short digest of everything `plan_agreement` reads except `now`: the server's signature and the
+    agreement's stored plan inputs as read (id, term, status, effective and expiry dates, notice days,
+    offsets, auto-renew, and its open milestones as "id@YYYY-MM-DD,…" in a stable order). Equal
+    fingerprints mean the pending jobs are still the plan (items only drop out of a plan as they become
+    stale, and the stale rule skips those when they run)."""
+    raw = config + "|" + "|".join(map(str, inputs))
     return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
 
 

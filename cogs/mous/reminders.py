@@ -93,10 +93,9 @@ class RemindersMixin(MouParts):
         sig = P.config_signature(cfg.zone, cfg.hour, cfg.offsets, cfg.channel_id)
         changed: list[tuple[P.PlanAgreement, str, str | None]] = []
         for r in rows:
-            a = _plan_row(r)
-            fp = P.plan_fingerprint(sig, a, r["ms"] or "")
+            fp = P.plan_fingerprint(sig, tuple(r)[:9])  # the plan inputs as stored (see _plan_rows)
             if force or fp != r["fp"]:
-                changed.append((a, fp, r["ms"]))
+                changed.append((_plan_row(r), fp, r["ms"]))
         stats.agreements += len(rows)
         stats.extra["skipped"] = stats.extra.get("skipped", 0) + len(rows) - len(changed)
         if not changed:
@@ -203,9 +202,11 @@ class RemindersMixin(MouParts):
         async with self.db.transaction():
             rows = await self.db.fetchall(
                 "SELECT id, status, effective_on, expires_on, notice_days, auto_renew, term "
-                "FROM mou_agreements "
-                "WHERE guild_id = ? AND status IN ('signed', 'active', 'expiring', 'renewed', 'expired')",
-                (guild_id,),
+                "FROM mou_agreements WHERE guild_id = :g AND ("
+                # a superset of the agreements whose dates move their status (desired_status decides)
+                "status IN ('signed', 'expiring', 'expired') OR (status IN ('active', 'renewed') "
+                "AND expires_on IS NOT NULL AND date(expires_on, -notice_days || ' days') <= :today))",
+                {"g": guild_id, "today": today.isoformat()},
             )
             moves: list[tuple[int, str, str]] = []
             renewed = 0
