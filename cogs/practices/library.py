@@ -670,13 +670,13 @@ class LibraryMixin:
     # -- stats and export -------------------------------------------------------------------
     async def library_version(self, guild_id: int) -> int:
         """A counter the database bumps on every change to the server's practices or adoptions
-        (data/migrations/010-practice-library-version.sql): one row, read in microseconds."""
+        (data/migrations/013-practice-library-version.sql): one row, read in microseconds."""
         return int(await self.db.fetchval(
             "SELECT version FROM practice_library_versions WHERE guild_id = ?", (guild_id,), 0) or 0)
 
     async def _current(self, what: str, guild_id: int, compute: Callable[[int], Awaitable[T]]) -> T:
-        """`compute(guild_id)`, reused while the library's version is unchanged (the counts of 100,000
-        practices take a scan; asking again for the same counts takes one indexed row)."""
+        """`compute(guild_id)`, reused while the library's version is unchanged (the kept counts are a few
+        hundred rows to read and sum; asking again for the same counts takes one indexed row)."""
         version = await self.library_version(guild_id)  # read first: a change meanwhile recomputes next time
         memo = self._library_memo
         hit = memo.get((what, guild_id))
