@@ -2,10 +2,12 @@
 the library from scratch gives, through every kind of write, per server."""
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from bot.db import Database
+from bot.db import Database, latest_version, list_migrations
 from bot.retention import purge_guild
 from bot.scheduler import Scheduler
 from cogs.practices.service import Draft, Meta, PracticeService
@@ -155,3 +157,37 @@ async def test_stats_and_map_read_the_kept_counts(seeded_db: Database) -> None:
     assert [(pt.name, pt.count) for pt in m.adoptions] == [("Paris", 1)]
     assert m.unplaced == 1
     assert (await svc.stats(G2)).total == 0 and (await svc.library_map(G2)).practices == ()
+
+
+async def test_migration_backfills_the_counts_of_an_existing_library(tmp_path: Path) -> None:
+    """An installation upgraded from the schema before the kept counts gets them counted from its data."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    migrations = list_migrations()
+    before = next(i for i, m in enumerate(migrations) if "practice-library-counts" in m.path.name)
+    for mig in migrations[:before]:
+        conn.executescript(f"BEGIN;{mig.sql()};PRAGMA user_version={mig.version};COMMIT;")
+    conn.execute("INSERT INTO cities (id, name, key, country, timezone, latitude, longitude) "
+                 "VALUES (7, 'Lyon', 'lyon', 'FR', 'Europe/Paris', 45.75, 4.85)")
+    conn.executemany(
+        "INSERT INTO practices (id, guild_id, status, topics_mask, sdgs_mask, city_id, city_name, country, "
+        "submitter_id, created_ms, updated_ms, title, summary, approach) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'Lyon', ?, 1, 0, 0, 'A title', 'A summary.', 'An approach.')",
+        [(1, G1, "approved", 1, 4, 7, "FR"), (2, G1, "approved", 3, 0, None, None),
+         (3, G1, "pending", 1, 0, 7, "FR"), (4, G2, "archived", 1, 0, 7, "FR")])
+    conn.executemany(
+        "INSERT INTO practice_adoptions (guild_id, practice_id, user_id, city_id, city_name, country, at_ms) "
+        "VALUES (?, ?, ?, 7, 'Lyon', 'FR', 0)", [(G1, 1, 5), (G1, 2, 6), (G2, 4, 5)])
+    conn.commit()
+    conn.close()
+    d = Database(path)
+    await d.connect()
+    try:
+        assert (await d.migrate())[1] == latest_version()
+        kept = await assert_exact(d)
+        assert (G1, "status", "approved", 2) in kept and (G1, "adopted", 7, 2) in kept
+        assert not [r for r in kept if r[0] == G2 and r[1] != "status"]
+        stats = await PracticeService(d, clock=Clock()).stats(G1)
+        assert (stats.total, stats.open, dict(stats.by_country)) == (2, 1, {"FR": 1, "??": 1})
+    finally:
+        await d.close()
