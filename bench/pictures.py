@@ -214,7 +214,7 @@ async def main() -> int:
             async def timeline_data() -> Any:
                 return ME.timeline_data(await mous.timeline(gid, 90))
 
-            async def library_changed() -> None:  # what any write to the library does (migration 010)
+            async def library_changed() -> None:  # what any write to the library does (migration 013)
                 await bot.db.execute(
                     "UPDATE practice_library_versions SET version = version + 1 WHERE guild_id = ?", (gid,))
 

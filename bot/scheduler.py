@@ -13,6 +13,13 @@ until it is free, so one busy channel never holds up everyone else. At most `con
 run at once, whatever was claimed: a burst (a reminder due in 2,500 servers at 09:00) then queues
 only a few database reads and posts ahead of a member's command, instead of a whole batch.
 
+Batch kinds (`register_batch`): the jobs of one kind, guild and target whose original due times fall in
+the same window (a minute) are handed to one handler call, which can combine them into fewer sends (a
+channel's reminders of the day in a few posts instead of one each). The handler reports an outcome per
+job; an exception it raises applies to every job of the call, and retried jobs share one retry time, so
+they meet in one batch again. Making each send of a batch happen once is the handler's part (see
+bot/fanout.py): the scheduler only guarantees that a job is claimed by one batch at a time.
+
 Servers the bot was removed from (`guild_left`) get nothing more: their pending jobs are cancelled
 at once, new ones are not created, and a job of theirs already claimed is cancelled instead of sent.
 `guild_returned` (the bot was added back) lifts that for new jobs; cancelled jobs stay cancelled.
@@ -37,6 +44,9 @@ from bot.db import Database
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Job"], Awaitable[Any]]  # the result is returned by `run_now`
+# A batch handler gets the claimed jobs of one batch and returns, per job id, None (done) or the exception
+# that job ended with (SkipJob, PermanentJobError, or anything else: retried); a job left out is done.
+BatchHandler = Callable[[list["Job"]], Awaitable[dict[int, BaseException | None]]]
 StaleRule = Callable[["Job", datetime], bool]
 ErrorClass = Literal["retry", "fail"]
 
@@ -108,6 +118,9 @@ class JobSpec:
 class _Kind:
     handler: Handler
     stale: StaleRule | None
+    batch: BatchHandler | None = None
+    window_ms: int = 60_000
+    batch_limit: int = 1000
 
 
 @dataclass(slots=True)
@@ -169,6 +182,18 @@ class Scheduler:
     def register(self, kind: str, handler: Handler, *, stale: StaleRule | None = None) -> None:
         """Register the handler for a job kind; `stale(job, now)` → True skips a job too old to matter."""
         self._kinds[kind] = _Kind(handler, stale)
+
+    def register_batch(self, kind: str, handler: BatchHandler, *, stale: StaleRule | None = None,
+                       window: timedelta = timedelta(minutes=1), limit: int = 1000) -> None:
+        """Register a batch handler: the jobs of `kind` with the same guild and target whose original due
+        times fall in the same `window` are handed over together (at most `limit` per call)."""
+
+        async def one(job: Job) -> None:  # `run_now` and a lone job: a batch of one
+            outcome = (await handler([job])).get(job.id)
+            if outcome is not None:
+                raise outcome
+
+        self._kinds[kind] = _Kind(one, stale, handler, int(window.total_seconds() * 1000), limit)
 
     def unregister(self, kind: str) -> None:
         self._kinds.pop(kind, None)
@@ -506,13 +531,29 @@ class Scheduler:
             task.add_done_callback(self._groups.discard)
 
     async def _run_group(self, key: str, jobs: list[Job], claimed_at: datetime) -> None:
+        extra = 0
         try:
+            batches: dict[tuple[str, int, int], list[Job]] = {}
+            order: list[Job | tuple[str, int, int]] = []
             for job in jobs:
-                async with self._slots:
-                    await self._run_one(job)
+                kind = self._kinds.get(job.kind)
+                if kind is None or kind.batch is None or job.target is None:
+                    order.append(job)
+                    continue
+                bkey = (job.kind, job.guild_id, to_ms(job.original_due_at) // kind.window_ms)
+                if bkey not in batches:
+                    batches[bkey] = []
+                    order.append(bkey)
+                batches[bkey].append(job)
+            for item in order:
+                if isinstance(item, Job):
+                    async with self._slots:  # at most `concurrency` handlers at once
+                        await self._run_one(item)
+                else:
+                    extra += await self._run_batch(batches[item])
         finally:
             self._busy.discard(key)
-            self._inflight -= len(jobs)
+            self._inflight -= len(jobs) + extra
             self._wake.set()
 
     async def _run_one(self, job: Job) -> Any:
@@ -576,6 +617,79 @@ class Scheduler:
             self._results.append(("done", job.id, None))
             self.stats.done += 1
         return value
+
+    # -- batches ------------------------------------------------------------------------
+    async def _run_batch(self, jobs: list[Job]) -> int:
+        """Run one batch (same kind, guild, target and window): claim the rest of it that is due, gate each
+        job (departed server, stale), call the handler once, record each job's outcome. Returns how many
+        jobs it claimed on top of `jobs`."""
+        first = jobs[0]
+        kind = self._kinds[first.kind]
+        assert kind.batch is not None and first.target is not None
+        lo = to_ms(first.original_due_at) // kind.window_ms * kind.window_ms
+        now = self.clock()
+        more: list[Job] = []
+        if len(jobs) < kind.batch_limit:
+            rows = await self.db.fetchall(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_ms = :now WHERE id IN ("
+                "SELECT id FROM jobs WHERE status = 'pending' AND guild_id = :g AND kind = :k "
+                "AND target = :t AND original_due_ms >= :lo AND original_due_ms < :hi AND due_ms <= :now "
+                "ORDER BY due_ms, id LIMIT :n) RETURNING *",
+                {"now": to_ms(now), "g": first.guild_id, "k": first.kind, "t": first.target, "lo": lo,
+                 "hi": lo + kind.window_ms, "n": kind.batch_limit - len(jobs)})
+            more = sorted((_row_to_job(r) for r in rows), key=lambda j: (j.due_at, j.id))
+            self._inflight += len(more)
+        live: list[Job] = []
+        for job in jobs + more:
+            if self._gate(job, kind, now):
+                live.append(job)
+        if not live:
+            return len(more)
+        self.stats.dispatched += len(live)
+        if self.stats.record_lateness:
+            self.stats.lateness_ms.extend((now - j.due_at).total_seconds() * 1000 for j in live)
+        try:
+            outcomes: dict[int, BaseException | None] = await kind.batch(live)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - applies to every job of the batch, classified below
+            outcomes = {j.id: error for j in live}
+        attempts = max(j.attempts for j in live)
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+        retry_at = to_ms(self.clock() + timedelta(seconds=delay))  # one time for all: they batch again
+        for job in live:
+            outcome = outcomes.get(job.id)
+            if outcome is None:
+                self._results.append(("done", job.id, None))
+                self.stats.done += 1
+            elif isinstance(outcome, SkipJob):
+                self._results.append(("skipped", job.id, f"skipped: {outcome}"[:500]))
+                self.stats.skipped += 1
+            elif isinstance(outcome, PermanentJobError) or self.classify_error(outcome) == "fail" \
+                    or job.attempts >= self.max_attempts:
+                self._fail(job, outcome)
+            else:
+                log.warning("scheduler: %s job %d failed in a batch (attempt %d/%d), retrying in %.0f s: %s",
+                            job.kind, job.id, job.attempts, self.max_attempts, delay, outcome)
+                self._results.append(("retry", job.id, (retry_at, _err(outcome))))
+                self.stats.retried += 1
+        return len(more)
+
+    def _gate(self, job: Job, kind: _Kind, now: datetime) -> bool:
+        """Whether a claimed job of a batch may run: not when the bot left its server, nor when stale."""
+        if job.guild_id in self.departed:
+            self._results.append(("cancelled", job.id, "cancelled: the bot was removed from this server"))
+            return False
+        try:
+            stale = kind.stale is not None and kind.stale(job, now)
+        except Exception:
+            log.exception("scheduler: stale rule for %s failed", job.kind)
+            stale = False
+        if stale:
+            due = f"{job.original_due_at:%Y-%m-%d %H:%M}"
+            self._results.append(("skipped", job.id, f"skipped: too late to matter (due {due} UTC)"))
+            self.stats.skipped += 1
+        return not stale
 
     def _fail(self, job: Job, exc: BaseException) -> None:
         log.error("scheduler: %s job %d for target %s failed permanently after %d attempt(s): %s",

@@ -1065,6 +1065,18 @@ def _builders() -> dict[str, Callable[[], Any]]:
             ]
             + [M.reminder_text(reminder)]
         ),
+        "cogs.mous.embeds.reminder_line": lambda: [
+            M.reminder_line(fill(MS.ReminderContext, what=w), name_owners=True)
+            for w in ("expiry", "notice", "milestone")
+        ],
+        "cogs.mous.embeds.reminder_messages": lambda: [
+            part
+            for channel in (True, False)
+            for m in M.reminder_messages(
+                [fill(MS.ReminderContext, what=w) for w in ("expiry", "notice", "milestone")], channel=channel
+            )
+            for part in (m.content, *m.embeds)
+        ],
         "cogs.directory.embeds.membership_bits": lambda: D.membership_bits(ms),
         "cogs.directory.embeds.profile_line": lambda: D.profile_line(prof, with_city=True),
         "cogs.directory.embeds.profile_embed": lambda: D.profile_embed(prof, PAYLOAD, WHEN),

@@ -464,3 +464,66 @@ async def test_timeline_rows_soonest_first_capped_and_per_guild(svc: MouService)
     capped = await svc.timeline(G, 90, today=today, limit=1)
     assert [r.agreement_id for r in capped.rows] == [sooner.id] and capped.total == 2
     assert later.id not in [r.agreement_id for r in capped.rows]
+
+
+# -- plan fingerprints (issue 16) ----------------------------------------------------------------
+
+async def test_replan_skips_unchanged_agreements_and_replans_changed_ones(
+    svc: MouService, db: Database
+) -> None:
+    a = await _add(svc)
+    b = await _add(svc, title="Lyon–Turin", expires="2027-06-30")
+    await svc.add_milestone(G, OWNER, b.id, "2026-05-01", "Report")
+    first = await svc.replan_guild(G)
+    assert first.extra["skipped"] == 2 and first.extra.get("replanned", 0) == 0  # the writes planned them
+    before = await pending_keys(svc)
+    # a write that bypasses the service (or a crash before its re-plan) is still caught: its inputs changed
+    await db.execute("UPDATE mou_agreements SET expires_on = '2027-03-31' WHERE id = ?", (a.id,))
+    stats = await svc.replan_guild(G)
+    assert stats.extra["replanned"] == 1 and stats.extra["skipped"] == 1
+    after = await pending_keys(svc)
+    assert after[f"mou:{a.id}:t1:exp:30d"] != before[f"mou:{a.id}:t1:exp:30d"]
+    assert {k: v for k, v in after.items() if k.startswith(f"mou:{b.id}:")} == \
+        {k: v for k, v in before.items() if k.startswith(f"mou:{b.id}:")}
+    # a milestone done elsewhere: re-planned, its reminder cancelled
+    await db.execute("UPDATE mou_milestones SET done_ms = 1 WHERE agreement_id = ?", (b.id,))
+    stats = await svc.replan_guild(G)
+    assert stats.extra["replanned"] == 1 and stats.cancelled == 1
+    # the server's reminder hour changes every plan
+    await svc.settings.set(G, "mou_reminder_hour", 10, actor_id=None)
+    stats = await svc.replan_guild(G, reconcile=False)
+    assert stats.extra["replanned"] == 2
+
+
+async def test_plan_version_change_replans_everything_once(
+    svc: MouService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _add(svc)
+    await _add(svc, title="Lyon–Turin")
+    assert (await svc.replan_all()).extra.get("replanned", 0) == 0
+    monkeypatch.setattr(P, "PLAN_VERSION", P.PLAN_VERSION + 1)
+    assert (await svc.replan_all()).extra["replanned"] == 2
+    assert (await svc.replan_all()).extra.get("replanned", 0) == 0
+
+
+async def test_start_with_unchanged_data_replans_nothing(svc: MouService, db: Database) -> None:
+    for i in range(5):
+        a = await _add(svc, title=f"Agreement {i}")
+        await svc.add_milestone(G, OWNER, a.id, "2026-06-01", f"Report {i}")
+    await svc.replan_all()
+    jobs_before = await db.fetchall("SELECT id, updated_ms, status FROM jobs ORDER BY id")
+    # a new process on the same database: a fresh scheduler and service
+    fresh = MouService(db, Scheduler(db, clock=svc.scheduler.clock), svc.settings)
+    stats = await fresh.replan_all()
+    assert stats.extra.get("replanned", 0) == 0 and stats.extra["skipped"] == 5
+    assert stats.scheduled == 0 and stats.cancelled == 0 and stats.status_changes == 0
+    assert await db.fetchall("SELECT id, updated_ms, status FROM jobs ORDER BY id") == jobs_before
+
+
+async def test_guild_return_replans_even_unchanged_agreements(svc: MouService) -> None:
+    a = await _add(svc)
+    await svc.scheduler.guild_left(G)
+    assert await pending_keys(svc) == {}
+    await svc.scheduler.guild_returned(G)
+    await svc.guild_returned(G)
+    assert f"mou:{a.id}:t1:exp:30d" in await pending_keys(svc)

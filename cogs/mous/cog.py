@@ -20,6 +20,7 @@ from bot.checks import (
     moderator_only,
 )
 from bot.embeds import choice_name, make_embed, md_line, one_line
+from bot.fanout import Deliveries, message_nonce
 from bot.i18n import format_list, format_number, nt, render, t, weekday_name
 from bot.interactions import acknowledge_first, reply
 from bot.member_names import lookup_for
@@ -32,7 +33,14 @@ from cogs.mous import embeds as E
 from cogs.mous import planning as P
 from cogs.mous.ics import DeadlineFeed, build_ics
 from cogs.mous.pictures import draw_timeline
-from cogs.mous.service import KIND_LABELS, OWNER_NOTICE_KIND, SETTING_SPECS, Actor, MouService
+from cogs.mous.service import (
+    KIND_LABELS,
+    OWNER_NOTICE_KIND,
+    SETTING_SPECS,
+    Actor,
+    MouService,
+    ReminderContext,
+)
 from cogs.mous.views import AddModal, LeaveOwnerButton, owner_notice_view
 
 if TYPE_CHECKING:
@@ -72,16 +80,17 @@ class Mous(
         self.bot = bot
         self.svc = MouService(bot.db, bot.scheduler, bot.settings, places=bot.features.places)
         self.feed = DeadlineFeed(self.svc)
+        self.deliveries = Deliveries(bot.db, clock=bot.clock)
         self._startup: asyncio.Task[None] | None = None
         super().__init__()
 
     async def cog_load(self) -> None:
         self.bot.features.agreements = self.svc  # the city card lists this server's agreements
         self.bot.features.agreement_calendar = self.feed  # deadlines in members' live calendar feeds
-        self.bot.guild_return_hooks.append(self.svc.replan_guild)
+        self.bot.guild_return_hooks.append(self.svc.guild_returned)
         for spec in SETTING_SPECS:
             self.bot.settings.register(spec)
-        self.bot.scheduler.register(P.REMIND_KIND, self._remind_job, stale=stale_reminder)
+        self.bot.scheduler.register_batch(P.REMIND_KIND, self._remind_batch, stale=stale_reminder)
         self.bot.scheduler.register(P.STATUS_KIND, self._status_job)
         self.bot.scheduler.register(P.DIGEST_KIND, self._digest_job)
         self.bot.scheduler.register(OWNER_NOTICE_KIND, self._owner_notice_job)
@@ -102,11 +111,13 @@ class Mous(
         try:
             stats = await self.svc.replan_all()
             log.info(
-                "mou: planned %d agreements (%d scheduled, %d cancelled, %d unchanged, %d status changes)",
+                "mou: start-up plan: %d agreements, %d re-planned (%d unchanged since their last plan); "
+                "%d jobs scheduled, %d cancelled; %d status changes",
                 stats.agreements,
+                stats.extra.get("replanned", 0),
+                stats.extra.get("skipped", 0),
                 stats.scheduled,
                 stats.cancelled,
-                stats.unchanged,
                 stats.status_changes,
             )
         except asyncio.CancelledError:
@@ -128,8 +139,8 @@ class Mous(
             self.bot.features.agreements = None
         if self.bot.features.agreement_calendar is self.feed:
             self.bot.features.agreement_calendar = None
-        if self.svc.replan_guild in self.bot.guild_return_hooks:
-            self.bot.guild_return_hooks.remove(self.svc.replan_guild)
+        if self.svc.guild_returned in self.bot.guild_return_hooks:
+            self.bot.guild_return_hooks.remove(self.svc.guild_returned)
 
     # -- helpers -------------------------------------------------------------------------
     async def actor(self, interaction: discord.Interaction[Any]) -> Actor:
@@ -618,45 +629,98 @@ class Mous(
         await reply(interaction, embed=make_embed(title, "\n".join(lines)))
 
     # -- scheduled jobs ---------------------------------------------------------------------
-    async def _remind_job(self, job: Job) -> None:
-        ctx = await self.svc.reminder_context(job.guild_id, job.payload)
-        if isinstance(ctx, str):
-            raise SkipJob(ctx)
-        cfg = await self.svc.config(job.guild_id)
-        posted = False
-        channel_error: Exception | None = None
-        if cfg.channel_id is not None:
+    async def _remind_batch(self, jobs: list[Job]) -> dict[int, BaseException | None]:
+        """The reminders of one server due in the same minute: combined into as few channel posts as fit
+        (each reminder names only its owners; a post pings exactly the owners of its reminders) and, for
+        each owner who accepts DMs, as few DMs. Each (reminder, destination) is recorded right after the
+        message that carried it (bot/fanout.py), so a retry or a restart sends only what is missing."""
+        gid = jobs[0].guild_id
+        outcomes: dict[int, BaseException | None] = {}
+        items: list[tuple[Job, ReminderContext]] = []
+        for job in jobs:
+            ctx = await self.svc.reminder_context(gid, job.payload)
+            if isinstance(ctx, str):
+                outcomes[job.id] = SkipJob(ctx)
+            else:
+                items.append((job, ctx))
+        if not items:
+            return outcomes
+        items.sort(key=lambda it: (it[1].agreement.id, it[0].dedupe_key))  # the same order on every attempt
+        cfg = await self.svc.config(gid)
+        owners = sorted({o for _, ctx in items for o in ctx.owners})
+        nonces = [job.nonce_for("post") for job, _ in items]
+        nonces += [job.nonce_for(f"dm:{o}") for job, ctx in items for o in ctx.owners]
+        sent = await self.deliveries.sent(gid, nonces)
+        delivered = {job.id for job, _ in items if job.nonce_for("post") in sent}
+        delivered |= {job.id for job, ctx in items
+                      if any(job.nonce_for(f"dm:{o}") in sent for o in ctx.owners)}
+        channel_error: list[str] = []
+
+        errors: dict[int, BaseException] = {}  # reminders a send failed for: retried (or failed) alone
+
+        async def deliver(dest: str, todo: list[tuple[Job, ReminderContext]], send: Any, lang: str) -> None:
+            for msg in E.reminder_messages([c for _, c in todo], channel=dest == "post", lang=lang):
+                group = [todo[i][0] for i in msg.indices]
+                item_nonces = [j.nonce_for(dest) for j in group]
+                nonce = group[0].nonce_for(dest) if len(group) == 1 else message_nonce(dest, item_nonces)
+                if dest == "post" and len(group) == 1:
+                    nonce = group[0].nonce  # as a lone reminder always was
+                try:
+                    if not await send(msg, nonce):
+                        return
+                except Exception as exc:  # noqa: BLE001 - this message and the rest of this destination
+                    for j, _ in todo[msg.indices[0]:]:  # messages keep the order of `todo`
+                        errors.setdefault(j.id, exc)
+                    log.warning("mou reminders (guild %s): a combined send to %s failed: %s", gid, dest, exc)
+                    return
+                await self.deliveries.record(gid, item_nonces)
+                delivered.update(j.id for j in group)
+
+        async def post(msg: E.ReminderMessage, nonce: str) -> bool:
+            assert cfg.channel_id is not None
             mentions = discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
-                                               users=[discord.Object(id=o) for o in ctx.owners])
-            lang = await self.bot.languages.for_guild(job.guild_id)
+                                               users=[discord.Object(id=o) for o in msg.owners])
             try:
-                await self.bot.post(
-                    cfg.channel_id, E.reminder_text(ctx, lang=lang), nonce=job.nonce,
-                    allowed_mentions=mentions,
-                )
-                posted = True
+                await self.bot.post(cfg.channel_id, msg.content, embeds=msg.embeds, nonce=nonce,
+                                    allowed_mentions=mentions)
             except (discord.NotFound, discord.Forbidden) as exc:
-                channel_error = exc
-                log.warning(
-                    "mou reminder %s (guild %s): cannot post in announcements channel %s: %s",
-                    job.dedupe_key,
-                    job.guild_id,
-                    cfg.channel_id,
-                    exc,
+                channel_error.append(str(exc))
+                log.warning("mou reminders (guild %s): cannot post in announcements channel %s: %s", gid,
+                            cfg.channel_id, exc)
+                return False
+            return True
+
+        async def to_owner(uid: int) -> None:
+            if not await self.svc.dm_ok(gid, uid):
+                return
+            todo = [(j, c) for j, c in items if uid in c.owners and j.nonce_for(f"dm:{uid}") not in sent]
+
+            async def dm(msg: E.ReminderMessage, nonce: str) -> bool:
+                return await self.bot.dm(uid, msg.content, embeds=msg.embeds, nonce=nonce)
+
+            if todo:
+                await deliver(f"dm:{uid}", todo, dm, await self.bot.languages.for_member(gid, uid))
+
+        tasks = [to_owner(uid) for uid in owners]
+        if cfg.channel_id is not None:
+            todo = [(j, c) for j, c in items if j.nonce_for("post") not in sent]
+            if todo:
+                tasks.append(deliver("post", todo, post, await self.bot.languages.for_guild(gid)))
+        await asyncio.gather(*tasks)
+        await self.deliveries.prune(gid)
+        for job, _ in items:
+            if job.id in errors:  # retried: what was recorded is not sent again
+                outcomes[job.id] = errors[job.id]
+            elif job.id in delivered:
+                outcomes[job.id] = None
+            elif channel_error:
+                outcomes[job.id] = PermanentJobError(
+                    f"announcements channel {cfg.channel_id}: {channel_error[0]}"
                 )
-        dm_sent = 0
-        for uid in ctx.owners:
-            if await self.svc.dm_ok(job.guild_id, uid):
-                lang = await self.bot.languages.for_member(job.guild_id, uid)
-                text = E.reminder_text(ctx, mention=False, lang=lang)
-                dm_sent += bool(
-                    await self.bot.dm(uid, text, nonce=job.nonce_for(f"dm:{uid}"))
-                )  # one nonce per send
-        if not posted and not dm_sent:
-            if channel_error:
-                raise PermanentJobError(f"announcements channel {cfg.channel_id}: {channel_error}")
-            raise SkipJob("no announcements channel set and no owner accepts DMs "
-                          f"({setup_hint('announcements_channel_id')})")
+            else:
+                outcomes[job.id] = SkipJob("no announcements channel set and no owner accepts DMs "
+                                           f"({setup_hint('announcements_channel_id')})")
+        return outcomes
 
     async def _owner_notice_job(self, job: Job) -> None:
         """DM a member who was made an owner, with a button to remove themselves; nothing if DMs are

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import discord
@@ -19,6 +20,7 @@ from bot.embeds import (
     member_ref,
     one_line,
 )
+from bot.fanout import pack
 from bot.i18n import ENGLISH, N_, format_list, format_number, month_name, nt, t
 from cogs.mous import planning as P
 from cogs.mous.ics import due_text
@@ -338,3 +340,50 @@ def timeline_data(tl: Timeline, lang: str = ENGLISH) -> TimelineData:
         if more > 0 else "",
         legend=(legend[0], legend[1], legend[2], legend[3], legend[4]), alt=alt, lang=lang,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderMessage:
+    """One reminder message: the indices of the reminders it carries, its text, and the members it may
+    ping (a channel post pings exactly the owners of its reminders; a DM pings no one)."""
+
+    indices: tuple[int, ...]
+    content: str
+    embeds: tuple[discord.Embed, ...]
+    owners: tuple[int, ...]
+
+
+def reminder_line(ctx: ReminderContext, *, name_owners: bool, lang: str = ENGLISH) -> str:
+    """One reminder in a combined message: its text, then the members it is for (only its own)."""
+    text = reminder_text(ctx, mention=False, lang=lang)
+    if name_owners and ctx.owners:
+        text += " · " + " ".join(f"<@{o}>" for o in ctx.owners)
+    return clip(text, 1500)
+
+
+def reminder_messages(
+    ctxs: Sequence[ReminderContext], *, channel: bool, lang: str = ENGLISH
+) -> list[ReminderMessage]:
+    """The reminders due together in one channel (channel=True) or one owner's DMs, in as few messages as
+    fit Discord's limits (bot/fanout.pack). A reminder alone is one plain message, as it always was."""
+
+    def single(i: int) -> ReminderMessage:
+        c = ctxs[i]
+        return ReminderMessage((i,), reminder_text(c, mention=channel, lang=lang), (),
+                               c.owners if channel else ())
+
+    if len(ctxs) == 1:
+        return [single(0)]
+    packs = pack([reminder_line(c, name_owners=channel, lang=lang) for c in ctxs],
+                 [c.owners for c in ctxs] if channel else None)
+    out: list[ReminderMessage] = []
+    for p in packs:
+        if len(p.indices) == 1:
+            out.append(single(p.indices[0]))
+            continue
+        content = nt(lang, "⏰ **{n} agreement reminder**", "⏰ **{n} agreement reminders**", len(p.indices))
+        if channel and p.owners:
+            content += " · " + " ".join(f"<@{o}>" for o in p.owners)
+        embeds = tuple(discord.Embed(description=b, colour=COLOUR_WARN) for b in p.blocks)
+        out.append(ReminderMessage(p.indices, clip(content, 2000), embeds, p.owners if channel else ()))
+    return out

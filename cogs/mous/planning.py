@@ -12,10 +12,12 @@ after its expiry date (the expiry date is the last day it is in force).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -96,11 +98,13 @@ def notice_deadline(expires: date | None, notice_days: int) -> date | None:
     return expires - timedelta(days=notice_days) if expires is not None else None
 
 
+@lru_cache(maxsize=1 << 16)
 def local_instant(d: date, hour: int, zone: str, minute: int = 0) -> datetime:
     """The UTC instant of `hour:minute` local time in `zone` on day `d`.
 
     Non-existent local times (spring-forward gap) resolve forwards, ambiguous ones
-    (fall-back) to the first occurrence — zoneinfo's fold=0 semantics."""
+    (fall-back) to the first occurrence — zoneinfo's fold=0 semantics. Cached (a pure function of
+    its arguments): a server's reminders fall on a few thousand distinct days at one hour."""
     local = datetime.combine(d, time(hour, minute), tzinfo=ZoneInfo(zone))
     # Round-trip through UTC normalises a time inside a DST gap.
     return local.astimezone(UTC)
@@ -246,6 +250,13 @@ STATUS_KIND = "mou.status"
 DIGEST_KIND = "mou.digest"
 
 
+def reminder_target(guild_id: int, channel_id: int | None) -> str:
+    """The scheduler target of a server's reminder jobs: its announcements channel, else one name for the
+    server (reminders then go by DM only). Jobs of one target due in the same minute are delivered
+    together (combined posts and DMs)."""
+    return str(channel_id) if channel_id is not None else f"mou-dm:{guild_id}"
+
+
 def agreement_prefix(agreement_id: int) -> str:
     return f"mou:{agreement_id}:"
 
@@ -298,6 +309,37 @@ def plan_agreement(
             if not m.done:
                 add(f"ms:{m.id}", REMIND_KIND, local_instant(m.due, hour, zone), what="milestone",
                     milestone_id=m.id, on=m.due.isoformat())
+    return out
+
+
+# The version of the planning rules above: bump it when `plan_agreement` would plan differently from
+# the same inputs, so the next start re-plans every agreement once.
+PLAN_VERSION = 1
+
+
+def config_signature(zone: str, hour: int, default_offsets: Sequence[int], channel_id: int | None) -> str:
+    """The server settings every agreement's plan depends on (the channel is the jobs' target)."""
+    return f"v{PLAN_VERSION}|{zone}|{hour}|{','.join(map(str, default_offsets))}|{channel_id}"
+
+
+def plan_fingerprint(config: str, inputs: Sequence[object]) -> str:
+    """A short digest of everything `plan_agreement` reads except `now`: the server's signature and the
+    agreement's stored plan inputs as read (id, term, status, effective and expiry dates, notice days,
+    offsets, auto-renew, and its open milestones as "id@YYYY-MM-DD,…" in a stable order). Equal
+    fingerprints mean the pending jobs are still the plan (items only drop out of a plan as they become
+    stale, and the stale rule skips those when they run)."""
+    raw = config + "|" + "|".join(map(str, inputs))
+    return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
+
+
+def parse_milestones(text: str | None) -> list[PlanMilestone]:
+    """The open milestones of `plan_fingerprint`'s "id@YYYY-MM-DD,…" text."""
+    if not text:
+        return []
+    out = []
+    for part in text.split(","):
+        mid, _, due = part.partition("@")
+        out.append(PlanMilestone(int(mid), date.fromisoformat(due), False))
     return out
 
 

@@ -25,7 +25,6 @@ from cogs.mous.records import (
     _agreement,
     _d,
     _milestone,
-    _plan_agreement,
     _plan_row,
 )
 
@@ -60,6 +59,24 @@ class RemindersMixin(MouParts):
         return offsets
 
     # -- planning ------------------------------------------------------------------------------
+    # Each agreement's plan inputs are fingerprinted (planning.plan_fingerprint) and the fingerprint is
+    # stored beside the jobs it produced (mou_plan_state), in the same transaction. A re-plan reads every
+    # agreement's inputs in one query and plans only those whose fingerprint changed, so re-planning an
+    # unchanged server (every start) writes nothing.
+
+    async def _plan_rows(self, guild_id: int, agreement_id: int | None = None) -> list[Any]:
+        """Every agreement of the guild (or one) with its plan inputs, open milestones and stored
+        fingerprint."""
+        one = "" if agreement_id is None else " AND a.id = :aid"
+        return await self.db.fetchall(
+            "SELECT a.id, a.term, a.status, a.effective_on, a.expires_on, a.notice_days, a.remind_offsets, "
+            "a.auto_renew, (SELECT group_concat(m.id || '@' || m.due_on) FROM mou_milestones m "
+            "INDEXED BY mou_milestones_agreement "
+            "WHERE m.agreement_id = a.id AND m.guild_id = :g AND m.done_ms IS NULL) AS ms, "
+            "s.fingerprint AS fp "
+            "FROM mou_agreements a LEFT JOIN mou_plan_state s ON s.agreement_id = a.id AND s.guild_id = :g "
+            f"WHERE a.guild_id = :g{one}", {"g": guild_id, "aid": agreement_id})
+
     async def _pending_map(self, guild_id: int, prefix: str) -> dict[str, tuple[datetime, dict[str, Any]]]:
         jobs = await self.scheduler.pending(guild_id, prefix)
         return {
@@ -68,12 +85,53 @@ class RemindersMixin(MouParts):
             if j.kind in (P.REMIND_KIND, P.STATUS_KIND)
         }
 
+    async def _plan(self, guild_id: int, rows: list[Any], stats: PlanStats, *, force: bool) -> None:
+        """Re-plan the agreements of `rows` whose fingerprint changed (all of them with force), inside the
+        caller's transaction: diff against their pending jobs, apply, store the new fingerprints."""
+        cfg = await self.config(guild_id)
+        now = self.now()
+        sig = P.config_signature(cfg.zone, cfg.hour, cfg.offsets, cfg.channel_id)
+        changed: list[tuple[P.PlanAgreement, str, str | None]] = []
+        for r in rows:
+            fp = P.plan_fingerprint(sig, tuple(r)[:9])  # the plan inputs as stored (see _plan_rows)
+            if force or fp != r["fp"]:
+                changed.append((_plan_row(r), fp, r["ms"]))
+        stats.agreements += len(rows)
+        stats.extra["skipped"] = stats.extra.get("skipped", 0) + len(rows) - len(changed)
+        if not changed:
+            return
+        ids = {a.id for a, _, _ in changed}
+        pending: dict[str, tuple[datetime, dict[str, Any]]] = {}
+        if len(changed) > 50:  # one read of the server's pending MOU jobs beats one per agreement
+            for key, v in (await self._pending_map(guild_id, "mou:")).items():
+                head = key.split(":", 2)[1]
+                if head.isdigit() and int(head) in ids:
+                    pending[key] = v
+        else:
+            for aid in ids:
+                pending.update(await self._pending_map(guild_id, P.agreement_prefix(aid)))
+        desired: dict[str, P.PlannedJob] = {}
+        for a, _, ms in changed:
+            desired.update(P.plan_agreement(a, P.parse_milestones(ms), zone=cfg.zone, hour=cfg.hour,
+                                            default_offsets=cfg.offsets, now=now))
+        diff = P.diff_plan(desired, pending)
+        stats.unchanged += len(desired) - len(diff.schedule)
+        stats.extra["replanned"] = stats.extra.get("replanned", 0) + len(changed)
+        await self._apply(guild_id, diff, cfg.channel_id, stats)
+        if guild_id in self.scheduler.departed:
+            return  # no job was written: plan again when the bot is back (the guild-return hook)
+        await self.db.executemany(
+            "INSERT INTO mou_plan_state (agreement_id, guild_id, fingerprint, planned_ms) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (agreement_id) DO UPDATE SET guild_id = excluded.guild_id, "
+            "fingerprint = excluded.fingerprint, planned_ms = excluded.planned_ms",
+            [(a.id, guild_id, fp, to_ms(now)) for a, fp, _ in changed])
+
     async def _apply(self, guild_id: int, diff: P.PlanDiff, target: int | None, stats: PlanStats) -> None:
         for key in diff.cancel:
             stats.cancelled += await self.scheduler.cancel(guild_id, key)
         stats.scheduled += await self.scheduler.schedule_many(
             JobSpec(job.kind, job.due, guild_id, job.key, job.payload_dict(),
-                    target if job.kind == P.REMIND_KIND else None)
+                    P.reminder_target(guild_id, target) if job.kind == P.REMIND_KIND else None)
             for job in diff.schedule
         )
 
@@ -93,62 +151,38 @@ class RemindersMixin(MouParts):
         milestones and pending jobs are read in the same transaction that writes the new plan, so a
         concurrent update can never be overwritten with a plan made from its old dates."""
         async with self.db.transaction():
-            cfg = await self.config(guild_id)
-            a = await self.get(guild_id, agreement_id)
-            ms = [
-                P.PlanMilestone(m.id, m.due_on, m.done) for m in await self.milestones(guild_id, agreement_id)
-            ]
-            desired = P.plan_agreement(_plan_agreement(a), ms, zone=cfg.zone, hour=cfg.hour,
-                                       default_offsets=cfg.offsets, now=self.now())
-            diff = P.diff_plan(desired, await self._pending_map(guild_id, P.agreement_prefix(agreement_id)))
-            stats = PlanStats(agreements=1, unchanged=len(desired) - len(diff.schedule))
-            await self._apply(guild_id, diff, cfg.channel_id, stats)
+            rows = await self._plan_rows(guild_id, agreement_id)
+            if not rows:
+                await self.get(guild_id, agreement_id)  # raises NotFound
+            stats = PlanStats()
+            await self._plan(guild_id, rows, stats, force=True)
         return stats
 
-    async def replan_guild(self, guild_id: int, *, reconcile: bool = True) -> PlanStats:
-        """Correct statuses the scheduler may have skipped (downtime), then re-plan every agreement
-        of the guild against its pending jobs in one pass, and make sure the digest is scheduled."""
+    async def replan_guild(self, guild_id: int, *, reconcile: bool = True, force: bool = False) -> PlanStats:
+        """Correct statuses the scheduler may have skipped (downtime), then re-plan every agreement of the
+        guild whose plan inputs changed since it was last planned (every one with force: when its jobs
+        may have been cancelled behind the plan's back, e.g. the bot was removed from the server and is
+        back), and make sure the digest is scheduled."""
         stats = PlanStats()
-        if reconcile:
-            cfg = await self.config(guild_id)
-            stats.status_changes = await self.reconcile_statuses(
-                guild_id, P.local_today(self.now(), cfg.zone)
-            )
         # One transaction from the first read to the last write: a `/mou update` that lands meanwhile
         # waits for it and then re-plans from its own dates, instead of being overwritten by this
         # plan made from the dates read before it.
         async with self.db.transaction():
-            return await self._replan_guild_locked(guild_id, stats)
-
-    async def _replan_guild_locked(self, guild_id: int, stats: PlanStats) -> PlanStats:
-        """`replan_guild` inside its transaction."""
-        cfg = await self.config(guild_id)
-        now = self.now()
-        rows = await self.db.fetchall(
-            "SELECT id, term, status, effective_on, expires_on, notice_days, remind_offsets, auto_renew "
-            f"FROM mou_agreements WHERE guild_id = ? AND status IN {LIVE_SQL}", (guild_id,))
-        mrows = await self.db.fetchall(
-            f"SELECT m.id, m.agreement_id, m.due_on FROM mou_milestones m JOIN mou_agreements a "
-            f"ON a.id = m.agreement_id WHERE m.guild_id = ? AND m.done_ms IS NULL AND a.status IN {LIVE_SQL}",
-            (guild_id,))
-        by_agreement: dict[int, list[P.PlanMilestone]] = {}
-        for r in mrows:
-            by_agreement.setdefault(r["agreement_id"], []).append(
-                P.PlanMilestone(r["id"], date.fromisoformat(r["due_on"]), False))
-        desired: dict[str, P.PlannedJob] = {}
-        for r in rows:
-            desired.update(P.plan_agreement(_plan_row(r), by_agreement.get(r["id"], ()), zone=cfg.zone,
-                                            hour=cfg.hour, default_offsets=cfg.offsets, now=now))
-        pending = await self._pending_map(guild_id, "mou:")
-        diff = P.diff_plan(desired, {k: v for k, v in pending.items() if not k.startswith("mou:digest")})
-        stats.agreements = len(rows)
-        stats.unchanged = len(desired) - len(diff.schedule)
-        await self._apply(guild_id, diff, cfg.channel_id, stats)
-        await self.ensure_digest(guild_id)
+            if reconcile:
+                cfg = await self.config(guild_id)
+                stats.status_changes = await self.reconcile_statuses(
+                    guild_id, P.local_today(self.now(), cfg.zone)
+                )
+            await self._plan(guild_id, await self._plan_rows(guild_id), stats, force=force)
+            await self.ensure_digest(guild_id)
         return stats
 
+    async def guild_returned(self, guild_id: int) -> None:
+        """The bot is back in a server: its pending jobs were cancelled when it left, so plan them all."""
+        await self.replan_guild(guild_id, force=True)
+
     async def replan_all(self) -> PlanStats:
-        """Start-up: every guild with agreements (statuses corrected, jobs re-planned)."""
+        """Start-up: every guild with agreements (statuses corrected, changed plans re-planned)."""
         total = PlanStats()
         for (gid,) in await self.db.fetchall("SELECT DISTINCT guild_id FROM mou_agreements"):
             s = await self.replan_guild(gid)
@@ -157,27 +191,49 @@ class RemindersMixin(MouParts):
             total.cancelled += s.cancelled
             total.unchanged += s.unchanged
             total.status_changes += s.status_changes
+            for k, v in s.extra.items():
+                total.extra[k] = total.extra.get(k, 0) + v
         return total
 
     async def reconcile_statuses(self, guild_id: int, today: date) -> int:
-        """Apply the automatic status moves the dates imply (e.g. after downtime). Returns how many."""
-        rows = await self.db.fetchall(
-            "SELECT id, status, effective_on, expires_on, notice_days, auto_renew, term FROM mou_agreements "
-            "WHERE guild_id = ? AND status IN ('signed', 'active', 'expiring', 'renewed', 'expired')",
-            (guild_id,),
-        )
-        n = 0
-        for r in rows:
-            new = P.desired_status(r["status"], effective=_d(r["effective_on"]), expires=_d(r["expires_on"]),
-                                   notice_days=r["notice_days"], today=today)
-            if new == r["status"]:
-                continue
-            if new == "expired" and r["auto_renew"] and r["status"] != "expired":
-                await self.auto_renew(guild_id, r["id"])
-            else:
-                await self._auto_status(guild_id, r["id"], r["status"], new)
-            n += 1
-        return n
+        """Apply the automatic status moves the dates imply (e.g. after downtime), in one transaction,
+        each with its audit row. Returns how many. The moved agreements' jobs are re-planned by the
+        caller's plan (their fingerprints changed with their status); renewals re-plan themselves."""
+        async with self.db.transaction():
+            rows = await self.db.fetchall(
+                "SELECT id, status, effective_on, expires_on, notice_days, auto_renew, term "
+                "FROM mou_agreements WHERE guild_id = :g AND ("
+                # a superset of the agreements whose dates move their status (desired_status decides)
+                "status IN ('signed', 'expiring', 'expired') OR (status IN ('active', 'renewed') "
+                "AND expires_on IS NOT NULL AND date(expires_on, -notice_days || ' days') <= :today))",
+                {"g": guild_id, "today": today.isoformat()},
+            )
+            moves: list[tuple[int, str, str]] = []
+            renewed = 0
+            for r in rows:
+                new = P.desired_status(r["status"], effective=_d(r["effective_on"]),
+                                       expires=_d(r["expires_on"]), notice_days=r["notice_days"], today=today)
+                if new == r["status"]:
+                    continue
+                if new == "expired" and r["auto_renew"] and r["status"] != "expired":
+                    await self.auto_renew(guild_id, r["id"])
+                    renewed += 1
+                else:
+                    moves.append((r["id"], r["status"], new))
+            if not moves:
+                return renewed
+            now_ms = to_ms(self.now())
+            await self.db.executemany(
+                "UPDATE mou_agreements SET status = ?, updated_ms = ? "
+                "WHERE guild_id = ? AND id = ? AND status = ?",
+                [(new, now_ms, guild_id, aid, old) for aid, old, new in moves])
+            await self.db.executemany(
+                "UPDATE mou_terms SET outcome = 'expired' WHERE guild_id = ? AND agreement_id = ? "
+                "AND outcome IS NULL", [(guild_id, aid) for aid, _, new in moves if new == "expired"])
+            for aid, old, new in moves:
+                await self._audit(guild_id, None, "mou.status.auto", aid,
+                                  {"status": {"from": old, "to": new}})
+        return renewed + len(moves)
 
     async def _auto_status(self, guild_id: int, agreement_id: int, old: str, new: str) -> None:
         async with self.db.transaction():

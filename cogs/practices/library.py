@@ -687,13 +687,13 @@ class LibraryMixin:
     # -- stats and export -------------------------------------------------------------------
     async def library_version(self, guild_id: int) -> int:
         """A counter the database bumps on every change to the server's practices or adoptions
-        (data/migrations/010-practice-library-version.sql): one row, read in microseconds."""
+        (data/migrations/013-practice-library-version.sql): one row, read in microseconds."""
         return int(await self.db.fetchval(
             "SELECT version FROM practice_library_versions WHERE guild_id = ?", (guild_id,), 0) or 0)
 
     async def _current(self, what: str, guild_id: int, compute: Callable[[int], Awaitable[T]]) -> T:
-        """`compute(guild_id)`, reused while the library's version is unchanged (the counts of 100,000
-        practices take a scan; asking again for the same counts takes one indexed row)."""
+        """`compute(guild_id)`, reused while the library's version is unchanged (the kept counts are a few
+        hundred rows to read and sum; asking again for the same counts takes one indexed row)."""
         version = await self.library_version(guild_id)  # read first: a change meanwhile recomputes next time
         memo = self._library_memo
         hit = memo.get((what, guild_id))
@@ -710,40 +710,40 @@ class LibraryMixin:
     async def library_map(self, guild_id: int) -> LibraryMap:
         return await self._current("map", guild_id, self._library_map)
 
+    async def _counts(self, guild_id: int, dims: tuple[str, ...]) -> dict[str, list[tuple[Any, int]]]:
+        """The server's kept counts (data/migrations/014-practice-library-counts.sql) of some dimensions,
+        as {dimension: [(item, n), …]}: a few hundred indexed rows, whatever the size of the library."""
+        marks = ", ".join("?" * len(dims))
+        rows = await self.db.fetchall(
+            f"SELECT dim, item, n FROM practice_library_counts WHERE guild_id = ? AND dim IN ({marks}) "
+            "AND n > 0", (guild_id, *dims))
+        out: dict[str, list[tuple[Any, int]]] = {d: [] for d in dims}
+        for r in rows:
+            out[r["dim"]].append((r["item"], int(r["n"])))
+        return out
+
     async def _stats(self, guild_id: int) -> Stats:
-        # Counted in SQL, one grouping per dimension: the rows that reach Python are the distinct topic
-        # sets, SDG sets and countries (a few hundred), not the practices (100,000 at the benchmark size).
-        by_topics = await self.db.fetchall(
-            "SELECT topics_mask AS k, COUNT(*) AS n FROM practices "
-            "WHERE guild_id = ? AND status = 'approved' GROUP BY topics_mask", (guild_id,))
-        by_sdgs = await self.db.fetchall(
-            "SELECT sdgs_mask AS k, COUNT(*) AS n FROM practices "
-            "WHERE guild_id = ? AND status = 'approved' GROUP BY sdgs_mask", (guild_id,))
-        by_country = await self.db.fetchall(
-            "SELECT country AS k, COUNT(*) AS n FROM practices "
-            "WHERE guild_id = ? AND status = 'approved' GROUP BY country", (guild_id,))
-        open_count = await self.db.fetchval(
-            "SELECT COUNT(*) FROM practices WHERE guild_id = "
-            "? AND status IN ('pending', 'changes_requested')",
-            (guild_id,),
-            0,
-        )
+        # Read from the counts the database keeps as the library changes (one row per status, topic set,
+        # SDG set and country), not counted over the practices (100,000 at the benchmark size).
+        counts = await self._counts(guild_id, ("status", "topics", "sdgs", "country"))
+        status_n = dict(counts["status"])
+        open_count = status_n.get("pending", 0) + status_n.get("changes_requested", 0)
         topic_n = dict.fromkeys(TOPICS, 0)
         sdg_n = dict.fromkeys(range(1, 18), 0)
         country_n: dict[str, int] = {}
         region_n: dict[str, int] = {}
-        total = sum(int(r["n"]) for r in by_topics)
-        for r in by_topics:
-            for t in mask_topics(r["k"]):
-                topic_n[t] += int(r["n"])
-        for r in by_sdgs:
-            for s in mask_sdgs(r["k"]):
-                sdg_n[s] += int(r["n"])
-        for r in by_country:
-            cc = r["k"] or "??"
-            country_n[cc] = country_n.get(cc, 0) + int(r["n"])
-            reg = region_of(r["k"])
-            region_n[reg] = region_n.get(reg, 0) + int(r["n"])
+        total = sum(n for _mask, n in counts["topics"])  # every practice has at least one topic
+        for mask, n in counts["topics"]:
+            for t in mask_topics(mask):
+                topic_n[t] += n
+        for mask, n in counts["sdgs"]:
+            for s in mask_sdgs(mask):
+                sdg_n[s] += n
+        for code, n in counts["country"]:  # '' stands for an unknown country
+            cc = code or "??"
+            country_n[cc] = country_n.get(cc, 0) + n
+            reg = region_of(code or None)
+            region_n[reg] = region_n.get(reg, 0) + n
         inhabited = ("Africa", "Asia", "Europe", "North America", "South America", "Oceania")
         return Stats(
             total=total, open=int(open_count),
@@ -756,24 +756,17 @@ class LibraryMixin:
         )
 
     async def _library_map(self, guild_id: int) -> LibraryMap:
-        """Cities with approved practices, and cities that adopted one, with their counts."""
-        rows = await self.db.fetchall(
-            "SELECT c.name, c.latitude, c.longitude, COUNT(*) AS n FROM practices p "
-            "JOIN cities c ON c.id = p.city_id WHERE p.guild_id = ? AND p.status = 'approved' "
-            "AND c.latitude IS NOT NULL AND c.longitude IS NOT NULL GROUP BY c.id ORDER BY n DESC, c.id",
-            (guild_id,),
-        )
-        adopted = await self.db.fetchall(
-            "SELECT c.name, c.latitude, c.longitude, COUNT(*) AS n FROM practice_adoptions a "
-            "JOIN practices p ON p.id = a.practice_id JOIN cities c ON c.id = a.city_id "
-            "WHERE a.guild_id = ? AND p.status = 'approved' AND c.latitude IS NOT NULL "
-            "AND c.longitude IS NOT NULL GROUP BY c.id ORDER BY n DESC, c.id",
-            (guild_id,),
-        )
+        """Cities with approved practices, and cities that adopted one, with their counts (kept by the
+        database as the library changes; the cities' coordinates joined as read)."""
+        sql = ("SELECT c.name, c.latitude, c.longitude, k.n FROM practice_library_counts k "
+               "JOIN cities c ON c.id = k.item WHERE k.guild_id = ? AND k.dim = ? AND k.n > 0 "
+               "AND c.latitude IS NOT NULL AND c.longitude IS NOT NULL ORDER BY k.n DESC, c.id")
+        rows = await self.db.fetchall(sql, (guild_id, "city"))
+        adopted = await self.db.fetchall(sql, (guild_id, "adopted"))
         placed = sum(int(r["n"]) for r in rows)
         total = int(await self.db.fetchval(
-            "SELECT COUNT(*) FROM practices WHERE guild_id = ? AND status = 'approved'", (guild_id,), 0
-        ) or 0)
+            "SELECT n FROM practice_library_counts WHERE guild_id = ? AND dim = 'status' "
+            "AND item = 'approved'", (guild_id,), 0) or 0)
 
         def points(found: Sequence[Any]) -> tuple[MapPoint, ...]:
             return tuple(MapPoint(r["name"], float(r["latitude"]), float(r["longitude"]), int(r["n"]))

@@ -43,6 +43,7 @@ from .gateway import (
     intent_allows,
 )
 from .models import Channel, Guild, Member, Perm, Role, Snowflakes, User, iso
+from .ratelimit import ChannelRateLimits
 from .results import FLAG_LOADING, InteractionResult, StoredFile
 from .waiting import FakeDiscordTimeout, Notifier
 
@@ -79,6 +80,7 @@ class Fault:
     code: int | None
     message: str | None
     is_global: bool = False
+    skip: int = 0  # matching requests to let through first
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and bool(self.pattern.search(path))
@@ -149,6 +151,7 @@ class FakeDiscord:
         disallowed_intents: int = 0,
         shards: int = 1,
         max_concurrency: int = 1,
+        rate_limits: bool = False,
     ) -> None:
         self.ids = Snowflakes()
         # What GET /gateway/bot recommends (`shards`) and allows (`max_concurrency` IDENTIFYs per 5 s).
@@ -156,6 +159,8 @@ class FakeDiscord:
         # shard `(guild_id >> 22) % shard_count`, and its events go to that shard's session only.
         self.recommended_shards = shards
         self.max_concurrency = max_concurrency
+        # Discord's per-channel pace for creating messages (ratelimit.py); off by default so tests run fast.
+        self.rate_limits: ChannelRateLimits | None = ChannelRateLimits() if rate_limits else None
         self.application_id = self.ids.next()
         self.bot_user = User(id=self.application_id, name=bot_name, bot=True)
         self.app_owner = User(id=self.ids.next(), name="app-owner")
@@ -543,8 +548,10 @@ class FakeDiscord:
         code: int | None = None,
         message: str | None = None,
         is_global: bool = False,
+        skip: int = 0,
     ) -> None:
-        """Answer the next ``times`` requests matching ``method`` ("*" for any) and ``path_regex``
+        """After letting ``skip`` of them through, answer the next ``times`` requests matching ``method``
+        ("*" for any) and ``path_regex``
         (searched in the path relative to the API base, e.g. ``r"/channels/\\d+/messages$"``) with
         ``status``. 429 carries ``retry_after`` (default 0.05 s) in the body and the rate-limit headers."""
         self._faults.append(
@@ -557,6 +564,7 @@ class FakeDiscord:
                 code=code,
                 message=message,
                 is_global=is_global,
+                skip=skip,
             )
         )
 
@@ -640,6 +648,9 @@ class FakeDiscord:
             return _error(404, 0, "Unknown route")
         for fault in list(self._faults):
             if fault.matches(method, path):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
@@ -1101,6 +1112,12 @@ class FakeDiscord:
         return channel if isinstance(channel, web.Response) else _json(channel.to_payload())
 
     async def _post_channel_message(self, req: _Req) -> web.Response:
+        if self.rate_limits is not None:
+            return await self.rate_limits.around(
+                int(req.params["channel_id"]), lambda: self._create_channel_message(req))
+        return await self._create_channel_message(req)
+
+    async def _create_channel_message(self, req: _Req) -> web.Response:
         cid = int(req.params["channel_id"])
         channel = self._channel_or_error(cid)
         if isinstance(channel, web.Response):
