@@ -163,6 +163,8 @@ async def test_feeds_off_without_web_config(started_bot: World) -> None:
     assert await w.bot.db.fetchval("SELECT COUNT(*) FROM calendar_feeds") == 0
     res = await w.fake.invoke(w.guild, w.carol, "calendar reset", {})
     assert "hasn't enabled" in res.text
+    res = await w.fake.invoke(w.guild, w.carol, "calendar subscribe", {}, locale="fr")
+    assert res.ephemeral and "Les flux d'agenda ne sont pas activés sur ce serveur" in res.text
     w.fake.assert_clean()
 
 
@@ -197,3 +199,21 @@ async def test_web_endpoint_serves_get_and_head_only_and_hides_failures() -> Non
         assert [(q.method, q.path) for q in seen] == [("GET", "a/b.ics"), ("HEAD", "a")]
     finally:
         await server.stop()
+
+
+async def test_calendar_replies_in_french_and_spanish(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    async with start_world(fake_discord, tmp_path, config_overrides={"web": WEB}) as w:
+        fake = w.fake
+        res = await fake.invoke(w.guild, w.alice, "calendar subscribe", {"deadlines": "all"}, locale="fr")
+        assert res.ephemeral, res.text
+        assert res.content.startswith("📅 Votre flux d'agenda privé pour ce serveur :"), res.text
+        assert "**S'abonner** (Apple Calendar, Outlook) : `webcal://attache.example/calendar/" in res.text
+        assert "Échéances des accords : tous les accords de ce serveur." in res.text
+        again = await fake.invoke(w.guild, w.alice, "calendar subscribe", {}, locale="es-ES")
+        assert again.content.startswith("Ya tiene un calendario suscrito en este servidor"), again.text
+        assert "Plazos de los acuerdos: " in again.text
+        reset = await fake.invoke(w.guild, w.alice, "calendar reset", {}, locale="es-ES")
+        assert reset.content.startswith("📅 La nueva dirección de su calendario suscrito"), reset.text
+        english = await fake.invoke(w.guild, w.bob, "calendar subscribe", {})
+        assert english.content.startswith("📅 Your private calendar feed for this server:")
+        fake.assert_clean()

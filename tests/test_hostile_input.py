@@ -1123,6 +1123,7 @@ NO_MEMBER_TEXT = {
     "cogs.practices.embeds.stats_map_data": "text drawn in an image and alt text (no markdown there)",
     "cogs.mous.embeds.timeline_data": "text drawn in an image and alt text (no markdown there)",
     "cogs.mous.embeds.day": "a date", "cogs.mous.embeds.days_left": "a number of days",
+    "cogs.mous.embeds.field_name": "a field's name from the catalogs",
     "cogs.directory.embeds.local_time": "a time and an IANA zone",
     "cogs.directory.embeds.pages": "pages of lines the callers built with md()",
     "cogs.directory.embeds.fit_lines": "joins lines the callers built with md() into one field",

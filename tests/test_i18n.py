@@ -281,7 +281,9 @@ CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py
              "cogs/onboarding/cog.py", "cogs/onboarding/embeds.py", "cogs/onboarding/views.py",
              "cogs/roundtables/cog.py", "cogs/roundtables/embeds.py", "cogs/roundtables/views.py",
              "cogs/roundtables/pictures.py", "cogs/roundtables/findtime.py", "cogs/roundtables/ics.py",
-             "bot/calendar_links.py"]
+             "bot/calendar_links.py",
+             "cogs/mous/cog.py", "cogs/mous/embeds.py", "cogs/mous/views.py", "cogs/mous/pictures.py",
+             "cogs/mous/exports.py", "cogs/mous/service.py", "cogs/mous/records.py", "cogs/calendar/cog.py"]
 MARKERS = {"t", "nt", "N_", "Msg"}
 # Calls whose text is not shown to members here: logs, programming errors, Discord's audit-log reason, and
 # the command metadata (descriptions, choice names), which the catalog test reads from the command tree.

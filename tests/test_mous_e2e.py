@@ -288,3 +288,69 @@ async def test_empty_digest_posts_nothing_and_restart_posts_nothing_twice(
         assert len(fake_discord.channel_messages(parts["announcements"])) == before
         assert len(await bot2.scheduler.pending(g, "mou:digest:")) == 1
     fake_discord.assert_clean()
+
+
+async def test_mou_in_french_and_spanish(mou_world: World) -> None:
+    """Replies in each member's language (a French and a Spanish client), the reminder post in the server's
+    language, the owner notice and reminder DMs in each recipient's; an English member still reads English."""
+    w = mou_world
+    fake, bot, gid = w.fake, w.bot, w.guild.id
+    await bot.settings.set(gid, "language", "fr", actor_id=w.admin.id)
+    today = today_of(w)
+    expires = today + timedelta(days=40)
+    res = await fake.invoke(w.guild, w.alice, "mou add", {
+        "kind": "sister-city", "title": "Seoul–Paris friendship", "city_a": "Seoul, KR",
+        "city_b": "Paris, FR", "signed": (today - timedelta(days=365)).isoformat(),
+        "expires": expires.isoformat(), "notice_days": 20,
+    }, locale="fr")
+    assert res.modal is not None, res.text
+    assert res.modal["title"] == "Accord : Seoul–Paris friendship"
+    labels = [c["components"][0]["label"] for c in res.modal["components"]]
+    assert labels == ["Résumé", "Services ou domaines d'action", "Liens des documents (un par ligne)"], labels
+    done = await fake.submit_modal(w.guild, w.alice, res, {"mou_add_summary": "Culture"}, locale="fr")
+    m = re.search(r"\*\*n° (\d+)\*\* enregistré", done.content)
+    assert m, done.text
+    aid = int(m.group(1))
+    fields = {f["name"]: f["value"] for f in done.embeds[0]["fields"]}
+    assert "Parties" in fields and "Responsables" in fields and "Expire : " in fields["Dates"]
+
+    # a Spanish member: the card in Spanish; a refusal naming the owner, in Spanish
+    shown = await fake.invoke(w.guild, w.bob, "mou show", {"id": aid}, locale="es-ES")
+    fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
+    assert {"Partes", "Fechas", "Responsables"} <= set(fields), fields
+    assert "Renovación automática: no" in fields["Fechas"]
+    refused = await fake.invoke(w.guild, w.bob, "mou update", {"id": aid, "title": "Hijacked"},
+                                locale="es-ES")
+    assert refused.ephemeral
+    assert f"Solo los responsables del acuerdo n.º {aid} (<@{w.alice.id}>) y los moderadores" in refused.text
+    missing = await fake.invoke(w.guild, w.bob, "mou show", {"id": 999}, locale="es-ES")
+    assert "No hay ningún acuerdo n.º 999 en este servidor." in missing.text
+
+    # bob made an owner: the notice DM and its button in his language (his last client: Spanish)
+    res = await fake.invoke(w.guild, w.alice, "mou owner add", {"id": aid, "member": w.bob.id}, locale="fr")
+    assert res.content.startswith(f"Responsables du n° {aid} : ")
+    dm = await fake.wait_for_dm(w.bob, lambda x: f"n.º {aid}" in (x.get("content") or ""))
+    assert "le nombró responsable del acuerdo" in dm["content"], dm["content"]
+    button = dm["components"][0]["components"][0]
+    assert button["label"] == "Quitarme de responsable"
+
+    # the 30-day reminder: posted in the server's language (French), DMs in each owner's
+    keys = await pending(w, f"mou:{aid}:t1:")
+    mark = fake.mark()
+    w.extra["clock"].jump_to(keys[f"mou:{aid}:t1:exp:30d"] + timedelta(minutes=1))
+    bot.scheduler.wake()
+    post = await fake.wait_for_message(w.announcements, lambda x: "plus que 30 jours" in x["content"],
+                                       after=mark)
+    assert "Renouvelez avec `/mou renew" in post["content"]
+    dm_fr = await fake.wait_for_dm(w.alice, lambda x: "plus que 30 jours" in (x.get("content") or ""))
+    assert "<@" not in dm_fr["content"]
+    dm_es = await fake.wait_for_dm(w.bob, lambda x: "quedan 30 días" in (x.get("content") or ""))
+    assert "Renueve con `/mou renew" in dm_es["content"]
+    await bot.scheduler.drain()
+
+    # bob leaves with the button, answered in Spanish; an English member still reads English
+    left = await fake.click(None, w.bob.id, dm, button["custom_id"], locale="es-ES")
+    assert left.ephemeral and f"Ya no es responsable del acuerdo n.º {aid}" in left.text, left.text
+    english = await fake.invoke(w.guild, w.carol, "mou show", {"id": aid})
+    assert {f["name"] for f in english.embeds[0]["fields"]} >= {"Parties", "Dates", "Owners"}
+    assert fake.violations == [] and fake.unhandled == []

@@ -409,6 +409,11 @@ async def test_city_lines_export_and_ics(svc: MouService) -> None:
     cal = Calendar.from_ical(build_ics(G, items, now=svc.now()))
     events = [c for c in cal.walk("VEVENT")]
     assert {str(e.get("dtstart").dt) for e in events} == {"2026-12-31", "2026-10-02"}
+    assert {str(e.get("summary")).split(": ", 1)[1] for e in events} == {"expires", "renewal-notice deadline"}
+    spanish = Calendar.from_ical(build_ics(G, items, now=svc.now(), guild_name="Red", lang="es"))
+    assert str(spanish.get("X-WR-CALNAME")) == "Acuerdos — Red"
+    assert {str(e.get("summary")).split(": ", 1)[1] for e in spanish.walk("VEVENT")} == {
+        "vence", "fecha límite del aviso de renovación"}
 
 
 async def test_digest_job_is_scheduled_once(svc: MouService) -> None:

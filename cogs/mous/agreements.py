@@ -17,6 +17,7 @@ from typing import Any
 from bot import audit
 from bot.clock import from_ms, to_ms
 from bot.errors import InvalidInput, Mention, NotFound, PermissionDenied
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from cogs.mous import planning as P
 from cogs.mous.records import (
@@ -59,6 +60,42 @@ from cogs.mous.records import (
 
 log = logging.getLogger(__name__)
 
+STATUS_NAMES = ", ".join(P.STATUSES)
+KIND_NAMES = ", ".join(P.KINDS)
+# The refusal names up to five owners (as mentions); one template per count, each a catalog id.
+ONLY_OWNERS = (
+    N_("Only the owners of agreement #{id} and moderators can change it."),
+    N_("Only the owners of agreement #{id} ({owner0}) and moderators can change it."),
+    N_("Only the owners of agreement #{id} ({owner0}, {owner1}) and moderators can change it."),
+    N_("Only the owners of agreement #{id} ({owner0}, {owner1}, {owner2}) and moderators can change it."),
+    N_("Only the owners of agreement #{id} ({owner0}, {owner1}, {owner2}, {owner3}) and moderators can "
+       "change it."),
+    N_("Only the owners of agreement #{id} ({owner0}, {owner1}, {owner2}, {owner3}, {owner4}) and "
+       "moderators can change it."),
+)
+
+
+def transition_error(old: str, new: str, *, nothing_saved: bool = False) -> InvalidInput:
+    """The refusal of a status move old -> new that is not allowed (planning.transition_error's sentence,
+    as a catalog template)."""
+    allowed = P.allowed_transitions(old)
+    if not allowed and nothing_saved:
+        return InvalidInput(Msg(
+            N_("This agreement is **{status}**; its status can no longer change. Nothing was saved."),
+            status=old,
+        ))
+    if not allowed:
+        return InvalidInput(Msg(N_("This agreement is **{status}**; its status can no longer change."),
+                                status=old))
+    names = ", ".join(f"`{s}`" for s in allowed)
+    if nothing_saved:
+        return InvalidInput(Msg(
+            N_("An agreement that is **{status}** can move to {allowed}, not `{new}`. Nothing was saved."),
+            status=old, allowed=names, new=new,
+        ))
+    return InvalidInput(Msg(N_("An agreement that is **{status}** can move to {allowed}, not `{new}`."),
+                            status=old, allowed=names, new=new))
+
 
 class AgreementsMixin(MouParts):
     """Agreements and their parties, terms, activity and milestones."""
@@ -68,7 +105,10 @@ class AgreementsMixin(MouParts):
         r = await self.db.fetchone("SELECT * FROM mou_agreements WHERE guild_id = ? AND id = ?",
                                    (guild_id, agreement_id))
         if r is None:
-            raise NotFound(f"There is no agreement #{agreement_id} on this server. `/mou list` shows them.")
+            raise NotFound(Msg(
+                N_("There is no agreement #{id} on this server. `/mou list` shows them."),
+                id=agreement_id,
+            ))
         return r
 
     async def get(self, guild_id: int, agreement_id: int) -> Agreement:
@@ -149,7 +189,7 @@ class AgreementsMixin(MouParts):
         params: dict[str, Any] = {"g": guild_id, "today": today.isoformat(), "limit": limit}
         if status:
             if status not in P.STATUSES:
-                raise InvalidInput(f"Unknown status. Use one of: {', '.join(P.STATUSES)}.")
+                raise InvalidInput(Msg(N_("Unknown status. Use one of: {choices}."), choices=STATUS_NAMES))
             where.append("a.status = :status")
             params["status"] = status
         if expiring_within_days is not None:
@@ -338,10 +378,7 @@ class AgreementsMixin(MouParts):
         owners = await self.owners(guild_id, agreement_id)
         if actor.id not in owners:
             named = {f"owner{i}": Mention(o) for i, o in enumerate(owners[:5])}
-            who = ", ".join(f"{{{k}}}" for k in named) or "its owners"
-            raise PermissionDenied(
-                f"Only the owners of agreement #{agreement_id} ({who}) and moderators can change it.", **named
-            )
+            raise PermissionDenied(Msg(ONLY_OWNERS[len(named)], id=agreement_id), **named)
 
     # -- writes -------------------------------------------------------------------------------
     async def _audit(self, guild_id: int, actor_id: int | None, action: str, agreement_id: int,
@@ -366,20 +403,23 @@ class AgreementsMixin(MouParts):
     ) -> dict[str, Any]:
         """Validate everything typed in `/mou add` before the modal opens (nothing is written)."""
         if kind not in P.KINDS:
-            raise InvalidInput(f"Unknown kind. Use one of: {', '.join(P.KINDS)}.")
+            raise InvalidInput(Msg(N_("Unknown kind. Use one of: {choices}."), choices=KIND_NAMES))
         today = await self.today(guild_id)
         resolved = [await self.resolve_party(guild_id, p) for p in parties]
         keys = {(p.city_id, p.name.casefold(), p.country) for p in resolved}
         if len(keys) < len(resolved):
-            raise InvalidInput("An agreement needs two different cities.")
+            raise InvalidInput(N_("An agreement needs two different cities."))
         s = parse_day(signed, today) if signed else None
         e = parse_day(effective, today) if effective else s
         x = parse_day(expires, today) if expires else None
         nd = 90 if notice_days is None else notice_days
         if not 0 <= nd <= 3650:
-            raise InvalidInput("Notice days must be between 0 and 3650.")
+            raise InvalidInput(N_("Notice days must be between 0 and 3650."))
         if x is not None and e is not None and x <= e:
-            raise InvalidInput(f"The expiry ({x.isoformat()}) must come after the start ({e.isoformat()}).")
+            raise InvalidInput(Msg(
+                N_("The expiry ({expiry}) must come after the start ({start})."),
+                expiry=x.isoformat(), start=e.isoformat(),
+            ))
         return {"kind": kind, "title": clean_title(title), "parties": resolved, "signed": s, "effective": e,
                 "expires": x, "notice_days": nd}
 
@@ -389,7 +429,7 @@ class AgreementsMixin(MouParts):
     ) -> Agreement:
         summary = clean_text(summary, SUMMARY_MAX, "summary")
         link_list = parse_links(links)
-        focus = clean_text(focus_areas, FOCUS_MAX, "focus areas")
+        focus = clean_text(focus_areas, FOCUS_MAX, "focus_areas")
         owners = list(dict.fromkeys(owner_ids or [actor.id]))[:MAX_OWNERS]
         now = self.now()
         cfg = await self.config(guild_id)
@@ -437,14 +477,17 @@ class AgreementsMixin(MouParts):
         a = await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         if a.status == "terminated":
-            raise InvalidInput("This agreement is terminated; it can't take new parties.")
+            raise InvalidInput(N_("This agreement is terminated; it can't take new parties."))
         p = await self.resolve_party(guild_id, city)
         existing = await self.parties(guild_id, agreement_id)
         if any((p.city_id is not None and e.city_id == p.city_id)
                or (e.city_name.casefold() == p.name.casefold() and e.country == p.country) for e in existing):
-            raise InvalidInput(f"{p.name} is already a party to agreement #{agreement_id}.")
+            raise InvalidInput(Msg(
+                N_("{city} is already a party to agreement #{id}."),
+                city=md_line(p.name, 100), id=agreement_id,
+            ))
         if len(existing) >= MAX_PARTIES:
-            raise InvalidInput(f"An agreement can have at most {MAX_PARTIES} parties.")
+            raise InvalidInput(Msg(N_("An agreement can have at most {max} parties."), max=MAX_PARTIES))
         async with self.db.transaction():
             if ours:
                 await self.db.execute(
@@ -475,9 +518,12 @@ class AgreementsMixin(MouParts):
         ps = await self.parties(guild_id, agreement_id)
         target = self._find_party(ps, party)
         if esign is not None and esign not in P.ESIGN_STATUSES:
-            raise InvalidInput(f"E-signature status must be one of: {', '.join(P.ESIGN_STATUSES)}.")
+            raise InvalidInput(Msg(
+                N_("E-signature status must be one of: {choices}."),
+                choices=", ".join(P.ESIGN_STATUSES),
+            ))
         if ours is None and esign is None:
-            raise InvalidInput("Say what to change: `ours` and/or `esign`.")
+            raise InvalidInput(N_("Say what to change: `ours` and/or `esign`."))
         async with self.db.transaction():
             if ours:
                 await self.db.execute(
@@ -512,7 +558,10 @@ class AgreementsMixin(MouParts):
             if p.city_name.casefold() == name:
                 return p
         names = ", ".join(f"{p.position}. {md_line(p.city_name, 60)}" for p in parties)
-        raise NotFound(f"No party “{md_line(t, 50)}” on this agreement. Parties: {names}.")
+        raise NotFound(Msg(
+            N_("No party “{party}” on this agreement. Parties: {names}."),
+            party=md_line(t, 50), names=names,
+        ))
 
     async def _touch(self, guild_id: int, agreement_id: int) -> None:
         await self.db.execute("UPDATE mou_agreements SET updated_ms = ? WHERE guild_id = ? AND id = ?",
@@ -563,12 +612,12 @@ class AgreementsMixin(MouParts):
             put("title", clean_title(title), a.title)
         if kind is not None:
             if kind not in P.KINDS:
-                raise InvalidInput(f"Unknown kind. Use one of: {', '.join(P.KINDS)}.")
+                raise InvalidInput(Msg(N_("Unknown kind. Use one of: {choices}."), choices=KIND_NAMES))
             put("kind", kind, a.kind)
         if summary is not None:
             put("summary", clean_text(summary, SUMMARY_MAX, "summary"), a.summary)
         if focus_areas is not None:
-            put("focus_areas", clean_text(focus_areas, FOCUS_MAX, "focus areas"), a.focus_areas)
+            put("focus_areas", clean_text(focus_areas, FOCUS_MAX, "focus_areas"), a.focus_areas)
         if links is not None:
             ls = parse_links(links)
             if ls != a.links:
@@ -576,7 +625,10 @@ class AgreementsMixin(MouParts):
                 changes["links"] = {"from": list(a.links), "to": list(ls)}
         if signature_mode is not None:
             if signature_mode not in P.SIGNATURE_MODES:
-                raise InvalidInput(f"Signature mode must be one of: {', '.join(P.SIGNATURE_MODES)}.")
+                raise InvalidInput(Msg(
+                    N_("Signature mode must be one of: {choices}."),
+                    choices=", ".join(P.SIGNATURE_MODES),
+                ))
             put("signature_mode", signature_mode, a.signature_mode)
         if auto_renew is not None:
             put("auto_renew", int(auto_renew), int(a.auto_renew))
@@ -595,12 +647,12 @@ class AgreementsMixin(MouParts):
         x = day_or_none(expires) if expires is not None else a.expires_on
         nd = notice_days if notice_days is not None else a.notice_days
         if not 0 <= nd <= 3650:
-            raise InvalidInput("Notice days must be between 0 and 3650.")
+            raise InvalidInput(N_("Notice days must be between 0 and 3650."))
         if x is not None and e is not None and x <= e:
-            raise InvalidInput(
-                f"The expiry ({x.isoformat()}) must come after "
-                f"the start ({e.isoformat()}). Nothing was saved."
-            )
+            raise InvalidInput(Msg(
+                N_("The expiry ({expiry}) must come after the start ({start}). Nothing was saved."),
+                expiry=x.isoformat(), start=e.isoformat(),
+            ))
         put("signed_on", P.iso(s), P.iso(a.signed_on))
         put("effective_on", P.iso(e), P.iso(a.effective_on))
         put("expires_on", P.iso(x), P.iso(a.expires_on))
@@ -608,14 +660,13 @@ class AgreementsMixin(MouParts):
         new_status = a.status
         if status is not None:
             if status not in P.STATUSES:
-                raise InvalidInput(f"Unknown status. Use one of: {', '.join(P.STATUSES)}.")
+                raise InvalidInput(Msg(N_("Unknown status. Use one of: {choices}."), choices=STATUS_NAMES))
             if status == "renewed":
-                raise InvalidInput("Use `/mou renew` to renew: it records the new term and its expiry.")
+                raise InvalidInput(N_("Use `/mou renew` to renew: it records the new term and its expiry."))
             if status == "terminated":
-                raise InvalidInput("Use `/mou terminate` with a reason to terminate an agreement.")
-            err = P.transition_error(a.status, status)
-            if err:
-                raise InvalidInput(err + " Nothing was saved.")
+                raise InvalidInput(N_("Use `/mou terminate` with a reason to terminate an agreement."))
+            if not P.can_transition(a.status, status):
+                raise transition_error(a.status, status, nothing_saved=True)
             if status == "signed" and s is None:
                 s = today
                 put("signed_on", P.iso(s), P.iso(a.signed_on))
@@ -655,14 +706,15 @@ class AgreementsMixin(MouParts):
         cfg = await self.config(guild_id)
         today = P.local_today(self.now(), cfg.zone)
         if a.status not in P.IN_FORCE and a.status != "expired":
-            allowed = "signed, active, expiring, renewed or expired"
-            raise InvalidInput(
-                f"Only an agreement that is {allowed} can be renewed; #{a.id} is **{a.status}**."
-            )
+            raise InvalidInput(Msg(
+                N_("Only an agreement that is signed, active, expiring, renewed or expired can be renewed; "
+                   "#{id} is **{status}**."),
+                id=a.id, status=a.status,
+            ))
         x = new_expiry if isinstance(new_expiry, date) else parse_day(new_expiry, today)
         floor = max(d for d in (a.expires_on, today) if d is not None)
         if x <= floor:
-            raise InvalidInput(f"The new expiry must be after {floor.isoformat()}.")
+            raise InvalidInput(Msg(N_("The new expiry must be after {floor}."), floor=floor.isoformat()))
         starts = (
             (a.expires_on + timedelta(days=1))
             if a.expires_on is not None and a.expires_on >= today
@@ -718,10 +770,13 @@ class AgreementsMixin(MouParts):
         a = await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         reason = clean_text(reason, REASON_MAX, "reason", required=True)
-        err = P.transition_error(a.status, "terminated") if a.status != "terminated" else \
-            f"Agreement #{agreement_id} is already terminated; its status can no longer change."
-        if err:
-            raise InvalidInput(err)
+        if a.status == "terminated":
+            raise InvalidInput(Msg(
+                N_("Agreement #{id} is already terminated; its status can no longer change."),
+                id=agreement_id,
+            ))
+        if not P.can_transition(a.status, "terminated"):
+            raise transition_error(a.status, "terminated")
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE mou_agreements SET status = 'terminated', terminated_reason = ?, updated_ms = ? "
@@ -740,12 +795,12 @@ class AgreementsMixin(MouParts):
                            on: str | None = None) -> Activity:
         a = await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
-        body = clean_text(text, LOG_MAX, "activity note", required=True)
+        body = clean_text(text, LOG_MAX, "activity_note", required=True)
         today = await self.today(guild_id)
         d = parse_day(on, today) if on else today
         if d > today + timedelta(days=1):
-            raise InvalidInput("Log what happened, not plans: the date can't be in the future. "
-                               "Use `/mou milestone add` for things to come.")
+            raise InvalidInput(N_("Log what happened, not plans: the date can't be in the future. "
+                                  "Use `/mou milestone add` for things to come."))
         async with self.db.transaction():
             aid = await self.db.execute(
                 "INSERT INTO mou_activity (guild_id, agreement_id, happened_on, text, author_id, created_ms) "
@@ -767,11 +822,12 @@ class AgreementsMixin(MouParts):
         a = await self.get(guild_id, agreement_id)
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         if a.status in ("terminated", "expired"):
-            raise InvalidInput(
-                f"Agreement #{agreement_id} is {a.status}; renew it before planning milestones."
-            )
+            raise InvalidInput(Msg(
+                N_("Agreement #{id} is {status}; renew it before planning milestones."),
+                id=agreement_id, status=a.status,
+            ))
         desc = clean_text(
-            " ".join(description.split()), MILESTONE_MAX, "milestone description", required=True
+            " ".join(description.split()), MILESTONE_MAX, "milestone_description", required=True
         )
         d = parse_day(on, await self.today(guild_id))
         async with self.db.transaction():
@@ -796,12 +852,16 @@ class AgreementsMixin(MouParts):
             (guild_id, agreement_id, milestone_id),
         )
         if r is None:
-            raise NotFound(
-                f"Agreement #{agreement_id} has no milestone #{milestone_id}. `/mou show` lists them."
-            )
+            raise NotFound(Msg(
+                N_("Agreement #{id} has no milestone #{milestone}. `/mou show` lists them."),
+                id=agreement_id, milestone=milestone_id,
+            ))
         m = _milestone(r)
         if m.done:
-            raise InvalidInput(f"Milestone #{milestone_id} was already marked done.")
+            raise InvalidInput(Msg(
+                N_("Milestone #{milestone} was already marked done."),
+                milestone=milestone_id,
+            ))
         now = self.now()
         async with self.db.transaction():
             await self.db.execute(

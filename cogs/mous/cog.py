@@ -21,11 +21,13 @@ from bot.checks import (
 )
 from bot.embeds import choice_name, make_embed, md_line, one_line
 from bot.fanout import Deliveries, message_nonce
+from bot.i18n import format_list, format_number, nt, render, t, weekday_name
 from bot.interactions import acknowledge_first, reply
 from bot.member_names import lookup_for
 from bot.paging import paginate
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.settings import setup_hint
+from bot.translator import lang_for_interaction
 from bot.ui import picture_file, upload
 from cogs.mous import embeds as E
 from cogs.mous import planning as P
@@ -152,8 +154,11 @@ class Mous(
     async def _status_lines(self, guild: discord.Guild) -> list[tuple[str, str]]:
         n = await self.svc.tracked_count(guild.id)
         jobs = await self.bot.scheduler.pending(guild.id, "mou:digest:")
-        nxt = f"<t:{int(jobs[0].due_at.timestamp())}:f>" if jobs else "not scheduled"
-        return [("MOU tracker", f"{n} agreement(s) tracked · next digest {nxt}")]
+        lang = await self.bot.languages.for_guild(guild.id)
+        nxt = f"<t:{int(jobs[0].due_at.timestamp())}:f>" if jobs else t(lang, "not scheduled")
+        return [(t(lang, "MOU tracker"),
+                 nt(lang, "{n} agreement tracked · next digest {next}",
+                    "{n} agreements tracked · next digest {next}", n, next=nxt))]
 
     # -- autocomplete ---------------------------------------------------------------------
     async def id_autocomplete(
@@ -162,7 +167,9 @@ class Mous(
         if interaction.guild_id is None:
             return []
         rows = await self.svc.search(interaction.guild_id, current)
-        return [app_commands.Choice(name=choice_name(f"#{i} {t} ({s})"), value=i) for i, t, s in rows]
+        lang = lang_for_interaction(interaction)
+        return [app_commands.Choice(name=choice_name(f"#{i} {title} ({t(lang, s)})"), value=i)
+                for i, title, s in rows]
 
     async def city_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
@@ -206,14 +213,18 @@ class Mous(
                 a = await self.svc.create_prepared(gid, actor, prepared, owner_ids=owners, summary=summary,
                                                    focus_areas=focus, links=links)
             detail = await self.svc.detail(gid, a.id)
+            lang = lang_for_interaction(inter)
             await reply(
                 inter,
-                f"Agreement **#{a.id}** recorded. Reminders are planned; add more parties with "
-                f"`/mou party add {a.id}` and milestones with `/mou milestone add {a.id}`.",
-                embed=E.detail_embed(detail),
+                t(lang, "Agreement **#{id}** recorded. Reminders are planned; add more parties with "
+                        "`/mou party add {id}` and milestones with `/mou milestone add {id}`.", id=a.id),
+                embed=E.detail_embed(detail, lang),
             )
 
-        await interaction.response.send_modal(AddModal(f"Agreement: {one_line(title, 30)}", submit))
+        lang = lang_for_interaction(interaction)
+        await interaction.response.send_modal(
+            AddModal(t(lang, "Agreement: {title}", title=one_line(title, 30)), submit, lang)
+        )
 
     add.autocomplete("city_a")(city_autocomplete)
     add.autocomplete("city_b")(city_autocomplete)
@@ -227,7 +238,9 @@ class Mous(
         p = await self.svc.add_party(
             self.gid(interaction), await self.actor(interaction), id, city, ours=ours
         )
-        await reply(interaction, f"{md_line(p.label, 100)} added to agreement #{id} as party {p.position}.")
+        await reply(interaction, t(lang_for_interaction(interaction),
+                                   "{city} added to agreement #{id} as party {position}.",
+                                   city=md_line(p.label, 100), id=id, position=p.position))
 
     @acknowledge_first()
     @party.command(name="set", description="Mark a party as ours, or record its e-signature status")
@@ -245,8 +258,15 @@ class Mous(
             ours=ours,
             esign=esign.value if esign else None,
         )
-        await reply(interaction, f"Party {p.position} ({md_line(p.label, 100)}) of #{id}: "
-                                 f"{'ours' if p.is_ours else 'partner'}, e-signature {p.esign_status}.")
+        lang = lang_for_interaction(interaction)
+        text = (
+            t(lang, "Party {position} ({city}) of #{id}: ours, e-signature {esign}.", position=p.position,
+              city=md_line(p.label, 100), id=id, esign=t(lang, p.esign_status))
+            if p.is_ours else
+            t(lang, "Party {position} ({city}) of #{id}: partner, e-signature {esign}.", position=p.position,
+              city=md_line(p.label, 100), id=id, esign=t(lang, p.esign_status))
+        )
+        await reply(interaction, text)
 
     party_add.autocomplete("id")(id_autocomplete)
     party_add.autocomplete("city")(city_autocomplete)
@@ -276,7 +296,8 @@ class Mous(
         )
         cfg = await self.svc.config(gid)
         today = P.local_today(self.svc.now(), cfg.zone)
-        pages = E.list_pages(rows, total, today, cfg.zone, "Agreements")
+        lang = lang_for_interaction(interaction)
+        pages = E.list_pages(rows, total, today, cfg.zone, t(lang, "Agreements"), lang)
         await paginate(interaction, pages)
 
     list_.autocomplete("city")(city_autocomplete)
@@ -286,7 +307,8 @@ class Mous(
     )
     @app_commands.describe(id="Agreement")
     async def show(self, interaction: discord.Interaction[Any], id: int) -> None:
-        await reply(interaction, embed=E.detail_embed(await self.svc.detail(self.gid(interaction), id)))
+        detail = await self.svc.detail(self.gid(interaction), id)
+        await reply(interaction, embed=E.detail_embed(detail, lang_for_interaction(interaction)))
 
     show.autocomplete("id")(id_autocomplete)
 
@@ -344,12 +366,15 @@ class Mous(
             summary=summary,
             links=links,
         )
+        lang = lang_for_interaction(interaction)
         if not changes:
-            await reply(interaction, f"Nothing changed on #{id}: give at least one new value.")
+            await reply(interaction, t(lang, "Nothing changed on #{id}: give at least one new value.", id=id))
             return
-        names = ", ".join(k.replace("_", " ") for k in changes)
+        names = ", ".join(E.field_name(lang, k) for k in changes)
         await reply(
-            interaction, f"Agreement #{id} updated ({names}). Status: **{a.status}**; reminders re-planned."
+            interaction,
+            t(lang, "Agreement #{id} updated ({fields}). Status: **{status}**; reminders re-planned.",
+              id=id, fields=names, status=t(lang, a.status)),
         )
 
     update.autocomplete("id")(id_autocomplete)
@@ -364,8 +389,10 @@ class Mous(
         zone = (await self.svc.config(gid)).zone
         await reply(
             interaction,
-            f"Agreement #{id} renewed: term {a.term} runs to {E.day(a.expires_on, zone)}. "
-            f"The old term's reminders were cancelled and new ones planned.",
+            t(lang_for_interaction(interaction),
+              "Agreement #{id} renewed: term {term} runs to {day}. "
+              "The old term's reminders were cancelled and new ones planned.",
+              id=id, term=a.term, day=E.day(a.expires_on, zone)),
         )
 
     renew.autocomplete("id")(id_autocomplete)
@@ -376,7 +403,8 @@ class Mous(
     async def terminate(self, interaction: discord.Interaction[Any], id: int,
                         reason: app_commands.Range[str, 1, 500]) -> None:
         await self.svc.terminate(self.gid(interaction), await self.actor(interaction), id, reason)
-        await reply(interaction, f"Agreement #{id} is terminated; its reminders are cancelled.")
+        await reply(interaction, t(lang_for_interaction(interaction),
+                                   "Agreement #{id} is terminated; its reminders are cancelled.", id=id))
 
     terminate.autocomplete("id")(id_autocomplete)
 
@@ -396,7 +424,8 @@ class Mous(
         gid = self.gid(interaction)
         act = await self.svc.log_activity(gid, await self.actor(interaction), id, text, date)
         zone = (await self.svc.config(gid)).zone
-        await reply(interaction, f"Logged on #{id} for {E.day(act.happened_on, zone, relative=False)}.")
+        await reply(interaction, t(lang_for_interaction(interaction), "Logged on #{id} for {day}.", id=id,
+                                   day=E.day(act.happened_on, zone, relative=False)))
 
     log_.autocomplete("id")(id_autocomplete)
 
@@ -410,15 +439,19 @@ class Mous(
         async with creation_limit(interaction, "milestone"):
             m = await self.svc.add_milestone(gid, await self.actor(interaction), id, date, description)
         zone = (await self.svc.config(gid)).zone
-        await reply(interaction, f"Milestone `#{m.id}` added to #{id} for {E.day(m.due_on, zone)}; "
-                                 "the owners will be reminded on the day.")
+        await reply(interaction, t(lang_for_interaction(interaction),
+                                   "Milestone `#{milestone}` added to #{id} for {day}; "
+                                   "the owners will be reminded on the day.",
+                                   milestone=m.id, id=id, day=E.day(m.due_on, zone)))
 
     @acknowledge_first()
     @milestone.command(name="done", description="Mark a milestone as done")
     @app_commands.describe(id="Agreement", milestone="Milestone")
     async def milestone_done(self, interaction: discord.Interaction[Any], id: int, milestone: int) -> None:
         m = await self.svc.done_milestone(self.gid(interaction), await self.actor(interaction), id, milestone)
-        await reply(interaction, f"Milestone `#{m.id}` of #{id} marked done: {md_line(m.description, 200)}.")
+        await reply(interaction, t(lang_for_interaction(interaction),
+                                   "Milestone `#{milestone}` of #{id} marked done: {description}.",
+                                   milestone=m.id, id=id, description=md_line(m.description, 200)))
 
     milestone_add.autocomplete("id")(id_autocomplete)
     milestone_done.autocomplete("id")(id_autocomplete)
@@ -445,7 +478,8 @@ class Mous(
     @app_commands.describe(id="Agreement", member="Member to add")
     async def owner_add(self, interaction: discord.Interaction[Any], id: int, member: discord.Member) -> None:
         owners = await self.svc.add_owner(self.gid(interaction), await self.actor(interaction), id, member.id)
-        await reply(interaction, f"Owners of #{id}: " + " ".join(f"<@{o}>" for o in owners))
+        await reply(interaction, t(lang_for_interaction(interaction), "Owners of #{id}: {owners}", id=id,
+                                   owners=" ".join(f"<@{o}>" for o in owners)))
 
     @acknowledge_first()
     @owner.command(name="remove", description="Remove a member from an agreement's owners")
@@ -456,7 +490,8 @@ class Mous(
         owners = await self.svc.remove_owner(
             self.gid(interaction), await self.actor(interaction), id, member.id
         )
-        await reply(interaction, f"Owners of #{id}: " + " ".join(f"<@{o}>" for o in owners))
+        await reply(interaction, t(lang_for_interaction(interaction), "Owners of #{id}: {owners}", id=id,
+                                   owners=" ".join(f"<@{o}>" for o in owners)))
 
     owner_add.autocomplete("id")(id_autocomplete)
     owner_remove.autocomplete("id")(id_autocomplete)
@@ -470,8 +505,13 @@ class Mous(
     async def remind(self, interaction: discord.Interaction[Any], id: int,
                      offsets: app_commands.Range[str, 1, 100]) -> None:
         got = await self.svc.set_offsets(self.gid(interaction), await self.actor(interaction), id, offsets)
-        text = ", ".join(f"{o}" for o in got) + " days before expiry" if got else "the server default"
-        await reply(interaction, f"Reminders for #{id}: {text}. Re-planned.")
+        lang = lang_for_interaction(interaction)
+        text = (
+            t(lang, "Reminders for #{id}: {offsets} days before expiry. Re-planned.", id=id,
+              offsets=format_list(lang, [format_number(lang, o) for o in got]))
+            if got else t(lang, "Reminders for #{id}: the server default. Re-planned.", id=id)
+        )
+        await reply(interaction, text)
 
     remind.autocomplete("id")(id_autocomplete)
 
@@ -484,14 +524,15 @@ class Mous(
         cfg = await self.svc.config(gid)
         today = P.local_today(self.svc.now(), cfg.zone)
         items, total = await self.svc.upcoming(gid, days, today=today)
+        lang = lang_for_interaction(interaction)
         files = []
         if items:
             timeline = await self.svc.timeline(gid, max(days, TIMELINE_MIN_DAYS), today=today)
             picture = await self.bot.pictures.render(
-                "mou-timeline", gid, E.timeline_data(timeline), draw_timeline
+                "mou-timeline", gid, E.timeline_data(timeline, lang), draw_timeline
             )
             files.append(picture_file(picture))
-        await paginate(interaction, E.upcoming_pages(items, days, today, cfg.zone, total), files=files)
+        await paginate(interaction, E.upcoming_pages(items, days, today, cfg.zone, total, lang), files=files)
 
     # -- export / ics ----------------------------------------------------------------------
     @app_commands.command(name="export", description="Moderators: download every agreement as CSV or JSON")
@@ -506,7 +547,8 @@ class Mous(
         name, data = await self.svc.export(
             self.gid(interaction), format.value, names=lookup_for(interaction.guild)
         )
-        await reply(interaction, "Here is every agreement of this server.", file=upload(name, data))
+        lang = lang_for_interaction(interaction)
+        await reply(interaction, t(lang, "Here is every agreement of this server."), file=upload(name, data))
 
     @app_commands.command(name="ics", description="A calendar file (.ics) of every deadline and milestone")
     @app_commands.describe(mine="Only agreements you own")
@@ -514,15 +556,16 @@ class Mous(
     async def ics(self, interaction: discord.Interaction[Any], mine: bool = False) -> None:
         gid = self.gid(interaction)
         items = await self.svc.deadlines(gid, owner_id=interaction.user.id if mine else None)
+        lang = lang_for_interaction(interaction)
         if not items:
-            await reply(
-                interaction,
-                "There are no deadlines to put in a calendar" + (" among yours." if mine else "."),
-            )
+            text = (t(lang, "There are no deadlines to put in a calendar among yours.") if mine
+                    else t(lang, "There are no deadlines to put in a calendar."))
+            await reply(interaction, text)
             return
         data = build_ics(gid, items, now=self.svc.now(),
-                         guild_name=interaction.guild.name if interaction.guild else "")
-        await reply(interaction, f"{len(items)} deadline(s). Import this file into your calendar.",
+                         guild_name=interaction.guild.name if interaction.guild else "", lang=lang)
+        await reply(interaction, nt(lang, "{n} deadline. Import this file into your calendar.",
+                                    "{n} deadlines. Import this file into your calendar.", len(items)),
                     file=upload("agreements.ics", data))
 
     # -- settings -------------------------------------------------------------------------
@@ -568,18 +611,22 @@ class Mous(
         if values:
             await self.svc.replan_guild(gid, reconcile=False)
         gs = await self.bot.settings.get(gid)
-        lines = [f"{s.label}: **{s.render(gs.get(s.key, s.default))}**" for s in SETTING_SPECS]
-        lines.append(f"Server time zone: **{gs.timezone}** (`/settings timezone`)")
+        lang = lang_for_interaction(interaction)
+        lines = []
+        for s in SETTING_SPECS:
+            value = gs.get(s.key, s.default)
+            shown = (weekday_name(lang, int(value)) if s.key == "mou_digest_day"
+                     else render(lang, s.render(value)))
+            lines.append(f"{render(lang, s.label)}: **{shown}**")
+        lines.append(t(lang, "Server time zone: **{zone}** (`/settings timezone`)", zone=gs.timezone))
         ch = gs.announcements_channel_id
         lines.append(
-            "Posts go to: "
-            + (f"<#{ch}>" if ch
-               else f"no announcements channel set ({setup_hint('announcements_channel_id')})")
+            t(lang, "Posts go to: {channel}", channel="<#" + str(ch) + ">") if ch
+            else t(lang, "Posts go to: no announcements channel set ({hint})",
+                   hint=render(lang, setup_hint("announcements_channel_id")))
         )
-        await reply(
-            interaction,
-            embed=make_embed("MOU tracker settings" + (" updated" if values else ""), "\n".join(lines)),
-        )
+        title = t(lang, "MOU tracker settings updated") if values else t(lang, "MOU tracker settings")
+        await reply(interaction, embed=make_embed(title, "\n".join(lines)))
 
     # -- scheduled jobs ---------------------------------------------------------------------
     async def _remind_batch(self, jobs: list[Job]) -> dict[int, BaseException | None]:
@@ -611,8 +658,8 @@ class Mous(
 
         errors: dict[int, BaseException] = {}  # reminders a send failed for: retried (or failed) alone
 
-        async def deliver(dest: str, todo: list[tuple[Job, ReminderContext]], send: Any) -> None:
-            for msg in E.reminder_messages([c for _, c in todo], channel=dest == "post"):
+        async def deliver(dest: str, todo: list[tuple[Job, ReminderContext]], send: Any, lang: str) -> None:
+            for msg in E.reminder_messages([c for _, c in todo], channel=dest == "post", lang=lang):
                 group = [todo[i][0] for i in msg.indices]
                 item_nonces = [j.nonce_for(dest) for j in group]
                 nonce = group[0].nonce_for(dest) if len(group) == 1 else message_nonce(dest, item_nonces)
@@ -637,8 +684,9 @@ class Mous(
                 await self.bot.post(cfg.channel_id, msg.content, embeds=msg.embeds, nonce=nonce,
                                     allowed_mentions=mentions)
             except (discord.NotFound, discord.Forbidden) as exc:
-                channel_error.append(f"announcements channel {cfg.channel_id}: {exc}")
-                log.warning("mou reminders (guild %s): cannot post in %s", gid, channel_error[-1])
+                channel_error.append(str(exc))
+                log.warning("mou reminders (guild %s): cannot post in announcements channel %s: %s", gid,
+                            cfg.channel_id, exc)
                 return False
             return True
 
@@ -651,13 +699,13 @@ class Mous(
                 return await self.bot.dm(uid, msg.content, embeds=msg.embeds, nonce=nonce)
 
             if todo:
-                await deliver(f"dm:{uid}", todo, dm)
+                await deliver(f"dm:{uid}", todo, dm, await self.bot.languages.for_member(gid, uid))
 
         tasks = [to_owner(uid) for uid in owners]
         if cfg.channel_id is not None:
             todo = [(j, c) for j, c in items if j.nonce_for("post") not in sent]
             if todo:
-                tasks.append(deliver("post", todo, post))
+                tasks.append(deliver("post", todo, post, await self.bot.languages.for_guild(gid)))
         await asyncio.gather(*tasks)
         await self.deliveries.prune(gid)
         for job, _ in items:
@@ -666,7 +714,9 @@ class Mous(
             elif job.id in delivered:
                 outcomes[job.id] = None
             elif channel_error:
-                outcomes[job.id] = PermanentJobError(channel_error[0])
+                outcomes[job.id] = PermanentJobError(
+                    f"announcements channel {cfg.channel_id}: {channel_error[0]}"
+                )
             else:
                 outcomes[job.id] = SkipJob("no announcements channel set and no owner accepts DMs "
                                            f"({setup_hint('announcements_channel_id')})")
@@ -680,13 +730,19 @@ class Mous(
             raise SkipJob(ctx)
         a, uid, by = ctx
         guild = self.bot.get_guild(job.guild_id)
-        where = f" in **{md_line(guild.name, 100)}**" if guild is not None else ""
+        lang = await self.bot.languages.for_member(job.guild_id, uid)
+        fmt = {"by": f"<@{by}>", "id": a.id, "title": md_line(a.title, 150)}
         text = (
-            f"<@{by}> made you an owner of agreement #{a.id} “{md_line(a.title, 150)}”{where}: you will be "
-            f"reminded of its deadlines. `/mou show {a.id}` has the details. Not yours to follow? "
-            "Remove yourself below."
+            t(lang, "{by} made you an owner of agreement #{id} “{title}” in **{server}**: you will be "
+                    "reminded of its deadlines. `/mou show {id}` has the details. Not yours to follow? "
+                    "Remove yourself below.", server=md_line(guild.name, 100), **fmt)
+            if guild is not None else
+            t(lang, "{by} made you an owner of agreement #{id} “{title}”: you will be "
+                    "reminded of its deadlines. `/mou show {id}` has the details. Not yours to follow? "
+                    "Remove yourself below.", **fmt)
         )
-        if not await self.bot.dm(uid, text, nonce=job.nonce, view=owner_notice_view(job.guild_id, a.id, uid)):
+        view = owner_notice_view(job.guild_id, a.id, uid, lang)
+        if not await self.bot.dm(uid, text, nonce=job.nonce, view=view):
             raise SkipJob("the new owner's DMs are closed")
 
     async def _status_job(self, job: Job) -> None:
@@ -708,17 +764,18 @@ class Mous(
         dg = await self.svc.digest(gid)
         if dg.empty:
             return  # nothing to report: no post
-        embeds = E.digest_embeds(dg, cfg.zone, cfg.dormant_months)
+        lang = await self.bot.languages.for_guild(gid)
+        embeds = E.digest_embeds(dg, cfg.zone, cfg.dormant_months, lang)
         timeline = await self.svc.timeline(gid, DIGEST_TIMELINE_DAYS, today=dg.today)
         files = []
         if timeline.rows:
             picture = await self.bot.pictures.render(
-                "mou-digest", gid, E.timeline_data(timeline), draw_timeline
+                "mou-digest", gid, E.timeline_data(timeline, lang), draw_timeline
             )
             files.append(picture_file(picture))
         try:
             await self.bot.post(
-                cfg.channel_id, "📋 **Weekly agreements digest**", embeds=embeds, nonce=job.nonce, files=files
+                cfg.channel_id, t(lang, E.DIGEST_HEADING), embeds=embeds, nonce=job.nonce, files=files
             )
         except (discord.NotFound, discord.Forbidden) as exc:
             raise PermanentJobError(f"announcements channel {cfg.channel_id}: {exc}") from exc

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.errors import InvalidInput
 from bot.export import NameLookup, id_text, write_csv, write_json
+from bot.i18n import N_
 from cogs.mous.records import (
     AGREEMENT_COLUMNS,
     MouParts,
@@ -127,6 +128,6 @@ class ExportsMixin(MouParts):
             data = write_csv(AGREEMENT_COLUMNS, rows, names=known)
             name = "agreements.csv"
         else:
-            raise InvalidInput("Export format is `csv` or `json`.")
+            raise InvalidInput(N_("Export format is `csv` or `json`."))
         return name, data
 

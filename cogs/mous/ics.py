@@ -8,14 +8,26 @@ from datetime import datetime, timedelta
 
 from icalendar import Event
 
+from bot.i18n import ENGLISH, t
 from bot.ical import write_calendar
-from cogs.mous.service import DueItem, MouService, describe_due
+from cogs.mous.service import DueItem, MouService
 
 PRODID = "-//Attaché//MOU tracker//EN"
 
 
-def deadline_events(guild_id: int, items: Sequence[DueItem], *, stamp: datetime) -> list[Event]:
-    """One all-day VEVENT per deadline (expiry, renewal notice, milestone)."""
+def due_text(item: DueItem, lang: str = ENGLISH) -> str:
+    """What falls due, in `lang`: "expires", "renewal-notice deadline", "milestone: …"."""
+    if item.what == "expiry":
+        return t(lang, "expires")
+    if item.what == "notice":
+        return t(lang, "renewal-notice deadline")
+    return t(lang, "milestone: {description}", description=item.detail)
+
+
+def deadline_events(
+    guild_id: int, items: Sequence[DueItem], *, stamp: datetime, lang: str = ENGLISH
+) -> list[Event]:
+    """One all-day VEVENT per deadline (expiry, renewal notice, milestone), its texts in `lang`."""
     out: list[Event] = []
     for i in items:
         ev = Event()
@@ -24,17 +36,22 @@ def deadline_events(guild_id: int, items: Sequence[DueItem], *, stamp: datetime)
         ev.add("dtstamp", stamp)
         ev.add("dtstart", i.on)
         ev.add("dtend", i.on + timedelta(days=1))
-        ev.add("summary", f"#{i.agreement_id} {i.title}: {describe_due(i)}"[:250])
-        ev.add("description", f"Agreement #{i.agreement_id} — {i.title}\n{describe_due(i)}")
+        what_due = due_text(i, lang)
+        ev.add("summary", f"#{i.agreement_id} {i.title}: {what_due}"[:250])
+        ev.add("description", t(lang, "Agreement #{id} — {title}\n{what}", id=i.agreement_id, title=i.title,
+                                what=what_due))
         ev.add("transp", "TRANSPARENT")
         out.append(ev)
     return out
 
 
-def build_ics(guild_id: int, items: Sequence[DueItem], *, now: datetime, guild_name: str = "") -> bytes:
+def build_ics(
+    guild_id: int, items: Sequence[DueItem], *, now: datetime, guild_name: str = "", lang: str = ENGLISH
+) -> bytes:
+    name = t(lang, "Agreements — {server}", server=guild_name) if guild_name else t(lang, "Agreements")
     return write_calendar(
-        deadline_events(guild_id, items, stamp=now), prodid=PRODID,
-        name=f"Agreements{' — ' + guild_name if guild_name else ''}", now=now, method=None,
+        deadline_events(guild_id, items, stamp=now, lang=lang), prodid=PRODID, name=name, now=now,
+        method=None,
     )
 
 

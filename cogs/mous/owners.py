@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.clock import to_ms
 from bot.errors import InvalidInput, Mention, NotFound, PermissionDenied
+from bot.i18n import N_, Msg
 from cogs.mous.records import (
     MAX_OWNERS,
     OWNER_NOTICE_KIND,
@@ -30,9 +31,10 @@ class OwnersMixin(MouParts):
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         owners = await self.owners(guild_id, agreement_id)
         if user_id in owners:
-            raise InvalidInput(f"{{member}} already owns agreement #{agreement_id}.", member=Mention(user_id))
+            raise InvalidInput(Msg(N_("{member} already owns agreement #{id}."), id=agreement_id),
+                               member=Mention(user_id))
         if len(owners) >= MAX_OWNERS:
-            raise InvalidInput(f"An agreement can have at most {MAX_OWNERS} owners.")
+            raise InvalidInput(Msg(N_("An agreement can have at most {max} owners."), max=MAX_OWNERS))
         async with self.db.transaction():
             now = self.now()
             await self.db.execute(
@@ -78,10 +80,10 @@ class OwnersMixin(MouParts):
                 "DELETE FROM mou_owners WHERE guild_id = ? AND agreement_id = ? AND user_id = ?",
                 (guild_id, agreement_id, user_id))
             if not n:
-                raise PermissionDenied(
-                    f"You are not an owner of agreement #{agreement_id}, so there is nothing "
-                    "to remove you from."
-                )
+                raise PermissionDenied(Msg(
+                    N_("You are not an owner of agreement #{id}, so there is nothing to remove you from."),
+                    id=agreement_id,
+                ))
             await self._audit(guild_id, user_id, "mou.owner.leave", agreement_id, {"owner": user_id})
         return a
 
@@ -92,11 +94,10 @@ class OwnersMixin(MouParts):
         await self.ensure_can_edit(guild_id, agreement_id, actor)
         owners = await self.owners(guild_id, agreement_id)
         if user_id not in owners:
-            raise InvalidInput(
-                f"{{member}} is not an owner of agreement #{agreement_id}.", member=Mention(user_id)
-            )
+            raise InvalidInput(Msg(N_("{member} is not an owner of agreement #{id}."), id=agreement_id),
+                               member=Mention(user_id))
         if len(owners) == 1:
-            raise InvalidInput("An agreement needs at least one owner: add the new owner first.")
+            raise InvalidInput(N_("An agreement needs at least one owner: add the new owner first."))
         async with self.db.transaction():
             await self.db.execute(
                 "DELETE FROM mou_owners WHERE guild_id = ? AND agreement_id = ? AND user_id = ?",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.i18n import ENGLISH, month_name
 from bot.pictures import ACCENT, INK, MUTED, RULE, WARN, WARN_SOFT, Kit, Picture
 
 FILENAME = "agreements-timeline.png"
@@ -32,6 +33,7 @@ class TimelineData:
     more: str  # "+ 12 more agreements in the list" or ""
     legend: tuple[str, str, str, str, str]  # notice period, notice deadline, expiry, milestone, today
     alt: str
+    lang: str = ENGLISH  # the language of the month names on the axis (the texts above come translated)
 
 
 def _months(start: date, end: date) -> list[date]:
@@ -66,7 +68,8 @@ def draw_timeline(kit: Kit, t: TimelineData) -> Picture:
         x = x_of(m)
         d.line([(x, top - 10), (x, bottom)], fill=RULE)
         if (m.month - 1) % step == 0:
-            label = m.strftime("%b %Y") if m.month == 1 or m == months[0] or step > 1 else m.strftime("%b")
+            name = month_name(t.lang, m.month, "abbreviated")
+            label = f"{name} {m.year}" if m.month == 1 or m == months[0] or step > 1 else name
             kit.text(d, (x + 3, top - 26), label, size=12, fill=MUTED)
     for i, bar in enumerate(t.bars):
         y = top + i * row_h

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from bot.i18n import N_
+
 KINDS: tuple[str, ...] = ("mou", "sister-city", "friendship-city", "cooperation-agreement", "other")
 STATUSES: tuple[str, ...] = (
     "draft", "negotiating", "signed", "active", "expiring", "expired", "renewed", "terminated",
@@ -159,7 +161,7 @@ def parse_offsets(text: str) -> tuple[int, ...]:
         p.strip().lower().removesuffix("d").strip() for p in re.split(r"[,\s;]+", text.strip()) if p.strip()
     ]
     if not parts:
-        raise ValueError("Give one or more numbers of days before expiry, e.g. `180,90,30,7`.")
+        raise ValueError(N_("Give one or more numbers of days before expiry, e.g. `180,90,30,7`."))
     out: set[int] = set()
     for p in parts:
         if not (p.isascii() and p.isdigit()):

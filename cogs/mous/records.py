@@ -15,6 +15,7 @@ from bot.clock import from_ms
 from bot.db import Database
 from bot.errors import InvalidInput
 from bot.export import Column
+from bot.i18n import N_, Msg
 from bot.scheduler import Scheduler
 from bot.settings import SettingSpec
 from bot.text import md_line
@@ -41,11 +42,11 @@ UPCOMING_LIMIT = 300
 DIGEST_ROWS = 50
 
 KIND_LABELS = {
-    "mou": "MOU",
-    "sister-city": "Sister-city agreement",
-    "friendship-city": "Friendship-city agreement",
-    "cooperation-agreement": "Cooperation agreement",
-    "other": "Agreement",
+    "mou": N_("MOU"),
+    "sister-city": N_("Sister-city agreement"),
+    "friendship-city": N_("Friendship-city agreement"),
+    "cooperation-agreement": N_("Cooperation agreement"),
+    "other": N_("Agreement"),
 }
 
 LIVE_SQL = "('draft', 'negotiating', 'signed', 'active', 'expiring', 'renewed')"
@@ -81,7 +82,7 @@ IN_FORCE_SQL = "('signed', 'active', 'expiring', 'renewed')"
 def _int_range(lo: int, hi: int, what: str) -> Callable[[Any], int]:
     def validate(v: Any) -> int:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise InvalidInput(f"{what} must be a whole number from {lo} to {hi}.")
+            raise InvalidInput(Msg(what, low=lo, high=hi))
         return v
     return validate
 
@@ -94,20 +95,24 @@ def _offsets_setting(v: Any) -> list[int]:
             raise InvalidInput(str(exc)) from None
     if isinstance(v, list | tuple) and v and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
         return _offsets_setting(",".join(str(x) for x in v))
-    raise InvalidInput("Reminder offsets are days before expiry, e.g. `180,90,30,7`.")
+    raise InvalidInput(N_("Reminder offsets are days before expiry, e.g. `180,90,30,7`."))
 
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("mou_remind_offsets", "MOU reminders (days before expiry)", list(P.DEFAULT_OFFSETS),
+    SettingSpec("mou_remind_offsets", N_("MOU reminders (days before expiry)"), list(P.DEFAULT_OFFSETS),
                 _offsets_setting, lambda v: ", ".join(str(x) for x in v)),
-    SettingSpec("mou_reminder_hour", "MOU reminder hour (server time)", 9, _int_range(0, 23, "The hour"),
+    SettingSpec("mou_reminder_hour", N_("MOU reminder hour (server time)"), 9,
+                _int_range(0, 23, N_("The hour must be a whole number from {low} to {high}.")),
                 lambda v: f"{int(v):02d}:00"),
-    SettingSpec("mou_digest_day", "MOU digest day", 0, _int_range(0, 6, "The day"),
+    SettingSpec("mou_digest_day", N_("MOU digest day"), 0,
+                _int_range(0, 6, N_("The day must be a whole number from {low} to {high}.")),
                 lambda v: P.WEEKDAYS[int(v)].title()),
-    SettingSpec("mou_digest_hour", "MOU digest hour (server time)", 9, _int_range(0, 23, "The hour"),
+    SettingSpec("mou_digest_hour", N_("MOU digest hour (server time)"), 9,
+                _int_range(0, 23, N_("The hour must be a whole number from {low} to {high}.")),
                 lambda v: f"{int(v):02d}:00"),
-    SettingSpec("mou_dormant_months", "MOU dormant after (months without activity)", 6,
-                _int_range(1, 60, "Months"), lambda v: f"{v} months"),
+    SettingSpec("mou_dormant_months", N_("MOU dormant after (months without activity)"), 6,
+                _int_range(1, 60, N_("Months must be a whole number from {low} to {high}.")),
+                lambda v: Msg("{months} months", months=v)),
 )
 
 
@@ -304,14 +309,33 @@ class PlanStats:
 _URL = re.compile(r"^https?://\S{3,}$", re.I)
 
 
+EMPTY_TEXT = {  # clean_text's refusals, one catalog id per field it checks
+    "title": N_("The title can't be empty."),
+    "reason": N_("The reason can't be empty."),
+    "activity_note": N_("The activity note can't be empty."),
+    "milestone_description": N_("The milestone description can't be empty."),
+}
+LONG_TEXT = {
+    "title": N_("The title is {length} characters long; the limit is {limit}. Nothing was saved."),
+    "reason": N_("The reason is {length} characters long; the limit is {limit}. Nothing was saved."),
+    "summary": N_("The summary is {length} characters long; the limit is {limit}. Nothing was saved."),
+    "focus_areas": N_("The focus areas are {length} characters long; the limit is {limit}. Nothing was "
+                      "saved."),
+    "activity_note": N_("The activity note is {length} characters long; the limit is {limit}. Nothing was "
+                        "saved."),
+    "milestone_description": N_("The milestone description is {length} characters long; the limit is "
+                                "{limit}. Nothing was saved."),
+}
+
+
 def clean_text(text: str | None, limit: int, what: str, *, required: bool = False) -> str:
     t = (text or "").replace("\r\n", "\n").strip()
     if required and not t:
-        raise InvalidInput(f"The {what} can't be empty.")
+        raise InvalidInput(EMPTY_TEXT.get(what, N_("This text can't be empty.")))
     if len(t) > limit:
-        raise InvalidInput(
-            f"The {what} is {len(t)} characters long; the limit is {limit}. Nothing was saved."
-        )
+        template = LONG_TEXT.get(what, N_("This text is {length} characters long; the limit is {limit}. "
+                                          "Nothing was saved."))
+        raise InvalidInput(Msg(template, length=len(t), limit=limit))
     return t
 
 
@@ -326,14 +350,15 @@ def parse_links(text: str | None) -> tuple[str, ...]:
     out: list[str] = []
     for p in parts:
         if not _URL.match(p) or len(p) > LINK_MAX:
-            raise InvalidInput(
-                f"“{md_line(p, 60)}” is not a web link. Links must "
-                "start with http:// or https://. Nothing was saved."
-            )
+            raise InvalidInput(Msg(
+                N_("“{link}” is not a web link. Links must start with http:// or https://. "
+                   "Nothing was saved."),
+                link=md_line(p, 60),
+            ))
         if p not in out:
             out.append(p)
     if len(out) > LINKS_MAX:
-        raise InvalidInput(f"At most {LINKS_MAX} links, please. Nothing was saved.")
+        raise InvalidInput(Msg(N_("At most {max} links, please. Nothing was saved."), max=LINKS_MAX))
     return tuple(out)
 
 
@@ -353,8 +378,10 @@ def parse_day(text: str, today: date) -> date:
     # Reminders and notice deadlines are computed up to ten years either side of these dates:
     # year 1 or 9999 would overflow `date` (and no agreement is that old or that long).
     if not DAY_MIN <= day <= DAY_MAX:
-        raise InvalidInput(f"{day.isoformat()} is out of range: agreement dates go from {DAY_MIN.year} to "
-                           f"{DAY_MAX.year}. Nothing was saved.")
+        raise InvalidInput(Msg(
+            N_("{day} is out of range: agreement dates go from {first} to {last}. Nothing was saved."),
+            day=day.isoformat(), first=DAY_MIN.year, last=DAY_MAX.year,
+        ))
     return day
 
 
@@ -415,9 +442,9 @@ class GuildPlanConfig:
 
 def describe_due(item: DueItem) -> str:
     if item.what == "expiry":
-        return "expires"
+        return N_("expires")
     if item.what == "notice":
-        return "renewal-notice deadline"
+        return N_("renewal-notice deadline")
     return f"milestone: {item.detail}"
 
 

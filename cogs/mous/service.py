@@ -30,6 +30,7 @@ from typing import Any
 from bot.contracts import AgreementLine
 from bot.db import Database
 from bot.errors import InvalidInput
+from bot.i18n import N_, Msg
 from bot.places import Places
 from bot.scheduler import Scheduler
 from cogs.mous import planning as P
@@ -170,10 +171,10 @@ class MouService(AgreementsMixin, OwnersMixin, RemindersMixin, ExportsMixin):
     async def resolve_party(self, guild_id: int, text: str) -> PartyInput:
         raw = " ".join((text or "").split())
         if not raw:
-            raise InvalidInput("Name a city for each party.")
+            raise InvalidInput(N_("Name a city for each party."))
         ref = await self.places.resolve_city(raw, guild_id=guild_id)  # the directory's city, else as typed
         if not ref.known and raw.isdigit():
-            raise InvalidInput(f"No city with id {raw}. Type the city's name instead.")
+            raise InvalidInput(Msg(N_("No city with id {id}. Type the city's name instead."), id=raw))
         return PartyInput(ref.city_id, ref.name, ref.country)
 
     async def search_cities(self, guild_id: int, query: str) -> list[tuple[str, str]]:

@@ -11,7 +11,9 @@ import discord
 
 from bot.embeds import md_line
 from bot.errors import PermissionDenied
+from bot.i18n import ENGLISH, N_, t
 from bot.interactions import NO_MENTIONS, acknowledge_first, handle_error
+from bot.translator import lang_for_interaction
 from bot.ui import BaseModal
 from cogs.mous.service import FOCUS_MAX, SUMMARY_MAX
 
@@ -27,34 +29,35 @@ class AddModal(BaseModal):
     """Nothing is written until it is submitted; everything else was validated before it opened.
     Anyone may record an agreement, so no right is re-checked on submit (guard=None)."""
 
-    summary: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
-        label="Summary",
-        custom_id="mou_add_summary",
-        style=discord.TextStyle.paragraph,
-        required=False,
-        max_length=SUMMARY_MAX,
-        placeholder="What the agreement covers, in a few sentences",
-    )
-    focus: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
-        label="Departments or focus areas",
-        custom_id="mou_add_focus",
-        style=discord.TextStyle.short,
-        required=False,
-        max_length=FOCUS_MAX,
-        placeholder="e.g. culture, youth exchange, climate",
-    )
-    links: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
-        label="Links to documents (one per line)",
-        custom_id="mou_add_links",
-        style=discord.TextStyle.paragraph,
-        required=False,
-        max_length=2000,
-        placeholder="https://…",
-    )
-
-    def __init__(self, title: str, on_submit: Submit) -> None:
+    def __init__(self, title: str, on_submit: Submit, lang: str = ENGLISH) -> None:
         super().__init__(title=title, timeout=900, guard=None)
         self._submit = on_submit
+        self.summary: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
+            label=t(lang, "Summary"),
+            custom_id="mou_add_summary",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=SUMMARY_MAX,
+            placeholder=t(lang, "What the agreement covers, in a few sentences"),
+        )
+        self.focus: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
+            label=t(lang, "Departments or focus areas"),
+            custom_id="mou_add_focus",
+            style=discord.TextStyle.short,
+            required=False,
+            max_length=FOCUS_MAX,
+            placeholder=t(lang, "e.g. culture, youth exchange, climate"),
+        )
+        self.links: discord.ui.TextInput[AddModal] = discord.ui.TextInput(
+            label=t(lang, "Document links (one per line)"),
+            custom_id="mou_add_links",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=2000,
+            placeholder="https://…",
+        )
+        for field in (self.summary, self.focus, self.links):
+            self.add_item(field)
 
     @acknowledge_first()
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
@@ -71,8 +74,9 @@ class LeaveOwnerButton(
     restart); the server, agreement and member are in the custom id, and every press is checked against the
     database: the presser must be that member, and still an owner of that agreement of that server."""
 
-    def __init__(self, guild_id: int, agreement_id: int, user_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Remove me as owner", style=discord.ButtonStyle.secondary,
+    def __init__(self, guild_id: int, agreement_id: int, user_id: int, lang: str = ENGLISH) -> None:
+        super().__init__(discord.ui.Button(label=t(lang, "Remove me as owner"),
+                                           style=discord.ButtonStyle.secondary,
                                            custom_id=f"mou:unown:{guild_id}:{agreement_id}:{user_id}"))
         self.guild_id = guild_id
         self.agreement_id = agreement_id
@@ -88,20 +92,22 @@ class LeaveOwnerButton(
         try:
             if interaction.user.id != self.user_id:
                 raise PermissionDenied(
-                    "This button is for the member who was made an owner; only they can use it."
+                    N_("This button is for the member who was made an owner; only they can use it.")
                 )
             cog: Mous | None = interaction.client.get_cog("Mous")
             if cog is None:
                 raise RuntimeError("the MOU tracker is not loaded")
             a = await cog.svc.leave_as_owner(self.guild_id, self.agreement_id, interaction.user.id)
+            lang = lang_for_interaction(interaction)
             await interaction.response.send_message(
-                f"You are no longer an owner of agreement #{a.id} “{md_line(a.title, 150)}”.",
+                t(lang, "You are no longer an owner of agreement #{id} “{title}”.", id=a.id,
+                  title=md_line(a.title, 150)),
                 ephemeral=True, allowed_mentions=NO_MENTIONS)
         except Exception as exc:  # noqa: BLE001 - every error goes through the shared funnel
             await handle_error(interaction, exc)
 
 
-def owner_notice_view(guild_id: int, agreement_id: int, user_id: int) -> discord.ui.View:
+def owner_notice_view(guild_id: int, agreement_id: int, user_id: int, lang: str = ENGLISH) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(LeaveOwnerButton(guild_id, agreement_id, user_id))
+    view.add_item(LeaveOwnerButton(guild_id, agreement_id, user_id, lang))
     return view
