@@ -1009,11 +1009,10 @@ class FakeDiscord:
         self._notify()
         return message
 
-    @staticmethod
-    def _poll_payload(poll: Mapping[str, Any]) -> JsonDict:
+    def _poll_payload(self, poll: Mapping[str, Any]) -> JsonDict:
         """A created poll as Discord returns it: answers numbered from 1, an expiry, empty results."""
         hours = float(poll.get("duration") or 24)
-        expiry = dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)
+        expiry = self.clock() + dt.timedelta(hours=hours)  # Discord's "now", as for scheduled events
         return {
             "question": dict(poll.get("question") or {}),
             "answers": [{"answer_id": i, "poll_media": dict(a.get("poll_media") or {})}
