@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import cogs.practices.cog as practices_cog  # noqa: E402
-from bot.db import Database  # noqa: E402
+from bot.db import Database, latest_version  # noqa: E402
 from cogs.practices.service import (  # noqa: E402
     FIRST_RESULTS,
     SEARCH_LIMIT,
@@ -55,7 +55,9 @@ from cogs.practices.service import (  # noqa: E402
 from cogs.practices.stemming import index_columns  # noqa: E402
 
 GUILD = 4242
-SCHEMA_VERSION = "v10"  # bump when a practices migration changes: the cached databases are rebuilt
+# The cached databases are keyed by the generator's version and by the newest migration, so a database built
+# by an older (or another branch's) schema is never reused: bump the "v" part when the generator changes.
+SCHEMA_VERSION = f"v10-m{latest_version():03d}"
 
 TOPIC_WORDS: dict[str, str] = {
     "climate": "climate emissions carbon neutral retrofit insulation solar heat pumps renewable energy "

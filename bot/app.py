@@ -179,6 +179,10 @@ class AttacheBot(commands.Bot):
             await self.scheduler.stop()
         finally:
             try:
+                await self.languages.flush()
+            except Exception:
+                log.exception("could not store the members' languages at shutdown")
+            try:
                 await super().close()
             finally:
                 await self.db.close()

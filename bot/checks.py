@@ -238,6 +238,35 @@ def _member_key(interaction: discord.Interaction[Any]) -> tuple[int | None, int]
     return (interaction.guild_id, interaction.user.id)
 
 
+class MemberCooldowns:
+    """One command's per-member (per server) cooldown buckets. discord.py's `dynamic_cooldown` walks every
+    bucket on every use to drop the expired ones, so its cost grows with the members active in the last
+    `per` seconds (thousands on a busy shard); here that sweep runs at most once per `per` seconds."""
+
+    def __init__(self, rate: int, per: float) -> None:
+        self.rate = rate
+        self.per = per
+        self._buckets: dict[tuple[int | None, int], tuple[app_commands.Cooldown, float]] = {}
+        self._swept = 0.0
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def hit(self, key: tuple[int | None, int], now: float, scale: float = 1.0) -> float | None:
+        """Count one use at `now` (seconds); the seconds to wait when it is one too many, else None."""
+        if scale <= 0:
+            return None
+        per = self.per * scale
+        if now - self._swept >= per:
+            self._buckets = {k: v for k, v in self._buckets.items() if v[1] >= now}
+            self._swept = now
+        held = self._buckets.get(key)
+        bucket = held[0] if held is not None and held[0].per == per else app_commands.Cooldown(self.rate, per)
+        retry_after = bucket.update_rate_limit(now)
+        self._buckets[key] = (bucket, now + per)
+        return retry_after
+
+
 def expensive(rate: int, per: float) -> Any:
     """Per-member cooldown (per server) for a command that costs real work: search, exports,
     calendar files, findtime. `rate` uses per `per` seconds; one more is refused, ephemerally, with
@@ -245,14 +274,16 @@ def expensive(rate: int, per: float) -> Any:
 
     Put it ABOVE `moderator_only()` so a refused non-moderator does not use up a turn. The bot's
     `cooldown_scale` attribute multiplies `per` (0 turns cooldowns off, e.g. for benchmarks)."""
+    book = MemberCooldowns(rate, per)
 
-    def factory(interaction: discord.Interaction[Any]) -> app_commands.Cooldown | None:
+    def predicate(interaction: discord.Interaction[Any]) -> bool:
         scale = float(getattr(interaction.client, "cooldown_scale", 1.0))
-        if scale <= 0:
-            return None
-        return app_commands.Cooldown(rate, per * scale)
+        retry_after = book.hit(_member_key(interaction), interaction.created_at.timestamp(), scale)
+        if retry_after is None:
+            return True
+        raise app_commands.CommandOnCooldown(app_commands.Cooldown(rate, per * scale), retry_after)
 
-    return app_commands.checks.dynamic_cooldown(factory, key=_member_key)
+    return app_commands.check(predicate)
 
 
 # The limits, in one place (listed in README, "Cooldowns").

@@ -27,6 +27,7 @@ gazetteer); which language a server or member has lives on the bot (`bot.languag
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gettext
 import io
@@ -96,6 +97,7 @@ def validate_language(value: Any) -> str | None:
     return lang
 
 
+@functools.lru_cache(maxsize=1024)
 def language_name(lang: str, in_lang: str | None = None) -> str:
     """A language's name: in its own language and capitalised, as offered in a list ("English", "Français",
     "Español": how a member finds theirs); or as written inside a sentence in `in_lang` ("Spanish",
@@ -343,6 +345,8 @@ class Languages:
     gives the server's Discord language (`preferred_locale`) when the bot knows the server."""
 
     CACHE_MAX = 50_000
+    FLUSH_DELAY = 1.0  # seconds: new languages are written together, at most this late
+    FLUSH_BATCH = 500  # or as soon as this many wait
 
     def __init__(
         self, db: Database, settings: SettingsService, *, guild_locale: GuildLocale,
@@ -354,6 +358,10 @@ class Languages:
         self.clock = clock
         self.forced: str | None = None  # tests: every reply, post and DM in this language
         self._seen: dict[tuple[int, int], str] = {}
+        self._unsaved: dict[tuple[int, int], tuple[str, int]] = {}  # noted, not yet written (see flush)
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._flush_tasks: set[asyncio.Task[None]] = set()
+        self._flush_lock = asyncio.Lock()
 
     def for_settings(self, gs: GuildSettings) -> str:
         if self.forced:
@@ -391,7 +399,10 @@ class Languages:
     lang_for_member = for_member
 
     async def remember(self, guild_id: int | None, user_id: int, locale: str | None) -> None:
-        """Store the language of a member's interaction (written only when it changed)."""
+        """Note the language of a member's interaction. Nothing is written when it did not change; a change
+        is written with the others of the next FLUSH_DELAY seconds in one statement (`flush`), off the
+        interaction's path: a busy server's first interactions of the day cost one write, not one each.
+        Until then the language is served from memory, so a DM sent meanwhile already follows it."""
         if guild_id is None or not locale:
             return
         lang = language_of(locale)
@@ -400,18 +411,55 @@ class Languages:
             return
         if len(self._seen) >= self.CACHE_MAX:
             self._seen.clear()
-        await self.db.execute(
-            "INSERT INTO member_languages (guild_id, user_id, language, updated_ms) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (guild_id, user_id) DO UPDATE SET language = excluded.language, "
-            "updated_ms = excluded.updated_ms WHERE member_languages.language <> excluded.language",
-            (guild_id, user_id, lang, to_ms(self.clock())),
-        )
         self._seen[key] = lang
+        self._unsaved[key] = (lang, to_ms(self.clock()))
+        if len(self._unsaved) >= self.FLUSH_BATCH:
+            await self.flush()
+        elif self._flush_handle is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # pragma: no cover - always called from the bot's loop
+                return
+            self._flush_handle = loop.call_later(self.FLUSH_DELAY, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._flush_handle = None
+        task = asyncio.get_running_loop().create_task(self.flush(), name="member-languages-flush")
+        self._flush_tasks.add(task)
+        task.add_done_callback(self._flush_tasks.discard)
+
+    async def flush(self) -> None:
+        """Write the languages noted since the last flush, in one statement. Also at shutdown, and before
+        /privacy forget-me deletes a member's rows: when it returns, every language noted before the call
+        is in the database (a flush already under way is waited for)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        async with self._flush_lock:
+            await self._write_unsaved()
+
+    async def _write_unsaved(self) -> None:
+        rows, self._unsaved = self._unsaved, {}
+        if not rows:
+            return
+        try:
+            await self.db.executemany(
+                "INSERT INTO member_languages (guild_id, user_id, language, updated_ms) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (guild_id, user_id) DO UPDATE SET language = excluded.language, "
+                "updated_ms = excluded.updated_ms WHERE member_languages.language <> excluded.language",
+                [(g, u, lang, ms) for (g, u), (lang, ms) in rows.items()],
+            )
+        except Exception:
+            log.exception("could not store %d member language(s)", len(rows))
+            for key in rows:  # served from the database again, which has the older language or none
+                self._seen.pop(key, None)
 
     def forget(self, guild_id: int, user_id: int | None = None) -> None:
         """Drop cached languages (after /privacy forget-me or a server purge)."""
         if user_id is not None:
             self._seen.pop((guild_id, user_id), None)
+            self._unsaved.pop((guild_id, user_id), None)
             return
-        for key in [k for k in self._seen if k[0] == guild_id]:
-            del self._seen[key]
+        for cache in (self._seen, self._unsaved):
+            for key in [k for k in cache if k[0] == guild_id]:
+                del cache[key]

@@ -141,3 +141,24 @@ async def test_cooldown_is_per_server(started_bot: World) -> None:
     assert SLOW_DOWN.search(res.text), res.text
     res = await fake.invoke(g2, bob2, "roundtable findtime", {"cities": "Asia/Seoul; Europe/Paris"})
     assert "Slow down" not in res.text and "Best times" in res.text, res.text
+
+
+def test_member_cooldowns_count_per_member_and_sweep_expired_buckets() -> None:
+    """The bucket book behind `expensive`: `rate` uses per `per` seconds per (server, member); a bucket
+    older than `per` is dropped by the next sweep (at most one sweep per `per` seconds), so the book holds
+    only the members active in the last `per` seconds."""
+    from bot.checks import MemberCooldowns
+
+    book = MemberCooldowns(2, 10.0)
+    assert book.hit((1, 7), 100.0) is None and book.hit((1, 7), 101.0) is None
+    retry = book.hit((1, 7), 102.0)
+    assert retry is not None and 7.0 < retry <= 8.0  # the first of the two uses frees up at 110
+    assert book.hit((2, 7), 102.0) is None  # another server: its own bucket
+    assert book.hit((1, 8), 102.0) is None  # another member
+    for k in range(1000):
+        book.hit((3, k), 103.0)
+    assert len(book) == 1003
+    assert book.hit((4, 1), 120.0) is None  # a sweep: every bucket last used before 110 is gone
+    assert len(book) == 1
+    assert book.hit((1, 7), 120.0) is None  # a fresh bucket after the wait
+    assert book.hit((1, 7), 121.0, scale=0) is None  # scale 0: no limit

@@ -172,6 +172,7 @@ async def test_languages_of_servers_and_members(db: Database) -> None:
     before = db.query_count
     await langs.remember(1, 7, "es-419")  # the same language: no write
     assert db.query_count == before
+    await langs.flush()  # noted languages are written together, a moment later
     fresh = Languages(db, settings, guild_locale=discord_locales.get)  # a restart: read back from the db
     assert await fresh.for_member(1, 7) == "es"
     rows = await db.fetchall("SELECT guild_id, user_id, language FROM member_languages ORDER BY guild_id")

@@ -83,6 +83,7 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="Your d
                                          view=None)
         profiles = self.bot.features.profiles  # None: the directory is not loaded
         verified = profiles is not None and await profiles.profile_verified(gid, uid)
+        await self.bot.languages.flush()  # a language noted but not yet written is deleted with the rest
         result = await self.svc.forget(gid, uid, remove_profile=profiles.clear_profile if profiles else None)
         extra = ""
         if verified:
