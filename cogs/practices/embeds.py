@@ -27,10 +27,11 @@ from bot.embeds import (
 )
 
 __all__ = ["md", "md_line"]  # the kernel's escape (bot.embeds), re-exported for the practice views
-from bot.i18n import ENGLISH, N_, format_number, language_name, nt, t
+from bot.i18n import ENGLISH, N_, Msg, format_number, language_name, nt, t
 from bot.interactions import fill_parts
 from cogs.practices.pictures import ChartData, MapData
 from cogs.practices.service import (
+    DUPLICATE_REASON,
     PAGE_SIZE,
     STATUS_LABELS,
     Counts,
@@ -172,6 +173,16 @@ def describe_decision(p: Practice, lang: str = ENGLISH) -> str:
     return fill_parts(t(lang, template), parts, lang)
 
 
+def shown_reason(p: Practice, lang: str = ENGLISH) -> str:
+    """The decision's reason as the reader reads it: the duplicate reason the library stores in English
+    ("Duplicate of #3: title") in `lang`, a moderator's own words as they wrote them."""
+    reason = p.reason or ""
+    head = str(Msg(DUPLICATE_REASON, id=p.duplicate_of, title=""))  # the English the library stored
+    if p.duplicate_of and reason.startswith(head):
+        return t(lang, DUPLICATE_REASON, id=p.duplicate_of, title=reason.removeprefix(head))
+    return reason
+
+
 def decided_card(p: Practice, lang: str = ENGLISH) -> discord.Embed:
     """The review card after a decision: who decided what, when, and why."""
     label = status_label(p.status, lang)
@@ -180,7 +191,7 @@ def decided_card(p: Practice, lang: str = ENGLISH) -> discord.Embed:
     phrase = describe_decision(p, lang)
     text = f"**{phrase[:1].upper()}{phrase[1:]}**"
     if p.reason:
-        text += "\n" + t(lang, "Reason: {reason}", reason=md(p.reason, 1000))
+        text += "\n" + t(lang, "Reason: {reason}", reason=md(shown_reason(p, lang), 1000))
     e.description = clip(text + "\n\n" + (e.description or ""), 1800)
     return e
 
@@ -301,7 +312,7 @@ def list_pages(
     for p in practices:
         extra = ""
         if p.status in ("changes_requested", "rejected") and p.reason:
-            extra = f"\n  ↳ {md_line(p.reason, 150)}"
+            extra = f"\n  ↳ {md_line(shown_reason(p, lang), 150)}"
         lines.append(
             f"**#{p.id}** {md_line(p.title, 120)} · {city_line(p)} · *{status_label(p.status, lang)}* "
             f"{ts(p.updated_at)}{extra}"

@@ -432,8 +432,12 @@ def title_similarity(a: str, b: str) -> float:
     return len(ka & kb) / len(ka | kb)
 
 
-_REGIONS = {"AF": "Africa", "AS": "Asia", "EU": "Europe", "NA": "North America", "SA": "South America",
-            "OC": "Oceania", "AN": "Antarctica"}
+# continents by their code: each name is a catalog id (shown with t(lang, region))
+_REGIONS = {"AF": N_("Africa"), "AS": N_("Asia"), "EU": N_("Europe"), "NA": N_("North America"),
+            "SA": N_("South America"), "OC": N_("Oceania"), "AN": N_("Antarctica")}
+INHABITED_REGIONS = tuple(_REGIONS[c] for c in ("AF", "AS", "EU", "NA", "SA", "OC"))
+# the reason stored when a practice is closed as a duplicate (its English text; shown translated)
+DUPLICATE_REASON = N_("Duplicate of #{id}: {title}")
 
 
 @cache
