@@ -297,8 +297,8 @@ CONVERTED = ["bot/interactions.py", "bot/paging.py", "bot/ui.py", "bot/checks.py
 # Not scanned: the demo data (cogs/*/sample.py), the operator's command line (bot/__main__.py,
 # bot/config.py, bot/db.py, bot/i18n_tools.py, bot/invite.py, cogs/directory/cli.py: English, see
 # docs/i18n.md), what members type rather than read (bot/timewords.py, cogs/directory/gazetteer.py,
-# cogs/practices/glossary.py), and HTTP for calendar apps (bot/web.py, cogs/calendar/service.py: headers; the feed's texts come from the
-# features' ics.py modules, in the reader's language).
+# cogs/practices/glossary.py), and HTTP for calendar apps (bot/web.py, cogs/calendar/service.py: headers;
+# the feed's texts come from the features' ics.py modules, in the reader's language).
 MARKERS = {"t", "nt", "N_", "Msg"}
 # Calls whose text is not shown to members here: logs, programming errors, Discord's audit-log reason, and
 # the command metadata (descriptions, choice names), which the catalog test reads from the command tree.
