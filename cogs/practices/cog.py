@@ -59,6 +59,8 @@ from cogs.practices.service import (
     parse_links,
     parse_sdgs,
     parse_topics,
+    topic_id,
+    topic_key,
     validate_draft,
     validate_meta,
 )
@@ -861,17 +863,22 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @edit.autocomplete("topic")
     async def topic_autocomplete(self, interaction: discord.Interaction[Any],
                                  current: str) -> list[app_commands.Choice[str]]:
+        """Topics by their names in the member's language; the value lists their ids (what parse_topics reads
+        best), after those already chosen (typed by id or by name in any language)."""
+        lang = lang_for_interaction(interaction)
         head, _, last = current.rpartition(",")
-        chosen = [x.strip() for x in head.split(",") if x.strip()]
-        prefix = ", ".join(chosen)
-        last = last.strip().lower()
+        chosen = [(topic_id(x), x.strip()) for x in head.split(",") if x.strip()]
+        ids = [tid or raw for tid, raw in chosen]
+        names = [t(lang, tid) if tid else raw for tid, raw in chosen]
+        typed = topic_key(last)
         out = []
         for topic in TOPICS:
-            if topic in chosen or (last and last not in topic):
+            local = t(lang, topic)
+            if topic in ids or (typed and typed not in topic_key(local) and typed not in topic):
                 continue
-            value = f"{prefix}, {topic}" if prefix else topic
+            value = ", ".join([*ids, topic])
             if len(value) <= 100:
-                out.append(app_commands.Choice(name=choice_name(value), value=value))
+                out.append(app_commands.Choice(name=choice_name(", ".join([*names, local])), value=value))
         return out[:25]
 
 

@@ -259,13 +259,22 @@ def hit_lines(
     return out
 
 
+def _filter_value(option: str, value: str, lang: str) -> str:
+    """A search filter's value as the reader reads it: a topic's name, a language's name."""
+    if option == "topic":
+        return t(lang, value)
+    if option == "language":
+        return _language_label(value, lang)
+    return value
+
+
 def search_page_count(result: SearchResult) -> int:
     return -(-len(result.hits) // PAGE_SIZE)
 
 
 def search_page(result: SearchResult, query: str | None, index: int, lang: str = ENGLISH) -> discord.Embed:
     """Page `index` (five hits) of the results; pages are rendered when first shown."""
-    filters = ", ".join(f"{k}: {md_line(v, 60)}" for k, v in result.filters)
+    filters = ", ".join(f"{k}: {md_line(_filter_value(k, v, lang), 60)}" for k, v in result.filters)
     head = ""
     if result.corrected is not None:
         head = t(lang, "No results for “{query}”. Showing results for **{corrected}**.",
