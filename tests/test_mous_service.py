@@ -266,7 +266,7 @@ async def test_update_reschedules_exactly_affected_jobs(svc: MouService, db: Dat
 async def test_status_machine_enforced_by_update(svc: MouService) -> None:
     a = await _add(svc, signed=None, expires=None)
     assert a.status == "draft"
-    with pytest.raises(InvalidInput, match="`negotiating`, `signed`, `terminated`"):
+    with pytest.raises(InvalidInput, match="`negotiating`, `signed`, or `terminated`"):
         await svc.update(G, OWNER, a.id, status="expired")
     a2, _ = await svc.update(G, OWNER, a.id, status="negotiating")
     assert a2.status == "negotiating"
