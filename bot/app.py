@@ -327,23 +327,25 @@ class AttacheBot(commands.Bot):
         """Generic `core.post` job: post the payload's text (`job_message`) to the target channel, a
         message id in the server's language as it is when the post goes out."""
         if job.target is None or not job.target.isdigit():
-            raise PermanentJobError("core.post job without a channel target")
+            raise PermanentJobError(Msg(N_("a post job without a channel")))
         try:
             await self.post(int(job.target), self.job_message(job.payload), nonce=job.nonce,
                             guild_id=job.guild_id)
         except discord.NotFound as exc:
-            raise PermanentJobError(f"channel {job.target} not found (deleted?)") from exc
+            raise PermanentJobError(Msg(N_("channel {channel} not found (deleted?)"),
+                                          channel=f"<#{job.target}>")) from exc
         except discord.Forbidden as exc:
-            raise PermanentJobError(f"no permission to post in channel {job.target}") from exc
+            raise PermanentJobError(Msg(N_("no permission to post in channel {channel}"),
+                                          channel=f"<#{job.target}>")) from exc
 
     async def _dm_job(self, job: Job) -> None:
         """Generic `core.dm` job: DM payload['user'] the payload's text (`job_message`), a message id in the
         recipient's language; skipped when their DMs are closed."""
         user_id = int(job.payload.get("user") or 0)
         if user_id <= 0:
-            raise PermanentJobError("core.dm job without a user")
+            raise PermanentJobError(Msg(N_("a DM job without a recipient")))
         if not await self.dm(user_id, self.job_message(job.payload), nonce=job.nonce, guild_id=job.guild_id):
-            raise SkipJob(f"user {user_id} does not take DMs")
+            raise SkipJob(Msg(N_("{user} does not take DMs"), user=f"<@{user_id}>"))
 
     async def _language_changed(self, guild_id: int, key: str) -> None:
         """The server's language changed: say so in the announcements channel, in the new language."""

@@ -86,8 +86,11 @@ class RoundtableCalendar(Protocol):
 class AgreementCalendar(Protocol):
     """Offered by the MOU tracker: agreement deadlines for a member's live calendar feed."""
 
-    async def deadline_events(self, guild_id: int, owner_id: int | None, *, stamp: datetime) -> list[Event]:
-        """All-day VEVENTs of the deadlines of the agreements this member owns (every agreement: None)."""
+    async def deadline_events(self, guild_id: int, owner_id: int | None, *, stamp: datetime,
+                              reader_id: int | None = None) -> list[Event]:
+        """All-day VEVENTs of the deadlines of the agreements this member owns (every agreement: None), their
+        texts in the language of the feed's reader (`reader_id`, default the owner: the member's language,
+        else the server's)."""
         ...
 
 

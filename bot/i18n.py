@@ -44,7 +44,7 @@ from babel.dates import format_timedelta, get_day_names, get_month_names
 from babel.lists import format_list as babel_format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_compact_decimal, format_decimal
 
 from bot.clock import Clock, system_clock, to_ms
 from bot.errors import InvalidInput
@@ -306,6 +306,12 @@ def format_list(lang: str, items: list[str], style: ListStyle = "standard") -> s
 def format_number(lang: str, number: int | float) -> str:
     """1,234.5 / 1 234,5 / 1234,5 (each language's separators)."""
     return str(format_decimal(number, locale=_babel_locale(lang)))
+
+
+def format_compact(lang: str, number: int | float) -> str:
+    """A large number, short: 2.1M / 2,1 M / 2,1 M (CLDR's compact form, one decimal at most)."""
+    return str(format_compact_decimal(number, format_type="short", fraction_digits=1,
+                                      locale=_babel_locale(lang)))
 
 
 def format_relative(lang: str, delta: timedelta, *, threshold: float = 0.85) -> str:

@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 from bot.clock import Clock, from_ms, system_clock, to_ms
 from bot.db import Database
+from bot.i18n import N_, Msg, available_languages, lookup, render, t
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,77 @@ _UPSERT_SQL = """
             """
 
 
-class SkipJob(Exception):
+class _JobOutcome(Exception):
+    """A handler's reason, as English text (logs) or a `Msg` (stored so that `/settings show` and the
+    commands that ran the job show it in their reader's language: `reason_text`)."""
+
+    def __init__(self, reason: str | Msg = "") -> None:
+        self.msg: Msg | None = reason if isinstance(reason, Msg) else None
+        super().__init__(str(reason))
+
+
+class SkipJob(_JobOutcome):
     """Raised by a handler: this job no longer matters; mark it skipped."""
 
 
-class PermanentJobError(Exception):
+class PermanentJobError(_JobOutcome):
     """Raised by a handler: retrying cannot help; mark the job failed now."""
+
+
+CANCELLED_LEFT = N_("cancelled: the bot was removed from this server")
+_STORED = '{"msg":'  # how a stored message starts (JSON: {"msg": template, "fmt": {...}, "en": English})
+
+
+def _plain_values(fmt: dict[str, Any]) -> dict[str, Any]:
+    """A message's values as JSON: a `Msg` stays a message, a number a number, anything else its English."""
+    out: dict[str, Any] = {}
+    for k, v in fmt.items():
+        if isinstance(v, Msg):
+            out[k] = {"msg": v.msgid, "fmt": _plain_values(v.fmt)}
+        else:
+            out[k] = v if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+    return out
+
+
+def stored_reason(reason: str | Msg) -> str:
+    """What a job's `last_error` holds for `reason`: plain text as it is; a `Msg` as JSON with its English
+    text, so it is read in any language later (`reason_text`)."""
+    if not isinstance(reason, Msg):
+        return reason[:500]
+    stored = json.dumps({"msg": reason.msgid, "fmt": _plain_values(reason.fmt), "en": str(reason)[:500]},
+                        ensure_ascii=False, separators=(",", ":"))
+    return stored if len(stored) <= 4000 else str(reason)[:500]
+
+
+def _as_msg(data: dict[str, Any]) -> Msg:
+    return Msg(str(data["msg"]), **{k: _as_msg(v) if isinstance(v, dict) else v
+                                    for k, v in dict(data.get("fmt") or {}).items()})
+
+
+def stored_msg(stored: str | None) -> Msg | None:
+    """The message a `last_error` holds (see `stored_reason`), else None (plain text)."""
+    if not stored or not stored.startswith(_STORED):
+        return None
+    try:
+        data = json.loads(stored)
+        return _as_msg(data)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def reason_text(lang: str, stored: str | None) -> str:
+    """A job's `last_error` in `lang`: a stored message rendered; a constant reason marked with N_ (with or
+    without the "skipped: " / "PermanentJobError: " prefix) translated; any other text (a Discord error,
+    an exception) as it is."""
+    msg = stored_msg(stored)
+    if msg is not None:
+        return render(lang, msg)
+    text = stored or ""
+    for prefix in ("PermanentJobError: ", "SkipJob: ", "skipped: "):
+        bare = text.removeprefix(prefix)
+        if bare != text and any(lookup(other, bare) is not None for other in available_languages()):
+            return t(lang, bare)  # a known reason: without the prefix, in any language
+    return t(lang, text) if text else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +393,8 @@ class Scheduler:
             return "done", value
         if status == "retry" and isinstance(extra, tuple):
             extra = extra[1]
-        return status, str(extra or "").removeprefix("skipped: ")
+        msg = stored_msg(extra) if isinstance(extra, str) else None
+        return status, msg if msg is not None else str(extra or "").removeprefix("skipped: ")
 
     # -- servers the bot left ------------------------------------------------------------
     async def load_departed(self) -> set[int]:
@@ -347,8 +414,8 @@ class Scheduler:
                 "ON CONFLICT (guild_id) DO UPDATE SET left_ms = excluded.left_ms", (guild_id, now))
             n = await self.db.execute(
                 "UPDATE jobs SET status = 'cancelled', updated_ms = ?, finished_ms = ?, "
-                "last_error = 'cancelled: the bot was removed from this server' "
-                "WHERE guild_id = ? AND status = 'pending'", (now, now, guild_id))
+                "last_error = ? WHERE guild_id = ? AND status = 'pending'",
+                (now, now, CANCELLED_LEFT, guild_id))
         self._wake.set()
         log.info("scheduler: removed from guild %s; %d pending job(s) cancelled", guild_id, n)
         return n
@@ -563,11 +630,12 @@ class Scheduler:
             # Claimed before the bot was removed from the server: never sent.
             log.info("scheduler: not sending %s job %d: the bot was removed from guild %s",
                      job.kind, job.id, job.guild_id)
-            self._results.append(("cancelled", job.id, "cancelled: the bot was removed from this server"))
+            self._results.append(("cancelled", job.id, CANCELLED_LEFT))
             return
         if kind is None:
             log.error("scheduler: no handler for job kind %r (job %d); marking failed", job.kind, job.id)
-            self._results.append(("failed", job.id, f"no handler registered for kind {job.kind}"))
+            reason = stored_reason(Msg(N_("no handler for jobs of kind {kind}"), kind=job.kind))
+            self._results.append(("failed", job.id, reason))
             self.stats.failed += 1
             return
         if kind.stale is not None:
@@ -579,13 +647,7 @@ class Scheduler:
             if stale:
                 log.info("scheduler: skipping %s job %d (%s): too late, due %s", job.kind, job.id,
                          job.dedupe_key, job.original_due_at.isoformat())
-                self._results.append(
-                    (
-                        "skipped",
-                        job.id,
-                        f"skipped: too late to matter (due {job.original_due_at:%Y-%m-%d %H:%M} UTC)",
-                    )
-                )
+                self._results.append(("skipped", job.id, _too_late(job)))
                 self.stats.skipped += 1
                 return
         self.stats.dispatched += 1
@@ -595,7 +657,8 @@ class Scheduler:
         try:
             value = await kind.handler(job)
         except SkipJob as exc:
-            self._results.append(("skipped", job.id, f"skipped: {exc}"[:500]))
+            reason = stored_reason(exc.msg) if exc.msg else f"skipped: {exc}"[:500]
+            self._results.append(("skipped", job.id, reason))
             self.stats.skipped += 1
         except PermanentJobError as exc:
             self._fail(job, exc)
@@ -678,7 +741,7 @@ class Scheduler:
     def _gate(self, job: Job, kind: _Kind, now: datetime) -> bool:
         """Whether a claimed job of a batch may run: not when the bot left its server, nor when stale."""
         if job.guild_id in self.departed:
-            self._results.append(("cancelled", job.id, "cancelled: the bot was removed from this server"))
+            self._results.append(("cancelled", job.id, CANCELLED_LEFT))
             return False
         try:
             stale = kind.stale is not None and kind.stale(job, now)
@@ -686,8 +749,7 @@ class Scheduler:
             log.exception("scheduler: stale rule for %s failed", job.kind)
             stale = False
         if stale:
-            due = f"{job.original_due_at:%Y-%m-%d %H:%M}"
-            self._results.append(("skipped", job.id, f"skipped: too late to matter (due {due} UTC)"))
+            self._results.append(("skipped", job.id, _too_late(job)))
             self.stats.skipped += 1
         return not stale
 
@@ -738,8 +800,15 @@ class Scheduler:
 
 
 def _err(exc: BaseException) -> str:
+    if isinstance(exc, _JobOutcome) and exc.msg is not None:
+        return stored_reason(exc.msg)
     text = f"{type(exc).__name__}: {exc}"
     return text[:500]
+
+
+def _too_late(job: Job) -> str:
+    return stored_reason(Msg(N_("skipped: too late to matter (due {due} UTC)"),
+                             due=f"{job.original_due_at:%Y-%m-%d %H:%M}"))
 
 
 def _row_to_job(r: Any) -> Job:

@@ -13,6 +13,7 @@ from icalendar import Calendar
 
 from bot.db import Database
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.i18n import Msg, render
 from bot.scheduler import Scheduler
 from bot.settings import SettingsService
 from cogs.mous import planning as P
@@ -62,8 +63,11 @@ def test_transitions_allowed_and_refused() -> None:
     assert not P.can_transition("draft", "active")
     assert not P.can_transition("terminated", "active")
     msg = P.transition_error("draft", "expired")
-    assert msg is not None and "`negotiating`, `signed`, `terminated`" in msg
-    assert "can no longer change" in (P.transition_error("terminated", "draft") or "")
+    assert msg is not None and "`negotiating`, `signed`, or `terminated`, not `expired`" in str(msg)
+    assert render("es", msg) == (
+        "Un acuerdo en estado **borrador** puede pasar a `en negociación`, `firmada` o `rescindido`, "
+        "no a `vencido`.")
+    assert "can no longer change" in str(P.transition_error("terminated", "draft"))
     # every allowed target is a known status, and terminated is reachable from every live status
     for s, targets in P.TRANSITIONS.items():
         assert set(targets) <= set(P.STATUSES)
@@ -262,7 +266,7 @@ async def test_update_reschedules_exactly_affected_jobs(svc: MouService, db: Dat
 async def test_status_machine_enforced_by_update(svc: MouService) -> None:
     a = await _add(svc, signed=None, expires=None)
     assert a.status == "draft"
-    with pytest.raises(InvalidInput, match="`negotiating`, `signed`, `terminated`"):
+    with pytest.raises(InvalidInput, match="`negotiating`, `signed`, or `terminated`"):
         await svc.update(G, OWNER, a.id, status="expired")
     a2, _ = await svc.update(G, OWNER, a.id, status="negotiating")
     assert a2.status == "negotiating"
@@ -342,14 +346,14 @@ async def test_reminder_context_skips(svc: MouService) -> None:
     m = await svc.add_milestone(G, OWNER, a.id, "2026-05-01", "Report")
     ctx = await svc.reminder_context(G, {"agreement_id": a.id, "term": 1, "what": "milestone",
                                          "milestone_id": m.id, "on": "2026-05-01"})
-    assert not isinstance(ctx, str) and ctx.owners == (OWNER.id,)
+    assert not isinstance(ctx, Msg) and ctx.owners == (OWNER.id,)
     await svc.done_milestone(G, OWNER, a.id, m.id)
     assert (
         await svc.reminder_context(
             G,
             {"agreement_id": a.id, "term": 1, "what": "milestone", "milestone_id": m.id, "on": "2026-05-01"},
         )
-        == "milestone already done"
+        == Msg("milestone already done")
     )
     assert "term" in str(await svc.reminder_context(G, {"agreement_id": a.id, "term": 0, "what": "expiry",
                                                         "on": "2026-07-04", "offset": 180}))

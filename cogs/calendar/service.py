@@ -131,7 +131,7 @@ class CalendarFeeds:
         mous = self.features.agreement_calendar
         if mous is not None and opts.deadlines != "none":
             owner = None if opts.deadlines == "all" else user_id
-            events += await mous.deadline_events(guild_id, owner, stamp=STAMP_PLACEHOLDER)
+            events += await mous.deadline_events(guild_id, owner, stamp=STAMP_PLACEHOLDER, reader_id=user_id)
         return events
 
     async def serve(self, request: WebRequest) -> WebResponse:

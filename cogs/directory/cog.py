@@ -105,7 +105,8 @@ class Directory(commands.Cog):
     async def city_autocomplete(self, interaction: discord.Interaction[Any], current: str
                                 ) -> list[app_commands.Choice[str]]:
         cities = await self.svc.search_cities(current, guild_id=interaction.guild_id, limit=25)
-        return [app_commands.Choice(name=choice_name(c.choice_label), value=str(c.id)) for c in cities]
+        lang = lang_for_interaction(interaction)
+        return [app_commands.Choice(name=choice_name(c.choice_label(lang)), value=str(c.id)) for c in cities]
 
     async def member_city_autocomplete(self, interaction: discord.Interaction[Any], current: str
                                        ) -> list[app_commands.Choice[str]]:

@@ -60,7 +60,7 @@ def membership_bits(m: Membership, lang: str = ENGLISH) -> str:
         bits.append(t(lang, "added here"))
     text = md_line(", ".join(bits), 300)
     if m.caveat:
-        caveat = md_line(m.caveat, 300)
+        caveat = md_line(t(lang, m.caveat), 300)
         text = f"{text}; ⚠ {caveat}" if text else f"⚠ {caveat}"
     return text
 
@@ -248,7 +248,7 @@ def network_embed(
         fields.append((t(lang, "Approx. members"), shown, True))
     if net.website:
         fields.append((t(lang, "Website"), md_line(net.website, 500), True))
-    lines = [f"• {md_line(m.place, 200)}" + (f" — {b}" if (b := membership_bits(m, lang)) else "")
+    lines = [f"• {md_line(m.place(lang), 200)}" + (f" — {b}" if (b := membership_bits(m, lang)) else "")
              for m in members[:20]]
     more = ("\n" + t(lang, "… {n} more: `/network members`", n=format_number(lang, total - 20))
             if total > 20 else "")
@@ -276,7 +276,7 @@ def network_line(n: Network, lang: str = ENGLISH) -> str:
 
 def member_city_line(m: Membership, lang: str = ENGLISH) -> str:
     """One member city in `/network members`."""
-    return f"• {md_line(m.place, 200)}" + (f" — {b}" if (b := membership_bits(m, lang)) else "")
+    return f"• {md_line(m.place(lang), 200)}" + (f" — {b}" if (b := membership_bits(m, lang)) else "")
 
 
 def shared_line(net: Network, a: City, ma: Membership, b: City, mb: Membership, lang: str = ENGLISH) -> str:

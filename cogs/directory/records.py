@@ -12,7 +12,7 @@ from typing import Any
 
 from bot import DATA_DIR
 from bot.errors import InvalidInput
-from bot.i18n import N_, Msg
+from bot.i18n import ENGLISH, N_, Msg, format_compact, t
 from bot.text import md_line
 from bot.timeparse import TimeParseError, get_zone
 
@@ -30,16 +30,17 @@ FOCUS_TOPICS = (
     "economy", "trade", "culture", "health", "governance", "technology", "urban-planning", "water", "food",
 )
 SCOPES = ("global", "regional", "national")
+# membership categories: stored as these English ids, each also a catalog id (shown with t(lang, category))
 CATEGORIES = (
-    "member",
-    "observer",
-    "steering committee",
-    "chair",
-    "founding",
-    "host",
-    "lead city",
-    "designated",
-    "partner",
+    N_("member"),
+    N_("observer"),
+    N_("steering committee"),
+    N_("chair"),
+    N_("founding"),
+    N_("host"),
+    N_("lead city"),
+    N_("designated"),
+    N_("partner"),
 )
 STATUSES = ("current", "former", "unverified")
 NETWORK_COLUMNS = (
@@ -87,12 +88,9 @@ def _prefix_bounds(prefix: str) -> tuple[str, str]:
     return prefix, prefix + "\U0010ffff"
 
 
-def _fmt_pop(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M"
-    if n >= 1000:
-        return f"{n // 1000}k"
-    return str(n) if n else "?"
+def _fmt_pop(n: int, lang: str = ENGLISH) -> str:
+    """A population, short: "2.1M" / "2,1 M" (CLDR's compact form), "?" when unknown."""
+    return format_compact(lang, n) if n else "?"
 
 
 # -- value objects ----------------------------------------------------------------------------
@@ -130,10 +128,12 @@ class City:
             return f"{self.name}, {self.region}, {self.country}"
         return f"{self.name}, {self.country}"
 
-    @property
-    def choice_label(self) -> str:
-        extra = " · added here" if self.guild_id is not None else f" · pop {_fmt_pop(self.population)}"
-        return f"{self.label}{extra}"
+    def choice_label(self, lang: str = ENGLISH) -> str:
+        """An autocomplete entry in `lang`: "Paris, FR · pop 2.1M", "Springfield, US · added here"."""
+        if self.guild_id is not None:
+            return t(lang, "{city} · added here", city=self.label)
+        return t(lang, "{city} · pop {population}", city=self.label,
+                 population=_fmt_pop(self.population, lang))
 
 
 @dataclass(frozen=True)
@@ -197,17 +197,19 @@ class Membership:
     origin: str
     guild_id: int | None
 
-    @property
-    def place(self) -> str:
+    def place(self, lang: str = ENGLISH) -> str:
+        """Where the member is, in `lang`: the city's label, else the name and country as recorded."""
         if self.city is not None:
             return self.city.label
-        suffix = " (state/region)" if self.member_kind == "state" else ""
-        return f"{self.member_name}, {self.country}{suffix}"
+        if self.member_kind == "state":
+            return t(lang, "{name}, {country} (state/region)", name=self.member_name, country=self.country)
+        return f"{self.member_name}, {self.country}"
 
     @property
     def caveat(self) -> str | None:
+        """A warning to show with the membership: a catalog id (shown with t(lang, caveat))."""
         if self.status == "unverified":
-            return "UNVERIFIED: no source confirmed this membership"
+            return N_("UNVERIFIED: no source confirmed this membership")
         return None
 
 
@@ -261,12 +263,12 @@ class ImportRejected(InvalidInput):
     def __init__(self, errors: Sequence[RowError], total: int) -> None:
         self.errors = list(errors)
         self.total = total
+        # the English text (logs, the command line); the cog shows embeds.import_rejected in the reader's
+        head = Msg(N_("Nothing was imported: {bad} of {total} rows have problems. Fix them and try again."),
+                   bad=len(self.errors), total=total)
         shown = "\n".join(f"• {e}" for e in self.errors[:30])
         more = f"\n… and {len(self.errors) - 30} more." if len(self.errors) > 30 else ""
-        super().__init__(
-            f"Nothing was imported: {len(self.errors)} of {total} rows have problems. Fix them and try "
-            f"again.\n{shown}{more}"
-        )
+        super().__init__(f"{head}\n{shown}{more}")
 
 
 @dataclass(frozen=True)

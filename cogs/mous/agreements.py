@@ -76,25 +76,11 @@ ONLY_OWNERS = (
 
 
 def transition_error(old: str, new: str, *, nothing_saved: bool = False) -> InvalidInput:
-    """The refusal of a status move old -> new that is not allowed (planning.transition_error's sentence,
-    as a catalog template)."""
-    allowed = P.allowed_transitions(old)
-    if not allowed and nothing_saved:
-        return InvalidInput(Msg(
-            N_("This agreement is **{status}**; its status can no longer change. Nothing was saved."),
-            status=old,
-        ))
-    if not allowed:
-        return InvalidInput(Msg(N_("This agreement is **{status}**; its status can no longer change."),
-                                status=old))
-    names = ", ".join(f"`{s}`" for s in allowed)
-    if nothing_saved:
-        return InvalidInput(Msg(
-            N_("An agreement that is **{status}** can move to {allowed}, not `{new}`. Nothing was saved."),
-            status=old, allowed=names, new=new,
-        ))
-    return InvalidInput(Msg(N_("An agreement that is **{status}** can move to {allowed}, not `{new}`."),
-                            status=old, allowed=names, new=new))
+    """The refusal of a status move old -> new that is not allowed (planning.transition_error's message)."""
+    msg = P.transition_error(old, new, nothing_saved=nothing_saved)
+    if msg is None:  # pragma: no cover - callers check can_transition first
+        raise ValueError(f"{old} -> {new} is allowed")
+    return InvalidInput(msg)
 
 
 class AgreementsMixin(MouParts):

@@ -21,7 +21,7 @@ from bot.checks import (
 )
 from bot.embeds import choice_name, make_embed, md_line, one_line
 from bot.fanout import Deliveries, message_nonce
-from bot.i18n import format_list, format_number, nt, render, t, weekday_name
+from bot.i18n import N_, Msg, format_list, format_number, nt, render, t, weekday_name
 from bot.interactions import acknowledge_first, reply
 from bot.member_names import lookup_for
 from bot.paging import paginate
@@ -79,7 +79,7 @@ class Mous(
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
         self.svc = MouService(bot.db, bot.scheduler, bot.settings, places=bot.features.places)
-        self.feed = DeadlineFeed(self.svc)
+        self.feed = DeadlineFeed(self.svc, language=bot.languages.for_member)
         self.deliveries = Deliveries(bot.db, clock=bot.clock)
         self._startup: asyncio.Task[None] | None = None
         super().__init__()
@@ -639,7 +639,7 @@ class Mous(
         items: list[tuple[Job, ReminderContext]] = []
         for job in jobs:
             ctx = await self.svc.reminder_context(gid, job.payload)
-            if isinstance(ctx, str):
+            if isinstance(ctx, Msg):
                 outcomes[job.id] = SkipJob(ctx)
             else:
                 items.append((job, ctx))
@@ -714,19 +714,20 @@ class Mous(
             elif job.id in delivered:
                 outcomes[job.id] = None
             elif channel_error:
-                outcomes[job.id] = PermanentJobError(
-                    f"announcements channel {cfg.channel_id}: {channel_error[0]}"
-                )
+                outcomes[job.id] = PermanentJobError(Msg(
+                    N_("announcements channel {channel}: {error}"), channel=f"<#{cfg.channel_id}>",
+                    error=channel_error[0]))
             else:
-                outcomes[job.id] = SkipJob("no announcements channel set and no owner accepts DMs "
-                                           f"({setup_hint('announcements_channel_id')})")
+                outcomes[job.id] = SkipJob(Msg(
+                    N_("no announcements channel set and no owner accepts DMs ({hint})"),
+                    hint=setup_hint("announcements_channel_id")))
         return outcomes
 
     async def _owner_notice_job(self, job: Job) -> None:
         """DM a member who was made an owner, with a button to remove themselves; nothing if DMs are
         closed."""
         ctx = await self.svc.owner_notice(job.guild_id, job.payload)
-        if isinstance(ctx, str):
+        if isinstance(ctx, Msg):
             raise SkipJob(ctx)
         a, uid, by = ctx
         guild = self.bot.get_guild(job.guild_id)
@@ -743,7 +744,7 @@ class Mous(
         )
         view = owner_notice_view(job.guild_id, a.id, uid, lang)
         if not await self.bot.dm(uid, text, nonce=job.nonce, view=view):
-            raise SkipJob("the new owner's DMs are closed")
+            raise SkipJob(Msg(N_("the new owner's DMs are closed")))
 
     async def _status_job(self, job: Job) -> None:
         new = await self.svc.apply_status_job(job.guild_id, job.payload)
@@ -757,10 +758,11 @@ class Mous(
         # Keep the weekly chain going first (and correct statuses / re-plan, cheap when nothing changed).
         await self.svc.replan_guild(gid)
         if self.svc.now() - job.original_due_at > P.STALE_AFTER:
-            raise SkipJob("digest more than a day late; the next one is scheduled")
+            raise SkipJob(Msg(N_("digest more than a day late; the next one is scheduled")))
         cfg = await self.svc.config(gid)
         if cfg.channel_id is None:
-            raise SkipJob(f"no announcements channel set ({setup_hint('announcements_channel_id')})")
+            raise SkipJob(Msg(N_("no announcements channel set ({hint})"),
+                              hint=setup_hint("announcements_channel_id")))
         dg = await self.svc.digest(gid)
         if dg.empty:
             return  # nothing to report: no post
@@ -778,7 +780,8 @@ class Mous(
                 cfg.channel_id, t(lang, E.DIGEST_HEADING), embeds=embeds, nonce=job.nonce, files=files
             )
         except (discord.NotFound, discord.Forbidden) as exc:
-            raise PermanentJobError(f"announcements channel {cfg.channel_id}: {exc}") from exc
+            raise PermanentJobError(Msg(N_("announcements channel {channel}: {error}"),
+                                        channel=f"<#{cfg.channel_id}>", error=str(exc))) from exc
 
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from icalendar import Event
@@ -58,9 +59,16 @@ def build_ics(
 class DeadlineFeed:
     """The MOU tracker's side of a member's live calendar feed (`bot.contracts.AgreementCalendar`)."""
 
-    def __init__(self, svc: MouService) -> None:
+    def __init__(self, svc: MouService, language: Callable[[int, int], Awaitable[str]] | None = None) -> None:
         self.svc = svc
+        # (guild, member) -> the language of the feed's texts: the member's, else the server's (as the
+        # roundtables of the same feed); English without it
+        self._language = language
 
-    async def deadline_events(self, guild_id: int, owner_id: int | None, *, stamp: datetime) -> list[Event]:
+    async def deadline_events(self, guild_id: int, owner_id: int | None, *, stamp: datetime,
+                              reader_id: int | None = None) -> list[Event]:
         items = await self.svc.deadlines(guild_id, owner_id=owner_id)
-        return await asyncio.to_thread(deadline_events, guild_id, items, stamp=stamp)  # CPU: off the loop
+        reader = owner_id if reader_id is None else reader_id
+        lang = ENGLISH if self._language is None or reader is None else await self._language(guild_id, reader)
+        return await asyncio.to_thread(  # CPU: off the loop
+            functools.partial(deadline_events, guild_id, items, stamp=stamp, lang=lang))

@@ -57,17 +57,17 @@ class OwnersMixin(MouParts):
             dedupe_key=f"mou:{agreement_id}:owner:{user_id}:{to_ms(now)}",
             payload={"agreement_id": agreement_id, "user": user_id, "by": actor_id})
 
-    async def owner_notice(self, guild_id: int, payload: dict[str, Any]) -> tuple[Agreement, int, int] | str:
+    async def owner_notice(self, guild_id: int, payload: dict[str, Any]) -> tuple[Agreement, int, int] | Msg:
         """(agreement, new owner, who added them) for an owner notice job, or why it no longer matters."""
         aid, uid = int(payload.get("agreement_id", 0)), int(payload.get("user", 0))
         try:
             a = await self.get(guild_id, aid)
         except NotFound:
-            return f"agreement {aid} is gone"
+            return Msg(N_("agreement #{id} is gone"), id=aid)
         if uid not in await self.owners(guild_id, aid):
-            return "no longer an owner"
+            return Msg(N_("no longer an owner"))
         if not await self.dm_ok(guild_id, uid):
-            return "the owner's profile declines DMs"
+            return Msg(N_("the owner's profile declines DMs"))
         return a, uid, int(payload.get("by", 0))
 
     async def leave_as_owner(self, guild_id: int, agreement_id: int, user_id: int) -> Agreement:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from bot.i18n import N_
+from bot.i18n import N_, Localized, Msg, format_list, t
 
 KINDS: tuple[str, ...] = ("mou", "sister-city", "friendship-city", "cooperation-agreement", "other")
 STATUSES: tuple[str, ...] = (
@@ -63,15 +63,56 @@ def can_transition(old: str, new: str) -> bool:
     return old == new or new in TRANSITIONS.get(old, ())
 
 
-def transition_error(old: str, new: str) -> str | None:
-    """A user-facing sentence when old → new is not allowed, else None."""
+class StatusName(Localized):
+    """A status as the reader reads it (the word of its command choice): "draft", "brouillon", "borrador"."""
+
+    __slots__ = ("status",)
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+    def localize(self, lang: str) -> str:
+        return t(lang, self.status)
+
+
+class StatusNames(Localized):
+    """Statuses as the reader reads them, as code: "`negotiating`, `signed`, or `terminated`"."""
+
+    __slots__ = ("statuses",)
+
+    def __init__(self, statuses: Iterable[str]) -> None:
+        self.statuses = tuple(statuses)
+
+    def localize(self, lang: str) -> str:
+        return format_list(lang, [f"`{t(lang, s)}`" for s in self.statuses], style="or")
+
+
+def transition_error(old: str, new: str, *, nothing_saved: bool = False) -> Msg | None:
+    """Why old → new is not allowed (a message shown in the reader's language), else None."""
     if can_transition(old, new):
         return None
     allowed = allowed_transitions(old)
     if not allowed:
-        return f"This agreement is **{old}**; its status can no longer change."
-    names = ", ".join(f"`{s}`" for s in allowed)
-    return f"An agreement that is **{old}** can move to {names}, not `{new}`."
+        if nothing_saved:
+            return Msg(
+                N_("This agreement is **{status}**; its status can no longer change. Nothing was saved."),
+                status=StatusName(old))
+        return Msg(N_("This agreement is **{status}**; its status can no longer change."),
+                   status=StatusName(old))
+    if nothing_saved:
+        return Msg(
+            N_("An agreement that is **{status}** can move to {allowed}, not `{new}`. Nothing was saved."),
+            status=StatusName(old), allowed=StatusNames(allowed), new=StatusName(new))
+    return Msg(N_("An agreement that is **{status}** can move to {allowed}, not `{new}`."),
+               status=StatusName(old), allowed=StatusNames(allowed), new=StatusName(new))
+
+
+class PlanningInputError(ValueError):
+    """Member text these rules cannot read: `msg` is shown in the reader's language; `str()` is English."""
+
+    def __init__(self, msg: Msg) -> None:
+        self.msg = msg
+        super().__init__(str(msg))
 
 
 # -- calendar arithmetic ----------------------------------------------------------------
@@ -150,9 +191,9 @@ def parse_day_fallback(text: str, today: date) -> date:
         return date.fromisoformat(t)
     except ValueError:
         pass
-    raise ValueError(
-        f"I couldn't read “{text[:50]}” as a date. Use YYYY-MM-DD (e.g. 2027-03-31) or “in 6 months”."
-    )
+    raise PlanningInputError(Msg(
+        N_("I couldn't read “{text}” as a date. Use YYYY-MM-DD (e.g. 2027-03-31) or “in 6 months”."),
+        text=text[:50]))
 
 
 def parse_offsets(text: str) -> tuple[int, ...]:
@@ -161,17 +202,21 @@ def parse_offsets(text: str) -> tuple[int, ...]:
         p.strip().lower().removesuffix("d").strip() for p in re.split(r"[,\s;]+", text.strip()) if p.strip()
     ]
     if not parts:
-        raise ValueError(N_("Give one or more numbers of days before expiry, e.g. `180,90,30,7`."))
+        raise PlanningInputError(
+            Msg(N_("Give one or more numbers of days before expiry, e.g. `180,90,30,7`.")))
     out: set[int] = set()
     for p in parts:
         if not (p.isascii() and p.isdigit()):
-            raise ValueError(f"“{p[:20]}” is not a number of days. Use whole numbers like `180,90,30,7`.")
+            raise PlanningInputError(Msg(
+                N_("“{text}” is not a number of days. Use whole numbers like `180,90,30,7`."), text=p[:20]))
         n = int(p)
         if not 1 <= n <= MAX_OFFSET_DAYS:
-            raise ValueError(f"{n} is out of range: offsets are 1 to {MAX_OFFSET_DAYS} days before expiry.")
+            raise PlanningInputError(Msg(
+                N_("{n} is out of range: offsets are 1 to {max} days before expiry."), n=n,
+                max=MAX_OFFSET_DAYS))
         out.add(n)
     if len(out) > MAX_OFFSETS:
-        raise ValueError(f"At most {MAX_OFFSETS} offsets, please.")
+        raise PlanningInputError(Msg(N_("At most {max} offsets, please."), max=MAX_OFFSETS))
     return tuple(sorted(out, reverse=True))
 
 

@@ -91,8 +91,8 @@ def _offsets_setting(v: Any) -> list[int]:
     if isinstance(v, str):
         try:
             return list(P.parse_offsets(v))
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
+        except P.PlanningInputError as exc:
+            raise InvalidInput(exc.msg) from None
     if isinstance(v, list | tuple) and v and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
         return _offsets_setting(",".join(str(x) for x in v))
     raise InvalidInput(N_("Reminder offsets are days before expiry, e.g. `180,90,30,7`."))
@@ -369,8 +369,8 @@ def parse_day(text: str, today: date) -> date:
     except ImportError:  # pragma: no cover - timeparse is core
         try:
             return P.parse_day_fallback(text, today)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
+        except P.PlanningInputError as exc:
+            raise InvalidInput(exc.msg) from None
     try:
         day = parse_date(text, today=today)
     except TimeParseError as exc:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.clock import to_ms
 from bot.errors import InvalidInput
+from bot.i18n import N_, Msg
 from bot.scheduler import JobSpec
 from cogs.mous import planning as P
 from cogs.mous.records import (
@@ -45,8 +46,8 @@ class RemindersMixin(MouParts):
         else:
             try:
                 offsets = P.parse_offsets(text)
-            except ValueError as exc:
-                raise InvalidInput(str(exc)) from None
+            except P.PlanningInputError as exc:
+                raise InvalidInput(exc.msg) from None
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE mou_agreements SET remind_offsets = ?, updated_ms = ? WHERE id = ?",
@@ -280,31 +281,31 @@ class RemindersMixin(MouParts):
         await self._auto_status(guild_id, a.id, a.status, new)
         return new
 
-    async def reminder_context(self, guild_id: int, payload: dict[str, Any]) -> ReminderContext | str:
-        """What a `mou.remind` job should say, or a reason (str) to skip it."""
+    async def reminder_context(self, guild_id: int, payload: dict[str, Any]) -> ReminderContext | Msg:
+        """What a `mou.remind` job should say, or a reason (a Msg) to skip it."""
         aid = int(payload.get("agreement_id", 0))
         r = await self.db.fetchone(
             "SELECT * FROM mou_agreements WHERE guild_id = ? AND id = ?", (guild_id, aid)
         )
         if r is None:
-            return f"agreement {aid} no longer exists"
+            return Msg(N_("agreement #{id} no longer exists"), id=aid)
         a = _agreement(r)
         if a.term != payload.get("term"):
-            return f"agreement {aid} moved to term {a.term}"
+            return Msg(N_("agreement #{id} moved to term {term}"), id=aid, term=a.term)
         what = str(payload.get("what"))
         milestone = None
         if what == "milestone":
             if a.status not in P.MILESTONE_LIVE:
-                return f"agreement {aid} is {a.status}"
+                return Msg(N_("agreement #{id} is {status}"), id=aid, status=P.StatusName(a.status))
             mr = await self.db.fetchone("SELECT * FROM mou_milestones WHERE guild_id = ? AND id = ?",
                                         (guild_id, int(payload.get("milestone_id", 0))))
             if mr is None:
-                return "milestone deleted"
+                return Msg(N_("milestone deleted"))
             milestone = _milestone(mr)
             if milestone.done:
-                return "milestone already done"
+                return Msg(N_("milestone already done"))
         elif a.status not in P.DATED:
-            return f"agreement {aid} is {a.status}"
+            return Msg(N_("agreement #{id} is {status}"), id=aid, status=P.StatusName(a.status))
         cfg = await self.config(guild_id)
         return ReminderContext(
             a,

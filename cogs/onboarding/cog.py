@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.checks import manage_guild_only, moderator_role_problem
 from bot.errors import InvalidInput
-from bot.i18n import LANGUAGE_KEY, Msg, t
+from bot.i18n import LANGUAGE_KEY, N_, Msg, t
 from bot.interactions import reply
 from bot.scheduler import Job, PermanentJobError, SkipJob
 from bot.translator import lang_for_interaction
@@ -77,13 +77,13 @@ class Onboarding(commands.Cog):
         guild = self.bot.get_guild(job.guild_id)
         if guild is None:
             await self.welcomes.release(job.guild_id)
-            raise SkipJob("The bot is no longer in that server.")
+            raise SkipJob(Msg(N_("The bot is no longer in that server.")))
         channel = welcome_channel(guild)
         if channel is None:
             log.warning("guild %s: no channel where I may post the welcome message (View Channel, Send "
                         "Messages, Embed Links); nothing posted", guild.id)
             await self.welcomes.release(guild.id)
-            raise SkipJob("No channel where the bot may post the welcome message.")
+            raise SkipJob(Msg(N_("No channel where the bot may post the welcome message.")))
         gs = await self.bot.settings.get(guild.id)
         lang = await self.bot.languages.for_guild(guild.id)  # a post: the server's language
         try:
@@ -91,7 +91,8 @@ class Onboarding(commands.Cog):
                                       view=welcome_view(lang), nonce=job.nonce)
         except (discord.NotFound, discord.Forbidden) as exc:
             await self.welcomes.release(guild.id)
-            raise PermanentJobError(f"could not post the welcome message in channel {channel.id}") from exc
+            raise PermanentJobError(Msg(N_("could not post the welcome message in channel {channel}"),
+                                        channel=f"<#{channel.id}>")) from exc
         await self.welcomes.posted(guild.id, channel.id, msg.id)
         return channel.id  # where it went (for run_now)
 

@@ -36,7 +36,7 @@ from bot.interactions import NO_MENTIONS, acknowledge, acknowledge_first, reply
 from bot.member_names import member_names
 from bot.paging import paginate
 from bot.retention import FORMER_MEMBER
-from bot.scheduler import Job, PermanentJobError, SkipJob
+from bot.scheduler import Job, PermanentJobError, SkipJob, reason_text
 from bot.settings import setup_hint
 from bot.translator import lang_for_interaction
 from bot.ui import Confirm, picture_file, upload
@@ -59,6 +59,8 @@ from cogs.practices.service import (
     parse_links,
     parse_sdgs,
     parse_topics,
+    topic_id,
+    topic_key,
     validate_draft,
     validate_meta,
 )
@@ -95,8 +97,6 @@ NO_ANNOUNCEMENTS_CHANNEL = Msg("No announcements channel is set, so it was not a
                                hint=setup_hint("announcements_channel_id"))
 ANNOUNCEMENT_REFUSED = Msg(
     "I couldn't post the announcement (check my permissions in the announcements channel).")
-JOB_REASONS = (NO_REVIEW_CHANNEL_TO_REACH, SUBMITTER_UNREACHABLE, NO_ANNOUNCEMENTS_CHANNEL,
-               ANNOUNCEMENT_REFUSED)
 # How a job run at once went, per job: (still sending, Discord refused for now).
 DELIVERY_NOTES = {
     "notice": (N_("I'm sending the submitter's notice in the background."),
@@ -110,11 +110,7 @@ def job_note(lang: str, detail: object) -> str:
     """A job's result or the reason it did not deliver, in `lang` (a known reason is translated)."""
     if isinstance(detail, Msg):
         return render(lang, detail)
-    text = str(detail or "").removeprefix("PermanentJobError: ")
-    for known in JOB_REASONS:
-        if text == str(known):
-            return render(lang, known)
-    return t(lang, text) if text else ""
+    return reason_text(lang, str(detail or ""))
 
 
 def _member_mention_or_text(text: str | None) -> tuple[int | None, str | None]:
@@ -277,9 +273,9 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
         try:
             p = await self.service.get(job.guild_id, int(job.payload["practice"]))
         except NotFound:
-            raise SkipJob("the practice no longer exists") from None
+            raise SkipJob(Msg(N_("the practice no longer exists"))) from None
         if p.version != int(job.payload["version"]):
-            raise SkipJob("the practice changed again since this decision")
+            raise SkipJob(Msg(N_("the practice changed again since this decision")))
         return p
 
     async def _notice_job(self, job: Job) -> Msg:
@@ -293,7 +289,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             return Msg("The submitter was told by DM.")
         target = (await self.bot.settings.get(job.guild_id)).review_channel_id
         if not target:
-            raise SkipJob(str(NO_REVIEW_CHANNEL_TO_REACH))
+            raise SkipJob(NO_REVIEW_CHANNEL_TO_REACH)
         server = await self.bot.languages.for_guild(job.guild_id)
         try:
             await self.bot.post(
@@ -305,7 +301,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                 ),
             )
         except (discord.NotFound, discord.Forbidden) as exc:
-            raise PermanentJobError(str(SUBMITTER_UNREACHABLE)) from exc
+            raise PermanentJobError(SUBMITTER_UNREACHABLE) from exc
         return Msg("The submitter's DMs are closed, so I mentioned them in the review channel.")
 
     async def _announce_job(self, job: Job) -> Msg:
@@ -316,7 +312,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
             return Msg("Announced in {channel}.", channel=posted_in)
         channel_id = (await self.bot.settings.get(job.guild_id)).announcements_channel_id
         if channel_id is None:
-            raise SkipJob(str(NO_ANNOUNCEMENTS_CHANNEL))
+            raise SkipJob(NO_ANNOUNCEMENTS_CHANNEL)
         server = await self.bot.languages.for_guild(job.guild_id)
         try:
             msg = await self.bot.post(channel_id, embeds=[draw.announcement_embed(p, server)],
@@ -324,7 +320,7 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
                                       nonce=job.nonce_for(f"channel:{channel_id}"))
         except (discord.NotFound, discord.Forbidden) as exc:
             log.warning("announcement of practice %s failed", p.id, exc_info=True)
-            raise PermanentJobError(str(ANNOUNCEMENT_REFUSED)) from exc
+            raise PermanentJobError(ANNOUNCEMENT_REFUSED) from exc
         thread_id: int | None = None
         posted_in = f"<#{channel_id}>"
         note = Msg("Announced in {channel}.", channel=posted_in)
@@ -867,17 +863,22 @@ class Practices(commands.GroupCog, group_name="practice", group_description="The
     @edit.autocomplete("topic")
     async def topic_autocomplete(self, interaction: discord.Interaction[Any],
                                  current: str) -> list[app_commands.Choice[str]]:
+        """Topics by their names in the member's language; the value lists their ids (what parse_topics reads
+        best), after those already chosen (typed by id or by name in any language)."""
+        lang = lang_for_interaction(interaction)
         head, _, last = current.rpartition(",")
-        chosen = [x.strip() for x in head.split(",") if x.strip()]
-        prefix = ", ".join(chosen)
-        last = last.strip().lower()
+        chosen = [(topic_id(x), x.strip()) for x in head.split(",") if x.strip()]
+        ids = [tid or raw for tid, raw in chosen]
+        names = [t(lang, tid) if tid else raw for tid, raw in chosen]
+        typed = topic_key(last)
         out = []
         for topic in TOPICS:
-            if topic in chosen or (last and last not in topic):
+            local = t(lang, topic)
+            if topic in ids or (typed and typed not in topic_key(local) and typed not in topic):
                 continue
-            value = f"{prefix}, {topic}" if prefix else topic
+            value = ", ".join([*ids, topic])
             if len(value) <= 100:
-                out.append(app_commands.Choice(name=choice_name(value), value=value))
+                out.append(app_commands.Choice(name=choice_name(", ".join([*names, local])), value=value))
         return out[:25]
 
 

@@ -27,10 +27,11 @@ from bot.embeds import (
 )
 
 __all__ = ["md", "md_line"]  # the kernel's escape (bot.embeds), re-exported for the practice views
-from bot.i18n import ENGLISH, N_, format_number, language_name, nt, t
+from bot.i18n import ENGLISH, N_, Msg, format_number, language_name, nt, t
 from bot.interactions import fill_parts
 from cogs.practices.pictures import ChartData, MapData
 from cogs.practices.service import (
+    DUPLICATE_REASON,
     PAGE_SIZE,
     STATUS_LABELS,
     Counts,
@@ -172,6 +173,16 @@ def describe_decision(p: Practice, lang: str = ENGLISH) -> str:
     return fill_parts(t(lang, template), parts, lang)
 
 
+def shown_reason(p: Practice, lang: str = ENGLISH) -> str:
+    """The decision's reason as the reader reads it: the duplicate reason the library stores in English
+    ("Duplicate of #3: title") in `lang`, a moderator's own words as they wrote them."""
+    reason = p.reason or ""
+    head = str(Msg(DUPLICATE_REASON, id=p.duplicate_of, title=""))  # the English the library stored
+    if p.duplicate_of and reason.startswith(head):
+        return t(lang, DUPLICATE_REASON, id=p.duplicate_of, title=reason.removeprefix(head))
+    return reason
+
+
 def decided_card(p: Practice, lang: str = ENGLISH) -> discord.Embed:
     """The review card after a decision: who decided what, when, and why."""
     label = status_label(p.status, lang)
@@ -180,7 +191,7 @@ def decided_card(p: Practice, lang: str = ENGLISH) -> discord.Embed:
     phrase = describe_decision(p, lang)
     text = f"**{phrase[:1].upper()}{phrase[1:]}**"
     if p.reason:
-        text += "\n" + t(lang, "Reason: {reason}", reason=md(p.reason, 1000))
+        text += "\n" + t(lang, "Reason: {reason}", reason=md(shown_reason(p, lang), 1000))
     e.description = clip(text + "\n\n" + (e.description or ""), 1800)
     return e
 
@@ -248,13 +259,22 @@ def hit_lines(
     return out
 
 
+def _filter_value(option: str, value: str, lang: str) -> str:
+    """A search filter's value as the reader reads it: a topic's name, a language's name."""
+    if option == "topic":
+        return t(lang, value)
+    if option == "language":
+        return _language_label(value, lang)
+    return value
+
+
 def search_page_count(result: SearchResult) -> int:
     return -(-len(result.hits) // PAGE_SIZE)
 
 
 def search_page(result: SearchResult, query: str | None, index: int, lang: str = ENGLISH) -> discord.Embed:
     """Page `index` (five hits) of the results; pages are rendered when first shown."""
-    filters = ", ".join(f"{k}: {md_line(v, 60)}" for k, v in result.filters)
+    filters = ", ".join(f"{k}: {md_line(_filter_value(k, v, lang), 60)}" for k, v in result.filters)
     head = ""
     if result.corrected is not None:
         head = t(lang, "No results for “{query}”. Showing results for **{corrected}**.",
@@ -301,7 +321,7 @@ def list_pages(
     for p in practices:
         extra = ""
         if p.status in ("changes_requested", "rejected") and p.reason:
-            extra = f"\n  ↳ {md_line(p.reason, 150)}"
+            extra = f"\n  ↳ {md_line(shown_reason(p, lang), 150)}"
         lines.append(
             f"**#{p.id}** {md_line(p.title, 120)} · {city_line(p)} · *{status_label(p.status, lang)}* "
             f"{ts(p.updated_at)}{extra}"

@@ -16,7 +16,7 @@ from bot import audit
 from bot.clock import Clock, from_ms, to_ms
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, Moment, NotFound, PermissionDenied, Phrase, Value
-from bot.i18n import N_
+from bot.i18n import N_, Msg
 from bot.retention import FORMER_MEMBER
 from bot.scheduler import Scheduler
 from cogs.practices.records import (
@@ -24,6 +24,8 @@ from cogs.practices.records import (
     ANNOUNCE_KIND,
     CITY_MAX,
     DECISIONS,
+    DUPLICATE_REASON,
+    INHABITED_REGIONS,
     NOTICE_GRACE,
     NOTICE_KIND,
     REASON_MAX,
@@ -60,7 +62,7 @@ log = logging.getLogger(__name__)
 # What a refused decision did not do (a whole clause per action: each language words it its own way).
 NOT_DONE = {
     "approve": N_("I did not approve it"),
-    "request changes on": N_("I did not request changes on it"),
+    "request_changes": N_("I did not request changes on it"),
     "reject": N_("I did not reject it"),
     "close": N_("I did not close it"),
     "archive": N_("I did not archive it"),
@@ -328,7 +330,7 @@ class LibraryMixin:
         if reason and len(reason) > REASON_MAX:
             raise InvalidInput(N_("The reason is {n} characters; the limit is {limit}."),
                                n=Value(str(len(reason))), limit=Value(str(REASON_MAX)))
-        verb = {"approve": "approve", "request_changes": "request changes on", "reject": "reject"}[action]
+        verb = action  # a key of NOT_DONE
         now_dt = self.clock()
         now = to_ms(now_dt)
         async with self.db.transaction():
@@ -407,7 +409,8 @@ class LibraryMixin:
                     id=Value(str(of_id)),
                 )
             version = current.version if expected_version is None else expected_version
-            reason = f"Duplicate of #{of_id}: {original.title}"[:REASON_MAX]
+            # stored in English (exports, the audit log); shown in the reader's language (embeds.shown_reason)
+            reason = str(Msg(DUPLICATE_REASON, id=of_id, title=original.title))[:REASON_MAX]
             n = await self.db.execute(
                 "UPDATE practices SET status = 'rejected', duplicate_of = ?, decided_by = ?, decided_ms = ?, "
                 "reason = ?, updated_ms = ?, version = version + 1 "
@@ -744,7 +747,7 @@ class LibraryMixin:
             country_n[cc] = country_n.get(cc, 0) + n
             reg = region_of(code or None)
             region_n[reg] = region_n.get(reg, 0) + n
-        inhabited = ("Africa", "Asia", "Europe", "North America", "South America", "Oceania")
+        inhabited = INHABITED_REGIONS
         return Stats(
             total=total, open=int(open_count),
             by_topic=tuple(sorted(topic_n.items(), key=lambda kv: (-kv[1], kv[0]))),

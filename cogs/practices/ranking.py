@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.db import Database, ReadPool, ReadSteps, placeholders
 from bot.errors import InvalidInput, Value
-from bot.i18n import N_
+from bot.i18n import N_, Msg
 from bot.text import md_line
 from cogs.practices import search as fts
 from cogs.practices import stemming
@@ -36,6 +36,7 @@ from cogs.practices.records import (
     VOCAB_RELOAD_DELAY,
     SearchFilters,
     SearchResult,
+    TopicNames,
     _hit,
 )
 
@@ -403,8 +404,8 @@ class SearchMixin:
         first=None ranks up to `limit` at once."""
         f = filters or SearchFilters()
         if f.topic and f.topic not in TOPICS:
-            raise InvalidInput(N_("Unknown topic “{topic}”. Choose from: {topics}."),
-                               topic=Value(md_line(f.topic, 40)), topics=Value(", ".join(TOPICS)))
+            raise InvalidInput(Msg(N_("Unknown topic “{topic}”. Choose from: {topics}."),
+                                   topic=md_line(f.topic, 40), topics=TopicNames()))
         if f.sdg is not None and not 1 <= f.sdg <= 17:
             raise InvalidInput(N_("SDGs are numbered 1 to 17."))
         if f.language is not None and f.language not in stemming.LANGUAGES:

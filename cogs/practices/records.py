@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from bot.clock import from_ms
 from bot.errors import InvalidInput, Mention, Moment, Part, Phrase, Value
-from bot.i18n import N_
+from bot.i18n import N_, Localized, Msg, available_languages, t
 from bot.text import md_line
 from cogs.practices import search as fts
 from cogs.practices.stemming import language_code
@@ -281,30 +281,64 @@ def mask_sdgs(mask: int) -> tuple[int, ...]:
     return tuple(n for n in range(1, 18) if mask & (1 << (n - 1)))
 
 
+def topic_key(text: str) -> str:
+    """A topic name as compared: lower case, no accents, words joined by hyphens ("Droits humains" →
+    "droits-humains", "urban_planning" → "urban-planning")."""
+    return "-".join(fts.fold(text.strip()).replace("_", " ").replace("-", " ").split())
+
+
+@cache
+def _topic_names() -> dict[str, str]:
+    """Every name a topic goes by → its id: the English id and its name in every catalog language."""
+    names = {topic_key("human-right"): "human-rights"}
+    for topic in TOPICS:
+        names[topic_key(topic)] = topic
+    for lang in available_languages():
+        for topic in TOPICS:
+            names.setdefault(topic_key(t(lang, topic)), topic)
+    return names
+
+
+def topic_id(text: str) -> str | None:
+    """The topic a member typed, by its id or its name in any catalog language ("climat", "Agua",
+    "derechos humanos"), accents and case aside; None when it is no topic."""
+    return _topic_names().get(topic_key(text))
+
+
+class TopicNames(Localized):
+    """The topics by their names in the reader's language: "climate, resilience, …" / "climat, …"."""
+
+    __slots__ = ("topics",)
+
+    def __init__(self, topics: Sequence[str] = TOPICS) -> None:
+        self.topics = tuple(topics)
+
+    def localize(self, lang: str) -> str:
+        return ", ".join(t(lang, topic) for topic in self.topics)
+
+
 def parse_topics(text: str | Sequence[str] | None) -> tuple[str, ...]:
-    """'climate, water' → ('climate', 'water'); unknown names get a clear error."""
+    """'climate, water' (or 'climat, eau', 'clima, agua') → ('climate', 'water'); unknown names get a
+    clear error, listing the topics in the reader's language."""
     items: Sequence[str] = re.split(r"[,;/]+|\s{2,}", text or "") if isinstance(text, str | None) else text
     out: list[str] = []
     unknown: list[str] = []
     for raw in items:
-        t = raw.strip().lower().replace(" ", "-").replace("_", "-")
-        if not t:
+        if not raw.strip():
             continue
-        if t == "human-right":
-            t = "human-rights"
-        if t in TOPICS:
-            if t not in out:
-                out.append(t)
+        topic = topic_id(raw)
+        if topic is not None:
+            if topic not in out:
+                out.append(topic)
         else:
             unknown.append(raw.strip())
     if unknown:
-        raise InvalidInput(
+        raise InvalidInput(Msg(
             N_("Unknown topic: {unknown}. Choose from: {topics}.") if len(unknown) == 1
             else N_("Unknown topics: {unknown}. Choose from: {topics}."),
-            unknown=Value(md_line(", ".join(unknown), 200)), topics=Value(", ".join(TOPICS)),
-        )
+            unknown=md_line(", ".join(unknown), 200), topics=TopicNames()))
     if not out:
-        raise InvalidInput(N_("Give at least one topic, from: {topics}."), topics=Value(", ".join(TOPICS)))
+        raise InvalidInput(Msg(N_("Give at least one topic, from: {topics}."), topics=TopicNames()))
     return tuple(out)
 
 
@@ -432,8 +466,12 @@ def title_similarity(a: str, b: str) -> float:
     return len(ka & kb) / len(ka | kb)
 
 
-_REGIONS = {"AF": "Africa", "AS": "Asia", "EU": "Europe", "NA": "North America", "SA": "South America",
-            "OC": "Oceania", "AN": "Antarctica"}
+# continents by their code: each name is a catalog id (shown with t(lang, region))
+_REGIONS = {"AF": N_("Africa"), "AS": N_("Asia"), "EU": N_("Europe"), "NA": N_("North America"),
+            "SA": N_("South America"), "OC": N_("Oceania"), "AN": N_("Antarctica")}
+INHABITED_REGIONS = tuple(_REGIONS[c] for c in ("AF", "AS", "EU", "NA", "SA", "OC"))
+# the reason stored when a practice is closed as a duplicate (its English text; shown translated)
+DUPLICATE_REASON = N_("Duplicate of #{id}: {title}")
 
 
 @cache

@@ -465,19 +465,19 @@ class Roundtables(
         try:
             rt = await self.svc.get(job.guild_id, int(job.payload["rt"]))
         except NotFound:
-            raise SkipJob("roundtable deleted") from None
+            raise SkipJob(Msg(N_("the roundtable was deleted"))) from None
         if rt.status != "scheduled":
-            raise SkipJob(f"roundtable is {rt.status}")
+            raise SkipJob(Msg(N_("roundtable #{id} is cancelled or finished"), id=rt.id))
         occ = await self.svc.occurrence(rt, from_unix(int(job.payload["occ"])))
         if occ is None:
-            raise SkipJob("occurrence skipped")
+            raise SkipJob(Msg(N_("that meeting was cancelled")))
         if to_unix(occ.start) != int(job.payload.get("start", 0)):
-            raise SkipJob("occurrence moved; its reminders were rescheduled")
+            raise SkipJob(Msg(N_("that meeting moved; its reminders were rescheduled")))
         going = await self.svc.going_ids(rt.guild_id, rt.id, occ.key)
         channel_id = await self._announce_channel(rt.guild_id, rt.channel_id)
         if channel_id is None:
-            raise PermanentJobError(
-                f"no announcements channel set ({setup_hint('announcements_channel_id')})")
+            raise PermanentJobError(Msg(N_("no announcements channel set ({hint})"),
+                                        hint=setup_hint("announcements_channel_id")))
         lang = await self.bot.languages.for_guild(rt.guild_id)
         head = E.reminder_text(rt, occ, "", lang=lang)
         if not going:
@@ -500,7 +500,8 @@ class Roundtables(
                     view=calendar_view(rt, occ, with_link=False, lang=lang) if i == 0 else None,
                 )
         except (discord.NotFound, discord.Forbidden) as exc:
-            raise PermanentJobError(f"cannot post in channel {channel_id}: {exc}") from exc
+            raise PermanentJobError(Msg(N_("cannot post in channel {channel}: {error}"),
+                                        channel=f"<#{channel_id}>", error=str(exc))) from exc
         if going:
             places = await self._local_places(rt, occ)
 
@@ -519,7 +520,7 @@ class Roundtables(
         try:
             rt = await self.svc.get(job.guild_id, int(job.payload["rt"]))
         except NotFound:
-            raise SkipJob("roundtable deleted") from None
+            raise SkipJob(Msg(N_("the roundtable was deleted"))) from None
         p = job.payload
         going = [int(u) for u in p.get("going") or []]
         changes = [str(c) for c in p.get("changes") or []]
@@ -553,7 +554,8 @@ class Roundtables(
             if promoted and p.get("promoted_occ") is not None:
                 await self.tell_promoted(rt, from_unix(int(p["promoted_occ"])), promoted, job)
         except (discord.NotFound, discord.Forbidden) as exc:
-            raise PermanentJobError(f"cannot notify about roundtable {rt.id}: {exc}") from exc
+            raise PermanentJobError(Msg(N_("cannot tell those going about roundtable #{id}: {error}"),
+                                        id=rt.id, error=str(exc))) from exc
 
     def _notify_now(self, guild_id: int, key: str | None) -> None:
         """Deliver a notice the change enqueued, now, in the background (the dispatcher has it otherwise)."""
@@ -563,7 +565,7 @@ class Roundtables(
     async def on_advance(self, job: Job) -> None:
         rt = await self.svc.advance(job.guild_id, int(job.payload["rt"]), int(job.payload["occ"]))
         if rt is None:
-            raise SkipJob("nothing to advance (edited, cancelled or already advanced)")
+            raise SkipJob(Msg(N_("nothing to advance (edited, cancelled or already advanced)")))
         try:
             await self.update_announcement(rt.guild_id, rt.id)
         except discord.HTTPException:

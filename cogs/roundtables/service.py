@@ -33,7 +33,7 @@ from bot.clock import Clock, from_ms, system_clock
 from bot.db import Database, placeholders
 from bot.errors import Conflict, InvalidInput, Mention, Moment, NotFound, PermissionDenied
 from bot.export import Column, NameLookup, member_ids, write_csv
-from bot.i18n import ENGLISH, N_, Msg
+from bot.i18n import N_, Msg
 from bot.scheduler import Scheduler
 from bot.text import md_line
 from bot.timeparse import from_unix, get_zone, to_unix
@@ -131,18 +131,10 @@ class Roundtable:
     def next_end(self) -> datetime | None:
         return None if self.next_start is None else self.next_start + self.duration
 
-    @property
-    def repeat_text(self) -> str:
-        return self.repeat_in(ENGLISH)
-
     def repeat_in(self, lang: str) -> str:
         """How it repeats, in `lang` ("weekly on Tuesday", "chaque semaine le mardi")."""
         local = self.start.astimezone(get_zone(self.tz)).replace(tzinfo=None)
         return recurrence.describe(self.repeat, self.rrule, local, lang)
-
-    @property
-    def where_text(self) -> str:
-        return self.place or ("online" if self.format == "virtual" else "to be announced")
 
 
 @dataclass(frozen=True, slots=True)
@@ -953,7 +945,7 @@ class RoundtableService:
                         Msg("The title must be 1 to {max} characters.", max=TITLE_MAX)
                     )
                 sets["title"] = t
-                changes.append("title")
+                changes.append(N_("title"))
             if agenda is not None:
                 a = agenda.strip()
                 if len(a) > AGENDA_MAX:
@@ -961,28 +953,28 @@ class RoundtableService:
                         Msg("The agenda is {n} characters long; keep it to {max}.", n=len(a), max=AGENDA_MAX)
                     )
                 sets["agenda"] = a or None
-                changes.append("agenda")
+                changes.append(N_("agenda"))
             if duration_min is not None:
                 self._check_duration(duration_min)
                 sets["duration_min"] = duration_min
-                changes.append("duration")
+                changes.append(N_("duration"))
             if where is not None:
                 link, place = split_where(where)
                 sets["link"], sets["place"] = link, place
-                changes.append("place")
+                changes.append(N_("place"))
             if capacity is not None:
                 self._check_capacity(capacity if capacity > 0 else None)
                 sets["capacity"] = capacity if capacity > 0 else None
-                changes.append("capacity")
+                changes.append(N_("capacity"))
             if link_public is not None:
                 sets["link_public"] = int(link_public)
-                changes.append("link visibility")
+                changes.append(N_("link visibility"))
             zone_name = before.tz
             if tz is not None:
                 zone_name = get_zone(tz).key
                 if zone_name != before.tz:
                     sets["tz"] = zone_name
-                    changes.append("time zone")
+                    changes.append(N_("time zone"))
             move_this = False
             if start is not None:
                 start = start.astimezone(UTC).replace(second=0, microsecond=0)
@@ -993,9 +985,9 @@ class RoundtableService:
                     if occ is None:
                         raise Conflict(N_("There is no upcoming occurrence to move."))
                     move_this = True
-                    changes.append("time (this occurrence)")
+                    changes.append(N_("time (this occurrence)"))
                 else:
-                    changes.append("time")
+                    changes.append(N_("time"))
             elif "tz" in sets and before.recurring:
                 # keep the same instant; the series now repeats in the new zone's wall-clock time
                 start = before.start

@@ -22,6 +22,7 @@ from bot.limits import (
     KINDS,
     LIMITS_KEY,
 )
+from bot.scheduler import reason_text
 from bot.settings import missing_setup
 from bot.timeparse import discord_ts, from_unix
 from bot.transformers import ZoneOption
@@ -81,7 +82,7 @@ class Settings(
             lines = [
                 f"{discord_ts(from_unix(f['finished_ms'] / 1000), 'R')} `{f['kind']}`"
                 + (f" → <#{f['target']}>" if f["target"] and str(f["target"]).isdigit() else "")
-                + f": {clip(f['last_error'] or '', 150)}"
+                + f": {clip(reason_text(lang, f['last_error']), 150)}"
                 for f in failures
             ]
             fields.append((t(lang, "Last delivery errors"), "\n".join(lines), False))
