@@ -211,7 +211,8 @@ def tracked_agreement_line(a: AgreementLine, lang: str = ENGLISH) -> str:
     line += f" · {md_line(t(lang, a.status), 40)}"
     if a.expires_on is not None:
         noon = datetime.combine(a.expires_on, time(12), tzinfo=ZoneInfo(a.zone))
-        line += " · " + t(lang, "expires {date}", date=f"<t:{int(noon.timestamp())}:D>")
+        stamp = f"<t:{int(noon.timestamp())}:D>"
+        line += " · " + t(lang, "expires {date}", date=stamp)
     return line
 
 

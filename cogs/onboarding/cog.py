@@ -119,8 +119,9 @@ class Onboarding(commands.Cog):
             return None
         channel = guild.get_channel(channel_id)
         if channel is not None and not can_post(channel, guild.me):
+            mention = f"<#{channel_id}>"
             return Msg("⚠️ I can't post in {channel} yet: give me View Channel, Send Messages and Embed Links "
-                       "there.", channel=f"<#{channel_id}>")
+                       "there.", channel=mention)
         return None
 
     async def choose(self, interaction: discord.Interaction[Any], key: str, value: Any) -> None:
