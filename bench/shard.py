@@ -10,13 +10,17 @@ Measured, for each shard layout (`--shards`, default "1,2": no sharding, then `s
   * serving_s:  process start → READY and all 2,500 GUILD_CREATEs processed (every shard) → a first command
                 answered;
   * rss_mb:     the bot process's peak resident memory (VmHWM) at the end of the run;
-  * p50/p99 of `/practice search`, `/roundtable list`, the RSVP button and `/mou upcoming`, each sent by 50
-    members of 50 different servers at once, `--rounds` times (latency: sending the interaction → the bot's
-    first response);
+  * p50/p99 of `/practice search`, `/roundtable list`, the RSVP button and `/mou upcoming` (latency: sending
+    the interaction → the bot's first response), from 50 members of 50 different servers using the bot at
+    the same time (`p99_ms`): each sends one, reads the answer, pauses 0.5–1.5 s (THINK_S) and sends the
+    next, for `--steady` seconds — 50 commands a second in all;
+  * the herd (`herd_p99_ms`): the same 50 send the same interaction at the same instant, `--rounds` times
+    per kind — the worst case, where the 50th answer waits for the 49 before it;
   * the burst: a roundtable reminder due at the same second in every server (put in the jobs table before
     the start, as the durable scheduler would hold it); time from due to the last delivery, lateness p99,
-    reminders lost or doubled, and the p99 of the same four interactions sent throughout the burst.
-Floor: `/help` (no database work) through the same path, sent the same way, in the same run.
+    reminders lost or doubled, and the p99 of the four interactions, which the 50 members go on sending at
+    the same pace throughout the burst.
+Floor: `/help` (no database work) through the same path, sent the same ways, in the same run.
 
 The seeded database is cached under /tmp (attache-bench-shard-<schema>-<date>.db, rebuilt daily because its
 jobs are planned against the date; building takes a few minutes, the 100,000 practices come from the cached
@@ -81,6 +85,11 @@ ZONES = (
     "Australia/Sydney",
 )
 CONCURRENT = 50
+# The steady load: each of the 50 members sends a command, reads the answer, and sends the next one after a
+# pause drawn from THINK_S (seconds): one command a second each on average, 50 a second in all, far above a
+# shard's usual few a second, and the fastest a member types a slash command or clicks a button.
+THINK_S = (0.5, 1.5)
+STEADY_S = 30.0  # seconds of steady load measured before the burst
 CHECKIN = "Network check-in"  # the roundtable whose reminder makes the burst
 TARGETS = {"serving_s": 15.0, "rss_mb": 400.0, "p99_ms": 100.0, "burst_p99_ms": 250.0}
 
@@ -470,6 +479,26 @@ class Driver:
     async def round(self, kind: str, r: int) -> list[float]:
         return list(await asyncio.gather(*(self.send(kind, j, r) for j in range(CONCURRENT))))
 
+    async def steady(self, kinds: tuple[str, ...], until: Any, seed: int) -> dict[str, list[float]]:
+        """The 50 members at once, each at a member's pace (see THINK_S): send one of `kinds` (in turn,
+        each member starting at its own), wait for the answer, pause, and again, until `until()` is true.
+        Latencies by kind."""
+        lat: dict[str, list[float]] = {k: [] for k in kinds}
+        rng = random.Random(seed)
+        pauses = [[rng.uniform(*THINK_S) for _ in range(4096)] for _ in range(CONCURRENT)]
+
+        async def member_loop(j: int) -> None:
+            await asyncio.sleep(pauses[j][-1] - THINK_S[0])  # the 50 do not start in step
+            n = 0
+            while not until():
+                kind = kinds[(j + n) % len(kinds)]
+                lat[kind].append(await self.send(kind, j, n))
+                await asyncio.sleep(pauses[j][n % 4095])
+                n += 1
+
+        await asyncio.gather(*(member_loop(j) for j in range(CONCURRENT)))
+        return lat
+
 
 KINDS = ("search", "list", "rsvp", "upcoming")
 
@@ -482,6 +511,7 @@ async def run_layout(
     shards: int,
     rounds: int,
     burst_delay: float,
+    steady_s: float = STEADY_S,
 ) -> dict[str, Any]:
     run_dir = Path(tempfile.mkdtemp(prefix=f"shards{shards}-", dir=tmp))
     db_copy = run_dir / "attache.db"
@@ -507,26 +537,28 @@ async def run_layout(
         out["serving_s"] = time.perf_counter() - bot.started
         out["ready_s"] = ready_s
         await driver.prepare_rsvp()
-        lat: dict[str, list[float]] = {k: [] for k in (*KINDS, "floor")}
+        # 1. The herd: the 50 send the same interaction at the same instant, `rounds` times per kind (the
+        #    worst case: 50 arrivals queue behind each other).
+        herd: dict[str, list[float]] = {k: [] for k in (*KINDS, "floor")}
         for r in range(rounds + 1):
-            if time.time() > due.timestamp() - 3:
-                print(f"  (the burst is due: interaction rounds stopped after {r - 1})")
-                break
             for kind in (*KINDS, "floor"):
                 got = await driver.round(kind, r)
                 if r:  # round 0 warms up
-                    lat[kind].extend(got)
-        out["lat"] = lat
-        # The burst: wait for the due second, then keep the four interactions going until every reminder
-        # is delivered (or two minutes pass).
+                    herd[kind].extend(got)
+        out["herd"] = herd
+        # 2. The steady load (THINK_S): STEADY_S seconds, ending at least 3 s before the burst.
+        stop_at = min(time.time() + steady_s, due.timestamp() - 3)
+        if stop_at - time.time() < 10:
+            print(f"  (only {stop_at - time.time():.0f}s of steady load fit before the burst: "
+                  "raise --burst-delay)")
+        out["lat"] = await driver.steady((*KINDS, "floor"), lambda: time.time() >= stop_at, seed=shards)
+        # 3. The burst: at the due second, every server's reminder falls due while the members go on at
+        #    the same pace, until every reminder is delivered (or two minutes pass).
         await asyncio.sleep(max(0.0, due.timestamp() - time.time()))
-        burst_lat: list[float] = []
         limit = time.time() + 120
-        r = rounds + 1
-        while time.time() < limit and len(deliveries) < planted:
-            for kind in KINDS:
-                burst_lat.extend(await driver.round(kind, r))
-            r += 1
+        during = await driver.steady(KINDS, lambda: time.time() >= limit or len(deliveries) >= planted,
+                                     seed=shards + 100)
+        burst_lat = [v for vs in during.values() for v in vs]
         await asyncio.sleep(2.0)  # late doubles would show now
         times = [t for ts in deliveries.values() for t in ts]
         lateness = [(min(ts) - due.timestamp()) * 1000 for ts in deliveries.values()]
@@ -555,13 +587,19 @@ def report(res: dict[str, Any]) -> None:
         f"  serving {res['serving_s']:.2f}s (READY + {GUILDS:,} GUILD_CREATE processed at "
         f"{res['ready_s']:.2f}s); peak RSS {res['rss_mb']:.0f} MB"
     )
+    print(f"  steady: {CONCURRENT} members, one command each every {THINK_S[0]}-{THINK_S[1]} s:")
     for kind in (*KINDS, "floor"):
         v = lat[kind]
         name = "floor (/help)" if kind == "floor" else kind
         print(
-            f"  {name:<14} n={len(v):>4}  p50 {pct(v, 50):7.1f} ms  p99 {pct(v, 99):7.1f} ms  "
+            f"    {name:<14} n={len(v):>4}  p50 {pct(v, 50):7.1f} ms  p99 {pct(v, 99):7.1f} ms  "
             f"max {max(v):7.1f} ms"
         )
+    print(f"  herd: the {CONCURRENT} send the same interaction at the same instant:")
+    for kind in (*KINDS, "floor"):
+        v = res["herd"][kind]
+        name = "floor (/help)" if kind == "floor" else kind
+        print(f"    {name:<14} n={len(v):>4}  p50 {pct(v, 50):7.1f} ms  p99 {pct(v, 99):7.1f} ms")
     b = res["burst"]
     print(
         f"  burst: {b['delivered']}/{b['due']} delivered, {b['doubled']} doubled, last {b['last_s']}s "
@@ -573,12 +611,14 @@ def report(res: dict[str, Any]) -> None:
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shards", default="1,2", help="layouts to run: 1 = no sharding, n = `shards = n`")
-    ap.add_argument("--rounds", type=int, default=5, help="rounds of 50 concurrent interactions per kind")
+    ap.add_argument("--rounds", type=int, default=5, help="herd rounds: 50 interactions at once, per kind")
+    ap.add_argument("--steady", type=float, default=STEADY_S, help="seconds of steady load before the burst")
     ap.add_argument(
         "--burst-delay",
         type=float,
-        default=60.0,
-        help="seconds from the copy of the database to the burst (serving + the rounds fit in it)",
+        default=90.0,
+        help="seconds from the copy of the database to the burst (serving, the herd and the steady load "
+        "fit in it)",
     )
     ap.add_argument("--fresh", action="store_true", help="rebuild the cached database")
     args = ap.parse_args()
@@ -598,7 +638,8 @@ async def main() -> None:
             results = []
             for shards in layouts:
                 results.append(
-                    await run_layout(fake, guilds, warm, tmp, shards, args.rounds, args.burst_delay)
+                    await run_layout(fake, guilds, warm, tmp, shards, args.rounds, args.burst_delay,
+                                     args.steady)
                 )
                 report(results[-1])
             problems = fake.violations + fake.unhandled
@@ -612,12 +653,16 @@ async def main() -> None:
         "p99_ms": {k: round(pct(first["lat"][k], 99), 1) for k in KINDS},
         "p50_ms": {k: round(pct(first["lat"][k], 50), 1) for k in KINDS},
         "floor_p99_ms": round(pct(first["lat"]["floor"], 99), 1),
+        "load": f"{CONCURRENT} members in {CONCURRENT} servers, each one command every "
+                f"{THINK_S[0]}-{THINK_S[1]} s",
+        "herd_p99_ms": {k: round(pct(first["herd"][k], 99), 1) for k in (*KINDS, "floor")},
         "burst": first["burst"],
         "layouts": {
             str(r["shards"]): {
                 "serving_s": round(r["serving_s"], 3),
                 "rss_mb": round(r["rss_mb"], 1),
                 "p99_ms": {k: round(pct(r["lat"][k], 99), 1) for k in KINDS},
+                "herd_p99_ms": {k: round(pct(r["herd"][k], 99), 1) for k in KINDS},
                 "burst": r["burst"],
             }
             for r in results

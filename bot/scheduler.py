@@ -178,6 +178,7 @@ class JobSpec:
     dedupe_key: str
     payload: dict[str, Any] | None = None
     target: str | int | None = None
+    body: str | None = None  # the payload already encoded as JSON (a planner making thousands at once)
 
 
 @dataclass(slots=True)
@@ -304,7 +305,8 @@ class Scheduler:
                 continue
             due = to_ms(spec.due_at)
             earliest = due if earliest is None else min(earliest, due)
-            body = json.dumps(spec.payload or {}, separators=(",", ":"), ensure_ascii=False)
+            body = spec.body if spec.body is not None else json.dumps(
+                spec.payload or {}, separators=(",", ":"), ensure_ascii=False)
             tgt = None if spec.target is None else str(spec.target)
             rows.append((spec.guild_id, spec.kind, spec.dedupe_key, due, due, body, tgt, now, now))
         if not rows:

@@ -497,6 +497,23 @@ async def test_replan_skips_unchanged_agreements_and_replans_changed_ones(
     await svc.settings.set(G, "mou_reminder_hour", 10, actor_id=None)
     stats = await svc.replan_guild(G, reconcile=False)
     assert stats.extra["replanned"] == 2
+    # the plan revision triggers (migration 016): a milestone added, re-dated or deleted behind the
+    # service's back re-plans its agreement only; a change to anything the plan does not read re-plans none
+    await db.execute("UPDATE mou_agreements SET title = 'Renamed', summary = 'x' WHERE id = ?", (a.id,))
+    assert (await svc.replan_guild(G)).extra.get("replanned", 0) == 0
+    await db.execute(
+        "INSERT INTO mou_milestones (guild_id, agreement_id, due_on, description, created_ms) "
+        "VALUES (?, ?, '2026-09-01', 'Added', 0)", (G, a.id))
+    stats = await svc.replan_guild(G)
+    keys = await pending_keys(svc)
+    assert stats.extra["replanned"] == 1 and any(k.startswith(f"mou:{a.id}:t1:ms:") for k in keys)
+    await db.execute("UPDATE mou_milestones SET due_on = '2026-09-02' WHERE agreement_id = ?", (a.id,))
+    assert (await svc.replan_guild(G)).extra["replanned"] == 1
+    await db.execute("DELETE FROM mou_milestones WHERE agreement_id = ?", (a.id,))
+    stats = await svc.replan_guild(G)
+    assert stats.extra["replanned"] == 1 and stats.cancelled == 1
+    assert not any(k.startswith(f"mou:{a.id}:t1:ms:") for k in await pending_keys(svc))
+    assert (await svc.replan_guild(G)).extra.get("replanned", 0) == 0
 
 
 async def test_plan_version_change_replans_everything_once(

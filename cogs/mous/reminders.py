@@ -9,6 +9,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
+from bot import audit
 from bot.clock import to_ms
 from bot.errors import InvalidInput
 from bot.i18n import N_, Msg
@@ -60,23 +61,29 @@ class RemindersMixin(MouParts):
         return offsets
 
     # -- planning ------------------------------------------------------------------------------
-    # Each agreement's plan inputs are fingerprinted (planning.plan_fingerprint) and the fingerprint is
-    # stored beside the jobs it produced (mou_plan_state), in the same transaction. A re-plan reads every
-    # agreement's inputs in one query and plans only those whose fingerprint changed, so re-planning an
-    # unchanged server (every start) writes nothing.
+    # Each agreement carries a plan revision (mou_agreements.plan_rev), raised by triggers whenever its plan
+    # inputs or milestones change (migration 016). Its jobs' fingerprint (planning.plan_fingerprint: the
+    # server's plan signature and that revision) is stored beside them (mou_plan_state), in the same
+    # transaction. A re-plan selects, in one indexed query, the agreements whose fingerprint differs and
+    # reads the inputs of those only, so re-planning an unchanged server (every start) reads and writes
+    # nothing else.
 
-    async def _plan_rows(self, guild_id: int, agreement_id: int | None = None) -> list[Any]:
-        """Every agreement of the guild (or one) with its plan inputs, open milestones and stored
-        fingerprint."""
-        one = "" if agreement_id is None else " AND a.id = :aid"
+    async def _plan_rows(self, guild_id: int, agreement_id: int | None = None, *,
+                         changed_since: str | None = None) -> list[Any]:
+        """The guild's agreements (or one) with their plan inputs, open milestones, plan revision and stored
+        fingerprint; with `changed_since` (the server's plan signature), only those whose stored
+        fingerprint is not that signature at their current revision."""
+        where = "" if agreement_id is None else " AND a.id = :aid"
+        if changed_since is not None:
+            where += " AND (s.fingerprint IS NULL OR s.fingerprint <> :sig || '#' || a.plan_rev)"
         return await self.db.fetchall(
             "SELECT a.id, a.term, a.status, a.effective_on, a.expires_on, a.notice_days, a.remind_offsets, "
             "a.auto_renew, (SELECT group_concat(m.id || '@' || m.due_on) FROM mou_milestones m "
             "INDEXED BY mou_milestones_agreement "
             "WHERE m.agreement_id = a.id AND m.guild_id = :g AND m.done_ms IS NULL) AS ms, "
-            "s.fingerprint AS fp "
+            "a.plan_rev, s.fingerprint AS fp "
             "FROM mou_agreements a LEFT JOIN mou_plan_state s ON s.agreement_id = a.id AND s.guild_id = :g "
-            f"WHERE a.guild_id = :g{one}", {"g": guild_id, "aid": agreement_id})
+            f"WHERE a.guild_id = :g{where}", {"g": guild_id, "aid": agreement_id, "sig": changed_since})
 
     async def _pending_map(self, guild_id: int, prefix: str) -> dict[str, tuple[datetime, dict[str, Any]]]:
         jobs = await self.scheduler.pending(guild_id, prefix)
@@ -86,19 +93,22 @@ class RemindersMixin(MouParts):
             if j.kind in (P.REMIND_KIND, P.STATUS_KIND)
         }
 
-    async def _plan(self, guild_id: int, rows: list[Any], stats: PlanStats, *, force: bool) -> None:
+    async def _plan(self, guild_id: int, rows: list[Any], stats: PlanStats, *, force: bool,
+                    total: int | None = None) -> None:
         """Re-plan the agreements of `rows` whose fingerprint changed (all of them with force), inside the
-        caller's transaction: diff against their pending jobs, apply, store the new fingerprints."""
+        caller's transaction: diff against their pending jobs, apply, store the new fingerprints. `total`:
+        how many agreements the guild has, when `rows` holds only the changed ones."""
         cfg = await self.config(guild_id)
         now = self.now()
         sig = P.config_signature(cfg.zone, cfg.hour, cfg.offsets, cfg.channel_id)
         changed: list[tuple[P.PlanAgreement, str, str | None]] = []
         for r in rows:
-            fp = P.plan_fingerprint(sig, tuple(r)[:9])  # the plan inputs as stored (see _plan_rows)
+            fp = P.plan_fingerprint(sig, r["plan_rev"])
             if force or fp != r["fp"]:
                 changed.append((_plan_row(r), fp, r["ms"]))
-        stats.agreements += len(rows)
-        stats.extra["skipped"] = stats.extra.get("skipped", 0) + len(rows) - len(changed)
+        total = len(rows) if total is None else total
+        stats.agreements += total
+        stats.extra["skipped"] = stats.extra.get("skipped", 0) + total - len(changed)
         if not changed:
             return
         ids = {a.id for a, _, _ in changed}
@@ -130,9 +140,11 @@ class RemindersMixin(MouParts):
     async def _apply(self, guild_id: int, diff: P.PlanDiff, target: int | None, stats: PlanStats) -> None:
         for key in diff.cancel:
             stats.cancelled += await self.scheduler.cancel(guild_id, key)
+        remind_target = P.reminder_target(guild_id, target)
         stats.scheduled += await self.scheduler.schedule_many(
-            JobSpec(job.kind, job.due, guild_id, job.key, job.payload_dict(),
-                    P.reminder_target(guild_id, target) if job.kind == P.REMIND_KIND else None)
+            JobSpec(job.kind, job.due, guild_id, job.key,
+                    target=remind_target if job.kind == P.REMIND_KIND else None, body=job.body or None,
+                    payload=None if job.body else job.payload_dict())
             for job in diff.schedule
         )
 
@@ -174,7 +186,15 @@ class RemindersMixin(MouParts):
                 stats.status_changes = await self.reconcile_statuses(
                     guild_id, P.local_today(self.now(), cfg.zone)
                 )
-            await self._plan(guild_id, await self._plan_rows(guild_id), stats, force=force)
+            if force:
+                await self._plan(guild_id, await self._plan_rows(guild_id), stats, force=True)
+            else:
+                cfg = await self.config(guild_id)
+                sig = P.config_signature(cfg.zone, cfg.hour, cfg.offsets, cfg.channel_id)
+                total = int(await self.db.fetchval(
+                    "SELECT COUNT(*) FROM mou_agreements WHERE guild_id = ?", (guild_id,), default=0))
+                await self._plan(guild_id, await self._plan_rows(guild_id, changed_since=sig), stats,
+                                 force=False, total=total)
             await self.ensure_digest(guild_id)
         return stats
 
@@ -231,9 +251,9 @@ class RemindersMixin(MouParts):
             await self.db.executemany(
                 "UPDATE mou_terms SET outcome = 'expired' WHERE guild_id = ? AND agreement_id = ? "
                 "AND outcome IS NULL", [(guild_id, aid) for aid, _, new in moves if new == "expired"])
-            for aid, old, new in moves:
-                await self._audit(guild_id, None, "mou.status.auto", aid,
-                                  {"status": {"from": old, "to": new}})
+            await audit.record_many(
+                self.db, guild_id=guild_id, actor_id=None, action="mou.status.auto", entity="agreement",
+                at=self.now(), items=[(aid, {"status": {"from": old, "to": new}}) for aid, old, new in moves])
         return renewed + len(moves)
 
     async def _auto_status(self, guild_id: int, agreement_id: int, old: str, new: str) -> None:
