@@ -257,6 +257,12 @@ class _Date(Localized):
         return str(format_date(self.day, "long", locale=lang))
 
 
+def calendar_date(day: date) -> Localized:
+    """A date in words in each reader's language ("3 December 2026", "3 décembre 2026"), for a value of a
+    catalog message (bot.i18n.render localizes it)."""
+    return _Date(day)
+
+
 class _Span(Localized):
     """A DST jump: "an hour", "half an hour", else its length ("1 h 30 min", "1 heure et 30 minutes")."""
 

@@ -508,3 +508,18 @@ def test_property_local_wall_time_is_kept(tz: str, day: int, minute: int, kind: 
             intended = naive.replace(hour=first.hour, minute=first.minute)
             assert naive > intended and naive - intended <= timedelta(hours=1)
         assert loc.weekday() == first.weekday() or (loc.hour, loc.minute) != (first.hour, first.minute)
+
+
+def test_until_is_described_as_the_series_local_day_in_each_language() -> None:
+    """The last day of a series with an end date is the day in the series' zone (the stored UNTIL is that
+    day's end in UTC), in words in the reader's language."""
+    zone = ZoneInfo("Pacific/Auckland")
+    start = recurrence.localize(wall(2026, 1, 6, 9), zone).astimezone(zone)  # a Tuesday there
+    rule = recurrence.with_end("FREQ=WEEKLY;BYDAY=TU", count=None,
+                               until_utc=recurrence.localize(wall(2026, 1, 27, 23, 59, 59), zone))
+    assert "UNTIL=20260127T105959Z" in rule
+    assert recurrence.describe("weekly", rule, start, "en") == "weekly on Tuesday, until 27 January 2026"
+    assert recurrence.describe("weekly", rule, start, "fr").endswith("jusqu'au 27 janvier 2026")
+    assert recurrence.describe("weekly", rule, start, "es").endswith("hasta el 27 de enero de 2026")
+    hand_typed = "FREQ=WEEKLY;BYDAY=TU;UNTIL=20260310"
+    assert recurrence.describe("weekly", hand_typed, start, "en").endswith("until 10 March 2026")

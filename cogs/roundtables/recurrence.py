@@ -39,8 +39,8 @@ import dateutil.rrule as _du_rrule
 from dateutil.rrule import rrule, rrulestr
 
 from bot.errors import InvalidInput
-from bot.i18n import ENGLISH, N_, Msg, nt, t, weekday_name
-from bot.timeparse import get_zone, resolve_local
+from bot.i18n import ENGLISH, N_, Localized, Msg, nt, t, weekday_name
+from bot.timeparse import calendar_date, get_zone, resolve_local
 
 REPEAT_KINDS = ("none", "weekly", "biweekly", "monthly", "monthly-last", "rrule")
 REPEAT_ALIASES = {
@@ -416,6 +416,20 @@ def describe(kind: str, rule: str | None, local_start: datetime, lang: str = ENG
     if count:
         text = nt(lang, "{repeat}, {n} time", "{repeat}, {n} times", count, repeat=text)
     elif until:
-        end = "-".join((until[:4], until[4:6], until[6:8]))
-        text = t(lang, "{repeat}, until {date}", repeat=text, date=end)
+        last = _until_day(rule, local_start).localize(lang)
+        text = t(lang, "{repeat}, until {date}", repeat=text, date=last)
     return text
+
+
+def _until_day(rule: str, local_start: datetime) -> Localized:
+    """The last day of a series with an UNTIL, as a date in the member's language ("3 December 2026",
+    "3 décembre 2026"): the day in the series' own zone (an UNTIL is stored as the UTC instant of that day's
+    end there; a hand-typed one may be a plain date)."""
+    m = _UNTIL_RE.search(rule)
+    assert m is not None
+    ymd = m.group(1)
+    day = _datetime_module.date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:8]))
+    if m.group(2) and m.group(3) and local_start.tzinfo is not None:
+        instant = datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        day = instant.astimezone(local_start.tzinfo).date()
+    return calendar_date(day)
