@@ -206,6 +206,11 @@ def test_parse_repeat_and_where() -> None:
     assert recurrence.parse_repeat("rrule:freq=daily;count=3") == ("rrule", "FREQ=DAILY;COUNT=3")
     with pytest.raises(InvalidInput):
         recurrence.parse_repeat("sometimes")
+    # typed in French or Spanish, with or without accents
+    assert recurrence.parse_repeat("Toutes les deux semaines") == ("biweekly", None)
+    assert recurrence.parse_repeat("hebdomadaire") == ("weekly", None)
+    assert recurrence.parse_repeat("Último") == ("monthly-last", None)
+    assert recurrence.parse_repeat("cada mes") == ("monthly", None)
     assert split_where("https://meet.example/abc, Room 4") == ("https://meet.example/abc", "Room 4")
     assert split_where("Town hall, Lyon") == (None, "Town hall, Lyon")
     assert split_where("https://x.example/y") == ("https://x.example/y", None)

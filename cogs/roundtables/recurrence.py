@@ -29,6 +29,7 @@ import functools
 import logging
 import re
 import types
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,18 @@ REPEAT_ALIASES = {
     "monthly-last": "monthly-last",
     "monthly last": "monthly-last",
     "last": "monthly-last",
+    # French and Spanish, as typed without the autocomplete (matched without accents)
+    "aucune": "none", "jamais": "none", "une fois": "none", "non": "none",
+    "ninguna": "none", "nunca": "none", "una vez": "none",
+    "hebdomadaire": "weekly", "chaque semaine": "weekly", "toutes les semaines": "weekly",
+    "semanal": "weekly", "cada semana": "weekly", "todas las semanas": "weekly",
+    "toutes les 2 semaines": "biweekly", "toutes les deux semaines": "biweekly",
+    "tous les quinze jours": "biweekly", "quinzomadaire": "biweekly",
+    "cada 2 semanas": "biweekly", "cada dos semanas": "biweekly", "quincenal": "biweekly",
+    "mensuel": "monthly", "mensuelle": "monthly", "chaque mois": "monthly", "tous les mois": "monthly",
+    "mensual": "monthly", "cada mes": "monthly", "todos los meses": "monthly",
+    "dernier": "monthly-last", "mensuel dernier": "monthly-last", "dernier du mois": "monthly-last",
+    "ultimo": "monthly-last", "mensual ultimo": "monthly-last", "ultimo del mes": "monthly-last",
 }
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # "monthly on the first Tuesday": one whole sentence per weekday position (the ordinal agrees with the
@@ -109,6 +122,9 @@ def parse_repeat(text: str | None) -> tuple[str, str | None]:
     low = raw.lower()
     if low in REPEAT_ALIASES:
         return REPEAT_ALIASES[low], None
+    folded = "".join(ch for ch in unicodedata.normalize("NFKD", low) if not unicodedata.combining(ch))
+    if folded in REPEAT_ALIASES:
+        return REPEAT_ALIASES[folded], None
     if low.startswith(("monthly (", "weekly (")):  # autocomplete labels such as "monthly (first Tuesday)"
         return ("monthly-last" if "last" in low else "monthly") if low.startswith(
             "monthly"
