@@ -305,6 +305,14 @@ def format_list(lang: str, items: list[str], style: ListStyle = "standard") -> s
 
 def format_number(lang: str, number: int | float) -> str:
     """1,234.5 / 1 234,5 / 1234,5 (each language's separators)."""
+    if isinstance(number, int) and not isinstance(number, bool):
+        return _format_int(lang, number)
+    return str(format_decimal(number, locale=_babel_locale(lang)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _format_int(lang: str, number: int) -> str:
+    """Counts repeat ("3 RSVPs", "12 practices"), and Babel reads the locale's pattern on every call."""
     return str(format_decimal(number, locale=_babel_locale(lang)))
 
 

@@ -143,3 +143,26 @@ async def test_practices_and_mous_without_the_directory_keep_cities_as_typed(
             "kind": "mou", "title": "By id", "city_a": "12345", "city_b": "Atlantis"})
         assert res.ephemeral and "No city with id 12345" in res.text
         w.fake.assert_clean()
+
+
+def test_rate_limit_sweep_is_throttled() -> None:
+    """discord.py walks every rate-limit bucket each time it meets a new one: the bot calls that
+    walk at most once a minute (bot.app.throttle_rate_limit_sweep). The method must still exist
+    in the discord.py we run."""
+    import discord.http
+
+    from bot.app import throttle_rate_limit_sweep
+
+    assert callable(getattr(discord.http.HTTPClient, "_try_clear_expired_ratelimits", None))
+    calls: list[int] = []
+
+    class FakeHTTP:
+        def _try_clear_expired_ratelimits(self) -> None:
+            calls.append(1)
+
+    http = FakeHTTP()
+    assert throttle_rate_limit_sweep(http, every=3600)
+    for _ in range(1000):
+        http._try_clear_expired_ratelimits()
+    assert len(calls) == 1
+    assert not throttle_rate_limit_sweep(object())

@@ -174,14 +174,22 @@ class Meta(commands.Cog):
 
     def __init__(self, bot: AttacheBot) -> None:
         self.bot = bot
+        self._help_cache: dict[tuple[Any, ...], list[tuple[str, list[HelpEntry]]]] = {}
 
     async def _entries(self, interaction: discord.Interaction[Any]) -> list[tuple[str, list[HelpEntry]]]:
-        return help_entries(
-            self.bot,
-            await self.bot.command_ids(),
-            await member_rights(interaction),
-            lang_for_interaction(interaction),
-        )
+        """The help of the loaded commands for this member's rights, in their language. Built once per
+        (language, rights, command ids, loaded features): the tree only changes when features load."""
+        ids = await self.bot.command_ids()
+        rights = frozenset(await member_rights(interaction))
+        lang = lang_for_interaction(interaction)
+        key = (lang, rights, tuple(sorted(ids.items())), tuple(self.bot.cogs),
+               len(self.bot.tree.get_commands()))
+        cached = self._help_cache.get(key)
+        if cached is None:
+            if len(self._help_cache) >= 64:
+                self._help_cache.clear()
+            cached = self._help_cache[key] = help_entries(self.bot, ids, set(rights), lang)
+        return cached
 
     @app_commands.command(name="help", description="The commands you can use, grouped by feature")
     @app_commands.describe(command="One command's options and an example")
