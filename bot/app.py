@@ -196,6 +196,15 @@ class AttacheBot(commands.Bot):
         gc.collect()
         gc.freeze()
 
+    async def on_ready(self) -> None:
+        """Every server has arrived (each shard's GUILD_CREATEs): its guilds, channels, roles and members
+        live as long as the process too. Move them out of the collector's reach like the start-up's: with
+        2,500 servers of 200 members, each full collection walked half a million objects, a pause of a
+        few hundred milliseconds in the middle of members' commands and reminder bursts."""
+        gc.freeze()
+        log.info("ready: %d servers; %d objects kept out of the cyclic collector", len(self.guilds),
+                 gc.get_freeze_count())
+
     async def close(self) -> None:
         try:
             if self.web is not None:

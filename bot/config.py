@@ -21,7 +21,7 @@ class SchedulerConfig:
     batch_size: int = 500
     per_target_batch: int = 20
     max_attempts: int = 5
-    concurrency: int = 20
+    concurrency: int = 6
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,7 +216,7 @@ class Scheduler:
         batch_size: int = 500,
         per_target_batch: int = 5,
         max_attempts: int = 5,
-        concurrency: int = 20,
+        concurrency: int = 6,
         classify_error: Callable[[BaseException], ErrorClass] = default_classify,
         backoff_base: float = 5.0,
         backoff_cap: float = 900.0,
