@@ -178,6 +178,26 @@ def test_plan_agreement_keys_and_times() -> None:
     )
 
 
+def test_plan_bodies_are_the_payloads_as_json() -> None:
+    """plan_agreement writes each job's JSON itself (it makes 131,000 in a big plan): every body must be
+    what json.dumps makes of the payload, for every kind of job, auto-renew or not."""
+    import json
+
+    plans = [
+        _plan(P.PlanAgreement(7, 2, "active", date(2025, 1, 1), date(2026, 12, 31), 60, None, True),
+              [P.PlanMilestone(3, date(2026, 5, 1), False)]),
+        _plan(P.PlanAgreement(8, 1, "expiring", date(2025, 1, 1), date(2026, 12, 31), 60, (10, 1))),
+        _plan(P.PlanAgreement(9, 1, "signed", date(2026, 3, 1), None, 90, None)),
+    ]
+    jobs = [job for plan in plans for job in plan.values()]
+    assert {j.key.split(":", 3)[3].split(":")[0] for j in jobs} >= {"exp", "notice", "status", "ms"}
+    for job in jobs:
+        assert job.body == json.dumps(job.payload_dict(), separators=(",", ":"), ensure_ascii=False), job
+        assert job.body == P.encode_payload(job.payload)
+    renew = json.loads(plans[0]["mou:7:t2:status:expired"].body)
+    assert renew == {"to": "renew", "agreement_id": 7, "term": 2}
+
+
 def test_plan_drops_items_more_than_a_day_old() -> None:
     a = P.PlanAgreement(7, 1, "active", None, date(2026, 12, 31), 90, None)
     now = datetime(2026, 12, 2, 12, tzinfo=UTC)  # 30d reminder (12-01 00:00 UTC) is 36 h old
