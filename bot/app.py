@@ -172,8 +172,12 @@ class AttacheBot(commands.Bot):
             log.exception("could not store the language of user %s", interaction.user.id)
 
     # -- lifecycle -----------------------------------------------------------------------
-    async def setup_hook(self) -> None:
+    def _tune_discord_http(self) -> None:
+        """The kernel's one reach into discord.py's HTTP client (see throttle_rate_limit_sweep)."""
         throttle_rate_limit_sweep(self.http)
+
+    async def setup_hook(self) -> None:
+        self._tune_discord_http()
         self.process_lock.acquire()
         await self.db.connect()
         before, after = await self.db.migrate()
