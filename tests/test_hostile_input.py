@@ -1098,6 +1098,7 @@ def _builders() -> dict[str, Callable[[], Any]]:
 
 # Builders that never show member text (dates, counts, codes) or take only text the caller escaped.
 NO_MEMBER_TEXT = {
+    "cogs.practices.embeds.shown_reason": "a text value: each caller escapes it (md) where it shows it",
     "cogs.practices.embeds.ts": "a Discord timestamp",
     "cogs.practices.embeds.describe_decision": "a status label, a mention and a timestamp",
     "cogs.practices.embeds.search_page_count": "a number",
