@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import pkgutil
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -44,6 +45,8 @@ GuildJoinHook = Callable[[discord.Guild], Awaitable[object]]
 
 
 RATE_LIMIT_SWEEP_EVERY = 60.0  # seconds
+# How long a thread may hold the GIL while another waits for it (see setup_hook; the default is 5 ms)
+GIL_SWITCH_INTERVAL = 0.0005
 
 
 def throttle_rate_limit_sweep(http: Any, every: float = RATE_LIMIT_SWEEP_EVERY) -> bool:
@@ -199,6 +202,11 @@ class AttacheBot(commands.Bot):
         # event loop that grows with what is loaded (bench/practices.py showed 80–190 ms stalls).
         gc.collect()
         gc.freeze()
+        # The event loop gives up the GIL on every socket send and receive; a search thread that takes it
+        # meanwhile (Python between its SQLite statements: query words, highlights) kept it up to the
+        # default 5 ms before the loop had it back, for each of the loop's system calls. At 0.5 ms the
+        # loop waits at most that (bench/practices.py: p99 of 20 searches at once 15-30% lower).
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
 
     async def on_ready(self) -> None:
         """Every server has arrived (each shard's GUILD_CREATEs): its guilds, channels, roles and members

@@ -548,9 +548,9 @@ async def test_search_pages_through_results_with_highlights(started_bot: World) 
     w.fake.assert_clean()
 
 
-async def test_search_answers_with_two_pages_and_ranks_the_rest_on_demand(started_bot: World) -> None:
-    """More than two pages of hits: the answer shows 'Page 1/3+' at once; paging past the known
-    pages ranks the rest (same order), and » goes to the true last page."""
+async def test_search_answers_with_its_first_page_and_ranks_the_rest_on_demand(started_bot: World) -> None:
+    """More than a page of hits: the answer shows 'Page 1/2+' at once (only the page shown is ranked
+    before answering); paging past it ranks the rest (same order), and » goes to the true last page."""
     from cogs.practices.service import Draft, Meta
 
     w = started_bot
@@ -566,13 +566,13 @@ async def test_search_answers_with_two_pages_and_ranks_the_rest_on_demand(starte
     full = await svc.search(w.guild.id, "canopy", first=None)
     assert len(full.hits) == 23
     res = await w.fake.invoke(w.guild, w.bob, "practice search", options={"query": "canopy"})
-    assert "Page 1/3+" in res.text and "10+ results" in res.text
+    assert "Page 1/2+" in res.text and "5+ results" in res.text
     msg_id = (res.message or {})["id"]
 
     def shown() -> str:
         return message_text(w.fake.get_message(msg_id) or {})
 
-    for expected in ("Page 2/3+", "Page 3/5"):  # the third page is ranked when asked for
+    for expected in ("Page 2/5", "Page 3/5"):  # the rest is ranked when the second page is asked for
         await w.fake.click(w.guild, w.bob, w.fake.get_message(msg_id) or {},
                            button_id(w.fake.get_message(msg_id) or {}, "Next"))
         assert expected in shown(), shown()

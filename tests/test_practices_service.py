@@ -19,6 +19,7 @@ from bot.interactions import error_text
 from bot.scheduler import Scheduler
 from cogs.practices import search as fts
 from cogs.practices.service import (
+    FIRST_RESULTS,
     Draft,
     Meta,
     PracticeService,
@@ -263,7 +264,7 @@ async def test_search_pages_and_more_flag(svc: PracticeService) -> None:
         await approved(svc, f"Water practice {i}")
     res = await svc.search(G1, "water", limit=5)
     assert len(res.hits) == 5 and res.more
-    res = await svc.search(G1, "water")
+    res = await svc.search(G1, "water", first=None)
     assert len(res.hits) == 7 and not res.more
 
 
@@ -352,11 +353,11 @@ async def test_search_candidate_cap_ranks_the_newest_matches(
         await approved(svc, f"Practice number {i}", summary=f"Compost {'hubs ' * (i % 3)}in every district.")
         for i in range(8)
     ]
-    full = [h.id for h in (await svc.search(G1, "compost")).hits]
+    full = [h.id for h in (await svc.search(G1, "compost", first=None)).hits]
     assert sorted(full) == sorted(ids)
     monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 3)
     monkeypatch.setattr(service_mod, "TIER_MIN_CANDIDATES", 3)
-    capped = [h.id for h in (await svc.search(G1, "compost")).hits]
+    capped = [h.id for h in (await svc.search(G1, "compost", first=None)).hits]
     # only the newest matches are ranked per tier, so a capped search still answers, from the newest
     assert capped and set(capped) <= set(ids) and set(ids[-3:]) <= set(capped)
 
@@ -540,7 +541,7 @@ async def test_rank_first_falls_back_when_another_guild_owns_the_best_matches(sv
 
 
 async def test_first_pages_first_then_the_rest_in_the_same_order(svc: PracticeService) -> None:
-    """A search answers with the first two pages as soon as they are sure; complete() ranks the
+    """A search answers with its first page as soon as it is sure; complete() ranks the
     rest, and the whole list is exactly the ranking done at once, whichever tiers hold the hits."""
     for i in range(7):
         await approved(svc, f"Flood maps {'for schools ' * (i % 3)}{i}")  # title tier
@@ -552,7 +553,7 @@ async def test_first_pages_first_then_the_rest_in_the_same_order(svc: PracticeSe
     assert full.complete and len(full.hits) == 18
     part = await svc.search(G1, "flood")
     assert not part.complete and not part.more
-    assert [h.id for h in part.hits] == [h.id for h in full.hits[:10]]
+    assert [h.id for h in part.hits] == [h.id for h in full.hits[:FIRST_RESULTS]]
     assert part.hits[0].snippet  # the first page comes with its snippets
     done = await svc.complete(part)
     assert done.complete and [h.id for h in done.hits] == [h.id for h in full.hits]

@@ -48,7 +48,7 @@ LINKS_MAX = 5
 URL_MAX = 500
 PAGE_SIZE = 5
 SEARCH_LIMIT = 50  # ten pages of five; the footer says when there are more
-FIRST_RESULTS = 2 * PAGE_SIZE  # ranked before answering; the rest when the member pages past them
+FIRST_RESULTS = PAGE_SIZE  # ranked before answering (the page shown); the rest when the member pages past it
 # At most this many suggestion terms stay in memory (about 100 bytes each), every guild's together.
 VOCAB_MAX_TERMS = 300_000
 VOCAB_RELOAD_DELAY = 10.0  # seconds after a change to the library before the vocabulary is reloaded

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import Stemmer
@@ -150,10 +150,69 @@ def match_forms(*expressions: str | None) -> Forms:
     return Forms(frozenset(exact), tuple(dict.fromkeys(prefixes)))
 
 
+def _one_token_chars() -> str:
+    """The characters of the Latin blocks, combining diacritics and general punctuation with which
+    every word gives exactly one index token: a letter or digit folding to letters and digits only
+    (é, ñ, œ, ß…), or a separator folding to no letter or digit (’, «, –, …). Not so: ½ (it folds to
+    1⁄2, two tokens). Computed, not listed, so it is what fold() does."""
+    out: list[str] = []
+    for code in (*range(0x80, 0x250), *range(0x300, 0x370), *range(0x2000, 0x2070)):
+        ch = chr(code)
+        folded = fts.fold(ch)
+        if fts.WORD.fullmatch(ch):
+            ok = bool(folded) and fts.WORD.fullmatch(folded) is not None
+        else:
+            ok = fts.WORD.search(folded) is None
+        if ok:
+            out.append(ch)
+    return "".join(out)
+
+
+# A text with no character outside these gives one index token per word (see highlight_snippet)
+_MULTI_TOKEN = re.compile("[^\x00-\x7f" + re.escape(_one_token_chars()) + "]")
+
+
 @lru_cache(maxsize=1 << 16)
 def _word_tokens(word: str) -> int:
     """How many index tokens one word of a text gives (folding may split it: a ligature, a fraction)."""
     return len(fts.fold_tokens(word))
+
+
+def _column_hits(ix: str, forms: Forms, size: int) -> tuple[list[int], list[str], int]:
+    """The matched tokens of an indexed column (tokens separated by single spaces): their positions
+    and terms (only as far as the first MAX_WINDOWS windows can reach), and the column's number of
+    tokens. Each term is looked for with str.find (a scan in C), and kept where it is a whole token
+    (an exact term) or a token's start (a prefix)."""
+    n = ix.count(" ") + 1 if ix else 0
+    found: dict[int, int] = {}  # character offset of a matched token -> its end
+    end_of = len(ix)
+    for term, whole in [(t, True) for t in forms.exact] + [(p, False) for p in forms.prefixes]:
+        if not term:
+            continue
+        pos = ix.find(term)
+        while pos >= 0:
+            stop = pos + len(term)
+            if pos == 0 or ix[pos - 1] == " ":
+                if stop == end_of or ix[stop] == " ":
+                    found[pos] = stop
+                elif not whole:
+                    nxt = ix.find(" ", stop)
+                    found[pos] = end_of if nxt < 0 else nxt
+            pos = ix.find(term, stop)
+    hits: list[int] = []
+    terms: list[str] = []
+    idx, prev = 0, 0
+    reach = -1
+    for pos in sorted(found):
+        idx += ix.count(" ", prev, pos)
+        prev = pos
+        if reach >= 0 and idx >= reach:
+            break  # no window of the first MAX_WINDOWS hits reaches this far
+        hits.append(idx)
+        terms.append(ix[pos:found[pos]])
+        if len(hits) == MAX_WINDOWS:
+            reach = idx + size
+    return hits, terms, n
 
 
 def highlight_snippet(columns: Sequence[str], language: str, forms: Forms, size: int = SNIPPET_TOKENS,
@@ -163,45 +222,68 @@ def highlight_snippet(columns: Sequence[str], language: str, forms: Forms, size:
     with \x02…\x03 around each matched word and '…' where the text goes on. Empty when no word
     of any column matches. `indexed`: the columns as indexed (practices.ix_*), when known: matching
     then reads their tokens as they are, and only the chosen window is mapped back to the text."""
-    best: tuple[tuple[int, int, int, int], int, list[str], list[int], range] | None = None
+    best: tuple[tuple[int, int, int, int], int, int, list[int], range] | None = None
     for ci, text in enumerate(columns):
         if not text:
             continue
         ix = indexed[ci] if indexed is not None and ci < len(indexed) else None
-        toks = ix.split() if ix is not None else [stem(w, language) for w in fts.fold_tokens(text)]
-        exact, prefixes = forms.exact, forms.prefixes
-        if prefixes:
-            hits = [i for i, t in enumerate(toks) if t in exact or t.startswith(prefixes)]
-        else:
-            hits = [i for i, t in enumerate(toks) if t in exact]
+        if ix is None:
+            ix = " ".join(stem(w, language) for w in fts.fold_tokens(text))
+        hits, terms, n = _column_hits(ix, forms, size)
+        # the windows slide forwards (a later hit never starts an earlier window): the matches inside
+        # the current one are hits[lo:hi], and `inside` counts each matched term among them
+        inside: dict[str, int] = {}
+        lo = hi = 0
+        last = -1
         for h in hits[:MAX_WINDOWS]:
-            start = max(0, min(h - 2, len(toks) - size))
-            window = range(start, min(len(toks), start + size))
-            inside = hits[bisect_left(hits, window.start):bisect_left(hits, window.stop)]
-            score = (len({toks[i] for i in inside}), len(inside), -ci, -start)
+            start = max(0, min(h - 2, n - size))
+            if start == last:
+                continue  # the same window as the previous hit's (near the end of the column)
+            last = start
+            stop = min(n, start + size)
+            while hi < len(hits) and hits[hi] < stop:
+                inside[terms[hi]] = inside.get(terms[hi], 0) + 1
+                hi += 1
+            while hits[lo] < start:
+                if inside[terms[lo]] == 1:
+                    del inside[terms[lo]]
+                else:
+                    inside[terms[lo]] -= 1
+                lo += 1
+            score = (len(inside), hi - lo, -ci, -start)
             if best is None or score > best[0]:
-                best = (score, ci, toks, hits, window)
+                best = (score, ci, n, hits, range(start, stop))
     if best is None:
         return ""
-    _, ci, toks, hits, window = best
+    _, ci, n, hits, window = best
     text = columns[ci]
-    # the text's words, each with the index tokens it gave, back to character spans
+    # the window's words back to character spans: spans[k] is token window.start + k (a word whose
+    # folding gives several tokens, such as a ligature or a fraction, stands for each of them)
     spans: list[tuple[int, int]] = []
-    for m in fts.WORD.finditer(text):
-        n = 1 if m.group(0).isascii() else _word_tokens(m.group(0))
-        spans.extend([(m.start(), m.end())] * n)
-        if len(spans) >= window.stop:
-            break
-    if len(spans) < window.stop:  # the stored columns do not match the text (should not happen)
+    if text.isascii() or _MULTI_TOKEN.search(text) is None:  # one token per word
+        for m in islice(fts.WORD.finditer(text), window.start, window.stop):
+            spans.append(m.span())
+    else:
+        count = 0
+        for m in fts.WORD.finditer(text):
+            w = m.group()
+            k = 1 if w.isascii() else _word_tokens(w)
+            if count + k > window.start:
+                spans.extend([m.span()] * (count + k - max(count, window.start)))
+            count += k
+            if count >= window.stop:
+                break
+        del spans[len(window):]
+    if len(spans) < len(window):  # the stored columns do not match the text (should not happen)
         return highlight_snippet(columns, language, forms, size)
-    marked = {spans[i] for i in hits if window.start <= i < window.stop}
+    marked = {spans[i - window.start] for i in hits if window.start <= i < window.stop}
     out: list[str] = ["…" if window.start > 0 else ""]
-    pos = spans[window.start][0]
-    for span in dict.fromkeys(spans[i] for i in window):
+    pos = spans[0][0]
+    for span in dict.fromkeys(spans):
         s, e = span
         out.append(text[pos:s])
         out.append(f"\x02{text[s:e]}\x03" if span in marked else text[s:e])
         pos = e
-    if window.stop < len(toks):
+    if window.stop < n:
         out.append("…")
     return "".join(out)

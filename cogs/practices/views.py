@@ -293,7 +293,7 @@ def city_modal(cog: Practices, practice_id: int, lang: str = ENGLISH) -> TextMod
 class SearchPages:
     """Search results as a page source, five hits a page. A page is rendered (and its snippets
     computed) when it is first shown, so answering the search renders one page, not ten. While the
-    search is answered with its first pages only, the count is open ("Page 1/3+"); showing a page past
+    search is answered with its first page only, the count is open ("Page 1/2+"); showing a page past
     them, or jumping to the last, ranks the rest (`PracticeService.complete`)."""
 
     def __init__(self, service: PracticeService, result: SearchResult, query: str | None,
