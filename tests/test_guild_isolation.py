@@ -401,7 +401,8 @@ async def test_another_servers_practices_change_nothing_in_this_servers_search(
         return re.sub(r'"custom_id": "[^"]*"', "", result_text(res))
 
     before = {q: await search1(q) for q in queries}
-    assert "6 results" in before["compost"] and sum(f"#{pid} " in before["compost"] for pid in ours) == 5
+    # the first page is answered at once (5 of the 6: "5+ results"); the rest is ranked on paging
+    assert "5+ results" in before["compost"] and sum(f"#{pid} " in before["compost"] for pid in ours) == 5
 
     await w.bot.db.executemany(
         "INSERT INTO practices (guild_id, status, topics_mask, city_name, submitter_id, created_ms, "
