@@ -282,7 +282,7 @@ def search_page(result: SearchResult, query: str | None, index: int, lang: str =
     title = (t(lang, "Practices matching “{query}”", query=md_line(query, 80)) if result.terms
              else t(lang, "Approved practices"))
     n = len(result.hits)
-    if result.more or not result.complete:  # not complete: only the first pages are ranked yet
+    if result.more or not result.complete:  # not complete: only the first page is ranked yet
         footer_bits = [t(lang, "{n}+ results", n=format_number(lang, n))]
     else:
         footer_bits = [nt(lang, "{n} result", "{n} results", n)]

@@ -479,7 +479,7 @@ class SearchMixin:
         return replace(result, hits=hits, more=len(ids) > result.limit, complete=True)
 
     async def complete(self, result: SearchResult) -> SearchResult:
-        """All the hits of a search answered with its first pages only (`complete` False): the
+        """All the hits of a search answered with its first page only (`complete` False): the
         same ranking run to the end. The hits already shown keep their place (the ranking is
         deterministic; a practice approved meanwhile may appear among the later ones)."""
         if result.complete:

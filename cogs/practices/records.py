@@ -190,7 +190,7 @@ class SearchResult:
     guild_id: int = 0
     match: str | None = None  # the FTS expression searched (for the snippets of later pages)
     expanded: str | None = None  # the same with the glossary's alternatives (ranked after `match`'s hits)
-    complete: bool = True  # False: only the first pages are ranked yet (PracticeService.complete)
+    complete: bool = True  # False: only the first page is ranked yet (PracticeService.complete)
     spec: SearchFilters | None = None
     limit: int = SEARCH_LIMIT
 
