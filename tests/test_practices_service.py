@@ -362,6 +362,37 @@ async def test_search_candidate_cap_ranks_the_newest_matches(
     assert capped and set(capped) <= set(ids) and set(ids[-3:]) <= set(capped)
 
 
+async def test_small_server_ranking_is_the_capped_tiers_ranking(
+    svc: PracticeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server (or a filter) holding fewer practices than a tier's cap ranks all its matches directly
+    (its tag inside the FTS query, no count, no floor): the very ranking the counted tiers give, with
+    another server's matching practices in the same index."""
+    from cogs.practices import ranking as ranking_mod
+
+    topics = ("climate", "water", "urban-planning")
+    for i in range(24):
+        await approved(svc, f"{'Flood ' if i % 4 == 0 else ''}plan {i}", topics=(topics[i % 3],),
+                       summary=f"{'Flood maps and ' * (i % 3)}drains {i}.",
+                       approach=f"{'Rain gardens for flood water. ' * (i % 5)}Step {i}.")
+    for i in range(30):  # the other server: newer matches of the same words
+        await approved(svc, f"Flood plan elsewhere {i}", guild=G2, summary="Flood drains.")
+    queries = [("flood", SearchFilters()), ("flood drains", SearchFilters()), ("rain", SearchFilters()),
+               ("flood", SearchFilters(topic="water")), ("flo", SearchFilters(language="en")),
+               ("garden", SearchFilters(topic="urban-planning"))]
+
+    async def rankings() -> list[list[int]]:
+        svc._small_cache.clear()
+        return [[h.id for h in (await svc.search(G1, q, f, first=None)).hits] for q, f in queries]
+
+    direct = await rankings()  # fewer than TIER_MIN_CANDIDATES practices: ranked directly
+    assert all(direct) and len(direct[0]) > 10
+    assert svc._small_cache and all(small for _, small in svc._small_cache.values())
+    monkeypatch.setattr(ranking_mod, "TIER_MIN_CANDIDATES", 1)  # now "big": counted, capped tiers
+    assert await rankings() == direct
+    assert not any(small for _, small in svc._small_cache.values())
+
+
 async def test_search_equal_scores_rank_newest_first(svc: PracticeService) -> None:
     # same word count, one mention each: equal bm25 in every tier, so the newest comes first
     ids = [await approved(svc, f"Compost hubs {w}") for w in ("north", "south", "east", "west")]

@@ -66,6 +66,8 @@ class SearchMixin:
         self._vocab_wanted: set[int] = set()
         self._vocab_keep_loaded = False
         self._vocab_task: asyncio.Task[None] | None = None
+        # (guild id, tags expression) -> (generation, fewer practices than a tier's cap?): see _small
+        self._small_cache: dict[tuple[int, str], tuple[int, bool]] = {}
 
     async def open_readers(self, count: int) -> None:
         """Serve searches from `count` read-only connections (the database's reader pool, see
@@ -232,6 +234,27 @@ class SearchMixin:
             tag += f' AND "l{f.language}g{int(guild_id)}"'
         return tag
 
+    def _small(self, guild_id: int, tag: str, known: dict[str, bool]
+               ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], bool]:
+        """Do the practices carrying `tag` (a practices_rank tags expression) number fewer than
+        TIER_MIN_CANDIDATES? Counted up to that (one doclist), once per search, and remembered per
+        server until the library changes (a stale answer would only choose the slower of two ways to
+        the same ranking)."""
+        if tag in known:
+            return known[tag]
+        generation = self._vocab_generation
+        cached = self._small_cache.get((guild_id, tag))
+        if cached is not None and cached[0] == generation:
+            known[tag] = cached[1]
+            return cached[1]
+        counted = yield SQL_TAG_COUNT, (f"tags : ({tag})", TIER_MIN_CANDIDATES)
+        answer = bool(counted) and int(counted[0][0]) < TIER_MIN_CANDIDATES
+        if len(self._small_cache) > 20_000:
+            self._small_cache.clear()
+        self._small_cache[(guild_id, tag)] = (generation, answer)
+        known[tag] = answer
+        return answer
+
     def _ranked_ids(self, guild_id: int, match: str | None, f: SearchFilters, limit: int,
                     stop: int | None = None, expanded: str | None = None) -> Steps:
         """Up to `limit` ids, best first, tier by tier: title matches (shortest title first, newest
@@ -252,7 +275,7 @@ class SearchMixin:
         found: list[int] = []
         seen: set[int] = set()
         shared: list[bool] = []  # does another guild have approved practices? (asked once, if needed)
-        small: list[bool] = []  # does the topic/SDG/language filter hold fewer practices than a cap?
+        small: dict[str, bool] = {}  # tag expression -> does it hold fewer practices than any cap?
         for expr in (match, expanded):
             if expr is None or len(found) >= target:
                 continue
@@ -262,7 +285,7 @@ class SearchMixin:
         return found[:limit], True
 
     def _tiers(self, guild_id: int, match: str, f: SearchFilters, fparams: tuple[Any, ...], target: int,
-               found: list[int], seen: set[int], shared: list[bool], small: list[bool]) -> Steps:
+               found: list[int], seen: set[int], shared: list[bool], small: dict[str, bool]) -> Steps:
         """One pass of the tiers for one match expression, adding new ids to `found`."""
         tag = self._tags(guild_id, f)
         by_row = (
@@ -281,18 +304,24 @@ class SearchMixin:
             add((yield SQL_TITLE_JOINED, (title_match, guild_id, *fparams, target + len(found))))
         else:
             add((yield SQL_TITLE, (title_match, target + len(found))))
-        if tagged and len(found) < target and not small:
-            counted = yield SQL_TAG_COUNT, (f"tags : ({tag})", TIER_MIN_CANDIDATES)
-            small.append(bool(counted) and int(counted[0][0]) < TIER_MIN_CANDIDATES)
-        if tagged and small and small[0]:
-            # The filter holds fewer practices than any tier's cap, so every match it lets through is
-            # ranked (as the capped tiers would rank them, had none been cut): no count, no floor, and
-            # bm25 scores at most TIER_MIN_CANDIDATES rows per tier.
+        if not by_row and len(found) < target and (yield from self._small(guild_id, tag, small)):
+            # The server (or its topic/SDG/language filter) holds fewer practices than any tier's cap, so
+            # every match is ranked, as the capped tiers would rank them had none been cut: no count, no
+            # floor, and bm25 scores at most TIER_MIN_CANDIDATES rows per tier. A small server's own
+            # words are found through its tag inside the FTS query (a few rowids to seek, not every
+            # server's matches to skip over); its tag phrase weighs 0 (the `tags` column), so the scores
+            # are the same.
+            guild_tag = f'"g{int(guild_id)}"'
+            small_guild = tag == guild_tag or (yield from self._small(guild_id, guild_tag, small))
             for tier in SEARCH_TIERS:
                 if len(found) >= target:
                     break
-                add((yield tier.tagged_all, (f"{tier.columns} : ({match})", f"tags : ({tag})",
-                                             target + len(found))))
+                words = (guild_match(tier.columns, match, guild_id) if small_guild
+                         else f"{tier.columns} : ({match})")
+                if tagged:
+                    add((yield tier.tagged_all, (words, f"tags : ({tag})", target + len(found))))
+                else:
+                    add((yield tier.solo_all, (words, target + len(found))))
             return
         budget = CANDIDATE_BUDGET
         for tier in SEARCH_TIERS:
@@ -584,6 +613,7 @@ class Tier:
     joined: str  # a city or network filter, checked on the practice row
     tagged: str  # a topic/SDG filter, through its (per-guild) tag's doclist
     tagged_all: str  # the same, every match (no floor: a filter holding fewer practices than a cap)
+    solo_all: str  # every match of the MATCH (no floor: a server holding fewer practices than a cap)
 
 
 def _tier(table: str, columns: str, weights: str) -> Tier:
@@ -622,7 +652,11 @@ def _tier(table: str, columns: str, weights: str) -> Tier:
         f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid >= ? "
         f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
     )
-    return Tier(columns, count, floor, ranked, solo, joined, tagged, tagged_all)
+    solo_all = (
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
+        f"ORDER BY bm25({table}, {weights}), rowid DESC LIMIT ?"
+    )
+    return Tier(columns, count, floor, ranked, solo, joined, tagged, tagged_all, solo_all)
 
 
 # the `tags` column weighs 0: the guild tag in the query never adds to a score
