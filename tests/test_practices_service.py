@@ -346,7 +346,10 @@ async def test_topic_and_sdg_filter_together_is_one_tag(svc: PracticeService) ->
 async def test_search_candidate_cap_ranks_the_newest_matches(
     svc: PracticeService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cogs.practices import ranking as service_mod
+    # Patched in the module the service's class was built from: a test that unloads an extension makes
+    # discord.py drop cogs.* from sys.modules, so a later import is another module object than the one
+    # this test module's PracticeService uses.
+    ranking_globals = type(svc)._tiers.__globals__
 
     # the word is in the summaries: the tiers that rank with bm25 (title matches are never capped)
     ids = [
@@ -355,8 +358,8 @@ async def test_search_candidate_cap_ranks_the_newest_matches(
     ]
     full = [h.id for h in (await svc.search(G1, "compost", first=None)).hits]
     assert sorted(full) == sorted(ids)
-    monkeypatch.setattr(service_mod, "CANDIDATE_BUDGET", 3)
-    monkeypatch.setattr(service_mod, "TIER_MIN_CANDIDATES", 3)
+    monkeypatch.setitem(ranking_globals, "CANDIDATE_BUDGET", 3)
+    monkeypatch.setitem(ranking_globals, "TIER_MIN_CANDIDATES", 3)
     capped = [h.id for h in (await svc.search(G1, "compost", first=None)).hits]
     # only the newest matches are ranked per tier, so a capped search still answers, from the newest
     assert capped and set(capped) <= set(ids) and set(ids[-3:]) <= set(capped)
@@ -368,8 +371,6 @@ async def test_small_server_ranking_is_the_capped_tiers_ranking(
     """A server (or a filter) holding fewer practices than a tier's cap ranks all its matches directly
     (its tag inside the FTS query, no count, no floor): the very ranking the counted tiers give, with
     another server's matching practices in the same index."""
-    from cogs.practices import ranking as ranking_mod
-
     topics = ("climate", "water", "urban-planning")
     for i in range(24):
         await approved(svc, f"{'Flood ' if i % 4 == 0 else ''}plan {i}", topics=(topics[i % 3],),
@@ -388,7 +389,8 @@ async def test_small_server_ranking_is_the_capped_tiers_ranking(
     direct = await rankings()  # fewer than TIER_MIN_CANDIDATES practices: ranked directly
     assert all(direct) and len(direct[0]) > 10
     assert svc._small_cache and all(small for _, small in svc._small_cache.values())
-    monkeypatch.setattr(ranking_mod, "TIER_MIN_CANDIDATES", 1)  # now "big": counted, capped tiers
+    # now "big": counted, capped tiers (patched where the class looks, as in the candidate cap test)
+    monkeypatch.setitem(type(svc)._small.__globals__, "TIER_MIN_CANDIDATES", 1)
     assert await rankings() == direct
     assert not any(small for _, small in svc._small_cache.values())
 
