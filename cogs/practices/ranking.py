@@ -238,8 +238,8 @@ class SearchMixin:
                ) -> Generator[tuple[str, tuple[Any, ...]], list[Any], bool]:
         """Do the practices carrying `tag` (a practices_rank tags expression) number fewer than
         TIER_MIN_CANDIDATES? Counted up to that (one doclist), once per search, and remembered per
-        server until the library changes (a stale answer would only choose the slower of two ways to
-        the same ranking)."""
+        server until the library changes (the generation _vocab_changed raises on every change; a
+        stale answer would only choose the slower of two ways to the same ranking)."""
         if tag in known:
             return known[tag]
         generation = self._vocab_generation
@@ -665,7 +665,8 @@ SEARCH_TIERS: tuple[Tier, ...] = (
     _tier("practices_fts", FTS_COLUMNS, "10.0, 5.0, 1.0, 1.0, 1.0, 0.0"),
 )
 SQL_EXISTS = "SELECT 1 FROM practices_fts WHERE practices_fts MATCH ? LIMIT 1"
-# How many practices a topic/SDG/language filter holds, counted up to a cap (one practices_rank doclist)
+# How many practices a tags expression holds (a server's tag, or a filter's), counted up to a cap (one
+# practices_rank doclist; see SearchMixin._small)
 SQL_TAG_COUNT = "SELECT count(*) FROM (SELECT 1 FROM practices_rank WHERE practices_rank MATCH ? LIMIT ?)"
 # Does another guild have an approved practice? (Two short range scans of practices_guild_status.)
 # When none has, every match in the index is this guild's, and the tiers skip the guild tag (an
